@@ -1,0 +1,284 @@
+//! The packet header the pipeline works on, flow keys and time.
+
+use crate::packet::Meta;
+use std::fmt;
+use std::net::IpAddr;
+
+pub const PROTO_ICMP: u8 = 1;
+pub const PROTO_TCP: u8 = 6;
+pub const PROTO_UDP: u8 = 17;
+pub const PROTO_ICMPV6: u8 = 58;
+
+pub const TCP_FIN: u8 = 0x01;
+pub const TCP_SYN: u8 = 0x02;
+pub const TCP_RST: u8 = 0x04;
+pub const TCP_ACK: u8 = 0x10;
+
+/// The fields of a packet that routing, filtering and translation look at. NAT rewrites change it
+/// as the packet moves; the original frame is rewritten from it at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    /// TCP/UDP source port, or the ICMP echo identifier (then equal to `dst_port`).
+    pub src_port: u16,
+    /// TCP/UDP destination port, or the ICMP echo identifier.
+    pub dst_port: u16,
+    pub icmp_type: u8,
+    pub icmp_code: u8,
+    pub tcp_flags: u8,
+    pub ttl: u8,
+    /// Length of the IP packet in bytes (for flow-log byte counts).
+    pub len: u16,
+}
+
+impl Header {
+    pub fn from_meta(m: &Meta) -> Header {
+        Header {
+            src: m.src,
+            dst: m.dst,
+            proto: m.proto,
+            src_port: m.src_port,
+            dst_port: m.dst_port,
+            icmp_type: m.icmp_type,
+            icmp_code: m.icmp_code,
+            tcp_flags: m.tcp_flags,
+            ttl: m.ttl,
+            len: m.ip_len,
+        }
+    }
+
+    pub fn is_v6(&self) -> bool {
+        self.dst.is_ipv6()
+    }
+
+    pub fn is_icmp(&self) -> bool {
+        self.proto == PROTO_ICMP || self.proto == PROTO_ICMPV6
+    }
+
+    /// ICMP echo request or reply (the only ICMP messages with an identifier that NAT translates).
+    pub fn is_icmp_echo(&self) -> bool {
+        match self.proto {
+            PROTO_ICMP => self.icmp_type == 8 || self.icmp_type == 0,
+            PROTO_ICMPV6 => self.icmp_type == 128 || self.icmp_type == 129,
+            _ => false,
+        }
+    }
+
+    /// Whether the protocol carries ports that rules can match.
+    pub fn has_ports(&self) -> bool {
+        self.proto == PROTO_TCP || self.proto == PROTO_UDP
+    }
+
+    /// The header of the reply to this packet: addresses and ports swapped, echo request → reply.
+    pub fn reply(&self) -> Header {
+        let mut r = *self;
+        r.src = self.dst;
+        r.dst = self.src;
+        r.src_port = self.dst_port;
+        r.dst_port = self.src_port;
+        r.ttl = 64;
+        match (self.proto, self.icmp_type) {
+            (PROTO_ICMP, 8) => r.icmp_type = 0,
+            (PROTO_ICMPV6, 128) => r.icmp_type = 129,
+            _ => {}
+        }
+        if self.proto == PROTO_TCP {
+            r.tcp_flags = if self.tcp_flags & TCP_SYN != 0 && self.tcp_flags & TCP_ACK == 0 {
+                TCP_SYN | TCP_ACK
+            } else {
+                TCP_ACK
+            };
+        }
+        r
+    }
+
+    pub fn protocol_name(&self) -> ProtocolName {
+        ProtocolName(self.proto)
+    }
+}
+
+/// Prints an IP protocol number the way users write it (`tcp`, `udp`, `icmp`, `47`).
+#[derive(Clone, Copy)]
+pub struct ProtocolName(pub u8);
+
+impl fmt::Display for ProtocolName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            PROTO_TCP => f.write_str("tcp"),
+            PROTO_UDP => f.write_str("udp"),
+            PROTO_ICMP => f.write_str("icmp"),
+            PROTO_ICMPV6 => f.write_str("icmpv6"),
+            n => write!(f, "{n}"),
+        }
+    }
+}
+
+impl fmt::Display for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ep = |f: &mut fmt::Formatter<'_>, a: IpAddr, p: u16, ports: bool| match (a, ports) {
+            (IpAddr::V6(a), true) => write!(f, "[{a}]:{p}"),
+            (a, true) => write!(f, "{a}:{p}"),
+            (a, false) => write!(f, "{a}"),
+        };
+        write!(f, "{} ", self.protocol_name())?;
+        ep(f, self.src, self.src_port, self.has_ports())?;
+        f.write_str(" -> ")?;
+        ep(f, self.dst, self.dst_port, self.has_ports())?;
+        if self.is_icmp() {
+            write!(f, " type {} code {}", self.icmp_type, self.icmp_code)?;
+            if self.is_icmp_echo() {
+                write!(f, " id {}", self.src_port)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Packet time in nanoseconds since the Unix epoch (from the capture, or from the caller).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    pub const fn from_secs(s: u64) -> Timestamp {
+        Timestamp(s * 1_000_000_000)
+    }
+    pub fn secs(self) -> u64 {
+        self.0 / 1_000_000_000
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    /// Whole seconds elapsed since `earlier` (0 when time went backwards, as it may in a capture).
+    pub fn since(self, earlier: Timestamp) -> u64 {
+        self.0.saturating_sub(earlier.0) / 1_000_000_000
+    }
+    pub fn elapsed_ns(self, earlier: Timestamp) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// An address as a fixed-width key: IPv4 in the low 32 bits, with the family kept apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AddrKey {
+    pub bits: u128,
+    pub v6: bool,
+}
+
+impl From<IpAddr> for AddrKey {
+    #[inline]
+    fn from(a: IpAddr) -> AddrKey {
+        match a {
+            IpAddr::V4(a) => AddrKey {
+                bits: a.to_bits() as u128,
+                v6: false,
+            },
+            IpAddr::V6(a) => AddrKey {
+                bits: a.to_bits(),
+                v6: true,
+            },
+        }
+    }
+}
+
+/// A direction-free connection key: both directions of a flow give the same key, so one
+/// connection-tracking entry serves request and reply (Retina's connection id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub lo: AddrKey,
+    pub hi: AddrKey,
+    pub lo_port: u16,
+    pub hi_port: u16,
+    pub proto: u8,
+}
+
+impl FlowKey {
+    /// The key and whether `h`'s source is the `lo` endpoint.
+    #[inline]
+    pub fn of(h: &Header) -> (FlowKey, bool) {
+        let (sp, dp) = flow_ports(h);
+        let s = (AddrKey::from(h.src), sp);
+        let d = (AddrKey::from(h.dst), dp);
+        if s <= d {
+            (
+                FlowKey {
+                    lo: s.0,
+                    hi: d.0,
+                    lo_port: s.1,
+                    hi_port: d.1,
+                    proto: h.proto,
+                },
+                true,
+            )
+        } else {
+            (
+                FlowKey {
+                    lo: d.0,
+                    hi: s.0,
+                    lo_port: d.1,
+                    hi_port: s.1,
+                    proto: h.proto,
+                },
+                false,
+            )
+        }
+    }
+}
+
+/// Ports as connection tracking sees them: TCP/UDP ports, the echo identifier on both sides for
+/// ICMP echo, nothing for other protocols (tracked on the address pair and protocol).
+#[inline]
+pub fn flow_ports(h: &Header) -> (u16, u16) {
+    if h.has_ports() || h.is_icmp_echo() {
+        (h.src_port, h.dst_port)
+    } else {
+        (0, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(src: &str, sp: u16, dst: &str, dp: u16) -> Header {
+        Header {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto: PROTO_TCP,
+            src_port: sp,
+            dst_port: dp,
+            icmp_type: 0,
+            icmp_code: 0,
+            tcp_flags: TCP_SYN,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    #[test]
+    fn flow_key_is_direction_free() {
+        let a = h("10.0.1.5", 40000, "198.51.100.7", 443);
+        let (k1, a_lo) = FlowKey::of(&a);
+        let (k2, b_lo) = FlowKey::of(&a.reply());
+        assert_eq!(k1, k2);
+        assert_ne!(a_lo, b_lo);
+    }
+
+    #[test]
+    fn reply_of_echo_request_is_echo_reply() {
+        let mut e = h("10.0.1.5", 7, "10.0.2.5", 7);
+        e.proto = PROTO_ICMP;
+        e.icmp_type = 8;
+        let r = e.reply();
+        assert_eq!(r.icmp_type, 0);
+        assert_eq!(FlowKey::of(&e).0, FlowKey::of(&r).0);
+    }
+
+    #[test]
+    fn v4_and_v6_keys_never_collide() {
+        let v4: AddrKey = "0.0.0.1".parse::<IpAddr>().unwrap().into();
+        let v6: AddrKey = "::1".parse::<IpAddr>().unwrap().into();
+        assert_ne!(v4, v6);
+    }
+}

@@ -1,0 +1,472 @@
+//! NAT gateway port address translation (SPEC §7).
+//!
+//! A session maps an inside (client address, port, destination, port, protocol) to an outside
+//! (gateway address, port). Ports come from 1024–65535; at most 55,000 sessions may share one
+//! gateway address and one destination (IP, port, protocol); past that the next address of the
+//! gateway is tried, and when every address is full the connection fails
+//! (`ErrorPortAllocation`). Sessions idle out after 350 s.
+
+use crate::flow::{Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::topology::Idx;
+use hashbrown::HashMap;
+use rustc_hash::FxBuildHasher;
+use std::hash::BuildHasher;
+use std::net::{IpAddr, Ipv4Addr};
+
+pub const PORT_MIN: u16 = 1024;
+pub const PORT_MAX: u16 = 65535;
+/// Simultaneous connections per gateway address to one destination (IP, port, protocol).
+pub const MAX_PER_DESTINATION: u32 = 55_000;
+/// Idle timeout of a NAT gateway connection.
+pub const IDLE_TIMEOUT_S: u64 = 350;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Inside {
+    nat: Idx,
+    src: u32,
+    src_port: u16,
+    dst: u32,
+    dst_port: u16,
+    proto: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Outside {
+    addr: u32,
+    port: u16,
+    remote: u32,
+    remote_port: u16,
+    proto: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Destination {
+    addr: u32,
+    remote: u32,
+    remote_port: u16,
+    proto: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Session {
+    outside: Outside,
+    last_seen: Timestamp,
+}
+
+/// Why a NAT gateway did not translate a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NatError {
+    /// No session, and the packet cannot open one (inbound, or TCP without SYN).
+    NoSession,
+    /// Every address already has 55,000 connections to this destination.
+    PortsExhausted,
+}
+
+/// A translation: the outside address and port the packet now carries (or, inbound, the inside ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Translation {
+    pub addr: Ipv4Addr,
+    pub port: u16,
+    /// A session was created by this packet.
+    pub new: bool,
+}
+
+/// NAT gateway metrics, named as in CloudWatch (namespace AWS/NATGateway).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NatMetrics {
+    pub error_port_allocation: u64,
+    pub idle_timeout_count: u64,
+    pub connection_attempt_count: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NatTable {
+    inside: HashMap<Inside, Session, FxBuildHasher>,
+    outside: HashMap<Outside, Inside, FxBuildHasher>,
+    per_destination: HashMap<Destination, u32, FxBuildHasher>,
+    pub idle_timeout_s: u64,
+    pub max_per_destination: u32,
+    last_sweep: Timestamp,
+    pub metrics: NatMetrics,
+}
+
+impl Default for NatTable {
+    fn default() -> Self {
+        NatTable::new(IDLE_TIMEOUT_S, MAX_PER_DESTINATION)
+    }
+}
+
+/// ICMP echo identifiers stand in for ports; the remote side has none.
+fn remote_port(h: &Header) -> u16 {
+    if h.proto == PROTO_ICMP {
+        0
+    } else {
+        h.dst_port
+    }
+}
+
+fn v4(a: IpAddr) -> Option<u32> {
+    match a {
+        IpAddr::V4(a) => Some(a.to_bits()),
+        IpAddr::V6(_) => None,
+    }
+}
+
+impl NatTable {
+    pub fn new(idle_timeout_s: u64, max_per_destination: u32) -> NatTable {
+        NatTable {
+            inside: HashMap::with_hasher(FxBuildHasher),
+            outside: HashMap::with_hasher(FxBuildHasher),
+            per_destination: HashMap::with_hasher(FxBuildHasher),
+            idle_timeout_s,
+            max_per_destination,
+            last_sweep: Timestamp(0),
+            metrics: NatMetrics::default(),
+        }
+    }
+
+    /// Live and idle-but-not-yet-swept sessions.
+    pub fn len(&self) -> usize {
+        self.inside.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inside.is_empty()
+    }
+
+    fn expired(&self, s: &Session, now: Timestamp) -> bool {
+        now.elapsed_ns(s.last_seen) > self.idle_timeout_s * 1_000_000_000
+    }
+
+    fn remove(&mut self, key: &Inside) {
+        if let Some(s) = self.inside.remove(key) {
+            self.outside.remove(&s.outside);
+            let d = Destination {
+                addr: s.outside.addr,
+                remote: s.outside.remote,
+                remote_port: s.outside.remote_port,
+                proto: s.outside.proto,
+            };
+            if let Some(c) = self.per_destination.get_mut(&d) {
+                *c -= 1;
+                if *c == 0 {
+                    self.per_destination.remove(&d);
+                }
+            }
+        }
+    }
+
+    /// Translate a packet from a client towards the outside, opening a session if it may.
+    /// `addresses` are the gateway's private addresses, primary first. Only IPv4 TCP, UDP and
+    /// ICMP echo reach here (the pipeline filters the rest).
+    pub fn outbound(
+        &mut self,
+        nat: Idx,
+        addresses: &[Ipv4Addr],
+        h: &Header,
+        now: Timestamp,
+    ) -> Result<Translation, NatError> {
+        let (Some(src), Some(dst)) = (v4(h.src), v4(h.dst)) else {
+            return Err(NatError::NoSession);
+        };
+        let key = Inside {
+            nat,
+            src,
+            src_port: h.src_port,
+            dst,
+            dst_port: remote_port(h),
+            proto: h.proto,
+        };
+        if let Some(s) = self.inside.get(&key).copied() {
+            if !self.expired(&s, now) {
+                if let Some(live) = self.inside.get_mut(&key) {
+                    live.last_seen = now;
+                }
+                return Ok(Translation {
+                    addr: Ipv4Addr::from_bits(s.outside.addr),
+                    port: s.outside.port,
+                    new: false,
+                });
+            }
+            self.remove(&key);
+            self.metrics.idle_timeout_count += 1;
+        }
+        // A TCP segment without SYN cannot open a connection: after an idle timeout AWS answers
+        // the client with a RST.
+        if h.proto == PROTO_TCP && h.tcp_flags & TCP_SYN == 0 {
+            return Err(NatError::NoSession);
+        }
+        self.metrics.connection_attempt_count += 1;
+        match self.allocate(key, addresses, now) {
+            Some(t) => Ok(t),
+            None => {
+                // Idle sessions may be holding the ports: sweep once and retry.
+                self.sweep(now);
+                self.allocate(key, addresses, now).ok_or_else(|| {
+                    self.metrics.error_port_allocation += 1;
+                    NatError::PortsExhausted
+                })
+            }
+        }
+    }
+
+    fn allocate(
+        &mut self,
+        key: Inside,
+        addresses: &[Ipv4Addr],
+        now: Timestamp,
+    ) -> Option<Translation> {
+        let span = (PORT_MAX - PORT_MIN) as u32 + 1;
+        let start = (FxBuildHasher.hash_one(key) % span as u64) as u32;
+        for addr in addresses {
+            let addr = addr.to_bits();
+            let dest = Destination {
+                addr,
+                remote: key.dst,
+                remote_port: key.dst_port,
+                proto: key.proto,
+            };
+            let used = self.per_destination.get(&dest).copied().unwrap_or(0);
+            if used >= self.max_per_destination {
+                continue;
+            }
+            for probe in 0..span {
+                let port = (PORT_MIN as u32 + (start + probe) % span) as u16;
+                let outside = Outside {
+                    addr,
+                    port,
+                    remote: key.dst,
+                    remote_port: key.dst_port,
+                    proto: key.proto,
+                };
+                if self.outside.contains_key(&outside) {
+                    continue;
+                }
+                self.outside.insert(outside, key);
+                self.inside.insert(
+                    key,
+                    Session {
+                        outside,
+                        last_seen: now,
+                    },
+                );
+                *self.per_destination.entry(dest).or_insert(0) += 1;
+                return Some(Translation {
+                    addr: Ipv4Addr::from_bits(addr),
+                    port,
+                    new: true,
+                });
+            }
+        }
+        None
+    }
+
+    /// Translate a packet from the outside back to its client. Unsolicited packets have no session.
+    pub fn inbound(&mut self, h: &Header, now: Timestamp) -> Result<Translation, NatError> {
+        let (Some(dst), Some(src)) = (v4(h.dst), v4(h.src)) else {
+            return Err(NatError::NoSession);
+        };
+        let outside = Outside {
+            addr: dst,
+            port: h.dst_port,
+            remote: src,
+            remote_port: if h.proto == PROTO_ICMP { 0 } else { h.src_port },
+            proto: h.proto,
+        };
+        let key = *self.outside.get(&outside).ok_or(NatError::NoSession)?;
+        let s = *self.inside.get(&key).ok_or(NatError::NoSession)?;
+        if self.expired(&s, now) {
+            self.remove(&key);
+            self.metrics.idle_timeout_count += 1;
+            return Err(NatError::NoSession);
+        }
+        if let Some(live) = self.inside.get_mut(&key) {
+            live.last_seen = now;
+        }
+        Ok(Translation {
+            addr: Ipv4Addr::from_bits(key.src),
+            port: key.src_port,
+            new: false,
+        })
+    }
+
+    /// Sessions to one destination through one gateway address (for tests and metrics).
+    pub fn connections_to(
+        &self,
+        addr: Ipv4Addr,
+        remote: Ipv4Addr,
+        remote_port: u16,
+        proto: u8,
+    ) -> u32 {
+        let d = Destination {
+            addr: addr.to_bits(),
+            remote: remote.to_bits(),
+            remote_port: if proto == PROTO_ICMP { 0 } else { remote_port },
+            proto,
+        };
+        self.per_destination.get(&d).copied().unwrap_or(0)
+    }
+
+    /// Free idle sessions; at most once per second of packet time.
+    pub fn sweep(&mut self, now: Timestamp) {
+        if self.last_sweep != Timestamp(0) && now.elapsed_ns(self.last_sweep) < 1_000_000_000 {
+            return;
+        }
+        self.last_sweep = now;
+        let idle: Vec<Inside> = self
+            .inside
+            .iter()
+            .filter(|(_, s)| self.expired(s, now))
+            .map(|(k, _)| *k)
+            .collect();
+        self.metrics.idle_timeout_count += idle.len() as u64;
+        for k in idle {
+            self.remove(&k);
+        }
+    }
+}
+
+/// Whether a NAT gateway can translate this protocol at all (TCP, UDP, ICMP echo; IPv4 only).
+pub fn supported(h: &Header) -> bool {
+    !h.is_v6()
+        && (h.proto == PROTO_TCP
+            || h.proto == PROTO_UDP
+            || (h.proto == PROTO_ICMP && h.is_icmp_echo()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::TCP_ACK;
+
+    fn syn(sport: u16, dst: &str, dport: u16) -> Header {
+        Header {
+            src: "10.0.2.30".parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto: PROTO_TCP,
+            src_port: sport,
+            dst_port: dport,
+            icmp_type: 0,
+            icmp_code: 0,
+            tcp_flags: TCP_SYN,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    const NAT_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 10);
+    const NAT_IP2: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 11);
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn round_trip() {
+        let mut t = NatTable::default();
+        let out = t
+            .outbound(0, &[NAT_IP], &syn(45000, "8.8.8.8", 53), Timestamp(S))
+            .unwrap();
+        assert_eq!(out.addr, NAT_IP);
+        assert!((PORT_MIN..=PORT_MAX).contains(&out.port));
+        let mut reply = syn(53, "10.0.1.10", out.port);
+        reply.src = "8.8.8.8".parse().unwrap();
+        reply.tcp_flags = TCP_SYN | TCP_ACK;
+        let back = t.inbound(&reply, Timestamp(2 * S)).unwrap();
+        assert_eq!(
+            (back.addr, back.port),
+            ("10.0.2.30".parse().unwrap(), 45000)
+        );
+    }
+
+    /// SPEC §17 vector 7: unsolicited inbound has no session.
+    #[test]
+    fn unsolicited_inbound() {
+        let mut t = NatTable::default();
+        let mut h = syn(40000, "10.0.1.10", 22);
+        h.src = "192.0.2.9".parse().unwrap();
+        assert_eq!(t.inbound(&h, Timestamp(0)), Err(NatError::NoSession));
+    }
+
+    /// SPEC §17 vector 8 (scaled down by lowering the limit): the limit is per destination tuple,
+    /// spills to a secondary address, and frees ports on idle expiry.
+    #[test]
+    fn limit_per_destination_spill_and_expiry() {
+        let mut t = NatTable::new(IDLE_TIMEOUT_S, 3);
+        for p in 0..3 {
+            t.outbound(
+                0,
+                &[NAT_IP],
+                &syn(40000 + p, "93.184.216.34", 443),
+                Timestamp(S),
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            t.outbound(
+                0,
+                &[NAT_IP],
+                &syn(40003, "93.184.216.34", 443),
+                Timestamp(S)
+            ),
+            Err(NatError::PortsExhausted)
+        );
+        assert_eq!(t.metrics.error_port_allocation, 1);
+        // Another destination port is another tuple.
+        assert!(t
+            .outbound(0, &[NAT_IP], &syn(40003, "93.184.216.34", 80), Timestamp(S))
+            .is_ok());
+        // A secondary address doubles the limit.
+        let spilled = t
+            .outbound(
+                0,
+                &[NAT_IP, NAT_IP2],
+                &syn(40004, "93.184.216.34", 443),
+                Timestamp(S),
+            )
+            .unwrap();
+        assert_eq!(spilled.addr, NAT_IP2);
+        // After 351 s idle, ports are free again.
+        let later = Timestamp(S + 351 * S);
+        assert!(t
+            .outbound(0, &[NAT_IP], &syn(40005, "93.184.216.34", 443), later)
+            .is_ok());
+        assert_eq!(
+            t.connections_to(NAT_IP, "93.184.216.34".parse().unwrap(), 443, PROTO_TCP),
+            1
+        );
+    }
+
+    /// SPEC §17 vector 9: after 350 s idle a data segment finds no session.
+    #[test]
+    fn idle_then_data_has_no_session() {
+        let mut t = NatTable::default();
+        let h = syn(40000, "198.51.100.7", 443);
+        t.outbound(0, &[NAT_IP], &h, Timestamp(0)).unwrap();
+        let mut data = h;
+        data.tcp_flags = TCP_ACK;
+        assert!(t.outbound(0, &[NAT_IP], &data, Timestamp(300 * S)).is_ok());
+        assert_eq!(
+            t.outbound(0, &[NAT_IP], &data, Timestamp(651 * S)),
+            Err(NatError::NoSession)
+        );
+        assert_eq!(t.metrics.idle_timeout_count, 1);
+    }
+
+    #[test]
+    fn full_port_range_stays_in_bounds() {
+        let mut t = NatTable::new(IDLE_TIMEOUT_S, 70_000);
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..64_512u32 {
+            let mut h = syn((i % 60000) as u16 + 1, "93.184.216.34", 443);
+            h.src = Ipv4Addr::from_bits(0x0a00_0200 + i / 60000).into();
+            let tr = t.outbound(0, &[NAT_IP], &h, Timestamp(S)).unwrap();
+            assert!(tr.port >= PORT_MIN);
+            assert!(seen.insert(tr.port));
+        }
+        let h = syn(1, "93.184.216.34", 443);
+        let mut h2 = h;
+        h2.src = "10.0.9.9".parse().unwrap();
+        assert_eq!(
+            t.outbound(0, &[NAT_IP], &h2, Timestamp(S)),
+            Err(NatError::PortsExhausted)
+        );
+    }
+}

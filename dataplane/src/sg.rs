@@ -1,0 +1,150 @@
+//! Security groups: allow-only rules, the union of every group on an interface (SPEC §4).
+//!
+//! Rules that reference another security group are expanded at compile time into the private
+//! addresses of the interfaces in that group, so evaluation is a plain scan over address ranges.
+//! Connection tracking lives in [`crate::state`]; this module only answers "does a rule allow it".
+
+use crate::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::topology::{Idx, ResId};
+use ipnet::IpNet;
+
+/// A security group rule as written (for display), after its peer was resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SgRule {
+    /// `None` = all protocols (`-1`).
+    pub protocol: Option<u8>,
+    /// TCP/UDP: inclusive port range. ICMP: `from` = type, `to` = code, `-1` = any.
+    pub from_port: i32,
+    pub to_port: i32,
+    pub peer: SgPeer,
+    /// Readable form for traces: `tcp 8080 from WebSg`.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SgPeer {
+    Cidr(IpNet),
+    /// Private addresses of interfaces in this group (same VPC or an active peer).
+    Group(Idx),
+}
+
+/// A compiled group.
+#[derive(Clone, Debug, Default)]
+pub struct SecurityGroup {
+    pub res: ResId,
+    pub vpc: Idx,
+    pub ingress: Vec<SgRule>,
+    pub egress: Vec<SgRule>,
+}
+
+/// One rule of one of an interface's groups, with the peer flattened to a prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompiledSgRule {
+    pub protocol: Option<u8>,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub peer: IpNet,
+    /// Which group and which of its rules (index into `ingress`/`egress`) this came from.
+    pub group: Idx,
+    pub rule: u32,
+}
+
+impl CompiledSgRule {
+    #[inline]
+    pub fn matches(&self, h: &Header, peer: std::net::IpAddr) -> bool {
+        if !self.peer.contains(&peer) {
+            return false;
+        }
+        let Some(p) = self.protocol else {
+            return true;
+        };
+        if p != h.proto {
+            return false;
+        }
+        match p {
+            // For both directions the port range is the destination port of the packet as it is
+            // initiated (replies are admitted by tracking, never by rules).
+            PROTO_TCP | PROTO_UDP => {
+                let port = h.dst_port as i32;
+                port >= self.from_port && port <= self.to_port
+            }
+            PROTO_ICMP | PROTO_ICMPV6 => {
+                (self.from_port == -1 || self.from_port == h.icmp_type as i32)
+                    && (self.to_port == -1 || self.to_port == h.icmp_code as i32)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Find the first rule that admits the packet; `peer` is the source (ingress) or destination (egress).
+#[inline]
+pub fn evaluate<'a>(
+    rules: &'a [CompiledSgRule],
+    h: &Header,
+    peer: std::net::IpAddr,
+) -> Option<&'a CompiledSgRule> {
+    rules.iter().find(|r| r.matches(h, peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(protocol: Option<u8>, from: i32, to: i32, peer: &str) -> CompiledSgRule {
+        CompiledSgRule {
+            protocol,
+            from_port: from,
+            to_port: to,
+            peer: peer.parse().unwrap(),
+            group: 0,
+            rule: 0,
+        }
+    }
+
+    fn pkt(proto: u8, src: &str, dport: u16) -> Header {
+        Header {
+            src: src.parse().unwrap(),
+            dst: "10.0.1.20".parse().unwrap(),
+            proto,
+            src_port: 50000,
+            dst_port: dport,
+            icmp_type: 8,
+            icmp_code: 0,
+            tcp_flags: 2,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    #[test]
+    fn union_of_rules_any_match_admits() {
+        let rules = [
+            rule(Some(6), 443, 443, "0.0.0.0/0"),
+            rule(Some(6), 22, 22, "203.0.113.1/32"),
+        ];
+        let p = pkt(6, "203.0.113.1", 22);
+        assert_eq!(evaluate(&rules, &p, p.src).map(|r| r.from_port), Some(22));
+        let q = pkt(6, "203.0.113.2", 22);
+        assert!(evaluate(&rules, &q, q.src).is_none());
+    }
+
+    #[test]
+    fn icmp_type_any() {
+        let rules = [rule(Some(1), 8, -1, "0.0.0.0/0")];
+        let p = pkt(1, "192.0.2.1", 0);
+        assert!(evaluate(&rules, &p, p.src).is_some());
+        let mut q = p;
+        q.icmp_type = 13;
+        assert!(evaluate(&rules, &q, q.src).is_none());
+    }
+
+    #[test]
+    fn all_protocols_rule() {
+        let rules = [rule(None, 0, 0, "10.0.0.0/16")];
+        let p = pkt(47, "10.0.9.1", 0);
+        assert!(evaluate(&rules, &p, p.src).is_some());
+        let v6 = pkt(6, "2001:db8::1", 80);
+        assert!(evaluate(&rules, &v6, v6.src).is_none());
+    }
+}

@@ -1,0 +1,498 @@
+//! The compiled topology: immutable, index-linked tables the pipeline reads.
+//!
+//! Everything refers to everything else by `u32` index; names (logical ids, AWS ids) live only in
+//! [`Topology::resources`] and are looked at when a verdict or trace is printed.
+
+use crate::lpm::{Lpm, LpmBuilder};
+use crate::nacl::NetworkAcl;
+use crate::sg::{CompiledSgRule, SecurityGroup, SgPeer};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use rustc_hash::FxHashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Index into one of the topology's tables.
+pub type Idx = u32;
+
+/// Index into [`Topology::resources`]: the name of something that can appear in a verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResId(pub u32);
+
+impl ResId {
+    /// The internet: origin of inbound traffic and the `at` of drops no resource can be blamed for.
+    pub const INTERNET: ResId = ResId(0);
+}
+
+/// The link-local services every VPC has, present in every topology at fixed ids.
+const BUILTIN_RESOURCES: [(&str, &str); 4] = [
+    ("internet", "Internet"),
+    ("AmazonProvidedDNS", "AWS::Route53::Resolver"),
+    (
+        "InstanceMetadataService",
+        "AWS::EC2::InstanceMetadataService",
+    ),
+    ("AmazonTimeSyncService", "AWS::EC2::TimeSyncService"),
+];
+
+/// A named resource, for output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// The CloudFormation logical id (or AWS id for snapshots).
+    pub logical_id: String,
+    /// The AWS id (`vpc-…`, `eni-…`).
+    pub aws_id: String,
+    /// The CloudFormation type (`AWS::EC2::NetworkAcl`).
+    pub kind: String,
+    /// The `Name` tag, when there is one.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Vpc {
+    pub res: ResId,
+    pub cidrs_v4: Vec<Ipv4Net>,
+    pub cidrs_v6: Vec<Ipv6Net>,
+    pub internet_gateway: Option<Idx>,
+    pub egress_only_igw: Option<Idx>,
+    /// The Amazon DNS resolver at the primary CIDR's base + 2.
+    pub resolver_v4: Option<Ipv4Addr>,
+    /// Private addresses of the interfaces in this VPC.
+    pub enis_v4: FxHashMap<u32, Idx>,
+    pub enis_v6: FxHashMap<u128, Idx>,
+}
+
+impl Vpc {
+    pub fn contains(&self, a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => self.cidrs_v4.iter().any(|c| c.contains(&a)),
+            IpAddr::V6(a) => self.cidrs_v6.iter().any(|c| c.contains(&a)),
+        }
+    }
+
+    #[inline]
+    pub fn eni_for(&self, a: IpAddr) -> Option<Idx> {
+        match a {
+            IpAddr::V4(a) => self.enis_v4.get(&a.to_bits()).copied(),
+            IpAddr::V6(a) => self.enis_v6.get(&a.to_bits()).copied(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Subnet {
+    pub res: ResId,
+    pub vpc: Idx,
+    pub availability_zone: String,
+    pub cidr_v4: Option<Ipv4Net>,
+    pub cidr_v6: Option<Ipv6Net>,
+    pub route_table: Idx,
+    pub network_acl: Idx,
+}
+
+impl Subnet {
+    pub fn contains(&self, a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => self.cidr_v4.is_some_and(|c| c.contains(&a)),
+            IpAddr::V6(a) => self.cidr_v6.is_some_and(|c| c.contains(&a)),
+        }
+    }
+}
+
+/// Where a route sends packets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteTarget {
+    Local,
+    InternetGateway(Idx),
+    EgressOnlyInternetGateway(Idx),
+    NatGateway(Idx),
+    /// An appliance: a network interface (or an instance's primary interface).
+    NetworkInterface(Idx),
+    Peering(Idx),
+    /// The target named by the route does not exist (AWS shows the route as `blackhole`).
+    Blackhole {
+        target: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The `AWS::EC2::Route` resource; `None` for local routes.
+    pub res: Option<ResId>,
+    pub destination: IpNet,
+    pub target: RouteTarget,
+    /// The target as the user named it (`igw-…`/logical id), for traces.
+    pub target_name: String,
+}
+
+/// A route table with one LPM structure per address family; LPM values index `routes`.
+#[derive(Clone, Debug, Default)]
+pub struct RouteTable {
+    pub res: ResId,
+    pub vpc: Idx,
+    pub routes: Vec<Route>,
+    v4: Lpm<u32>,
+    v6: Lpm<u128>,
+}
+
+impl RouteTable {
+    pub fn new(res: ResId, vpc: Idx, routes: Vec<Route>) -> RouteTable {
+        let mut v4 = LpmBuilder::<u32>::new();
+        let mut v6 = LpmBuilder::<u128>::new();
+        // Insert less specific routes first so that, for two routes with the same destination,
+        // the earlier one in `routes` wins (the compiler orders static before propagated).
+        for (i, r) in routes.iter().enumerate().rev() {
+            match r.destination {
+                IpNet::V4(n) => v4.insert(n.network().to_bits(), n.prefix_len(), i as u32),
+                IpNet::V6(n) => v6.insert(n.network().to_bits(), n.prefix_len(), i as u32),
+            }
+        }
+        RouteTable {
+            res,
+            vpc,
+            routes,
+            v4: v4.build(),
+            v6: v6.build(),
+        }
+    }
+
+    /// Longest-prefix match.
+    #[inline]
+    pub fn lookup(&self, dst: IpAddr) -> Option<&Route> {
+        let i = match dst {
+            IpAddr::V4(a) => self.v4.lookup(a.to_bits()),
+            IpAddr::V6(a) => self.v6.lookup(a.to_bits()),
+        }?;
+        self.routes.get(i as usize)
+    }
+}
+
+/// What kind of thing owns an interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EniKind {
+    /// An instance's interface or a standalone `AWS::EC2::NetworkInterface`.
+    Host,
+    /// The requester-managed interface of a NAT gateway.
+    NatGateway(Idx),
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkInterface {
+    pub res: ResId,
+    /// Name used for delivered_to, output pcaps and flow-log files: the instance for its primary
+    /// interface, otherwise the interface itself.
+    pub owner: ResId,
+    pub kind: EniKind,
+    pub subnet: Idx,
+    pub vpc: Idx,
+    /// Primary first.
+    pub private_v4: Vec<Ipv4Addr>,
+    pub ipv6: Vec<Ipv6Addr>,
+    /// Private → public (auto-assigned public IP or Elastic IP) pairs.
+    pub public_v4: Vec<(Ipv4Addr, Ipv4Addr)>,
+    pub security_groups: Vec<Idx>,
+    pub source_dest_check: bool,
+    pub mac: [u8; 6],
+    /// Union of the inbound rules of every group, peers flattened.
+    pub sg_ingress: Vec<CompiledSgRule>,
+    pub sg_egress: Vec<CompiledSgRule>,
+}
+
+impl NetworkInterface {
+    #[inline]
+    pub fn owns(&self, a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => self.private_v4.contains(&a),
+            IpAddr::V6(a) => self.ipv6.contains(&a),
+        }
+    }
+
+    pub fn public_for(&self, private: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.public_v4
+            .iter()
+            .find(|(p, _)| *p == private)
+            .map(|&(_, public)| public)
+    }
+
+    pub fn primary_v4(&self) -> Option<Ipv4Addr> {
+        self.private_v4.first().copied()
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct InternetGateway {
+    pub res: ResId,
+    pub vpc: Option<Idx>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EgressOnlyInternetGateway {
+    pub res: ResId,
+    pub vpc: Idx,
+}
+
+#[derive(Clone, Debug)]
+pub struct NatGateway {
+    pub res: ResId,
+    pub subnet: Idx,
+    pub eni: Idx,
+    /// Public gateways translate to addresses with Elastic IPs; private ones to private addresses.
+    pub public: bool,
+    /// The private addresses it translates to, primary first (each secondary one carries a
+    /// secondary Elastic IP on a public gateway).
+    pub addresses: Vec<Ipv4Addr>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PeeringConnection {
+    pub res: ResId,
+    pub requester: Idx,
+    pub accepter: Idx,
+}
+
+impl PeeringConnection {
+    /// The VPC on the other side from `vpc`, if `vpc` is one of the two.
+    pub fn peer_of(&self, vpc: Idx) -> Option<Idx> {
+        if vpc == self.requester {
+            Some(self.accepter)
+        } else if vpc == self.accepter {
+            Some(self.requester)
+        } else {
+            None
+        }
+    }
+}
+
+/// A public IPv4 address and the interface address it maps to at the internet gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicMapping {
+    pub eni: Idx,
+    pub private: Ipv4Addr,
+}
+
+/// Everything the pipeline reads. Build it by filling the tables, then call [`Topology::finish`].
+#[derive(Clone, Debug)]
+pub struct Topology {
+    pub resources: Vec<Resource>,
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub network_acls: Vec<NetworkAcl>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub enis: Vec<NetworkInterface>,
+    pub internet_gateways: Vec<InternetGateway>,
+    pub egress_only_igws: Vec<EgressOnlyInternetGateway>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub peerings: Vec<PeeringConnection>,
+    /// Public IPv4 (EIPs, auto-assigned public IPs) → interface.
+    pub public_v4: FxHashMap<u32, PublicMapping>,
+    /// Any address → the first interface that owns it (origin of packets by source address).
+    owners: FxHashMap<IpAddr, Idx>,
+    /// Addresses owned by more than one interface (in VPCs that overlap), for warnings.
+    pub ambiguous: Vec<IpAddr>,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology::new()
+    }
+}
+
+impl Topology {
+    /// The Route 53 Resolver (169.254.169.253, fd00:ec2::253, VPC base + 2).
+    pub const AMAZON_DNS: ResId = ResId(1);
+    /// Instance metadata (169.254.169.254, fd00:ec2::254).
+    pub const IMDS: ResId = ResId(2);
+    /// Amazon Time Sync (169.254.169.123, fd00:ec2::123).
+    pub const TIME_SYNC: ResId = ResId(3);
+
+    pub fn new() -> Topology {
+        Topology {
+            resources: BUILTIN_RESOURCES
+                .iter()
+                .map(|(id, kind)| Resource {
+                    logical_id: id.to_string(),
+                    aws_id: id.to_string(),
+                    kind: kind.to_string(),
+                    name: None,
+                })
+                .collect(),
+            vpcs: vec![],
+            subnets: vec![],
+            route_tables: vec![],
+            network_acls: vec![],
+            security_groups: vec![],
+            enis: vec![],
+            internet_gateways: vec![],
+            egress_only_igws: vec![],
+            nat_gateways: vec![],
+            peerings: vec![],
+            public_v4: FxHashMap::default(),
+            owners: FxHashMap::default(),
+            ambiguous: vec![],
+        }
+    }
+
+    pub fn add_resource(
+        &mut self,
+        logical_id: &str,
+        aws_id: &str,
+        kind: &str,
+        name: Option<String>,
+    ) -> ResId {
+        self.resources.push(Resource {
+            logical_id: logical_id.to_string(),
+            aws_id: aws_id.to_string(),
+            kind: kind.to_string(),
+            name,
+        });
+        ResId(self.resources.len() as u32 - 1)
+    }
+
+    pub fn resource(&self, id: ResId) -> &Resource {
+        &self.resources[id.0 as usize]
+    }
+
+    pub fn name(&self, id: ResId) -> &str {
+        &self.resources[id.0 as usize].logical_id
+    }
+
+    /// Find a resource by logical id or AWS id.
+    pub fn find_resource(&self, name: &str) -> Option<ResId> {
+        self.resources
+            .iter()
+            .position(|r| r.logical_id == name || r.aws_id == name)
+            .map(|i| ResId(i as u32))
+    }
+
+    /// The interface whose `res` or `owner` is `id` (an instance names its primary interface).
+    pub fn eni_by_resource(&self, id: ResId) -> Option<Idx> {
+        self.enis
+            .iter()
+            .position(|e| e.res == id)
+            .or_else(|| self.enis.iter().position(|e| e.owner == id))
+            .map(|i| i as Idx)
+    }
+
+    /// The interface that owns an address (first one loaded, when VPCs overlap).
+    #[inline]
+    pub fn owner_of(&self, a: IpAddr) -> Option<Idx> {
+        self.owners.get(&a).copied()
+    }
+
+    /// Derive lookup maps (addresses → interfaces, expanded security group rules). Call after
+    /// filling the tables; calling it again recomputes everything.
+    pub fn finish(&mut self) {
+        self.owners.clear();
+        self.ambiguous.clear();
+        self.public_v4.clear();
+        for v in &mut self.vpcs {
+            v.enis_v4.clear();
+            v.enis_v6.clear();
+        }
+        for (i, e) in self.enis.iter().enumerate() {
+            let i = i as Idx;
+            let vpc = &mut self.vpcs[e.vpc as usize];
+            for a in &e.private_v4 {
+                vpc.enis_v4.entry(a.to_bits()).or_insert(i);
+            }
+            for a in &e.ipv6 {
+                vpc.enis_v6.entry(a.to_bits()).or_insert(i);
+            }
+            let addrs = e
+                .private_v4
+                .iter()
+                .map(|a| IpAddr::V4(*a))
+                .chain(e.ipv6.iter().map(|a| IpAddr::V6(*a)));
+            for a in addrs {
+                if self.owners.insert(a, i).is_some() {
+                    self.ambiguous.push(a);
+                }
+            }
+            for &(private, public) in &e.public_v4 {
+                self.public_v4
+                    .entry(public.to_bits())
+                    .or_insert(PublicMapping { eni: i, private });
+            }
+        }
+        // First loaded wins for overlapping addresses.
+        for (i, e) in self.enis.iter().enumerate().rev() {
+            for a in e
+                .private_v4
+                .iter()
+                .map(|a| IpAddr::V4(*a))
+                .chain(e.ipv6.iter().map(|a| IpAddr::V6(*a)))
+            {
+                self.owners.insert(a, i as Idx);
+            }
+        }
+        self.ambiguous.sort();
+        self.ambiguous.dedup();
+        for acl in &mut self.network_acls {
+            acl.finish();
+        }
+        self.compile_security_groups();
+    }
+
+    /// Flatten each interface's groups into one rule list per direction, expanding group
+    /// references into the private addresses of the referenced group's members.
+    fn compile_security_groups(&mut self) {
+        let mut members: Vec<Vec<IpNet>> = vec![Vec::new(); self.security_groups.len()];
+        for e in &self.enis {
+            for &g in &e.security_groups {
+                if let Some(m) = members.get_mut(g as usize) {
+                    m.extend(e.private_v4.iter().map(|a| IpNet::V4(Ipv4Net::from(*a))));
+                    m.extend(e.ipv6.iter().map(|a| IpNet::V6(Ipv6Net::from(*a))));
+                }
+            }
+        }
+        let expand = |g: Idx, rules: &[crate::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
+            for (ri, r) in rules.iter().enumerate() {
+                let peers: &[IpNet] = match &r.peer {
+                    SgPeer::Cidr(c) => std::slice::from_ref(c),
+                    SgPeer::Group(ref_g) => {
+                        members.get(*ref_g as usize).map_or(&[], |m| m.as_slice())
+                    }
+                };
+                for &peer in peers {
+                    out.push(CompiledSgRule {
+                        protocol: r.protocol,
+                        from_port: r.from_port,
+                        to_port: r.to_port,
+                        peer,
+                        group: g,
+                        rule: ri as u32,
+                    });
+                }
+            }
+        };
+        for e in &mut self.enis {
+            e.sg_ingress.clear();
+            e.sg_egress.clear();
+            for &g in &e.security_groups {
+                if let Some(sg) = self.security_groups.get(g as usize) {
+                    expand(g, &sg.ingress, &mut e.sg_ingress);
+                    expand(g, &sg.egress, &mut e.sg_egress);
+                }
+            }
+        }
+    }
+
+    /// The subnet that holds an interface.
+    #[inline]
+    pub fn subnet_of(&self, eni: Idx) -> &Subnet {
+        &self.subnets[self.enis[eni as usize].subnet as usize]
+    }
+
+    /// Human-readable text of the security group rule a compiled rule came from.
+    pub fn sg_rule_text(&self, r: &CompiledSgRule, ingress: bool) -> String {
+        let g = &self.security_groups[r.group as usize];
+        let list = if ingress { &g.ingress } else { &g.egress };
+        let text = list.get(r.rule as usize).map_or("", |x| x.text.as_str());
+        format!(
+            "{} {} {}: {}",
+            self.name(g.res),
+            if ingress { "ingress" } else { "egress" },
+            r.rule,
+            text
+        )
+    }
+}

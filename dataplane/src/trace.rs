@@ -1,0 +1,119 @@
+//! Tracing: the same pipeline code path reports every hop when asked.
+//!
+//! `Pipeline` code calls [`Tracer::hop`] behind `if T::ENABLED`, so with [`NoTrace`] the hop
+//! construction (and its string formatting) is compiled out; a trace therefore cannot disagree
+//! with the verdict that replay computes.
+
+use crate::flow::Header;
+use crate::topology::ResId;
+
+/// Which stage of the data plane a hop belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Origin,
+    SourceDestCheck,
+    SgEgress,
+    SgIngress,
+    NaclEgress,
+    NaclIngress,
+    Route,
+    InternetGateway,
+    EgressOnlyInternetGateway,
+    NatGateway,
+    Peering,
+    Appliance,
+    Service,
+    Deliver,
+    Exit,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Origin => "origin",
+            Stage::SourceDestCheck => "src-dst-check",
+            Stage::SgEgress => "sg-egress",
+            Stage::SgIngress => "sg-ingress",
+            Stage::NaclEgress => "nacl-egress",
+            Stage::NaclIngress => "nacl-ingress",
+            Stage::Route => "route",
+            Stage::InternetGateway => "igw",
+            Stage::EgressOnlyInternetGateway => "eigw",
+            Stage::NatGateway => "nat-gateway",
+            Stage::Peering => "peering",
+            Stage::Appliance => "appliance",
+            Stage::Service => "service",
+            Stage::Deliver => "deliver",
+            Stage::Exit => "exit",
+        }
+    }
+}
+
+/// What a stage did with the packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Allow,
+    Deny,
+    Forward,
+    Translate,
+    Deliver,
+    Exit,
+    Drop,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Deny => "deny",
+            Action::Forward => "forward",
+            Action::Translate => "translate",
+            Action::Deliver => "deliver",
+            Action::Exit => "exit",
+            Action::Drop => "drop",
+        }
+    }
+}
+
+/// One step of a packet's path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub resource: ResId,
+    pub stage: Stage,
+    pub action: Action,
+    /// The rule or route that decided, in a readable form (`egress 0: tcp 443 0.0.0.0/0`).
+    pub rule: Option<String>,
+    pub detail: String,
+    /// The packet's header after this hop.
+    pub header: Header,
+}
+
+/// Receives hops as the pipeline walks a packet.
+pub trait Tracer {
+    /// When false, the pipeline skips building hops entirely.
+    const ENABLED: bool;
+    fn hop(&mut self, hop: Hop);
+}
+
+/// The tracer used for replay: records nothing, costs nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTrace;
+
+impl Tracer for NoTrace {
+    const ENABLED: bool = false;
+    #[inline(always)]
+    fn hop(&mut self, _hop: Hop) {}
+}
+
+/// Collects every hop, for `vpcsim trace`.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub hops: Vec<Hop>,
+}
+
+impl Tracer for Trace {
+    const ENABLED: bool = true;
+    fn hop(&mut self, hop: Hop) {
+        self.hops.push(hop);
+    }
+}

@@ -1,0 +1,182 @@
+//! The flow spec of `vpcsim trace`: `PROTO SRC[:PORT] -> DST[:PORT]`.
+//!
+//! ```text
+//! tcp 10.0.1.10:40000 -> 198.51.100.7:443
+//! udp [2001:db8::1]:5353 -> [2001:db8::2]:53
+//! icmp 10.0.2.30 -> 8.8.8.8 type 8 code 0
+//! 47 10.0.1.10 -> 192.0.2.9
+//! ```
+
+use std::net::IpAddr;
+use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+
+/// Parse a flow spec into a packet header (TCP gets SYN, ICMP defaults to an echo request).
+pub fn parse(spec: &str) -> Result<Header, String> {
+    let spec = spec.trim();
+    let (left, right) = spec
+        .split_once("->")
+        .ok_or_else(|| format!("{spec:?}: expected `PROTO SRC[:PORT] -> DST[:PORT]`"))?;
+    let mut l = left.split_whitespace();
+    let proto_word = l
+        .next()
+        .ok_or("missing protocol (tcp, udp, icmp, icmpv6 or a number)")?;
+    let src_word = l.next().ok_or("missing source address")?;
+    if let Some(extra) = l.next() {
+        return Err(format!("unexpected {extra:?} before `->`"));
+    }
+    let mut r = right.split_whitespace();
+    let dst_word = r.next().ok_or("missing destination address")?;
+    let proto = match proto_word.to_ascii_lowercase().as_str() {
+        "tcp" => PROTO_TCP,
+        "udp" => PROTO_UDP,
+        "icmp" => PROTO_ICMP,
+        "icmpv6" => PROTO_ICMPV6,
+        n => n.parse::<u8>().map_err(|_| {
+            format!("unknown protocol {proto_word:?}: use tcp, udp, icmp, icmpv6 or 0-255")
+        })?,
+    };
+    let ports = proto == PROTO_TCP || proto == PROTO_UDP;
+    let (src, src_port) = endpoint(src_word, ports, 40000)?;
+    let (dst, dst_port) = endpoint(dst_word, ports, 0)?;
+    if src.is_ipv4() != dst.is_ipv4() {
+        return Err("source and destination must be the same address family".into());
+    }
+    if ports && dst_port.is_none() {
+        return Err(format!(
+            "{} needs a destination port: {dst_word}:PORT",
+            proto_word
+        ));
+    }
+    let proto = match (proto, dst) {
+        (PROTO_ICMP, IpAddr::V6(_)) => PROTO_ICMPV6,
+        (p, _) => p,
+    };
+    let mut h = Header {
+        src,
+        dst,
+        proto,
+        src_port: src_port.unwrap_or(0),
+        dst_port: dst_port.unwrap_or(0),
+        icmp_type: 0,
+        icmp_code: 0,
+        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        ttl: 64,
+        len: 0,
+    };
+    if h.is_icmp() {
+        h.icmp_type = if proto == PROTO_ICMP { 8 } else { 128 };
+        let words: Vec<&str> = r.collect();
+        let mut it = words.chunks(2);
+        for pair in &mut it {
+            match pair {
+                ["type", t] => {
+                    h.icmp_type = t.parse().map_err(|_| format!("bad ICMP type {t:?}"))?
+                }
+                ["code", c] => {
+                    h.icmp_code = c.parse().map_err(|_| format!("bad ICMP code {c:?}"))?
+                }
+                ["id", i] => {
+                    let id: u16 = i.parse().map_err(|_| format!("bad ICMP id {i:?}"))?;
+                    h.src_port = id;
+                    h.dst_port = id;
+                }
+                other => {
+                    return Err(format!(
+                        "unexpected {:?} after the destination",
+                        other.join(" ")
+                    ))
+                }
+            }
+        }
+        if h.is_icmp_echo() && h.src_port == 0 {
+            h.src_port = 1;
+            h.dst_port = 1;
+        }
+    } else if let Some(extra) = r.next() {
+        return Err(format!("unexpected {extra:?} after the destination"));
+    }
+    h.len = match (proto, src) {
+        (PROTO_TCP, IpAddr::V4(_)) => 40,
+        (PROTO_TCP, IpAddr::V6(_)) => 60,
+        (_, IpAddr::V4(_)) => 28,
+        (_, IpAddr::V6(_)) => 48,
+    };
+    Ok(h)
+}
+
+/// `10.0.0.1`, `10.0.0.1:80`, `[2001:db8::1]:80`, `2001:db8::1`.
+fn endpoint(s: &str, ports: bool, default_port: u16) -> Result<(IpAddr, Option<u16>), String> {
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .map_err(|_| format!("bad port {p:?} in {s:?}"))
+    };
+    if let Some(rest) = s.strip_prefix('[') {
+        let (addr, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("missing ] in {s:?}"))?;
+        let a: IpAddr = addr.parse().map_err(|_| format!("bad address {addr:?}"))?;
+        return match after.strip_prefix(':') {
+            Some(p) if ports => Ok((a, Some(port(p)?))),
+            Some(_) => Err(format!("{s:?}: this protocol has no ports")),
+            None => Ok((a, ports.then_some(default_port).filter(|p| *p != 0))),
+        };
+    }
+    if let Ok(a) = s.parse::<IpAddr>() {
+        return Ok((a, ports.then_some(default_port).filter(|p| *p != 0)));
+    }
+    match s.rsplit_once(':') {
+        Some((a, p)) if ports => {
+            let a: IpAddr = a.parse().map_err(|_| format!("bad address {a:?}"))?;
+            Ok((a, Some(port(p)?)))
+        }
+        Some(_) => Err(format!("{s:?}: this protocol has no ports")),
+        None => Err(format!("bad address {s:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_v4() {
+        let h = parse("tcp 10.0.1.10:40000 -> 198.51.100.7:443").unwrap();
+        assert_eq!(
+            (h.proto, h.src_port, h.dst_port, h.tcp_flags),
+            (6, 40000, 443, TCP_SYN)
+        );
+    }
+
+    #[test]
+    fn default_source_port_and_v6() {
+        let h = parse("udp [2001:db8::1] -> [2001:db8::2]:53").unwrap();
+        assert_eq!((h.src_port, h.dst_port), (40000, 53));
+        assert!(h.src.is_ipv6());
+    }
+
+    #[test]
+    fn icmp_with_type_code() {
+        let h = parse("icmp 10.0.2.30 -> 8.8.8.8 type 3 code 4").unwrap();
+        assert_eq!((h.icmp_type, h.icmp_code), (3, 4));
+        let e = parse("icmp 10.0.2.30 -> 8.8.8.8").unwrap();
+        assert_eq!((e.icmp_type, e.src_port), (8, 1));
+        let v6 = parse("icmp [2001:db8::1] -> [2001:db8::2]").unwrap();
+        assert_eq!((v6.proto, v6.icmp_type), (58, 128));
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        assert!(parse("tcp 10.0.0.1 -> 10.0.0.2")
+            .unwrap_err()
+            .contains("destination port"));
+        assert!(parse("foo 10.0.0.1 -> 10.0.0.2")
+            .unwrap_err()
+            .contains("unknown protocol"));
+        assert!(parse("tcp 10.0.0.1:1 10.0.0.2:2")
+            .unwrap_err()
+            .contains("->"));
+        assert!(parse("tcp 10.0.0.1:1 -> [::1]:2")
+            .unwrap_err()
+            .contains("family"));
+    }
+}
