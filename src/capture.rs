@@ -215,7 +215,10 @@ impl CaptureReader {
     /// `open`, reading at most `max_buffer` bytes at a time (the buffer still grows to hold
     /// a record that is larger).
     fn open_with_buffer(path: &Path, max_buffer: usize) -> Result<CaptureReader, CaptureError> {
-        let io_err = |source| CaptureError::Io { path: path.to_path_buf(), source };
+        let io_err = |source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::open(path).map_err(io_err)?;
         let len = file.metadata().map_err(io_err)?.len();
         let cap = usize::try_from(len)
@@ -241,7 +244,10 @@ impl CaptureReader {
             return Err(if head.is_empty() {
                 reader.corrupt("empty file")
             } else {
-                reader.corrupt(format!("file of {} bytes is too short to be a capture", head.len()))
+                reader.corrupt(format!(
+                    "file of {} bytes is too short to be a capture",
+                    head.len()
+                ))
             });
         }
         let magic = [head[0], head[1], head[2], head[3]];
@@ -254,7 +260,10 @@ impl CaptureReader {
         } else if is_pcap_magic(be) {
             reader.open_pcap(true, be)?;
         } else {
-            return Err(CaptureError::NotACapture { path: reader.path, magic });
+            return Err(CaptureError::NotACapture {
+                path: reader.path,
+                magic,
+            });
         }
         Ok(reader)
     }
@@ -298,15 +307,11 @@ impl CaptureReader {
         self.buf.position()
     }
 
-    /// The file's size when it was opened.
+    /// The file's size when it was opened (an open reader's file is never empty, so there is
+    /// no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u64 {
         self.len
-    }
-
-    /// Whether the file was empty when it was opened (never true of an open reader, as an
-    /// empty file is not a capture).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Link type of the first interface (pcap: the file's), for display. `None` for a pcapng
@@ -319,7 +324,10 @@ impl CaptureReader {
     }
 
     fn corrupt(&self, message: impl Into<String>) -> CaptureError {
-        CaptureError::Corrupt { path: self.path.clone(), message: message.into() }
+        CaptureError::Corrupt {
+            path: self.path.clone(),
+            message: message.into(),
+        }
     }
 
     /// Makes `n` bytes available at the read position; false if the file ends first.
@@ -328,9 +336,10 @@ impl CaptureReader {
         if self.buf.end - self.buf.start >= n {
             return Ok(true);
         }
-        self.buf
-            .fill_slow(n)
-            .map_err(|source| CaptureError::Io { path: self.path.clone(), source })
+        self.buf.fill_slow(n).map_err(|source| CaptureError::Io {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     // ---- pcap ----
@@ -363,7 +372,11 @@ impl CaptureReader {
         self.format = Format::Pcap(PcapState {
             big,
             frac_to_ns: if magic == PCAP_MAGIC_NSEC { 1 } else { 1000 },
-            rec_hdr_len: if magic == PCAP_MAGIC_KUZNETZOV { 24 } else { 16 },
+            rec_hdr_len: if magic == PCAP_MAGIC_KUZNETZOV {
+                24
+            } else {
+                16
+            },
             lengths,
             link: LinkType::from_pcap(linktype & 0xFFFF),
         });
@@ -391,8 +404,7 @@ impl CaptureReader {
         let frac = rd32(h, 4, big);
         let mut incl = rd32(h, 8, big);
         let mut orig = rd32(h, 12, big);
-        if lengths == LengthOrder::Swapped
-            || (lengths == LengthOrder::MaybeSwapped && incl > orig)
+        if lengths == LengthOrder::Swapped || (lengths == LengthOrder::MaybeSwapped && incl > orig)
         {
             std::mem::swap(&mut incl, &mut orig);
         }
@@ -424,12 +436,19 @@ impl CaptureReader {
     // ---- pcapng ----
 
     fn open_pcapng(&mut self) -> Result<(), CaptureError> {
-        self.format = Format::PcapNg(NgState { big: false, ifaces: Vec::new(), first_link: None });
+        self.format = Format::PcapNg(NgState {
+            big: false,
+            ifaces: Vec::new(),
+            first_link: None,
+        });
         self.ng_block()?; // the first block is the section header
-        // Read on to the first interface description, so that `link_type` can answer, but
-        // stop before any packet block; an error found here is reported by `next_frame`.
+                          // Read on to the first interface description, so that `link_type` can answer, but
+                          // stop before any packet block; an error found here is reported by `next_frame`.
         loop {
-            let (Format::PcapNg(ng), Ok(true)) = (&self.format, self.fill(8)) else {
+            if !matches!(self.fill(8), Ok(true)) {
+                break;
+            }
+            let Format::PcapNg(ng) = &self.format else {
                 break;
             };
             if ng.first_link.is_some() {
@@ -467,7 +486,7 @@ impl CaptureReader {
                 self.buf.avail()
             )));
         }
-        let Format::PcapNg(ng) = &mut self.format else {
+        let Format::PcapNg(ng) = &self.format else {
             return Ok(NgBlock::Other);
         };
         let head = self.buf.bytes();
@@ -508,40 +527,37 @@ impl CaptureReader {
         }
         let body_start = self.buf.start + 8;
         let body = &block[8..len - 4];
+        let Format::PcapNg(ng) = &mut self.format else {
+            return Ok(NgBlock::Other);
+        };
         let result = match block_type {
-            NG_SHB => self.ng_section(body, big).map(|()| NgBlock::Other),
-            NG_IDB => self.ng_interface(body).map(|()| NgBlock::Other),
-            NG_EPB | NG_PB => self.ng_packet(block_type, body, body_start).map(NgBlock::Packet),
-            NG_SPB => self.ng_simple_packet(body, body_start).map(NgBlock::Packet),
+            NG_SHB => ng.section(body, big).map(|()| NgBlock::Other),
+            NG_IDB => ng.interface(body).map(|()| NgBlock::Other),
+            NG_EPB | NG_PB => ng.packet(block_type, body, body_start).map(NgBlock::Packet),
+            NG_SPB => ng.simple_packet(body, body_start).map(NgBlock::Packet),
             _ => Ok(NgBlock::Other),
         };
         let block = result.map_err(|m| self.corrupt(format!("{m} (block at offset {offset})")))?;
         self.buf.consume(len);
         Ok(block)
     }
+}
 
-    fn ng_state(&mut self) -> &mut NgState {
-        match &mut self.format {
-            Format::PcapNg(ng) => ng,
-            Format::Pcap(_) => unreachable!("pcapng block in a pcap file"),
-        }
-    }
-
-    fn ng_section(&mut self, body: &[u8], big: bool) -> Result<(), String> {
+impl NgState {
+    fn section(&mut self, body: &[u8], big: bool) -> Result<(), String> {
         // body: byte-order magic (4), major (2), minor (2), section length (8), options.
         let (major, minor) = (rd16(body, 4, big), rd16(body, 6, big));
         if !(major == 1 && (minor == 0 || minor == 2)) {
             return Err(format!("unsupported pcapng version {major}.{minor}"));
         }
         for_each_option(&body[16..], big, |_, _| Ok(()))?;
-        let ng = self.ng_state();
-        ng.big = big;
-        ng.ifaces.clear();
+        self.big = big;
+        self.ifaces.clear();
         Ok(())
     }
 
-    fn ng_interface(&mut self, body: &[u8]) -> Result<(), String> {
-        let big = self.ng_state().big;
+    fn interface(&mut self, body: &[u8]) -> Result<(), String> {
+        let big = self.big;
         if body.len() < 8 {
             return Err("interface description block too short".into());
         }
@@ -561,32 +577,41 @@ impl CaptureReader {
                     let Ok(v) = <[u8; 8]>::try_from(value) else {
                         return Err(format!("if_tsoffset of length {} != 8", value.len()));
                     };
-                    let secs = if big { i64::from_be_bytes(v) } else { i64::from_le_bytes(v) };
+                    let secs = if big {
+                        i64::from_be_bytes(v)
+                    } else {
+                        i64::from_le_bytes(v)
+                    };
                     offset_ns = i128::from(secs) * 1_000_000_000;
                 }
                 _ => {}
             }
             Ok(())
         })?;
-        let ng = self.ng_state();
-        if ng.ifaces.len() >= MAX_INTERFACES {
-            return Err(format!("more than {MAX_INTERFACES} interfaces in one section"));
+        if self.ifaces.len() >= MAX_INTERFACES {
+            return Err(format!(
+                "more than {MAX_INTERFACES} interfaces in one section"
+            ));
         }
-        ng.ifaces.push(Iface { link, snaplen, scale, offset_ns });
-        ng.first_link.get_or_insert(link);
+        self.ifaces.push(Iface {
+            link,
+            snaplen,
+            scale,
+            offset_ns,
+        });
+        self.first_link.get_or_insert(link);
         Ok(())
     }
 
     /// An Enhanced Packet Block or an obsolete Packet Block, which share a layout but for the
     /// interface id (32 bits in EPB; 16 bits and a 16-bit drop count in PB).
-    fn ng_packet(
+    fn packet(
         &mut self,
         block_type: u32,
         body: &[u8],
         body_start: usize,
     ) -> Result<RawFrame, String> {
-        let ng = self.ng_state();
-        let big = ng.big;
+        let big = self.big;
         if body.len() < 20 {
             return Err("packet block too short".into());
         }
@@ -599,16 +624,21 @@ impl CaptureReader {
         let caplen = rd32(body, 12, big);
         let orig_len = rd32(body, 16, big);
         if caplen > MAX_CAPLEN {
-            return Err(format!("packet claims {caplen} captured bytes (more than {MAX_CAPLEN})"));
+            return Err(format!(
+                "packet claims {caplen} captured bytes (more than {MAX_CAPLEN})"
+            ));
         }
+        // Like Wireshark (unlike libpcap), a caplen above the interface's snaplen is accepted.
         if caplen as usize > body.len() - 20 {
             return Err(format!(
                 "packet claims {caplen} captured bytes, its block holds {}",
                 body.len() - 20
             ));
         }
-        let Some(iface) = ng.ifaces.get(iface_id as usize) else {
-            return Err(format!("packet on interface {iface_id}, which was not described"));
+        let Some(iface) = self.ifaces.get(iface_id as usize) else {
+            return Err(format!(
+                "packet on interface {iface_id}, which was not described"
+            ));
         };
         Ok(RawFrame {
             ts: iface.timestamp(t),
@@ -619,13 +649,12 @@ impl CaptureReader {
         })
     }
 
-    fn ng_simple_packet(&mut self, body: &[u8], body_start: usize) -> Result<RawFrame, String> {
-        let ng = self.ng_state();
+    fn simple_packet(&mut self, body: &[u8], body_start: usize) -> Result<RawFrame, String> {
         if body.len() < 4 {
             return Err("simple packet block too short".into());
         }
-        let orig_len = rd32(body, 0, ng.big);
-        let Some(iface) = ng.ifaces.first() else {
+        let orig_len = rd32(body, 0, self.big);
+        let Some(iface) = self.ifaces.first() else {
             return Err("simple packet block before any interface description".into());
         };
         // The captured length is not stored: it is the original length, cut to the
@@ -635,7 +664,9 @@ impl CaptureReader {
             caplen = caplen.min(iface.snaplen as usize);
         }
         if caplen > MAX_CAPLEN as usize {
-            return Err(format!("packet holds {caplen} captured bytes (more than {MAX_CAPLEN})"));
+            return Err(format!(
+                "packet holds {caplen} captured bytes (more than {MAX_CAPLEN})"
+            ));
         }
         Ok(RawFrame {
             ts: Timestamp(0),
@@ -713,7 +744,14 @@ struct ReadBuf {
 
 impl ReadBuf {
     fn new(file: File, cap: usize) -> ReadBuf {
-        ReadBuf { file, data: vec![0; cap], start: 0, end: 0, base: 0, eof: false }
+        ReadBuf {
+            file,
+            data: vec![0; cap],
+            start: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+        }
     }
 
     fn avail(&self) -> usize {
@@ -763,8 +801,8 @@ impl ReadBuf {
     }
 }
 
-/// Writes a pcap file (LINKTYPE_ETHERNET by default, nanosecond-resolution magic) through a
-/// BufWriter.
+/// Writes a pcap file (nanosecond-resolution magic, the link type given to `create`, which is
+/// LINKTYPE_ETHERNET for what the pipeline emits) through a BufWriter.
 pub struct CaptureWriter {
     path: PathBuf,
     inner: PcapWriter<BufWriter<File>>,
@@ -774,8 +812,10 @@ impl CaptureWriter {
     /// Creates (or truncates) `path` and writes a pcap file header for `link`, with
     /// nanosecond timestamps, the host's byte order and a snaplen of [`MAX_CAPLEN`].
     pub fn create(path: &Path, link: LinkType) -> Result<CaptureWriter, CaptureError> {
-        let file = File::create(path)
-            .map_err(|source| CaptureError::Io { path: path.to_path_buf(), source })?;
+        let file = File::create(path).map_err(|source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let header = PcapHeader {
             version_major: 2,
             version_minor: 4,
@@ -788,7 +828,10 @@ impl CaptureWriter {
         };
         let inner = PcapWriter::with_header(BufWriter::with_capacity(1 << 20, file), header)
             .map_err(|e| pcap_error(path, e))?;
-        Ok(CaptureWriter { path: path.to_path_buf(), inner })
+        Ok(CaptureWriter {
+            path: path.to_path_buf(),
+            inner,
+        })
     }
 
     /// Appends one record. `data` must be at most [`MAX_CAPLEN`] bytes and `ts` before 2106;
@@ -802,21 +845,32 @@ impl CaptureWriter {
         }
         let orig_len = orig_len.max(data.len() as u32);
         let packet = PcapPacket::new(Duration::from_nanos(ts.0), orig_len, data);
-        self.inner.write_packet(&packet).map_err(|e| pcap_error(&self.path, e))?;
+        self.inner
+            .write_packet(&packet)
+            .map_err(|e| pcap_error(&self.path, e))?;
         Ok(())
     }
 
     /// Flushes the buffered records to the file.
     pub fn finish(self) -> Result<(), CaptureError> {
         let mut w = self.inner.into_writer();
-        w.flush().map_err(|source| CaptureError::Io { path: self.path, source })
+        w.flush().map_err(|source| CaptureError::Io {
+            path: self.path,
+            source,
+        })
     }
 }
 
 fn pcap_error(path: &Path, e: PcapError) -> CaptureError {
     match e {
-        PcapError::IoError(source) => CaptureError::Io { path: path.to_path_buf(), source },
-        other => CaptureError::Corrupt { path: path.to_path_buf(), message: other.to_string() },
+        PcapError::IoError(source) => CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => CaptureError::Corrupt {
+            path: path.to_path_buf(),
+            message: other.to_string(),
+        },
     }
 }
 
@@ -827,11 +881,19 @@ mod tests {
     // ---- fixture builders ----
 
     fn put16(v: &mut Vec<u8>, x: u16, big: bool) {
-        v.extend_from_slice(&if big { x.to_be_bytes() } else { x.to_le_bytes() });
+        v.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        });
     }
 
     fn put32(v: &mut Vec<u8>, x: u32, big: bool) {
-        v.extend_from_slice(&if big { x.to_be_bytes() } else { x.to_le_bytes() });
+        v.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        });
     }
 
     fn pcap_header(big: bool, magic: u32, link: u32) -> Vec<u8> {
@@ -889,7 +951,11 @@ mod tests {
             option(&mut b, big, NG_OPT_IF_TSRESOL, &[r]);
         }
         if let Some(o) = tsoffset {
-            let bytes = if big { o.to_be_bytes() } else { o.to_le_bytes() };
+            let bytes = if big {
+                o.to_be_bytes()
+            } else {
+                o.to_le_bytes()
+            };
             option(&mut b, big, NG_OPT_IF_TSOFFSET, &bytes);
         }
         if tsresol.is_some() || tsoffset.is_some() {
@@ -956,7 +1022,12 @@ mod tests {
     }
 
     fn frame(ts: u64, link: LinkType, data: &[u8], orig_len: u32) -> Owned {
-        Owned { ts, link, data: data.to_vec(), orig_len }
+        Owned {
+            ts,
+            link,
+            data: data.to_vec(),
+            orig_len,
+        }
     }
 
     // ---- tests ----
@@ -970,7 +1041,11 @@ mod tests {
             .map(|i| {
                 let len = (i % 200) as usize;
                 let data: Vec<u8> = (0..len).map(|j| (i as usize + j) as u8).collect();
-                (1_700_000_000_123_456_789 + u64::from(i) * 1_001, data, len as u32 + i % 3)
+                (
+                    1_700_000_000_123_456_789 + u64::from(i) * 1_001,
+                    data,
+                    len as u32 + i % 3,
+                )
             })
             .collect();
         for (ts, data, orig) in &frames {
@@ -989,7 +1064,6 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert_eq!(r.position(), r.len());
-        assert!(!r.is_empty());
     }
 
     #[test]
@@ -998,13 +1072,18 @@ mod tests {
         let path = dir.path().join("raw.pcap");
         let mut w = CaptureWriter::create(&path, LinkType::Unsupported(147)).unwrap();
         w.write(Timestamp(5), &[0x45; 20], 0).unwrap();
-        assert!(w.write(Timestamp(6), &vec![0; MAX_CAPLEN as usize + 1], 0).is_err());
+        assert!(w
+            .write(Timestamp(6), &vec![0; MAX_CAPLEN as usize + 1], 0)
+            .is_err());
         w.finish().unwrap();
         let mut r = CaptureReader::open(&path).unwrap();
         assert_eq!(r.link_type(), Some(LinkType::Unsupported(147)));
         let (got, err) = read_all(&mut r);
         assert!(err.is_none());
-        assert_eq!(got, vec![frame(5, LinkType::Unsupported(147), &[0x45; 20], 20)]);
+        assert_eq!(
+            got,
+            vec![frame(5, LinkType::Unsupported(147), &[0x45; 20], 20)]
+        );
     }
 
     #[test]
@@ -1030,7 +1109,10 @@ mod tests {
             pcap_record(&mut v, big, 7, 123_456_789, &[9; 14], 14);
             let (got, err) = read_bytes(&v).unwrap();
             assert!(err.is_none());
-            assert_eq!(got, vec![frame(7_123_456_789, LinkType::Ethernet, &[9; 14], 14)]);
+            assert_eq!(
+                got,
+                vec![frame(7_123_456_789, LinkType::Ethernet, &[9; 14], 14)]
+            );
         }
     }
 
@@ -1056,7 +1138,10 @@ mod tests {
         let v = pcap_header(false, PCAP_MAGIC_USEC, 0x0030_0001);
         assert!(matches!(read_bytes(&v), Err(CaptureError::Corrupt { .. })));
         let v = pcap_header(false, PCAP_MAGIC_USEC, 1);
-        assert!(matches!(read_bytes(&v[..20]), Err(CaptureError::Corrupt { .. })));
+        assert!(matches!(
+            read_bytes(&v[..20]),
+            Err(CaptureError::Corrupt { .. })
+        ));
         // A header alone is a valid, empty capture.
         let (got, err) = read_bytes(&v).unwrap();
         assert!(got.is_empty() && err.is_none());
@@ -1099,7 +1184,12 @@ mod tests {
                 got,
                 vec![
                     frame(1_500_000_000_000_001_000, LinkType::Ethernet, &[1; 60], 60),
-                    frame(1_500_000_010_000_000_007, LinkType::LinuxSll, &[2; 33], 1500),
+                    frame(
+                        1_500_000_010_000_000_007,
+                        LinkType::LinuxSll,
+                        &[2; 33],
+                        1500
+                    ),
                     frame(1_500_000_000, LinkType::Unsupported(147), &[3], 1),
                     frame(10_000_000_042, LinkType::LinuxSll, &[4, 4], 2),
                     frame(0, LinkType::Ethernet, &[5; 5], 5),
@@ -1158,7 +1248,10 @@ mod tests {
         assert!(matches!(read_bytes(&v), Err(CaptureError::Corrupt { .. })));
         let mut v = Vec::new();
         shb(&mut v, false);
-        assert!(matches!(read_bytes(&v[..20]), Err(CaptureError::Corrupt { .. })));
+        assert!(matches!(
+            read_bytes(&v[..20]),
+            Err(CaptureError::Corrupt { .. })
+        ));
         // A section with no interfaces and no packets is an empty capture.
         let mut v = Vec::new();
         shb(&mut v, false);
@@ -1252,7 +1345,10 @@ mod tests {
         pcap_record(&mut v, false, 2, 0, &[2; 60], 60);
         for cut in [1, 10, 59, 60 + 16 - 1] {
             let (got, err) = read_bytes(&v[..v.len() - cut]).unwrap();
-            assert_eq!(got, vec![frame(1_000_000_000, LinkType::Ethernet, &[1; 60], 60)]);
+            assert_eq!(
+                got,
+                vec![frame(1_000_000_000, LinkType::Ethernet, &[1; 60], 60)]
+            );
             let err = err.expect("truncation is reported");
             assert!(matches!(err, CaptureError::Corrupt { .. }), "{err}");
         }
@@ -1280,7 +1376,14 @@ mod tests {
         }
         // The cap itself is accepted.
         let mut v = pcap_header(false, PCAP_MAGIC_USEC, 1);
-        pcap_record(&mut v, false, 1, 0, &vec![3; MAX_CAPLEN as usize], MAX_CAPLEN);
+        pcap_record(
+            &mut v,
+            false,
+            1,
+            0,
+            &vec![3; MAX_CAPLEN as usize],
+            MAX_CAPLEN,
+        );
         let (got, err) = read_bytes(&v).unwrap();
         assert!(err.is_none());
         assert_eq!(got[0].data.len(), MAX_CAPLEN as usize);
@@ -1288,20 +1391,26 @@ mod tests {
 
     #[test]
     fn not_a_capture() {
-        let err = read_bytes(b"GET / HTTP/1.1\r\n").err().unwrap();
+        let err = read_bytes(b"GET / HTTP/1.1\r\n").expect_err("not a capture");
         match &err {
             CaptureError::NotACapture { magic, .. } => assert_eq!(magic, b"GET "),
             other => panic!("{other}"),
         }
         assert!(err.to_string().contains("not a pcap or pcapng file"));
-        assert!(matches!(read_bytes(b"ab"), Err(CaptureError::Corrupt { .. })));
+        assert!(matches!(
+            read_bytes(b"ab"),
+            Err(CaptureError::Corrupt { .. })
+        ));
         let missing = Path::new("/nonexistent/dir/x.pcap");
-        assert!(matches!(CaptureReader::open(missing), Err(CaptureError::Io { .. })));
+        assert!(matches!(
+            CaptureReader::open(missing),
+            Err(CaptureError::Io { .. })
+        ));
     }
 
     #[test]
     fn empty_file() {
-        let err = read_bytes(&[]).err().expect("an empty file is an error");
+        let err = read_bytes(&[]).expect_err("an empty file is an error");
         assert!(matches!(err, CaptureError::Corrupt { .. }));
         assert!(err.to_string().contains("empty file"), "{err}");
     }

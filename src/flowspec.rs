@@ -5,6 +5,7 @@
 //! udp [2001:db8::1]:5353 -> [2001:db8::2]:53
 //! icmp 10.0.2.30 -> 8.8.8.8 type 8 code 0
 //! 47 10.0.1.10 -> 192.0.2.9
+//! tcp 10.0.1.10:40000 -> 10.0.3.5:22 ttl 1
 //! ```
 
 use std::net::IpAddr;
@@ -65,35 +66,33 @@ pub fn parse(spec: &str) -> Result<Header, String> {
     };
     if h.is_icmp() {
         h.icmp_type = if proto == PROTO_ICMP { 8 } else { 128 };
-        let words: Vec<&str> = r.collect();
-        let mut it = words.chunks(2);
-        for pair in &mut it {
-            match pair {
-                ["type", t] => {
-                    h.icmp_type = t.parse().map_err(|_| format!("bad ICMP type {t:?}"))?
-                }
-                ["code", c] => {
-                    h.icmp_code = c.parse().map_err(|_| format!("bad ICMP code {c:?}"))?
-                }
-                ["id", i] => {
-                    let id: u16 = i.parse().map_err(|_| format!("bad ICMP id {i:?}"))?;
-                    h.src_port = id;
-                    h.dst_port = id;
-                }
-                other => {
-                    return Err(format!(
-                        "unexpected {:?} after the destination",
-                        other.join(" ")
-                    ))
-                }
+    }
+    let words: Vec<&str> = r.collect();
+    for pair in words.chunks(2) {
+        match pair {
+            ["ttl", t] => h.ttl = t.parse().map_err(|_| format!("bad TTL {t:?}"))?,
+            ["type", t] if h.is_icmp() => {
+                h.icmp_type = t.parse().map_err(|_| format!("bad ICMP type {t:?}"))?
+            }
+            ["code", c] if h.is_icmp() => {
+                h.icmp_code = c.parse().map_err(|_| format!("bad ICMP code {c:?}"))?
+            }
+            ["id", i] if h.is_icmp() => {
+                let id: u16 = i.parse().map_err(|_| format!("bad ICMP id {i:?}"))?;
+                h.src_port = id;
+                h.dst_port = id;
+            }
+            other => {
+                return Err(format!(
+                    "unexpected {:?} after the destination",
+                    other.join(" ")
+                ))
             }
         }
-        if h.is_icmp_echo() && h.src_port == 0 {
-            h.src_port = 1;
-            h.dst_port = 1;
-        }
-    } else if let Some(extra) = r.next() {
-        return Err(format!("unexpected {extra:?} after the destination"));
+    }
+    if h.is_icmp_echo() && h.src_port == 0 {
+        h.src_port = 1;
+        h.dst_port = 1;
     }
     h.len = match (proto, src) {
         (PROTO_TCP, IpAddr::V4(_)) => 40,
@@ -162,6 +161,16 @@ mod tests {
         assert_eq!((e.icmp_type, e.src_port), (8, 1));
         let v6 = parse("icmp [2001:db8::1] -> [2001:db8::2]").unwrap();
         assert_eq!((v6.proto, v6.icmp_type), (58, 128));
+    }
+
+    #[test]
+    fn ttl_option() {
+        assert_eq!(parse("tcp 10.0.0.1:1 -> 10.0.0.2:2 ttl 1").unwrap().ttl, 1);
+        assert_eq!(
+            parse("icmp 10.0.0.1 -> 10.0.0.2 type 8 ttl 2").unwrap().ttl,
+            2
+        );
+        assert!(parse("tcp 10.0.0.1:1 -> 10.0.0.2:2 hops 1").is_err());
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! The binary is thin: argument parsing, file I/O and output. The pipeline lives in
 //! `vpcsim-dataplane`, the resource model and CloudFormation loader in `vpcsim-controlplane`.
 
+mod capture;
+mod flowlog;
 mod flowspec;
+mod gen;
+mod replay;
 mod report;
 mod topo;
 mod trace;
@@ -33,6 +37,10 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Push one packet through the topology and print every hop.
     Trace(trace::TraceArgs),
+    /// Replay a capture: per-frame verdicts, rewritten output pcaps, VPC flow logs, a summary.
+    Replay(replay::ReplayArgs),
+    /// Generate synthetic traffic for a topology into a pcap (TCP, UDP, ICMP; both directions).
+    Gen(gen::GenArgs),
 }
 
 fn main() {
@@ -40,6 +48,8 @@ fn main() {
     let code = match &cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Trace(a) => trace::run(a),
+        Command::Replay(a) => replay::run(a),
+        Command::Gen(a) => gen::run(a),
     };
     std::process::exit(code);
 }

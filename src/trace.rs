@@ -20,7 +20,7 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
     /// The packet: `PROTO SRC[:PORT] -> DST[:PORT]`, PROTO tcp, udp, icmp [type T code C], icmpv6
-    /// or a protocol number; IPv6 as `[2001:db8::1]:443`.
+    /// or a protocol number; IPv6 as `[2001:db8::1]:443`; optionally `ttl N` at the end.
     #[arg(value_name = "FLOW")]
     pub flow: String,
     /// Where the packet starts: a logical id or AWS id of an instance or interface, or `internet`.

@@ -522,3 +522,34 @@ Outputs:
     );
     assert!(ev.export_name("Hidden", &Res).is_none());
 }
+
+#[test]
+fn deepest_accepted_templates_evaluate_within_a_test_thread_stack() {
+    // Each of these nests one YAML collection per function, up to the parser's limit.
+    let n = 122;
+    let ifs = format!("{}x{}", "!If [C, ".repeat(n), ", y]".repeat(n));
+    let nots = format!("{}!Equals [a, a]{}", "!Not [".repeat(n), "]".repeat(n));
+    let subs = format!(
+        "{}!Sub '${{AWS::Region}}'{}",
+        "!Sub ['${X}', {X: ".repeat(60),
+        "}]".repeat(60)
+    );
+    let text = format!(
+        "Conditions:\n  C: !Equals [a, a]\n  D: {nots}\nResources:\n  A: {{Type: T, Properties: {{V: {ifs}, W: {subs}}}}}\n"
+    );
+    let t = parse(&text);
+    let c = ctx();
+    let ev = Evaluator::new(&t, &c).unwrap();
+    assert!(ev.condition("D").unwrap(), "122 negations of true");
+    assert_eq!(
+        ev.eval(&t.resources[0].properties, &Res, None).unwrap(),
+        json!({"V": "x", "W": "us-east-1"})
+    );
+}
+
+#[test]
+fn language_extension_loops_are_reported_as_unsupported() {
+    let e = parse_err("Resources:\n  Fn::ForEach::Subnets:\n    - Id\n    - [A, B]\n    - Subnet${Id}: {Type: T}\n");
+    assert_eq!(e.code, "UnsupportedFunction");
+    assert_eq!(e.logical_id.as_deref(), Some("Fn::ForEach::Subnets"));
+}

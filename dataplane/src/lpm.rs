@@ -664,6 +664,12 @@ mod tests {
         }
     }
 
+    /// The top `len` bits of a left-aligned key, right-aligned (so that FxHash, which mixes
+    /// upwards, sees them in the low bits).
+    fn key(a: u128, len: u8) -> u128 {
+        a.checked_shr(128 - len as u32).unwrap_or(0)
+    }
+
     /// Reference: one exact-match map per prefix length, probed from the longest length
     /// down (obviously correct, and fast enough to check tens of thousands of lookups).
     #[derive(Default)]
@@ -676,8 +682,7 @@ mod tests {
             if self.by_len.is_empty() {
                 self.by_len.resize_with(129, Default::default);
             }
-            let p = prefix.to_left_u128() & mask(len);
-            self.by_len[len as usize].insert(p, value);
+            self.by_len[len as usize].insert(key(prefix.to_left_u128(), len), value);
         }
         fn len(&self) -> usize {
             self.by_len.iter().map(|m| m.len()).sum()
@@ -687,7 +692,7 @@ mod tests {
             (0..self.by_len.len())
                 .rev()
                 .filter(|&l| !self.by_len[l].is_empty())
-                .find_map(|l| self.by_len[l].get(&(a & mask(l as u8))).copied())
+                .find_map(|l| self.by_len[l].get(&key(a, l as u8)).copied())
         }
     }
 

@@ -62,6 +62,7 @@ impl Resolver for NoResources {
 }
 
 /// A template bound to a stack context, with parameters resolved and conditions evaluated.
+#[derive(Debug)]
 pub struct Evaluator<'t> {
     pub(super) template: &'t Template,
     pub(super) ctx: &'t StackContext,
@@ -69,6 +70,9 @@ pub struct Evaluator<'t> {
     pub(super) conditions: BTreeMap<String, bool>,
     pub(super) resource_index: HashMap<&'t str, usize>,
 }
+
+/// Result of evaluating a node: `None` is `AWS::NoValue`.
+type Ev = Result<Option<Value>, CfnError>;
 
 /// Per-call evaluation context.
 struct Cx<'a> {
@@ -407,35 +411,44 @@ impl<'t> Evaluator<'t> {
         self.error(cx.logical_id, code, msg)
     }
 
-    fn ev(&self, node: &Node, cx: &Cx, depth: usize) -> Result<Option<Value>, CfnError> {
+    // The evaluation functions below recurse once per nesting level. Each arm delegates to a
+    // helper and returns its result directly so that every frame on the recursive path stays
+    // small even in unoptimised builds, where a 2 MiB test thread must still cope with the
+    // deepest template the parser accepts.
+
+    fn ev(&self, node: &Node, cx: &Cx, depth: usize) -> Ev {
         if depth > MAX_DEPTH {
             return Err(self.err(cx, INVALID_TEMPLATE, "nesting too deep"));
         }
-        Ok(Some(match node {
-            Node::Null => Value::Null,
-            Node::Bool(b) => Value::Bool(*b),
-            Node::Number(n) => Value::Number(n.clone()),
-            Node::String(s) => Value::String(s.clone()),
-            Node::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    if let Some(v) = self.ev(item, cx, depth + 1)? {
-                        out.push(v);
-                    }
-                }
-                Value::Array(out)
+        match node {
+            Node::Null => Ok(Some(Value::Null)),
+            Node::Bool(b) => Ok(Some(Value::Bool(*b))),
+            Node::Number(n) => Ok(Some(Value::Number(n.clone()))),
+            Node::String(s) => Ok(Some(Value::String(s.clone()))),
+            Node::List(items) => self.ev_list(items, cx, depth + 1),
+            Node::Map(entries) => self.ev_map(entries, cx, depth + 1),
+            Node::Fn(f) => self.ev_fn(f, cx, depth + 1),
+        }
+    }
+
+    fn ev_list(&self, items: &[Node], cx: &Cx, depth: usize) -> Ev {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(v) = self.ev(item, cx, depth)? {
+                out.push(v);
             }
-            Node::Map(entries) => {
-                let mut out = serde_json::Map::new();
-                for (k, v) in entries {
-                    if let Some(v) = self.ev(v, cx, depth + 1)? {
-                        out.insert(k.clone(), v);
-                    }
-                }
-                Value::Object(out)
+        }
+        Ok(Some(Value::Array(out)))
+    }
+
+    fn ev_map(&self, entries: &[(String, Node)], cx: &Cx, depth: usize) -> Ev {
+        let mut out = serde_json::Map::new();
+        for (k, v) in entries {
+            if let Some(v) = self.ev(v, cx, depth)? {
+                out.insert(k.clone(), v);
             }
-            Node::Fn(f) => return self.ev_fn(f, cx, depth + 1),
-        }))
+        }
+        Ok(Some(Value::Object(out)))
     }
 
     /// Evaluate an argument that must produce a value (NoValue is an error there).
@@ -590,150 +603,176 @@ impl<'t> Evaluator<'t> {
             .map_err(|m| self.err(cx, UNRESOLVED_ATTRIBUTE, format!("{res}.{attr}: {m}")))
     }
 
-    fn ev_fn(&self, f: &Intrinsic, cx: &Cx, d: usize) -> Result<Option<Value>, CfnError> {
-        let v = match f {
-            Intrinsic::Ref(name) => return self.reference(name, cx),
-            Intrinsic::GetAtt(res, attr) => self.get_att(res, attr, cx)?,
-            Intrinsic::Sub(s, vars) => Value::String(self.sub(s, vars, cx, d)?),
-            Intrinsic::Join(delim, list) => {
-                let delim = self.string_arg(delim, cx, d, "Fn::Join")?;
-                let items = self.list_arg(list, cx, d, "Fn::Join")?;
-                let mut parts = Vec::with_capacity(items.len());
-                for item in &items {
-                    parts.push(scalar_string(item).ok_or_else(|| {
-                        self.err(
-                            cx,
-                            INVALID_FUNCTION,
-                            format!(
-                                "Fn::Join: list elements must be strings, got {}",
-                                brief(item)
-                            ),
-                        )
-                    })?);
-                }
-                Value::String(parts.join(&delim))
-            }
-            Intrinsic::Select(index, list) => {
-                let i = self.int_arg(index, cx, d, "Fn::Select")?;
-                let mut items = self.list_arg(list, cx, d, "Fn::Select")?;
-                let len = items.len();
-                match usize::try_from(i).ok().filter(|&i| i < len) {
-                    Some(i) => items.swap_remove(i),
-                    None => {
-                        return Err(self.err(
-                            cx,
-                            INVALID_FUNCTION,
-                            format!("Fn::Select: index {i} is out of range for a list of {len}"),
-                        ))
-                    }
-                }
-            }
-            Intrinsic::Split(delim, s) => {
-                let delim = self.string_arg(delim, cx, d, "Fn::Split")?;
-                let s = self.string_arg(s, cx, d, "Fn::Split")?;
-                if delim.is_empty() {
-                    return Err(self.err(
-                        cx,
-                        INVALID_FUNCTION,
-                        "Fn::Split: the delimiter is empty",
-                    ));
-                }
-                Value::Array(
-                    s.split(delim.as_str())
-                        .map(|p| Value::String(p.to_owned()))
-                        .collect(),
-                )
-            }
-            Intrinsic::GetAZs(region) => {
-                let region = match self.ev(region, cx, d)? {
-                    None | Some(Value::Null) => String::new(),
-                    Some(v) => scalar_string(&v).ok_or_else(|| {
-                        self.err(
-                            cx,
-                            INVALID_FUNCTION,
-                            format!("Fn::GetAZs: expected a region name, got {}", brief(&v)),
-                        )
-                    })?,
-                };
-                let region = if region.is_empty() {
-                    self.ctx.region.as_str()
-                } else {
-                    region.as_str()
-                };
-                Value::Array(
-                    funcs::availability_zones(region)
-                        .into_iter()
-                        .map(Value::String)
-                        .collect(),
-                )
-            }
-            Intrinsic::Cidr(block, count, bits) => {
-                let block = self.string_arg(block, cx, d, "Fn::Cidr")?;
-                let count = self.int_arg(count, cx, d, "Fn::Cidr")?;
-                let bits = self.int_arg(bits, cx, d, "Fn::Cidr")?;
-                let blocks = funcs::cidr(&block, count, bits)
-                    .map_err(|m| self.err(cx, INVALID_FUNCTION, format!("Fn::Cidr: {m}")))?;
-                Value::Array(blocks.into_iter().map(Value::String).collect())
-            }
-            Intrinsic::If(cond, a, b) => {
-                let branch = if self.lookup_condition(cond, cx)? {
-                    a
-                } else {
-                    b
-                };
-                return self.ev(branch, cx, d);
-            }
-            Intrinsic::Equals(a, b) => {
-                let a = self.ev(a, cx, d)?.unwrap_or(Value::Null);
-                let b = self.ev(b, cx, d)?.unwrap_or(Value::Null);
-                Value::Bool(normalise(a) == normalise(b))
-            }
-            Intrinsic::And(items) => {
-                let mut all = true;
-                for item in items {
-                    all &= self.bool_arg(item, cx, d, "Fn::And")?;
-                }
-                Value::Bool(all)
-            }
-            Intrinsic::Or(items) => {
-                let mut any = false;
-                for item in items {
-                    any |= self.bool_arg(item, cx, d, "Fn::Or")?;
-                }
-                Value::Bool(any)
-            }
-            Intrinsic::Not(item) => Value::Bool(!self.bool_arg(item, cx, d, "Fn::Not")?),
-            Intrinsic::Condition(name) => Value::Bool(self.lookup_condition(name, cx)?),
-            Intrinsic::FindInMap(m, k1, k2) => self.find_in_map(m, k1, k2, None, cx, d)?,
+    fn ev_fn(&self, f: &Intrinsic, cx: &Cx, d: usize) -> Ev {
+        match f {
+            Intrinsic::Ref(name) => self.reference(name, cx),
+            Intrinsic::GetAtt(res, attr) => self.get_att(res, attr, cx).map(Some),
+            Intrinsic::Sub(s, vars) => self.sub(s, vars, cx, d),
+            Intrinsic::Join(delim, list) => self.join(delim, list, cx, d),
+            Intrinsic::Select(index, list) => self.select(index, list, cx, d),
+            Intrinsic::Split(delim, s) => self.split(delim, s, cx, d),
+            Intrinsic::GetAZs(region) => self.get_azs(region, cx, d),
+            Intrinsic::Cidr(block, count, bits) => self.cidr(block, count, bits, cx, d),
+            Intrinsic::If(cond, a, b) => self.if_(cond, a, b, cx, d),
+            Intrinsic::Equals(a, b) => self.equals(a, b, cx, d),
+            Intrinsic::And(items) => self.and_or(items, true, cx, d),
+            Intrinsic::Or(items) => self.and_or(items, false, cx, d),
+            Intrinsic::Not(item) => self.not(item, cx, d),
+            Intrinsic::Condition(name) => self
+                .lookup_condition(name, cx)
+                .map(|b| Some(Value::Bool(b))),
+            Intrinsic::FindInMap(m, k1, k2) => self.find_in_map(m, k1, k2, None, cx, d),
             Intrinsic::FindInMapWithDefault(m, k1, k2, default) => {
-                self.find_in_map(m, k1, k2, Some(default), cx, d)?
+                self.find_in_map(m, k1, k2, Some(default), cx, d)
             }
-            Intrinsic::Base64(s) => Value::String(funcs::base64(
-                self.string_arg(s, cx, d, "Fn::Base64")?.as_bytes(),
-            )),
-            Intrinsic::ImportValue(name) => {
-                let name = self.string_arg(name, cx, d, "Fn::ImportValue")?;
-                match self.ctx.imports.get(&name) {
-                    Some(v) => Value::String(v.clone()),
-                    None => return Err(self.err(
-                        cx,
-                        UNRESOLVED_IMPORT,
-                        format!(
-                            "no value for the exported name {name:?}: pass `--import {name}=Value`"
-                        ),
-                    )),
-                }
-            }
-            Intrinsic::Length(list) => Value::from(self.list_arg(list, cx, d, "Fn::Length")?.len()),
-            Intrinsic::ToJsonString(v) => {
-                let v = self.arg(v, cx, d, "Fn::ToJsonString")?;
-                Value::String(v.to_string())
-            }
+            Intrinsic::Base64(s) => self.base64(s, cx, d),
+            Intrinsic::ImportValue(name) => self.import_value(name, cx, d),
+            Intrinsic::Length(list) => self.length(list, cx, d),
+            Intrinsic::ToJsonString(v) => self.to_json_string(v, cx, d),
             Intrinsic::Unsupported(name, _) => {
-                return Err(self.err(cx, UNSUPPORTED_FUNCTION, format!("{name} is not supported")))
+                Err(self.err(cx, UNSUPPORTED_FUNCTION, format!("{name} is not supported")))
             }
+        }
+    }
+
+    fn join(&self, delim: &Node, list: &Node, cx: &Cx, d: usize) -> Ev {
+        let delim = self.string_arg(delim, cx, d, "Fn::Join")?;
+        let items = self.list_arg(list, cx, d, "Fn::Join")?;
+        let mut parts = Vec::with_capacity(items.len());
+        for item in &items {
+            parts.push(scalar_string(item).ok_or_else(|| {
+                self.err(
+                    cx,
+                    INVALID_FUNCTION,
+                    format!(
+                        "Fn::Join: list elements must be strings, got {}",
+                        brief(item)
+                    ),
+                )
+            })?);
+        }
+        Ok(Some(Value::String(parts.join(&delim))))
+    }
+
+    fn select(&self, index: &Node, list: &Node, cx: &Cx, d: usize) -> Ev {
+        let i = self.int_arg(index, cx, d, "Fn::Select")?;
+        let mut items = self.list_arg(list, cx, d, "Fn::Select")?;
+        let len = items.len();
+        match usize::try_from(i).ok().filter(|&i| i < len) {
+            Some(i) => Ok(Some(items.swap_remove(i))),
+            None => Err(self.err(
+                cx,
+                INVALID_FUNCTION,
+                format!("Fn::Select: index {i} is out of range for a list of {len}"),
+            )),
+        }
+    }
+
+    fn split(&self, delim: &Node, s: &Node, cx: &Cx, d: usize) -> Ev {
+        let delim = self.string_arg(delim, cx, d, "Fn::Split")?;
+        let s = self.string_arg(s, cx, d, "Fn::Split")?;
+        if delim.is_empty() {
+            return Err(self.err(cx, INVALID_FUNCTION, "Fn::Split: the delimiter is empty"));
+        }
+        Ok(Some(Value::Array(
+            s.split(delim.as_str())
+                .map(|p| Value::String(p.to_owned()))
+                .collect(),
+        )))
+    }
+
+    fn get_azs(&self, region: &Node, cx: &Cx, d: usize) -> Ev {
+        let region = match self.ev(region, cx, d)? {
+            None | Some(Value::Null) => String::new(),
+            Some(v) => scalar_string(&v).ok_or_else(|| {
+                self.err(
+                    cx,
+                    INVALID_FUNCTION,
+                    format!("Fn::GetAZs: expected a region name, got {}", brief(&v)),
+                )
+            })?,
         };
-        Ok(Some(v))
+        let region = if region.is_empty() {
+            self.ctx.region.as_str()
+        } else {
+            region.as_str()
+        };
+        Ok(Some(Value::Array(
+            funcs::availability_zones(region)
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        )))
+    }
+
+    fn cidr(&self, block: &Node, count: &Node, bits: &Node, cx: &Cx, d: usize) -> Ev {
+        let block = self.string_arg(block, cx, d, "Fn::Cidr")?;
+        let count = self.int_arg(count, cx, d, "Fn::Cidr")?;
+        let bits = self.int_arg(bits, cx, d, "Fn::Cidr")?;
+        let blocks = funcs::cidr(&block, count, bits)
+            .map_err(|m| self.err(cx, INVALID_FUNCTION, format!("Fn::Cidr: {m}")))?;
+        Ok(Some(Value::Array(
+            blocks.into_iter().map(Value::String).collect(),
+        )))
+    }
+
+    fn if_(&self, cond: &str, a: &Node, b: &Node, cx: &Cx, d: usize) -> Ev {
+        let branch = if self.lookup_condition(cond, cx)? {
+            a
+        } else {
+            b
+        };
+        self.ev(branch, cx, d)
+    }
+
+    fn equals(&self, a: &Node, b: &Node, cx: &Cx, d: usize) -> Ev {
+        let a = self.ev(a, cx, d)?.unwrap_or(Value::Null);
+        let b = self.ev(b, cx, d)?.unwrap_or(Value::Null);
+        Ok(Some(Value::Bool(normalise(a) == normalise(b))))
+    }
+
+    /// `Fn::And` (`all` = true) or `Fn::Or`. Every operand is evaluated, so an invalid one is
+    /// reported even when the result is already decided.
+    fn and_or(&self, items: &[Node], all: bool, cx: &Cx, d: usize) -> Ev {
+        let func = if all { "Fn::And" } else { "Fn::Or" };
+        let mut result = all;
+        for item in items {
+            let b = self.bool_arg(item, cx, d, func)?;
+            result = if all { result && b } else { result || b };
+        }
+        Ok(Some(Value::Bool(result)))
+    }
+
+    fn not(&self, item: &Node, cx: &Cx, d: usize) -> Ev {
+        Ok(Some(Value::Bool(!self.bool_arg(item, cx, d, "Fn::Not")?)))
+    }
+
+    fn base64(&self, s: &Node, cx: &Cx, d: usize) -> Ev {
+        let s = self.string_arg(s, cx, d, "Fn::Base64")?;
+        Ok(Some(Value::String(funcs::base64(s.as_bytes()))))
+    }
+
+    fn import_value(&self, name: &Node, cx: &Cx, d: usize) -> Ev {
+        let name = self.string_arg(name, cx, d, "Fn::ImportValue")?;
+        match self.ctx.imports.get(&name) {
+            Some(v) => Ok(Some(Value::String(v.clone()))),
+            None => Err(self.err(
+                cx,
+                UNRESOLVED_IMPORT,
+                format!("no value for the exported name {name:?}: pass `--import {name}=Value`"),
+            )),
+        }
+    }
+
+    fn length(&self, list: &Node, cx: &Cx, d: usize) -> Ev {
+        Ok(Some(Value::from(
+            self.list_arg(list, cx, d, "Fn::Length")?.len(),
+        )))
+    }
+
+    fn to_json_string(&self, v: &Node, cx: &Cx, d: usize) -> Ev {
+        let v = self.arg(v, cx, d, "Fn::ToJsonString")?;
+        Ok(Some(Value::String(v.to_string())))
     }
 
     fn find_in_map(
@@ -744,7 +783,7 @@ impl<'t> Evaluator<'t> {
         default: Option<&Node>,
         cx: &Cx,
         d: usize,
-    ) -> Result<Value, CfnError> {
+    ) -> Ev {
         let names = [
             self.string_arg(map, cx, d, "Fn::FindInMap")?,
             self.string_arg(k1, cx, d, "Fn::FindInMap")?,
@@ -760,7 +799,7 @@ impl<'t> Evaluator<'t> {
                 Some(n) => node = n,
                 None => {
                     if let Some(default) = default {
-                        return self.arg(default, cx, d, "Fn::FindInMap");
+                        return self.arg(default, cx, d, "Fn::FindInMap").map(Some);
                     }
                     let what = match level {
                         0 => format!("no mapping named {}", names[0]),
@@ -775,10 +814,10 @@ impl<'t> Evaluator<'t> {
                 }
             }
         }
-        self.arg(node, cx, d, "Fn::FindInMap")
+        self.arg(node, cx, d, "Fn::FindInMap").map(Some)
     }
 
-    fn sub(&self, s: &str, vars: &[(String, Node)], cx: &Cx, d: usize) -> Result<String, CfnError> {
+    fn sub(&self, s: &str, vars: &[(String, Node)], cx: &Cx, d: usize) -> Ev {
         let mut values: Vec<(&str, Value)> = Vec::with_capacity(vars.len());
         for (name, node) in vars {
             values.push((name, self.arg(node, cx, d, "Fn::Sub")?));
@@ -817,7 +856,7 @@ impl<'t> Evaluator<'t> {
                 }
             }
         }
-        Ok(out)
+        Ok(Some(Value::String(out)))
     }
 
     /// `${Name}` is a Ref unless it names nothing and contains a dot, in which case it is

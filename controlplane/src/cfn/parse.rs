@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_yaml_ng::Value as Yaml;
 
-use super::codes::{INVALID_FUNCTION, INVALID_TEMPLATE};
+use super::codes::{INVALID_FUNCTION, INVALID_TEMPLATE, UNSUPPORTED_FUNCTION};
 use super::{CfnError, Intrinsic, Node, Output, Parameter, Resource, Template, MAX_DEPTH};
 
 /// Short-form tags and the long-form names they stand for.
@@ -41,15 +41,14 @@ pub fn parse_template(path: &Path, text: &str) -> Result<Template, CfnError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = if text.trim_start().starts_with('{') {
         let mut de = serde_json::Deserializer::from_str(text);
-        let value = Yaml::deserialize(&mut de)
+        Yaml::deserialize(&mut de)
             .and_then(|v| de.end().map(|()| v))
             .map_err(|e| {
                 err(format!(
                     "invalid JSON: {}",
                     with_location(e.to_string(), Some((e.line(), e.column())))
                 ))
-            })?;
-        value
+            })?
     } else {
         if let Some(line) = deep_flow_nesting(text) {
             return Err(err(format!("nesting too deep at line {line}")));
@@ -147,13 +146,13 @@ pub fn parse_template(path: &Path, text: &str) -> Result<Template, CfnError> {
     Ok(template)
 }
 
-/// libyaml's scanner does work proportional to the flow-collection depth for every token, so
-/// a few hundred kilobytes of `[[[[…` take minutes before its own depth limit triggers. Count
-/// brackets first (ignoring quoting: real templates never come near the threshold, and the
-/// parser would reject anything deeper than [`MAX_DEPTH`] anyway) and return the offending
-/// line.
+/// libyaml scans the whole document before serde_yaml_ng applies its depth limit, and its
+/// scanner does work proportional to the flow-collection depth for every token: a few hundred
+/// kilobytes of `[[[[…` take minutes. Count brackets first and return the offending line.
+/// Quoting is ignored, so brackets inside strings count too; the margin over [`MAX_DEPTH`]
+/// (beyond which parsing fails anyway) keeps real templates far from the threshold.
 fn deep_flow_nesting(text: &str) -> Option<usize> {
-    const LIMIT: usize = 8 * MAX_DEPTH;
+    const LIMIT: usize = 2 * MAX_DEPTH;
     let mut depth = 0usize;
     let mut line = 1;
     for b in text.bytes() {
@@ -269,6 +268,13 @@ impl Converter {
         let mut out = Vec::new();
         for (logical_id, decl) in self.section(value, "Resources")? {
             self.logical_id = Some(logical_id.clone());
+            if logical_id.starts_with("Fn::") {
+                // Fn::ForEach from the AWS::LanguageExtensions transform.
+                return Err(self.error(
+                    UNSUPPORTED_FUNCTION,
+                    "template macros (AWS::LanguageExtensions loops) are not supported",
+                ));
+            }
             let Yaml::Mapping(decl) = decl else {
                 return Err(self.error(INVALID_TEMPLATE, "resource declaration must be a mapping"));
             };
@@ -370,203 +376,245 @@ impl Converter {
         }
     }
 
+    // `node` and the function builders recurse once per nesting level. They are split into
+    // small functions that return their results directly so each frame on the recursive path
+    // stays small in unoptimised builds too (see `eval.rs`).
+
     /// Convert a value. `in_condition` is true where a one-key `{Condition: name}` map means
     /// the condition function (condition expressions) rather than a property named Condition.
     fn node(&self, v: Yaml, depth: usize, in_condition: bool) -> Result<Node, CfnError> {
         if depth > MAX_DEPTH {
             return Err(self.error(INVALID_TEMPLATE, "nesting too deep"));
         }
-        Ok(match v {
-            Yaml::Null => Node::Null,
-            Yaml::Bool(b) => Node::Bool(b),
-            Yaml::Number(n) => number(&n),
-            Yaml::String(s) => Node::String(s),
-            Yaml::Sequence(items) => Node::List(
-                items
-                    .into_iter()
-                    .map(|i| self.node(i, depth + 1, false))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Yaml::Mapping(m) => {
-                if m.len() == 1 {
-                    if let Some((Yaml::String(k), _)) = m.iter().next() {
-                        if k == "Ref" || k.starts_with("Fn::") || (in_condition && k == "Condition")
-                        {
-                            let name = k.clone();
-                            let arg = m.into_iter().next().map(|(_, v)| v).unwrap_or(Yaml::Null);
-                            return self.function(&name, arg, depth);
-                        }
-                    }
-                }
-                let mut entries = Vec::with_capacity(m.len());
-                for (k, v) in m {
-                    entries.push((self.key(k)?, self.node(v, depth + 1, false)?));
-                }
-                Node::Map(entries)
-            }
-            Yaml::Tagged(tagged) => {
-                let tag = tagged.tag.to_string();
-                let short = tag.trim_start_matches('!');
-                match FUNCTION_TAGS.iter().find(|(t, _)| *t == short) {
-                    Some((_, long)) => self.function(long, tagged.value, depth)?,
-                    None => {
-                        let arg = self.node(tagged.value, depth + 1, false)?;
-                        Node::Fn(Box::new(Intrinsic::Unsupported(tag, arg)))
-                    }
-                }
-            }
-        })
+        match v {
+            Yaml::Null => Ok(Node::Null),
+            Yaml::Bool(b) => Ok(Node::Bool(b)),
+            Yaml::Number(n) => Ok(number(&n)),
+            Yaml::String(s) => Ok(Node::String(s)),
+            Yaml::Sequence(items) => self.list(items, depth + 1, false),
+            Yaml::Mapping(m) => self.map(m, depth + 1, in_condition),
+            Yaml::Tagged(tagged) => self.tagged(*tagged, depth + 1),
+        }
     }
 
-    fn function(&self, name: &str, arg: Yaml, depth: usize) -> Result<Node, CfnError> {
-        let bad = |msg: &str| self.error(INVALID_FUNCTION, format!("{name}: {msg}"));
-        let d = depth + 1;
-        let f = match name {
-            "Ref" => Intrinsic::Ref(self.name_arg(arg).ok_or_else(|| bad("expects a name"))?),
-            "Condition" => Intrinsic::Condition(
-                self.name_arg(arg)
-                    .ok_or_else(|| bad("expects a condition name"))?,
-            ),
-            "Fn::GetAtt" => match arg {
-                Yaml::String(s) => match s.split_once('.') {
-                    Some((res, attr)) if !res.is_empty() && !attr.is_empty() => {
-                        Intrinsic::GetAtt(res.to_owned(), attr.to_owned())
-                    }
-                    _ => return Err(bad("expects \"LogicalId.Attribute\"")),
-                },
-                Yaml::Sequence(items) if items.len() == 2 => {
-                    let mut it = items.into_iter();
-                    let res = it.next().and_then(|v| self.name_arg(v));
-                    let attr = it.next().and_then(|v| self.name_arg(v));
-                    match (res, attr) {
-                        (Some(r), Some(a)) => Intrinsic::GetAtt(r, a),
-                        _ => {
-                            return Err(bad("expects [LogicalId, Attribute] with literal strings"))
-                        }
-                    }
+    fn list(&self, items: Vec<Yaml>, depth: usize, in_condition: bool) -> Result<Node, CfnError> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(self.node(item, depth, in_condition)?);
+        }
+        Ok(Node::List(out))
+    }
+
+    fn map(
+        &self,
+        m: serde_yaml_ng::Mapping,
+        depth: usize,
+        in_condition: bool,
+    ) -> Result<Node, CfnError> {
+        if m.len() == 1 {
+            let name = match m.iter().next() {
+                Some((Yaml::String(k), _))
+                    if k == "Ref"
+                        || k.starts_with("Fn::")
+                        || (in_condition && k == "Condition") =>
+                {
+                    Some(k.clone())
                 }
-                _ => {
-                    return Err(bad(
-                        "expects \"LogicalId.Attribute\" or [LogicalId, Attribute]",
-                    ))
-                }
-            },
-            "Fn::Sub" => match arg {
-                Yaml::String(s) => Intrinsic::Sub(s, Vec::new()),
-                Yaml::Sequence(items) if (1..=2).contains(&items.len()) => {
-                    let mut it = items.into_iter();
-                    let Some(Yaml::String(s)) = it.next() else {
-                        return Err(bad("first argument must be a literal string"));
-                    };
-                    let vars = match it.next() {
-                        None | Some(Yaml::Null) => Vec::new(),
-                        Some(Yaml::Mapping(m)) => {
-                            let mut vars = Vec::with_capacity(m.len());
-                            for (k, v) in m {
-                                vars.push((self.key(k)?, self.node(v, d, false)?));
-                            }
-                            vars
-                        }
-                        Some(_) => return Err(bad("second argument must be a map of variables")),
-                    };
-                    Intrinsic::Sub(s, vars)
-                }
-                _ => return Err(bad("expects a string or [string, {variables}]")),
-            },
-            "Fn::Join" => {
-                let [a, b] = self.args::<2>(arg, d, name)?;
-                Intrinsic::Join(a, b)
+                _ => None,
+            };
+            if let Some(name) = name {
+                let arg = m.into_iter().next().map_or(Yaml::Null, |(_, v)| v);
+                return self.function(&name, arg, depth);
             }
-            "Fn::Select" => {
-                let [a, b] = self.args::<2>(arg, d, name)?;
-                Intrinsic::Select(a, b)
+        }
+        let mut entries = Vec::with_capacity(m.len());
+        for (k, v) in m {
+            entries.push((self.key(k)?, self.node(v, depth, false)?));
+        }
+        Ok(Node::Map(entries))
+    }
+
+    fn tagged(
+        &self,
+        tagged: serde_yaml_ng::value::TaggedValue,
+        depth: usize,
+    ) -> Result<Node, CfnError> {
+        let tag = tagged.tag.to_string();
+        let short = tag.trim_start_matches('!');
+        match FUNCTION_TAGS.iter().find(|(t, _)| *t == short) {
+            Some((_, long)) => self.function(long, tagged.value, depth),
+            None => {
+                let arg = self.node(tagged.value, depth, false)?;
+                Ok(Node::Fn(Box::new(Intrinsic::Unsupported(tag, arg))))
             }
-            "Fn::Split" => {
-                let [a, b] = self.args::<2>(arg, d, name)?;
-                Intrinsic::Split(a, b)
-            }
-            "Fn::Equals" => {
-                let [a, b] = self.args::<2>(arg, d, name)?;
-                Intrinsic::Equals(a, b)
-            }
-            "Fn::Cidr" => {
-                let [a, b, c] = self.args::<3>(arg, d, name)?;
-                Intrinsic::Cidr(a, b, c)
-            }
-            "Fn::FindInMap" => match arg {
-                Yaml::Sequence(items) if items.len() == 3 || items.len() == 4 => {
-                    let mut nodes: Vec<Node> = items
-                        .into_iter()
-                        .map(|i| self.node(i, d, false))
-                        .collect::<Result<_, _>>()?;
-                    if nodes.len() == 3 {
-                        let c = nodes.pop().unwrap_or(Node::Null);
-                        let b = nodes.pop().unwrap_or(Node::Null);
-                        let a = nodes.pop().unwrap_or(Node::Null);
-                        Intrinsic::FindInMap(a, b, c)
-                    } else {
-                        let default = match nodes.pop() {
-                            Some(Node::Map(entries))
-                                if entries.len() == 1 && entries[0].0 == "DefaultValue" =>
-                            {
-                                entries
-                                    .into_iter()
-                                    .next()
-                                    .map(|(_, v)| v)
-                                    .unwrap_or(Node::Null)
-                            }
-                            _ => return Err(bad("fourth argument must be {DefaultValue: value}")),
-                        };
-                        let c = nodes.pop().unwrap_or(Node::Null);
-                        let b = nodes.pop().unwrap_or(Node::Null);
-                        let a = nodes.pop().unwrap_or(Node::Null);
-                        Intrinsic::FindInMapWithDefault(a, b, c, default)
-                    }
-                }
-                _ => return Err(bad("expects [MapName, TopLevelKey, SecondLevelKey]")),
-            },
-            "Fn::If" => match arg {
-                Yaml::Sequence(items) if items.len() == 3 => {
-                    let mut it = items.into_iter();
-                    let cond = it
-                        .next()
-                        .and_then(|v| self.name_arg(v))
-                        .ok_or_else(|| bad("first argument must be a condition name"))?;
-                    let a = self.node(it.next().unwrap_or(Yaml::Null), d, false)?;
-                    let b = self.node(it.next().unwrap_or(Yaml::Null), d, false)?;
-                    Intrinsic::If(cond, a, b)
-                }
-                _ => return Err(bad("expects [ConditionName, ValueIfTrue, ValueIfFalse]")),
-            },
-            "Fn::And" | "Fn::Or" => match arg {
-                Yaml::Sequence(items) if (2..=10).contains(&items.len()) => {
-                    let conds = items
-                        .into_iter()
-                        .map(|i| self.node(i, d, true))
-                        .collect::<Result<_, _>>()?;
-                    if name == "Fn::And" {
-                        Intrinsic::And(conds)
-                    } else {
-                        Intrinsic::Or(conds)
-                    }
-                }
-                _ => return Err(bad("expects a list of 2 to 10 conditions")),
-            },
-            "Fn::Not" => match arg {
-                Yaml::Sequence(items) if items.len() == 1 => {
-                    let c = items.into_iter().next().unwrap_or(Yaml::Null);
-                    Intrinsic::Not(self.node(c, d, true)?)
-                }
-                _ => return Err(bad("expects a list of one condition")),
-            },
-            "Fn::GetAZs" => Intrinsic::GetAZs(self.node(arg, d, false)?),
-            "Fn::Base64" => Intrinsic::Base64(self.node(arg, d, false)?),
-            "Fn::ImportValue" => Intrinsic::ImportValue(self.node(arg, d, false)?),
-            "Fn::Length" => Intrinsic::Length(self.node(arg, d, false)?),
-            "Fn::ToJsonString" => Intrinsic::ToJsonString(self.node(arg, d, false)?),
-            other => Intrinsic::Unsupported(other.to_owned(), self.node(arg, d, false)?),
+        }
+    }
+
+    fn function(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        match name {
+            "Ref" | "Condition" => self.fn_name(name, arg),
+            "Fn::GetAtt" => self.fn_get_att(name, arg),
+            "Fn::Sub" => self.fn_sub(name, arg, d),
+            "Fn::Join" | "Fn::Select" | "Fn::Split" | "Fn::Equals" => self.fn_pair(name, arg, d),
+            "Fn::Cidr" => self.fn_cidr(name, arg, d),
+            "Fn::FindInMap" => self.fn_find_in_map(name, arg, d),
+            "Fn::If" => self.fn_if(name, arg, d),
+            "Fn::And" | "Fn::Or" => self.fn_and_or(name, arg, d),
+            "Fn::Not" => self.fn_not(name, arg, d),
+            _ => self.fn_unary(name, arg, d),
+        }
+    }
+
+    fn bad(&self, name: &str, msg: &str) -> CfnError {
+        self.error(INVALID_FUNCTION, format!("{name}: {msg}"))
+    }
+
+    fn fn_name(&self, name: &str, arg: Yaml) -> Result<Node, CfnError> {
+        let Some(target) = self.name_arg(arg) else {
+            return Err(self.bad(name, "expects a name"));
         };
-        Ok(Node::Fn(Box::new(f)))
+        Ok(fun(if name == "Ref" {
+            Intrinsic::Ref(target)
+        } else {
+            Intrinsic::Condition(target)
+        }))
+    }
+
+    fn fn_get_att(&self, name: &str, arg: Yaml) -> Result<Node, CfnError> {
+        match arg {
+            Yaml::String(s) => match s.split_once('.') {
+                Some((res, attr)) if !res.is_empty() && !attr.is_empty() => {
+                    Ok(fun(Intrinsic::GetAtt(res.to_owned(), attr.to_owned())))
+                }
+                _ => Err(self.bad(name, "expects \"LogicalId.Attribute\"")),
+            },
+            Yaml::Sequence(items) if items.len() == 2 => {
+                let mut it = items.into_iter();
+                let res = it.next().and_then(|v| self.name_arg(v));
+                let attr = it.next().and_then(|v| self.name_arg(v));
+                match (res, attr) {
+                    (Some(r), Some(a)) => Ok(fun(Intrinsic::GetAtt(r, a))),
+                    _ => Err(self.bad(name, "expects [LogicalId, Attribute] with literal strings")),
+                }
+            }
+            _ => Err(self.bad(
+                name,
+                "expects \"LogicalId.Attribute\" or [LogicalId, Attribute]",
+            )),
+        }
+    }
+
+    fn fn_sub(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let (s, vars) = match arg {
+            Yaml::String(s) => (s, None),
+            Yaml::Sequence(items) if (1..=2).contains(&items.len()) => {
+                let mut it = items.into_iter();
+                let Some(Yaml::String(s)) = it.next() else {
+                    return Err(self.bad(name, "first argument must be a literal string"));
+                };
+                (s, it.next())
+            }
+            _ => return Err(self.bad(name, "expects a string or [string, {variables}]")),
+        };
+        let vars = match vars {
+            None | Some(Yaml::Null) => Vec::new(),
+            Some(Yaml::Mapping(m)) => {
+                let mut vars = Vec::with_capacity(m.len());
+                for (k, v) in m {
+                    vars.push((self.key(k)?, self.node(v, d, false)?));
+                }
+                vars
+            }
+            Some(_) => return Err(self.bad(name, "second argument must be a map of variables")),
+        };
+        Ok(fun(Intrinsic::Sub(s, vars)))
+    }
+
+    fn fn_pair(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let [a, b] = self.args::<2>(arg, d, name)?;
+        Ok(fun(match name {
+            "Fn::Join" => Intrinsic::Join(a, b),
+            "Fn::Select" => Intrinsic::Select(a, b),
+            "Fn::Split" => Intrinsic::Split(a, b),
+            _ => Intrinsic::Equals(a, b),
+        }))
+    }
+
+    fn fn_cidr(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let [a, b, c] = self.args::<3>(arg, d, name)?;
+        Ok(fun(Intrinsic::Cidr(a, b, c)))
+    }
+
+    fn fn_find_in_map(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let mut items = match arg {
+            Yaml::Sequence(items) if items.len() == 3 || items.len() == 4 => items,
+            _ => return Err(self.bad(name, "expects [MapName, TopLevelKey, SecondLevelKey]")),
+        };
+        let default = match (items.len() == 4).then(|| items.pop()).flatten() {
+            None => None,
+            Some(v) => match self.node(v, d, false)? {
+                Node::Map(mut entries) if entries.len() == 1 && entries[0].0 == "DefaultValue" => {
+                    entries.pop().map(|(_, v)| v)
+                }
+                _ => return Err(self.bad(name, "fourth argument must be {DefaultValue: value}")),
+            },
+        };
+        let [a, b, c] = self.args::<3>(Yaml::Sequence(items), d, name)?;
+        Ok(fun(match default {
+            None => Intrinsic::FindInMap(a, b, c),
+            Some(default) => Intrinsic::FindInMapWithDefault(a, b, c, default),
+        }))
+    }
+
+    fn fn_if(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let mut items = match arg {
+            Yaml::Sequence(items) if items.len() == 3 => items.into_iter(),
+            _ => return Err(self.bad(name, "expects [ConditionName, ValueIfTrue, ValueIfFalse]")),
+        };
+        let Some(cond) = items.next().and_then(|v| self.name_arg(v)) else {
+            return Err(self.bad(name, "first argument must be a condition name"));
+        };
+        let a = self.node(items.next().unwrap_or(Yaml::Null), d, false)?;
+        let b = self.node(items.next().unwrap_or(Yaml::Null), d, false)?;
+        Ok(fun(Intrinsic::If(cond, a, b)))
+    }
+
+    fn fn_and_or(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let items = match arg {
+            Yaml::Sequence(items) if (2..=10).contains(&items.len()) => items,
+            _ => return Err(self.bad(name, "expects a list of 2 to 10 conditions")),
+        };
+        let Node::List(conds) = self.list(items, d, true)? else {
+            return Err(self.bad(name, "expects a list of 2 to 10 conditions"));
+        };
+        Ok(fun(if name == "Fn::And" {
+            Intrinsic::And(conds)
+        } else {
+            Intrinsic::Or(conds)
+        }))
+    }
+
+    fn fn_not(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let item = match arg {
+            Yaml::Sequence(items) if items.len() == 1 => {
+                items.into_iter().next().unwrap_or(Yaml::Null)
+            }
+            _ => return Err(self.bad(name, "expects a list of one condition")),
+        };
+        Ok(fun(Intrinsic::Not(self.node(item, d, true)?)))
+    }
+
+    /// Functions taking one arbitrary argument, and unknown `Fn::*` names.
+    fn fn_unary(&self, name: &str, arg: Yaml, d: usize) -> Result<Node, CfnError> {
+        let a = self.node(arg, d, false)?;
+        Ok(fun(match name {
+            "Fn::GetAZs" => Intrinsic::GetAZs(a),
+            "Fn::Base64" => Intrinsic::Base64(a),
+            "Fn::ImportValue" => Intrinsic::ImportValue(a),
+            "Fn::Length" => Intrinsic::Length(a),
+            "Fn::ToJsonString" => Intrinsic::ToJsonString(a),
+            other => Intrinsic::Unsupported(other.to_owned(), a),
+        }))
     }
 
     /// A literal name argument (Ref, Condition, GetAtt parts).
@@ -603,6 +651,10 @@ impl Converter {
             .collect::<Result<_, _>>()?;
         nodes.try_into().map_err(|_| bad())
     }
+}
+
+fn fun(f: Intrinsic) -> Node {
+    Node::Fn(Box::new(f))
 }
 
 fn number(n: &serde_yaml_ng::Number) -> Node {
