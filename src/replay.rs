@@ -5,6 +5,7 @@
 //! and `summary.json`.
 
 use crate::capture::{CaptureReader, CaptureWriter};
+use crate::fastfmt::{push_ip, push_ts, push_u64};
 use crate::flowlog::FlowLogs;
 use crate::topo::{StateArgs, TopologyArgs};
 use clap::Args;
@@ -81,57 +82,68 @@ fn json_names(topo: &Topology) -> Vec<String> {
 }
 
 fn write_packet(buf: &mut Vec<u8>, h: &Header) {
-    let _ = write!(
-        buf,
-        "{{\"protocol\":\"{}\",\"src\":\"{}\",\"dst\":\"{}\"",
-        h.protocol_name(),
-        h.src,
-        h.dst
-    );
+    buf.extend_from_slice(b"{\"protocol\":\"");
+    match h.proto {
+        6 => buf.extend_from_slice(b"tcp"),
+        17 => buf.extend_from_slice(b"udp"),
+        1 => buf.extend_from_slice(b"icmp"),
+        58 => buf.extend_from_slice(b"icmpv6"),
+        n => push_u64(buf, n as u64),
+    }
+    buf.extend_from_slice(b"\",\"src\":\"");
+    push_ip(buf, h.src);
+    buf.extend_from_slice(b"\",\"dst\":\"");
+    push_ip(buf, h.dst);
+    buf.push(b'"');
     if h.has_ports() {
-        let _ = write!(
-            buf,
-            ",\"src_port\":{},\"dst_port\":{}",
-            h.src_port, h.dst_port
-        );
+        buf.extend_from_slice(b",\"src_port\":");
+        push_u64(buf, h.src_port as u64);
+        buf.extend_from_slice(b",\"dst_port\":");
+        push_u64(buf, h.dst_port as u64);
     } else if h.is_icmp() {
-        let _ = write!(
-            buf,
-            ",\"icmp_type\":{},\"icmp_code\":{}",
-            h.icmp_type, h.icmp_code
-        );
+        buf.extend_from_slice(b",\"icmp_type\":");
+        push_u64(buf, h.icmp_type as u64);
+        buf.extend_from_slice(b",\"icmp_code\":");
+        push_u64(buf, h.icmp_code as u64);
     }
     buf.push(b'}');
 }
 
+/// One line of verdicts.jsonl, written by hand: this runs once per frame.
 fn write_verdict_line(
     buf: &mut Vec<u8>,
     names: &[String],
     frame: u64,
-    ts: f64,
+    ts_ns: u64,
     v: Option<&Verdict>,
     failure: Option<(DropReason, &str)>,
 ) {
-    let _ = write!(buf, "{{\"frame\":{frame},\"ts\":{ts:.6},");
+    buf.extend_from_slice(b"{\"frame\":");
+    push_u64(buf, frame);
+    buf.extend_from_slice(b",\"ts\":");
+    push_ts(buf, ts_ns);
     match (v, failure) {
         (Some(v), _) => {
-            let _ = write!(
-                buf,
-                "\"disposition\":\"{}\",\"reason\":",
-                v.disposition.as_str()
-            );
+            buf.extend_from_slice(b",\"disposition\":\"");
+            buf.extend_from_slice(v.disposition.as_str().as_bytes());
+            buf.extend_from_slice(b"\",\"reason\":");
             match v.reason {
                 Some(r) => {
-                    let _ = write!(buf, "\"{}\"", r.as_str());
+                    buf.push(b'"');
+                    buf.extend_from_slice(r.as_str().as_bytes());
+                    buf.push(b'"');
                 }
                 None => buf.extend_from_slice(b"null"),
             }
-            let _ = write!(buf, ",\"at\":{}", names[v.at.0 as usize]);
+            buf.extend_from_slice(b",\"at\":");
+            buf.extend_from_slice(names[v.at.0 as usize].as_bytes());
             if let Some(d) = v.delivered_to {
-                let _ = write!(buf, ",\"delivered_to\":{}", names[d.0 as usize]);
+                buf.extend_from_slice(b",\"delivered_to\":");
+                buf.extend_from_slice(names[d.0 as usize].as_bytes());
             }
             if let Some(e) = v.egress {
-                let _ = write!(buf, ",\"egress\":{}", names[e.0 as usize]);
+                buf.extend_from_slice(b",\"egress\":");
+                buf.extend_from_slice(names[e.0 as usize].as_bytes());
             }
             buf.extend_from_slice(b",\"packet\":");
             write_packet(buf, &v.header);
@@ -139,11 +151,11 @@ fn write_verdict_line(
         (None, Some((reason, detail))) => {
             let _ = write!(
                 buf,
-                "\"disposition\":\"DROPPED\",\"reason\":\"{}\",\"at\":\"internet\",\"detail\":\"{detail}\",\"packet\":null",
+                ",\"disposition\":\"DROPPED\",\"reason\":\"{}\",\"at\":\"internet\",\"detail\":\"{detail}\",\"packet\":null",
                 reason.as_str()
             );
         }
-        (None, None) => buf.extend_from_slice(b"\"packet\":null"),
+        (None, None) => buf.extend_from_slice(b",\"packet\":null"),
     }
     buf.extend_from_slice(b"}\n");
 }
@@ -253,7 +265,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
                         &mut line,
                         &names,
                         c.packets,
-                        ts.as_secs_f64(),
+                        ts.0,
                         None,
                         Some((reason, detail)),
                     );
@@ -320,14 +332,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         }
         if let Some(w) = verdicts.as_mut() {
             line.clear();
-            write_verdict_line(
-                &mut line,
-                &names,
-                c.packets,
-                ts.as_secs_f64(),
-                Some(&v),
-                None,
-            );
+            write_verdict_line(&mut line, &names, c.packets, ts.0, Some(&v), None);
             w.write_all(&line).map_err(|e| e.to_string())?;
         }
     }

@@ -152,7 +152,9 @@ pub struct Conntrack {
 impl Conntrack {
     pub fn new(capacity: usize, timeouts: Timeouts) -> Conntrack {
         Conntrack {
-            map: HashMap::with_capacity_and_hasher(capacity.min(1 << 20), FxBuildHasher),
+            // Start small: a table sized for the cap would spread a few live flows over a cold,
+            // cache-missing expanse. It grows (amortised) with the live flows.
+            map: HashMap::with_capacity_and_hasher(capacity.min(4096), FxBuildHasher),
             timeouts,
             capacity,
             last_sweep: Timestamp(0),

@@ -52,10 +52,21 @@ where
 
 /// `vpcsim trace --json` on a topology; extra arguments follow the flow.
 pub fn trace(topology: &Path, flow: &str, extra: &[&str]) -> Value {
-    let mut args = vec!["trace".to_string(), "-t".into(), topology.display().to_string(), flow.into(), "--json".into()];
+    let mut args = vec![
+        "trace".to_string(),
+        "-t".into(),
+        topology.display().to_string(),
+        flow.into(),
+        "--json".into(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let out = vpcsim(&args);
-    assert!(out.code == 0 || out.code == 1, "trace failed ({}): {}", out.code, out.stderr);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "trace failed ({}): {}",
+        out.code,
+        out.stderr
+    );
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", out.stdout))
 }
 
@@ -75,7 +86,11 @@ pub struct Frame {
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
 const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 2];
 
-fn builder(src: IpAddr, dst: IpAddr, ttl: u8) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+fn builder(
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
+) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
     let eth = PacketBuilder::ethernet2(MAC_A, MAC_B);
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), ttl),
@@ -89,8 +104,17 @@ pub fn tcp(src: &str, sport: u16, dst: &str, dport: u16, flags: u8, payload: &[u
     tcp_ttl(src, sport, dst, dport, flags, payload, 64)
 }
 
-pub fn tcp_ttl(src: &str, sport: u16, dst: &str, dport: u16, flags: u8, payload: &[u8], ttl: u8) -> Vec<u8> {
-    let mut b = builder(src.parse().unwrap(), dst.parse().unwrap(), ttl).tcp(sport, dport, 1000, 64240);
+pub fn tcp_ttl(
+    src: &str,
+    sport: u16,
+    dst: &str,
+    dport: u16,
+    flags: u8,
+    payload: &[u8],
+    ttl: u8,
+) -> Vec<u8> {
+    let mut b =
+        builder(src.parse().unwrap(), dst.parse().unwrap(), ttl).tcp(sport, dport, 1000, 64240);
     if flags & 0x02 != 0 {
         b = b.syn();
     }
@@ -126,9 +150,15 @@ pub fn echo(src: &str, dst: &str, id: u16, request: bool) -> Vec<u8> {
     let b = builder(s, d, 64);
     let mut out = Vec::new();
     match (s.is_ipv4(), request) {
-        (true, true) => b.icmpv4_echo_request(id, 1).write(&mut out, b"ping").unwrap(),
+        (true, true) => b
+            .icmpv4_echo_request(id, 1)
+            .write(&mut out, b"ping")
+            .unwrap(),
         (true, false) => b.icmpv4_echo_reply(id, 1).write(&mut out, b"ping").unwrap(),
-        (false, true) => b.icmpv6_echo_request(id, 1).write(&mut out, b"ping").unwrap(),
+        (false, true) => b
+            .icmpv6_echo_request(id, 1)
+            .write(&mut out, b"ping")
+            .unwrap(),
         (false, false) => b.icmpv6_echo_reply(id, 1).write(&mut out, b"ping").unwrap(),
     }
     out
