@@ -21,11 +21,11 @@ use vpcsim_dataplane::{process_header, Disposition, Idx, NoTrace, State, Timesta
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   vpcsim gen -t examples/two-tier.yaml --flows 200 --out captures/two-tier.pcap
-  vpcsim gen -t examples/two-tier.yaml --flows 10000 --seed 7 --out /tmp/big.pcap")]
+  vpcsim gen -t examples/two-tier.yaml --flows 10000 --exchanges 50 --payload 0 --out /tmp/big.pcap")]
 pub struct GenArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
-    /// Number of flows (each 2 to 8 packets).
+    /// Number of flows (TCP: 8 packets with one exchange; UDP and ICMP: 2).
     #[arg(long, default_value_t = 100)]
     pub flows: usize,
     /// Output pcap (Ethernet).
@@ -43,6 +43,10 @@ pub struct GenArgs {
     /// TCP/UDP payload bytes of data packets (0 gives minimum-size frames).
     #[arg(long, default_value_t = 64)]
     pub payload: usize,
+    /// Request/response exchanges per flow (TCP data segments each way, UDP datagrams, echoes):
+    /// long-lived flows with many packets each.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub exchanges: usize,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -84,60 +88,36 @@ struct Step {
     payload: bool,
 }
 
-const TCP_STEPS: [Step; 8] = [
-    Step {
-        forward: true,
-        flags: tcp_flags::SYN,
-        payload: false,
-    },
-    Step {
-        forward: false,
-        flags: tcp_flags::SYN | tcp_flags::ACK,
-        payload: false,
-    },
-    Step {
-        forward: true,
-        flags: tcp_flags::ACK,
-        payload: false,
-    },
-    Step {
-        forward: true,
-        flags: tcp_flags::ACK | tcp_flags::PSH,
-        payload: true,
-    },
-    Step {
-        forward: false,
-        flags: tcp_flags::ACK | tcp_flags::PSH,
-        payload: true,
-    },
-    Step {
-        forward: true,
-        flags: tcp_flags::FIN | tcp_flags::ACK,
-        payload: false,
-    },
-    Step {
-        forward: false,
-        flags: tcp_flags::FIN | tcp_flags::ACK,
-        payload: false,
-    },
-    Step {
-        forward: true,
-        flags: tcp_flags::ACK,
-        payload: false,
-    },
-];
-const PAIR_STEPS: [Step; 2] = [
-    Step {
-        forward: true,
-        flags: 0,
-        payload: true,
-    },
-    Step {
-        forward: false,
-        flags: 0,
-        payload: true,
-    },
-];
+/// The packets of one flow: TCP handshake, `exchanges` data segments each way, FIN both ways and
+/// the last ACK; UDP and ICMP echo are `exchanges` request/response pairs.
+fn steps(kind: Kind, exchanges: usize) -> Vec<Step> {
+    let step = |forward, flags, payload| Step {
+        forward,
+        flags,
+        payload,
+    };
+    let n = exchanges.max(1);
+    match kind {
+        Kind::Tcp => {
+            let mut v = vec![
+                step(true, tcp_flags::SYN, false),
+                step(false, tcp_flags::SYN | tcp_flags::ACK, false),
+                step(true, tcp_flags::ACK, false),
+            ];
+            for _ in 0..n {
+                v.push(step(true, tcp_flags::ACK | tcp_flags::PSH, true));
+                v.push(step(false, tcp_flags::ACK | tcp_flags::PSH, true));
+            }
+            v.push(step(true, tcp_flags::FIN | tcp_flags::ACK, false));
+            v.push(step(false, tcp_flags::FIN | tcp_flags::ACK, false));
+            v.push(step(true, tcp_flags::ACK, false));
+            v
+        }
+        _ => (0..n)
+            .flat_map(|_| [step(true, 0, true), step(false, 0, true)])
+            .collect(),
+    }
+}
 
 struct Flow {
     kind: Kind,
@@ -317,15 +297,17 @@ pub fn run(args: &GenArgs) -> i32 {
         }
     }
     // Every packet of every flow, in time order.
-    let mut events: Vec<(u64, u32, u8)> = Vec::new();
+    let mut events: Vec<(u64, u32, u32)> = Vec::new();
+    let tcp_steps = steps(Kind::Tcp, args.exchanges);
+    let pair_steps = steps(Kind::Udp, args.exchanges);
     for (i, f) in flows.iter().enumerate() {
         let n = if f.kind == Kind::Tcp {
-            TCP_STEPS.len()
+            tcp_steps.len()
         } else {
-            PAIR_STEPS.len()
+            pair_steps.len()
         };
         for s in 0..n {
-            events.push((f.start_ns + s as u64 * f.gap_ns, i as u32, s as u8));
+            events.push((f.start_ns + s as u64 * f.gap_ns, i as u32, s as u32));
         }
     }
     events.sort_unstable();
@@ -345,9 +327,9 @@ pub fn run(args: &GenArgs) -> i32 {
             continue;
         }
         let steps: &[Step] = if f.kind == Kind::Tcp {
-            &TCP_STEPS
+            &tcp_steps
         } else {
-            &PAIR_STEPS
+            &pair_steps
         };
         let step = steps[si as usize];
         let mut h = if step.forward {
@@ -366,7 +348,13 @@ pub fn run(args: &GenArgs) -> i32 {
             src_mac: [0x02, 0, 0, 0, 0, 1],
             dst_mac: [0x02, 0, 0, 0, 0, 2],
             ttl: 64,
-            l4: l4(f.kind, &h, step, step.forward, 1000 + si as u32 * 100),
+            l4: l4(
+                f.kind,
+                &h,
+                step,
+                step.forward,
+                1000u32.wrapping_add(si.wrapping_mul(100)),
+            ),
             payload_len: payload,
         };
         buf.clear();

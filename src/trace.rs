@@ -11,7 +11,7 @@ use vpcsim_dataplane::{process_header, Disposition, State, Timestamp, Topology, 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.1.20:40000 -> 198.51.100.7:443'
-  vpcsim trace -t examples/two-tier.yaml 'tcp 192.0.2.9:50000 -> 198.18.0.2:443' --return
+  vpcsim trace -t examples/two-tier.yaml 'tcp 192.0.2.9:50000 -> 198.18.0.3:443' --return
   vpcsim trace -t examples/two-tier.yaml 'udp 10.0.2.30:45000 -> 8.8.8.8:53' --json
   vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 10.0.3.4:22' --expect dropped
 

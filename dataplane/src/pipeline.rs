@@ -80,6 +80,12 @@ pub fn process_header<T: Tracer>(
         fragmented: frag != Frag::None,
         forwards_left: MAX_FORWARDS,
     };
+    let origin = match origin {
+        Origin::Auto => topo
+            .owner_of(header.src)
+            .map_or(Origin::Internet, Origin::Eni),
+        o => o,
+    };
     match frag {
         Frag::None => {}
         Frag::First { id } => w.state.fragments.remember(&w.h, id, now),
@@ -91,23 +97,18 @@ pub fn process_header<T: Tracer>(
                 w.h.icmp_code = first.icmp_code;
             }
             None => {
-                w.drop(
-                    DropReason::FragmentOrphan,
-                    ResId::INTERNET,
-                    Stage::Origin,
-                    None,
-                    || "non-first fragment whose first fragment was not seen: its ports are unknown".into(),
-                );
+                let at = match origin {
+                    Origin::Eni(e) => topo.enis[e as usize].owner,
+                    _ => ResId::INTERNET,
+                };
+                w.drop(DropReason::FragmentOrphan, at, Stage::Origin, None, || {
+                    "non-first fragment whose first fragment was not seen: its ports are unknown"
+                        .into()
+                });
                 return w.v;
             }
         },
     }
-    let origin = match origin {
-        Origin::Auto => topo
-            .owner_of(header.src)
-            .map_or(Origin::Internet, Origin::Eni),
-        o => o,
-    };
     match origin {
         Origin::Eni(e) => {
             if T::ENABLED {
