@@ -723,74 +723,12 @@ impl Builder {
 
     fn vpc_ref(&self, p: &Value, key: &str) -> R<usize> {
         let id = req_str(p, key)?;
-        self.find(
-            key,
-            &id,
-            |r| if let Ref::Vpc(i) = r { Some(i) } else { None },
-            "InvalidVpcID.NotFound",
-        )
+        self.vpc_id(key, &id)
     }
 
     fn subnet_ref(&self, p: &Value, key: &str) -> R<usize> {
         let id = req_str(p, key)?;
         self.subnet_id(key, &id)
-    }
-
-    fn subnet_id(&self, key: &str, id: &str) -> R<usize> {
-        self.find(
-            key,
-            id,
-            |r| {
-                if let Ref::Subnet(i) = r {
-                    Some(i)
-                } else {
-                    None
-                }
-            },
-            "InvalidSubnetID.NotFound",
-        )
-    }
-
-    fn sg_id(&self, key: &str, id: &str) -> R<usize> {
-        self.find(
-            key,
-            id,
-            |r| if let Ref::Sg(i) = r { Some(i) } else { None },
-            "InvalidGroup.NotFound",
-        )
-    }
-
-    fn eni_id(&self, key: &str, id: &str) -> R<usize> {
-        self.find(
-            key,
-            id,
-            |r| if let Ref::Eni(i) = r { Some(i) } else { None },
-            "InvalidNetworkInterfaceID.NotFound",
-        )
-    }
-
-    fn instance_id(&self, key: &str, id: &str) -> R<usize> {
-        self.find(
-            key,
-            id,
-            |r| {
-                if let Ref::Instance(i) = r {
-                    Some(i)
-                } else {
-                    None
-                }
-            },
-            "InvalidInstanceID.NotFound",
-        )
-    }
-
-    fn eip_id(&self, key: &str, id: &str) -> R<usize> {
-        self.find(
-            key,
-            id,
-            |r| if let Ref::Eip(i) = r { Some(i) } else { None },
-            "InvalidAllocationID.NotFound",
-        )
     }
 
     fn register(&mut self, template: usize, logical_id: &str, id: &str, r: Ref) {
@@ -1179,18 +1117,7 @@ impl Builder {
 
     fn add_route(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let rt_id = req_str(p, "RouteTableId")?;
-        let rt = self.find(
-            "RouteTableId",
-            &rt_id,
-            |r| {
-                if let Ref::RouteTable(i) = r {
-                    Some(i)
-                } else {
-                    None
-                }
-            },
-            "InvalidRouteTableID.NotFound",
-        )?;
+        let rt = self.route_table_id("RouteTableId", &rt_id)?;
         let origin = self.origin(t, lid, "AWS::EC2::Route", None);
         self.link(t, lid, "AWS::EC2::Route", p);
         let destination: IpNet = if let Some(d) = opt_str(p, "DestinationCidrBlock")? {
@@ -1316,18 +1243,7 @@ impl Builder {
     fn add_rt_association(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let subnet = self.subnet_ref(p, "SubnetId")?;
         let rt_id = req_str(p, "RouteTableId")?;
-        let rt = self.find(
-            "RouteTableId",
-            &rt_id,
-            |r| {
-                if let Ref::RouteTable(i) = r {
-                    Some(i)
-                } else {
-                    None
-                }
-            },
-            "InvalidRouteTableID.NotFound",
-        )?;
+        let rt = self.route_table_id("RouteTableId", &rt_id)?;
         self.link(t, lid, "AWS::EC2::SubnetRouteTableAssociation", p);
         let (s, table) = (&self.model.subnets[subnet], &self.model.route_tables[rt]);
         if s.vpc != table.vpc {
@@ -1378,12 +1294,7 @@ impl Builder {
             }
             return Err(missing("InternetGatewayId"));
         };
-        let igw = self.find(
-            "InternetGatewayId",
-            &gw,
-            |r| if let Ref::Igw(i) = r { Some(i) } else { None },
-            "InvalidInternetGatewayID.NotFound",
-        )?;
+        let igw = self.igw_id("InternetGatewayId", &gw)?;
         if let Some(other) = self.model.internet_gateways[igw].vpc {
             return Err(Problem::new(
                 "Resource.AlreadyAssociated",
@@ -1770,12 +1681,7 @@ impl Builder {
 
     fn add_nacl_entry(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let acl_id = req_str(p, "NetworkAclId")?;
-        let acl = self.find(
-            "NetworkAclId",
-            &acl_id,
-            |r| if let Ref::Nacl(i) = r { Some(i) } else { None },
-            "InvalidNetworkAclID.NotFound",
-        )?;
+        let acl = self.nacl_id("NetworkAclId", &acl_id)?;
         let origin = self.origin(t, lid, "AWS::EC2::NetworkAclEntry", None);
         self.link(t, lid, "AWS::EC2::NetworkAclEntry", p);
         let number = opt_int(p, "RuleNumber")?.ok_or_else(|| missing("RuleNumber"))?;
@@ -1876,12 +1782,7 @@ impl Builder {
     fn add_nacl_association(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let subnet = self.subnet_ref(p, "SubnetId")?;
         let acl_id = req_str(p, "NetworkAclId")?;
-        let acl = self.find(
-            "NetworkAclId",
-            &acl_id,
-            |r| if let Ref::Nacl(i) = r { Some(i) } else { None },
-            "InvalidNetworkAclID.NotFound",
-        )?;
+        let acl = self.nacl_id("NetworkAclId", &acl_id)?;
         self.link(t, lid, "AWS::EC2::SubnetNetworkAclAssociation", p);
         let (s, a) = (&self.model.subnets[subnet], &self.model.network_acls[acl]);
         if s.vpc != a.vpc {
@@ -1908,12 +1809,7 @@ impl Builder {
 
     fn add_sg(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let vpc = match opt_str(p, "VpcId")? {
-            Some(id) => Some(self.find(
-                "VpcId",
-                &id,
-                |r| if let Ref::Vpc(i) = r { Some(i) } else { None },
-                "InvalidVpcID.NotFound",
-            )?),
+            Some(id) => Some(self.vpc_id("VpcId", &id)?),
             None => None,
         };
         let origin = self.origin(t, lid, "AWS::EC2::SecurityGroup", props::name_tag(p));
@@ -2573,6 +2469,32 @@ impl Builder {
             self.warn_at(&o, code, msg);
         }
     }
+}
+
+/// `fn subnet_id(&self, key, id) -> R<usize>` and friends: resolve an id to a resource of one
+/// type, with the AWS error code for "not found".
+macro_rules! id_lookups {
+    ($( $name:ident => $variant:ident, $code:literal; )*) => {
+        impl Builder {
+            $(
+                fn $name(&self, key: &str, id: &str) -> R<usize> {
+                    self.find(key, id, |r| if let Ref::$variant(i) = r { Some(i) } else { None }, $code)
+                }
+            )*
+        }
+    };
+}
+
+id_lookups! {
+    subnet_id => Subnet, "InvalidSubnetID.NotFound";
+    sg_id => Sg, "InvalidGroup.NotFound";
+    eni_id => Eni, "InvalidNetworkInterfaceID.NotFound";
+    instance_id => Instance, "InvalidInstanceID.NotFound";
+    eip_id => Eip, "InvalidAllocationID.NotFound";
+    route_table_id => RouteTable, "InvalidRouteTableID.NotFound";
+    nacl_id => Nacl, "InvalidNetworkAclID.NotFound";
+    igw_id => Igw, "InvalidInternetGatewayID.NotFound";
+    vpc_id => Vpc, "InvalidVpcID.NotFound";
 }
 
 /// Gather every IP-looking string in a property tree.

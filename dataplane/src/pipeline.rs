@@ -281,42 +281,45 @@ impl<T: Tracer> Walk<'_, '_, T> {
         }
     }
 
-    /// Security group check for a packet leaving `eni` (stateful).
-    fn sg_egress(&mut self, eni: Idx) -> Step {
+    /// Security group check for a packet leaving (`ingress` false) or arriving at `eni`:
+    /// stateful, so a packet of a tracked connection passes whatever the rules say.
+    fn sg_check(&mut self, eni: Idx, ingress: bool) -> Step {
         let e = &self.topo.enis[eni as usize];
+        let (stage, direction) = if ingress {
+            (Stage::SgIngress, FlowDirection::Ingress)
+        } else {
+            (Stage::SgEgress, FlowDirection::Egress)
+        };
         if let Some(tracked) = self.state.conntrack.touch(eni, &self.h, self.now) {
             let culprit = self.sg_culprit(eni);
-            self.hop(
-                culprit,
-                Stage::SgEgress,
-                Action::Allow,
-                None,
-                || match tracked {
-                    crate::conntrack::Tracked::Reply => {
-                        "reply of a tracked connection: allowed whatever the rules".into()
-                    }
-                    crate::conntrack::Tracked::Initiator => "part of a tracked connection".into(),
-                },
-            );
+            self.hop(culprit, stage, Action::Allow, None, || match tracked {
+                crate::conntrack::Tracked::Reply => {
+                    "reply of a tracked connection: allowed whatever the rules".into()
+                }
+                crate::conntrack::Tracked::Initiator => "part of a tracked connection".into(),
+            });
             return Ok(());
         }
-        match sg::evaluate(&e.sg_egress, &self.h, self.h.dst) {
+        // Inbound rules name the source, outbound rules the destination.
+        let (rules, peer) = if ingress {
+            (&e.sg_ingress, self.h.src)
+        } else {
+            (&e.sg_egress, self.h.dst)
+        };
+        match sg::evaluate(rules, &self.h, peer) {
             Some(rule) => {
                 if self.state.conntrack.insert(eni, &self.h, self.now).is_err() {
                     let owner = e.owner;
-                    self.drop(
-                        DropReason::ConntrackFull,
-                        owner,
-                        Stage::SgEgress,
-                        None,
-                        || "connection-tracking table full: new connection refused".into(),
-                    );
+                    self.observe(eni, direction, FlowAction::Reject);
+                    self.drop(DropReason::ConntrackFull, owner, stage, None, || {
+                        "connection-tracking table full: new connection refused".into()
+                    });
                     return Err(());
                 }
                 let rule = *rule;
                 let culprit = self.topo.security_groups[rule.group as usize].res;
-                let text = T::ENABLED.then(|| self.topo.sg_rule_text(&rule, false));
-                self.hop(culprit, Stage::SgEgress, Action::Allow, text, || {
+                let text = T::ENABLED.then(|| self.topo.sg_rule_text(&rule, ingress));
+                self.hop(culprit, stage, Action::Allow, text, || {
                     "new connection tracked".into()
                 });
                 Ok(())
@@ -328,79 +331,20 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 } else {
                     String::new()
                 };
-                self.observe(eni, FlowDirection::Egress, FlowAction::Reject);
-                self.drop(
-                    DropReason::SgEgressDenied,
-                    culprit,
-                    Stage::SgEgress,
-                    None,
-                    || format!("no outbound rule of {groups} allows this packet"),
-                );
-                Err(())
-            }
-        }
-    }
-
-    /// Security group check for a packet arriving at `eni` (stateful).
-    fn sg_ingress(&mut self, eni: Idx) -> Step {
-        let e = &self.topo.enis[eni as usize];
-        if let Some(tracked) = self.state.conntrack.touch(eni, &self.h, self.now) {
-            let culprit = self.sg_culprit(eni);
-            self.hop(
-                culprit,
-                Stage::SgIngress,
-                Action::Allow,
-                None,
-                || match tracked {
-                    crate::conntrack::Tracked::Reply => {
-                        "reply of a tracked connection: allowed whatever the rules".into()
-                    }
-                    crate::conntrack::Tracked::Initiator => "part of a tracked connection".into(),
-                },
-            );
-            return Ok(());
-        }
-        match sg::evaluate(&e.sg_ingress, &self.h, self.h.src) {
-            Some(rule) => {
-                if self.state.conntrack.insert(eni, &self.h, self.now).is_err() {
-                    let owner = e.owner;
-                    self.observe(eni, FlowDirection::Ingress, FlowAction::Reject);
-                    self.drop(
-                        DropReason::ConntrackFull,
-                        owner,
-                        Stage::SgIngress,
-                        None,
-                        || "connection-tracking table full: new connection refused".into(),
-                    );
-                    return Err(());
-                }
-                let rule = *rule;
-                let culprit = self.topo.security_groups[rule.group as usize].res;
-                let text = T::ENABLED.then(|| self.topo.sg_rule_text(&rule, true));
-                self.hop(culprit, Stage::SgIngress, Action::Allow, text, || {
-                    "new connection tracked".into()
-                });
-                Ok(())
-            }
-            None => {
-                let culprit = self.sg_culprit(eni);
-                let groups = if T::ENABLED {
-                    self.sg_names(eni)
+                self.observe(eni, direction, FlowAction::Reject);
+                let (reason, detail) = if ingress {
+                    (DropReason::SgIngressDenied, "inbound rule of")
                 } else {
-                    String::new()
+                    (DropReason::SgEgressDenied, "outbound rule of")
                 };
-                self.observe(eni, FlowDirection::Ingress, FlowAction::Reject);
-                self.drop(
-                    DropReason::SgIngressDenied,
-                    culprit,
-                    Stage::SgIngress,
-                    None,
-                    || {
-                        format!(
-                            "no inbound rule of {groups} allows this packet and it is not a reply"
-                        )
-                    },
-                );
+                let reply = if ingress {
+                    " and it is not a reply"
+                } else {
+                    ""
+                };
+                self.drop(reason, culprit, stage, None, || {
+                    format!("no {detail} {groups} allows this packet{reply}")
+                });
                 Err(())
             }
         }
@@ -483,7 +427,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
             });
             return;
         }
-        if !matches!(e.kind, EniKind::NatGateway(_)) && self.sg_egress(eni).is_err() {
+        if !matches!(e.kind, EniKind::NatGateway(_)) && self.sg_check(eni, false).is_err() {
             return;
         }
         let subnet = &topo.subnets[subnet_idx as usize];
@@ -589,7 +533,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
             self.nat_inbound(n);
             return;
         }
-        if self.sg_ingress(d).is_err() {
+        if self.sg_check(d, true).is_err() {
             return;
         }
         if e.source_dest_check && !e.owns(self.h.dst) {
@@ -1020,7 +964,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
         if e.subnet != from_subnet && self.nacl_ingress(e.subnet, a).is_err() {
             return;
         }
-        if self.sg_ingress(a).is_err() {
+        if self.sg_check(a, true).is_err() {
             return;
         }
         if e.owns(self.h.dst) {
