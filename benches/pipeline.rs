@@ -181,7 +181,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sg_egress_rules", |b| {
         b.iter(|| {
             for h in &headers {
-                black_box(vpcsim_dataplane::sg::evaluate(rules, h, h.dst).is_some());
+                black_box(vpcsim_dataplane::sg::evaluate(rules, h, h.dst, true).is_some());
             }
         })
     });

@@ -451,6 +451,18 @@ impl Builder {
             };
             match props {
                 Ok(p) => self.add(template, &r.logical_id, &r.type_, &p),
+                // A resource vpcsim does not model never fails the load, even when its
+                // properties cannot be evaluated here.
+                Err(e) if !SUPPORTED_TYPES.contains(&r.type_.as_str()) => {
+                    self.diags.push(Diagnostic {
+                        severity: Severity::Warning,
+                        file: e.file.clone(),
+                        logical_id: e.logical_id.clone(),
+                        code: e.code.into(),
+                        message: format!("{} (not simulated, kept as unsupported)", e.message),
+                    });
+                    self.add(template, &r.logical_id, &r.type_, &Value::Null);
+                }
                 Err(e) => {
                     self.cfn_error(&e);
                     self.mark_failed(template, &r.logical_id);
@@ -688,7 +700,7 @@ impl Builder {
             Ref::Link(l) => json!(format!("{}.{attr}", m.links[l].id)),
             // Attributes of resources we don't model are opaque tokens: they can flow into other
             // unsupported resources without failing the load.
-            Ref::Unsupported(i) => json!(format!("{}.{attr}", m.unsupported[i].origin.id)),
+            Ref::Unsupported(i) => opaque_attribute(&m.unsupported[i].origin.id, attr),
             Ref::Failed => json!(format!("failed-{logical_id}.{attr}")),
         };
         Ok(v)
@@ -990,8 +1002,8 @@ impl Builder {
         let mut salt = 0u64;
         loop {
             let h = fnv1a(&[&id, &salt.to_string()], 0x6c62_272e_07bb_0142);
-            // 2600:1fXX:XXXX:XX00::/56
-            let bits: u128 = (0x2600_1f00u128 << 96) | (((h & 0xff_ffff_ffff) as u128) << 72);
+            // 2600:1fXX:XXXX:XX00::/56: the /24 is fixed, the next 32 bits come from the hash.
+            let bits: u128 = (0x0026_001fu128 << 104) | (((h & 0xffff_ffff) as u128) << 72);
             if self.used_v6_blocks.insert(bits) {
                 return Ipv6Net::new(Ipv6Addr::from_bits(bits), 56)
                     .map(|n| n.trunc())
@@ -2495,6 +2507,30 @@ id_lookups! {
     nacl_id => Nacl, "InvalidNetworkAclID.NotFound";
     igw_id => Igw, "InvalidInternetGatewayID.NotFound";
     vpc_id => Vpc, "InvalidVpcID.NotFound";
+}
+
+/// The value of an attribute of a resource vpcsim does not model: an opaque token, or a list of
+/// them for attributes that are lists in CloudFormation (`EndpointIds`, `DnsEntries`, ...), so that
+/// `Fn::Select` and `Fn::Join` over them work and the load goes on.
+fn opaque_attribute(id: &str, attr: &str) -> Value {
+    const LIST_SUFFIXES: [&str; 8] = [
+        "Ids",
+        "Entries",
+        "Blocks",
+        "Addresses",
+        "Arns",
+        "Names",
+        "Endpoints",
+        "Zones",
+    ];
+    if LIST_SUFFIXES.iter().any(|s| attr.ends_with(s)) {
+        // `zone:id` like Network Firewall's EndpointIds, so `!Split [":", ...]` also works.
+        json!((0..6)
+            .map(|n| format!("zone{n}:{id}.{attr}.{n}"))
+            .collect::<Vec<_>>())
+    } else {
+        json!(format!("{id}.{attr}"))
+    }
 }
 
 /// Gather every IP-looking string in a property tree.

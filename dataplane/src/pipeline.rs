@@ -79,6 +79,7 @@ pub fn process_header<T: Tracer>(
         v: Verdict::new(header),
         fragmented: frag != Frag::None,
         forwards_left: MAX_FORWARDS,
+        via_appliance: false,
     };
     let origin = match origin {
         Origin::Auto => topo
@@ -142,6 +143,8 @@ struct Walk<'a, 't, T: Tracer> {
     v: Verdict,
     fragmented: bool,
     forwards_left: u8,
+    /// An appliance forwarded the packet: security-group references no longer match it.
+    via_appliance: bool,
 }
 
 /// The link-local services every instance reaches without its packets being filtered (SPEC §1.7).
@@ -306,7 +309,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
         } else {
             (&e.sg_egress, self.h.dst)
         };
-        match sg::evaluate(rules, &self.h, peer) {
+        match sg::evaluate(rules, &self.h, peer, !self.via_appliance) {
             Some(rule) => {
                 if self.state.conntrack.insert(eni, &self.h, self.now).is_err() {
                     let owner = e.owner;
@@ -342,8 +345,13 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 } else {
                     ""
                 };
+                let refs = if self.via_appliance {
+                    " (it crossed an appliance: security-group references no longer match it)"
+                } else {
+                    ""
+                };
                 self.drop(reason, culprit, stage, None, || {
-                    format!("no {detail} {groups} allows this packet{reply}")
+                    format!("no {detail} {groups} allows this packet{reply}{refs}")
                 });
                 Err(())
             }
@@ -997,6 +1005,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
             return;
         }
         self.h.ttl -= 1;
+        self.via_appliance = true;
         self.hop(owner, Stage::Appliance, Action::Forward, None, || {
             "appliance forwards the packet (TTL − 1)".into()
         });

@@ -47,6 +47,9 @@ pub struct CompiledSgRule {
     /// Which group and which of its rules (index into `ingress`/`egress`) this came from.
     pub group: Idx,
     pub rule: u32,
+    /// The peer came from a security-group reference: it matches only traffic that comes
+    /// straight from the member interface, not traffic forwarded by an appliance.
+    pub by_reference: bool,
 }
 
 impl CompiledSgRule {
@@ -77,14 +80,19 @@ impl CompiledSgRule {
     }
 }
 
-/// Find the first rule that admits the packet; `peer` is the source (ingress) or destination (egress).
+/// Find the first rule that admits the packet; `peer` is the source (ingress) or destination
+/// (egress). `references` is false for traffic that crossed an appliance: group references do
+/// not survive that hop (SPEC §2.6, `SG_REFERENCES_NOT_PRESERVED`).
 #[inline]
 pub fn evaluate<'a>(
     rules: &'a [CompiledSgRule],
     h: &Header,
     peer: std::net::IpAddr,
+    references: bool,
 ) -> Option<&'a CompiledSgRule> {
-    rules.iter().find(|r| r.matches(h, peer))
+    rules
+        .iter()
+        .find(|r| (references || !r.by_reference) && r.matches(h, peer))
 }
 
 #[cfg(test)]
@@ -99,6 +107,7 @@ mod tests {
             peer: peer.parse().unwrap(),
             group: 0,
             rule: 0,
+            by_reference: false,
         }
     }
 
@@ -124,27 +133,30 @@ mod tests {
             rule(Some(6), 22, 22, "203.0.113.1/32"),
         ];
         let p = pkt(6, "203.0.113.1", 22);
-        assert_eq!(evaluate(&rules, &p, p.src).map(|r| r.from_port), Some(22));
+        assert_eq!(
+            evaluate(&rules, &p, p.src, true).map(|r| r.from_port),
+            Some(22)
+        );
         let q = pkt(6, "203.0.113.2", 22);
-        assert!(evaluate(&rules, &q, q.src).is_none());
+        assert!(evaluate(&rules, &q, q.src, true).is_none());
     }
 
     #[test]
     fn icmp_type_any() {
         let rules = [rule(Some(1), 8, -1, "0.0.0.0/0")];
         let p = pkt(1, "192.0.2.1", 0);
-        assert!(evaluate(&rules, &p, p.src).is_some());
+        assert!(evaluate(&rules, &p, p.src, true).is_some());
         let mut q = p;
         q.icmp_type = 13;
-        assert!(evaluate(&rules, &q, q.src).is_none());
+        assert!(evaluate(&rules, &q, q.src, true).is_none());
     }
 
     #[test]
     fn all_protocols_rule() {
         let rules = [rule(None, 0, 0, "10.0.0.0/16")];
         let p = pkt(47, "10.0.9.1", 0);
-        assert!(evaluate(&rules, &p, p.src).is_some());
+        assert!(evaluate(&rules, &p, p.src, true).is_some());
         let v6 = pkt(6, "2001:db8::1", 80);
-        assert!(evaluate(&rules, &v6, v6.src).is_none());
+        assert!(evaluate(&rules, &v6, v6.src, true).is_none());
     }
 }

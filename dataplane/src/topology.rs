@@ -446,6 +446,7 @@ impl Topology {
         }
         let expand = |g: Idx, rules: &[crate::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
             for (ri, r) in rules.iter().enumerate() {
+                let by_reference = matches!(r.peer, SgPeer::Group(_));
                 let peers: &[IpNet] = match &r.peer {
                     SgPeer::Cidr(c) => std::slice::from_ref(c),
                     SgPeer::Group(ref_g) => {
@@ -460,6 +461,7 @@ impl Topology {
                         peer,
                         group: g,
                         rule: ri as u32,
+                        by_reference,
                     });
                 }
             }
