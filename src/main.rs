@@ -4,6 +4,7 @@
 //! `vpcsim-dataplane`, the resource model and CloudFormation loader in `vpcsim-controlplane`.
 
 mod capture;
+mod explain;
 mod fastfmt;
 mod flowlog;
 mod flowspec;

@@ -1,12 +1,16 @@
 //! `vpcsim trace`: one packet, every hop.
 
+use crate::explain;
 use crate::report;
 use crate::topo::{StateArgs, TopologyArgs};
 use clap::{Args, ValueEnum};
 use serde_json::json;
+use vpcsim_controlplane::{compile, Model};
+use vpcsim_dataplane::flow::Header;
 use vpcsim_dataplane::packet::Frag;
 use vpcsim_dataplane::pipeline::Origin;
-use vpcsim_dataplane::{process_header, Disposition, State, Timestamp, Topology, Trace};
+use vpcsim_dataplane::trace::Hop;
+use vpcsim_dataplane::{process_header, Disposition, State, Timestamp, Topology, Trace, Verdict};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -33,6 +37,11 @@ pub struct TraceArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Also print the sequence of changes (security-group and NACL rules, routes, Elastic IPs,
+    /// source/destination checks) that would let the packet (and its reply) through, each one
+    /// applied and traced again.
+    #[arg(long)]
+    pub fixes: bool,
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
@@ -77,6 +86,91 @@ pub fn origin(topo: &Topology, from: Option<&str>) -> Result<Origin, String> {
     })
 }
 
+/// One trace: the packet and, with `--return`, its reply through the state the first created.
+struct Traced {
+    verdict: Verdict,
+    trace: Trace,
+    reply: Option<(Verdict, Trace)>,
+}
+
+fn trace_once(topo: &Topology, args: &TraceArgs, header: Header, origin: Origin) -> Traced {
+    let mut state = State::new(args.state.config());
+    let now = Timestamp::from_secs(1_700_000_000);
+    let mut trace = Trace::default();
+    let verdict = process_header(
+        topo,
+        &mut state,
+        header,
+        Frag::None,
+        origin,
+        now,
+        &mut trace,
+    );
+    let mut reply = None;
+    if args.with_return && verdict.disposition != Disposition::Dropped {
+        let back_origin = match verdict.delivered_eni {
+            Some(e) => Origin::Eni(e),
+            None => Origin::Internet,
+        };
+        let mut rtrace = Trace::default();
+        let rv = process_header(
+            topo,
+            &mut state,
+            verdict.header.reply(),
+            Frag::None,
+            back_origin,
+            Timestamp(now.0 + 1_000_000),
+            &mut rtrace,
+        );
+        reply = Some((rv, rtrace));
+    }
+    Traced {
+        verdict,
+        trace,
+        reply,
+    }
+}
+
+/// The first drop of a trace (the request's, else the reply's) with its hops, and whether it
+/// is the reply's.
+fn first_drop(t: &Traced) -> Option<(&Verdict, &[Hop], bool)> {
+    if t.verdict.disposition == Disposition::Dropped {
+        return Some((&t.verdict, &t.trace.hops, false));
+    }
+    match &t.reply {
+        Some((rv, rt)) if rv.disposition == Disposition::Dropped => Some((rv, &rt.hops, true)),
+        _ => None,
+    }
+}
+
+/// `--fixes`: apply suggested changes one after another, each traced again, until the packet
+/// (and its reply) gets through or no change is left to suggest.
+fn fix_sequence(
+    args: &TraceArgs,
+    header: Header,
+    mut model: Model,
+) -> (Vec<String>, Option<Traced>, Topology) {
+    let mut steps = Vec::new();
+    for _ in 0..8 {
+        let topo = compile(&model);
+        let Ok(origin) = origin(&topo, args.from.as_deref()) else {
+            return (steps, None, topo);
+        };
+        let t = trace_once(&topo, args, header, origin);
+        let Some((v, hops, is_reply)) = first_drop(&t) else {
+            return (steps, Some(t), topo);
+        };
+        let Some(change) = explain::explain(&topo, &model, v, hops, is_reply).and_then(|e| e.fix)
+        else {
+            return (steps, Some(t), topo);
+        };
+        steps.push(change.describe(&model));
+        change.apply(&mut model);
+    }
+    let topo = compile(&model);
+    (steps, None, topo)
+}
+
 pub fn run(args: &TraceArgs) -> i32 {
     let header = match crate::flowspec::parse(&args.flow) {
         Ok(h) => h,
@@ -85,7 +179,7 @@ pub fn run(args: &TraceArgs) -> i32 {
             return 2;
         }
     };
-    let Ok((_, topo)) = args.topology.topology() else {
+    let Ok((loaded, topo)) = args.topology.topology() else {
         return 2;
     };
     let origin = match origin(&topo, args.from.as_deref()) {
@@ -95,58 +189,93 @@ pub fn run(args: &TraceArgs) -> i32 {
             return 2;
         }
     };
-    let mut state = State::new(args.state.config());
-    let now = Timestamp::from_secs(1_700_000_000);
-    let mut trace = Trace::default();
-    let v = process_header(
-        &topo,
-        &mut state,
-        header,
-        Frag::None,
-        origin,
-        now,
-        &mut trace,
-    );
+    let t = trace_once(&topo, args, header, origin);
+    let v = &t.verdict;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
-    let mut reply = None;
-    if args.with_return && v.disposition != Disposition::Dropped {
-        let back_origin = match v.delivered_eni {
-            Some(e) => Origin::Eni(e),
-            None => Origin::Internet,
-        };
-        let mut rtrace = Trace::default();
-        let rv = process_header(
-            &topo,
-            &mut state,
-            v.header.reply(),
-            Frag::None,
-            back_origin,
-            Timestamp(now.0 + 1_000_000),
-            &mut rtrace,
-        );
+    if let Some((rv, _)) = &t.reply {
         ok &= args.expect.is_none_or(|e| e.matches(rv.disposition));
-        reply = Some((rv, rtrace));
     }
+    let model = &loaded.model;
+    let explanation = explain::explain(&topo, model, v, &t.trace.hops, false);
+    let reply_explanation = t
+        .reply
+        .as_ref()
+        .and_then(|(rv, rt)| explain::explain(&topo, model, rv, &rt.hops, true));
+    let asymmetry = t
+        .reply
+        .as_ref()
+        .and_then(|(rv, rt)| explain::asymmetry(&topo, &header, &t.trace.hops, rv, &rt.hops));
+    let fixes =
+        (args.fixes && first_drop(&t).is_some()).then(|| fix_sequence(args, header, model.clone()));
     if args.json {
-        let mut out = report::trace_json(&topo, &v, &trace.hops);
-        if let Some((rv, rt)) = &reply {
-            out["return"] = report::trace_json(&topo, rv, &rt.hops);
+        let mut out = report::trace_json(&topo, v, &t.trace.hops);
+        if let Some(e) = &explanation {
+            out["explanation"] = e.to_json(model);
+        }
+        if let Some((rv, rt)) = &t.reply {
+            let mut r = report::trace_json(&topo, rv, &rt.hops);
+            if let Some(e) = &reply_explanation {
+                r["explanation"] = e.to_json(model);
+            }
+            out["return"] = r;
         } else if args.with_return {
             out["return"] = json!(null);
         }
+        if let Some(a) = &asymmetry {
+            out["asymmetric"] = a.clone();
+        }
+        if let Some((steps, after, ftopo)) = &fixes {
+            out["fixes"] = json!({
+                "changes": steps,
+                "then": after.as_ref().map(|a| a.verdict.disposition.as_str()),
+                "then_return": after.as_ref().and_then(|a| a.reply.as_ref()).map(|(rv, _)| rv.disposition.as_str()),
+                "final": after.as_ref().map(|a| report::final_line(ftopo, first_drop(a).map_or(&a.verdict, |d| d.0))),
+            });
+        }
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print!("{}", report::trace_text(&topo, &v, &trace.hops));
-        if let Some((rv, rt)) = &reply {
+        print!("{}", report::trace_text(&topo, v, &t.trace.hops));
+        print_explanation(explanation.as_ref(), model);
+        if let Some((rv, rt)) = &t.reply {
             println!("\nreturn path:");
             print!("{}", report::trace_text(&topo, rv, &rt.hops));
+            print_explanation(reply_explanation.as_ref(), model);
         } else if args.with_return {
             println!("\nreturn path: none (the packet was dropped)");
+        }
+        if let Some(a) = &asymmetry {
+            println!("\nasymmetric path:");
+            for n in a["notes"].as_array().into_iter().flatten() {
+                println!("  {}", n.as_str().unwrap_or_default());
+            }
+        }
+        if let Some((steps, after, ftopo)) = &fixes {
+            println!("\nchanges that let it through:");
+            for (i, s) in steps.iter().enumerate() {
+                println!("  {}. {s}", i + 1);
+            }
+            match after {
+                Some(a) => {
+                    let end = first_drop(a).map_or(&a.verdict, |d| d.0);
+                    println!("  then: {}", report::final_line(ftopo, end));
+                }
+                None => println!("  then: still dropped after 8 changes"),
+            }
         }
     }
     if ok {
         0
     } else {
         1
+    }
+}
+
+fn print_explanation(e: Option<&explain::Explanation>, model: &Model) {
+    let Some(e) = e else { return };
+    println!("  why: {} ({})", e.message, e.code);
+    match (&e.fix, e.no_fix) {
+        (Some(f), _) => println!("  fix: {}", f.describe(model)),
+        (None, Some(why)) => println!("  fix: none — {why}"),
+        (None, None) => {}
     }
 }

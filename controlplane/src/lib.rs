@@ -10,6 +10,7 @@
 
 pub mod cfn;
 pub mod compile;
+pub mod fix;
 pub mod load;
 pub mod model;
 pub mod props;
