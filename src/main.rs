@@ -9,8 +9,10 @@ mod fastfmt;
 mod flowlog;
 mod flowspec;
 mod gen;
+mod html;
 mod replay;
 mod report;
+mod report_cmd;
 mod topo;
 mod trace;
 mod validate;
@@ -43,6 +45,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Generate synthetic traffic for a topology into a pcap (TCP, UDP, ICMP; both directions).
     Gen(gen::GenArgs),
+    /// Write a self-contained HTML report: topology map, reachability summary, resources, flows.
+    Report(report_cmd::ReportArgs),
 }
 
 fn main() {
@@ -52,6 +56,7 @@ fn main() {
         Command::Trace(a) => trace::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Gen(a) => gen::run(a),
+        Command::Report(a) => report_cmd::run(a),
     };
     std::process::exit(code);
 }

@@ -18,6 +18,7 @@ use vpcsim_dataplane::{process_header, Disposition, State, Timestamp, Topology, 
   vpcsim trace -t examples/two-tier.yaml 'tcp 192.0.2.9:50000 -> 198.18.0.3:443' --return
   vpcsim trace -t examples/two-tier.yaml 'udp 10.0.2.30:45000 -> 8.8.8.8:53' --json
   vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 10.0.3.4:22' --expect dropped
+  vpcsim trace -t examples/two-tier.yaml 'icmp 10.0.2.30 -> 8.8.8.8' --return --html trace.html
 
 Exit codes: 0 ok (or --expect met), 1 --expect not met, 2 bad input.")]
 pub struct TraceArgs {
@@ -42,6 +43,10 @@ pub struct TraceArgs {
     /// applied and traced again.
     #[arg(long)]
     pub fixes: bool,
+    /// Also write the trace as a self-contained HTML page: the topology map with the path (and
+    /// the reply's, with --return) drawn across it, every hop clickable for its rule and detail.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
@@ -207,6 +212,31 @@ pub fn run(args: &TraceArgs) -> i32 {
         .and_then(|(rv, rt)| explain::asymmetry(&topo, &header, &t.trace.hops, rv, &rt.hops));
     let fixes =
         (args.fixes && first_drop(&t).is_some()).then(|| fix_sequence(args, header, model.clone()));
+    if let Some(path) = &args.html {
+        let page = crate::html::trace_page(
+            &topo,
+            &crate::html::TracePage {
+                flow: &args.flow,
+                sources: &crate::html::sources(&args.topology.topology),
+                forward: crate::html::PathView {
+                    verdict: v,
+                    hops: &t.trace.hops,
+                    notes: crate::html::explanation_notes(explanation.as_ref(), model),
+                },
+                ret: t.reply.as_ref().map(|(rv, rt)| crate::html::PathView {
+                    verdict: rv,
+                    hops: &rt.hops,
+                    notes: crate::html::explanation_notes(reply_explanation.as_ref(), model),
+                }),
+                return_asked: args.with_return,
+                index_href: None,
+            },
+        );
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return 2;
+        }
+    }
     if args.json {
         let mut out = report::trace_json(&topo, v, &t.trace.hops);
         if let Some(e) = &explanation {
