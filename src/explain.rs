@@ -12,6 +12,8 @@ use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{self, Model, RouteTarget, SgPeer, SgRule};
 use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::nacl::NaclEntry;
+use vpcsim_dataplane::tgw::{AttachmentKind, TgwRouteTarget};
+use vpcsim_dataplane::topology::RouteTarget as TopoTarget;
 use vpcsim_dataplane::trace::{Hop, Stage};
 use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
 
@@ -178,6 +180,33 @@ fn target_towards(
             return Some((c, RouteTarget::Peering(p)));
         }
     }
+    // On-premises prefixes of the VPC's virtual private gateway.
+    if let Some(g) = m.vpn_gateways.iter().position(|g| g.vpc == Some(vpc)) {
+        let prefix = topo
+            .vpn_connections
+            .iter()
+            .filter(|c| c.edge == vpcsim_dataplane::vpn::VpnEdge::VpnGateway(g as Idx))
+            .flat_map(|c| c.prefixes.iter().copied())
+            .filter(|p| p.contains(&dst))
+            .max_by_key(|p| p.prefix_len());
+        if let Some(p) = prefix {
+            return Some((p, RouteTarget::VpnGateway(g)));
+        }
+    }
+    // A transit gateway attached to the VPC whose route table knows the destination.
+    for &a in topo
+        .vpcs
+        .get(vpc)
+        .map_or(&[][..], |v| &v.tgw_attachments[..])
+    {
+        let att = &topo.tgw_attachments[a as usize];
+        let route = att
+            .route_table
+            .and_then(|t| topo.tgw_route_tables[t as usize].lookup(dst));
+        if let Some(r) = route.filter(|r| matches!(r.target, TgwRouteTarget::Attachment(_))) {
+            return Some((r.destination, RouteTarget::TransitGateway(att.tgw as usize)));
+        }
+    }
     let public = match dst {
         IpAddr::V4(a) => {
             !(a.is_private()
@@ -224,6 +253,84 @@ fn target_towards(
         .map(|g| (default, RouteTarget::InternetGateway(g)))
 }
 
+/// The attachment of transit gateway `tgw` that leads to `dst` (the VPC whose CIDRs hold it, or
+/// the VPN connection whose on-premises prefixes do), with that covering prefix.
+fn attachment_towards(topo: &Topology, tgw: Idx, dst: IpAddr) -> Option<(Idx, IpNet)> {
+    let mut best: Option<(Idx, IpNet)> = None;
+    for (i, a) in topo.tgw_attachments.iter().enumerate() {
+        if a.tgw != tgw {
+            continue;
+        }
+        let prefixes: Vec<IpNet> = match a.kind {
+            AttachmentKind::Vpc(v) => {
+                let v = &topo.vpcs[v as usize];
+                v.cidrs_v4
+                    .iter()
+                    .map(|c| IpNet::V4(*c))
+                    .chain(v.cidrs_v6.iter().map(|c| IpNet::V6(*c)))
+                    .collect()
+            }
+            AttachmentKind::Vpn(c) => topo.vpn_connections[c as usize].prefixes.clone(),
+        };
+        for p in prefixes.into_iter().filter(|p| p.contains(&dst)) {
+            if best.is_none_or(|(_, b)| p.prefix_len() > b.prefix_len()) {
+                best = Some((i as Idx, p));
+            }
+        }
+    }
+    best
+}
+
+/// The subnet the packet was last sent from: the interface (instance or appliance) or NAT
+/// gateway of the latest hop that forwarded it.
+fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<Idx> {
+    for h in hops.iter().rev() {
+        match h.stage {
+            Stage::Origin | Stage::Appliance => {
+                if let Some(e) = topo.eni_by_resource(h.resource) {
+                    return Some(topo.enis[e as usize].subnet);
+                }
+            }
+            Stage::NatGateway => {
+                if let Some(n) = topo.nat_gateways.iter().find(|n| n.res == h.resource) {
+                    return Some(n.subnet);
+                }
+            }
+            _ => {}
+        }
+    }
+    topo.owner_of(src).map(|e| topo.enis[e as usize].subnet)
+}
+
+/// A reply denied by the security group of an appliance in a VPC that the transit gateway
+/// entered through an attachment without appliance mode: the request crossed another zone's
+/// appliance (SPEC §9.3). Returns that attachment.
+fn asymmetric_tgw_attachment(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Option<Idx> {
+    let h = v.header;
+    let entered = hops.iter().rev().find_map(|x| {
+        (x.stage == Stage::TgwAttachment)
+            .then(|| topo.tgw_attachment_by_resource(x.resource))
+            .flatten()
+    })?;
+    let att = &topo.tgw_attachments[entered as usize];
+    let AttachmentKind::Vpc(vpc) = att.kind else {
+        return None;
+    };
+    if att.appliance_mode || att.subnets.len() < 2 {
+        return None;
+    }
+    let appliance = topo.enis.iter().any(|e| {
+        e.vpc == vpc
+            && !e.source_dest_check
+            && !e.owns(h.dst)
+            && (e.owner == v.at
+                || e.security_groups
+                    .iter()
+                    .any(|&g| topo.security_groups[g as usize].res == v.at))
+    });
+    appliance.then_some(entered)
+}
+
 /// Explain the drop in `v`; `None` when the packet was not dropped.
 /// `reply` says the packet is the reply of a connection (the return leg of `trace --return`);
 /// otherwise a packet from a well-known port to an ephemeral one is taken for a reply.
@@ -246,7 +353,27 @@ pub fn explain(
             let ingress = reason == DropReason::SgIngressDenied;
             let own = if ingress { h.dst } else { h.src };
             let other = if ingress { h.src } else { h.dst };
-            if let Some(e) = eni_at(topo, own, v.at) {
+            // A load balancer's group decides at a node whose address need not be in the
+            // packet (client IP preservation): the node is the interface to fix.
+            let has_group = |e: Idx| {
+                topo.enis[e as usize]
+                    .security_groups
+                    .iter()
+                    .any(|&g| topo.security_groups[g as usize].res == v.at)
+            };
+            let lb_node = || {
+                (0..topo.enis.len() as Idx).find(|&e| {
+                    matches!(
+                        topo.enis[e as usize].kind,
+                        vpcsim_dataplane::topology::EniKind::LoadBalancer(_)
+                    ) && has_group(e)
+                })
+            };
+            let at_eni = eni_at(topo, own, v.at)
+                .filter(|&e| has_group(e))
+                .or_else(lb_node)
+                .or_else(|| eni_at(topo, own, v.at));
+            if let Some(e) = at_eni {
                 let eni = &topo.enis[e as usize];
                 let group = eni
                     .security_groups
@@ -262,7 +389,18 @@ pub fn explain(
                     });
                 }
             }
-            if ingress {
+            let asymmetric = (ingress && reply)
+                .then(|| asymmetric_tgw_attachment(topo, v, hops))
+                .flatten();
+            if let Some(a) = asymmetric {
+                fix = Some(Change::EnableApplianceMode {
+                    attachment: a as usize,
+                });
+                format!(
+                    "the transit gateway kept the reply in the Availability Zone it entered, so it reached an appliance that never saw the request; appliance mode is off on {}",
+                    topo.name(topo.tgw_attachments[a as usize].res)
+                )
+            } else if ingress {
                 "no inbound rule of the destination's security groups admits this packet, and it is not the reply of a tracked connection".to_string()
             } else {
                 "no outbound rule of the source's security groups admits this packet".to_string()
@@ -397,9 +535,235 @@ pub fn explain(
             no_fix = Some("an egress-only internet gateway never admits inbound connections; attach an internet gateway for inbound IPv6");
             "unsolicited inbound IPv6 through an egress-only internet gateway".into()
         }
+        DropReason::TgwNoAttachmentInAz => {
+            let a = topo.tgw_attachment_by_resource(v.at);
+            let from = sending_subnet(topo, hops, h.src);
+            if let (Some(a), Some(s)) = (a, from) {
+                fix = Some(Change::AddTgwAttachmentSubnet {
+                    attachment: a as usize,
+                    subnet: s as usize,
+                });
+            }
+            let zone = from.map_or("?", |s| topo.subnets[s as usize].availability_zone.as_str());
+            format!(
+                "transit gateway attachment {} has no subnet in {zone}: subnets of that zone cannot send to the transit gateway",
+                topo.name(v.at)
+            )
+        }
+        DropReason::TgwNoAssociation => {
+            if let Some(a) = topo.tgw_attachment_by_resource(v.at) {
+                let tgw = topo.tgw_attachments[a as usize].tgw;
+                let tables: Vec<usize> = (0..topo.tgw_route_tables.len())
+                    .filter(|&t| topo.tgw_route_tables[t].tgw == tgw)
+                    .collect();
+                // Prefer a table that already routes the destination somewhere.
+                let routes = |t: &usize| {
+                    topo.tgw_route_tables[*t]
+                        .lookup(h.dst)
+                        .is_some_and(|r| matches!(r.target, TgwRouteTarget::Attachment(_)))
+                };
+                match tables.iter().find(|t| routes(t)).or(tables.first()) {
+                    Some(&table) => {
+                        fix = Some(Change::AssociateTgwRouteTable {
+                            attachment: a as usize,
+                            table,
+                        })
+                    }
+                    None => no_fix = Some("the transit gateway has no route table: add an AWS::EC2::TransitGatewayRouteTable and associate the attachment with it"),
+                }
+            }
+            format!(
+                "transit gateway attachment {} is associated with no route table, so the transit gateway cannot route what arrives from it",
+                topo.name(v.at)
+            )
+        }
+        DropReason::TgwNoRoute | DropReason::TgwBlackholeRoute => {
+            let table = topo.tgw_route_tables.iter().position(|t| t.res == v.at);
+            let towards =
+                table.and_then(|t| attachment_towards(topo, topo.tgw_route_tables[t].tgw, h.dst));
+            match (table, towards) {
+                (Some(t), Some((b, prefix))) => {
+                    let vpc_attachment = matches!(
+                        topo.tgw_attachments[b as usize].kind,
+                        AttachmentKind::Vpc(_)
+                    );
+                    fix = Some(if reason == DropReason::TgwNoRoute && vpc_attachment {
+                        Change::AddTgwPropagation {
+                            attachment: b as usize,
+                            table: t,
+                        }
+                    } else {
+                        // A static route for the destination's network, more specific than
+                        // (or replacing) the blackhole, which keeps dropping the rest.
+                        Change::SetTgwRoute {
+                            table: t,
+                            destination: prefix,
+                            attachment: b as usize,
+                        }
+                    });
+                }
+                _ => {
+                    no_fix = Some("no attachment of the transit gateway leads to this destination")
+                }
+            }
+            if reason == DropReason::TgwNoRoute {
+                format!(
+                    "transit gateway route table {} has no route for {}",
+                    topo.name(v.at),
+                    h.dst
+                )
+            } else {
+                format!(
+                    "the best route of transit gateway route table {} for {} is a blackhole route",
+                    topo.name(v.at),
+                    h.dst
+                )
+            }
+        }
+        DropReason::VgwNoRoute => {
+            no_fix = Some("only the on-premises side knows where this address is: add a VPNConnectionRoute to the connection that reaches it, or advertise it over BGP");
+            format!(
+                "virtual private gateway {} knows no on-premises prefix holding {} and forwards only to those and into its own VPC",
+                topo.name(v.at),
+                h.dst
+            )
+        }
+        DropReason::VgwSourceNotInVpc => {
+            no_fix = Some("a virtual private gateway carries no transit traffic: attach the VPN connection to the transit gateway instead");
+            format!(
+                "{} is not an address of the VPC of virtual private gateway {}: it forwards only its own VPC's traffic",
+                h.src,
+                topo.name(v.at)
+            )
+        }
+        DropReason::ApplianceBypassed => {
+            let appliance = topo
+                .internet_gateways
+                .iter()
+                .find(|g| g.res == v.at)
+                .and_then(|g| g.route_table)
+                .and_then(|rt| topo.route_tables[rt as usize].lookup(h.src))
+                .and_then(|r| match r.target {
+                    TopoTarget::NetworkInterface(a) => Some(a),
+                    _ => None,
+                });
+            let table = hops
+                .iter()
+                .rev()
+                .find(|x| x.stage == Stage::Route)
+                .and_then(|x| topo.route_tables.iter().position(|t| t.res == x.resource));
+            if let (Some(a), Some(t)) = (appliance, table) {
+                if let Some(r) = topo.route_tables[t].lookup(h.dst) {
+                    fix = Some(Change::SetRoute {
+                        table: t,
+                        destination: r.destination,
+                        target: RouteTarget::NetworkInterface(a as usize),
+                    });
+                }
+            }
+            if appliance.is_none() {
+                // Steered through a Gateway Load Balancer endpoint: fixes name model route
+                // targets, which have no form for endpoints (their routes are kept apart).
+                no_fix = Some("route the subnet's outbound traffic (0.0.0.0/0) to the same Gateway Load Balancer endpoint as the gateway route table: VpcEndpointId in its AWS::EC2::Route");
+            }
+            format!(
+                "the gateway route table of {} steers inbound traffic for {} through an appliance, but this subnet sends its traffic to the internet gateway directly, bypassing it",
+                topo.name(v.at),
+                h.src
+            )
+        }
+        DropReason::IngressApplianceNoPublicIp => {
+            if let Some(e) = topo.eni_by_resource(v.at) {
+                if let Some(private) = topo.enis[e as usize].primary_v4() {
+                    fix = Some(Change::AssociateElasticIp {
+                        eni: e as usize,
+                        private,
+                    });
+                }
+            }
+            format!(
+                "{} receives internet traffic through a gateway route table but has no public IPv4 address",
+                topo.name(v.at)
+            )
+        }
         DropReason::PeeringNotTransitive => {
             no_fix = Some("VPC peering carries only traffic for the peer's own CIDRs: peer the VPCs directly or use a transit gateway");
             "the destination is not inside the peer VPC".into()
+        }
+        DropReason::VpceNotInitiator => {
+            no_fix = Some("PrivateLink is one-way: consumers connect to the endpoint, the service behind it never connects back");
+            "an interface endpoint never opens connections; it only answers them".into()
+        }
+        DropReason::VpceGatewayProtocol => {
+            no_fix = Some("S3 and DynamoDB answer only TCP (and ping): nothing else reaches the service, through a gateway endpoint or otherwise");
+            format!(
+                "{} is neither TCP nor an ICMP echo: a gateway endpoint does not carry it",
+                vpcsim_dataplane::flow::ProtocolName(h.proto)
+            )
+        }
+        DropReason::NlbNoListener => {
+            let lb = topo.elb.load_balancers.iter().position(|l| l.res == v.at);
+            // A listener like an existing one whose target group takes this protocol.
+            let like = lb.and_then(|i| {
+                topo.elb.load_balancers[i].listeners.iter().find_map(|l| {
+                    let g = &topo.elb.target_groups[l.target_group as usize];
+                    g.protocol
+                        .accepts(h.proto)
+                        .then_some((i, g.protocol, l.target_group as usize))
+                })
+            });
+            match like {
+                Some((load_balancer, protocol, target_group)) => {
+                    fix = Some(Change::AddListener {
+                        load_balancer,
+                        protocol,
+                        port: h.dst_port,
+                        target_group,
+                    })
+                }
+                None => no_fix = Some("no target group of this load balancer takes this protocol: create one with targets, then a listener"),
+            }
+            format!(
+                "{} has no {} listener on port {}",
+                topo.name(v.at),
+                vpcsim_dataplane::flow::ProtocolName(h.proto),
+                h.dst_port
+            )
+        }
+        DropReason::NlbNoTarget => {
+            let tg = topo.elb.target_groups.iter().position(|g| g.res == v.at);
+            let lb = tg.and_then(|g| {
+                topo.elb.load_balancers.iter().position(|l| {
+                    l.listeners
+                        .iter()
+                        .any(|x| x.target_group as usize == g && x.port == h.dst_port)
+                })
+            });
+            match (lb, tg) {
+                (Some(load_balancer), Some(target_group))
+                    if !topo.elb.target_groups[target_group].targets.is_empty() =>
+                {
+                    fix = Some(Change::EnableCrossZone {
+                        load_balancer,
+                        target_group,
+                    });
+                    format!(
+                        "{} has no usable target in the node's Availability Zone and cross-zone load balancing is off",
+                        topo.name(v.at)
+                    )
+                }
+                _ => {
+                    no_fix = Some("register targets with the target group (TargetGroup Targets)");
+                    format!("{} has no registered target", topo.name(v.at))
+                }
+            }
+        }
+        DropReason::GwlbNoTarget => {
+            no_fix = Some("register appliance instances (TargetGroup Targets) in the Availability Zones the Gateway Load Balancer is enabled in, or turn on load_balancing.cross_zone.enabled");
+            format!(
+                "{} has no appliance the load balancer node serving this endpoint may use",
+                topo.name(v.at)
+            )
         }
         other => {
             no_fix = Some(other.hint());

@@ -174,7 +174,7 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         len: 0,
     };
     let roll = rng.below(100);
-    let kind = match roll % 10 {
+    let mut kind = match roll % 10 {
         0..=5 => Kind::Tcp,
         6..=8 => Kind::Udp,
         _ => Kind::Icmp,
@@ -207,6 +207,29 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
             h.dst = IpAddr::V4(server.addr);
             let ports = open_ports(topo, server.eni, true, proto);
             h.dst_port = rng.pick(&ports).copied().unwrap_or(8080);
+        }
+        // To a Network Load Balancer listener: from the internet to a node's public address,
+        // or from a host to a node's private address.
+        6 if !topo.elb.load_balancers.is_empty() => {
+            let lb = rng.pick(&topo.elb.load_balancers)?;
+            let listener = rng.pick(&lb.listeners)?;
+            let node = &topo.enis[*rng.pick(&lb.nodes)? as usize];
+            let private = node.primary_v4()?;
+            (kind, h.proto) = match listener.protocol {
+                vpcsim_dataplane::elb::LbProtocol::Udp => (Kind::Udp, PROTO_UDP),
+                _ => (Kind::Tcp, PROTO_TCP),
+            };
+            h.dst_port = listener.port;
+            match node.public_for(private) {
+                Some(public) if rng.below(2) == 0 => {
+                    h.src = IpAddr::V4(internet_host(rng));
+                    h.dst = IpAddr::V4(public);
+                }
+                _ => {
+                    h.src = IpAddr::V4(rng.pick(hosts)?.addr);
+                    h.dst = IpAddr::V4(private);
+                }
+            }
         }
         // From a host to the internet.
         _ => {

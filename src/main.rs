@@ -4,12 +4,15 @@
 //! `vpcsim-dataplane`, the resource model and CloudFormation loader in `vpcsim-controlplane`.
 
 mod capture;
+mod diff_cmd;
 mod explain;
+mod export_cmd;
 mod fastfmt;
 mod flowlog;
 mod flowspec;
 mod gen;
 mod html;
+mod reach_cmd;
 mod replay;
 mod report;
 mod report_cmd;
@@ -24,7 +27,7 @@ use clap::{Parser, Subcommand};
     name = "vpcsim",
     version,
     about = "Simulate the AWS VPC data plane: trace packets, replay captures, explain drops.",
-    long_about = "vpcsim loads VPC descriptions (CloudFormation templates) and pushes packets through a model of \
+    long_about = "vpcsim loads VPC descriptions (CloudFormation templates, or describe-* snapshots of a real account) and pushes packets through a model of \
 the AWS data plane: route tables, network ACLs, security groups with connection tracking, internet gateways, \
 egress-only gateways, NAT gateways, appliances and peering. Every drop names the resource that dropped the \
 packet and why.",
@@ -47,6 +50,14 @@ enum Command {
     Gen(gen::GenArgs),
     /// Write a self-contained HTML report: topology map, reachability summary, resources, flows.
     Report(report_cmd::ReportArgs),
+    /// Every packet at once: which protocols, ports and addresses get from one endpoint to
+    /// another (and back), and why the rest does not; `--matrix` for every pair.
+    Reach(reach_cmd::ReachArgs),
+    /// The flows a change opens and closes: reachability before and after, pair by pair.
+    Diff(diff_cmd::DiffArgs),
+    /// Write the topology as a describe-* snapshot (the JSON `aws ec2 describe-*` prints, one
+    /// file per call); `-t DIR` loads such a snapshot, from `export` or from a real account.
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() {
@@ -57,6 +68,9 @@ fn main() {
         Command::Replay(a) => replay::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Report(a) => report_cmd::run(a),
+        Command::Reach(a) => reach_cmd::run(a),
+        Command::Diff(a) => diff_cmd::run(a),
+        Command::Export(a) => export_cmd::run(a),
     };
     std::process::exit(code);
 }

@@ -16,6 +16,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vpcsim_dataplane::flow::{FlowKey, Header};
+use vpcsim_dataplane::geneve::{self, Encapsulation};
 use vpcsim_dataplane::packet::{self, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::{
@@ -57,12 +58,23 @@ pub struct ReplayArgs {
 }
 
 /// What happened to every frame, by disposition and reason.
-#[derive(Default)]
 pub struct Counters {
     pub packets: u64,
     pub bytes: u64,
     pub dispositions: [u64; 3],
     pub reasons: [u64; DropReason::COUNT],
+}
+
+// Written out: `Default` is derived for arrays of at most 32 elements, and there are more reasons.
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            packets: 0,
+            bytes: 0,
+            dispositions: [0; 3],
+            reasons: [0; DropReason::COUNT],
+        }
+    }
 }
 
 impl Counters {
@@ -229,6 +241,11 @@ enum Item {
         outcome: Outcome,
         meta: Meta,
         bytes: Option<(usize, usize)>,
+        /// The frame leaves or arrives somewhere (not only seen by an appliance on the way).
+        writes_frame: bool,
+        /// The packet passed a Gateway Load Balancer appliance: index of how it was wrapped in
+        /// the batch's `encapsulations` (the frame it received goes to the appliance's file).
+        geneve: Option<u32>,
         orig_len: u32,
         /// Range of this frame's interface sightings in the batch's `observations`.
         observations: (u32, u32),
@@ -246,6 +263,7 @@ struct Batch {
     items: Vec<Item>,
     arena: Vec<u8>,
     observations: Vec<Observation>,
+    encapsulations: Vec<Encapsulation>,
 }
 
 const BATCH: usize = 2048;
@@ -294,6 +312,8 @@ impl Outputs<'_> {
                     outcome,
                     meta,
                     bytes,
+                    writes_frame,
+                    geneve,
                     orig_len,
                     observations,
                 } => {
@@ -302,7 +322,11 @@ impl Outputs<'_> {
                         self.flowlogs
                             .add(self.topo, obs, *ts, obs.header.len as u64);
                     }
-                    if let Some((start, len)) = *bytes {
+                    if let (Some((start, len)), Some(g)) = (*bytes, *geneve) {
+                        let enc = &b.encapsulations[g as usize];
+                        self.geneve_out(*ts, enc, meta, &b.arena[start..start + len], *orig_len)?;
+                    }
+                    if let (Some((start, len)), true) = (*bytes, *writes_frame) {
                         self.frame_out(
                             *ts,
                             outcome,
@@ -372,6 +396,54 @@ impl Outputs<'_> {
                     .out_dir
                     .join("out")
                     .join(file_name(self.topo, endpoint, "pcap"));
+                slot.insert(
+                    CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        let orig = self.framed.len() as u32 + orig_len.saturating_sub(data.len() as u32);
+        w.write(ts, &self.framed, orig).map_err(|e| e.to_string())
+    }
+
+    /// The GENEVE datagram a Gateway Load Balancer appliance received (SPEC §11.4): outer IPv4,
+    /// UDP 6081 and the AWS options in front of the client's packet as it was when wrapped,
+    /// written to the appliance's file.
+    fn geneve_out(
+        &mut self,
+        ts: Timestamp,
+        enc: &Encapsulation,
+        meta: &Meta,
+        data: &[u8],
+        orig_len: u32,
+    ) -> Result<(), String> {
+        let new = Rewrite {
+            src: enc.inner.src,
+            dst: enc.inner.dst,
+            src_port: enc.inner.src_port,
+            dst_port: enc.inner.dst_port,
+            ttl: enc.inner.ttl,
+        };
+        self.scratch.clear();
+        self.scratch.extend_from_slice(data);
+        packet::rewrite(&mut self.scratch, meta, &new);
+        let inner = self
+            .scratch
+            .get(usize::from(meta.l3_offset)..)
+            .unwrap_or_default();
+        let appliance = &self.topo.enis[enc.appliance as usize];
+        self.framed.clear();
+        self.framed.extend_from_slice(&appliance.mac);
+        self.framed.extend_from_slice(&ROUTER_MAC);
+        self.framed.extend_from_slice(&[0x08, 0x00]);
+        geneve::write_headers(enc, inner.len(), meta.src.is_ipv6(), &mut self.framed);
+        self.framed.extend_from_slice(inner);
+        let w = match self.writers.entry(appliance.owner) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let path =
+                    self.out_dir
+                        .join("out")
+                        .join(file_name(self.topo, appliance.owner, "pcap"));
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
                 )
@@ -452,6 +524,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
                 b.items.clear();
                 b.arena.clear();
                 b.observations.clear();
+                b.encapsulations.clear();
                 let _ = empty_tx.send(b);
             }
             outputs.finish(&verdicts_path)
@@ -502,7 +575,11 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
                     let endpoint = v.delivered_to.or(v.egress);
                     let writes_frame = v.disposition != Disposition::Dropped
                         && !matches!(endpoint, Some(e) if e == Topology::AMAZON_DNS || e == Topology::IMDS || e == Topology::TIME_SYNC);
-                    let bytes = writes_frame.then(|| {
+                    let geneve = v.geneve.map(|e| {
+                        batch.encapsulations.push(e);
+                        batch.encapsulations.len() as u32 - 1
+                    });
+                    let bytes = (writes_frame || geneve.is_some()).then(|| {
                         let start = batch.arena.len();
                         batch.arena.extend_from_slice(frame.data);
                         (start, frame.data.len())
@@ -513,6 +590,8 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
                         outcome: Outcome::from(&v),
                         meta,
                         bytes,
+                        writes_frame,
+                        geneve,
                         orig_len: frame.orig_len,
                         observations,
                     });

@@ -3,15 +3,24 @@
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use vpcsim_controlplane::{compile, load_files, LoadOptions, Loaded};
+use vpcsim_controlplane::snapshot::load_snapshot;
+use vpcsim_controlplane::{compile, load_files, Diagnostic, LoadOptions, Loaded, Severity};
 use vpcsim_dataplane::conntrack::Timeouts;
 use vpcsim_dataplane::{StateConfig, Topology};
 
 #[derive(Args, Debug, Clone)]
 pub struct TopologyArgs {
-    /// CloudFormation template (YAML or JSON). Repeat to load several stacks into one topology;
-    /// exports of earlier templates satisfy Fn::ImportValue in later ones.
-    #[arg(long = "topology", short = 't', value_name = "FILE", required = true)]
+    /// CloudFormation template (YAML or JSON), or a directory holding a describe-* snapshot of a
+    /// real account (`aws ec2 describe-*` output, one file per call, or
+    /// `aws_configs/[account]/[region]/*.json`; `vpcsim export` writes one). Repeat to load
+    /// several stacks (or snapshot directories) into one topology; exports of earlier templates
+    /// satisfy Fn::ImportValue in later ones.
+    #[arg(
+        long = "topology",
+        short = 't',
+        value_name = "FILE|DIR",
+        required = true
+    )]
     pub topology: Vec<PathBuf>,
     /// Template parameter value, overriding its Default (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -25,7 +34,18 @@ pub struct TopologyArgs {
     /// AWS::AccountId of the stacks (also the account in flow logs).
     #[arg(long, default_value = "123456789012")]
     pub account_id: String,
+    /// Target health of Network Load Balancer targets, overriding the health vpcsim computes:
+    /// JSON like `aws elbv2 describe-target-health` output with the group added, e.g.
+    /// `[{"TargetGroup": "WebTargets", "Target": {"Id": "i-…", "Port": 80}, "TargetHealth": {"State": "unhealthy"}}]`.
+    #[arg(long, value_name = "FILE")]
+    pub target_health: Option<PathBuf>,
 }
+
+/// Environment variable naming a file of AWS service address ranges in the format of AWS's
+/// ip-ranges.json (its S3 and DYNAMODB entries feed the prefix lists of gateway endpoints),
+/// replacing vpcsim's built-in subset: `curl -o ip-ranges.json
+/// https://ip-ranges.amazonaws.com/ip-ranges.json; VPCSIM_SERVICE_RANGES=ip-ranges.json vpcsim ...`.
+pub const SERVICE_RANGES_ENV: &str = "VPCSIM_SERVICE_RANGES";
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -41,11 +61,30 @@ impl TopologyArgs {
             account_id: self.account_id.clone(),
             parameters: self.params.iter().cloned().collect::<BTreeMap<_, _>>(),
             imports: self.imports.iter().cloned().collect::<BTreeMap<_, _>>(),
+            service_ranges: std::env::var_os(SERVICE_RANGES_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         }
     }
 
     pub fn load(&self) -> Loaded {
-        load_files(&self.topology, &self.options())
+        let dirs = self.topology.iter().filter(|p| p.is_dir()).count();
+        if dirs == 0 {
+            return load_files(&self.topology, &self.options());
+        }
+        if dirs < self.topology.len() {
+            return Loaded {
+                diagnostics: vec![Diagnostic {
+                    severity: Severity::Error,
+                    file: self.topology[0].clone(),
+                    logical_id: None,
+                    code: "InvalidSnapshot.Mixed".into(),
+                    message: "--topology takes templates or snapshot directories, not both in one run (`vpcsim export` turns templates into a snapshot)".into(),
+                }],
+                ..Loaded::default()
+            };
+        }
+        load_snapshot(&self.topology, &self.options())
     }
 
     /// Load and compile, or print every error and return `Err` (exit code 2).
@@ -64,7 +103,13 @@ impl TopologyArgs {
             );
             return Err(());
         }
-        let topo = compile(&loaded.model);
+        let mut topo = compile(&loaded.model);
+        if let Some(path) = &self.target_health {
+            if let Err(e) = apply_target_health(&mut topo, path) {
+                eprintln!("error: --target-health {}: {e}", path.display());
+                return Err(());
+            }
+        }
         for a in &topo.ambiguous {
             eprintln!("warning: {a} belongs to interfaces in several VPCs; packets from it start at the first one loaded (use --from/--at)");
         }
@@ -102,4 +147,82 @@ impl StateArgs {
             ..StateConfig::default()
         }
     }
+}
+
+/// Apply a `--target-health` file: a list of `{"TargetGroup" | "TargetGroupArn", "Target":
+/// {"Id", "Port"}, "TargetHealth": {"State"}}` entries, or objects holding the group and a
+/// `TargetHealthDescriptions` list as `aws elbv2 describe-target-health` prints it. Targets are
+/// named by their registered id (instance id or address) or the instance's logical id.
+pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Result<(), String> {
+    use serde_json::Value;
+    use vpcsim_dataplane::elb::HealthState;
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    let group_of = |v: &Value| {
+        v.get("TargetGroup")
+            .or_else(|| v.get("TargetGroupArn"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    // (group, target, port, state)
+    let mut entries: Vec<(String, String, Option<u16>, HealthState)> = Vec::new();
+    let mut add = |group: Option<String>, d: &Value| -> Result<(), String> {
+        let group = group_of(d)
+            .or(group)
+            .ok_or_else(|| format!("entry without TargetGroup: {d}"))?;
+        let target = d
+            .get("Target")
+            .ok_or_else(|| format!("entry without Target: {d}"))?;
+        let (id, port) = match target {
+            Value::String(s) => (s.clone(), None),
+            t => (
+                t.get("Id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("Target without Id: {d}"))?
+                    .to_string(),
+                t.get("Port").and_then(Value::as_u64).map(|p| p as u16),
+            ),
+        };
+        let state = d
+            .get("TargetHealth")
+            .and_then(|h| h.get("State"))
+            .or_else(|| d.get("State"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("entry without TargetHealth.State: {d}"))?;
+        let state = HealthState::parse(state)
+            .ok_or_else(|| format!("state {state:?}: expected healthy, unhealthy or unused"))?;
+        entries.push((group, id, port, state));
+        Ok(())
+    };
+    let items: Vec<&Value> = match &doc {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    for item in items {
+        match item
+            .get("TargetHealthDescriptions")
+            .and_then(Value::as_array)
+        {
+            Some(list) => {
+                for d in list {
+                    add(group_of(item), d)?;
+                }
+            }
+            None => add(None, item)?,
+        }
+    }
+    for (group, target, port, state) in entries {
+        let resources = &topo.resources;
+        let names = |r: vpcsim_dataplane::ResId| {
+            let res = &resources[r.0 as usize];
+            (res.logical_id.as_str(), res.aws_id.as_str())
+        };
+        if !topo.elb.set_health(names, &group, &target, port, state) {
+            return Err(format!(
+                "no target {target}{} in target group {group}",
+                port.map(|p| format!(":{p}")).unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -28,8 +28,10 @@ pub struct TraceArgs {
     /// or a protocol number; IPv6 as `[2001:db8::1]:443`; optionally `ttl N` at the end.
     #[arg(value_name = "FLOW")]
     pub flow: String,
-    /// Where the packet starts: a logical id or AWS id of an instance or interface, or `internet`.
-    /// Default: the interface that owns the source address, else the internet.
+    /// Where the packet starts: a logical id or AWS id of an instance or interface, a customer
+    /// gateway or VPN connection (on-premises), a transit gateway attachment, or `internet`.
+    /// Default: the interface that owns the source address, else the VPN whose on-premises
+    /// prefixes hold it, else the internet.
     #[arg(long, value_name = "RESOURCE")]
     pub from: Option<String>,
     /// Also trace the reply, through the state the first packet created.
@@ -83,12 +85,20 @@ pub fn origin(topo: &Topology, from: Option<&str>) -> Result<Origin, String> {
     let r = topo
         .find_resource(from)
         .ok_or_else(|| format!("--from {from}: no resource with that logical id or AWS id"))?;
-    topo.eni_by_resource(r).map(Origin::Eni).ok_or_else(|| {
-        format!(
-            "--from {from}: {} is not an instance or network interface",
-            topo.resource(r).kind
-        )
-    })
+    if let Some(e) = topo.eni_by_resource(r) {
+        return Ok(Origin::Eni(e));
+    }
+    // A VPN attachment of a transit gateway resolves to its connection's on-premises side.
+    if let Some(a) = topo.tgw_attachment_by_resource(r) {
+        return Ok(Origin::TransitGatewayAttachment(a));
+    }
+    if let Some(c) = topo.vpn_connection_by_resource(r) {
+        return Ok(Origin::OnPrem(c));
+    }
+    Err(format!(
+        "--from {from}: {} is not an instance, network interface, customer gateway, VPN connection, virtual private gateway or transit gateway attachment",
+        topo.resource(r).kind
+    ))
 }
 
 /// One trace: the packet and, with `--return`, its reply through the state the first created.
@@ -113,9 +123,12 @@ fn trace_once(topo: &Topology, args: &TraceArgs, header: Header, origin: Origin)
     );
     let mut reply = None;
     if args.with_return && verdict.disposition != Disposition::Dropped {
-        let back_origin = match verdict.delivered_eni {
-            Some(e) => Origin::Eni(e),
-            None => Origin::Internet,
+        // The reply starts where the request ended: at the interface it was delivered to, or
+        // on-premises behind the VPN it left through, else on the internet.
+        let back_origin = match (verdict.delivered_eni, verdict.egress_vpn) {
+            (Some(e), _) => Origin::Eni(e),
+            (None, Some(c)) => Origin::OnPrem(c),
+            (None, None) => Origin::Internet,
         };
         let mut rtrace = Trace::default();
         let rv = process_header(

@@ -31,6 +31,11 @@ pub fn run(args: &ValidateArgs) -> i32 {
         .map(|u| (u.origin.kind.to_string(), u.origin.logical_id.clone()))
         .collect();
     unsupported.sort();
+    let target_health = target_health(args, &loaded);
+    if target_health.is_none() {
+        return 2;
+    }
+    let target_health = target_health.unwrap_or_default();
     if args.json {
         let out = json!({
             "templates": m.templates.iter().map(|t| json!({"file": t.path, "stack": t.stack_name, "region": t.region, "account_id": t.account_id})).collect::<Vec<_>>(),
@@ -41,6 +46,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 "subnets": subnets.iter().map(|(s, c4, c6, az)| json!({"subnet": s, "cidr": c4.map(|c| c.to_string()), "ipv6_cidr": c6.map(|c| c.to_string()), "availability_zone": az})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "unsupported": unsupported.iter().map(|(k, id)| json!({"type": k, "logical_id": id})).collect::<Vec<_>>(),
+            "target_health": target_health,
             "errors": loaded.errors().map(diag_json).collect::<Vec<_>>(),
             "warnings": loaded.warnings().map(diag_json).collect::<Vec<_>>(),
         });
@@ -70,6 +76,27 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 let mut c: Vec<String> = c4.iter().map(|c| c.to_string()).collect();
                 c.extend(c6.iter().map(|c| c.to_string()));
                 println!("  subnet {s} ({az}): {}", c.join(", "));
+            }
+        }
+        for g in &target_health {
+            println!(
+                "\ntarget group {} ({}):",
+                g["target_group"].as_str().unwrap_or(""),
+                g["protocol"].as_str().unwrap_or("")
+            );
+            for t in g["targets"].as_array().into_iter().flatten() {
+                println!(
+                    "  {} port {} ({}): {}{} — {}",
+                    t["id"].as_str().unwrap_or(""),
+                    t["port"],
+                    t["name"].as_str().unwrap_or(""),
+                    t["state"].as_str().unwrap_or(""),
+                    t["reason"]
+                        .as_str()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default(),
+                    t["description"].as_str().unwrap_or("")
+                );
             }
         }
         if !unsupported.is_empty() {
@@ -108,4 +135,45 @@ pub fn run(args: &ValidateArgs) -> i32 {
 
 fn diag_json(d: &vpcsim_controlplane::Diagnostic) -> serde_json::Value {
     json!({"file": d.file, "logical_id": d.logical_id, "code": d.code, "message": d.message})
+}
+
+/// Target health of every Network Load Balancer target group (computed with the pipeline at
+/// compile time, or from `--target-health`), in `describe-target-health` terms. `None`: the
+/// `--target-health` file is unusable (the error is printed).
+fn target_health(
+    args: &ValidateArgs,
+    loaded: &vpcsim_controlplane::Loaded,
+) -> Option<Vec<serde_json::Value>> {
+    if loaded.has_errors() || loaded.model.target_groups.is_empty() {
+        return Some(vec![]);
+    }
+    let mut topo = vpcsim_controlplane::compile(&loaded.model);
+    if let Some(path) = &args.topology.target_health {
+        if let Err(e) = crate::topo::apply_target_health(&mut topo, path) {
+            eprintln!("error: --target-health {}: {e}", path.display());
+            return None;
+        }
+    }
+    let groups = topo
+        .elb
+        .target_groups
+        .iter()
+        .map(|g| {
+            json!({
+                "target_group": topo.name(g.res),
+                "arn": topo.resource(g.res).aws_id,
+                "protocol": format!("{} {}", g.protocol.as_str(), g.target_type.as_str()),
+                "targets": g.targets.iter().map(|t| json!({
+                    "id": t.id,
+                    "port": t.port,
+                    "name": topo.name(t.res),
+                    "state": t.health.state.as_str(),
+                    "reason": t.health.reason,
+                    "description": t.health.description,
+                    "overridden": t.health.overridden,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Some(groups)
 }

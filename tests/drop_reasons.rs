@@ -109,6 +109,56 @@ const COVERED: &[(&str, &[&str])] = &[
         "FRAGMENT_ORPHAN",
         &["fragment_orphan_without_its_first_fragment"],
     ),
+    (
+        "TGW_NO_ATTACHMENT_IN_AZ",
+        &["tgw_no_attachment_in_the_senders_zone"],
+    ),
+    (
+        "TGW_NO_ASSOCIATION",
+        &["tgw_attachment_without_an_association"],
+    ),
+    ("TGW_NO_ROUTE", &["tgw_no_route_without_propagation"]),
+    (
+        "TGW_BLACKHOLE_ROUTE",
+        &["tgw_blackhole_route_drops_without_fallback"],
+    ),
+    ("VGW_NO_ROUTE", &["vgw_no_route_for_an_unknown_prefix"]),
+    (
+        "VGW_SOURCE_NOT_IN_VPC",
+        &["vgw_carries_only_its_own_vpcs_traffic"],
+    ),
+    (
+        "APPLIANCE_BYPASSED",
+        &["appliance_bypassed_when_replies_skip_the_firewall"],
+    ),
+    (
+        "VPCE_GATEWAY_PROTOCOL",
+        &["vpce_gateway_carries_only_tcp_and_icmp_echo"],
+    ),
+    (
+        "VPCE_NOT_INITIATOR",
+        &["vpce_interface_endpoint_never_initiates"],
+    ),
+    (
+        "INGRESS_APPLIANCE_NO_PUBLIC_IP",
+        &["ingress_appliance_without_a_public_ip"],
+    ),
+    ("NLB_NO_LISTENER", &["nlb_no_listener_on_the_port"]),
+    (
+        "NLB_NO_TARGET",
+        &[
+            "nlb_no_target_in_the_nodes_zone_without_cross_zone",
+            "nlb_no_target_registered",
+        ],
+    ),
+    ("GWLB_MTU_EXCEEDED", &["gwlb_mtu_is_8500_bytes"]),
+    (
+        "GWLB_NO_TARGET",
+        &[
+            "gwlb_no_target_in_the_nodes_zone_without_cross_zone",
+            "gwlb_no_target_registered",
+        ],
+    ),
 ];
 
 /// The list above names every reason the data plane defines, and only those.
@@ -1097,6 +1147,130 @@ fn peering_is_not_transitive() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Transit gateways, VPN edges and gateway route tables (fixtures in tests/fixtures/tgw/)
+
+fn tgw(name: &str) -> PathBuf {
+    fixture(&format!("tgw/{name}"))
+}
+
+fn ingress_example() -> PathBuf {
+    root().join("examples/ingress-inspection.yaml")
+}
+
+/// SPEC §17 vector 38: AppA2 (us-east-1b) routes to the transit gateway, whose attachment has a
+/// subnet only in us-east-1a. AppA1 in us-east-1a is the control.
+#[test]
+fn tgw_no_attachment_in_the_senders_zone() {
+    let t = tgw("spokes.yaml");
+    assert_dropped(
+        &trace(&t, "tcp 10.1.2.10:40000 -> 10.2.1.10:443", &[]),
+        "TGW_NO_ATTACHMENT_IN_AZ",
+        "AttachA",
+    );
+    assert_delivered(
+        &trace(&t, "tcp 10.1.1.10:40000 -> 10.2.1.10:443", &[]),
+        "AppB",
+    );
+}
+
+/// SPEC §9.2: with DefaultRouteTableAssociation off and no explicit association, what arrives
+/// from the attachment has no route table to decide.
+#[test]
+fn tgw_attachment_without_an_association() {
+    let v = trace(
+        &tgw("spokes.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--param", "DefaultAssociation=disable"],
+    );
+    assert_dropped(&v, "TGW_NO_ASSOCIATION", "AttachA");
+}
+
+/// SPEC §9.2: with DefaultRouteTablePropagation off the default table stays empty.
+#[test]
+fn tgw_no_route_without_propagation() {
+    let v = trace(
+        &tgw("spokes.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--param", "DefaultPropagation=disable"],
+    );
+    assert_dropped(&v, "TGW_NO_ROUTE", "Tgw.DefaultRouteTable");
+}
+
+/// SPEC §17 vector 40: a static blackhole 10.9.0.0/16 and a propagated 10.9.1.0/24: the more
+/// specific propagated route delivers, the rest of the blackhole drops (no fallback).
+#[test]
+fn tgw_blackhole_route_drops_without_fallback() {
+    let t = tgw("route-priority.yaml");
+    assert_dropped(
+        &trace(&t, "tcp 10.0.1.10:40000 -> 10.9.2.5:443", &[]),
+        "TGW_BLACKHOLE_ROUTE",
+        "RouteTableX",
+    );
+    assert_delivered(
+        &trace(&t, "tcp 10.0.1.10:40000 -> 10.9.1.5:443", &[]),
+        "ServerW",
+    );
+}
+
+/// SPEC §2.7: the VPC routes 10.0.0.0/8 to the virtual private gateway, which knows only the
+/// on-premises prefixes of its connections; 10.30.0.1 is none of them. 10.20.1.1 (the office's
+/// static route) is the control.
+#[test]
+fn vgw_no_route_for_an_unknown_prefix() {
+    let t = tgw("vpn-edges.yaml");
+    assert_dropped(
+        &trace(&t, "tcp 10.0.2.30:40000 -> 10.30.0.1:443", &[]),
+        "VGW_NO_ROUTE",
+        "Vgw",
+    );
+    assert_exited(
+        &trace(&t, "tcp 10.0.2.30:40000 -> 10.20.1.1:443", &[]),
+        "Vgw",
+    );
+}
+
+/// SPEC §2.7 / §8: the spoke reaches the hub VPC through the transit gateway and the hub routes
+/// the office prefix to its virtual private gateway, which carries no transit traffic.
+#[test]
+fn vgw_carries_only_its_own_vpcs_traffic() {
+    let t = tgw("vpn-edges.yaml");
+    assert_dropped(
+        &trace(&t, "tcp 10.1.1.10:40000 -> 10.20.1.1:443", &[]),
+        "VGW_SOURCE_NOT_IN_VPC",
+        "Vgw",
+    );
+}
+
+/// SPEC §2.5 (INGRESS_RTB_TRAFFIC_REDIRECTION): the gateway route table steers the web subnet's
+/// inbound traffic through the firewall, but the web subnet routes 0.0.0.0/0 straight to the
+/// internet gateway. With the default template (replies through the firewall) it exits.
+#[test]
+fn appliance_bypassed_when_replies_skip_the_firewall() {
+    let t = ingress_example();
+    let flow = "tcp 10.0.1.20:40000 -> 192.0.2.9:443";
+    assert_dropped(
+        &trace(&t, flow, &["--param", "WebReturn=direct"]),
+        "APPLIANCE_BYPASSED",
+        "InternetGateway",
+    );
+    assert_exited(&trace(&t, flow, &[]), "InternetGateway");
+}
+
+/// SPEC §2.5 (INGRESS_RTB_NO_PUBLIC_IP): an appliance behind an internet gateway's route table
+/// needs a public IPv4 address.
+#[test]
+fn ingress_appliance_without_a_public_ip() {
+    let t = ingress_example();
+    let flow = "tcp 192.0.2.9:50000 -> 203.0.113.20:443";
+    assert_dropped(
+        &trace(&t, flow, &["--param", "FirewallPublicIp=false"]),
+        "INGRESS_APPLIANCE_NO_PUBLIC_IP",
+        "Firewall",
+    );
+    assert_delivered(&trace(&t, flow, &[]), "Web");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Replay-only reasons
 
 /// Frames that never reach the pipeline: a truncated IPv4 header is MALFORMED, ARP is
@@ -1194,4 +1368,125 @@ fn fragment_orphan_without_its_first_fragment() {
     for f in &v[1..] {
         assert_eq!(f["disposition"], "EXITED", "{f}");
     }
+}
+
+/// A gateway endpoint carries only TCP and ICMP echo (SPEC §10.1,
+/// `VPCE_GATEWAY_PROTOCOL_RESTRICTION`): UDP to S3 from a subnet routed through the S3 endpoint
+/// is dropped there; TCP and ping from the same instance leave through it.
+#[test]
+fn vpce_gateway_carries_only_tcp_and_icmp_echo() {
+    let t = root().join("examples/endpoints.yaml");
+    let v = trace(&t, "udp 10.0.1.20:40000 -> 52.216.10.20:443", &[]);
+    assert_dropped(&v, "VPCE_GATEWAY_PROTOCOL", "S3Endpoint");
+    for flow in [
+        "tcp 10.0.1.20:40000 -> 52.216.10.20:443",
+        "icmp 10.0.1.20 -> 52.216.10.20 type 8 code 0",
+    ] {
+        let v = trace(&t, flow, &[]);
+        assert_eq!(v["disposition"], "EXITED", "{flow}: {v:#}");
+        assert_eq!(v["egress"], "S3Endpoint", "{flow}: {v:#}");
+    }
+}
+
+/// A Network Load Balancer node drops what no listener serves (SPEC §11.3,
+/// `ELB_LISTENERS_MISMATCH`); the port with a listener is delivered.
+#[test]
+fn nlb_no_listener_on_the_port() {
+    let t = fixture("nlb/internal.yaml");
+    let v = trace(&t, "tcp 10.1.20.5:40000 -> 10.1.0.4:81", &[]);
+    assert_dropped(&v, "NLB_NO_LISTENER", "Nlb");
+    let v = trace(&t, "udp 10.1.20.5:40000 -> 10.1.0.4:80", &[]);
+    assert_dropped(&v, "NLB_NO_LISTENER", "Nlb");
+    let v = trace(&t, "tcp 10.1.20.5:40000 -> 10.1.0.4:80", &[]);
+    assert_delivered(&v, "Open");
+}
+
+/// Cross-zone load balancing is off by default on an NLB (SPEC §11.1): a node only uses targets
+/// in its own Availability Zone (`ELB_NOT_CROSSZONE`). With it on, the same flow is delivered.
+#[test]
+fn nlb_no_target_in_the_nodes_zone_without_cross_zone() {
+    let t = fixture("nlb/internal.yaml");
+    let v = trace(&t, "tcp 10.1.20.5:40000 -> 10.1.0.4:9000", &[]);
+    assert_dropped(&v, "NLB_NO_TARGET", "OnlyB");
+    let v = trace(
+        &t,
+        "tcp 10.1.20.5:40000 -> 10.1.0.4:9000",
+        &["--param", "CrossZone=true"],
+    );
+    assert_delivered(&v, "FarB");
+}
+
+/// A target group without targets: nothing to forward to.
+#[test]
+fn nlb_no_target_registered() {
+    let t = fixture("nlb/internal.yaml");
+    let v = trace(&t, "tcp 10.1.20.5:40000 -> 10.1.0.4:7000", &[]);
+    assert_dropped(&v, "NLB_NO_TARGET", "Empty");
+}
+
+/// An interface endpoint only answers (SPEC §10.2, `VPCE_INTRA_VPC_TRAFFIC`): a packet its
+/// interface sends on its own is dropped there; its reply to a consumer's connection is delivered.
+#[test]
+fn vpce_interface_endpoint_never_initiates() {
+    let t = root().join("examples/endpoints.yaml");
+    let v = trace(&t, "tcp 10.0.11.4:443 -> 10.0.1.10:40000", &[]);
+    assert_dropped(&v, "VPCE_NOT_INITIATOR", "SsmEndpoint");
+    let v = trace(&t, "tcp 10.0.1.10:40000 -> 10.0.11.4:443", &["--return"]);
+    assert_delivered(&v, "SsmEndpoint");
+    assert_delivered(&v["return"], "AppA");
+}
+
+/// A Gateway Load Balancer node only uses appliances in its own Availability Zone while
+/// cross-zone load balancing is off (SPEC §11.1, `ELBV2_NO_TARGETS_IN_AZ`); with it on, the same
+/// flow is inspected and delivered.
+#[test]
+fn gwlb_no_target_in_the_nodes_zone_without_cross_zone() {
+    let t = fixture("gwlb/zones.yaml");
+    let v = trace(&t, "tcp 10.0.1.10:40000 -> 10.0.2.20:5432", &[]);
+    assert_dropped(&v, "GWLB_NO_TARGET", "Appliances");
+    let v = trace(
+        &t,
+        "tcp 10.0.1.10:40000 -> 10.0.2.20:5432",
+        &["--param", "CrossZone=true"],
+    );
+    assert_delivered(&v, "Server");
+}
+
+/// A GENEVE target group without appliances: nothing inspects the traffic, so nothing passes.
+#[test]
+fn gwlb_no_target_registered() {
+    let t = fixture("gwlb/zones.yaml");
+    let v = trace(
+        &t,
+        "tcp 10.0.1.10:40000 -> 10.0.2.20:5432",
+        &["--param", "Targets=none", "--param", "CrossZone=true"],
+    );
+    assert_dropped(&v, "GWLB_NO_TARGET", "Appliances");
+}
+
+/// A Gateway Load Balancer carries packets of at most 8500 bytes (SPEC §11.4, §15, vector 42):
+/// one byte more is dropped at the load balancer, not fragmented.
+#[test]
+fn gwlb_mtu_is_8500_bytes() {
+    let dir = TempDir::new().unwrap();
+    let cap = dir.path().join("in.pcap");
+    // 20 (IPv4) + 20 (TCP) + payload.
+    write_pcap(
+        &cap,
+        1,
+        &frames(vec![
+            tcp("198.51.100.7", 50000, "203.0.113.20", 443, 0x02, &[0; 8460]),
+            tcp("198.51.100.7", 50001, "203.0.113.20", 443, 0x02, &[0; 8461]),
+        ]),
+    );
+    let v = replay(
+        &root().join("examples/gwlb.yaml"),
+        &cap,
+        &dir.path().join("out"),
+        &[],
+    );
+    assert_eq!(v[0]["disposition"], "DELIVERED", "{}", v[0]);
+    assert_eq!(v[1]["disposition"], "DROPPED", "{}", v[1]);
+    assert_eq!(v[1]["reason"], "GWLB_MTU_EXCEEDED", "{}", v[1]);
+    assert_eq!(v[1]["at"], "Gwlb", "{}", v[1]);
 }

@@ -13,6 +13,14 @@ fn drops(name: &str) -> PathBuf {
     fixture(&format!("drops/{name}"))
 }
 
+fn tgw(name: &str) -> PathBuf {
+    fixture(&format!("tgw/{name}"))
+}
+
+fn example_named(name: &str) -> PathBuf {
+    common::root().join("examples").join(name)
+}
+
 /// Scenarios that drop, from the drop-reason fixtures: topology, flow, extra arguments.
 fn scenarios() -> Vec<(PathBuf, &'static str, Vec<&'static str>)> {
     let ex = example();
@@ -70,7 +78,63 @@ fn scenarios() -> Vec<(PathBuf, &'static str, Vec<&'static str>)> {
             "tcp 10.0.1.10:40000 -> 10.0.3.40:443",
             vec![],
         ),
+        // Transit gateways, VPN edges and gateway route tables.
+        (
+            tgw("spokes.yaml"),
+            "tcp 10.1.2.10:40000 -> 10.2.1.10:443",
+            vec![],
+        ),
+        (
+            tgw("spokes.yaml"),
+            "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+            vec!["--return", "--param", "DefaultAssociation=disable"],
+        ),
+        (
+            tgw("spokes.yaml"),
+            "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+            vec!["--return", "--param", "DefaultPropagation=disable"],
+        ),
+        (
+            tgw("route-priority.yaml"),
+            "tcp 10.0.1.10:40000 -> 10.9.1.5:443",
+            vec!["--param", "BlackholeOnW=true"],
+        ),
+        (
+            example_named("hub-and-spoke.yaml"),
+            "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+            vec!["--return", "--param", "ApplianceMode=disable"],
+        ),
+        (
+            example_named("ingress-inspection.yaml"),
+            "tcp 192.0.2.9:50000 -> 203.0.113.20:443",
+            vec!["--return", "--param", "WebReturn=direct"],
+        ),
+        (
+            example_named("ingress-inspection.yaml"),
+            "tcp 192.0.2.9:50000 -> 203.0.113.20:443",
+            vec!["--return", "--param", "FirewallPublicIp=false"],
+        ),
+        (
+            example_named("vpn.yaml"),
+            "tcp 10.0.1.10:40000 -> 192.168.5.5:443",
+            vec!["--return", "--param", "RoutePropagation=disable"],
+        ),
         // No change to the topology can help these.
+        (
+            tgw("route-priority.yaml"),
+            "tcp 10.0.1.10:40000 -> 10.9.2.5:443",
+            vec![],
+        ),
+        (
+            tgw("vpn-edges.yaml"),
+            "tcp 10.0.2.30:40000 -> 10.30.0.1:443",
+            vec![],
+        ),
+        (
+            tgw("vpn-edges.yaml"),
+            "tcp 10.1.1.10:40000 -> 10.20.1.1:443",
+            vec![],
+        ),
         (
             ex.clone(),
             "tcp 192.0.2.9:50000 -> 203.0.113.99:443",
@@ -157,6 +221,12 @@ fn every_drop_is_explained_and_every_fix_delivers() {
         "BLACKHOLE_ROUTE",
         "SOURCE_DEST_CHECK",
         "NO_PUBLIC_IP",
+        "TGW_NO_ATTACHMENT_IN_AZ",
+        "TGW_NO_ASSOCIATION",
+        "TGW_NO_ROUTE",
+        "TGW_BLACKHOLE_ROUTE",
+        "APPLIANCE_BYPASSED",
+        "INGRESS_APPLIANCE_NO_PUBLIC_IP",
     ] {
         assert!(fixed.contains(r), "no scenario fixed {r}: fixed {fixed:?}");
     }
@@ -166,6 +236,9 @@ fn every_drop_is_explained_and_every_fix_delivers() {
         "IGW_PRIVATE_ADDRESS",
         "NO_DESTINATION",
         "PEERING_NOT_TRANSITIVE",
+        "TGW_BLACKHOLE_ROUTE",
+        "VGW_NO_ROUTE",
+        "VGW_SOURCE_NOT_IN_VPC",
     ] {
         assert!(
             unfixable.contains(r),

@@ -5,7 +5,9 @@
 //! (`Topology::enis[i]` is `Model::enis[i]`, and likewise for groups, ACLs, route tables), which is
 //! how a drop seen in the data plane names the model object to change.
 
-use crate::model::{Eip, Model, NaclEntry, Origin, Route, RouteTarget, SgPeer, SgRule};
+use crate::model::{
+    Eip, Model, NaclEntry, Origin, Route, RouteTarget, SgPeer, SgRule, TgwAttachmentKind, TgwRoute,
+};
 use ipnet::IpNet;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -35,6 +37,36 @@ pub enum Change {
     DisableSourceDestCheck { eni: usize },
     /// Allocate an Elastic IP and associate it with an interface's private address.
     AssociateElasticIp { eni: usize, private: Ipv4Addr },
+    /// Enable a subnet (of an Availability Zone the VPC attachment lacks) on a transit gateway
+    /// VPC attachment.
+    AddTgwAttachmentSubnet { attachment: usize, subnet: usize },
+    /// Associate a transit gateway attachment with a transit gateway route table (replacing
+    /// its association, if any).
+    AssociateTgwRouteTable { attachment: usize, table: usize },
+    /// Propagate an attachment's routes into a transit gateway route table.
+    AddTgwPropagation { attachment: usize, table: usize },
+    /// Add a static transit gateway route to an attachment, or point the static route with the
+    /// same destination (a blackhole one) at it.
+    SetTgwRoute {
+        table: usize,
+        destination: IpNet,
+        attachment: usize,
+    },
+    /// Turn on appliance mode on a transit gateway VPC attachment.
+    EnableApplianceMode { attachment: usize },
+    /// Add a Network Load Balancer listener forwarding to an existing target group.
+    AddListener {
+        load_balancer: usize,
+        protocol: vpcsim_dataplane::elb::LbProtocol,
+        port: u16,
+        target_group: usize,
+    },
+    /// Turn on cross-zone load balancing for a load balancer's target group (the load balancer
+    /// attribute, and the group's own attribute back to the load balancer's setting).
+    EnableCrossZone {
+        load_balancer: usize,
+        target_group: usize,
+    },
 }
 
 impl Change {
@@ -116,6 +148,117 @@ impl Change {
                     m.enis[*eni].auto_public_ip = None;
                 }
             }
+            Change::AddTgwAttachmentSubnet { attachment, subnet } => {
+                if *subnet >= m.subnets.len() {
+                    return;
+                }
+                let subnets = &m.subnets;
+                if let Some(TgwAttachmentKind::Vpc { subnets: list, .. }) =
+                    m.tgw_attachments.get_mut(*attachment).map(|a| &mut a.kind)
+                {
+                    if !list.contains(subnet) {
+                        list.push(*subnet);
+                        // The data plane expects one subnet per zone, in zone order.
+                        list.sort_by(|a, b| {
+                            subnets[*a]
+                                .availability_zone
+                                .cmp(&subnets[*b].availability_zone)
+                        });
+                    }
+                }
+            }
+            Change::AssociateTgwRouteTable { attachment, table } => {
+                if *table >= m.tgw_route_tables.len() {
+                    return;
+                }
+                if let Some(a) = m.tgw_attachments.get_mut(*attachment) {
+                    a.association = Some(*table);
+                }
+            }
+            Change::AddTgwPropagation { attachment, table } => {
+                if *table >= m.tgw_route_tables.len() {
+                    return;
+                }
+                if let Some(a) = m.tgw_attachments.get_mut(*attachment) {
+                    if !a.propagations.contains(table) {
+                        a.propagations.push(*table);
+                    }
+                }
+            }
+            Change::SetTgwRoute {
+                table,
+                destination,
+                attachment,
+            } => {
+                if *attachment >= m.tgw_attachments.len() {
+                    return;
+                }
+                let Some(rt) = m.tgw_route_tables.get_mut(*table) else {
+                    return;
+                };
+                match rt.routes.iter_mut().find(|r| r.destination == *destination) {
+                    Some(r) => r.attachment = Some(*attachment),
+                    None => {
+                        let origin = Origin {
+                            logical_id: format!("{}.Fix", rt.origin.logical_id),
+                            id: format!("{}-fix", rt.origin.id),
+                            kind: "AWS::EC2::TransitGatewayRoute",
+                            name: None,
+                            template: rt.origin.template,
+                        };
+                        rt.routes.push(TgwRoute {
+                            origin,
+                            destination: *destination,
+                            attachment: Some(*attachment),
+                        });
+                    }
+                }
+            }
+            Change::EnableApplianceMode { attachment } => {
+                if let Some(a) = m.tgw_attachments.get_mut(*attachment) {
+                    a.appliance_mode = true;
+                }
+            }
+            Change::AddListener {
+                load_balancer,
+                protocol,
+                port,
+                target_group,
+            } => {
+                let Some(lb) = m.load_balancers.get(*load_balancer) else {
+                    return;
+                };
+                if *target_group >= m.target_groups.len() {
+                    return;
+                }
+                let origin = Origin {
+                    logical_id: format!("{}.FixListener{port}", lb.origin.logical_id),
+                    id: format!("{}/fix-listener-{port}", lb.origin.id),
+                    kind: "AWS::ElasticLoadBalancingV2::Listener",
+                    name: None,
+                    template: lb.origin.template,
+                };
+                m.listeners.push(crate::model::Listener {
+                    origin,
+                    load_balancer: *load_balancer,
+                    protocol: *protocol,
+                    port: *port,
+                    target_group: *target_group,
+                });
+            }
+            Change::EnableCrossZone {
+                load_balancer,
+                target_group,
+            } => {
+                if let Some(lb) = m.load_balancers.get_mut(*load_balancer) {
+                    lb.cross_zone = true;
+                }
+                if let Some(g) = m.target_groups.get_mut(*target_group) {
+                    if g.cross_zone == Some(false) {
+                        g.cross_zone = None;
+                    }
+                }
+            }
         }
     }
 
@@ -172,11 +315,24 @@ pub fn describe_sg_rule(m: &Model, r: &SgRule, ingress: bool) -> String {
     let peer = match &r.peer {
         SgPeer::Cidr(c) => c.to_string(),
         SgPeer::Group(g) => group_name(m, *g).to_string(),
+        SgPeer::PrefixList(l) => m.prefix_lists[*l].origin.logical_id.clone(),
     };
     format!(
         "{proto}{ports} {} {peer}",
         if ingress { "from" } else { "to" }
     )
+}
+
+fn attachment_name(m: &Model, a: usize) -> &str {
+    m.tgw_attachments
+        .get(a)
+        .map_or("?", |a| &a.origin.logical_id)
+}
+
+fn tgw_table_name(m: &Model, t: usize) -> &str {
+    m.tgw_route_tables
+        .get(t)
+        .map_or("?", |t| &t.origin.logical_id)
 }
 
 fn target_name(m: &Model, t: &RouteTarget) -> String {
@@ -188,6 +344,8 @@ fn target_name(m: &Model, t: &RouteTarget) -> String {
         RouteTarget::NatGateway(n) => m.nat_gateways[*n].origin.logical_id.clone(),
         RouteTarget::NetworkInterface(e) => eni_name(m, *e),
         RouteTarget::Peering(p) => m.peerings[*p].origin.logical_id.clone(),
+        RouteTarget::TransitGateway(g) => m.transit_gateways[*g].origin.logical_id.clone(),
+        RouteTarget::VpnGateway(g) => m.vpn_gateways[*g].origin.logical_id.clone(),
         RouteTarget::Missing(id) => id.clone(),
     }
 }
@@ -246,6 +404,83 @@ impl fmt::Display for Described<'_> {
                     eni_name(m, *eni)
                 )
             }
+            Change::AddTgwAttachmentSubnet { attachment, subnet } => {
+                let s = m.subnets.get(*subnet);
+                write!(
+                    f,
+                    "add subnet {} ({}) to transit gateway attachment {}",
+                    s.map_or("?", |s| &s.origin.logical_id),
+                    s.map_or("?", |s| &s.availability_zone),
+                    attachment_name(m, *attachment)
+                )
+            }
+            Change::AssociateTgwRouteTable { attachment, table } => write!(
+                f,
+                "associate transit gateway attachment {} with route table {}",
+                attachment_name(m, *attachment),
+                tgw_table_name(m, *table)
+            ),
+            Change::AddTgwPropagation { attachment, table } => write!(
+                f,
+                "propagate transit gateway attachment {} into route table {}",
+                attachment_name(m, *attachment),
+                tgw_table_name(m, *table)
+            ),
+            Change::SetTgwRoute {
+                table,
+                destination,
+                attachment,
+            } => {
+                let replacing = m
+                    .tgw_route_tables
+                    .get(*table)
+                    .is_some_and(|t| t.routes.iter().any(|r| r.destination == *destination));
+                write!(
+                    f,
+                    "{} {destination} → {} in transit gateway route table {}",
+                    if replacing {
+                        "point the route"
+                    } else {
+                        "add the route"
+                    },
+                    attachment_name(m, *attachment),
+                    tgw_table_name(m, *table)
+                )
+            }
+            Change::EnableApplianceMode { attachment } => write!(
+                f,
+                "enable appliance mode (Options.ApplianceModeSupport) on transit gateway attachment {}",
+                attachment_name(m, *attachment)
+            ),
+            Change::AddListener {
+                load_balancer,
+                protocol,
+                port,
+                target_group,
+            } => write!(
+                f,
+                "add a {} listener on port {port} to {} forwarding to {}",
+                protocol.as_str(),
+                m.load_balancers
+                    .get(*load_balancer)
+                    .map_or("?", |l| &l.origin.logical_id),
+                m.target_groups
+                    .get(*target_group)
+                    .map_or("?", |g| &g.origin.logical_id)
+            ),
+            Change::EnableCrossZone {
+                load_balancer,
+                target_group,
+            } => write!(
+                f,
+                "set load_balancing.cross_zone.enabled to true on {} (target group {})",
+                m.load_balancers
+                    .get(*load_balancer)
+                    .map_or("?", |l| &l.origin.logical_id),
+                m.target_groups
+                    .get(*target_group)
+                    .map_or("?", |g| &g.origin.logical_id)
+            ),
         }
     }
 }

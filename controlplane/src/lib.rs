@@ -14,6 +14,8 @@ pub mod fix;
 pub mod load;
 pub mod model;
 pub mod props;
+pub mod service_ranges;
+pub mod snapshot;
 
 pub use compile::compile;
 pub use load::{load, load_files, Diagnostic, LoadOptions, Loaded, Severity, Source};

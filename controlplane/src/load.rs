@@ -20,6 +20,16 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
+mod edges;
+mod elb;
+pub(crate) use elb::compile_load_balancers;
+mod endpoints;
+mod gwlb;
+pub(crate) use gwlb::{compile_gateway_load_balancers, gwlb_routes};
+mod prefix_lists;
+use edges::arn;
+pub use edges::PREFIXES_TAG;
+
 /// How templates are instantiated.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
@@ -29,6 +39,9 @@ pub struct LoadOptions {
     pub parameters: BTreeMap<String, String>,
     /// `--import Name=Value` for `Fn::ImportValue`; exports of earlier templates are added.
     pub imports: BTreeMap<String, String>,
+    /// `--service-ranges FILE`: AWS service prefixes (ip-ranges.json format) replacing the
+    /// built-in table of [`crate::service_ranges`].
+    pub service_ranges: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -38,6 +51,7 @@ impl Default for LoadOptions {
             account_id: "123456789012".into(),
             parameters: BTreeMap::new(),
             imports: BTreeMap::new(),
+            service_ranges: None,
         }
     }
 }
@@ -124,9 +138,22 @@ pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     loaded
 }
 
+/// The cross-resource checks of [`load`] (route targets, peering overlaps, group references,
+/// edges, prefix lists, endpoints) on a model built by another loader (describe-* snapshots).
+pub(crate) fn validate_model(model: Model, diags: &mut Vec<Diagnostic>) -> Model {
+    let mut b = Builder {
+        model,
+        ..Builder::default()
+    };
+    b.validate();
+    diags.append(&mut b.diags);
+    b.model
+}
+
 /// Load templates, in order, into one model.
 pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
     let mut b = Builder::default();
+    b.load_service_ranges(opts);
     let mut imports = opts.imports.clone();
     let declared: HashSet<String> = HashSet::new();
     let mut declared = declared;
@@ -185,6 +212,21 @@ enum Ref {
     Instance(usize),
     Eni(usize),
     Peering(usize),
+    Tgw(usize),
+    TgwAttachment(usize),
+    TgwRouteTable(usize),
+    Vgw(usize),
+    Cgw(usize),
+    Vpn(usize),
+    LoadBalancer(usize),
+    Listener(usize),
+    TargetGroup(usize),
+    PrefixList(usize),
+    VpcEndpoint(usize),
+    GatewayLoadBalancer(usize),
+    GwlbTargetGroup(usize),
+    EndpointService(usize),
+    GwlbEndpoint(usize),
     Link(usize),
     /// A VPC CIDR block association: the VPC and the block.
     CidrBlock(usize, usize),
@@ -241,6 +283,23 @@ fn id_prefix(kind: &str) -> &'static str {
         "AWS::EC2::SubnetRouteTableAssociation" => "rtbassoc",
         "AWS::EC2::SubnetNetworkAclAssociation" => "aclassoc",
         "AWS::EC2::VPCGatewayAttachment" => "attach",
+        "AWS::EC2::TransitGateway" => "tgw",
+        "AWS::EC2::TransitGatewayAttachment" | "AWS::EC2::TransitGatewayVpcAttachment" => {
+            "tgw-attach"
+        }
+        "AWS::EC2::TransitGatewayRouteTable" => "tgw-rtb",
+        "AWS::EC2::TransitGatewayRoute" => "tgw-route",
+        "AWS::EC2::TransitGatewayRouteTableAssociation" => "tgw-rtb-assoc",
+        "AWS::EC2::TransitGatewayRouteTablePropagation" => "tgw-rtb-prop",
+        "AWS::EC2::VPNGateway" => "vgw",
+        "AWS::EC2::CustomerGateway" => "cgw",
+        "AWS::EC2::VPNConnection" => "vpn",
+        "AWS::EC2::VPNConnectionRoute" => "vpn-route",
+        "AWS::EC2::VPNGatewayRoutePropagation" => "vgw-prop",
+        "AWS::EC2::GatewayRouteTableAssociation" => "rtbassoc",
+        "AWS::EC2::PrefixList" => "pl",
+        "AWS::EC2::VPCEndpoint" => "vpce",
+        "AWS::EC2::VPCEndpointService" => "vpce-svc",
         _ => "res",
     }
 }
@@ -269,6 +328,25 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::NetworkInterface",
     "AWS::EC2::NetworkInterfaceAttachment",
     "AWS::EC2::VPCPeeringConnection",
+    "AWS::EC2::TransitGateway",
+    "AWS::EC2::TransitGatewayAttachment",
+    "AWS::EC2::TransitGatewayVpcAttachment",
+    "AWS::EC2::TransitGatewayRouteTable",
+    "AWS::EC2::TransitGatewayRoute",
+    "AWS::EC2::TransitGatewayRouteTableAssociation",
+    "AWS::EC2::TransitGatewayRouteTablePropagation",
+    "AWS::EC2::VPNGateway",
+    "AWS::EC2::CustomerGateway",
+    "AWS::EC2::VPNConnection",
+    "AWS::EC2::VPNConnectionRoute",
+    "AWS::EC2::VPNGatewayRoutePropagation",
+    "AWS::EC2::GatewayRouteTableAssociation",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::Listener",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::EC2::PrefixList",
+    "AWS::EC2::VPCEndpoint",
+    "AWS::EC2::VPCEndpointService",
 ];
 
 /// First address auto-assigned public IPs come from (SPEC: never documentation ranges).
@@ -292,6 +370,8 @@ struct Builder {
     used_v6_blocks: HashSet<u128>,
     /// Per template: whether Ref/GetAtt to a logical id should resolve.
     template: usize,
+    /// Address ranges of the AWS services gateway endpoints reach.
+    service_ranges: crate::service_ranges::ServiceRanges,
 }
 
 /// Resolves Ref/GetAtt for the template being loaded.
@@ -552,6 +632,22 @@ impl Builder {
             Ref::Instance(i) => m.instances[i].origin.id.clone(),
             Ref::Eni(i) => m.enis[i].origin.id.clone(),
             Ref::Peering(i) => m.peerings[i].origin.id.clone(),
+            Ref::Tgw(i) => m.transit_gateways[i].origin.id.clone(),
+            Ref::TgwAttachment(i) => m.tgw_attachments[i].origin.id.clone(),
+            Ref::TgwRouteTable(i) => m.tgw_route_tables[i].origin.id.clone(),
+            Ref::Vgw(i) => m.vpn_gateways[i].origin.id.clone(),
+            Ref::Cgw(i) => m.customer_gateways[i].origin.id.clone(),
+            Ref::Vpn(i) => m.vpn_connections[i].origin.id.clone(),
+            // Ref of a load balancer, listener or target group is its ARN.
+            Ref::LoadBalancer(i) => m.load_balancers[i].origin.id.clone(),
+            Ref::Listener(i) => m.listeners[i].origin.id.clone(),
+            Ref::TargetGroup(i) => m.target_groups[i].origin.id.clone(),
+            Ref::PrefixList(i) => m.prefix_lists[i].origin.id.clone(),
+            Ref::VpcEndpoint(i) => m.vpc_endpoints[i].origin.id.clone(),
+            Ref::GatewayLoadBalancer(i) => m.gateway_load_balancers[i].origin.id.clone(),
+            Ref::GwlbTargetGroup(i) => m.gwlb_target_groups[i].origin.id.clone(),
+            Ref::EndpointService(i) => m.endpoint_services[i].origin.id.clone(),
+            Ref::GwlbEndpoint(i) => m.gwlb_endpoints[i].origin.id.clone(),
             Ref::Link(i) => m.links[i].id.clone(),
             Ref::CidrBlock(_, l) => m.links[l].id.clone(),
             Ref::Unsupported(i) => m.unsupported[i].origin.id.clone(),
@@ -692,12 +788,66 @@ impl Builder {
                 "Id" => json!(m.peerings[i].origin.id),
                 _ => return unknown(),
             },
+            Ref::Tgw(i) => {
+                let o = &m.transit_gateways[i].origin;
+                match attr {
+                    "Id" => json!(o.id),
+                    "TransitGatewayArn" => json!(arn(m, o, "transit-gateway")),
+                    _ => return unknown(),
+                }
+            }
+            Ref::TgwAttachment(i) => match attr {
+                "Id" => json!(m.tgw_attachments[i].origin.id),
+                _ => return unknown(),
+            },
+            Ref::TgwRouteTable(i) => match attr {
+                "TransitGatewayRouteTableId" => json!(m.tgw_route_tables[i].origin.id),
+                _ => return unknown(),
+            },
+            Ref::Vgw(i) => match attr {
+                "VPNGatewayId" => json!(m.vpn_gateways[i].origin.id),
+                _ => return unknown(),
+            },
+            Ref::Cgw(i) => match attr {
+                "CustomerGatewayId" => json!(m.customer_gateways[i].origin.id),
+                _ => return unknown(),
+            },
+            Ref::Vpn(i) => {
+                let c = &m.vpn_connections[i];
+                match attr {
+                    "VpnConnectionId" => json!(c.origin.id),
+                    // Not a CloudFormation attribute; vpcsim's way to name the attachment a
+                    // VPN connection creates on a transit gateway.
+                    "TransitGatewayAttachmentId" => match c.edge {
+                        VpnEdge::TransitGateway { attachment, .. } => {
+                            json!(m.tgw_attachments[attachment].origin.id)
+                        }
+                        VpnEdge::VpnGateway(_) => return unknown(),
+                    },
+                    _ => return unknown(),
+                }
+            }
+            Ref::PrefixList(i) => return self.prefix_list_attribute(i, logical_id, attr),
+            Ref::VpcEndpoint(i) => return self.endpoint_attribute(i, logical_id, attr),
+            Ref::GatewayLoadBalancer(_)
+            | Ref::GwlbTargetGroup(_)
+            | Ref::EndpointService(_)
+            | Ref::GwlbEndpoint(_) => match self.gwlb_attribute(r, attr) {
+                Some(v) => v,
+                None => return unknown(),
+            },
             Ref::CidrBlock(_, l) => match attr {
                 "Id" => json!(m.links[l].id),
                 "Ipv6CidrBlock" => json!(m.links[l].name),
                 _ => return unknown(),
             },
             Ref::Link(l) => json!(format!("{}.{attr}", m.links[l].id)),
+            Ref::LoadBalancer(_) | Ref::Listener(_) | Ref::TargetGroup(_) => {
+                match self.load_balancer_attribute(r, attr) {
+                    Some(v) => v,
+                    None => return unknown(),
+                }
+            }
             // Attributes of resources we don't model are opaque tokens: they can flow into other
             // unsupported resources without failing the load.
             Ref::Unsupported(i) => opaque_attribute(&m.unsupported[i].origin.id, attr),
@@ -786,6 +936,45 @@ impl Builder {
                 self.add_eni_attachment(template, logical_id, p)
             }
             "AWS::EC2::VPCPeeringConnection" => self.add_peering(template, logical_id, p),
+            "AWS::EC2::TransitGateway" => self.add_tgw(template, logical_id, p),
+            "AWS::EC2::TransitGatewayAttachment" => self.add_tgw_attachment(
+                template,
+                logical_id,
+                "AWS::EC2::TransitGatewayAttachment",
+                p,
+            ),
+            "AWS::EC2::TransitGatewayVpcAttachment" => self.add_tgw_attachment(
+                template,
+                logical_id,
+                "AWS::EC2::TransitGatewayVpcAttachment",
+                p,
+            ),
+            "AWS::EC2::TransitGatewayRouteTable" => {
+                self.add_tgw_route_table(template, logical_id, p)
+            }
+            "AWS::EC2::TransitGatewayRoute" => self.add_tgw_route(template, logical_id, p),
+            "AWS::EC2::TransitGatewayRouteTableAssociation" => {
+                self.add_tgw_association(template, logical_id, p)
+            }
+            "AWS::EC2::TransitGatewayRouteTablePropagation" => {
+                self.add_tgw_propagation(template, logical_id, p)
+            }
+            "AWS::EC2::VPNGateway" => self.add_vgw(template, logical_id, p),
+            "AWS::EC2::CustomerGateway" => self.add_cgw(template, logical_id, p),
+            "AWS::EC2::VPNConnection" => self.add_vpn_connection(template, logical_id, p),
+            "AWS::EC2::VPNConnectionRoute" => self.add_vpn_route(template, logical_id, p),
+            "AWS::EC2::VPNGatewayRoutePropagation" => {
+                self.add_vgw_propagation(template, logical_id, p)
+            }
+            "AWS::EC2::GatewayRouteTableAssociation" => {
+                self.add_gateway_rt_association(template, logical_id, p)
+            }
+            elb::LOAD_BALANCER => self.add_load_balancer(template, logical_id, p),
+            elb::LISTENER => self.add_listener(template, logical_id, p),
+            elb::TARGET_GROUP => self.add_target_group(template, logical_id, p),
+            "AWS::EC2::PrefixList" => self.add_prefix_list(template, logical_id, p),
+            "AWS::EC2::VPCEndpoint" => self.add_vpc_endpoint(template, logical_id, p),
+            gwlb::ENDPOINT_SERVICE => self.add_endpoint_service(template, logical_id, p),
             _ => {
                 let kind: &'static str = leak_kind(kind);
                 let origin = self.origin(template, logical_id, kind, props::name_tag(p));
@@ -1132,29 +1321,27 @@ impl Builder {
         let rt = self.route_table_id("RouteTableId", &rt_id)?;
         let origin = self.origin(t, lid, "AWS::EC2::Route", None);
         self.link(t, lid, "AWS::EC2::Route", p);
-        let destination: IpNet = if let Some(d) = opt_str(p, "DestinationCidrBlock")? {
-            IpNet::V4(
+        // `None`: the destination is a prefix list (`prefix_list`).
+        let mut prefix_list = None;
+        let destination: Option<IpNet> = if let Some(d) = opt_str(p, "DestinationCidrBlock")? {
+            Some(IpNet::V4(
                 d.parse::<Ipv4Net>()
                     .map_err(|e| invalid("DestinationCidrBlock", e))?
                     .trunc(),
-            )
+            ))
         } else if let Some(d) = opt_str(p, "DestinationIpv6CidrBlock")? {
-            IpNet::V6(
+            Some(IpNet::V6(
                 d.parse::<Ipv6Net>()
                     .map_err(|e| invalid("DestinationIpv6CidrBlock", e))?
                     .trunc(),
-            )
-        } else if get(p, "DestinationPrefixListId").is_some() {
-            self.warn_at(
-                &origin,
-                "UnsupportedOperation",
-                "prefix-list destinations are not simulated yet: route ignored",
-            );
-            return Ok(());
+            ))
+        } else if let Some(id) = opt_str(p, "DestinationPrefixListId")? {
+            prefix_list = Some(self.prefix_list_ref("DestinationPrefixListId", &id, t)?);
+            None
         } else {
             return Err(missing("DestinationCidrBlock"));
         };
-        if let IpNet::V4(d) = destination {
+        if let Some(IpNet::V4(d)) = destination {
             let reserved: Ipv4Net = "169.254.168.0/22".parse().map_err(|_| Problem::quiet())?;
             if reserved.contains(&d) {
                 return Err(Problem::new(
@@ -1195,9 +1382,14 @@ impl Builder {
         if key == "GatewayId" && value == "local" {
             return Ok(());
         }
+        if let ("VpcEndpointId", Some(Ref::GwlbEndpoint(x))) = (key, self.lookup(&value)) {
+            return self.add_gwlb_route(origin, rt, destination, x);
+        }
         let target = match (key, self.lookup(&value)) {
             (_, Some(Ref::Failed)) => return Err(Problem::quiet()),
             ("GatewayId", Some(Ref::Igw(i))) => RouteTarget::InternetGateway(i),
+            ("GatewayId", Some(Ref::Vgw(i))) => RouteTarget::VpnGateway(i),
+            ("TransitGatewayId", Some(Ref::Tgw(i))) => RouteTarget::TransitGateway(i),
             ("EgressOnlyInternetGatewayId", Some(Ref::Eigw(i))) => {
                 RouteTarget::EgressOnlyInternetGateway(i)
             }
@@ -1233,6 +1425,10 @@ impl Builder {
                 );
                 RouteTarget::Missing(value.clone())
             }
+        };
+        let (Some(destination), None) = (destination, prefix_list) else {
+            let pl = prefix_list.ok_or_else(|| missing("DestinationCidrBlock"))?;
+            return self.add_prefix_list_route(origin, rt, pl, target);
         };
         let table = &mut self.model.route_tables[rt];
         if let Some(dup) = table.routes.iter().find(|r| r.destination == destination) {
@@ -1295,14 +1491,8 @@ impl Builder {
         let vpc = self.vpc_ref(p, "VpcId")?;
         self.link(t, lid, "AWS::EC2::VPCGatewayAttachment", p);
         let Some(gw) = opt_str(p, "InternetGatewayId")? else {
-            if get(p, "VpnGatewayId").is_some() {
-                let o = self.origin(t, lid, "AWS::EC2::VPCGatewayAttachment", None);
-                self.warn_at(
-                    &o,
-                    "UnsupportedOperation",
-                    "virtual private gateways are not simulated yet",
-                );
-                return Ok(());
+            if let Some(vgw) = opt_str(p, "VpnGatewayId")? {
+                return self.attach_vgw(vpc, &vgw);
             }
             return Err(missing("InternetGatewayId"));
         };
@@ -1945,8 +2135,9 @@ impl Builder {
                     )
                 })?;
             SgPeer::Group(g)
-        } else if get(r, pl_key).is_some() {
-            return Ok(None);
+        } else if let Some(id) = opt_str(r, pl_key)? {
+            let t = self.template;
+            SgPeer::PrefixList(self.prefix_list_ref(pl_key, &id, t)?)
         } else {
             return Err(Problem::new(
                 "MissingParameter",
@@ -2308,6 +2499,7 @@ impl Builder {
 
     /// Rules that span resources, checked once everything is loaded.
     fn validate(&mut self) {
+        self.validate_load_balancers();
         let m = &self.model;
         let mut errors: Vec<(Origin, &'static str, String)> = Vec::new();
         let mut warnings: Vec<(Origin, &'static str, String)> = Vec::new();
@@ -2384,7 +2576,10 @@ impl Builder {
                             ));
                         }
                     }
-                    RouteTarget::Missing(_) => {}
+                    // Checked in validate_edges.
+                    RouteTarget::TransitGateway(_)
+                    | RouteTarget::VpnGateway(_)
+                    | RouteTarget::Missing(_) => {}
                 }
                 // Routes more specific than (inside) a VPC CIDR must match a whole subnet (SPEC §2.6).
                 let inside_vpc = match r.destination {
@@ -2474,6 +2669,9 @@ impl Builder {
                 }
             }
         }
+        self.validate_edges(&mut errors, &mut warnings);
+        self.validate_prefix_lists(&mut errors, &mut warnings);
+        self.validate_endpoints(&mut errors, &mut warnings);
         for (o, code, msg) in errors {
             self.error_at(&o, code, msg);
         }
@@ -2507,6 +2705,11 @@ id_lookups! {
     nacl_id => Nacl, "InvalidNetworkAclID.NotFound";
     igw_id => Igw, "InvalidInternetGatewayID.NotFound";
     vpc_id => Vpc, "InvalidVpcID.NotFound";
+    tgw_id => Tgw, "InvalidTransitGatewayID.NotFound";
+    tgw_rt_id => TgwRouteTable, "InvalidRouteTableID.NotFound";
+    vgw_id => Vgw, "InvalidVpnGatewayID.NotFound";
+    cgw_id => Cgw, "InvalidCustomerGatewayID.NotFound";
+    vpn_id => Vpn, "InvalidVpnConnectionID.NotFound";
 }
 
 /// The value of an attribute of a resource vpcsim does not model: an opaque token, or a list of

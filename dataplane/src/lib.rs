@@ -4,7 +4,9 @@
 //! - [`packet`]: parse frames into [`packet::Meta`], rewrite headers (NAT) with incremental checksums.
 //! - [`lpm`]: longest-prefix-match tables for IPv4 and IPv6 route lookups.
 //! - [`flow`], [`nacl`], [`sg`]: headers, flow keys and rule evaluation.
-//! - [`topology`]: the compiled, immutable tables (route tables, NACLs, security groups, gateways).
+//! - [`topology`]: the compiled, immutable tables (route tables, NACLs, security groups, gateways),
+//!   with [`tgw`] (transit gateways), [`vpn`] (VPN edges) and [`gwlb`] (Gateway Load Balancers;
+//!   [`geneve`] describes their encapsulation).
 //! - [`conntrack`], [`nat`], [`state`]: what changes while packets flow.
 //! - [`pipeline`]: one packet through the stages, producing a [`verdict::Verdict`], optionally traced.
 //!
@@ -12,17 +14,24 @@
 //! allocate per packet when tracing is off.
 
 pub mod conntrack;
+pub mod elb;
+pub mod endpoint;
 pub mod flow;
+pub mod geneve;
+pub mod gwlb;
 pub mod lpm;
 pub mod nacl;
 pub mod nat;
 pub mod packet;
 pub mod pipeline;
+pub mod reach;
 pub mod sg;
 pub mod state;
+pub mod tgw;
 pub mod topology;
 pub mod trace;
 pub mod verdict;
+pub mod vpn;
 
 pub use flow::{Header, Timestamp};
 pub use pipeline::{process, process_header, Origin};

@@ -1,11 +1,14 @@
 //! One packet through the VPC data plane (DESIGN.md "The pipeline as a graph of stages",
 //! SPEC §0.2).
 //!
-//! A packet starts at an origin (an interface, or the internet) and is walked stage by stage:
-//! source/destination check, security group egress, the intra-subnet shortcut, the subnet's
-//! route table, its NACL, then the route target (local delivery, internet gateway, egress-only
-//! gateway, NAT gateway, appliance, peering). Every stage either passes the packet on, rewrites
-//! its header, or drops it with a [`DropReason`] naming the resource that decided.
+//! A packet starts at an origin (an interface, the internet, an on-premises network behind a VPN,
+//! or a transit gateway attachment) and is walked stage by stage: source/destination check,
+//! security group egress, the intra-subnet shortcut, the subnet's route table, its NACL, then the
+//! route target (local delivery, internet gateway, egress-only gateway, NAT gateway, appliance,
+//! peering, transit gateway, virtual private gateway). Traffic entering a VPC through an internet
+//! or virtual private gateway is routed by the gateway's route table when it has one (edge
+//! association). Every stage either passes the packet on, rewrites its header, or drops it with a
+//! [`DropReason`] naming the resource that decided.
 //!
 //! The walk is generic over a [`Tracer`]; with [`crate::trace::NoTrace`] every `hop` call and the
 //! strings it would format compile away, so `trace` and `replay` run the same code.
@@ -15,20 +18,32 @@ use crate::nat::{self, NatError};
 use crate::packet::{Frag, Meta};
 use crate::sg;
 use crate::state::State;
+use crate::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
 use crate::topology::{EniKind, Idx, ResId, Route, RouteTarget, Topology};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
+use crate::vpn::VpnEdge;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The Gateway Load Balancer stage (`crate::gwlb` holds its tables).
+mod gwlb;
+/// The Network Load Balancer stage (`crate::elb` holds its tables and flow state).
+mod nlb;
 
 /// Where a packet enters the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// The interface that owns the source address, or the internet when none does.
+    /// The interface that owns the source address; else the VPN connection whose on-premises
+    /// prefixes hold it; else the internet.
     Auto,
     /// Leaves this interface.
     Eni(Idx),
     /// Arrives from the internet at the gateway that owns the destination.
     Internet,
+    /// Arrives from the on-premises network behind this VPN connection.
+    OnPrem(Idx),
+    /// Arrives at a transit gateway from this attachment.
+    TransitGatewayAttachment(Idx),
 }
 
 /// Connection-tracking zones: interfaces use their index; egress-only gateways this base + index.
@@ -82,9 +97,12 @@ pub fn process_header<T: Tracer>(
         via_appliance: false,
     };
     let origin = match origin {
-        Origin::Auto => topo
-            .owner_of(header.src)
-            .map_or(Origin::Internet, Origin::Eni),
+        Origin::Auto => match topo.owner_of(header.src) {
+            Some(e) => Origin::Eni(e),
+            None => topo
+                .onprem_of(header.src)
+                .map_or(Origin::Internet, Origin::OnPrem),
+        },
         o => o,
     };
     match frag {
@@ -100,6 +118,8 @@ pub fn process_header<T: Tracer>(
             None => {
                 let at = match origin {
                     Origin::Eni(e) => topo.enis[e as usize].owner,
+                    Origin::OnPrem(c) => topo.vpn_connections[c as usize].customer_gateway,
+                    Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a as usize].res,
                     _ => ResId::INTERNET,
                 };
                 w.drop(DropReason::FragmentOrphan, at, Stage::Origin, None, || {
@@ -125,6 +145,8 @@ pub fn process_header<T: Tracer>(
             }
             w.leave_eni(e);
         }
+        Origin::OnPrem(c) => w.arrive_from_onprem(c),
+        Origin::TransitGatewayAttachment(a) => w.arrive_at_tgw(a),
         _ => w.arrive_from_internet(),
     }
     w.v.header = w.h;
@@ -143,7 +165,8 @@ struct Walk<'a, 't, T: Tracer> {
     v: Verdict,
     fragmented: bool,
     forwards_left: u8,
-    /// An appliance forwarded the packet: security-group references no longer match it.
+    /// An appliance or a transit gateway forwarded the packet: security-group references no
+    /// longer match it.
     via_appliance: bool,
 }
 
@@ -346,7 +369,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
                     ""
                 };
                 let refs = if self.via_appliance {
-                    " (it crossed an appliance: security-group references no longer match it)"
+                    " (it crossed an appliance or a transit gateway: security-group references no longer match it)"
                 } else {
                     ""
                 };
@@ -387,7 +410,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
     }
 
     /// Inbound NACL of `subnet`; a denial is logged as REJECT on `eni` (the destination side).
-    fn nacl_ingress(&mut self, subnet: Idx, eni: Idx) -> Step {
+    fn nacl_ingress(&mut self, subnet: Idx, eni: Option<Idx>) -> Step {
         let acl = &self.topo.network_acls[self.topo.subnets[subnet as usize].network_acl as usize];
         let decision = acl.evaluate_ingress(&self.h);
         let text = T::ENABLED.then(|| decision.describe(self.h.is_v6()));
@@ -397,7 +420,9 @@ impl<T: Tracer> Walk<'_, '_, T> {
             });
             return Ok(());
         }
-        self.observe(eni, FlowDirection::Ingress, FlowAction::Reject);
+        if let Some(e) = eni {
+            self.observe(e, FlowDirection::Ingress, FlowAction::Reject);
+        }
         let res = acl.res;
         self.drop(DropReason::NaclIngressDenied, res, Stage::NaclIngress, text, || {
             "inbound rules deny the packet (matched against source address and destination port)".into()
@@ -435,7 +460,29 @@ impl<T: Tracer> Walk<'_, '_, T> {
             });
             return;
         }
-        if !matches!(e.kind, EniKind::NatGateway(_)) && self.sg_check(eni, false).is_err() {
+        if let EniKind::VpcEndpoint(x) = e.kind {
+            // PrivateLink carries connections from consumers to the service only: an endpoint's
+            // interface sends nothing but replies (SPEC §10.2, `VPCE_INTRA_VPC_TRAFFIC`).
+            let reply = self.state.conntrack.peek(eni, &self.h, self.now)
+                == Some(crate::conntrack::Tracked::Reply);
+            if !reply {
+                let res = topo.vpc_endpoints[x as usize].res;
+                self.drop(DropReason::VpceNotInitiator, res, Stage::Origin, None, || {
+                    "an interface endpoint only answers connections made to it; it never opens one"
+                        .into()
+                });
+                return;
+            }
+        }
+        // A target's reply to a load-balanced client goes back through the load balancer node.
+        if topo.elb.is_target(eni) && self.nlb_reply_from_target(eni) {
+            return;
+        }
+        if let EniKind::LoadBalancer(_) = e.kind {
+            if self.nlb_node_egress(eni).is_err() {
+                return;
+            }
+        } else if !matches!(e.kind, EniKind::NatGateway(_)) && self.sg_check(eni, false).is_err() {
             return;
         }
         let subnet = &topo.subnets[subnet_idx as usize];
@@ -508,13 +555,86 @@ impl<T: Tracer> Walk<'_, '_, T> {
         let vpc = subnet.vpc;
         match route.target {
             RouteTarget::Local => self.local(vpc, subnet_idx, rt.res),
-            RouteTarget::InternetGateway(g) => self.igw_egress(g, vpc),
+            RouteTarget::InternetGateway(g) => self.igw_egress(g, vpc, subnet_idx),
             RouteTarget::EgressOnlyInternetGateway(g) => self.eigw_egress(g),
             RouteTarget::NatGateway(n) => self.nat_outbound(n, subnet_idx),
-            RouteTarget::NetworkInterface(a) => self.appliance(a, subnet_idx),
+            RouteTarget::NetworkInterface(a) => self.appliance(a, vpc, Some(subnet_idx)),
             RouteTarget::Peering(p) => self.peering(p, vpc),
+            RouteTarget::TransitGateway(t) => self.tgw_from_vpc(t, subnet_idx),
+            RouteTarget::VpnGateway(g) => self.vgw_egress(g, vpc),
+            RouteTarget::GatewayEndpoint(x) => self.gateway_endpoint(x),
+            RouteTarget::GatewayLoadBalancerEndpoint(x) => {
+                self.gwlb_endpoint(x, vpc, Some(subnet_idx))
+            }
             RouteTarget::Blackhole { .. } => {}
         }
+    }
+
+    /// A packet from an AWS service's address to a private address of an interface whose subnet
+    /// routes the service through a gateway endpoint: the service's reply, coming back through
+    /// the endpoint (the internet cannot reach private addresses). Returns false when it is not.
+    fn arrive_from_gateway_endpoint(&mut self) -> bool {
+        let topo = self.topo;
+        let Some(d) = topo.owner_of(self.h.dst) else {
+            return false;
+        };
+        let rt = &topo.route_tables[topo.subnet_of(d).route_table as usize];
+        let Some(RouteTarget::GatewayEndpoint(x)) = rt.lookup(self.h.src).map(|r| &r.target) else {
+            return false;
+        };
+        let ep = &topo.vpc_endpoints[*x as usize];
+        let (res, service) = (ep.res, &ep.service_name);
+        self.hop(res, Stage::Origin, Action::Forward, None, || {
+            format!("arrives from {service} through the gateway endpoint")
+        });
+        const ECHO_REPLY: u8 = 0;
+        let admitted = match self.h.proto {
+            crate::flow::PROTO_TCP => true,
+            crate::flow::PROTO_ICMP => self.h.icmp_type == ECHO_REPLY,
+            _ => false,
+        };
+        if !admitted {
+            self.drop(
+                DropReason::VpceGatewayProtocol,
+                res,
+                Stage::Origin,
+                None,
+                || {
+                    "a gateway endpoint carries only TCP and ICMP echo replies from the service"
+                        .into()
+                },
+            );
+            return true;
+        }
+        self.enter_eni(d, None);
+        true
+    }
+
+    /// A gateway endpoint (SPEC §10.1): the packet leaves the VPC for the AWS service there,
+    /// instead of through an internet or NAT gateway.
+    fn gateway_endpoint(&mut self, x: Idx) {
+        let ep = &self.topo.vpc_endpoints[x as usize];
+        let res = ep.res;
+        if !crate::endpoint::gateway_admits(&self.h) {
+            self.drop(
+                DropReason::VpceGatewayProtocol,
+                res,
+                Stage::Exit,
+                None,
+                || {
+                    "a gateway endpoint carries only TCP and ICMP echo requests towards the service"
+                        .into()
+                },
+            );
+            return;
+        }
+        let service = &ep.service_name;
+        self.hop(res, Stage::Exit, Action::Exit, None, || {
+            format!("leaves through the gateway endpoint to {service}")
+        });
+        self.v.disposition = Disposition::Exited;
+        self.v.at = res;
+        self.v.egress = Some(res);
     }
 
     /// The local route: deliver to the interface that owns the destination in this VPC.
@@ -534,15 +654,26 @@ impl<T: Tracer> Walk<'_, '_, T> {
     /// the destination subnet's NACL applies when it crosses a subnet boundary.
     fn enter_eni(&mut self, d: Idx, from_subnet: Option<Idx>) {
         let e = &self.topo.enis[d as usize];
-        if from_subnet != Some(e.subnet) && self.nacl_ingress(e.subnet, d).is_err() {
+        if from_subnet != Some(e.subnet) && self.nacl_ingress(e.subnet, Some(d)).is_err() {
             return;
         }
         if let EniKind::NatGateway(n) = e.kind {
             self.nat_inbound(n);
             return;
         }
+        if let EniKind::LoadBalancer(lb) = e.kind {
+            self.nlb_arrive(lb, d);
+            return;
+        }
         if self.sg_check(d, true).is_err() {
             return;
+        }
+        if let EniKind::VpcEndpoint(x) = e.kind {
+            // The endpoint's interface hands the packet to the endpoint service (SPEC §10.2).
+            let service = &self.topo.vpc_endpoints[x as usize].service_name;
+            self.hop(e.res, Stage::Deliver, Action::Forward, None, || {
+                format!("interface endpoint: handed to {service}")
+            });
         }
         if e.source_dest_check && !e.owns(self.h.dst) {
             self.observe(d, FlowDirection::Ingress, FlowAction::Accept);
@@ -586,7 +717,8 @@ impl<T: Tracer> Walk<'_, '_, T> {
         self.v.egress = Some(gateway);
     }
 
-    fn igw_egress(&mut self, g: Idx, vpc: Idx) {
+    /// A packet routed to an internet gateway from `from_subnet`.
+    fn igw_egress(&mut self, g: Idx, vpc: Idx, from_subnet: Idx) {
         let topo = self.topo;
         let igw = &topo.internet_gateways[g as usize];
         if igw.vpc != Some(vpc) {
@@ -598,6 +730,37 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 || "the internet gateway is not attached to this VPC".into(),
             );
             return;
+        }
+        if let Some(rt) = igw.route_table {
+            // The gateway route table sends this subnet's inbound traffic to an appliance: its
+            // outbound traffic must come back through that appliance, not straight from the
+            // subnet (SPEC §2.5, INGRESS_RTB_TRAFFIC_REDIRECTION).
+            let table = &topo.route_tables[rt as usize];
+            if let Some(route) = table.lookup(self.h.src) {
+                if let RouteTarget::GatewayLoadBalancerEndpoint(x) = route.target {
+                    let ep = &topo.gwlb.endpoints[x as usize];
+                    if ep.subnet != from_subnet {
+                        let text = T::ENABLED.then(|| describe_route(topo, route));
+                        let endpoint = topo.name(ep.res);
+                        let table = topo.name(table.res);
+                        self.drop(DropReason::ApplianceBypassed, igw.res, Stage::InternetGateway, text, || {
+                            format!("gateway route table {table} sends this subnet's inbound traffic through {endpoint}, but this packet leaves without it")
+                        });
+                        return;
+                    }
+                }
+                if let RouteTarget::NetworkInterface(a) = route.target {
+                    if topo.enis[a as usize].subnet != from_subnet {
+                        let text = T::ENABLED.then(|| describe_route(topo, route));
+                        let appliance = topo.name(topo.enis[a as usize].owner);
+                        let table = topo.name(table.res);
+                        self.drop(DropReason::ApplianceBypassed, igw.res, Stage::InternetGateway, text, || {
+                            format!("gateway route table {table} sends this subnet's inbound traffic through {appliance}, but this packet leaves without it")
+                        });
+                        return;
+                    }
+                }
+            }
         }
         let v = &topo.vpcs[vpc as usize];
         match self.h.src {
@@ -701,6 +864,9 @@ impl<T: Tracer> Walk<'_, '_, T> {
     /// owns the destination takes it in.
     fn arrive_from_internet(&mut self) {
         let topo = self.topo;
+        if !topo.vpc_endpoints.is_empty() && self.arrive_from_gateway_endpoint() {
+            return;
+        }
         self.hop(
             ResId::INTERNET,
             Stage::Origin,
@@ -739,7 +905,10 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 self.hop(igw, Stage::InternetGateway, Action::Translate, None, || {
                     format!("destination {dst} → {} (1:1 static NAT)", m.private)
                 });
-                self.enter_eni(m.eni, None);
+                match topo.internet_gateways[g as usize].route_table {
+                    Some(rt) => self.edge_route(rt, eni.vpc, igw, true),
+                    None => self.enter_eni(m.eni, None),
+                }
             }
             IpAddr::V6(dst) => {
                 let Some(vpc) = topo
@@ -763,6 +932,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
                         .touch(ZONE_EIGW | g, &self.h, self.now)
                         .is_some()
                 });
+                let mut edge = None;
                 let gateway = if let Some(g) = via_eigw {
                     let res = topo.egress_only_igws[g as usize].res;
                     self.hop(
@@ -778,6 +948,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
                     self.hop(res, Stage::InternetGateway, Action::Forward, None, || {
                         "IPv6: no translation".into()
                     });
+                    edge = topo.internet_gateways[g as usize].route_table;
                     res
                 } else if let Some(g) = v.egress_only_igw {
                     let res = topo.egress_only_igws[g as usize].res;
@@ -802,6 +973,10 @@ impl<T: Tracer> Walk<'_, '_, T> {
                     );
                     return;
                 };
+                if let Some(rt) = edge {
+                    self.edge_route(rt, vpc as Idx, gateway, true);
+                    return;
+                }
                 match v.eni_for(self.h.dst) {
                     Some(d) => self.enter_eni(d, None),
                     None => {
@@ -832,7 +1007,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
             );
             return;
         }
-        if from_subnet != nat.subnet && self.nacl_ingress(nat.subnet, nat.eni).is_err() {
+        if from_subnet != nat.subnet && self.nacl_ingress(nat.subnet, Some(nat.eni)).is_err() {
             return;
         }
         self.observe(nat.eni, FlowDirection::Ingress, FlowAction::Accept);
@@ -945,11 +1120,12 @@ impl<T: Tracer> Walk<'_, '_, T> {
         self.route(nat.subnet, Some(nat.eni));
     }
 
-    /// A route sends the packet to an appliance's interface (a firewall or router instance).
-    fn appliance(&mut self, a: Idx, from_subnet: Idx) {
+    /// A route sends the packet to an appliance's interface (a firewall or router instance),
+    /// from a subnet of `vpc` or (`from_subnet` `None`) from a gateway's route table.
+    fn appliance(&mut self, a: Idx, vpc: Idx, from_subnet: Option<Idx>) {
         let topo = self.topo;
         let e = &topo.enis[a as usize];
-        if e.vpc != topo.subnets[from_subnet as usize].vpc {
+        if e.vpc != vpc {
             self.drop(
                 DropReason::BlackholeRoute,
                 e.owner,
@@ -969,7 +1145,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
             );
             return;
         }
-        if e.subnet != from_subnet && self.nacl_ingress(e.subnet, a).is_err() {
+        if from_subnet != Some(e.subnet) && self.nacl_ingress(e.subnet, Some(a)).is_err() {
             return;
         }
         if self.sg_check(a, true).is_err() {
@@ -1051,6 +1227,403 @@ impl<T: Tracer> Walk<'_, '_, T> {
             }
         }
     }
+
+    /// Traffic entering `vpc` through a gateway whose route table (edge association) decides
+    /// instead of the local route (SPEC §2.5): the local route delivers, a route to an
+    /// appliance's interface steers the packet through it.
+    fn edge_route(&mut self, rt_idx: Idx, vpc: Idx, gateway: ResId, from_internet: bool) {
+        let topo = self.topo;
+        let rt = &topo.route_tables[rt_idx as usize];
+        let Some(route) = rt.lookup(self.h.dst) else {
+            let dst = self.h.dst;
+            self.drop(DropReason::NoRoute, rt.res, Stage::Route, None, || {
+                format!("the gateway route table has no route for {dst}")
+            });
+            return;
+        };
+        let text = T::ENABLED.then(|| describe_route(topo, route));
+        match route.target {
+            RouteTarget::Local => {
+                self.hop(rt.res, Stage::Route, Action::Forward, text, || {
+                    format!("gateway route table of {}", topo.name(gateway))
+                });
+                match topo.vpcs[vpc as usize].eni_for(self.h.dst) {
+                    Some(d) => self.enter_eni(d, None),
+                    None => {
+                        let dst = self.h.dst;
+                        self.drop(
+                            DropReason::NoDestination,
+                            rt.res,
+                            Stage::Route,
+                            None,
+                            || format!("no network interface in the VPC has address {dst}"),
+                        );
+                    }
+                }
+            }
+            RouteTarget::NetworkInterface(a) => {
+                self.hop(rt.res, Stage::Route, Action::Forward, text, || {
+                    format!(
+                        "gateway route table of {}: steered to an appliance",
+                        topo.name(gateway)
+                    )
+                });
+                let e = &topo.enis[a as usize];
+                if from_internet && !self.h.is_v6() && e.public_v4.is_empty() {
+                    let owner = e.owner;
+                    self.drop(
+                        DropReason::IngressApplianceNoPublicIp,
+                        owner,
+                        Stage::Appliance,
+                        None,
+                        || {
+                            "an appliance that receives internet traffic through a gateway route table needs a public IPv4 address".into()
+                        },
+                    );
+                    return;
+                }
+                self.appliance(a, vpc, None);
+            }
+            RouteTarget::GatewayLoadBalancerEndpoint(x) if from_internet => {
+                self.hop(rt.res, Stage::Route, Action::Forward, text, || {
+                    format!(
+                        "gateway route table of {}: steered to a Gateway Load Balancer endpoint",
+                        topo.name(gateway)
+                    )
+                });
+                self.gwlb_endpoint(x, vpc, None);
+            }
+            RouteTarget::GatewayLoadBalancerEndpoint(_) => {
+                // SPEC §2.5: only internet gateway tables may send traffic to a GWLB endpoint.
+                self.drop(DropReason::BlackholeRoute, rt.res, Stage::Route, text, || {
+                    "a virtual private gateway's route table cannot send traffic to a Gateway Load Balancer endpoint: AWS drops it".into()
+                });
+            }
+            RouteTarget::Blackhole { ref target } => {
+                self.drop(
+                    DropReason::BlackholeRoute,
+                    rt.res,
+                    Stage::Route,
+                    text,
+                    || format!("the route's target {target} does not exist (blackhole)"),
+                );
+            }
+            _ => {
+                self.drop(
+                    DropReason::BlackholeRoute,
+                    rt.res,
+                    Stage::Route,
+                    text,
+                    || "gateway route tables only route to local or to a network interface".into(),
+                );
+            }
+        }
+    }
+
+    /// A subnet's route sends the packet to transit gateway `t`: it enters through the VPC
+    /// attachment's subnet in the sender's Availability Zone (SPEC §9.1).
+    fn tgw_from_vpc(&mut self, t: Idx, from_subnet: Idx) {
+        let topo = self.topo;
+        let subnet = &topo.subnets[from_subnet as usize];
+        let tgw = topo.transit_gateways[t as usize].res;
+        let attachment = topo.vpcs[subnet.vpc as usize]
+            .tgw_attachments
+            .iter()
+            .copied()
+            .find(|&a| topo.tgw_attachments[a as usize].tgw == t);
+        let Some(a) = attachment else {
+            self.drop(
+                DropReason::BlackholeRoute,
+                tgw,
+                Stage::TgwAttachment,
+                None,
+                || "the transit gateway has no attachment in this VPC".into(),
+            );
+            return;
+        };
+        let att = &topo.tgw_attachments[a as usize];
+        let Some(att_subnet) = att.subnet_in(topo, subnet.az) else {
+            let az = &subnet.availability_zone;
+            self.drop(
+                DropReason::TgwNoAttachmentInAz,
+                att.res,
+                Stage::TgwAttachment,
+                None,
+                || format!("the attachment has no subnet in {az}, the sending subnet's Availability Zone"),
+            );
+            return;
+        };
+        // The attachment subnet's inbound rules apply to instance → transit gateway traffic,
+        // whether or not the instance shares the subnet (SPEC §3.2).
+        if self.nacl_ingress(att_subnet, None).is_err() {
+            return;
+        }
+        self.hop(att.res, Stage::TgwAttachment, Action::Forward, None, || {
+            let s = &topo.subnets[att_subnet as usize];
+            format!(
+                "enters {} through subnet {} ({})",
+                topo.name(tgw),
+                topo.name(s.res),
+                s.availability_zone
+            )
+        });
+        self.tgw_route(a, Some(subnet.az));
+    }
+
+    /// `--from` a transit gateway attachment: the packet arrives at the gateway from it.
+    fn arrive_at_tgw(&mut self, a: Idx) {
+        let topo = self.topo;
+        let att = &topo.tgw_attachments[a as usize];
+        if let AttachmentKind::Vpn(c) = att.kind {
+            self.arrive_from_onprem(c);
+            return;
+        }
+        let az = att.subnets.first().map(|&s| topo.subnets[s as usize].az);
+        self.hop(att.res, Stage::Origin, Action::Forward, None, || {
+            format!(
+                "arrives at {} from the attachment",
+                topo.name(topo.transit_gateways[att.tgw as usize].res)
+            )
+        });
+        self.tgw_route(a, az);
+    }
+
+    /// The transit gateway route table associated with attachment `a` decides (SPEC §9.2).
+    /// `entry_az` is the Availability Zone the packet entered in (none from a VPN).
+    fn tgw_route(&mut self, a: Idx, entry_az: Option<u32>) {
+        let topo = self.topo;
+        let att = &topo.tgw_attachments[a as usize];
+        let tgw = topo.transit_gateways[att.tgw as usize].res;
+        if self.spend_forward(tgw, Stage::TgwRoute).is_err() {
+            return;
+        }
+        let Some(rt_idx) = att.route_table else {
+            self.drop(
+                DropReason::TgwNoAssociation,
+                att.res,
+                Stage::TgwRoute,
+                None,
+                || "the attachment is associated with no transit gateway route table".into(),
+            );
+            return;
+        };
+        let rt = &topo.tgw_route_tables[rt_idx as usize];
+        let Some(route) = rt.lookup(self.h.dst) else {
+            let dst = self.h.dst;
+            self.drop(
+                DropReason::TgwNoRoute,
+                rt.res,
+                Stage::TgwRoute,
+                None,
+                || format!("no transit gateway route matches {dst}"),
+            );
+            return;
+        };
+        let text = T::ENABLED.then(|| describe_tgw_route(topo, route));
+        let b = match route.target {
+            TgwRouteTarget::Blackhole => {
+                self.drop(
+                    DropReason::TgwBlackholeRoute,
+                    rt.res,
+                    Stage::TgwRoute,
+                    text,
+                    || "blackhole route: the transit gateway drops matching packets".into(),
+                );
+                return;
+            }
+            TgwRouteTarget::Attachment(b) => b,
+        };
+        self.hop(rt.res, Stage::TgwRoute, Action::Forward, text, || {
+            "longest prefix match".into()
+        });
+        // Security-group information does not cross a transit gateway (SG referencing support
+        // is off by default, SPEC §4.3): references no longer match, as after an appliance.
+        self.via_appliance = true;
+        let to = &topo.tgw_attachments[b as usize];
+        match to.kind {
+            AttachmentKind::Vpc(_) => {
+                let s = to.egress_subnet(topo, entry_az, &self.h);
+                self.hop(to.res, Stage::TgwAttachment, Action::Forward, None, || {
+                    let sub = &topo.subnets[s as usize];
+                    let how = if to.appliance_mode {
+                        "appliance mode: zone chosen by flow hash"
+                    } else if entry_az == Some(sub.az) {
+                        "same Availability Zone as it entered"
+                    } else {
+                        "the attachment has no subnet in the zone it entered: zone chosen by flow hash"
+                    };
+                    format!(
+                        "leaves {} through subnet {} ({}; {how})",
+                        topo.name(tgw),
+                        topo.name(sub.res),
+                        sub.availability_zone
+                    )
+                });
+                self.arrive_from_tgw(s);
+            }
+            AttachmentKind::Vpn(c) => {
+                self.hop(to.res, Stage::TgwAttachment, Action::Forward, None, || {
+                    format!("leaves {} into the VPN connection", topo.name(tgw))
+                });
+                self.exit_vpn(c, topo.vpn_connections[c as usize].res);
+            }
+        }
+    }
+
+    /// A packet leaves a transit gateway into a VPC through the attachment's subnet `s`. The
+    /// subnet's route table routes it (its local route delivers into the VPC; other routes send
+    /// it on, as inspection VPCs do); a destination inside the attachment subnet itself is
+    /// reached without any NACL (SPEC §3.2).
+    fn arrive_from_tgw(&mut self, s: Idx) {
+        let topo = self.topo;
+        let subnet = &topo.subnets[s as usize];
+        if subnet.contains(self.h.dst) {
+            match topo.vpcs[subnet.vpc as usize].eni_for(self.h.dst) {
+                Some(d) if topo.enis[d as usize].subnet == s => self.enter_eni(d, Some(s)),
+                _ => {
+                    let dst = self.h.dst;
+                    self.drop(
+                        DropReason::NoDestination,
+                        subnet.res,
+                        Stage::Route,
+                        None,
+                        || format!("no network interface in this subnet has address {dst}"),
+                    );
+                }
+            }
+            return;
+        }
+        self.route(s, None);
+    }
+
+    /// A route sends the packet to a virtual private gateway: it forwards only to prefixes its
+    /// VPN connections reach (SPEC §2.7), and only traffic from its own VPC.
+    fn vgw_egress(&mut self, g: Idx, vpc: Idx) {
+        let topo = self.topo;
+        let vgw = &topo.vpn_gateways[g as usize];
+        if vgw.vpc != Some(vpc) {
+            self.drop(
+                DropReason::BlackholeRoute,
+                vgw.res,
+                Stage::VpnGateway,
+                None,
+                || "the virtual private gateway is not attached to this VPC".into(),
+            );
+            return;
+        }
+        if topo.vpcs[vpc as usize].eni_for(self.h.src).is_none() {
+            let src = self.h.src;
+            self.drop(
+                DropReason::VgwSourceNotInVpc,
+                vgw.res,
+                Stage::VpnGateway,
+                None,
+                || format!("{src} is not an address of an interface in the gateway's VPC"),
+            );
+            return;
+        }
+        let Some(c) = vgw.routes.lookup(self.h.dst) else {
+            let dst = self.h.dst;
+            let why = if self.h.is_v6() {
+                "Site-to-Site VPN carries no IPv6"
+            } else {
+                "not an on-premises prefix of its VPN connections"
+            };
+            self.drop(
+                DropReason::VgwNoRoute,
+                vgw.res,
+                Stage::VpnGateway,
+                None,
+                || format!("the virtual private gateway has no route for {dst}: {why}"),
+            );
+            return;
+        };
+        self.hop(vgw.res, Stage::VpnGateway, Action::Forward, None, || {
+            format!("to {}", topo.name(topo.vpn_connections[c as usize].res))
+        });
+        self.exit_vpn(c, vgw.res);
+    }
+
+    /// The packet leaves through VPN connection `c` to the on-premises network (`egress` is
+    /// what the verdict names: the virtual private gateway, or the connection on a transit
+    /// gateway).
+    fn exit_vpn(&mut self, c: Idx, egress: ResId) {
+        let topo = self.topo;
+        let conn = &topo.vpn_connections[c as usize];
+        self.hop(conn.res, Stage::Exit, Action::Exit, None, || {
+            format!(
+                "to on-premises through customer gateway {}",
+                topo.name(conn.customer_gateway)
+            )
+        });
+        self.v.disposition = Disposition::Exited;
+        self.v.at = egress;
+        self.v.egress = Some(egress);
+        self.v.egress_vpn = Some(c);
+    }
+
+    /// A packet from the on-premises network behind VPN connection `c`.
+    fn arrive_from_onprem(&mut self, c: Idx) {
+        let topo = self.topo;
+        let conn = &topo.vpn_connections[c as usize];
+        self.hop(
+            conn.customer_gateway,
+            Stage::Origin,
+            Action::Forward,
+            None,
+            || format!("arrives from on-premises through {}", topo.name(conn.res)),
+        );
+        match conn.edge {
+            VpnEdge::VpnGateway(g) => self.vgw_ingress(g),
+            VpnEdge::TransitGateway { attachment } => {
+                let att = &topo.tgw_attachments[attachment as usize];
+                self.hop(att.res, Stage::TgwAttachment, Action::Forward, None, || {
+                    format!(
+                        "enters {}",
+                        topo.name(topo.transit_gateways[att.tgw as usize].res)
+                    )
+                });
+                self.tgw_route(attachment, None);
+            }
+        }
+    }
+
+    /// A packet from a VPN connection reaches its virtual private gateway: it forwards only
+    /// into its VPC, through the gateway route table when there is one.
+    fn vgw_ingress(&mut self, g: Idx) {
+        let topo = self.topo;
+        let vgw = &topo.vpn_gateways[g as usize];
+        let Some(vpc) = vgw
+            .vpc
+            .filter(|&v| topo.vpcs[v as usize].contains(self.h.dst))
+        else {
+            let dst = self.h.dst;
+            self.drop(DropReason::VgwNoRoute, vgw.res, Stage::VpnGateway, None, || {
+                format!("{dst} is not inside the virtual private gateway's VPC: it forwards nowhere else")
+            });
+            return;
+        };
+        self.hop(vgw.res, Stage::VpnGateway, Action::Forward, None, || {
+            format!("into {}", topo.name(topo.vpcs[vpc as usize].res))
+        });
+        if let Some(rt) = vgw.route_table {
+            self.edge_route(rt, vpc, vgw.res, false);
+            return;
+        }
+        match topo.vpcs[vpc as usize].eni_for(self.h.dst) {
+            Some(d) => self.enter_eni(d, None),
+            None => {
+                let dst = self.h.dst;
+                self.drop(
+                    DropReason::NoDestination,
+                    vgw.res,
+                    Stage::VpnGateway,
+                    None,
+                    || format!("no network interface in the VPC has address {dst}"),
+                );
+            }
+        }
+    }
 }
 
 /// `0.0.0.0/0 → NatGatewayA (AWS::EC2::Route DefaultRoute)`
@@ -1060,7 +1633,19 @@ pub fn describe_route(topo: &Topology, r: &Route) -> String {
         RouteTarget::Blackhole { target } => format!("{target} (blackhole)"),
         _ => r.target_name.clone(),
     };
+    if let Some(list) = r.prefix_list {
+        // One entry of a prefix-list route: name the list, then the entry that matched.
+        let list = topo.resource(list);
+        let via = r
+            .res
+            .map_or(String::new(), |res| format!(" ({})", topo.name(res)));
+        return format!(
+            "{} [{}, entry {}] → {target}{via}",
+            list.logical_id, list.aws_id, r.destination
+        );
+    }
     match r.res {
+        _ if r.propagated => format!("{} → {target} (propagated)", r.destination),
         Some(res) => format!("{} → {target} ({})", r.destination, topo.name(res)),
         None => format!("{} → {target}", r.destination),
     }

@@ -26,6 +26,11 @@ pub enum SgPeer {
     Cidr(IpNet),
     /// Private addresses of interfaces in this group (same VPC or an active peer).
     Group(Idx),
+    /// A managed prefix list: a rule matches any of its entries (SPEC §4.3).
+    PrefixList {
+        list: ResId,
+        entries: Vec<IpNet>,
+    },
 }
 
 /// A compiled group.

@@ -93,6 +93,8 @@ pub struct State {
     pub conntrack: Conntrack,
     pub nat: NatTable,
     pub fragments: Fragments,
+    /// Network Load Balancer flow stickiness.
+    pub nlb: crate::elb::NlbFlows,
     last_maintenance: Timestamp,
 }
 
@@ -111,6 +113,7 @@ impl State {
             conntrack: Conntrack::new(config.conntrack_capacity, config.timeouts),
             nat: NatTable::new(config.nat_idle_timeout_s, config.nat_max_per_destination),
             fragments: Fragments::new(65_536),
+            nlb: crate::elb::NlbFlows::new(config.conntrack_capacity),
             last_maintenance: Timestamp(0),
         }
     }
@@ -124,6 +127,7 @@ impl State {
                 self.conntrack.sweep(now);
                 self.nat.sweep(now);
                 self.fragments.sweep(now);
+                self.nlb.sweep(now);
             }
             self.last_maintenance = now;
         }

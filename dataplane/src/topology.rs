@@ -3,9 +3,12 @@
 //! Everything refers to everything else by `u32` index; names (logical ids, AWS ids) live only in
 //! [`Topology::resources`] and are looked at when a verdict or trace is printed.
 
+use crate::endpoint::VpcEndpoint;
 use crate::lpm::{Lpm, LpmBuilder};
 use crate::nacl::NetworkAcl;
 use crate::sg::{CompiledSgRule, SecurityGroup, SgPeer};
+use crate::tgw::{AttachmentKind, PrefixMap, TgwAttachment, TgwRouteTable, TransitGateway};
+use crate::vpn::{VpnConnection, VpnEdge, VpnGateway};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rustc_hash::FxHashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -53,6 +56,10 @@ pub struct Vpc {
     pub cidrs_v6: Vec<Ipv6Net>,
     pub internet_gateway: Option<Idx>,
     pub egress_only_igw: Option<Idx>,
+    /// The attached virtual private gateway (one per VPC).
+    pub vpn_gateway: Option<Idx>,
+    /// Transit gateway VPC attachments of this VPC (at most one per transit gateway).
+    pub tgw_attachments: Vec<Idx>,
     /// The Amazon DNS resolver at the primary CIDR's base + 2.
     pub resolver_v4: Option<Ipv4Addr>,
     /// Private addresses of the interfaces in this VPC.
@@ -82,6 +89,9 @@ pub struct Subnet {
     pub res: ResId,
     pub vpc: Idx,
     pub availability_zone: String,
+    /// The Availability Zone as a number (assigned by [`Topology::finish`]), so the transit
+    /// gateway's zone affinity compares integers, not names.
+    pub az: u32,
     pub cidr_v4: Option<Ipv4Net>,
     pub cidr_v6: Option<Ipv6Net>,
     pub route_table: Idx,
@@ -107,6 +117,13 @@ pub enum RouteTarget {
     /// An appliance: a network interface (or an instance's primary interface).
     NetworkInterface(Idx),
     Peering(Idx),
+    TransitGateway(Idx),
+    /// A virtual private gateway (VPN).
+    VpnGateway(Idx),
+    /// A gateway endpoint (S3, DynamoDB): index into [`Topology::vpc_endpoints`].
+    GatewayEndpoint(Idx),
+    /// A Gateway Load Balancer endpoint: index into [`crate::gwlb::Gwlbs::endpoints`].
+    GatewayLoadBalancerEndpoint(Idx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
     Blackhole {
         target: String,
@@ -121,6 +138,11 @@ pub struct Route {
     pub target: RouteTarget,
     /// The target as the user named it (`igw-…`/logical id), for traces.
     pub target_name: String,
+    /// Installed by route propagation from a virtual private gateway (SPEC §2.8).
+    pub propagated: bool,
+    /// The prefix list the route's destination came from: a prefix-list route is compiled into
+    /// one route per entry (SPEC §2.4 step 1), each naming the list for traces.
+    pub prefix_list: Option<ResId>,
 }
 
 /// A route table with one LPM structure per address family; LPM values index `routes`.
@@ -137,8 +159,8 @@ impl RouteTable {
     pub fn new(res: ResId, vpc: Idx, routes: Vec<Route>) -> RouteTable {
         let mut v4 = LpmBuilder::<u32>::new();
         let mut v6 = LpmBuilder::<u128>::new();
-        // Insert less specific routes first so that, for two routes with the same destination,
-        // the earlier one in `routes` wins (the compiler orders static before propagated).
+        // Insert in reverse so that, for two routes with the same destination, the earlier one
+        // in `routes` wins (the compiler orders static before propagated).
         for (i, r) in routes.iter().enumerate().rev() {
             match r.destination {
                 IpNet::V4(n) => v4.insert(n.network().to_bits(), n.prefix_len(), i as u32),
@@ -172,6 +194,10 @@ pub enum EniKind {
     Host,
     /// The requester-managed interface of a NAT gateway.
     NatGateway(Idx),
+    /// An interface endpoint's interface: index into [`Topology::vpc_endpoints`].
+    VpcEndpoint(Idx),
+    /// A node of a Network Load Balancer (index into [`crate::elb::Elb::load_balancers`]).
+    LoadBalancer(Idx),
 }
 
 #[derive(Clone, Debug)]
@@ -221,6 +247,8 @@ impl NetworkInterface {
 pub struct InternetGateway {
     pub res: ResId,
     pub vpc: Option<Idx>,
+    /// The gateway route table (edge association) that routes traffic entering the VPC here.
+    pub route_table: Option<Idx>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -282,12 +310,25 @@ pub struct Topology {
     pub egress_only_igws: Vec<EgressOnlyInternetGateway>,
     pub nat_gateways: Vec<NatGateway>,
     pub peerings: Vec<PeeringConnection>,
+    pub transit_gateways: Vec<TransitGateway>,
+    pub tgw_attachments: Vec<TgwAttachment>,
+    pub tgw_route_tables: Vec<TgwRouteTable>,
+    pub vpn_gateways: Vec<VpnGateway>,
+    pub vpn_connections: Vec<VpnConnection>,
+    pub vpc_endpoints: Vec<VpcEndpoint>,
     /// Public IPv4 (EIPs, auto-assigned public IPs) → interface.
     pub public_v4: FxHashMap<u32, PublicMapping>,
+    /// On-premises prefixes → the VPN connection that reaches them (origin of packets from
+    /// addresses no interface owns).
+    onprem: PrefixMap,
     /// Any address → the first interface that owns it (origin of packets by source address).
     owners: FxHashMap<IpAddr, Idx>,
     /// Addresses owned by more than one interface (in VPCs that overlap), for warnings.
     pub ambiguous: Vec<IpAddr>,
+    /// Network Load Balancers and their target groups.
+    pub elb: crate::elb::Elb,
+    /// Gateway Load Balancers, their target groups and endpoints.
+    pub gwlb: crate::gwlb::Gwlbs,
 }
 
 impl Default for Topology {
@@ -325,9 +366,18 @@ impl Topology {
             egress_only_igws: vec![],
             nat_gateways: vec![],
             peerings: vec![],
+            transit_gateways: vec![],
+            tgw_attachments: vec![],
+            tgw_route_tables: vec![],
+            vpn_gateways: vec![],
+            vpn_connections: vec![],
+            vpc_endpoints: vec![],
             public_v4: FxHashMap::default(),
+            onprem: PrefixMap::default(),
             owners: FxHashMap::default(),
             ambiguous: vec![],
+            elb: crate::elb::Elb::default(),
+            gwlb: crate::gwlb::Gwlbs::default(),
         }
     }
 
@@ -355,12 +405,25 @@ impl Topology {
         &self.resources[id.0 as usize].logical_id
     }
 
-    /// Find a resource by logical id or AWS id.
+    /// Find a resource by logical id or AWS id, else by its `Name` tag when exactly one resource
+    /// carries that name (tags are not unique in AWS; an ambiguous name finds nothing).
     pub fn find_resource(&self, name: &str) -> Option<ResId> {
-        self.resources
+        let by_id = self
+            .resources
             .iter()
-            .position(|r| r.logical_id == name || r.aws_id == name)
-            .map(|i| ResId(i as u32))
+            .position(|r| r.logical_id == name || r.aws_id == name);
+        let by_tag = || {
+            let mut named = self
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.name.as_deref() == Some(name));
+            match (named.next(), named.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        };
+        by_id.or_else(by_tag).map(|i| ResId(i as u32))
     }
 
     /// The interface whose `res` or `owner` is `id` (an instance names its primary interface).
@@ -376,6 +439,38 @@ impl Topology {
     #[inline]
     pub fn owner_of(&self, a: IpAddr) -> Option<Idx> {
         self.owners.get(&a).copied()
+    }
+
+    /// The VPN connection whose on-premises prefixes hold an address (longest match).
+    #[inline]
+    pub fn onprem_of(&self, a: IpAddr) -> Option<Idx> {
+        self.onprem.lookup(a)
+    }
+
+    /// The VPN connection a resource names: the connection itself, its customer gateway, its
+    /// transit gateway attachment, or the virtual private gateway it ends on (first one).
+    pub fn vpn_connection_by_resource(&self, id: ResId) -> Option<Idx> {
+        let pos = |f: &dyn Fn(&VpnConnection) -> bool| {
+            self.vpn_connections.iter().position(f).map(|i| i as Idx)
+        };
+        pos(&|c| c.res == id)
+            .or_else(|| pos(&|c| c.customer_gateway == id))
+            .or_else(|| {
+                pos(&|c| match c.edge {
+                    VpnEdge::TransitGateway { attachment } => {
+                        self.tgw_attachments[attachment as usize].res == id
+                    }
+                    VpnEdge::VpnGateway(g) => self.vpn_gateways[g as usize].res == id,
+                })
+            })
+    }
+
+    /// The transit gateway attachment a resource names.
+    pub fn tgw_attachment_by_resource(&self, id: ResId) -> Option<Idx> {
+        self.tgw_attachments
+            .iter()
+            .position(|a| a.res == id)
+            .map(|i| i as Idx)
     }
 
     /// Derive lookup maps (addresses → interfaces, expanded security group rules). Call after
@@ -426,9 +521,40 @@ impl Topology {
         }
         self.ambiguous.sort();
         self.ambiguous.dedup();
+        // Availability Zones as numbers, in name order.
+        let mut zones: Vec<String> = self
+            .subnets
+            .iter()
+            .map(|s| s.availability_zone.clone())
+            .collect();
+        zones.sort();
+        zones.dedup();
+        for s in &mut self.subnets {
+            s.az = zones
+                .binary_search(&s.availability_zone)
+                .unwrap_or_default() as u32;
+        }
+        for v in &mut self.vpcs {
+            v.tgw_attachments.clear();
+        }
+        for (i, a) in self.tgw_attachments.iter().enumerate() {
+            if let AttachmentKind::Vpc(vpc) = a.kind {
+                if let Some(v) = self.vpcs.get_mut(vpc as usize) {
+                    v.tgw_attachments.push(i as Idx);
+                }
+            }
+        }
+        // Two connections reaching the same prefix: the first one loaded is the origin.
+        self.onprem = PrefixMap::new(
+            self.vpn_connections
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| c.prefixes.iter().map(move |p| (*p, i as u32))),
+        );
         for acl in &mut self.network_acls {
             acl.finish();
         }
+        self.elb.finish(self.enis.len());
         self.compile_security_groups();
     }
 
@@ -449,6 +575,7 @@ impl Topology {
                 let by_reference = matches!(r.peer, SgPeer::Group(_));
                 let peers: &[IpNet] = match &r.peer {
                     SgPeer::Cidr(c) => std::slice::from_ref(c),
+                    SgPeer::PrefixList { entries, .. } => entries.as_slice(),
                     SgPeer::Group(ref_g) => {
                         members.get(*ref_g as usize).map_or(&[], |m| m.as_slice())
                     }

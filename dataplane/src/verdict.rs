@@ -9,7 +9,8 @@ use std::fmt;
 pub enum Disposition {
     /// Arrived at a network interface (or at a link-local service such as the Amazon DNS resolver).
     Delivered,
-    /// Left the modelled network through a gateway (to the internet).
+    /// Left the modelled network through a gateway (to the internet, or to on-premises networks
+    /// through a VPN).
     Exited,
     /// Dropped; [`Verdict::reason`] says why and [`Verdict::at`] says where.
     Dropped,
@@ -133,6 +134,56 @@ drop_reasons! {
     /// A non-first IP fragment whose first fragment was not seen: ports unknown, rules cannot match.
     FragmentOrphan = "FRAGMENT_ORPHAN", "NO_PATH",
         "the first fragment of this datagram is missing from the capture";
+    /// A route sends the packet to a transit gateway, but the gateway's VPC attachment has no
+    /// subnet in the sending subnet's Availability Zone.
+    TgwNoAttachmentInAz = "TGW_NO_ATTACHMENT_IN_AZ", "TGW_ROUTE_AZ_RESTRICTION",
+        "add a subnet in this Availability Zone to the transit gateway's VPC attachment";
+    /// The transit gateway attachment the packet arrived from is associated with no route table.
+    TgwNoAssociation = "TGW_NO_ASSOCIATION", "TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION",
+        "associate the attachment with a transit gateway route table";
+    /// The attachment's transit gateway route table has no route for the destination.
+    TgwNoRoute = "TGW_NO_ROUTE", "TGW_RTB_CANNOT_ROUTE",
+        "add a static route, or a propagation from the destination's attachment, to the transit gateway route table";
+    /// The best transit gateway route for the destination is a blackhole route.
+    TgwBlackholeRoute = "TGW_BLACKHOLE_ROUTE", "TGW_RTB_BAD_STATE_ROUTE",
+        "the transit gateway route is a blackhole: point it at an attachment or delete it";
+    /// A virtual private gateway knows no route for the destination (not an on-premises prefix
+    /// of its VPN connections, not inside its VPC).
+    VgwNoRoute = "VGW_NO_ROUTE", "NO_ROUTE_TO_DESTINATION",
+        "add a static route to the VPN connection or advertise the prefix over BGP";
+    /// A virtual private gateway only carries traffic from interfaces of its own VPC (no transit).
+    VgwSourceNotInVpc = "VGW_SOURCE_NOT_IN_VPC", "VGW_PRIVATE_IP_ASSOCIATION_FOR_EGRESS",
+        "a virtual private gateway carries only its VPC's own traffic: attach the VPN to a transit gateway for transit";
+    /// The subnet's inbound traffic is steered through an appliance by a gateway route table,
+    /// but this packet leaves through the internet gateway without it.
+    ApplianceBypassed = "APPLIANCE_BYPASSED", "INGRESS_RTB_TRAFFIC_REDIRECTION",
+        "route the subnet's outbound traffic through the same appliance (0.0.0.0/0 → the appliance's interface)";
+    /// A gateway route table steers internet traffic to an appliance interface without a public IPv4.
+    IngressApplianceNoPublicIp = "INGRESS_APPLIANCE_NO_PUBLIC_IP", "INGRESS_RTB_NO_PUBLIC_IP",
+        "give the appliance's interface a public IP or Elastic IP";
+    /// A packet reached a Network Load Balancer node on a port (or protocol) no listener serves.
+    NlbNoListener = "NLB_NO_LISTENER", "ELB_LISTENERS_MISMATCH",
+        "add a listener for this protocol and port to the load balancer";
+    /// The listener's target group has no target the node may use: none registered, none in the
+    /// node's Availability Zone with cross-zone load balancing off, or none healthy there while
+    /// targets elsewhere are healthy.
+    NlbNoTarget = "NLB_NO_TARGET", "ELB_NOT_CROSSZONE",
+        "register a target in the node's Availability Zone or enable cross-zone load balancing";
+    /// A gateway endpoint (S3, DynamoDB) carries only TCP and ICMP echo towards the service.
+    VpceGatewayProtocol = "VPCE_GATEWAY_PROTOCOL", "VPCE_GATEWAY_PROTOCOL_RESTRICTION",
+        "a gateway endpoint carries only TCP and ICMP echo: the service answers nothing else";
+    /// An interface endpoint's interface sent a packet that is not a reply: endpoints never open
+    /// connections.
+    VpceNotInitiator = "VPCE_NOT_INITIATOR", "VPCE_INTRA_VPC_TRAFFIC",
+        "an interface endpoint only answers: open the connection from the consumer side";
+    /// A Gateway Load Balancer has no appliance for the flow: no listener or no registered target,
+    /// or none in the node's Availability Zone with cross-zone load balancing off.
+    GwlbNoTarget = "GWLB_NO_TARGET", "ELBV2_NO_TARGETS_IN_AZ",
+        "register an appliance in every Availability Zone the Gateway Load Balancer is enabled in";
+    /// A packet larger than a Gateway Load Balancer's 8500-byte MTU: dropped, never fragmented,
+    /// and no ICMP "fragmentation needed" comes back.
+    GwlbMtuExceeded = "GWLB_MTU_EXCEEDED", "NO_PATH",
+        "packets through a Gateway Load Balancer must be at most 8500 bytes: lower the senders' MTU (or MSS)";
 }
 
 impl fmt::Display for DropReason {
@@ -182,8 +233,14 @@ pub struct Verdict {
     pub delivered_eni: Option<Idx>,
     /// The gateway the packet exited through.
     pub egress: Option<ResId>,
+    /// The VPN connection it exited through, when it left towards on-premises networks (the
+    /// reply comes back from there).
+    pub egress_vpn: Option<Idx>,
     /// The header as it was when the packet was delivered, exited or dropped (after NAT rewrites).
     pub header: Header,
+    /// The packet was GENEVE-encapsulated for a Gateway Load Balancer appliance: how, so output
+    /// writers can rebuild the frame the appliance received.
+    pub geneve: Option<crate::geneve::Encapsulation>,
     observations: [Option<Observation>; MAX_OBSERVATIONS],
 }
 
@@ -196,7 +253,9 @@ impl Verdict {
             delivered_to: None,
             delivered_eni: None,
             egress: None,
+            egress_vpn: None,
             header,
+            geneve: None,
             observations: [None; MAX_OBSERVATIONS],
         }
     }

@@ -1,0 +1,727 @@
+//! Loading Network Load Balancers (SPEC §11.1, §11.3): `AWS::ElasticLoadBalancingV2::LoadBalancer`
+//! of type `network`, its `Listener`s and `TargetGroup`s (instance and ip targets, registered
+//! through the group's `Targets`). Part of the [`super::Builder`]: the same id assignment,
+//! reference lookups and AWS-like error codes as the other resource types.
+//!
+//! Gateway load balancers and GENEVE target groups are handed to `super::gwlb`. Application load
+//! balancers, their listeners and target groups of other protocols are kept as unsupported
+//! resources, so templates that hold them still load.
+//!
+//! Also here: [`compile_load_balancers`], the model → data-plane step for these resources.
+
+use super::*;
+use vpcsim_dataplane::elb::{self as dp, LbProtocol, TargetType};
+use vpcsim_dataplane::topology::{ResId, Topology};
+
+pub(super) const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
+pub(super) const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
+pub(super) const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
+
+/// The `Type` of a load balancer's properties: the load balancers this module models.
+pub(super) fn is_network(p: &Value) -> bool {
+    get(p, "Type").and_then(Value::as_str) == Some("network")
+}
+
+/// `Key`/`Value` attribute lists (`LoadBalancerAttributes`, `TargetGroupAttributes`).
+pub(super) fn attribute(p: &Value, list: &str, key: &str) -> R<Option<String>> {
+    for a in opt_list(p, list)? {
+        if a.get("Key").and_then(Value::as_str) == Some(key) {
+            return Ok(a.get("Value").and_then(props::scalar_string));
+        }
+    }
+    Ok(None)
+}
+
+pub(super) fn bool_attribute(p: &Value, list: &str, key: &str) -> R<Option<bool>> {
+    match attribute(p, list, key)?.as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(Problem::new(
+            "ValidationError",
+            format!("{list} {key}: {other:?} is neither true nor false"),
+        )),
+    }
+}
+
+pub(super) fn port(p: &Value, key: &str) -> R<Option<u16>> {
+    match opt_int(p, key)? {
+        None => Ok(None),
+        Some(n) if (1..=65535).contains(&n) => Ok(Some(n as u16)),
+        Some(n) => Err(Problem::new(
+            "ValidationError",
+            format!("{key} {n} is not a port (1-65535)"),
+        )),
+    }
+}
+
+/// An integer setting with its AWS range and default.
+pub(super) fn ranged(
+    p: &Value,
+    key: &str,
+    range: std::ops::RangeInclusive<i64>,
+    default: u32,
+) -> R<u32> {
+    match opt_int(p, key)? {
+        None => Ok(default),
+        Some(n) if range.contains(&n) => Ok(n as u32),
+        Some(n) => Err(Problem::new(
+            "ValidationError",
+            format!(
+                "{key} {n} is out of range ({}-{})",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+/// The 16 hex digits ELB ARNs end with, from the simulator's deterministic id.
+pub(super) fn arn_suffix(o: &Origin) -> String {
+    o.id.rsplit('-')
+        .next()
+        .unwrap_or("0")
+        .chars()
+        .take(16)
+        .collect()
+}
+
+pub(super) fn elb_arn(m: &Model, o: &Origin, path: &str) -> String {
+    let t = &m.templates[o.template];
+    format!(
+        "arn:aws:elasticloadbalancing:{}:{}:{path}",
+        t.region, t.account_id
+    )
+}
+
+/// A generated name: at most 32 characters, as AWS allows.
+pub(super) fn generated_name(m: &Model, o: &Origin) -> String {
+    let stack = &m.templates[o.template].stack_name;
+    let mut base: String = format!("{stack}-{}", o.logical_id)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(19)
+        .collect();
+    base.push('-');
+    base.push_str(&arn_suffix(o)[..12]);
+    base
+}
+
+impl Builder {
+    /// Keep a resource vpcsim does not model (another load balancer type, ...), as the loader
+    /// does for every unsupported type.
+    fn elb_unsupported(&mut self, t: usize, lid: &str, kind: &str, p: &Value) -> R<()> {
+        let origin = self.origin(t, lid, leak_kind(kind), props::name_tag(p));
+        let id = origin.id.clone();
+        self.model.unsupported.push(Unsupported { origin });
+        let i = self.model.unsupported.len() - 1;
+        self.register(t, lid, &id, Ref::Unsupported(i));
+        Ok(())
+    }
+
+    pub(super) fn add_load_balancer(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
+        if super::gwlb::is_gateway(p) {
+            return self.add_gateway_load_balancer(t, lid, p);
+        }
+        if !is_network(p) {
+            return self.elb_unsupported(t, lid, LOAD_BALANCER, p);
+        }
+        let internet_facing = match opt_str(p, "Scheme")?.as_deref() {
+            None | Some("internet-facing") => true,
+            Some("internal") => false,
+            Some(other) => {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!("Scheme {other:?} is neither internet-facing nor internal"),
+                ))
+            }
+        };
+        // (subnet, Elastic IP, private address) per enabled Availability Zone.
+        let mut mappings: Vec<(usize, Option<usize>, Option<Ipv4Addr>)> = Vec::new();
+        for id in str_list(p, "Subnets")? {
+            mappings.push((self.subnet_id("Subnets", &id)?, None, None));
+        }
+        for m in opt_list(p, "SubnetMappings")? {
+            let subnet = self.subnet_ref(m, "SubnetId")?;
+            let eip = match opt_str(m, "AllocationId")? {
+                Some(_) if !internet_facing => {
+                    return Err(Problem::new(
+                        "InvalidConfigurationRequest",
+                        "an internal load balancer cannot have Elastic IPs (SubnetMappings.AllocationId)",
+                    ))
+                }
+                Some(a) => Some(self.eip_id("SubnetMappings.AllocationId", &a)?),
+                None => None,
+            };
+            let private = match opt_str(m, "PrivateIPv4Address")? {
+                Some(a) => Some(a.parse::<Ipv4Addr>().map_err(|e| {
+                    invalid("SubnetMappings.PrivateIPv4Address", format!("{a:?}: {e}"))
+                })?),
+                None => None,
+            };
+            mappings.push((subnet, eip, private));
+        }
+        if mappings.is_empty() {
+            return Err(Problem::new(
+                "ValidationError",
+                "a load balancer needs Subnets or SubnetMappings",
+            ));
+        }
+        let vpc = self.model.subnets[mappings[0].0].vpc;
+        let mut zones: Vec<&str> = Vec::new();
+        for (s, _, _) in &mappings {
+            let sub = &self.model.subnets[*s];
+            if sub.vpc != vpc {
+                return Err(Problem::new(
+                    "InvalidConfigurationRequest",
+                    format!(
+                        "subnet {} is in another VPC than {}",
+                        sub.origin.logical_id, self.model.subnets[mappings[0].0].origin.logical_id
+                    ),
+                ));
+            }
+            if zones.contains(&sub.availability_zone.as_str()) {
+                return Err(Problem::new(
+                    "InvalidConfigurationRequest",
+                    format!(
+                        "a load balancer has one subnet per Availability Zone; {} has two",
+                        sub.availability_zone
+                    ),
+                ));
+            }
+            zones.push(&sub.availability_zone);
+        }
+        let security_groups =
+            self.security_groups(&str_list(p, "SecurityGroups")?, "SecurityGroups", vpc)?;
+        let cross_zone = bool_attribute(
+            p,
+            "LoadBalancerAttributes",
+            "load_balancing.cross_zone.enabled",
+        )?
+        .unwrap_or(false);
+        let mut origin = self.origin(t, lid, LOAD_BALANCER, props::name_tag(p));
+        let name = match opt_str(p, "Name")? {
+            Some(n) if n.is_empty() || n.len() > 32 || n.starts_with('-') || n.ends_with('-') => {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!("Name {n:?}: 1-32 characters, no leading or trailing hyphen"),
+                ))
+            }
+            Some(n) => n,
+            None => generated_name(&self.model, &origin),
+        };
+        let suffix = arn_suffix(&origin);
+        origin.id = elb_arn(
+            &self.model,
+            &origin,
+            &format!("loadbalancer/net/{name}/{suffix}"),
+        );
+        let region = self.model.templates[t].region.clone();
+        let dns_name = format!("{name}-{}.elb.{region}.amazonaws.com", &suffix[..10]);
+        let lb = self.model.load_balancers.len();
+        let mut nodes = Vec::new();
+        for (s, eip, private) in &mappings {
+            let holder = format!("{lid}.{}", self.model.subnets[*s].origin.logical_id);
+            let addr = self.claim_v4(*s, *private, &holder)?;
+            let tinfo = &self.model.templates[t];
+            let eni_origin = Origin {
+                template: t,
+                logical_id: holder.clone(),
+                id: aws_id(
+                    "eni",
+                    &tinfo.account_id,
+                    &tinfo.region,
+                    &tinfo.stack_name,
+                    &holder,
+                ),
+                name: None,
+                kind: "AWS::EC2::NetworkInterface",
+            };
+            let auto_public_ip = (internet_facing && eip.is_none()).then(|| self.next_public_ip());
+            self.model.enis.push(NetworkInterface {
+                origin: eni_origin,
+                owner: EniOwner::LoadBalancer(lb),
+                subnet: *s,
+                private_v4: vec![addr],
+                ipv6: vec![],
+                security_groups: security_groups.clone(),
+                source_dest_check: true,
+                auto_public_ip,
+            });
+            let eni = self.model.enis.len() - 1;
+            if let Some(e) = eip {
+                self.associate_eip(*e, eni, addr)?;
+            }
+            nodes.push(eni);
+        }
+        let id = origin.id.clone();
+        self.model.load_balancers.push(LoadBalancer {
+            origin,
+            name,
+            dns_name,
+            internet_facing,
+            subnets: mappings.iter().map(|m| m.0).collect(),
+            nodes,
+            security_groups,
+            cross_zone,
+        });
+        self.register(t, lid, &id, Ref::LoadBalancer(lb));
+        Ok(())
+    }
+
+    pub(super) fn add_target_group(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
+        if opt_str(p, "Protocol")?.as_deref() == Some("GENEVE") {
+            return self.add_gwlb_target_group(t, lid, p);
+        }
+        let target_type = match opt_str(p, "TargetType")?.as_deref() {
+            None | Some("instance") => TargetType::Instance,
+            Some("ip") => TargetType::Ip,
+            // Lambda and ALB targets belong to other load balancer types.
+            Some(_) => return self.elb_unsupported(t, lid, TARGET_GROUP, p),
+        };
+        let protocol = match opt_str(p, "Protocol")? {
+            Some(s) => match LbProtocol::parse(&s) {
+                Some(x) => x,
+                // HTTP/HTTPS (application), GENEVE (gateway): not a Network Load Balancer group.
+                None => return self.elb_unsupported(t, lid, TARGET_GROUP, p),
+            },
+            None => return Err(missing("Protocol")),
+        };
+        let group_port = port(p, "Port")?.ok_or_else(|| missing("Port"))?;
+        let vpc = self.vpc_ref(p, "VpcId")?;
+        let hc_protocol = opt_str(p, "HealthCheckProtocol")?.unwrap_or_else(|| "TCP".into());
+        if !matches!(hc_protocol.as_str(), "TCP" | "HTTP" | "HTTPS") {
+            return Err(Problem::new(
+                "ValidationError",
+                format!("HealthCheckProtocol {hc_protocol:?}: a Network Load Balancer checks with TCP, HTTP or HTTPS"),
+            ));
+        }
+        let hc_port = match opt_str(p, "HealthCheckPort")?.as_deref() {
+            None | Some("traffic-port") => None,
+            Some(_) => port(p, "HealthCheckPort")?,
+        };
+        let http = hc_protocol != "TCP";
+        // Instance and ip target groups are always health checked (only Lambda targets can
+        // turn checks off).
+        if opt_bool(p, "HealthCheckEnabled")? == Some(false) {
+            return Err(Problem::new(
+                "ValidationError",
+                "health checks cannot be disabled for instance or ip target groups",
+            ));
+        }
+        let health_check = HealthCheck {
+            enabled: true,
+            path: opt_str(p, "HealthCheckPath")?.or_else(|| http.then(|| "/".to_string())),
+            interval_s: ranged(p, "HealthCheckIntervalSeconds", 5..=300, 30)?,
+            timeout_s: ranged(
+                p,
+                "HealthCheckTimeoutSeconds",
+                2..=120,
+                if http { 6 } else { 10 },
+            )?,
+            healthy_threshold: ranged(p, "HealthyThresholdCount", 2..=10, 5)?,
+            unhealthy_threshold: ranged(p, "UnhealthyThresholdCount", 2..=10, 2)?,
+            protocol: hc_protocol,
+            port: hc_port,
+        };
+        let preserve_client_ip =
+            bool_attribute(p, "TargetGroupAttributes", "preserve_client_ip.enabled")?;
+        if preserve_client_ip == Some(false) && protocol.carries_udp() {
+            return Err(Problem::new(
+                "ValidationError",
+                "client IP preservation cannot be disabled for UDP and TCP_UDP target groups",
+            ));
+        }
+        let cross_zone = match attribute(p, "TargetGroupAttributes", "load_balancing.cross_zone.enabled")?.as_deref() {
+            None | Some("use_load_balancer_configuration") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(other) => {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!("load_balancing.cross_zone.enabled {other:?}: true, false or use_load_balancer_configuration"),
+                ))
+            }
+        };
+        let mut targets = Vec::new();
+        for d in opt_list(p, "Targets")? {
+            let id = req_str(d, "Id").map_err(|e| prefix(e, "Targets"))?;
+            let target = match target_type {
+                TargetType::Instance => TargetRef::Instance(self.instance_id("Targets.Id", &id)?),
+                TargetType::Ip => TargetRef::Ip(id.parse::<IpAddr>().map_err(|_| {
+                    Problem::new(
+                        "ValidationError",
+                        format!("Targets.Id {id:?}: an ip target group registers IP addresses"),
+                    )
+                })?),
+            };
+            if matches!(target, TargetRef::Ip(IpAddr::V6(_))) {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!("Targets.Id {id}: IPv6 targets need a dual-stack load balancer, which vpcsim does not model"),
+                ));
+            }
+            let port = port(d, "Port")?;
+            if targets
+                .iter()
+                .any(|x: &Target| x.id == id && x.port == port)
+            {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!("target {id} is registered twice on the same port"),
+                ));
+            }
+            targets.push(Target { id, target, port });
+        }
+        let mut origin = self.origin(t, lid, TARGET_GROUP, props::name_tag(p));
+        let name = match opt_str(p, "Name")? {
+            Some(n) if n.is_empty() || n.len() > 32 => {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!("Name {n:?}: 1-32 characters"),
+                ))
+            }
+            Some(n) => n,
+            None => generated_name(&self.model, &origin),
+        };
+        let suffix = arn_suffix(&origin);
+        origin.id = elb_arn(
+            &self.model,
+            &origin,
+            &format!("targetgroup/{name}/{suffix}"),
+        );
+        let id = origin.id.clone();
+        self.model.target_groups.push(TargetGroup {
+            origin,
+            name,
+            vpc: Some(vpc),
+            target_type,
+            protocol,
+            port: group_port,
+            health_check,
+            preserve_client_ip,
+            cross_zone,
+            targets,
+        });
+        let g = self.model.target_groups.len() - 1;
+        self.register(t, lid, &id, Ref::TargetGroup(g));
+        Ok(())
+    }
+
+    pub(super) fn add_listener(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
+        let lb_id = req_str(p, "LoadBalancerArn")?;
+        let lb = match self.lookup(&lb_id) {
+            Some(Ref::LoadBalancer(i)) => i,
+            Some(Ref::GatewayLoadBalancer(i)) => return self.add_gwlb_listener(t, lid, i, p),
+            // A listener of a load balancer vpcsim does not model.
+            Some(Ref::Unsupported(_)) => return self.elb_unsupported(t, lid, LISTENER, p),
+            Some(Ref::Failed) => return Err(Problem::quiet()),
+            _ => {
+                return Err(Problem::new(
+                    "LoadBalancerNotFound",
+                    format!(
+                        "LoadBalancerArn {lb_id} is not a load balancer of the loaded topology"
+                    ),
+                ))
+            }
+        };
+        let protocol_s = req_str(p, "Protocol")?;
+        let protocol = LbProtocol::parse(&protocol_s).ok_or_else(|| {
+            Problem::new(
+                "UnsupportedProtocol",
+                format!("Protocol {protocol_s:?}: a Network Load Balancer listens with TCP, UDP, TCP_UDP or TLS"),
+            )
+        })?;
+        let listen_port = port(p, "Port")?.ok_or_else(|| missing("Port"))?;
+        let actions = opt_list(p, "DefaultActions")?;
+        if actions.is_empty() {
+            return Err(missing("DefaultActions"));
+        }
+        let mut group_ids = Vec::new();
+        for a in actions {
+            match a.get("Type").and_then(Value::as_str) {
+                Some("forward") => {}
+                other => {
+                    return Err(Problem::new(
+                        "ValidationError",
+                        format!("DefaultActions Type {other:?}: a Network Load Balancer listener only forwards"),
+                    ))
+                }
+            }
+            if let Some(id) = opt_str(a, "TargetGroupArn")? {
+                group_ids.push(id);
+            }
+            if let Some(fc) = get(a, "ForwardConfig") {
+                for g in opt_list(fc, "TargetGroups")? {
+                    group_ids.push(
+                        req_str(g, "TargetGroupArn")
+                            .map_err(|e| prefix(e, "ForwardConfig.TargetGroups"))?,
+                    );
+                }
+            }
+        }
+        group_ids.dedup();
+        let [group_id] = group_ids.as_slice() else {
+            return Err(Problem::new(
+                "ValidationError",
+                "a Network Load Balancer listener forwards to exactly one target group",
+            ));
+        };
+        let tg = match self.lookup(group_id) {
+            Some(Ref::TargetGroup(g)) => g,
+            Some(Ref::Failed) => return Err(Problem::quiet()),
+            _ => {
+                return Err(Problem::new(
+                    "TargetGroupNotFound",
+                    format!(
+                        "TargetGroupArn {group_id} is not a target group of the loaded topology"
+                    ),
+                ))
+            }
+        };
+        let group = &self.model.target_groups[tg];
+        let compatible = match protocol {
+            LbProtocol::Tls => matches!(group.protocol, LbProtocol::Tcp | LbProtocol::Tls),
+            p => group.protocol == p,
+        };
+        if !compatible {
+            return Err(Problem::new(
+                "IncompatibleProtocols",
+                format!(
+                    "a {} listener cannot forward to {} target group {}",
+                    protocol.as_str(),
+                    group.protocol.as_str(),
+                    group.origin.logical_id
+                ),
+            ));
+        }
+        let balancer = &self.model.load_balancers[lb];
+        let lb_vpc = self.model.subnets[balancer.subnets[0]].vpc;
+        if group.vpc != Some(lb_vpc) {
+            return Err(Problem::new(
+                "ValidationError",
+                format!(
+                    "target group {} is in another VPC than load balancer {}",
+                    group.origin.logical_id, balancer.origin.logical_id
+                ),
+            ));
+        }
+        let clash = self.model.listeners.iter().find(|l| {
+            l.load_balancer == lb
+                && l.port == listen_port
+                && (l.protocol.accepts(6) && protocol.accepts(6)
+                    || l.protocol.accepts(17) && protocol.accepts(17))
+        });
+        if let Some(other) = clash {
+            return Err(Problem::new(
+                "DuplicateListener",
+                format!(
+                    "listener {} already uses port {listen_port} on this load balancer",
+                    other.origin.logical_id
+                ),
+            ));
+        }
+        let mut origin = self.origin(t, lid, LISTENER, props::name_tag(p));
+        let lb_path = balancer
+            .origin
+            .id
+            .split_once(":loadbalancer/")
+            .map_or(String::new(), |(_, rest)| rest.to_string());
+        origin.id = elb_arn(
+            &self.model,
+            &origin,
+            &format!("listener/{lb_path}/{}", arn_suffix(&origin)),
+        );
+        let id = origin.id.clone();
+        self.model.listeners.push(Listener {
+            origin,
+            load_balancer: lb,
+            protocol,
+            port: listen_port,
+            target_group: tg,
+        });
+        let l = self.model.listeners.len() - 1;
+        self.register(t, lid, &id, Ref::Listener(l));
+        Ok(())
+    }
+
+    /// Cross-resource checks once everything is built.
+    pub(super) fn validate_load_balancers(&mut self) {
+        let mut warnings = Vec::new();
+        for lb in &self.model.load_balancers {
+            let vpc = self.model.subnets[lb.subnets[0]].vpc;
+            if lb.internet_facing && self.model.vpcs[vpc].internet_gateway.is_none() {
+                warnings.push((
+                    lb.origin.clone(),
+                    "InvalidSubnet",
+                    format!(
+                        "internet-facing load balancer in {}, which has no internet gateway",
+                        self.model.vpcs[vpc].origin.logical_id
+                    ),
+                ));
+            }
+        }
+        for (gi, g) in self.model.target_groups.iter().enumerate() {
+            for target in &g.targets {
+                if let TargetRef::Instance(i) = target.target {
+                    let inst = &self.model.instances[i];
+                    let in_vpc = inst.enis.first().is_some_and(|&e| {
+                        Some(self.model.subnets[self.model.enis[e].subnet].vpc) == g.vpc
+                    });
+                    if !in_vpc {
+                        warnings.push((
+                            g.origin.clone(),
+                            "InvalidTarget",
+                            format!(
+                                "instance {} is not in the target group's VPC",
+                                inst.origin.logical_id
+                            ),
+                        ));
+                    }
+                }
+            }
+            if !self.model.listeners.iter().any(|l| l.target_group == gi) {
+                warnings.push((
+                    g.origin.clone(),
+                    "TargetGroupNotInUse",
+                    "no listener forwards to this target group: its targets are unused".to_string(),
+                ));
+            }
+        }
+        for (o, code, msg) in warnings {
+            self.warn_at(&o, code, msg);
+        }
+    }
+
+    pub(super) fn load_balancer_attribute(&self, r: Ref, attr: &str) -> Option<Value> {
+        let m = &self.model;
+        let v = match r {
+            Ref::LoadBalancer(i) => {
+                let lb = &m.load_balancers[i];
+                match attr {
+                    "DNSName" => json!(lb.dns_name),
+                    "LoadBalancerArn" => json!(lb.origin.id),
+                    "LoadBalancerName" => json!(lb.name),
+                    "LoadBalancerFullName" => json!(lb
+                        .origin
+                        .id
+                        .split_once(":loadbalancer/")
+                        .map_or("", |(_, rest)| rest)),
+                    // Route 53 zone of NLBs in us-east-1; other regions have others.
+                    "CanonicalHostedZoneID" => json!("Z26RNL4JYFTOTI"),
+                    "SecurityGroups" => json!(lb
+                        .security_groups
+                        .iter()
+                        .map(|&g| m.security_groups[g].origin.id.clone())
+                        .collect::<Vec<_>>()),
+                    _ => return None,
+                }
+            }
+            Ref::TargetGroup(i) => {
+                let g = &m.target_groups[i];
+                match attr {
+                    "TargetGroupArn" => json!(g.origin.id),
+                    "TargetGroupName" => json!(g.name),
+                    "TargetGroupFullName" => json!(g
+                        .origin
+                        .id
+                        .split_once(":targetgroup/")
+                        .map_or(String::new(), |(_, rest)| format!("targetgroup/{rest}"))),
+                    "LoadBalancerArns" => json!(m
+                        .listeners
+                        .iter()
+                        .filter(|l| l.target_group == i)
+                        .map(|l| m.load_balancers[l.load_balancer].origin.id.clone())
+                        .collect::<Vec<_>>()),
+                    _ => return None,
+                }
+            }
+            Ref::Listener(i) => match attr {
+                "ListenerArn" => json!(m.listeners[i].origin.id),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(v)
+    }
+}
+
+/// Model → data plane: load balancers (their nodes are already interfaces of kind
+/// `LoadBalancer`), listeners and target groups; then target health, computed with the
+/// pipeline. `lb_res` are the resources compile created for the load balancers (the nodes'
+/// owner).
+pub fn compile_load_balancers(model: &Model, topo: &mut Topology, lb_res: &[ResId]) {
+    let name = |topo: &mut Topology, o: &Origin| {
+        topo.add_resource(&o.logical_id, &o.id, o.kind, o.name.clone())
+    };
+    let tg_res: Vec<ResId> = model
+        .target_groups
+        .iter()
+        .map(|g| name(topo, &g.origin))
+        .collect();
+    for (i, g) in model.target_groups.iter().enumerate() {
+        let targets = g
+            .targets
+            .iter()
+            .map(|target| {
+                let (addr, eni, res) = match target.target {
+                    TargetRef::Instance(inst) => {
+                        let eni = model.instances[inst].enis.first().copied();
+                        let addr = eni
+                            .and_then(|e| model.enis[e].private_v4.first().copied())
+                            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V4);
+                        let res = eni.map_or(tg_res[i], |e| topo.enis[e].owner);
+                        (addr, eni.map(|e| e as u32), res)
+                    }
+                    TargetRef::Ip(a) => {
+                        let eni = topo.owner_of(a);
+                        let res = eni.map_or(tg_res[i], |e| topo.enis[e as usize].owner);
+                        (a, eni, res)
+                    }
+                };
+                dp::Target {
+                    id: target.id.clone(),
+                    res,
+                    addr,
+                    eni,
+                    port: target.port.unwrap_or(g.port),
+                    az: eni.map(|e| topo.subnet_of(e).az),
+                    health: dp::TargetHealth::default(),
+                }
+            })
+            .collect();
+        topo.elb.target_groups.push(dp::TargetGroup {
+            res: tg_res[i],
+            target_type: g.target_type,
+            protocol: g.protocol,
+            port: g.port,
+            health_check_port: g.health_check.port,
+            health_check_protocol: g.health_check.protocol.clone(),
+            preserve_client_ip: g.preserves_client_ip(),
+            cross_zone: g.cross_zone,
+            targets,
+        });
+    }
+    for (i, lb) in model.load_balancers.iter().enumerate() {
+        let listeners = model
+            .listeners
+            .iter()
+            .filter(|l| l.load_balancer == i)
+            .map(|l| dp::Listener {
+                res: name(topo, &l.origin),
+                protocol: l.protocol,
+                port: l.port,
+                target_group: l.target_group as u32,
+            })
+            .collect();
+        topo.elb.load_balancers.push(dp::LoadBalancer {
+            res: lb_res[i],
+            nodes: lb.nodes.iter().map(|&e| e as u32).collect(),
+            internet_facing: lb.internet_facing,
+            cross_zone: lb.cross_zone,
+            listeners,
+        });
+    }
+    topo.elb.finish(topo.enis.len());
+    dp::check_health(topo);
+}

@@ -1,0 +1,80 @@
+//! describe-* snapshots: real AWS account state as the JSON the `aws ec2 describe-*` calls print,
+//! one file per call, loaded into the same [`Model`](crate::model::Model) as templates.
+//!
+//! A snapshot is a directory: `DIR/*.json`, or the layout `DIR/aws_configs/[account/][region/]*.json`.
+//! A file's top-level key (`Vpcs`, `Subnets`, `Reservations`, ...) says what it holds, never its
+//! name, so users can save the CLI output under any name. [`export`] writes the same layout from a
+//! model, so a template can be turned into a snapshot and loaded back.
+
+mod export;
+mod read;
+
+pub use export::{export, ExportFile};
+pub use read::load_snapshot;
+
+/// The top-level keys the loader reads into the model, with the command that prints each.
+pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
+    ("Vpcs", "aws ec2 describe-vpcs"),
+    ("Subnets", "aws ec2 describe-subnets"),
+    ("RouteTables", "aws ec2 describe-route-tables"),
+    ("NetworkAcls", "aws ec2 describe-network-acls"),
+    ("SecurityGroups", "aws ec2 describe-security-groups"),
+    ("Reservations", "aws ec2 describe-instances"),
+    ("NetworkInterfaces", "aws ec2 describe-network-interfaces"),
+    ("InternetGateways", "aws ec2 describe-internet-gateways"),
+    (
+        "EgressOnlyInternetGateways",
+        "aws ec2 describe-egress-only-internet-gateways",
+    ),
+    ("NatGateways", "aws ec2 describe-nat-gateways"),
+    ("Addresses", "aws ec2 describe-addresses"),
+    (
+        "VpcPeeringConnections",
+        "aws ec2 describe-vpc-peering-connections",
+    ),
+    ("PrefixLists", "aws ec2 describe-prefix-lists"),
+    ("TransitGateways", "aws ec2 describe-transit-gateways"),
+    (
+        "TransitGatewayRouteTables",
+        "aws ec2 describe-transit-gateway-route-tables",
+    ),
+    (
+        "TransitGatewayVpcAttachments",
+        "aws ec2 describe-transit-gateway-vpc-attachments",
+    ),
+    (
+        "TransitGatewayAttachments",
+        "aws ec2 describe-transit-gateway-attachments",
+    ),
+    (
+        "TransitGatewayPropagations",
+        "aws ec2 get-transit-gateway-route-table-propagations, per table, wrapped with its TransitGatewayRouteTableId",
+    ),
+    (
+        "TransitGatewayStaticRoutes",
+        "aws ec2 search-transit-gateway-routes --filters Name=type,Values=static, per table, wrapped with its TransitGatewayRouteTableId",
+    ),
+    ("VpnGateways", "aws ec2 describe-vpn-gateways"),
+    ("CustomerGateways", "aws ec2 describe-customer-gateways"),
+    ("VpnConnections", "aws ec2 describe-vpn-connections"),
+    ("VpcEndpoints", "aws ec2 describe-vpc-endpoints"),
+    ("LoadBalancers", "aws elbv2 describe-load-balancers"),
+    ("TargetGroups", "aws elbv2 describe-target-groups"),
+    ("Listeners", "aws elbv2 describe-listeners"),
+    (
+        "LoadBalancerListeners",
+        "aws elbv2 describe-listeners, per load balancer, wrapped with its LoadBalancerArn",
+    ),
+    (
+        "LoadBalancerAttributes",
+        "aws elbv2 describe-load-balancer-attributes, per load balancer, wrapped with its LoadBalancerArn",
+    ),
+    (
+        "TargetGroupAttributes",
+        "aws elbv2 describe-target-group-attributes, per target group, wrapped with its TargetGroupArn",
+    ),
+    (
+        "LoadBalancerTargetHealth",
+        "aws elbv2 describe-target-health, per target group, wrapped with its TargetGroupArn",
+    ),
+];

@@ -1,0 +1,72 @@
+//! VPC endpoints (SPEC §10): gateway endpoints for S3 and DynamoDB, interface endpoints
+//! (PrivateLink).
+//!
+//! A gateway endpoint has no interface: route tables reach it through a route whose destination
+//! is the service's AWS-managed prefix list, and packets to the service leave the VPC there. An
+//! interface endpoint is a set of requester-managed interfaces ([`crate::topology::EniKind::
+//! VpcEndpoint`]) that the ordinary local route, network ACLs and security groups reach; the
+//! packet is delivered to the endpoint service at that interface.
+
+use crate::flow::{Header, PROTO_ICMP, PROTO_TCP};
+use crate::topology::{Idx, ResId};
+
+/// What kind of endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointKind {
+    /// S3 or DynamoDB through route-table entries.
+    Gateway,
+    /// PrivateLink: one interface per subnet.
+    Interface,
+}
+
+#[derive(Clone, Debug)]
+pub struct VpcEndpoint {
+    pub res: ResId,
+    pub vpc: Idx,
+    pub kind: EndpointKind,
+    /// `com.amazonaws.us-east-1.s3`.
+    pub service_name: String,
+    /// The service's prefix list (gateway endpoints).
+    pub prefix_list: Option<ResId>,
+}
+
+/// Gateway endpoints carry TCP and ICMP echo only (SPEC §10.1,
+/// `VPCE_GATEWAY_PROTOCOL_RESTRICTION`): a request towards the service is TCP or an echo request.
+#[inline]
+pub fn gateway_admits(h: &Header) -> bool {
+    const ECHO_REQUEST: u8 = 8;
+    match h.proto {
+        PROTO_TCP => true,
+        PROTO_ICMP => h.icmp_type == ECHO_REQUEST,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::PROTO_UDP;
+
+    fn h(proto: u8, icmp_type: u8) -> Header {
+        Header {
+            src: "10.0.1.10".parse().unwrap(),
+            dst: "52.216.8.1".parse().unwrap(),
+            proto,
+            src_port: 40000,
+            dst_port: 443,
+            icmp_type,
+            icmp_code: 0,
+            tcp_flags: 2,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    #[test]
+    fn tcp_and_echo_only() {
+        assert!(gateway_admits(&h(PROTO_TCP, 0)));
+        assert!(gateway_admits(&h(PROTO_ICMP, 8)));
+        assert!(!gateway_admits(&h(PROTO_ICMP, 13)));
+        assert!(!gateway_admits(&h(PROTO_UDP, 0)));
+    }
+}

@@ -1,0 +1,401 @@
+//! Gateway Load Balancers and their endpoints (SPEC §10.3, §11.4): the compiled tables, the flow
+//! hash that keeps a flow (both directions) on one appliance, target selection and target health.
+//!
+//! A route whose target is a GWLB endpoint hands the packet to the endpoint service's load
+//! balancer; the load balancer node in the endpoint's Availability Zone picks an appliance by flow
+//! hash and sends it the packet GENEVE-encapsulated ([`crate::geneve`]); the appliance (a bump in
+//! the wire) returns it unchanged and it continues from the endpoint.
+//!
+//! Stickiness needs no flow table: the hash is symmetric and target health is fixed when the
+//! topology is built, so every packet of a flow, in either direction, picks the same appliance.
+
+use crate::elb::{HealthState, TargetHealth};
+use crate::flow::{AddrKey, Header, PROTO_TCP, TCP_SYN};
+use crate::sg;
+use crate::topology::{Idx, ResId, Topology};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Which header fields the flow hash covers (`stickiness.type`, SPEC §11.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stickiness {
+    /// Default: source and destination address and port, protocol (3-tuple for protocols
+    /// without ports).
+    FiveTuple,
+    /// `source_ip_dest_ip_proto`.
+    ThreeTuple,
+    /// `source_ip_dest_ip`.
+    TwoTuple,
+}
+
+impl Stickiness {
+    /// The `stickiness.type` attribute value (the 5-tuple is the default, with stickiness off).
+    pub fn parse(s: &str) -> Option<Stickiness> {
+        match s {
+            "source_ip_dest_ip_proto" => Some(Stickiness::ThreeTuple),
+            "source_ip_dest_ip" => Some(Stickiness::TwoTuple),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stickiness::FiveTuple => "5-tuple",
+            Stickiness::ThreeTuple => "3-tuple (source_ip_dest_ip_proto)",
+            Stickiness::TwoTuple => "2-tuple (source_ip_dest_ip)",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GwlbTarget {
+    /// The instance id as registered.
+    pub id: String,
+    /// The instance (named in traces).
+    pub res: ResId,
+    pub eni: Idx,
+    pub addr: Ipv4Addr,
+    /// Availability Zone number of the target's subnet.
+    pub az: u32,
+    pub health: TargetHealth,
+}
+
+#[derive(Clone, Debug)]
+pub struct GwlbTargetGroup {
+    pub res: ResId,
+    pub stickiness: Stickiness,
+    /// TCP health checks by default, port 80 (SPEC §11.4).
+    pub health_check_port: u16,
+    pub health_check_protocol: String,
+    pub targets: Vec<GwlbTarget>,
+}
+
+/// A load balancer node: an address in one enabled subnet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GwlbNode {
+    pub subnet: Idx,
+    pub az: u32,
+    pub addr: Ipv4Addr,
+}
+
+#[derive(Clone, Debug)]
+pub struct GatewayLoadBalancer {
+    pub res: ResId,
+    pub vpc: Idx,
+    pub nodes: Vec<GwlbNode>,
+    /// Off by default (SPEC §11.1).
+    pub cross_zone: bool,
+    /// The listener's target group; `None` without a listener.
+    pub target_group: Option<Idx>,
+}
+
+/// A `VpcEndpoint` of type `GatewayLoadBalancer`.
+#[derive(Clone, Debug)]
+pub struct GwlbEndpoint {
+    pub res: ResId,
+    pub vpc: Idx,
+    pub subnet: Idx,
+    /// The endpoint service's load balancer.
+    pub load_balancer: Idx,
+    /// The endpoint service (named in traces).
+    pub service: ResId,
+    /// GENEVE option type 1: the endpoint id's hex digits as a number.
+    pub endpoint_id: u64,
+    /// GENEVE option type 2.
+    pub attachment_id: u64,
+}
+
+/// Every Gateway Load Balancer, target group and endpoint of the topology.
+#[derive(Clone, Debug, Default)]
+pub struct Gwlbs {
+    pub load_balancers: Vec<GatewayLoadBalancer>,
+    pub target_groups: Vec<GwlbTargetGroup>,
+    pub endpoints: Vec<GwlbEndpoint>,
+}
+
+/// Why no appliance could be chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoTarget {
+    /// No listener, or its target group has no registered target.
+    NoneRegistered,
+    /// None in the node's zone and cross-zone load balancing is off.
+    NoneInZone,
+    /// Every target of the node's zone is unhealthy while others are healthy.
+    NoneHealthyInZone,
+}
+
+/// The chosen appliance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub target: u32,
+    pub among: u32,
+    /// Every target is unhealthy: the load balancer uses them all (fail open).
+    pub fail_open: bool,
+}
+
+/// Symmetric flow hash: both directions of a flow give the same value, so the reply reaches the
+/// appliance that saw the request. Deterministic (no seed), so replays repeat.
+#[inline]
+pub fn flow_hash(h: &Header, stickiness: Stickiness) -> u64 {
+    let a = AddrKey::from(h.src).bits;
+    let b = AddrKey::from(h.dst).bits;
+    let fold = |x: u128| (x as u64) ^ ((x >> 64) as u64).rotate_left(23);
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut x = mix(fold(lo) ^ fold(hi).rotate_left(31));
+    match stickiness {
+        Stickiness::TwoTuple => {}
+        Stickiness::ThreeTuple => x = mix(x ^ h.proto as u64),
+        Stickiness::FiveTuple => {
+            let ports = if h.has_ports() {
+                let (p, q) = if (a, h.src_port) <= (b, h.dst_port) {
+                    (h.src_port, h.dst_port)
+                } else {
+                    (h.dst_port, h.src_port)
+                };
+                (p as u64) << 16 | q as u64
+            } else {
+                0
+            };
+            x = mix(x ^ (ports << 8) ^ h.proto as u64);
+        }
+    }
+    x
+}
+
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    // splitmix64's finalizer.
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Gwlbs {
+    /// Pick the appliance for a flow at a node in zone `node_az`: a healthy target (in that
+    /// zone unless cross-zone) by `hash`; every target when all are unhealthy (fail open, SPEC
+    /// §11.1).
+    pub fn choose(&self, lb: Idx, node_az: u32, hash: u64) -> Result<(Idx, Choice), NoTarget> {
+        let l = &self.load_balancers[lb as usize];
+        let tg = l.target_group.ok_or(NoTarget::NoneRegistered)?;
+        let g = &self.target_groups[tg as usize];
+        if g.targets.is_empty() {
+            return Err(NoTarget::NoneRegistered);
+        }
+        let eligible = |t: &GwlbTarget| l.cross_zone || t.az == node_az;
+        let routable = |t: &GwlbTarget| t.health.state != HealthState::Unhealthy;
+        let pick = |ok: &dyn Fn(&GwlbTarget) -> bool| -> Option<Choice> {
+            let n = g.targets.iter().filter(|t| ok(t)).count() as u64;
+            if n == 0 {
+                return None;
+            }
+            let k = (hash % n) as usize;
+            let (i, _) = g.targets.iter().enumerate().filter(|(_, t)| ok(t)).nth(k)?;
+            Some(Choice {
+                target: i as u32,
+                among: n as u32,
+                fail_open: false,
+            })
+        };
+        if let Some(c) = pick(&|t| eligible(t) && routable(t)) {
+            return Ok((tg, c));
+        }
+        if g.targets.iter().all(|t| !routable(t)) {
+            if let Some(c) = pick(&eligible) {
+                return Ok((
+                    tg,
+                    Choice {
+                        fail_open: true,
+                        ..c
+                    },
+                ));
+            }
+        }
+        if g.targets.iter().any(eligible) {
+            Err(NoTarget::NoneHealthyInZone)
+        } else {
+            Err(NoTarget::NoneInZone)
+        }
+    }
+
+    /// The node that serves endpoint `x`: the one in the endpoint's zone (the loader only
+    /// accepts endpoints in zones the load balancer serves), else the first.
+    pub fn node_for(&self, topo: &Topology, x: Idx) -> Option<GwlbNode> {
+        let ep = &self.endpoints[x as usize];
+        let az = topo.subnets[ep.subnet as usize].az;
+        let l = &self.load_balancers[ep.load_balancer as usize];
+        l.nodes
+            .iter()
+            .find(|n| n.az == az)
+            .or(l.nodes.first())
+            .copied()
+    }
+}
+
+/// Compute every appliance's health: a TCP handshake from a node of the load balancer to the
+/// health-check port passes the network ACLs of both subnets (both directions) and the
+/// appliance's security groups. Nodes and appliances share the load balancer's VPC, so the local
+/// route carries the check. Targets overridden earlier keep their state.
+pub fn check_health(topo: &mut Topology) {
+    let mut results = Vec::new();
+    for (gi, g) in topo.gwlb.target_groups.iter().enumerate() {
+        let nodes: Vec<GwlbNode> = topo
+            .gwlb
+            .load_balancers
+            .iter()
+            .filter(|l| l.target_group == Some(gi as Idx))
+            .flat_map(|l| l.nodes.iter().copied())
+            .collect();
+        for (ti, t) in g.targets.iter().enumerate() {
+            if t.health.overridden {
+                continue;
+            }
+            let health = if nodes.is_empty() {
+                TargetHealth {
+                    state: HealthState::Unused,
+                    reason: Some("Target.NotInUse"),
+                    description: "the target group is not used by any listener".into(),
+                    overridden: false,
+                }
+            } else {
+                let mut failure = String::new();
+                let mut healthy = false;
+                for n in &nodes {
+                    match handshake(topo, n, t, g.health_check_port) {
+                        Ok(()) => {
+                            healthy = true;
+                            break;
+                        }
+                        Err(why) if failure.is_empty() => failure = why,
+                        Err(_) => {}
+                    }
+                }
+                if healthy {
+                    TargetHealth {
+                        state: HealthState::Healthy,
+                        reason: None,
+                        description: format!(
+                            "{} health check on port {} passes",
+                            g.health_check_protocol, g.health_check_port
+                        ),
+                        overridden: false,
+                    }
+                } else {
+                    TargetHealth {
+                        state: HealthState::Unhealthy,
+                        reason: Some("Target.FailedHealthChecks"),
+                        description: failure,
+                        overridden: false,
+                    }
+                }
+            };
+            results.push((gi, ti, health));
+        }
+    }
+    for (gi, ti, h) in results {
+        topo.gwlb.target_groups[gi].targets[ti].health = h;
+    }
+}
+
+fn handshake(topo: &Topology, n: &GwlbNode, t: &GwlbTarget, port: u16) -> Result<(), String> {
+    let syn = Header {
+        src: IpAddr::V4(n.addr),
+        dst: IpAddr::V4(t.addr),
+        proto: PROTO_TCP,
+        src_port: 43_210,
+        dst_port: port,
+        icmp_type: 0,
+        icmp_code: 0,
+        tcp_flags: TCP_SYN,
+        ttl: 64,
+        len: 60,
+    };
+    let e = &topo.enis[t.eni as usize];
+    let target_subnet = e.subnet;
+    let check = |what: &str, ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "health check {} -> {}:{port}: {what}",
+                n.addr, t.addr
+            ))
+        }
+    };
+    let acl = |s: Idx| &topo.network_acls[topo.subnets[s as usize].network_acl as usize];
+    let crosses = n.subnet != target_subnet;
+    if crosses {
+        check(
+            "the node subnet's network ACL denies it outbound",
+            acl(n.subnet).evaluate_egress(&syn).allowed(),
+        )?;
+        check(
+            "the target subnet's network ACL denies it inbound",
+            acl(target_subnet).evaluate_ingress(&syn).allowed(),
+        )?;
+    }
+    check(
+        "no inbound rule of the target's security groups allows it",
+        sg::evaluate(&e.sg_ingress, &syn, syn.src, true).is_some(),
+    )?;
+    let back = syn.reply();
+    if crosses {
+        check(
+            "the target subnet's network ACL denies the reply outbound",
+            acl(target_subnet).evaluate_egress(&back).allowed(),
+        )?;
+        check(
+            "the node subnet's network ACL denies the reply inbound",
+            acl(n.subnet).evaluate_ingress(&back).allowed(),
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(src: &str, sp: u16, dst: &str, dp: u16, proto: u8) -> Header {
+        Header {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto,
+            src_port: sp,
+            dst_port: dp,
+            icmp_type: 0,
+            icmp_code: 0,
+            tcp_flags: 0,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    #[test]
+    fn hash_is_symmetric_for_every_stickiness() {
+        let a = h("10.0.1.10", 40000, "198.51.100.7", 443, 6);
+        for s in [
+            Stickiness::FiveTuple,
+            Stickiness::ThreeTuple,
+            Stickiness::TwoTuple,
+        ] {
+            assert_eq!(flow_hash(&a, s), flow_hash(&a.reply(), s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn two_tuple_ignores_ports_and_protocol() {
+        let a = h("10.0.1.10", 40000, "198.51.100.7", 443, 6);
+        let b = h("10.0.1.10", 40001, "198.51.100.7", 80, 17);
+        assert_eq!(
+            flow_hash(&a, Stickiness::TwoTuple),
+            flow_hash(&b, Stickiness::TwoTuple)
+        );
+        assert_ne!(
+            flow_hash(&a, Stickiness::FiveTuple),
+            flow_hash(&b, Stickiness::FiveTuple)
+        );
+        assert_ne!(
+            flow_hash(&a, Stickiness::ThreeTuple),
+            flow_hash(&b, Stickiness::ThreeTuple)
+        );
+    }
+}

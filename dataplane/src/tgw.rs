@@ -1,0 +1,272 @@
+//! Transit gateways (SPEC §9): attachments, their association with a transit gateway route
+//! table, and the route tables themselves (static routes beat propagated ones for the same
+//! prefix; longest prefix otherwise).
+//!
+//! Also [`PrefixMap`], the small IPv4 + IPv6 longest-prefix table that transit gateway route
+//! tables, virtual private gateways and the on-premises origin lookup share.
+
+use crate::flow::{FlowKey, Header};
+use crate::lpm::{Lpm, LpmBuilder};
+use crate::topology::{Idx, ResId, Topology};
+use ipnet::IpNet;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+/// Longest-prefix match over IPv4 and IPv6 prefixes, each mapped to a `u32` (an index into
+/// whatever table the caller keeps). For two entries with the same prefix the first one wins.
+#[derive(Clone, Debug, Default)]
+pub struct PrefixMap {
+    v4: Lpm<u32>,
+    v6: Lpm<u128>,
+}
+
+impl PrefixMap {
+    pub fn new(entries: impl IntoIterator<Item = (IpNet, u32)>) -> PrefixMap {
+        let entries: Vec<(IpNet, u32)> = entries.into_iter().collect();
+        let mut v4 = LpmBuilder::<u32>::new();
+        let mut v6 = LpmBuilder::<u128>::new();
+        // A later insert of the same prefix replaces the value: insert in reverse so the first
+        // entry of the caller's list is the one kept.
+        for (net, value) in entries.iter().rev() {
+            match net {
+                IpNet::V4(n) => v4.insert(n.network().to_bits(), n.prefix_len(), *value),
+                IpNet::V6(n) => v6.insert(n.network().to_bits(), n.prefix_len(), *value),
+            }
+        }
+        PrefixMap {
+            v4: v4.build(),
+            v6: v6.build(),
+        }
+    }
+
+    #[inline]
+    pub fn lookup(&self, a: IpAddr) -> Option<u32> {
+        match a {
+            IpAddr::V4(a) => self.v4.lookup(a.to_bits()),
+            IpAddr::V6(a) => self.v6.lookup(a.to_bits()),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TransitGateway {
+    pub res: ResId,
+}
+
+/// What a transit gateway attachment connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// A VPC: the gateway has an interface in one subnet per enabled Availability Zone.
+    Vpc(Idx),
+    /// A Site-to-Site VPN connection (index into [`Topology::vpn_connections`]).
+    Vpn(Idx),
+}
+
+#[derive(Clone, Debug)]
+pub struct TgwAttachment {
+    pub res: ResId,
+    pub tgw: Idx,
+    pub kind: AttachmentKind,
+    /// VPC attachments: one subnet per Availability Zone, ordered by zone name.
+    pub subnets: Vec<Idx>,
+    /// Appliance mode (`Options.ApplianceModeSupport: enable`): traffic sent to this attachment
+    /// uses one zone per flow, chosen by a flow hash, in both directions (SPEC §9.3).
+    pub appliance_mode: bool,
+    /// The transit gateway route table that decides for packets arriving from this attachment.
+    pub route_table: Option<Idx>,
+}
+
+impl TgwAttachment {
+    /// The attachment's subnet in an Availability Zone (by [`crate::topology::Subnet::az`]).
+    #[inline]
+    pub fn subnet_in(&self, topo: &Topology, az: u32) -> Option<Idx> {
+        self.subnets
+            .iter()
+            .copied()
+            .find(|&s| topo.subnets[s as usize].az == az)
+    }
+
+    /// The subnet a packet of this flow leaves the transit gateway through. Without appliance
+    /// mode the flow stays in the zone it entered when the attachment has a subnet there; with
+    /// appliance mode (or when the zone is not enabled) a symmetric flow hash picks one, so a
+    /// request and its reply use the same zone.
+    #[inline]
+    pub fn egress_subnet(&self, topo: &Topology, entry_az: Option<u32>, h: &Header) -> Idx {
+        if !self.appliance_mode {
+            if let Some(s) = entry_az.and_then(|az| self.subnet_in(topo, az)) {
+                return s;
+            }
+        }
+        let n = self.subnets.len().max(1) as u64;
+        self.subnets
+            .get((flow_hash(h) % n) as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// A hash of the flow that is the same for both directions (and for every run).
+#[inline]
+pub fn flow_hash(h: &Header) -> u64 {
+    let (key, _) = FlowKey::of(h);
+    let mut s = rustc_hash::FxHasher::default();
+    key.hash(&mut s);
+    s.finish()
+}
+
+/// Where a transit gateway route sends packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TgwRouteTarget {
+    Attachment(Idx),
+    /// A static blackhole route: matching packets are dropped.
+    Blackhole,
+}
+
+/// How a route got into a transit gateway route table; for equal prefixes the earlier kind
+/// wins (SPEC §9.2: static > VPC-propagated > VPN-propagated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TgwRouteOrigin {
+    Static,
+    VpcPropagated,
+    VpnPropagated,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TgwRoute {
+    /// The `AWS::EC2::TransitGatewayRoute` of a static route.
+    pub res: Option<ResId>,
+    pub destination: IpNet,
+    pub target: TgwRouteTarget,
+    pub origin: TgwRouteOrigin,
+}
+
+/// A transit gateway route table: only the preferred route of each prefix is installed.
+#[derive(Clone, Debug, Default)]
+pub struct TgwRouteTable {
+    pub res: ResId,
+    pub tgw: Idx,
+    pub routes: Vec<TgwRoute>,
+    lpm: PrefixMap,
+}
+
+impl TgwRouteTable {
+    /// Keep the preferred route per prefix (by origin, then by the order given) and build the
+    /// lookup structure.
+    pub fn new(res: ResId, tgw: Idx, mut routes: Vec<TgwRoute>) -> TgwRouteTable {
+        routes.sort_by_key(|r| r.origin);
+        let mut seen = std::collections::HashSet::new();
+        routes.retain(|r| seen.insert(r.destination));
+        let lpm = PrefixMap::new(
+            routes
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.destination, i as u32)),
+        );
+        TgwRouteTable {
+            res,
+            tgw,
+            routes,
+            lpm,
+        }
+    }
+
+    #[inline]
+    pub fn lookup(&self, dst: IpAddr) -> Option<&TgwRoute> {
+        self.routes.get(self.lpm.lookup(dst)? as usize)
+    }
+}
+
+/// `10.1.0.0/16 → SpokeB (propagated)`, `0.0.0.0/0 → Inspection (DefaultToInspection)`.
+pub fn describe_tgw_route(topo: &Topology, r: &TgwRoute) -> String {
+    let target = match r.target {
+        TgwRouteTarget::Attachment(a) => topo.name(topo.tgw_attachments[a as usize].res),
+        TgwRouteTarget::Blackhole => "blackhole",
+    };
+    match (r.res, r.origin) {
+        (Some(res), _) => format!("{} → {target} ({})", r.destination, topo.name(res)),
+        (None, TgwRouteOrigin::Static) => format!("{} → {target}", r.destination),
+        (None, TgwRouteOrigin::VpcPropagated) => {
+            format!("{} → {target} (propagated from the VPC)", r.destination)
+        }
+        (None, TgwRouteOrigin::VpnPropagated) => {
+            format!("{} → {target} (propagated over BGP)", r.destination)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(dst: &str, target: TgwRouteTarget, origin: TgwRouteOrigin) -> TgwRoute {
+        TgwRoute {
+            res: None,
+            destination: dst.parse().unwrap(),
+            target,
+            origin,
+        }
+    }
+
+    #[test]
+    fn static_beats_propagated_for_the_same_prefix_and_lpm_otherwise() {
+        let t = TgwRouteTable::new(
+            ResId(0),
+            0,
+            vec![
+                r(
+                    "10.8.0.0/16",
+                    TgwRouteTarget::Attachment(2),
+                    TgwRouteOrigin::VpcPropagated,
+                ),
+                r(
+                    "10.8.0.0/16",
+                    TgwRouteTarget::Attachment(1),
+                    TgwRouteOrigin::Static,
+                ),
+                r(
+                    "10.9.0.0/16",
+                    TgwRouteTarget::Blackhole,
+                    TgwRouteOrigin::Static,
+                ),
+                r(
+                    "10.9.1.0/24",
+                    TgwRouteTarget::Attachment(2),
+                    TgwRouteOrigin::VpcPropagated,
+                ),
+                r(
+                    "10.9.1.0/24",
+                    TgwRouteTarget::Attachment(3),
+                    TgwRouteOrigin::VpnPropagated,
+                ),
+            ],
+        );
+        let at = |a: &str| t.lookup(a.parse().unwrap()).map(|r| r.target);
+        assert_eq!(at("10.8.1.1"), Some(TgwRouteTarget::Attachment(1)));
+        assert_eq!(at("10.9.1.5"), Some(TgwRouteTarget::Attachment(2)));
+        assert_eq!(at("10.9.2.5"), Some(TgwRouteTarget::Blackhole));
+        assert_eq!(at("10.10.0.1"), None);
+        assert_eq!(
+            t.routes.len(),
+            3,
+            "only the preferred route per prefix is installed"
+        );
+    }
+
+    #[test]
+    fn prefix_map_first_entry_wins() {
+        let m = PrefixMap::new([
+            ("172.16.0.0/12".parse().unwrap(), 1),
+            ("172.16.0.0/12".parse().unwrap(), 2),
+            ("172.16.5.0/24".parse().unwrap(), 3),
+            ("2001:db8::/32".parse().unwrap(), 4),
+        ]);
+        assert_eq!(m.lookup("172.16.1.1".parse().unwrap()), Some(1));
+        assert_eq!(m.lookup("172.16.5.1".parse().unwrap()), Some(3));
+        assert_eq!(m.lookup("2001:db8::1".parse().unwrap()), Some(4));
+        assert_eq!(m.lookup("10.0.0.1".parse().unwrap()), None);
+    }
+}

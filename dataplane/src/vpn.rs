@@ -1,0 +1,40 @@
+//! Site-to-Site VPN edges (SPEC §2.7, §2.8, §14.6): virtual private gateways and the VPN
+//! connections behind them (or behind a transit gateway), with the on-premises prefixes each
+//! connection reaches.
+
+use crate::tgw::PrefixMap;
+use crate::topology::{Idx, ResId};
+use ipnet::IpNet;
+
+/// A virtual private gateway.
+#[derive(Clone, Debug, Default)]
+pub struct VpnGateway {
+    pub res: ResId,
+    pub vpc: Option<Idx>,
+    /// The gateway route table (edge association) that routes traffic entering the VPC here.
+    pub route_table: Option<Idx>,
+    /// Every prefix the gateway knows from its connections → the connection. A VGW forwards
+    /// only to these (and into its VPC); anything else is dropped.
+    pub routes: PrefixMap,
+}
+
+/// Where a VPN connection terminates on the AWS side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VpnEdge {
+    VpnGateway(Idx),
+    /// A transit gateway: the connection is one of its attachments.
+    TransitGateway {
+        attachment: Idx,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct VpnConnection {
+    pub res: ResId,
+    /// The `AWS::EC2::CustomerGateway` on the far side (the on-premises router).
+    pub customer_gateway: ResId,
+    pub edge: VpnEdge,
+    /// The on-premises networks behind the connection: its static routes, or the prefixes its
+    /// customer gateway advertises over BGP (declared with the `vpcsim:prefixes` tag).
+    pub prefixes: Vec<IpNet>,
+}
