@@ -1,7 +1,8 @@
 //! Security-group connection tracking (SPEC §4.4), also used for egress-only internet gateways.
 //!
-//! One table holds every tracked connection of every interface, keyed by a zone (the interface or
-//! gateway) and a direction-free [`FlowKey`], so both directions of a connection find one entry.
+//! One table holds every tracked connection of every interface. A connection is a zone (the
+//! interface or gateway that tracks it) and a direction-free [`FlowKey`], so both directions of
+//! a connection find one entry; the zones tracking one flow share the flow's entry.
 //! Entries expire after the AWS idle timeout of their protocol state; expiry is checked on lookup
 //! and by sweeps, so no timer runs between packets and replays stay deterministic.
 
@@ -106,6 +107,23 @@ impl Conn {
         }
     }
 
+    #[inline]
+    fn side(&self, src_lo: bool) -> Tracked {
+        if src_lo == self.initiator_lo {
+            Tracked::Initiator
+        } else {
+            Tracked::Reply
+        }
+    }
+
+    /// Count a packet whose source is the key's `lo` endpoint when `src_lo`; say which side sent it.
+    #[inline]
+    fn refresh(&mut self, h: &Header, src_lo: bool, now: Timestamp) -> Tracked {
+        let side = self.side(src_lo);
+        self.update(h, side == Tracked::Initiator, now);
+        side
+    }
+
     fn update(&mut self, h: &Header, from_initiator: bool, now: Timestamp) {
         self.last_seen = now;
         self.state = match self.state {
@@ -135,14 +153,11 @@ pub enum Tracked {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableFull;
 
-/// A table key: the zone (the interface whose security groups track the connection) and the
-/// normalised flow, packed to 44 bytes at 4-byte alignment. The table is bound by memory latency
-/// (a lookup is a cache miss once it outgrows the caches), so the entry size is the cost: the
-/// `FlowKey` with its `u128` addresses would make each entry twice as large. With [`Conn`], an
-/// entry is 64 bytes: one cache line.
+/// The normalised flow, packed to 40 bytes at 4-byte alignment (the `FlowKey` with its `u128`
+/// addresses takes 80). The table is bound by memory latency: a lookup is a cache miss once it
+/// outgrows the caches, so entry size and the number of entries a packet touches are the cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct CtKey {
-    zone: u32,
     lo: [u32; 4],
     hi: [u32; 4],
     ports: [u16; 2],
@@ -150,11 +165,9 @@ struct CtKey {
     v6: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<(CtKey, Conn)>() == 64);
-
 impl CtKey {
     #[inline]
-    fn new(zone: u32, k: &FlowKey) -> CtKey {
+    fn new(k: &FlowKey) -> CtKey {
         #[inline]
         fn words(bits: u128) -> [u32; 4] {
             [
@@ -165,7 +178,6 @@ impl CtKey {
             ]
         }
         CtKey {
-            zone,
             lo: words(k.lo.bits),
             hi: words(k.hi.bits),
             ports: [k.lo_port, k.hi_port],
@@ -175,10 +187,37 @@ impl CtKey {
     }
 }
 
-/// The connection-tracking table.
+/// Marks a free slot of an [`Entry`].
+const FREE: u32 = u32::MAX;
+
+/// Every zone tracking one flow, up to two. A packet between two instances is tracked by both
+/// interfaces: sharing the entry makes the second lookup hit the cache line the first loaded.
+/// Further zones of the same flow (an appliance on the path) go to the overflow table.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    zones: [u32; 2],
+    conns: [Conn; 2],
+}
+
+impl Entry {
+    #[inline]
+    fn slot(&self, zone: u32) -> Option<usize> {
+        self.zones.iter().position(|&z| z == zone)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.zones == [FREE, FREE]
+    }
+}
+
+/// The connection-tracking table: one entry per flow holding the connections of up to two zones
+/// (the interfaces whose security groups track it), and an overflow table for more.
 #[derive(Clone, Debug)]
 pub struct Conntrack {
-    map: HashMap<CtKey, Conn, FxBuildHasher>,
+    map: HashMap<CtKey, Entry, FxBuildHasher>,
+    overflow: HashMap<(u32, CtKey), Conn, FxBuildHasher>,
+    /// Tracked connections (zone and flow), the count the capacity limits.
+    conns: usize,
     pub timeouts: Timeouts,
     capacity: usize,
     last_sweep: Timestamp,
@@ -192,6 +231,8 @@ impl Conntrack {
             // Start small: a table sized for the cap would spread a few live flows over a cold,
             // cache-missing expanse. It grows (amortised) with the live flows.
             map: HashMap::with_capacity_and_hasher(capacity.min(4096), FxBuildHasher),
+            overflow: HashMap::with_hasher(FxBuildHasher),
+            conns: 0,
             timeouts,
             capacity,
             last_sweep: Timestamp(0),
@@ -199,61 +240,101 @@ impl Conntrack {
         }
     }
 
+    /// Tracked connections, counting each zone of a flow.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.conns
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.conns == 0
     }
 
     /// Look the packet up in `zone`; on a live entry refresh it and say which side sent it.
     #[inline]
     pub fn touch(&mut self, zone: u32, h: &Header, now: Timestamp) -> Option<Tracked> {
         let (key, src_lo) = FlowKey::of(h);
+        let key = CtKey::new(&key);
         let t = self.timeouts;
-        let key = CtKey::new(zone, &key);
-        let conn = self.map.get_mut(&key)?;
+        let conn = match self.map.get_mut(&key) {
+            Some(e) => match e.slot(zone) {
+                Some(i) if e.conns[i].expired(now, &t) => {
+                    e.zones[i] = FREE;
+                    if e.is_empty() {
+                        self.map.remove(&key);
+                    }
+                    self.conns -= 1;
+                    self.expired += 1;
+                    return None;
+                }
+                Some(i) => &mut e.conns[i],
+                None => return self.touch_overflow(zone, key, src_lo, h, now),
+            },
+            None => return None,
+        };
+        Some(conn.refresh(h, src_lo, now))
+    }
+
+    #[cold]
+    fn touch_overflow(
+        &mut self,
+        zone: u32,
+        key: CtKey,
+        src_lo: bool,
+        h: &Header,
+        now: Timestamp,
+    ) -> Option<Tracked> {
+        let t = self.timeouts;
+        let conn = self.overflow.get_mut(&(zone, key))?;
         if conn.expired(now, &t) {
-            self.map.remove(&key);
+            self.overflow.remove(&(zone, key));
+            self.conns -= 1;
             self.expired += 1;
             return None;
         }
-        let from_initiator = src_lo == conn.initiator_lo;
-        conn.update(h, from_initiator, now);
-        Some(if from_initiator {
-            Tracked::Initiator
-        } else {
-            Tracked::Reply
-        })
+        Some(conn.refresh(h, src_lo, now))
     }
 
     /// Whether a live entry exists, without refreshing it.
     pub fn peek(&self, zone: u32, h: &Header, now: Timestamp) -> Option<Tracked> {
         let (key, src_lo) = FlowKey::of(h);
-        let conn = self.map.get(&CtKey::new(zone, &key))?;
+        let key = CtKey::new(&key);
+        let e = self.map.get(&key)?;
+        let conn = match e.slot(zone) {
+            Some(i) => &e.conns[i],
+            None => self.overflow.get(&(zone, key))?,
+        };
         if conn.expired(now, &self.timeouts) {
             return None;
         }
-        Some(if src_lo == conn.initiator_lo {
-            Tracked::Initiator
-        } else {
-            Tracked::Reply
-        })
+        Some(conn.side(src_lo))
     }
 
     /// Start tracking a new connection whose initiator sent `h`.
     #[inline]
     pub fn insert(&mut self, zone: u32, h: &Header, now: Timestamp) -> Result<(), TableFull> {
-        if self.map.len() >= self.capacity {
+        if self.conns >= self.capacity {
             self.sweep(now);
-            if self.map.len() >= self.capacity {
+            if self.conns >= self.capacity {
                 return Err(TableFull);
             }
         }
         let (key, src_lo) = FlowKey::of(h);
-        self.map
-            .insert(CtKey::new(zone, &key), Conn::new(h, src_lo, now));
+        let key = CtKey::new(&key);
+        let conn = Conn::new(h, src_lo, now);
+        let e = self.map.entry(key).or_insert(Entry {
+            zones: [FREE, FREE],
+            conns: [conn; 2],
+        });
+        if let Some(i) = e.slot(zone) {
+            // An expired connection of this zone not yet swept: replaced, not added.
+            e.conns[i] = conn;
+        } else if let Some(i) = e.slot(FREE) {
+            e.zones[i] = zone;
+            e.conns[i] = conn;
+            self.conns += 1;
+        } else if self.overflow.insert((zone, key), conn).is_none() {
+            self.conns += 1;
+        }
         Ok(())
     }
 
@@ -265,9 +346,21 @@ impl Conntrack {
         }
         self.last_sweep = now;
         let t = self.timeouts;
-        let before = self.map.len();
-        self.map.retain(|_, c| !c.expired(now, &t));
-        self.expired += (before - self.map.len()) as u64;
+        let mut removed = 0usize;
+        self.map.retain(|_, e| {
+            for i in 0..2 {
+                if e.zones[i] != FREE && e.conns[i].expired(now, &t) {
+                    e.zones[i] = FREE;
+                    removed += 1;
+                }
+            }
+            !e.is_empty()
+        });
+        let before = self.overflow.len();
+        self.overflow.retain(|_, c| !c.expired(now, &t));
+        removed += before - self.overflow.len();
+        self.conns -= removed;
+        self.expired += removed as u64;
     }
 }
 
@@ -364,6 +457,40 @@ mod tests {
         assert!(ct
             .insert(1, &udp("10.0.0.1", 3, "10.0.0.2", 3), Timestamp(40 * S))
             .is_ok());
+        assert_eq!(ct.len(), 1);
+    }
+
+    /// Three zones tracking one flow (source, appliance, destination): the third goes to the
+    /// overflow table; each zone keeps its own state, counts and expires on its own.
+    #[test]
+    fn zones_of_one_flow_are_independent() {
+        let mut ct = Conntrack::new(16, Timeouts::default());
+        let req = udp("10.0.0.1", 1000, "10.0.1.1", 53);
+        let rep = udp("10.0.1.1", 53, "10.0.0.1", 1000);
+        for zone in [7, 8, 9] {
+            ct.insert(zone, &req, Timestamp(0)).unwrap();
+        }
+        assert_eq!(ct.len(), 3);
+        assert_eq!(ct.touch(9, &rep, Timestamp(S)), Some(Tracked::Reply));
+        assert_eq!(ct.peek(8, &req, Timestamp(S)), Some(Tracked::Initiator));
+        assert_eq!(ct.peek(10, &req, Timestamp(S)), None);
+        // Zone 7 saw no reply and idles out after 30 s; zone 9 was refreshed at 1 s, so at 31 s it
+        // is still live (udp single exchange: 30 s since the last packet).
+        assert_eq!(ct.touch(7, &req, Timestamp(31 * S)), None);
+        assert_eq!(
+            ct.touch(9, &req, Timestamp(30 * S)),
+            Some(Tracked::Initiator)
+        );
+        assert_eq!(ct.len(), 2);
+        // Zone 9 is a stream now (a reply, then the initiator again): 180 s. Zone 8 idles at 30 s.
+        ct.sweep(Timestamp(100 * S));
+        assert_eq!(ct.len(), 1);
+        ct.sweep(Timestamp(211 * S));
+        assert!(ct.is_empty());
+        assert_eq!(ct.expired, 3);
+        // The freed slots are reused.
+        ct.insert(9, &req, Timestamp(212 * S)).unwrap();
+        assert_eq!(ct.peek(9, &rep, Timestamp(213 * S)), Some(Tracked::Reply));
         assert_eq!(ct.len(), 1);
     }
 }
