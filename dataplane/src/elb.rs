@@ -220,6 +220,49 @@ pub struct Choice {
     pub fail_open: bool,
 }
 
+/// The target choice shared by Network and Gateway Load Balancers: by `hash` among the healthy
+/// targets `eligible` to the node (its zone, or every zone with cross-zone on); among all
+/// eligible ones when every target is unhealthy (fail open).
+pub fn choose_target<T>(
+    targets: &[T],
+    eligible: impl Fn(&T) -> bool,
+    routable: impl Fn(&T) -> bool,
+    hash: u64,
+) -> Result<Choice, NoTarget> {
+    if targets.is_empty() {
+        return Err(NoTarget::NoneRegistered);
+    }
+    let pick = |ok: &dyn Fn(&T) -> bool| -> Option<Choice> {
+        let n = targets.iter().filter(|t| ok(t)).count() as u64;
+        if n == 0 {
+            return None;
+        }
+        let k = (hash % n) as usize;
+        let (i, _) = targets.iter().enumerate().filter(|(_, t)| ok(t)).nth(k)?;
+        Some(Choice {
+            target: i as u32,
+            among: n as u32,
+            fail_open: false,
+        })
+    };
+    if let Some(c) = pick(&|t| eligible(t) && routable(t)) {
+        return Ok(c);
+    }
+    if targets.iter().all(|t| !routable(t)) {
+        if let Some(c) = pick(&eligible) {
+            return Ok(Choice {
+                fail_open: true,
+                ..c
+            });
+        }
+    }
+    if targets.iter().any(eligible) {
+        Err(NoTarget::NoneHealthyInZone)
+    } else {
+        Err(NoTarget::NoneInZone)
+    }
+}
+
 /// Every load balancer and target group of the topology.
 #[derive(Clone, Debug, Default)]
 pub struct Elb {
@@ -268,46 +311,12 @@ impl Elb {
         cross_zone: bool,
         hash: u64,
     ) -> Result<Choice, NoTarget> {
-        let g = &self.target_groups[tg as usize];
-        if g.targets.is_empty() {
-            return Err(NoTarget::NoneRegistered);
-        }
-        let eligible = |t: &Target| cross_zone || t.az == Some(node_az);
-        let pick = |ok: &dyn Fn(&Target) -> bool| -> Option<Choice> {
-            let n = g.targets.iter().filter(|t| ok(t)).count() as u64;
-            if n == 0 {
-                return None;
-            }
-            let k = (hash % n) as usize;
-            let i = g
-                .targets
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| ok(t))
-                .nth(k)?
-                .0;
-            Some(Choice {
-                target: i as u32,
-                among: n as u32,
-                fail_open: false,
-            })
-        };
-        if let Some(c) = pick(&|t| eligible(t) && t.routable()) {
-            return Ok(c);
-        }
-        if g.targets.iter().all(|t| !t.routable()) {
-            if let Some(c) = pick(&eligible) {
-                return Ok(Choice {
-                    fail_open: true,
-                    ..c
-                });
-            }
-        }
-        if g.targets.iter().any(eligible) {
-            Err(NoTarget::NoneHealthyInZone)
-        } else {
-            Err(NoTarget::NoneInZone)
-        }
+        choose_target(
+            &self.target_groups[tg as usize].targets,
+            |t| cross_zone || t.az == Some(node_az),
+            Target::routable,
+            hash,
+        )
     }
 
     /// Override computed health (`--target-health`): `group` and `target` are names as the user

@@ -9,7 +9,7 @@
 //! Stickiness needs no flow table: the hash is symmetric and target health is fixed when the
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
-use crate::elb::{HealthState, TargetHealth};
+use crate::elb::{choose_target, HealthState, TargetHealth};
 use crate::flow::{AddrKey, Header, PROTO_TCP, TCP_SYN};
 use crate::sg;
 use crate::topology::{Idx, ResId, Topology};
@@ -112,25 +112,7 @@ pub struct Gwlbs {
     pub endpoints: Vec<GwlbEndpoint>,
 }
 
-/// Why no appliance could be chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoTarget {
-    /// No listener, or its target group has no registered target.
-    NoneRegistered,
-    /// None in the node's zone and cross-zone load balancing is off.
-    NoneInZone,
-    /// Every target of the node's zone is unhealthy while others are healthy.
-    NoneHealthyInZone,
-}
-
-/// The chosen appliance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Choice {
-    pub target: u32,
-    pub among: u32,
-    /// Every target is unhealthy: the load balancer uses them all (fail open).
-    pub fail_open: bool,
-}
+pub use crate::elb::{Choice, NoTarget};
 
 /// Symmetric flow hash: both directions of a flow give the same value, so the reply reaches the
 /// appliance that saw the request. Deterministic (no seed), so replays repeat.
@@ -176,44 +158,13 @@ impl Gwlbs {
     pub fn choose(&self, lb: Idx, node_az: u32, hash: u64) -> Result<(Idx, Choice), NoTarget> {
         let l = &self.load_balancers[lb as usize];
         let tg = l.target_group.ok_or(NoTarget::NoneRegistered)?;
-        let g = &self.target_groups[tg as usize];
-        if g.targets.is_empty() {
-            return Err(NoTarget::NoneRegistered);
-        }
-        let eligible = |t: &GwlbTarget| l.cross_zone || t.az == node_az;
-        let routable = |t: &GwlbTarget| t.health.state != HealthState::Unhealthy;
-        let pick = |ok: &dyn Fn(&GwlbTarget) -> bool| -> Option<Choice> {
-            let n = g.targets.iter().filter(|t| ok(t)).count() as u64;
-            if n == 0 {
-                return None;
-            }
-            let k = (hash % n) as usize;
-            let (i, _) = g.targets.iter().enumerate().filter(|(_, t)| ok(t)).nth(k)?;
-            Some(Choice {
-                target: i as u32,
-                among: n as u32,
-                fail_open: false,
-            })
-        };
-        if let Some(c) = pick(&|t| eligible(t) && routable(t)) {
-            return Ok((tg, c));
-        }
-        if g.targets.iter().all(|t| !routable(t)) {
-            if let Some(c) = pick(&eligible) {
-                return Ok((
-                    tg,
-                    Choice {
-                        fail_open: true,
-                        ..c
-                    },
-                ));
-            }
-        }
-        if g.targets.iter().any(eligible) {
-            Err(NoTarget::NoneHealthyInZone)
-        } else {
-            Err(NoTarget::NoneInZone)
-        }
+        let c = choose_target(
+            &self.target_groups[tg as usize].targets,
+            |t| l.cross_zone || t.az == node_az,
+            |t| t.health.state != HealthState::Unhealthy,
+            hash,
+        )?;
+        Ok((tg, c))
     }
 
     /// The node that serves endpoint `x`: the one in the endpoint's zone (the loader only
