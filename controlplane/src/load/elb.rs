@@ -107,6 +107,30 @@ pub(super) fn generated_name(m: &Model, o: &Origin) -> String {
     base
 }
 
+/// The resource's `Name` (as AWS checks it: 1–32 characters, no leading or trailing hyphen) or a
+/// generated one; the origin's id becomes the ARN `…:{kind}/{name}/{suffix}`, where `kind` is
+/// `loadbalancer/net`, `loadbalancer/gwy` or `targetgroup`. Returns the name and the suffix.
+pub(super) fn name_and_arn(
+    m: &Model,
+    p: &Value,
+    origin: &mut Origin,
+    kind: &str,
+) -> Result<(String, String), Problem> {
+    let name = match opt_str(p, "Name")? {
+        Some(n) if n.is_empty() || n.len() > 32 || n.starts_with('-') || n.ends_with('-') => {
+            return Err(Problem::new(
+                "ValidationError",
+                format!("Name {n:?}: 1-32 characters, no leading or trailing hyphen"),
+            ))
+        }
+        Some(n) => n,
+        None => generated_name(m, origin),
+    };
+    let suffix = arn_suffix(origin);
+    origin.id = elb_arn(m, origin, &format!("{kind}/{name}/{suffix}"));
+    Ok((name, suffix))
+}
+
 impl Builder {
     /// Keep a resource vpcsim does not model (another load balancer type, ...), as the loader
     /// does for every unsupported type.
@@ -200,22 +224,7 @@ impl Builder {
         )?
         .unwrap_or(false);
         let mut origin = self.origin(t, lid, LOAD_BALANCER, props::name_tag(p));
-        let name = match opt_str(p, "Name")? {
-            Some(n) if n.is_empty() || n.len() > 32 || n.starts_with('-') || n.ends_with('-') => {
-                return Err(Problem::new(
-                    "ValidationError",
-                    format!("Name {n:?}: 1-32 characters, no leading or trailing hyphen"),
-                ))
-            }
-            Some(n) => n,
-            None => generated_name(&self.model, &origin),
-        };
-        let suffix = arn_suffix(&origin);
-        origin.id = elb_arn(
-            &self.model,
-            &origin,
-            &format!("loadbalancer/net/{name}/{suffix}"),
-        );
+        let (name, suffix) = name_and_arn(&self.model, p, &mut origin, "loadbalancer/net")?;
         let region = self.model.templates[t].region.clone();
         let dns_name = format!("{name}-{}.elb.{region}.amazonaws.com", &suffix[..10]);
         let lb = self.model.load_balancers.len();
@@ -374,22 +383,7 @@ impl Builder {
             targets.push(Target { id, target, port });
         }
         let mut origin = self.origin(t, lid, TARGET_GROUP, props::name_tag(p));
-        let name = match opt_str(p, "Name")? {
-            Some(n) if n.is_empty() || n.len() > 32 => {
-                return Err(Problem::new(
-                    "ValidationError",
-                    format!("Name {n:?}: 1-32 characters"),
-                ))
-            }
-            Some(n) => n,
-            None => generated_name(&self.model, &origin),
-        };
-        let suffix = arn_suffix(&origin);
-        origin.id = elb_arn(
-            &self.model,
-            &origin,
-            &format!("targetgroup/{name}/{suffix}"),
-        );
+        let (name, _) = name_and_arn(&self.model, p, &mut origin, "targetgroup")?;
         let id = origin.id.clone();
         self.model.target_groups.push(TargetGroup {
             origin,

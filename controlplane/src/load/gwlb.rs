@@ -6,7 +6,7 @@
 //!
 //! Also here: [`compile_gateway_load_balancers`], the model → data-plane step.
 
-use super::elb::{arn_suffix, attribute, bool_attribute, elb_arn, generated_name, port, ranged};
+use super::elb::{attribute, bool_attribute, name_and_arn, port, ranged};
 use super::*;
 use vpcsim_dataplane::elb::TargetHealth;
 use vpcsim_dataplane::gwlb::{self as dp, Stickiness};
@@ -84,22 +84,7 @@ impl Builder {
         )?
         .unwrap_or(false);
         let mut origin = self.origin(t, lid, elb::LOAD_BALANCER, props::name_tag(p));
-        let name = match opt_str(p, "Name")? {
-            Some(n) if n.is_empty() || n.len() > 32 => {
-                return Err(Problem::new(
-                    "ValidationError",
-                    format!("Name {n:?}: 1-32 characters"),
-                ))
-            }
-            Some(n) => n,
-            None => generated_name(&self.model, &origin),
-        };
-        let suffix = arn_suffix(&origin);
-        origin.id = elb_arn(
-            &self.model,
-            &origin,
-            &format!("loadbalancer/gwy/{name}/{suffix}"),
-        );
+        let (name, _) = name_and_arn(&self.model, p, &mut origin, "loadbalancer/gwy")?;
         let mut nodes = Vec::new();
         for &s in &subnets {
             let holder = format!("{lid}.{}", self.model.subnets[s].origin.logical_id);
@@ -203,16 +188,7 @@ impl Builder {
             targets.push((id, inst));
         }
         let mut origin = self.origin(t, lid, elb::TARGET_GROUP, props::name_tag(p));
-        let name = match opt_str(p, "Name")? {
-            Some(n) => n,
-            None => generated_name(&self.model, &origin),
-        };
-        let suffix = arn_suffix(&origin);
-        origin.id = elb_arn(
-            &self.model,
-            &origin,
-            &format!("targetgroup/{name}/{suffix}"),
-        );
+        let (name, _) = name_and_arn(&self.model, p, &mut origin, "targetgroup")?;
         let id = origin.id.clone();
         self.model.gwlb_target_groups.push(GwlbTargetGroup {
             origin,
