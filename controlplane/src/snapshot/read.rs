@@ -1775,32 +1775,23 @@ impl Reader {
                     peer,
                     description: d.map(str::to_string),
                 };
-                for r in list(perm, "IpRanges") {
-                    match s(r, "CidrIp").map(str::parse::<Ipv4Net>) {
-                        Some(Ok(c)) => rules.push(rule(
-                            SgPeer::Cidr(IpNet::V4(c.trunc())),
-                            s(r, "Description"),
-                        )),
-                        _ => self.error(
-                            it.file,
-                            &gid,
-                            "InvalidParameterValue",
-                            format!("{key}: bad CidrIp {:?}", s(r, "CidrIp")),
-                        ),
-                    }
-                }
-                for r in list(perm, "Ipv6Ranges") {
-                    match s(r, "CidrIpv6").map(str::parse::<Ipv6Net>) {
-                        Some(Ok(c)) => rules.push(rule(
-                            SgPeer::Cidr(IpNet::V6(c.trunc())),
-                            s(r, "Description"),
-                        )),
-                        _ => self.error(
-                            it.file,
-                            &gid,
-                            "InvalidParameterValue",
-                            format!("{key}: bad CidrIpv6 {:?}", s(r, "CidrIpv6")),
-                        ),
+                // Both families: the list, its CIDR field, and whether that field is IPv6.
+                for (field, cidr, v6) in [
+                    ("IpRanges", "CidrIp", false),
+                    ("Ipv6Ranges", "CidrIpv6", true),
+                ] {
+                    for r in list(perm, field) {
+                        match s(r, cidr).map(str::parse::<IpNet>) {
+                            Some(Ok(c)) if matches!(c, IpNet::V6(_)) == v6 => {
+                                rules.push(rule(SgPeer::Cidr(c.trunc()), s(r, "Description")))
+                            }
+                            _ => self.error(
+                                it.file,
+                                &gid,
+                                "InvalidParameterValue",
+                                format!("{key}: bad {cidr} {:?}", s(r, cidr)),
+                            ),
+                        }
                     }
                 }
                 for r in list(perm, "UserIdGroupPairs") {
