@@ -219,6 +219,31 @@ fn point_segs(points: impl IntoIterator<Item = (u128, usize)>) -> Vec<(u128, u12
     v
 }
 
+/// Per family, the address segments of a route table (a VPC's or a transit gateway's) with
+/// the index of the route that wins on each: the table's own lookup decides, so the walker's
+/// segments are the pipeline's longest-prefix match by construction.
+fn table_segs<'r, R>(
+    routes: &'r [R],
+    destination: impl Fn(&R) -> &IpNet,
+    lookup: impl Fn(std::net::IpAddr) -> Option<&'r R>,
+) -> [Vec<(u128, u128, usize)>; 2] {
+    let seg = |fam: Family| {
+        let ranges: Vec<(u128, u128)> = routes
+            .iter()
+            .filter(|r| net_family(destination(r)) == fam)
+            .map(|r| net_range(destination(r)))
+            .collect();
+        if ranges.is_empty() {
+            return Vec::new();
+        }
+        first_match_segs(&ranges, |a| {
+            let r = lookup(fam.addr(a))?;
+            routes.iter().position(|x| std::ptr::eq(x, r))
+        })
+    };
+    [seg(Family::V4), seg(Family::V6)]
+}
+
 /// Segments from possibly overlapping ranges where the first range (in the given order) that
 /// contains a value decides: cut at every boundary, ask `first` for each elementary interval.
 fn first_match_segs(
@@ -387,24 +412,7 @@ impl<'t> Prepared<'t> {
         let route_segs = topo
             .route_tables
             .iter()
-            .map(|rt| {
-                let seg = |fam: Family| {
-                    let ranges: Vec<(u128, u128)> = rt
-                        .routes
-                        .iter()
-                        .filter(|r| net_family(&r.destination) == fam)
-                        .map(|r| net_range(&r.destination))
-                        .collect();
-                    if ranges.is_empty() {
-                        return Vec::new();
-                    }
-                    first_match_segs(&ranges, |a| {
-                        let r = rt.lookup(fam.addr(a))?;
-                        rt.routes.iter().position(|x| std::ptr::eq(x, r))
-                    })
-                };
-                [seg(Family::V4), seg(Family::V6)]
-            })
+            .map(|rt| table_segs(&rt.routes, |r| &r.destination, |a| rt.lookup(a)))
             .collect();
         let v6_ranges: Vec<(u128, u128)> = topo
             .vpcs
@@ -428,24 +436,7 @@ impl<'t> Prepared<'t> {
         let tgw_segs = topo
             .tgw_route_tables
             .iter()
-            .map(|rt| {
-                let seg = |fam: Family| {
-                    let ranges: Vec<(u128, u128)> = rt
-                        .routes
-                        .iter()
-                        .filter(|r| net_family(&r.destination) == fam)
-                        .map(|r| net_range(&r.destination))
-                        .collect();
-                    if ranges.is_empty() {
-                        return Vec::new();
-                    }
-                    first_match_segs(&ranges, |a| {
-                        let r = rt.lookup(fam.addr(a))?;
-                        rt.routes.iter().position(|x| std::ptr::eq(x, r))
-                    })
-                };
-                [seg(Family::V4), seg(Family::V6)]
-            })
+            .map(|rt| table_segs(&rt.routes, |r| &r.destination, |a| rt.lookup(a)))
             .collect();
         // A gateway's prefixes come from its connections; every connection's prefixes are cut
         // points (a superset is harmless: the gateway's own lookup decides each interval).
