@@ -892,6 +892,31 @@ mod tests {
         assert!(t.backend_port_free(PROTO_TCP, c.dst, 50000, f.backend_dst));
     }
 
+    /// Traffic on one leg keeps the flow alive for the other; a sweep takes the flow only when
+    /// both have idled.
+    #[test]
+    fn one_busy_leg_keeps_the_flow() {
+        let mut t = NlbFlows::new(10);
+        let c = h([203, 0, 113, 9], 40000, [10, 0, 0, 100], 80);
+        let f = flow(&c, (c.dst, 50000));
+        t.insert(&c, f, Timestamp::from_secs(0)).unwrap();
+        let reply = h([10, 0, 10, 10], 8080, [10, 0, 0, 100], 50000);
+        // Only the target talks, every 300 s, for 1,200 s.
+        for i in 1..=4 {
+            assert!(t.find(&reply, Timestamp::from_secs(300 * i)).is_some());
+        }
+        t.sweep(Timestamp::from_secs(1_300));
+        assert_eq!(t.len(), 1);
+        // The client leg was idle 1,310 s, but the flow was not: it is found and refreshed.
+        assert!(matches!(
+            t.find(&c, Timestamp::from_secs(1_310)),
+            Some(Seen::Client(_))
+        ));
+        t.sweep(Timestamp::from_secs(1_310 + TCP_IDLE_TIMEOUT_S + 1));
+        assert!(t.is_empty());
+        assert_eq!(t.find(&reply, Timestamp::from_secs(2_000)), None);
+    }
+
     #[test]
     fn a_full_table_refuses_new_flows() {
         let mut t = NlbFlows::new(1);
