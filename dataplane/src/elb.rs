@@ -149,6 +149,46 @@ pub struct TargetHealth {
     pub overridden: bool,
 }
 
+impl TargetHealth {
+    /// A target checked from every node in `nodes`: healthy (described by `passed`) when one
+    /// node's check passes, else unhealthy with the first failure; unused without nodes.
+    pub fn from_checks<N>(
+        nodes: &[N],
+        check: impl Fn(&N) -> Result<(), String>,
+        passed: impl FnOnce() -> String,
+    ) -> TargetHealth {
+        if nodes.is_empty() {
+            return TargetHealth {
+                state: HealthState::Unused,
+                reason: Some("Target.NotInUse"),
+                description: "the target group is not used by any listener".into(),
+                overridden: false,
+            };
+        }
+        let mut failure = String::new();
+        for n in nodes {
+            match check(n) {
+                Ok(()) => {
+                    return TargetHealth {
+                        state: HealthState::Healthy,
+                        reason: None,
+                        description: passed(),
+                        overridden: false,
+                    }
+                }
+                Err(why) if failure.is_empty() => failure = why,
+                Err(_) => {}
+            }
+        }
+        TargetHealth {
+            state: HealthState::Unhealthy,
+            reason: Some("Target.FailedHealthChecks"),
+            description: failure,
+            overridden: false,
+        }
+    }
+}
+
 impl Default for TargetHealth {
     fn default() -> Self {
         TargetHealth {
@@ -720,50 +760,21 @@ pub fn check_health(topo: &mut Topology) {
             if t.health.overridden {
                 continue;
             }
-            let health = if nodes.is_empty() {
-                TargetHealth {
-                    state: HealthState::Unused,
-                    reason: Some("Target.NotInUse"),
-                    description: "the target group is not used by any listener".into(),
-                    overridden: false,
-                }
-            } else {
-                let port = g.health_check_port.unwrap_or(t.port);
-                let mut failure = String::new();
-                let mut healthy = false;
-                for &n in &nodes {
-                    match handshake(topo, n, t, port) {
-                        Ok(()) => {
-                            healthy = true;
-                            break;
-                        }
-                        Err(why) if failure.is_empty() => failure = why,
-                        Err(_) => {}
+            let port = g.health_check_port.unwrap_or(t.port);
+            let health = TargetHealth::from_checks(
+                &nodes,
+                |&n| handshake(topo, n, t, port),
+                || {
+                    if g.health_check_protocol == "TCP" {
+                        format!("TCP health check on port {port} passes")
+                    } else {
+                        format!(
+                            "{} health check on port {port}: the TCP handshake passes (the response itself is not modelled)",
+                            g.health_check_protocol
+                        )
                     }
-                }
-                if healthy {
-                    TargetHealth {
-                        state: HealthState::Healthy,
-                        reason: None,
-                        description: if g.health_check_protocol == "TCP" {
-                            format!("TCP health check on port {port} passes")
-                        } else {
-                            format!(
-                                "{} health check on port {port}: the TCP handshake passes (the response itself is not modelled)",
-                                g.health_check_protocol
-                            )
-                        },
-                        overridden: false,
-                    }
-                } else {
-                    TargetHealth {
-                        state: HealthState::Unhealthy,
-                        reason: Some("Target.FailedHealthChecks"),
-                        description: failure,
-                        overridden: false,
-                    }
-                }
-            };
+                },
+            );
             results.push((gi, ti, health));
         }
     }

@@ -199,45 +199,16 @@ pub fn check_health(topo: &mut Topology) {
             if t.health.overridden {
                 continue;
             }
-            let health = if nodes.is_empty() {
-                TargetHealth {
-                    state: HealthState::Unused,
-                    reason: Some("Target.NotInUse"),
-                    description: "the target group is not used by any listener".into(),
-                    overridden: false,
-                }
-            } else {
-                let mut failure = String::new();
-                let mut healthy = false;
-                for n in &nodes {
-                    match handshake(topo, n, t, g.health_check_port) {
-                        Ok(()) => {
-                            healthy = true;
-                            break;
-                        }
-                        Err(why) if failure.is_empty() => failure = why,
-                        Err(_) => {}
-                    }
-                }
-                if healthy {
-                    TargetHealth {
-                        state: HealthState::Healthy,
-                        reason: None,
-                        description: format!(
-                            "{} health check on port {} passes",
-                            g.health_check_protocol, g.health_check_port
-                        ),
-                        overridden: false,
-                    }
-                } else {
-                    TargetHealth {
-                        state: HealthState::Unhealthy,
-                        reason: Some("Target.FailedHealthChecks"),
-                        description: failure,
-                        overridden: false,
-                    }
-                }
-            };
+            let health = TargetHealth::from_checks(
+                &nodes,
+                |n| handshake(topo, n, t, g.health_check_port),
+                || {
+                    format!(
+                        "{} health check on port {} passes",
+                        g.health_check_protocol, g.health_check_port
+                    )
+                },
+            );
             results.push((gi, ti, health));
         }
     }
