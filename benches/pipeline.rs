@@ -7,125 +7,18 @@
 //!
 //! `cargo bench --bench pipeline`
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
-use vpcsim_controlplane::{compile, load_files, LoadOptions};
+use support::{establish, foundation_flows, parse, topology};
 use vpcsim_dataplane::flow::Header;
-use vpcsim_dataplane::packet::{self, tcp_flags, L4Spec, LinkType, Meta, PacketSpec};
-use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, State, Timestamp, Topology};
-
-const FLOWS: usize = 10_000;
-
-fn topology() -> Topology {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/two-tier.yaml");
-    let loaded = load_files(&[path], &LoadOptions::default());
-    assert!(!loaded.has_errors(), "example topology must load");
-    compile(&loaded.model)
-}
-
-fn frame(h: &Header, flags: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    packet::build(
-        &PacketSpec {
-            src: h.src,
-            dst: h.dst,
-            src_mac: [2, 0, 0, 0, 0, 1],
-            dst_mac: [2, 0, 0, 0, 0, 2],
-            ttl: 64,
-            l4: L4Spec::Tcp {
-                src_port: h.src_port,
-                dst_port: h.dst_port,
-                seq: 1,
-                ack: 1,
-                flags,
-                window: 1024,
-            },
-            payload_len: 0,
-        },
-        &mut out,
-    );
-    out
-}
-
-/// Frames of established flows in both directions, and the state that knows them.
-fn workload(topo: &Topology) -> (Vec<Vec<u8>>, State) {
-    let mut state = State::default();
-    let now = Timestamp::from_secs(1_700_000_000);
-    let app = |i: usize| {
-        IpAddr::V4(if i % 2 == 0 {
-            Ipv4Addr::new(10, 0, 2, 30)
-        } else {
-            Ipv4Addr::new(10, 0, 3, 4)
-        })
-    };
-    let web = IpAddr::V4(Ipv4Addr::new(10, 0, 1, 20));
-    let web_public = topo
-        .enis
-        .iter()
-        .find_map(|e| e.public_for(Ipv4Addr::new(10, 0, 1, 20)))
-        .expect("web has an EIP");
-    let mut frames = Vec::new();
-    for i in 0..FLOWS {
-        let port = 1024 + (i % 60_000) as u16;
-        let internet = IpAddr::V4(Ipv4Addr::new(198, 51, 100, (i % 250) as u8 + 1));
-        let (src, dst, dport) = match i % 3 {
-            0 => (app(i), internet, 443),
-            1 => (internet, IpAddr::V4(web_public), 443),
-            _ => (web, app(i), 8080),
-        };
-        let mut h = Header {
-            src,
-            dst,
-            proto: 6,
-            src_port: port,
-            dst_port: dport,
-            icmp_type: 0,
-            icmp_code: 0,
-            tcp_flags: tcp_flags::SYN,
-            ttl: 64,
-            len: 40,
-        };
-        let syn = frame(&h, tcp_flags::SYN);
-        let meta = parse(&syn);
-        let v = process(topo, &mut state, &meta, Origin::Auto, now, &mut NoTrace);
-        assert_ne!(
-            v.disposition,
-            Disposition::Dropped,
-            "setup flow {i} dropped: {:?}",
-            v.reason
-        );
-        let reply = v.header.reply();
-        let synack = frame(&reply, tcp_flags::SYN | tcp_flags::ACK);
-        let rv = process(
-            topo,
-            &mut state,
-            &parse(&synack),
-            Origin::Auto,
-            now,
-            &mut NoTrace,
-        );
-        assert_ne!(
-            rv.disposition,
-            Disposition::Dropped,
-            "setup reply {i} dropped: {:?}",
-            rv.reason
-        );
-        h.tcp_flags = tcp_flags::ACK;
-        frames.push(frame(&h, tcp_flags::ACK));
-        frames.push(frame(&reply, tcp_flags::ACK));
-    }
-    (frames, state)
-}
-
-fn parse(f: &[u8]) -> Meta {
-    packet::parse(LinkType::Ethernet, f).expect("bench frames parse")
-}
+use vpcsim_dataplane::packet::Meta;
+use vpcsim_dataplane::{process, NoTrace, Origin, Timestamp};
 
 fn bench(c: &mut Criterion) {
-    let topo = topology();
-    let (frames, mut state) = workload(&topo);
+    let topo = topology("examples/two-tier.yaml");
+    let (frames, mut state) = establish(&topo, foundation_flows(&topo));
     let metas: Vec<Meta> = frames.iter().map(|f| parse(f)).collect();
     let now = Timestamp::from_secs(1_700_000_001);
     let mut g = c.benchmark_group("pipeline");

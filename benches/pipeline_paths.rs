@@ -16,141 +16,30 @@
 //!
 //! `cargo bench --bench pipeline_paths`
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
-use vpcsim_controlplane::{compile, load_files, LoadOptions};
-use vpcsim_dataplane::flow::Header;
-use vpcsim_dataplane::packet::{self, tcp_flags, L4Spec, LinkType, Meta, PacketSpec};
+use std::net::IpAddr;
+use support::{establish, foundation_flows, parse, topology, v4, FLOWS};
+use vpcsim_dataplane::packet::Meta;
 use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, State, Timestamp, Topology};
 
-const FLOWS: usize = 10_000;
-
-fn topology(rel: &str) -> Topology {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let loaded = load_files(&[path], &LoadOptions::default());
-    assert!(!loaded.has_errors(), "{rel} must load");
-    compile(&loaded.model)
-}
-
-fn frame(h: &Header, flags: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    packet::build(
-        &PacketSpec {
-            src: h.src,
-            dst: h.dst,
-            src_mac: [2, 0, 0, 0, 0, 1],
-            dst_mac: [2, 0, 0, 0, 0, 2],
-            ttl: 64,
-            l4: L4Spec::Tcp {
-                src_port: h.src_port,
-                dst_port: h.dst_port,
-                seq: 1,
-                ack: 1,
-                flags,
-                window: 1024,
-            },
-            payload_len: 0,
-        },
-        &mut out,
-    );
-    out
-}
-
-fn parse(f: &[u8]) -> Meta {
-    packet::parse(LinkType::Ethernet, f).expect("bench frames parse")
-}
-
-fn v4(a: [u8; 4]) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::from(a))
-}
-
-/// Open each flow (SYN, then the reply the destination sends to the header it received) and
-/// return both directions' established frames with the state that knows them.
-fn establish(
+/// Established frames of `flows`, parsed once: the paths measure the pipeline, not the parser.
+fn metas(
     topo: &Topology,
     flows: impl Iterator<Item = (IpAddr, IpAddr, u16, u16)>,
 ) -> (Vec<Meta>, State) {
-    let mut state = State::default();
-    let now = Timestamp::from_secs(1_700_000_000);
-    let mut metas = Vec::new();
-    for (i, (src, dst, sport, dport)) in flows.enumerate() {
-        let mut h = Header {
-            src,
-            dst,
-            proto: 6,
-            src_port: sport,
-            dst_port: dport,
-            icmp_type: 0,
-            icmp_code: 0,
-            tcp_flags: tcp_flags::SYN,
-            ttl: 64,
-            len: 40,
-        };
-        let v = process(
-            topo,
-            &mut state,
-            &parse(&frame(&h, tcp_flags::SYN)),
-            Origin::Auto,
-            now,
-            &mut NoTrace,
-        );
-        assert_ne!(
-            v.disposition,
-            Disposition::Dropped,
-            "setup flow {i} dropped: {:?}",
-            v.reason
-        );
-        let reply = v.header.reply();
-        let rv = process(
-            topo,
-            &mut state,
-            &parse(&frame(&reply, tcp_flags::SYN | tcp_flags::ACK)),
-            Origin::Auto,
-            now,
-            &mut NoTrace,
-        );
-        assert_ne!(
-            rv.disposition,
-            Disposition::Dropped,
-            "setup reply {i} dropped: {:?}",
-            rv.reason
-        );
-        h.tcp_flags = tcp_flags::ACK;
-        metas.push(parse(&frame(&h, tcp_flags::ACK)));
-        metas.push(parse(&frame(&reply, tcp_flags::ACK)));
-    }
-    (metas, state)
+    let (frames, state) = establish(topo, flows);
+    (frames.iter().map(|f| parse(f)).collect(), state)
 }
 
 fn foundation(topo: &Topology) -> (Vec<Meta>, State) {
-    let web_public = topo
-        .enis
-        .iter()
-        .find_map(|e| e.public_for(Ipv4Addr::new(10, 0, 1, 20)))
-        .expect("web has an EIP");
-    establish(
-        topo,
-        (0..FLOWS).map(|i| {
-            let port = 1024 + (i % 60_000) as u16;
-            let app = if i % 2 == 0 {
-                v4([10, 0, 2, 30])
-            } else {
-                v4([10, 0, 3, 4])
-            };
-            let internet = v4([198, 51, 100, (i % 250) as u8 + 1]);
-            match i % 3 {
-                0 => (app, internet, port, 443),
-                1 => (internet, IpAddr::V4(web_public), port, 443),
-                _ => (v4([10, 0, 1, 20]), app, port, 8080),
-            }
-        }),
-    )
+    metas(topo, foundation_flows(topo))
 }
 
 fn transit_gateway(topo: &Topology) -> (Vec<Meta>, State) {
-    establish(
+    metas(
         topo,
         (0..FLOWS).map(|i| {
             let port = 1024 + (i % 60_000) as u16;
@@ -165,7 +54,7 @@ fn transit_gateway(topo: &Topology) -> (Vec<Meta>, State) {
 }
 
 fn network_load_balancer(topo: &Topology) -> (Vec<Meta>, State) {
-    establish(
+    metas(
         topo,
         (0..FLOWS).map(|i| {
             let port = 1024 + (i % 60_000) as u16;
