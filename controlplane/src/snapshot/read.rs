@@ -464,6 +464,11 @@ impl Reader {
     }
 
     /// The origin of a resource with AWS id `id`; `None` (after an error) for a duplicate id.
+    /// [`Self::origin`] of an entry whose id is its own field `key` (`"VpcId"` of a VPC).
+    fn origin_of(&mut self, item: &Item, kind: &'static str, key: &str) -> Option<Origin> {
+        self.origin(item, s(&item.v, key), kind, key)
+    }
+
     fn origin(
         &mut self,
         item: &Item,
@@ -766,12 +771,7 @@ impl Reader {
     }
 
     fn add_route_table(&mut self, it: &Item) {
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "RouteTableId"),
-            "AWS::EC2::RouteTable",
-            "RouteTableId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::RouteTable", "RouteTableId") else {
             return;
         };
         let Some(vpc) = self.vpc_of(it, &origin.id.clone()) else {
@@ -795,12 +795,7 @@ impl Reader {
     }
 
     fn add_nacl(&mut self, it: &Item) {
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "NetworkAclId"),
-            "AWS::EC2::NetworkAcl",
-            "NetworkAclId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::NetworkAcl", "NetworkAclId") else {
             return;
         };
         let id = origin.id.clone();
@@ -835,12 +830,7 @@ impl Reader {
     }
 
     fn add_sg(&mut self, it: &Item) {
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "GroupId"),
-            "AWS::EC2::SecurityGroup",
-            "GroupId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::SecurityGroup", "GroupId") else {
             return;
         };
         let id = origin.id.clone();
@@ -1167,9 +1157,8 @@ impl Reader {
             // Routes to a peering that is not active are blackholes; leaving it out does that.
             return;
         }
-        let Some(origin) = self.origin(
+        let Some(origin) = self.origin_of(
             it,
-            s(&it.v, "VpcPeeringConnectionId"),
             "AWS::EC2::VPCPeeringConnection",
             "VpcPeeringConnectionId",
         ) else {
@@ -1219,12 +1208,7 @@ impl Reader {
     }
 
     fn add_prefix_list(&mut self, it: &Item) {
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "PrefixListId"),
-            "AWS::EC2::PrefixList",
-            "PrefixListId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::PrefixList", "PrefixListId") else {
             return;
         };
         let id = origin.id.clone();
@@ -1326,12 +1310,7 @@ impl Reader {
         if !matches!(state, "available" | "pending") {
             return;
         }
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "NatGatewayId"),
-            "AWS::EC2::NatGateway",
-            "NatGatewayId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::NatGateway", "NatGatewayId") else {
             return;
         };
         let id = origin.id.clone();
@@ -1439,12 +1418,7 @@ impl Reader {
         if it.v.get("State").and_then(|st| s(st, "Name")) == Some("terminated") {
             return;
         }
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "InstanceId"),
-            "AWS::EC2::Instance",
-            "InstanceId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::Instance", "InstanceId") else {
             return;
         };
         let id = origin.id.clone();

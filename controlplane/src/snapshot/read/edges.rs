@@ -40,12 +40,8 @@ impl Reader {
         if gone(&it.v) {
             return;
         }
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "TransitGatewayId"),
-            "AWS::EC2::TransitGateway",
-            "TransitGatewayId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::TransitGateway", "TransitGatewayId")
+        else {
             return;
         };
         let id = origin.id.clone();
@@ -65,9 +61,8 @@ impl Reader {
         if gone(&it.v) {
             return;
         }
-        let Some(origin) = self.origin(
+        let Some(origin) = self.origin_of(
             it,
-            s(&it.v, "TransitGatewayRouteTableId"),
             "AWS::EC2::TransitGatewayRouteTable",
             "TransitGatewayRouteTableId",
         ) else {
@@ -103,12 +98,7 @@ impl Reader {
         if gone(&it.v) {
             return;
         }
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "VpnGatewayId"),
-            "AWS::EC2::VPNGateway",
-            "VpnGatewayId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::VPNGateway", "VpnGatewayId") else {
             return;
         };
         let id = origin.id.clone();
@@ -141,12 +131,8 @@ impl Reader {
         if gone(&it.v) {
             return;
         }
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "CustomerGatewayId"),
-            "AWS::EC2::CustomerGateway",
-            "CustomerGatewayId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::CustomerGateway", "CustomerGatewayId")
+        else {
             return;
         };
         let id = origin.id.clone();
@@ -172,12 +158,7 @@ impl Reader {
         if gone(&it.v) {
             return;
         }
-        let Some(origin) = self.origin(
-            it,
-            s(&it.v, "VpnConnectionId"),
-            "AWS::EC2::VPNConnection",
-            "VpnConnectionId",
-        ) else {
+        let Some(origin) = self.origin_of(it, "AWS::EC2::VPNConnection", "VpnConnectionId") else {
             return;
         };
         let id = origin.id.clone();
@@ -258,9 +239,8 @@ impl Reader {
         if gone(&it.v) {
             return;
         }
-        let Some(origin) = self.origin(
+        let Some(origin) = self.origin_of(
             it,
-            s(&it.v, "TransitGatewayAttachmentId"),
             "AWS::EC2::TransitGatewayVpcAttachment",
             "TransitGatewayAttachmentId",
         ) else {
