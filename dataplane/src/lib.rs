@@ -24,6 +24,7 @@ pub mod nacl;
 pub mod nat;
 pub mod packet;
 pub mod pipeline;
+mod prefetch;
 pub mod reach;
 pub mod sg;
 pub mod state;

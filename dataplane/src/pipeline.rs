@@ -474,15 +474,18 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 return;
             }
         }
-        // A target's reply to a load-balanced client goes back through the load balancer node.
-        if topo.elb.is_target(eni) && self.nlb_reply_from_target(eni) {
-            return;
-        }
+        // The packet may belong to a load-balanced flow (a target's reply, a client's packet to
+        // a node): the security-group lookup below overlaps the flow table's.
+        self.state.nlb.prefetch(&self.h);
         if let EniKind::LoadBalancer(_) = e.kind {
             if self.nlb_node_egress(eni).is_err() {
                 return;
             }
         } else if !matches!(e.kind, EniKind::NatGateway(_)) && self.sg_check(eni, false).is_err() {
+            return;
+        }
+        // A target's reply to a load-balanced client goes back through the load balancer node.
+        if topo.elb.is_target(eni) && self.nlb_reply_from_target(eni) {
             return;
         }
         let subnet = &topo.subnets[subnet_idx as usize];
@@ -902,6 +905,10 @@ impl<T: Tracer> Walk<'_, '_, T> {
                     return;
                 }
                 self.h.dst = IpAddr::V4(m.private);
+                if let EniKind::LoadBalancer(_) = eni.kind {
+                    // Routing and the node's NACL overlap the flow-table lookup.
+                    self.state.nlb.prefetch(&self.h);
+                }
                 self.hop(igw, Stage::InternetGateway, Action::Translate, None, || {
                     format!("destination {dst} → {} (1:1 static NAT)", m.private)
                 });

@@ -335,9 +335,10 @@ impl<T: Tracer> Walk<'_, '_, T> {
         self.nlb_leave_node(flow.node);
     }
 
-    /// A packet leaving target interface `eni`: when it is the reply of a load-balanced flow
-    /// that kept the client's address, the load balancer takes it back (the target never
-    /// answers the client directly). Returns whether it handled the packet.
+    /// A packet leaving target interface `eni`, past its security groups: when it is the
+    /// reply of a load-balanced flow that kept the client's address, the load balancer takes it
+    /// back (the target never answers the client directly). Returns whether it handled the
+    /// packet.
     pub(super) fn nlb_reply_from_target(&mut self, eni: Idx) -> bool {
         let Some(flow) = self.state.nlb.lookup_reply(&self.h, self.now) else {
             return false;
@@ -347,9 +348,6 @@ impl<T: Tracer> Walk<'_, '_, T> {
             return false;
         }
         let topo = self.topo;
-        if self.sg_check(eni, false).is_err() {
-            return true;
-        }
         let from = topo.enis[eni as usize].subnet;
         let node = flow.node;
         let to = topo.enis[node as usize].subnet;
