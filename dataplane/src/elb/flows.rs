@@ -574,7 +574,7 @@ mod tests {
             t.insert(&c, flow(&c, (c.dst, 20_000 + i as u16)), now)
                 .unwrap();
         }
-        let gone = |i: u32| i % 3 == 0;
+        let gone = |i: u32| i.is_multiple_of(3);
         for i in (0..5_000).filter(|&i| gone(i)) {
             let k = Key::of(&client(i)).unwrap();
             let slot = t.position(&k).unwrap();
