@@ -2,16 +2,13 @@
 //! is idle for the NLB timeout (TCP 350 s, UDP 120 s; SPEC §11.3).
 //!
 //! A flow has two legs with different addresses: the client's (client → node) and the
-//! target's reply (target → backend source). Each leg is one 64-byte, cache-line-aligned slot
-//! of an open-addressing table (linear probing, backward-shift deletion) that holds the leg's
-//! own key, its twin's key and the rest of the flow, so a packet of either direction costs one
-//! cache miss. Each leg keeps its own idle timer; a leg that looks idle asks its twin, so
-//! traffic in one direction keeps the flow alive for both, and the busy direction never touches
-//! the other leg's line.
-//!
-//! The table is a hand-written one rather than a `HashMap` of legs pointing into a slab of
-//! flows: the pointer cost a second miss per packet, and inline flows of `IpAddr`s did not fit
-//! one line. This is the data plane's core and bound by memory latency (`benches/pipeline_paths.rs`).
+//! target's reply (target → backend source). Flows live in a slab, one 64-byte,
+//! cache-line-aligned entry each, holding both legs' keys, the target and one idle timer that
+//! traffic in either direction refreshes. An open-addressing index (linear probing,
+//! backward-shift deletion, 8 bytes per leg) maps each leg's key to its flow; it is small
+//! enough to stay in the caches when the slab does not, so a packet of either direction costs
+//! one cache miss, on its flow's line, and that line can be requested early
+//! ([`NlbFlows::prefetch`]) from the index alone. Hashes are deterministic (no random seed).
 
 use crate::flow::{Header, Timestamp, PROTO_UDP};
 use crate::topology::Idx;
@@ -117,53 +114,49 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-enum Kind {
-    #[default]
-    Empty,
-    Client,
-    Reply,
-}
-
-/// One slot of the table: a leg of a flow (56 bytes of it used), or empty.
+/// A flow in the slab: one cache line.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, align(64))]
-struct Leg {
-    key: Key,
-    kind: Kind,
-    /// The other leg's key, with the same protocol.
-    twin: Key,
+struct Flow {
+    /// The client leg's key (client → node).
+    client: Key,
+    /// The reply leg's key (target → backend source).
+    reply: Key,
     lb: Idx,
     node: Idx,
     listener: u32,
     target_group: Idx,
     target: u32,
+    live: bool,
     last_seen: Timestamp,
 }
 
-impl Leg {
+impl Flow {
     fn flow(&self) -> NlbFlow {
-        let (client, back) = match self.kind {
-            Kind::Reply => (&self.twin, &self.key),
-            _ => (&self.key, &self.twin),
-        };
         NlbFlow {
             lb: self.lb,
             node: self.node,
             listener: self.listener,
             target_group: self.target_group,
             target: self.target,
-            client: client.src(),
-            frontend: client.dst(),
-            // The reply leg runs target → backend source.
-            backend_src: back.dst(),
-            backend_dst: back.src(),
-            proto: self.key.proto,
+            client: self.client.src(),
+            frontend: self.client.dst(),
+            backend_src: self.reply.dst(),
+            backend_dst: self.reply.src(),
+            proto: self.client.proto,
         }
     }
 
-    fn idle(&self, now: Timestamp) -> bool {
-        let s = if self.key.proto == PROTO_UDP {
+    fn key(&self, reply: bool) -> &Key {
+        if reply {
+            &self.reply
+        } else {
+            &self.client
+        }
+    }
+
+    fn expired(&self, now: Timestamp) -> bool {
+        let s = if self.client.proto == PROTO_UDP {
             UDP_IDLE_TIMEOUT_S
         } else {
             TCP_IDLE_TIMEOUT_S
@@ -172,27 +165,67 @@ impl Leg {
     }
 }
 
+/// An index entry: the low 32 bits of the key's hash (its home slot and a tag), the flow's slab
+/// slot, whether the key is the flow's reply leg, and an occupied bit; 0 is free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct IndexEntry(u64);
+
+impl IndexEntry {
+    const FREE: IndexEntry = IndexEntry(0);
+
+    fn new(hash: u64, slot: u32, reply: bool) -> IndexEntry {
+        IndexEntry((hash as u32 as u64) << 32 | (slot as u64) << 2 | (reply as u64) << 1 | 1)
+    }
+
+    fn is_free(self) -> bool {
+        self == IndexEntry::FREE
+    }
+
+    fn hash(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    fn slot(self) -> u32 {
+        (self.0 as u32) >> 2
+    }
+
+    fn reply(self) -> bool {
+        self.0 & 2 != 0
+    }
+}
+
+/// Where a key was found: its index position, its flow's slot, and which leg it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hit {
+    at: usize,
+    slot: u32,
+    reply: bool,
+}
+
 /// Load-balancer flow stickiness (see the module documentation). The last hit is remembered,
 /// since a target's reply is looked at twice (leaving the target, arriving at the node).
 #[derive(Clone, Debug)]
 pub struct NlbFlows {
-    /// A power of two long, at most three quarters full.
-    slots: Vec<Leg>,
+    /// A power of two long, at most three quarters occupied.
+    index: Vec<IndexEntry>,
     legs: usize,
-    /// Flows, counted by their client legs: the number the capacity limits.
+    slab: Vec<Flow>,
+    free: Vec<u32>,
     flows: usize,
     capacity: usize,
-    last: Option<(Key, usize)>,
+    last: Option<(Key, Hit)>,
 }
 
-/// Slots a table starts with.
-const INITIAL_SLOTS: usize = 64;
+/// Index entries a table starts with.
+const INITIAL_INDEX: usize = 64;
 
 impl NlbFlows {
     pub fn new(capacity: usize) -> NlbFlows {
         NlbFlows {
-            slots: vec![Leg::default(); INITIAL_SLOTS],
+            index: vec![IndexEntry::FREE; INITIAL_INDEX],
             legs: 0,
+            slab: Vec::new(),
+            free: Vec::new(),
             flows: 0,
             capacity,
             last: None,
@@ -209,34 +242,40 @@ impl NlbFlows {
 
     #[inline]
     fn mask(&self) -> usize {
-        self.slots.len() - 1
+        self.index.len() - 1
     }
 
-    /// The slot holding the leg with key `k`.
+    /// The index entries whose hash matches `key`'s, from its home on: the candidates.
     #[inline]
-    fn position(&self, k: &Key) -> Option<usize> {
+    fn candidates(&self, key: &Key) -> impl Iterator<Item = (usize, IndexEntry)> + '_ {
+        let hash = key.hash() as u32;
         let mask = self.mask();
-        let mut i = k.hash() as usize & mask;
-        loop {
-            let s = &self.slots[i];
-            if s.kind == Kind::Empty {
-                return None;
-            }
-            if s.key == *k {
-                return Some(i);
-            }
-            i = (i + 1) & mask;
-        }
+        (0..self.index.len())
+            .map(move |n| (hash as usize + n) & mask)
+            .map(|i| (i, self.index[i]))
+            .take_while(|(_, e)| !e.is_free())
+            .filter(move |(_, e)| e.hash() == hash)
     }
 
-    /// Start loading the slot a later [`NlbFlows::find`] for `h` will read first.
+    #[inline]
+    fn lookup(&self, key: &Key) -> Option<Hit> {
+        self.candidates(key)
+            .map(|(at, e)| Hit {
+                at,
+                slot: e.slot(),
+                reply: e.reply(),
+            })
+            .find(|h| self.slab[h.slot as usize].key(h.reply) == key)
+    }
+
+    /// Start loading the flow a later [`NlbFlows::find`] for `h` reads, from the index alone.
     #[inline]
     pub fn prefetch(&self, h: &Header) {
-        if self.legs == 0 {
+        if self.flows == 0 {
             return;
         }
-        if let Some(k) = Key::of(h) {
-            crate::prefetch::read(&self.slots[k.hash() as usize & self.mask()]);
+        if let Some((_, e)) = Key::of(h).and_then(|k| self.candidates(&k).next()) {
+            crate::prefetch::read(&self.slab[e.slot() as usize]);
         }
     }
 
@@ -244,39 +283,27 @@ impl NlbFlows {
     /// idle timer.
     #[inline]
     pub fn find(&mut self, h: &Header, now: Timestamp) -> Option<Seen> {
-        if self.legs == 0 {
+        if self.flows == 0 {
             return None;
         }
         let k = Key::of(h)?;
-        let i = match self.last {
-            Some((lk, i)) if lk == k => i,
-            _ => self.position(&k)?,
+        let hit = match self.last {
+            Some((lk, hit)) if lk == k => hit,
+            _ => self.lookup(&k)?,
         };
-        if self.slots[i].idle(now) && !self.twin_alive(i, now) {
-            self.remove_flow(i);
+        let f = &mut self.slab[hit.slot as usize];
+        if f.expired(now) {
+            self.remove_flow(hit.slot);
             return None;
         }
-        let leg = &mut self.slots[i];
-        leg.last_seen = now;
-        let flow = leg.flow();
-        let kind = leg.kind;
-        self.last = Some((k, i));
-        Some(match kind {
-            Kind::Reply => Seen::Reply(flow),
-            _ => Seen::Client(flow),
+        f.last_seen = now;
+        let flow = f.flow();
+        self.last = Some((k, hit));
+        Some(if hit.reply {
+            Seen::Reply(flow)
+        } else {
+            Seen::Client(flow)
         })
-    }
-
-    /// The slot of the other leg of the flow in slot `i`, if it is still there (a newer flow
-    /// with the same reply addresses may have taken it).
-    fn twin(&self, i: usize) -> Option<usize> {
-        let leg = &self.slots[i];
-        self.position(&leg.twin)
-            .filter(|&j| self.slots[j].twin == leg.key)
-    }
-
-    fn twin_alive(&self, i: usize, now: Timestamp) -> bool {
-        self.twin(i).is_some_and(|j| !self.slots[j].idle(now))
     }
 
     /// The flow a target's reply (target → backend source) belongs to.
@@ -290,7 +317,7 @@ impl NlbFlows {
 
     /// Whether `port` on the node's address is free for a new backend connection to `dst`.
     pub fn backend_port_free(&self, proto: u8, src: IpAddr, port: u16, dst: (IpAddr, u16)) -> bool {
-        Key::new(dst, (src, port), proto).is_none_or(|k| self.position(&k).is_none())
+        Key::new(dst, (src, port), proto).is_none_or(|k| self.lookup(&k).is_none())
     }
 
     /// Remember a new flow, keyed by the client packet `h`.
@@ -306,8 +333,8 @@ impl NlbFlows {
         ) else {
             return Err(FlowTableFull);
         };
-        if let Some(i) = self.position(&client) {
-            self.remove_flow(i);
+        if let Some(hit) = self.lookup(&client) {
+            self.remove_flow(hit.slot);
         }
         if self.flows >= self.capacity {
             self.sweep(now);
@@ -315,113 +342,116 @@ impl NlbFlows {
                 return Err(FlowTableFull);
             }
         }
-        // A reply leg with these addresses belongs to an older flow (a client that reached the
-        // same target through two nodes, keeping its address): the newer flow takes it, as
-        // the target cannot tell the two apart.
-        if let Some(i) = self.position(&reply) {
-            self.remove_leg(i);
+        // A leg with the reply's addresses belongs to an older flow (a client that reached the
+        // same target through two nodes, keeping its address): the newer flow takes it, as the
+        // target cannot tell the two apart.
+        if let Some(hit) = self.lookup(&reply) {
+            self.unindex(hit.at);
         }
-        let leg = |key, twin, kind| Leg {
-            key,
-            kind,
-            twin,
+        let entry = Flow {
+            client,
+            reply,
             lb: flow.lb,
             node: flow.node,
             listener: flow.listener,
             target_group: flow.target_group,
             target: flow.target,
             last_seen: now,
+            live: true,
         };
-        self.put(leg(client, reply, Kind::Client));
-        self.put(leg(reply, client, Kind::Reply));
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = entry;
+                i
+            }
+            None => {
+                self.slab.push(entry);
+                self.slab.len() as u32 - 1
+            }
+        };
+        self.index_key(&client, slot, false);
+        self.index_key(&reply, slot, true);
         self.flows += 1;
+        self.last = None;
         Ok(())
     }
 
-    /// Place a leg whose key is not in the table.
-    fn put(&mut self, leg: Leg) {
-        if (self.legs + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
+    fn index_key(&mut self, key: &Key, slot: u32, reply: bool) {
+        if (self.legs + 1) * 4 > self.index.len() * 3 {
+            let doubled = vec![IndexEntry::FREE; self.index.len() * 2];
+            let old = std::mem::replace(&mut self.index, doubled);
+            for e in old.into_iter().filter(|e| !e.is_free()) {
+                self.place(e);
+            }
         }
+        self.place(IndexEntry::new(key.hash(), slot, reply));
+        self.legs += 1;
+    }
+
+    fn place(&mut self, e: IndexEntry) {
         let mask = self.mask();
-        let mut i = leg.key.hash() as usize & mask;
-        while self.slots[i].kind != Kind::Empty {
+        let mut i = e.hash() as usize & mask;
+        while !self.index[i].is_free() {
             i = (i + 1) & mask;
         }
-        self.slots[i] = leg;
-        self.legs += 1;
-        self.last = None;
+        self.index[i] = e;
     }
 
-    fn grow(&mut self) {
-        let doubled = vec![Leg::default(); self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, doubled);
-        let mask = self.mask();
-        for leg in old.into_iter().filter(|l| l.kind != Kind::Empty) {
-            let mut i = leg.key.hash() as usize & mask;
-            while self.slots[i].kind != Kind::Empty {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = leg;
-        }
-        self.last = None;
-    }
-
-    /// Remove the flow of the leg in slot `i`: both legs.
-    fn remove_flow(&mut self, i: usize) {
-        let twin = self.slots[i].twin;
-        let mine = self.slots[i].key;
-        self.remove_leg(i);
-        if let Some(j) = self.position(&twin).filter(|&j| self.slots[j].twin == mine) {
-            self.remove_leg(j);
-        }
-    }
-
-    /// Empty slot `i`, shifting back the legs of its probe run so every lookup still finds
-    /// its key without tombstones.
-    fn remove_leg(&mut self, mut i: usize) {
-        if self.slots[i].kind == Kind::Client {
-            self.flows -= 1;
-        }
+    /// Empty index position `i`, shifting back the entries of its probe run so every lookup
+    /// still finds its key without tombstones.
+    fn unindex(&mut self, mut i: usize) {
         let mask = self.mask();
         let mut j = i;
         loop {
             j = (j + 1) & mask;
-            if self.slots[j].kind == Kind::Empty {
+            let e = self.index[j];
+            if e.is_free() {
                 break;
             }
-            let home = self.slots[j].key.hash() as usize & mask;
-            // Move j back to i unless its home lies cyclically in (i, j].
+            let home = e.hash() as usize & mask;
+            // Entry j stays when its home lies cyclically in (i, j].
             let stays = if i <= j {
                 i < home && home <= j
             } else {
                 i < home || home <= j
             };
             if !stays {
-                self.slots[i] = self.slots[j];
+                self.index[i] = e;
                 i = j;
             }
         }
-        self.slots[i] = Leg::default();
+        self.index[i] = IndexEntry::FREE;
         self.legs -= 1;
         self.last = None;
     }
 
-    /// Drop idle flows: those whose legs have both idled out.
+    /// Remove the flow in `slot` and whichever of its legs still point to it.
+    fn remove_flow(&mut self, slot: u32) {
+        let f = self.slab[slot as usize];
+        for reply in [false, true] {
+            let at = self
+                .candidates(f.key(reply))
+                .find(|(_, e)| e.slot() == slot && e.reply() == reply)
+                .map(|(at, _)| at);
+            if let Some(at) = at {
+                self.unindex(at);
+            }
+        }
+        self.slab[slot as usize].live = false;
+        self.free.push(slot);
+        self.flows -= 1;
+        self.last = None;
+    }
+
+    /// Drop idle flows.
     pub fn sweep(&mut self, now: Timestamp) {
-        if self.legs == 0 {
+        if self.flows == 0 {
             return;
         }
-        let idle: Vec<Key> = (0..self.slots.len())
-            .filter(|&i| {
-                let leg = &self.slots[i];
-                leg.kind != Kind::Empty && leg.idle(now) && !self.twin_alive(i, now)
-            })
-            .map(|i| self.slots[i].key)
-            .collect();
-        for k in idle {
-            if let Some(i) = self.position(&k) {
-                self.remove_leg(i);
+        for slot in 0..self.slab.len() as u32 {
+            let f = &self.slab[slot as usize];
+            if f.live && f.expired(now) {
+                self.remove_flow(slot);
             }
         }
     }
@@ -463,9 +493,9 @@ mod tests {
     }
 
     #[test]
-    fn a_leg_is_one_cache_line() {
-        assert_eq!(std::mem::size_of::<Leg>(), 64);
-        assert_eq!(std::mem::align_of::<Leg>(), 64);
+    fn a_flow_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Flow>(), 64);
+        assert_eq!(std::mem::align_of::<Flow>(), 64);
     }
 
     #[test]
@@ -577,11 +607,12 @@ mod tests {
         let gone = |i: u32| i.is_multiple_of(3);
         for i in (0..5_000).filter(|&i| gone(i)) {
             let k = Key::of(&client(i)).unwrap();
-            let slot = t.position(&k).unwrap();
-            t.remove_flow(slot);
+            let hit = t.lookup(&k).unwrap();
+            t.remove_flow(hit.slot);
         }
         assert_eq!(t.len(), 5_000 - 1_667);
         assert_eq!(t.legs, 2 * t.len());
+        assert_eq!(t.free.len(), 1_667);
         for i in 0..5_000 {
             let c = client(i);
             let reply = h([10, 0, 10, 10], 8080, [10, 0, 0, 100], 20_000 + i as u16);
