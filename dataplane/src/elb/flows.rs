@@ -245,27 +245,37 @@ impl NlbFlows {
         self.index.len() - 1
     }
 
-    /// The index entries whose hash matches `key`'s, from its home on: the candidates.
+    /// The first index entry at or after `key`'s home whose hash matches and for which `hit`
+    /// holds. A loop rather than an iterator chain: this is the per-packet path.
     #[inline]
-    fn candidates(&self, key: &Key) -> impl Iterator<Item = (usize, IndexEntry)> + '_ {
+    fn probe(
+        &self,
+        key: &Key,
+        mut hit: impl FnMut(IndexEntry) -> bool,
+    ) -> Option<(usize, IndexEntry)> {
         let hash = key.hash() as u32;
         let mask = self.mask();
-        (0..self.index.len())
-            .map(move |n| (hash as usize + n) & mask)
-            .map(|i| (i, self.index[i]))
-            .take_while(|(_, e)| !e.is_free())
-            .filter(move |(_, e)| e.hash() == hash)
+        let mut i = hash as usize & mask;
+        loop {
+            let e = self.index[i];
+            if e.is_free() {
+                return None;
+            }
+            if e.hash() == hash && hit(e) {
+                return Some((i, e));
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     #[inline]
     fn lookup(&self, key: &Key) -> Option<Hit> {
-        self.candidates(key)
+        self.probe(key, |e| self.slab[e.slot() as usize].key(e.reply()) == key)
             .map(|(at, e)| Hit {
                 at,
                 slot: e.slot(),
                 reply: e.reply(),
             })
-            .find(|h| self.slab[h.slot as usize].key(h.reply) == key)
     }
 
     /// Start loading the flow a later [`NlbFlows::find`] for `h` reads, from the index alone.
@@ -274,7 +284,7 @@ impl NlbFlows {
         if self.flows == 0 {
             return;
         }
-        if let Some((_, e)) = Key::of(h).and_then(|k| self.candidates(&k).next()) {
+        if let Some((_, e)) = Key::of(h).and_then(|k| self.probe(&k, |_| true)) {
             crate::prefetch::read(&self.slab[e.slot() as usize]);
         }
     }
@@ -430,8 +440,7 @@ impl NlbFlows {
         let f = self.slab[slot as usize];
         for reply in [false, true] {
             let at = self
-                .candidates(f.key(reply))
-                .find(|(_, e)| e.slot() == slot && e.reply() == reply)
+                .probe(f.key(reply), |e| e.slot() == slot && e.reply() == reply)
                 .map(|(at, _)| at);
             if let Some(at) = at {
                 self.unindex(at);
