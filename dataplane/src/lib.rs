@@ -17,6 +17,7 @@ pub mod conntrack;
 pub mod elb;
 pub mod endpoint;
 pub mod flow;
+mod flow_index;
 pub mod geneve;
 pub mod gwlb;
 pub mod lpm;

@@ -4,13 +4,12 @@
 //! A flow has two legs with different addresses: the client's (client → node) and the
 //! target's reply (target → backend source). Flows live in a slab, one 64-byte,
 //! cache-line-aligned entry each, holding both legs' keys, the target and one idle timer that
-//! traffic in either direction refreshes. An open-addressing index (linear probing,
-//! backward-shift deletion, 8 bytes per leg) maps each leg's key to its flow; it is small
-//! enough to stay in the caches when the slab does not, so a packet of either direction costs
-//! one cache miss, on its flow's line, and that line can be requested early
-//! ([`NlbFlows::prefetch`]) from the index alone. Hashes are deterministic (no random seed).
+//! traffic in either direction refreshes. A [`FlowIndex`] maps each leg's key to its flow (its
+//! bit says which leg), so a packet of either direction costs one cache miss, on its flow's
+//! line, and that line can be requested early ([`NlbFlows::prefetch`]).
 
 use crate::flow::{Header, Timestamp, PROTO_UDP};
+use crate::flow_index::{mix, FlowIndex};
 use crate::topology::Idx;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -106,14 +105,6 @@ impl Key {
     }
 }
 
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    // splitmix64's finalizer.
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// A flow in the slab: one cache line.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, align(64))]
@@ -165,35 +156,6 @@ impl Flow {
     }
 }
 
-/// An index entry: the low 32 bits of the key's hash (its home slot and a tag), the flow's slab
-/// slot, whether the key is the flow's reply leg, and an occupied bit; 0 is free.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct IndexEntry(u64);
-
-impl IndexEntry {
-    const FREE: IndexEntry = IndexEntry(0);
-
-    fn new(hash: u64, slot: u32, reply: bool) -> IndexEntry {
-        IndexEntry((hash as u32 as u64) << 32 | (slot as u64) << 2 | (reply as u64) << 1 | 1)
-    }
-
-    fn is_free(self) -> bool {
-        self == IndexEntry::FREE
-    }
-
-    fn hash(self) -> u32 {
-        (self.0 >> 32) as u32
-    }
-
-    fn slot(self) -> u32 {
-        (self.0 as u32) >> 2
-    }
-
-    fn reply(self) -> bool {
-        self.0 & 2 != 0
-    }
-}
-
 /// Where a key was found: its index position, its flow's slot, and which leg it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Hit {
@@ -206,9 +168,7 @@ struct Hit {
 /// since a target's reply is looked at twice (leaving the target, arriving at the node).
 #[derive(Clone, Debug)]
 pub struct NlbFlows {
-    /// A power of two long, at most three quarters occupied.
-    index: Vec<IndexEntry>,
-    legs: usize,
+    index: FlowIndex,
     slab: Vec<Flow>,
     free: Vec<u32>,
     flows: usize,
@@ -216,14 +176,10 @@ pub struct NlbFlows {
     last: Option<(Key, Hit)>,
 }
 
-/// Index entries a table starts with.
-const INITIAL_INDEX: usize = 64;
-
 impl NlbFlows {
     pub fn new(capacity: usize) -> NlbFlows {
         NlbFlows {
-            index: vec![IndexEntry::FREE; INITIAL_INDEX],
-            legs: 0,
+            index: FlowIndex::new(),
             slab: Vec::new(),
             free: Vec::new(),
             flows: 0,
@@ -241,40 +197,15 @@ impl NlbFlows {
     }
 
     #[inline]
-    fn mask(&self) -> usize {
-        self.index.len() - 1
-    }
-
-    /// The first index entry at or after `key`'s home whose hash matches and for which `hit`
-    /// holds. A loop rather than an iterator chain: this is the per-packet path.
-    #[inline]
-    fn probe(
-        &self,
-        key: &Key,
-        mut hit: impl FnMut(IndexEntry) -> bool,
-    ) -> Option<(usize, IndexEntry)> {
-        let hash = key.hash() as u32;
-        let mask = self.mask();
-        let mut i = hash as usize & mask;
-        loop {
-            let e = self.index[i];
-            if e.is_free() {
-                return None;
-            }
-            if e.hash() == hash && hit(e) {
-                return Some((i, e));
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    #[inline]
     fn lookup(&self, key: &Key) -> Option<Hit> {
-        self.probe(key, |e| self.slab[e.slot() as usize].key(e.reply()) == key)
+        self.index
+            .probe(key.hash(), |e| {
+                self.slab[e.slot() as usize].key(e.bit()) == key
+            })
             .map(|(at, e)| Hit {
                 at,
                 slot: e.slot(),
-                reply: e.reply(),
+                reply: e.bit(),
             })
     }
 
@@ -284,8 +215,8 @@ impl NlbFlows {
         if self.flows == 0 {
             return;
         }
-        if let Some((_, e)) = Key::of(h).and_then(|k| self.probe(&k, |_| true)) {
-            crate::prefetch::read(&self.slab[e.slot() as usize]);
+        if let Some(slot) = Key::of(h).and_then(|k| self.index.prefetch_slot(k.hash())) {
+            crate::prefetch::read(&self.slab[slot as usize]);
         }
     }
 
@@ -356,7 +287,8 @@ impl NlbFlows {
         // same target through two nodes, keeping its address): the newer flow takes it, as the
         // target cannot tell the two apart.
         if let Some(hit) = self.lookup(&reply) {
-            self.unindex(hit.at);
+            self.index.remove_at(hit.at);
+            self.last = None;
         }
         let entry = Flow {
             client,
@@ -379,60 +311,11 @@ impl NlbFlows {
                 self.slab.len() as u32 - 1
             }
         };
-        self.index_key(&client, slot, false);
-        self.index_key(&reply, slot, true);
+        self.index.insert(client.hash(), slot, false);
+        self.index.insert(reply.hash(), slot, true);
         self.flows += 1;
         self.last = None;
         Ok(())
-    }
-
-    fn index_key(&mut self, key: &Key, slot: u32, reply: bool) {
-        if (self.legs + 1) * 4 > self.index.len() * 3 {
-            let doubled = vec![IndexEntry::FREE; self.index.len() * 2];
-            let old = std::mem::replace(&mut self.index, doubled);
-            for e in old.into_iter().filter(|e| !e.is_free()) {
-                self.place(e);
-            }
-        }
-        self.place(IndexEntry::new(key.hash(), slot, reply));
-        self.legs += 1;
-    }
-
-    fn place(&mut self, e: IndexEntry) {
-        let mask = self.mask();
-        let mut i = e.hash() as usize & mask;
-        while !self.index[i].is_free() {
-            i = (i + 1) & mask;
-        }
-        self.index[i] = e;
-    }
-
-    /// Empty index position `i`, shifting back the entries of its probe run so every lookup
-    /// still finds its key without tombstones.
-    fn unindex(&mut self, mut i: usize) {
-        let mask = self.mask();
-        let mut j = i;
-        loop {
-            j = (j + 1) & mask;
-            let e = self.index[j];
-            if e.is_free() {
-                break;
-            }
-            let home = e.hash() as usize & mask;
-            // Entry j stays when its home lies cyclically in (i, j].
-            let stays = if i <= j {
-                i < home && home <= j
-            } else {
-                i < home || home <= j
-            };
-            if !stays {
-                self.index[i] = e;
-                i = j;
-            }
-        }
-        self.index[i] = IndexEntry::FREE;
-        self.legs -= 1;
-        self.last = None;
     }
 
     /// Remove the flow in `slot` and whichever of its legs still point to it.
@@ -440,10 +323,13 @@ impl NlbFlows {
         let f = self.slab[slot as usize];
         for reply in [false, true] {
             let at = self
-                .probe(f.key(reply), |e| e.slot() == slot && e.reply() == reply)
+                .index
+                .probe(f.key(reply).hash(), |e| {
+                    e.slot() == slot && e.bit() == reply
+                })
                 .map(|(at, _)| at);
             if let Some(at) = at {
-                self.unindex(at);
+                self.index.remove_at(at);
             }
         }
         self.slab[slot as usize].live = false;
@@ -620,7 +506,7 @@ mod tests {
             t.remove_flow(hit.slot);
         }
         assert_eq!(t.len(), 5_000 - 1_667);
-        assert_eq!(t.legs, 2 * t.len());
+        assert_eq!(t.index.len(), 2 * t.len());
         assert_eq!(t.free.len(), 1_667);
         for i in 0..5_000 {
             let c = client(i);
