@@ -434,12 +434,18 @@ pub fn new_flow(
     let hash = flow_hash(h);
     let choice = topo.elb.choose(tg, az, topo.elb.cross_zone(lb, tg), hash)?;
     let t = &g.targets[choice.target as usize];
-    let backend_dst = (t.addr, t.port);
-    let client = (h.src, h.src_port);
+    // Nodes have IPv4 addresses only, and so do targets (IPv6 targets need a dual-stack load
+    // balancer, which the loaders refuse).
+    let (IpAddr::V4(client_addr), IpAddr::V4(node_addr), IpAddr::V4(target_addr)) =
+        (h.src, h.dst, t.addr)
+    else {
+        return Err(NoTarget::NoneRegistered);
+    };
+    let backend_dst = (target_addr, t.port);
+    let client = (client_addr, h.src_port);
     let backend_src = if g.preserve_client_ip {
         client
     } else {
-        let node_addr = h.dst;
         // A port of the node's own, free towards this target: deterministic from the flow hash,
         // probing upwards on collision.
         let start = (hash >> 32) as u32 % 64_512;
@@ -457,7 +463,7 @@ pub fn new_flow(
             target_group: tg,
             target: choice.target,
             client,
-            frontend: (h.dst, h.dst_port),
+            frontend: (node_addr, h.dst_port),
             backend_src,
             backend_dst,
             proto: h.proto,

@@ -28,13 +28,13 @@ pub struct NlbFlow {
     pub listener: u32,
     pub target_group: Idx,
     pub target: u32,
-    pub client: (IpAddr, u16),
+    pub client: (Ipv4Addr, u16),
     /// The node address and listener port the client sent to.
-    pub frontend: (IpAddr, u16),
+    pub frontend: (Ipv4Addr, u16),
     /// Source of the packets the target receives: the client, or the node's address and a port
     /// of its own when client IP preservation is off.
-    pub backend_src: (IpAddr, u16),
-    pub backend_dst: (IpAddr, u16),
+    pub backend_src: (Ipv4Addr, u16),
+    pub backend_dst: (Ipv4Addr, u16),
     pub proto: u8,
 }
 
@@ -70,22 +70,13 @@ struct Key {
 
 impl Key {
     #[inline]
-    fn new(src: (IpAddr, u16), dst: (IpAddr, u16), proto: u8) -> Option<Key> {
-        match (src.0, dst.0) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => Some(Key {
-                src: s.to_bits(),
-                dst: d.to_bits(),
-                src_port: src.1,
-                dst_port: dst.1,
-                proto,
-            }),
+    fn of(h: &Header) -> Option<Key> {
+        match (h.src, h.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                Some(Key::leg((s, h.src_port), (d, h.dst_port), h.proto))
+            }
             _ => None,
         }
-    }
-
-    #[inline]
-    fn of(h: &Header) -> Option<Key> {
-        Key::new((h.src, h.src_port), (h.dst, h.dst_port), h.proto)
     }
 
     /// Deterministic (no random seed: a replay builds the same table every time).
@@ -96,12 +87,22 @@ impl Key {
         mix(addrs ^ mix(rest))
     }
 
-    fn src(&self) -> (IpAddr, u16) {
-        (IpAddr::V4(Ipv4Addr::from_bits(self.src)), self.src_port)
+    fn leg(src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), proto: u8) -> Key {
+        Key {
+            src: src.0.to_bits(),
+            dst: dst.0.to_bits(),
+            src_port: src.1,
+            dst_port: dst.1,
+            proto,
+        }
     }
 
-    fn dst(&self) -> (IpAddr, u16) {
-        (IpAddr::V4(Ipv4Addr::from_bits(self.dst)), self.dst_port)
+    fn src(&self) -> (Ipv4Addr, u16) {
+        (Ipv4Addr::from_bits(self.src), self.src_port)
+    }
+
+    fn dst(&self) -> (Ipv4Addr, u16) {
+        (Ipv4Addr::from_bits(self.dst), self.dst_port)
     }
 }
 
@@ -257,8 +258,14 @@ impl NlbFlows {
     }
 
     /// Whether `port` on the node's address is free for a new backend connection to `dst`.
-    pub fn backend_port_free(&self, proto: u8, src: IpAddr, port: u16, dst: (IpAddr, u16)) -> bool {
-        Key::new(dst, (src, port), proto).is_none_or(|k| self.lookup(&k).is_none())
+    pub fn backend_port_free(
+        &self,
+        proto: u8,
+        src: Ipv4Addr,
+        port: u16,
+        dst: (Ipv4Addr, u16),
+    ) -> bool {
+        self.lookup(&Key::leg(dst, (src, port), proto)).is_none()
     }
 
     /// Remember a new flow, keyed by the client packet `h`.
@@ -268,12 +275,10 @@ impl NlbFlows {
         flow: NlbFlow,
         now: Timestamp,
     ) -> Result<(), FlowTableFull> {
-        let (Some(client), Some(reply)) = (
-            Key::of(h),
-            Key::new(flow.backend_dst, flow.backend_src, flow.proto),
-        ) else {
+        let Some(client) = Key::of(h) else {
             return Err(FlowTableFull);
         };
+        let reply = Key::leg(flow.backend_dst, flow.backend_src, flow.proto);
         if let Some(hit) = self.lookup(&client) {
             self.remove_flow(hit.slot);
         }
@@ -372,6 +377,13 @@ mod tests {
         }
     }
 
+    fn a4(a: IpAddr) -> Ipv4Addr {
+        match a {
+            IpAddr::V4(a) => a,
+            IpAddr::V6(_) => panic!("IPv4 only"),
+        }
+    }
+
     fn flow(c: &Header, backend_src: (IpAddr, u16)) -> NlbFlow {
         NlbFlow {
             lb: 0,
@@ -379,10 +391,10 @@ mod tests {
             listener: 0,
             target_group: 0,
             target: 0,
-            client: (c.src, c.src_port),
-            frontend: (c.dst, c.dst_port),
-            backend_src,
-            backend_dst: (IpAddr::V4(Ipv4Addr::new(10, 0, 10, 10)), 8080),
+            client: (a4(c.src), c.src_port),
+            frontend: (a4(c.dst), c.dst_port),
+            backend_src: (a4(backend_src.0), backend_src.1),
+            backend_dst: (Ipv4Addr::new(10, 0, 10, 10), 8080),
             proto: c.proto,
         }
     }
@@ -403,7 +415,7 @@ mod tests {
         assert_eq!(t.find(&c, t0), Some(Seen::Client(f)));
         let reply = h([10, 0, 10, 10], 8080, [10, 0, 0, 100], 50000);
         assert_eq!(t.find(&reply, t0), Some(Seen::Reply(f)));
-        assert!(!t.backend_port_free(PROTO_TCP, c.dst, 50000, f.backend_dst));
+        assert!(!t.backend_port_free(PROTO_TCP, a4(c.dst), 50000, f.backend_dst));
         // UDP would have gone after 120 s; TCP lasts 350 s of idleness.
         let later = Timestamp::from_secs(100 + TCP_IDLE_TIMEOUT_S);
         assert!(t.find(&c, later).is_some());
@@ -411,7 +423,7 @@ mod tests {
         assert_eq!(t.find(&reply, gone), None);
         assert_eq!(t.find(&c, gone), None);
         assert!(t.is_empty());
-        assert!(t.backend_port_free(PROTO_TCP, c.dst, 50000, f.backend_dst));
+        assert!(t.backend_port_free(PROTO_TCP, a4(c.dst), 50000, f.backend_dst));
     }
 
     /// Traffic on one leg keeps the flow alive for the other; a sweep takes the flow only when

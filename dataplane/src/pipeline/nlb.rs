@@ -249,9 +249,9 @@ impl<T: Tracer> Walk<'_, '_, T> {
             );
         }
         let before = self.h;
-        self.h.dst = flow.backend_dst.0;
+        self.h.dst = IpAddr::V4(flow.backend_dst.0);
         self.h.dst_port = flow.backend_dst.1;
-        self.h.src = flow.backend_src.0;
+        self.h.src = IpAddr::V4(flow.backend_src.0);
         self.h.src_port = flow.backend_src.1;
         let target_res = target.res;
         self.hop(
@@ -316,9 +316,9 @@ impl<T: Tracer> Walk<'_, '_, T> {
     fn nlb_return(&mut self, flow: NlbFlow) {
         let topo = self.topo;
         let before = self.h;
-        self.h.src = flow.frontend.0;
+        self.h.src = IpAddr::V4(flow.frontend.0);
         self.h.src_port = flow.frontend.1;
-        self.h.dst = flow.client.0;
+        self.h.dst = IpAddr::V4(flow.client.0);
         self.h.dst_port = flow.client.1;
         let lb = topo.elb.load_balancers[flow.lb as usize].res;
         self.hop(lb, Stage::NlbTarget, Action::Translate, None, || {
@@ -363,7 +363,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
             self.observe(eni, FlowDirection::Egress, FlowAction::Accept);
         }
         let lb = topo.elb.load_balancers[flow.lb as usize].res;
-        let node_addr: IpAddr = flow.frontend.0;
+        let node_addr = flow.frontend.0;
         self.hop(lb, Stage::NlbTarget, Action::Forward, None, || {
             format!(
                 "reply of a load-balanced flow: back through the load balancer node {node_addr}"
