@@ -11,6 +11,7 @@
 //! topology is built: no clock, no probes between packets.
 
 use crate::flow::{AddrKey, Header, Timestamp, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::flow_index::mix;
 use crate::packet::Frag;
 use crate::pipeline::{process_header, Origin};
 use crate::state::{State, StateConfig};
@@ -401,14 +402,6 @@ pub fn flow_hash(h: &Header) -> u64 {
     let mut x = (s as u64) ^ ((s >> 64) as u64).rotate_left(17);
     x = mix(x ^ (d as u64).rotate_left(29) ^ ((d >> 64) as u64).rotate_left(41));
     mix(x ^ ((h.src_port as u64) << 24 | (h.dst_port as u64) << 8 | h.proto as u64))
-}
-
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    // splitmix64's finalizer.
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// A new flow's target as [`NlbFlow`] fields: computed here so the pipeline stage stays short.

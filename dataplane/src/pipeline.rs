@@ -488,33 +488,39 @@ impl<T: Tracer> Walk<'_, '_, T> {
         if topo.elb.is_target(eni) && self.nlb_reply_from_target(eni) {
             return;
         }
+        self.leave_into_subnet(eni);
+    }
+
+    /// A packet that passed `eni`'s outbound checks enters its subnet: delivered at layer 2
+    /// when the destination is in the same subnet, without route table or NACL (SPEC §0.2
+    /// step 3); routed by the subnet's route table otherwise.
+    fn leave_into_subnet(&mut self, eni: Idx) {
+        let topo = self.topo;
+        let subnet_idx = topo.enis[eni as usize].subnet;
         let subnet = &topo.subnets[subnet_idx as usize];
-        if subnet.contains(self.h.dst) {
-            // Same subnet: delivered at layer 2, without route table or NACL (SPEC §0.2 step 3).
-            let vpc = &topo.vpcs[subnet.vpc as usize];
-            match vpc.eni_for(self.h.dst) {
-                Some(d) if topo.enis[d as usize].subnet == subnet_idx => {
-                    self.observe(eni, FlowDirection::Egress, FlowAction::Accept);
-                    self.hop(subnet.res, Stage::Route, Action::Forward, None, || {
-                        "destination is in the same subnet: delivered directly (no route table, no NACL)".into()
-                    });
-                    self.enter_eni(d, Some(subnet_idx));
-                }
-                _ => {
-                    self.observe(eni, FlowDirection::Egress, FlowAction::Accept);
-                    let dst = self.h.dst;
-                    self.drop(
-                        DropReason::NoDestination,
-                        subnet.res,
-                        Stage::Route,
-                        None,
-                        || format!("no network interface in this subnet has address {dst}"),
-                    );
-                }
-            }
+        if !subnet.contains(self.h.dst) {
+            self.route(subnet_idx, Some(eni));
             return;
         }
-        self.route(subnet_idx, Some(eni));
+        self.observe(eni, FlowDirection::Egress, FlowAction::Accept);
+        match topo.vpcs[subnet.vpc as usize].eni_for(self.h.dst) {
+            Some(d) if topo.enis[d as usize].subnet == subnet_idx => {
+                self.hop(subnet.res, Stage::Route, Action::Forward, None, || {
+                    "destination is in the same subnet: delivered directly (no route table, no NACL)".into()
+                });
+                self.enter_eni(d, Some(subnet_idx));
+            }
+            _ => {
+                let dst = self.h.dst;
+                self.drop(
+                    DropReason::NoDestination,
+                    subnet.res,
+                    Stage::Route,
+                    None,
+                    || format!("no network interface in this subnet has address {dst}"),
+                );
+            }
+        }
     }
 
     /// Route a packet leaving `subnet` (from `eni`, for flow logs) and hand it to the target.

@@ -278,38 +278,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
         if how.is_some() && self.nlb_has_sgs(node) && self.nlb_node_rules(node, false).is_err() {
             return;
         }
-        self.nlb_leave_node(node);
-    }
-
-    /// The (rewritten) packet leaves node `node` into its VPC: delivered directly inside the
-    /// node's subnet, routed by the subnet's route table otherwise.
-    fn nlb_leave_node(&mut self, node: Idx) {
-        let topo = self.topo;
-        let s = topo.enis[node as usize].subnet;
-        let subnet = &topo.subnets[s as usize];
-        if subnet.contains(self.h.dst) {
-            self.observe(node, FlowDirection::Egress, FlowAction::Accept);
-            match topo.vpcs[subnet.vpc as usize].eni_for(self.h.dst) {
-                Some(d) if topo.enis[d as usize].subnet == s => {
-                    self.hop(subnet.res, Stage::Route, Action::Forward, None, || {
-                        "destination is in the node's subnet: delivered directly (no route table, no NACL)".into()
-                    });
-                    self.enter_eni(d, Some(s));
-                }
-                _ => {
-                    let dst = self.h.dst;
-                    self.drop(
-                        DropReason::NoDestination,
-                        subnet.res,
-                        Stage::Route,
-                        None,
-                        || format!("no network interface in this subnet has address {dst}"),
-                    );
-                }
-            }
-            return;
-        }
-        self.route(s, Some(node));
+        self.leave_into_subnet(node);
     }
 
     /// A target's reply at the node: back to the client, from the address it connected to.
@@ -332,7 +301,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 flow.client.1
             )
         });
-        self.nlb_leave_node(flow.node);
+        self.leave_into_subnet(flow.node);
     }
 
     /// A packet leaving target interface `eni`, past its security groups: when it is the
