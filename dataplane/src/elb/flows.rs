@@ -9,7 +9,7 @@
 //! line, and that line can be requested early ([`NlbFlows::prefetch`]).
 
 use crate::flow::{Header, Timestamp, PROTO_UDP};
-use crate::flow_index::{mix, FlowIndex};
+use crate::flow_index::{mix, FlowIndex, IndexEntry, MAX_SLOTS};
 use crate::topology::Idx;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -184,7 +184,9 @@ impl NlbFlows {
             slab: Vec::new(),
             free: Vec::new(),
             flows: 0,
-            capacity,
+            // The index addresses this many slab entries (4,194,304 flows; the default state
+            // capacity is 4,000,000).
+            capacity: capacity.min(MAX_SLOTS),
             last: None,
         }
     }
@@ -292,7 +294,9 @@ impl NlbFlows {
         // same target through two nodes, keeping its address): the newer flow takes it, as the
         // target cannot tell the two apart.
         if let Some(hit) = self.lookup(&reply) {
-            self.index.remove_at(hit.at);
+            let slab = &self.slab;
+            self.index
+                .remove_at(hit.at, |e| slab[e.slot() as usize].key(e.bit()).hash());
             self.last = None;
         }
         let entry = Flow {
@@ -316,8 +320,10 @@ impl NlbFlows {
                 self.slab.len() as u32 - 1
             }
         };
-        self.index.insert(client.hash(), slot, false);
-        self.index.insert(reply.hash(), slot, true);
+        let slab = &self.slab;
+        let hash_of = |e: IndexEntry| slab[e.slot() as usize].key(e.bit()).hash();
+        self.index.insert(client.hash(), slot, false, hash_of);
+        self.index.insert(reply.hash(), slot, true, hash_of);
         self.flows += 1;
         self.last = None;
         Ok(())
@@ -334,7 +340,9 @@ impl NlbFlows {
                 })
                 .map(|(at, _)| at);
             if let Some(at) = at {
-                self.index.remove_at(at);
+                let slab = &self.slab;
+                self.index
+                    .remove_at(at, |e| slab[e.slot() as usize].key(e.bit()).hash());
             }
         }
         self.slab[slot as usize].live = false;
