@@ -121,6 +121,7 @@ impl TopologyArgs {
 #[derive(Args, Debug, Clone)]
 pub struct StateArgs {
     /// Tracked connections (all interfaces together) before new ones are refused with CONNTRACK_FULL.
+    /// Also the size of the NLB flow table (at most 4,194,304 flows).
     #[arg(long, default_value_t = 4_000_000, value_name = "N")]
     pub conntrack_capacity: usize,
     /// Security-group idle timeout for established TCP, seconds (AWS: 432000; 350 on Nitro v6 types).

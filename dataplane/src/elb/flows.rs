@@ -460,6 +460,12 @@ mod tests {
     }
 
     #[test]
+    fn capacity_is_what_the_index_can_address() {
+        assert_eq!(NlbFlows::new(usize::MAX).capacity, MAX_SLOTS);
+        assert_eq!(NlbFlows::new(4_000_000).capacity, 4_000_000);
+    }
+
+    #[test]
     fn a_full_table_refuses_new_flows() {
         let mut t = NlbFlows::new(1);
         let now = Timestamp::from_secs(1);
