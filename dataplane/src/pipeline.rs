@@ -503,13 +503,22 @@ impl<T: Tracer> Walk<'_, '_, T> {
             return;
         }
         self.observe(eni, FlowDirection::Egress, FlowAction::Accept);
+        if let Some(d) = self.eni_in_subnet(subnet_idx) {
+            self.hop(subnet.res, Stage::Route, Action::Forward, None, || {
+                "destination is in the same subnet: delivered directly (no route table, no NACL)"
+                    .into()
+            });
+            self.enter_eni(d, Some(subnet_idx));
+        }
+    }
+
+    /// The interface of subnet `s` that owns the destination (which is in `s`); without one
+    /// the packet is dropped here.
+    fn eni_in_subnet(&mut self, s: Idx) -> Option<Idx> {
+        let topo = self.topo;
+        let subnet = &topo.subnets[s as usize];
         match topo.vpcs[subnet.vpc as usize].eni_for(self.h.dst) {
-            Some(d) if topo.enis[d as usize].subnet == subnet_idx => {
-                self.hop(subnet.res, Stage::Route, Action::Forward, None, || {
-                    "destination is in the same subnet: delivered directly (no route table, no NACL)".into()
-                });
-                self.enter_eni(d, Some(subnet_idx));
-            }
+            Some(d) if topo.enis[d as usize].subnet == s => Some(d),
             _ => {
                 let dst = self.h.dst;
                 self.drop(
@@ -519,6 +528,7 @@ impl<T: Tracer> Walk<'_, '_, T> {
                     None,
                     || format!("no network interface in this subnet has address {dst}"),
                 );
+                None
             }
         }
     }
@@ -1491,18 +1501,8 @@ impl<T: Tracer> Walk<'_, '_, T> {
         let topo = self.topo;
         let subnet = &topo.subnets[s as usize];
         if subnet.contains(self.h.dst) {
-            match topo.vpcs[subnet.vpc as usize].eni_for(self.h.dst) {
-                Some(d) if topo.enis[d as usize].subnet == s => self.enter_eni(d, Some(s)),
-                _ => {
-                    let dst = self.h.dst;
-                    self.drop(
-                        DropReason::NoDestination,
-                        subnet.res,
-                        Stage::Route,
-                        None,
-                        || format!("no network interface in this subnet has address {dst}"),
-                    );
-                }
+            if let Some(d) = self.eni_in_subnet(s) {
+                self.enter_eni(d, Some(s));
             }
             return;
         }

@@ -157,6 +157,12 @@ impl Flow {
     }
 }
 
+/// The key an index entry points to.
+#[inline]
+fn key_of(slab: &[Flow], e: IndexEntry) -> &Key {
+    slab[e.slot() as usize].key(e.bit())
+}
+
 /// Where a key was found: its index position, its flow's slot, and which leg it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Hit {
@@ -202,9 +208,7 @@ impl NlbFlows {
     #[inline]
     fn lookup(&self, key: &Key) -> Option<Hit> {
         self.index
-            .probe(key.hash(), |e| {
-                self.slab[e.slot() as usize].key(e.bit()) == key
-            })
+            .probe(key.hash(), |e| key_of(&self.slab, e) == key)
             .map(|(at, e)| Hit {
                 at,
                 slot: e.slot(),
@@ -294,10 +298,7 @@ impl NlbFlows {
         // same target through two nodes, keeping its address): the newer flow takes it, as the
         // target cannot tell the two apart.
         if let Some(hit) = self.lookup(&reply) {
-            let slab = &self.slab;
-            self.index
-                .remove_at(hit.at, |e| slab[e.slot() as usize].key(e.bit()).hash());
-            self.last = None;
+            self.unindex(hit.at);
         }
         let entry = Flow {
             client,
@@ -321,12 +322,19 @@ impl NlbFlows {
             }
         };
         let slab = &self.slab;
-        let hash_of = |e: IndexEntry| slab[e.slot() as usize].key(e.bit()).hash();
+        let hash_of = |e| key_of(slab, e).hash();
         self.index.insert(client.hash(), slot, false, hash_of);
         self.index.insert(reply.hash(), slot, true, hash_of);
         self.flows += 1;
         self.last = None;
         Ok(())
+    }
+
+    /// Remove index entry `at` (one leg's key).
+    fn unindex(&mut self, at: usize) {
+        let slab = &self.slab;
+        self.index.remove_at(at, |e| key_of(slab, e).hash());
+        self.last = None;
     }
 
     /// Remove the flow in `slot` and whichever of its legs still point to it.
@@ -340,9 +348,7 @@ impl NlbFlows {
                 })
                 .map(|(at, _)| at);
             if let Some(at) = at {
-                let slab = &self.slab;
-                self.index
-                    .remove_at(at, |e| slab[e.slot() as usize].key(e.bit()).hash());
+                self.unindex(at);
             }
         }
         self.slab[slot as usize].live = false;
