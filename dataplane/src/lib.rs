@@ -16,6 +16,7 @@
 pub mod conntrack;
 pub mod elb;
 pub mod endpoint;
+pub mod exchange;
 pub mod flow;
 mod flow_index;
 pub mod geneve;
