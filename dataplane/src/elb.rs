@@ -10,10 +10,12 @@
 //! target's health-check port, through routes, network ACLs and security groups), once, when the
 //! topology is built: no clock, no probes between packets.
 
-use crate::flow::{AddrKey, Header, Timestamp, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::flow::{AddrKey, Family, Header, Timestamp, PROTO_TCP, PROTO_UDP, TCP_SYN};
 use crate::flow_index::mix;
 use crate::packet::Frag;
+use crate::pipeline::driver::Rules;
 use crate::pipeline::{process_header, Origin};
+use crate::space::{protocol_box, HBox, DPORT};
 use crate::state::{State, StateConfig};
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::NoTrace;
@@ -80,6 +82,41 @@ pub struct Listener {
     pub port: u16,
     /// The target group of the default forward action.
     pub target_group: Idx,
+}
+
+/// A load balancer's listeners as a rule list over protocol and destination port: the listener
+/// that accepts a packet (index into the listeners).
+#[derive(Clone, Copy, Debug)]
+pub struct ListenerRules<'a>(pub &'a [Listener]);
+
+impl Rules for ListenerRules<'_> {
+    type Key = u32;
+    const ANY_MATCH: bool = false;
+    #[inline]
+    fn first_match(&self, h: &Header) -> Option<u32> {
+        self.0
+            .iter()
+            .position(|l| l.port == h.dst_port && l.protocol.accepts(h.proto))
+            .map(|i| i as u32)
+    }
+    fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, u32)) {
+        for (i, l) in self.0.iter().enumerate() {
+            for p in [PROTO_TCP, PROTO_UDP] {
+                if !l.protocol.accepts(p) {
+                    continue;
+                }
+                if let Some(b) = protocol_box(fam, p, None)
+                    .and_then(|b| b.with(DPORT, l.port as u128, l.port as u128))
+                {
+                    f(b, i as u32);
+                }
+            }
+        }
+    }
+    #[inline]
+    fn passes(decided: Option<u32>) -> bool {
+        decided.is_some()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -257,39 +294,43 @@ pub struct Choice {
     pub fail_open: bool,
 }
 
-/// The target choice shared by Network and Gateway Load Balancers: by `hash` among the healthy
-/// targets `eligible` to the node (its zone, or every zone with cross-zone on); among all
-/// eligible ones when every target is unhealthy (fail open).
-pub fn choose_target<T>(
+/// Which targets a new flow may go to (shared by Network and Gateway Load Balancers): the
+/// healthy targets `eligible` to the node (its zone, or every zone with cross-zone on), or
+/// every eligible one when every target is unhealthy (fail open, SPEC §11.1). Neither depends
+/// on the flow: only which of them a flow gets does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidates {
+    /// How many targets are candidates.
+    pub among: u32,
+    /// Every target is unhealthy: all eligible ones are candidates.
+    pub fail_open: bool,
+}
+
+/// The candidates for a new flow (see [`Candidates`]), or why there is none.
+pub fn candidates<T>(
     targets: &[T],
     eligible: impl Fn(&T) -> bool,
     routable: impl Fn(&T) -> bool,
-    hash: u64,
-) -> Result<Choice, NoTarget> {
+) -> Result<Candidates, NoTarget> {
     if targets.is_empty() {
         return Err(NoTarget::NoneRegistered);
     }
-    let pick = |ok: &dyn Fn(&T) -> bool| -> Option<Choice> {
-        let n = targets.iter().filter(|t| ok(t)).count() as u64;
-        if n == 0 {
-            return None;
-        }
-        let k = (hash % n) as usize;
-        let (i, _) = targets.iter().enumerate().filter(|(_, t)| ok(t)).nth(k)?;
-        Some(Choice {
-            target: i as u32,
-            among: n as u32,
+    let healthy = targets
+        .iter()
+        .filter(|t| eligible(t) && routable(t))
+        .count();
+    if healthy > 0 {
+        return Ok(Candidates {
+            among: healthy as u32,
             fail_open: false,
-        })
-    };
-    if let Some(c) = pick(&|t| eligible(t) && routable(t)) {
-        return Ok(c);
+        });
     }
     if targets.iter().all(|t| !routable(t)) {
-        if let Some(c) = pick(&eligible) {
-            return Ok(Choice {
+        let n = targets.iter().filter(|t| eligible(t)).count();
+        if n > 0 {
+            return Ok(Candidates {
+                among: n as u32,
                 fail_open: true,
-                ..c
             });
         }
     }
@@ -298,6 +339,47 @@ pub fn choose_target<T>(
     } else {
         Err(NoTarget::NoneInZone)
     }
+}
+
+/// Every choice a new flow can get, one per candidate (what a flow hash may pick).
+pub fn every_choice<T>(
+    targets: &[T],
+    eligible: impl Fn(&T) -> bool,
+    routable: impl Fn(&T) -> bool,
+) -> Result<Vec<Choice>, NoTarget> {
+    let c = candidates(targets, &eligible, &routable)?;
+    Ok(targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| eligible(t) && (c.fail_open || routable(t)))
+        .map(|(i, _)| Choice {
+            target: i as u32,
+            among: c.among,
+            fail_open: c.fail_open,
+        })
+        .collect())
+}
+
+/// The target a flow with `hash` gets among the candidates.
+pub fn choose_target<T>(
+    targets: &[T],
+    eligible: impl Fn(&T) -> bool,
+    routable: impl Fn(&T) -> bool,
+    hash: u64,
+) -> Result<Choice, NoTarget> {
+    let c = candidates(targets, &eligible, &routable)?;
+    let k = (hash % c.among as u64) as usize;
+    let (i, _) = targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| eligible(t) && (c.fail_open || routable(t)))
+        .nth(k)
+        .ok_or(NoTarget::NoneRegistered)?;
+    Ok(Choice {
+        target: i as u32,
+        among: c.among,
+        fail_open: c.fail_open,
+    })
 }
 
 /// Every load balancer and target group of the topology.
@@ -353,6 +435,20 @@ impl Elb {
             |t| cross_zone || t.az == Some(node_az),
             Target::routable,
             hash,
+        )
+    }
+
+    /// Every target a new flow of group `tg` at a node in zone `node_az` may get.
+    pub fn every_choice(
+        &self,
+        tg: Idx,
+        node_az: u32,
+        cross_zone: bool,
+    ) -> Result<Vec<Choice>, NoTarget> {
+        every_choice(
+            &self.target_groups[tg as usize].targets,
+            |t| cross_zone || t.az == Some(node_az),
+            Target::routable,
         )
     }
 

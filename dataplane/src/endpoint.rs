@@ -7,7 +7,9 @@
 //! VpcEndpoint`]) that the ordinary local route, network ACLs and security groups reach; the
 //! packet is delivered to the endpoint service at that interface.
 
-use crate::flow::{Header, PROTO_ICMP, PROTO_TCP};
+use crate::flow::{Family, Header, PROTO_ICMP, PROTO_TCP};
+use crate::pipeline::driver::Rules;
+use crate::space::{protocol_box, HBox};
 use crate::topology::{Idx, ResId};
 
 /// What kind of endpoint.
@@ -39,6 +41,45 @@ pub fn gateway_admits(h: &Header) -> bool {
         PROTO_TCP => true,
         PROTO_ICMP => h.icmp_type == ECHO_REQUEST,
         _ => false,
+    }
+}
+
+/// What a gateway endpoint carries, as a rule list: TCP, and ICMP echo requests towards the
+/// service or echo replies back from it.
+#[derive(Clone, Copy, Debug)]
+pub struct GatewayTraffic {
+    /// Towards the service (echo requests), or back from it (echo replies).
+    pub towards_service: bool,
+}
+
+impl Rules for GatewayTraffic {
+    type Key = ();
+    const ANY_MATCH: bool = true;
+    #[inline]
+    fn first_match(&self, h: &Header) -> Option<()> {
+        const ECHO_REPLY: u8 = 0;
+        let ok = if self.towards_service {
+            gateway_admits(h)
+        } else {
+            match h.proto {
+                PROTO_TCP => true,
+                PROTO_ICMP => h.icmp_type == ECHO_REPLY,
+                _ => false,
+            }
+        };
+        ok.then_some(())
+    }
+    fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, ())) {
+        let echo = if self.towards_service { 8 } else { 0 };
+        for (p, t) in [(PROTO_TCP, None), (PROTO_ICMP, Some(echo))] {
+            if let Some(b) = protocol_box(fam, p, t) {
+                f(b, ());
+            }
+        }
+    }
+    #[inline]
+    fn passes(decided: Option<()>) -> bool {
+        decided.is_some()
     }
 }
 

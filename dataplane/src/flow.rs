@@ -136,6 +136,75 @@ impl fmt::Display for Header {
     }
 }
 
+/// An address family. IPv4 and IPv6 never mix in one flow (SPEC §0.1), so every table and every
+/// set of headers is looked at one family at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv4: addresses are the low 32 bits of a `u128`.
+    V4 = 0,
+    /// IPv6.
+    V6 = 1,
+}
+
+impl Family {
+    /// The family of an address.
+    #[inline]
+    pub fn of(a: IpAddr) -> Family {
+        match a {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+
+    /// An address as a number of its family's width.
+    #[inline]
+    pub fn bits(a: IpAddr) -> u128 {
+        match a {
+            IpAddr::V4(a) => a.to_bits() as u128,
+            IpAddr::V6(a) => a.to_bits(),
+        }
+    }
+
+    /// The largest address of the family.
+    pub fn addr_max(self) -> u128 {
+        match self {
+            Family::V4 => u32::MAX as u128,
+            Family::V6 => u128::MAX,
+        }
+    }
+
+    /// The address a number stands for (IPv4 takes the low 32 bits).
+    pub fn addr(self, a: u128) -> IpAddr {
+        match self {
+            Family::V4 => IpAddr::V4(std::net::Ipv4Addr::from_bits(a as u32)),
+            Family::V6 => IpAddr::V6(std::net::Ipv6Addr::from_bits(a)),
+        }
+    }
+
+    /// The range of addresses a prefix covers, as numbers.
+    pub fn prefix_range(net: &ipnet::IpNet) -> (u128, u128) {
+        let (bits, len, width) = match net {
+            ipnet::IpNet::V4(n) => (n.network().to_bits() as u128, n.prefix_len(), 32),
+            ipnet::IpNet::V6(n) => (n.network().to_bits(), n.prefix_len(), 128),
+        };
+        let host = width - len as u32;
+        let mask = if host >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << host) - 1
+        };
+        (bits & !mask, bits | mask)
+    }
+
+    /// The family of a prefix.
+    pub fn of_net(net: &ipnet::IpNet) -> Family {
+        match net {
+            ipnet::IpNet::V4(_) => Family::V4,
+            ipnet::IpNet::V6(_) => Family::V6,
+        }
+    }
+}
+
 /// Packet time in nanoseconds since the Unix epoch (from the capture, or from the caller).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub u64);

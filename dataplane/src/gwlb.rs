@@ -167,6 +167,18 @@ impl Gwlbs {
         Ok((tg, c))
     }
 
+    /// Every appliance a flow at a node in zone `node_az` of load balancer `lb` may get.
+    pub fn every_choice(&self, lb: Idx, node_az: u32) -> Result<(Idx, Vec<Choice>), NoTarget> {
+        let l = &self.load_balancers[lb as usize];
+        let tg = l.target_group.ok_or(NoTarget::NoneRegistered)?;
+        let c = crate::elb::every_choice(
+            &self.target_groups[tg as usize].targets,
+            |t| l.cross_zone || t.az == node_az,
+            |t| t.health.state != HealthState::Unhealthy,
+        )?;
+        Ok((tg, c))
+    }
+
     /// The node that serves endpoint `x`: the one in the endpoint's zone (the loader only
     /// accepts endpoints in zones the load balancer serves), else the first.
     pub fn node_for(&self, topo: &Topology, x: Idx) -> Option<GwlbNode> {

@@ -13,6 +13,7 @@
 //! The pipeline does no I/O, never reads the clock (time is passed in) and does not
 //! allocate per packet when tracing is off.
 
+pub mod aws;
 pub mod conntrack;
 pub mod elb;
 pub mod endpoint;
@@ -29,6 +30,7 @@ pub mod pipeline;
 mod prefetch;
 pub mod reach;
 pub mod sg;
+pub mod space;
 pub mod state;
 pub mod tgw;
 pub mod topology;

@@ -1,6 +1,8 @@
 //! Network ACLs: stateless, ordered, first match wins, `*` deny at the end (SPEC §3).
 
-use crate::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::flow::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::pipeline::driver::{Field, Rules};
+use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
 use crate::topology::ResId;
 use ipnet::IpNet;
 
@@ -43,6 +45,35 @@ impl NaclEntry {
             // matches every type (and never an IPv6 packet anyway, by the CIDR check above).
             PROTO_ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => self.icmp_matches(h),
             _ => true,
+        }
+    }
+
+    /// What [`NaclEntry::matches`] matches, as boxes of header space (`peer_dim`: the
+    /// dimension the CIDR applies to, the source inbound and the destination outbound).
+    pub fn boxes(&self, fam: Family, peer_dim: usize) -> Vec<HBox> {
+        if Family::of_net(&self.cidr) != fam {
+            return Vec::new();
+        }
+        let (lo, hi) = Family::prefix_range(&self.cidr);
+        let Some(base) = domain(fam).with(peer_dim, lo, hi) else {
+            return Vec::new();
+        };
+        let Some(p) = self.protocol else {
+            return vec![base];
+        };
+        let Some(base) = base.with(PROTO, p as u128, p as u128) else {
+            return Vec::new();
+        };
+        match p {
+            PROTO_TCP | PROTO_UDP => base
+                .with(DPORT, self.ports.0 as u128, self.ports.1 as u128)
+                .into_iter()
+                .collect(),
+            PROTO_ICMP => icmp_boxes(base, self.icmp_type, self.icmp_code),
+            PROTO_ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => {
+                icmp_boxes(base, self.icmp_type, self.icmp_code)
+            }
+            _ => vec![base],
         }
     }
 
@@ -125,6 +156,68 @@ impl NetworkAcl {
     #[inline]
     pub fn evaluate_egress(&self, h: &Header) -> NaclDecision<'_> {
         first_match(&self.egress, h, h.dst)
+    }
+}
+
+/// One direction of a network ACL as a rule list: first match by rule number, the implicit `*`
+/// rule denies what no entry matches.
+#[derive(Clone, Copy, Debug)]
+pub struct NaclRules<'a> {
+    /// The entries, sorted by rule number.
+    pub entries: &'a [NaclEntry],
+    /// The address the CIDRs match: the source inbound, the destination outbound.
+    pub peer: Field,
+}
+
+impl<'a> NetworkAcl {
+    /// The inbound entries, matched against the source.
+    pub fn ingress_rules(&'a self) -> NaclRules<'a> {
+        NaclRules {
+            entries: &self.ingress,
+            peer: Field::Src,
+        }
+    }
+
+    /// The outbound entries, matched against the destination.
+    pub fn egress_rules(&'a self) -> NaclRules<'a> {
+        NaclRules {
+            entries: &self.egress,
+            peer: Field::Dst,
+        }
+    }
+}
+
+impl<'a> Rules for NaclRules<'a> {
+    type Key = &'a NaclEntry;
+    const ANY_MATCH: bool = false;
+    #[inline]
+    fn first_match(&self, h: &Header) -> Option<&'a NaclEntry> {
+        let peer = match self.peer {
+            Field::Src => h.src,
+            Field::Dst => h.dst,
+        };
+        self.entries.iter().find(|e| e.matches(h, peer))
+    }
+    fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, &'a NaclEntry)) {
+        let dim = match self.peer {
+            Field::Src => SRC,
+            Field::Dst => DST,
+        };
+        for e in self.entries {
+            for b in e.boxes(fam, dim) {
+                f(b, e);
+            }
+        }
+    }
+    #[inline]
+    fn passes(decided: Option<&'a NaclEntry>) -> bool {
+        decided.is_some_and(|e| e.allow)
+    }
+}
+
+impl<'a> From<Option<&'a NaclEntry>> for NaclDecision<'a> {
+    fn from(e: Option<&'a NaclEntry>) -> Self {
+        e.map_or(NaclDecision::DefaultDeny, NaclDecision::Entry)
     }
 }
 

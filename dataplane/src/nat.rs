@@ -6,7 +6,10 @@
 //! gateway is tried, and when every address is full the connection fails
 //! (`ErrorPortAllocation`). Sessions idle out after 350 s.
 
+use crate::flow::Family;
 use crate::flow::{Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::pipeline::driver::Rules;
+use crate::space::{protocol_box, HBox};
 use crate::topology::Idx;
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
@@ -332,6 +335,47 @@ pub fn supported(h: &Header) -> bool {
         && (h.proto == PROTO_TCP
             || h.proto == PROTO_UDP
             || (h.proto == PROTO_ICMP && h.is_icmp_echo()))
+}
+
+/// What a NAT gateway translates, as a rule list: IPv4 TCP, UDP and ICMP echo, and of IP
+/// fragments only UDP ones (SPEC §6.4).
+#[derive(Clone, Copy, Debug)]
+pub struct Translatable {
+    /// The packet is a fragment.
+    pub fragmented: bool,
+}
+
+impl Rules for Translatable {
+    type Key = ();
+    const ANY_MATCH: bool = true;
+    #[inline]
+    fn first_match(&self, h: &Header) -> Option<()> {
+        (supported(h) && (!self.fragmented || h.proto == PROTO_UDP)).then_some(())
+    }
+    fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, ())) {
+        if fam == Family::V6 {
+            return;
+        }
+        let kinds: &[(u8, Option<u8>)] = if self.fragmented {
+            &[(PROTO_UDP, None)]
+        } else {
+            &[
+                (PROTO_TCP, None),
+                (PROTO_UDP, None),
+                (PROTO_ICMP, Some(0)),
+                (PROTO_ICMP, Some(8)),
+            ]
+        };
+        for &(p, t) in kinds {
+            if let Some(b) = protocol_box(fam, p, t) {
+                f(b, ());
+            }
+        }
+    }
+    #[inline]
+    fn passes(decided: Option<()>) -> bool {
+        decided.is_some()
+    }
 }
 
 #[cfg(test)]

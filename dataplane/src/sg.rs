@@ -4,7 +4,9 @@
 //! addresses of the interfaces in that group, so evaluation is a plain scan over address ranges.
 //! Connection tracking lives in [`crate::state`]; this module only answers "does a rule allow it".
 
-use crate::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::flow::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::pipeline::driver::{Field, Rules};
+use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
 use crate::topology::{Idx, ResId};
 use ipnet::IpNet;
 
@@ -82,6 +84,91 @@ impl CompiledSgRule {
             }
             _ => true,
         }
+    }
+}
+
+impl CompiledSgRule {
+    /// What [`CompiledSgRule::matches`] matches, as boxes of header space (`peer_dim`: the
+    /// dimension the peer applies to, the source inbound and the destination outbound).
+    pub fn boxes(&self, fam: Family, peer_dim: usize) -> Vec<HBox> {
+        if Family::of_net(&self.peer) != fam {
+            return Vec::new();
+        }
+        let (lo, hi) = Family::prefix_range(&self.peer);
+        let Some(base) = domain(fam).with(peer_dim, lo, hi) else {
+            return Vec::new();
+        };
+        let Some(p) = self.protocol else {
+            return vec![base];
+        };
+        let Some(base) = base.with(PROTO, p as u128, p as u128) else {
+            return Vec::new();
+        };
+        match p {
+            PROTO_TCP | PROTO_UDP => {
+                let lo = self.from_port.max(0) as u128;
+                let hi = self.to_port.min(0xffff);
+                if hi < 0 {
+                    return Vec::new();
+                }
+                base.with(DPORT, lo, hi as u128).into_iter().collect()
+            }
+            PROTO_ICMP | PROTO_ICMPV6 => {
+                let field = |v: i32| match v {
+                    -1 => Some(None),
+                    0..=255 => Some(Some(v as u8)),
+                    _ => None,
+                };
+                match (field(self.from_port), field(self.to_port)) {
+                    (Some(t), Some(c)) => icmp_boxes(base, t, c),
+                    _ => Vec::new(),
+                }
+            }
+            _ => vec![base],
+        }
+    }
+}
+
+/// One direction of an interface's security groups as a rule list: any rule admits.
+#[derive(Clone, Copy, Debug)]
+pub struct SgRules<'a> {
+    /// The union of the groups' rules of this direction.
+    pub rules: &'a [CompiledSgRule],
+    /// The address the peers match: the source inbound, the destination outbound.
+    pub peer: Field,
+    /// Whether rules that came from a group reference still match (not after an appliance or
+    /// a transit gateway forwarded the packet).
+    pub references: bool,
+}
+
+impl<'a> Rules for SgRules<'a> {
+    type Key = &'a CompiledSgRule;
+    const ANY_MATCH: bool = true;
+    #[inline]
+    fn first_match(&self, h: &Header) -> Option<&'a CompiledSgRule> {
+        let peer = match self.peer {
+            Field::Src => h.src,
+            Field::Dst => h.dst,
+        };
+        evaluate(self.rules, h, peer, self.references)
+    }
+    fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, &'a CompiledSgRule)) {
+        let dim = match self.peer {
+            Field::Src => SRC,
+            Field::Dst => DST,
+        };
+        for r in self.rules {
+            if !self.references && r.by_reference {
+                continue;
+            }
+            for b in r.boxes(fam, dim) {
+                f(b, r);
+            }
+        }
+    }
+    #[inline]
+    fn passes(decided: Option<&'a CompiledSgRule>) -> bool {
+        decided.is_some()
     }
 }
 

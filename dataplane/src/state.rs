@@ -95,6 +95,8 @@ pub struct State {
     pub fragments: Fragments,
     /// Network Load Balancer flow stickiness.
     pub nlb: crate::elb::NlbFlows,
+    /// Packets and drops per node of the stage graph.
+    pub nodes: crate::pipeline::NodeCounters,
     last_maintenance: Timestamp,
 }
 
@@ -114,6 +116,7 @@ impl State {
             nat: NatTable::new(config.nat_idle_timeout_s, config.nat_max_per_destination),
             fragments: Fragments::new(65_536),
             nlb: crate::elb::NlbFlows::new(config.conntrack_capacity),
+            nodes: crate::pipeline::NodeCounters::default(),
             last_maintenance: Timestamp(0),
         }
     }

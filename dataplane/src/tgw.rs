@@ -5,8 +5,9 @@
 //! Also [`PrefixMap`], the small IPv4 + IPv6 longest-prefix table that transit gateway route
 //! tables, virtual private gateways and the on-premises origin lookup share.
 
-use crate::flow::{FlowKey, Header};
+use crate::flow::{Family, FlowKey, Header};
 use crate::lpm::{Lpm, LpmBuilder};
+use crate::space::first_match_segs;
 use crate::topology::{Idx, ResId, Topology};
 use ipnet::IpNet;
 use std::hash::{Hash, Hasher};
@@ -18,6 +19,9 @@ use std::net::IpAddr;
 pub struct PrefixMap {
     v4: Lpm<u32>,
     v6: Lpm<u128>,
+    /// Per family, the segments on which one value wins (the symbolic side of
+    /// [`PrefixMap::lookup`], computed from it).
+    segs: [Vec<(u128, u128, usize)>; 2],
 }
 
 impl PrefixMap {
@@ -33,10 +37,25 @@ impl PrefixMap {
                 IpNet::V6(n) => v6.insert(n.network().to_bits(), n.prefix_len(), *value),
             }
         }
-        PrefixMap {
+        let mut m = PrefixMap {
             v4: v4.build(),
             v6: v6.build(),
-        }
+            segs: [Vec::new(), Vec::new()],
+        };
+        m.segs = [Family::V4, Family::V6].map(|fam| {
+            let ranges: Vec<(u128, u128)> = entries
+                .iter()
+                .filter(|(n, _)| Family::of_net(n) == fam)
+                .map(|(n, _)| Family::prefix_range(n))
+                .collect();
+            first_match_segs(&ranges, |a| m.lookup(fam.addr(a)).map(|v| v as usize))
+        });
+        m
+    }
+
+    /// The segments of one family: sorted, disjoint `(lo, hi, value)`.
+    pub fn segments_of(&self, fam: Family) -> &[(u128, u128, usize)] {
+        &self.segs[fam as usize]
     }
 
     #[inline]
@@ -177,6 +196,17 @@ impl TgwRouteTable {
     #[inline]
     pub fn lookup(&self, dst: IpAddr) -> Option<&TgwRoute> {
         self.routes.get(self.lpm.lookup(dst)? as usize)
+    }
+
+    /// The index of the route that wins for `dst`.
+    #[inline]
+    pub fn lookup_index(&self, dst: IpAddr) -> Option<u32> {
+        self.lpm.lookup(dst)
+    }
+
+    /// The longest-prefix structure over the installed routes (values: route indices).
+    pub fn prefixes(&self) -> &PrefixMap {
+        &self.lpm
     }
 }
 

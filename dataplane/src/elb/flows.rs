@@ -48,14 +48,9 @@ impl NlbFlow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowTableFull;
 
-/// What a packet is to the load balancer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Seen {
-    /// A client's packet (client → node) of a known flow.
-    Client(NlbFlow),
-    /// A target's reply (target → backend source) of a known flow.
-    Reply(NlbFlow),
-}
+/// What a packet is to the load balancer: a client's packet or a target's reply of a known
+/// flow.
+pub type Seen = crate::pipeline::driver::Seen<NlbFlow>;
 
 /// One direction of a flow, exactly (not direction-free: the two legs have different
 /// addresses). IPv4 only, as [`NlbFlow`].

@@ -1,79 +1,117 @@
-//! The Gateway Load Balancer stage (SPEC §10.3, §11.4): a route sends the packet to a GWLB
-//! endpoint; the endpoint service's load balancer node in the endpoint's zone picks an appliance
-//! by symmetric flow hash and sends it the packet GENEVE-encapsulated (UDP 6081 from the node's
-//! address: the appliance subnet's NACLs and the appliance's security groups see that outer
-//! packet); the appliance returns it unchanged, the node decapsulates it, and it continues from
-//! the endpoint with the endpoint subnet's route table.
+//! Gateway Load Balancers (SPEC §10.3, §11.4): a route sends the packet to a GWLB endpoint; the
+//! endpoint service's load balancer node in the endpoint's zone picks an appliance by symmetric
+//! flow hash and sends it the packet GENEVE-encapsulated (UDP 6081 from the node's address: the
+//! appliance subnet's NACLs and the appliance's security groups see that outer packet); the
+//! appliance returns it unchanged, the node decapsulates it, and it continues from the endpoint
+//! with the endpoint subnet's route table. `crate::gwlb` holds the tables.
 
-use super::Walk;
-use crate::geneve::{self, Encapsulation};
-use crate::gwlb::{flow_hash, NoTarget, Stickiness};
+use super::driver::{Driver, GeneveTo};
+use super::security_group::{self, Direction};
+use super::{network_acl, Node};
+use crate::aws::MAX_FORWARDS;
+use crate::elb::Choice;
+use crate::geneve;
+use crate::gwlb::{GwlbEndpoint, GwlbNode, NoTarget, Stickiness};
 use crate::topology::Idx;
-use crate::trace::{Action, Stage, Tracer};
+use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
-impl<T: Tracer> Walk<'_, '_, T> {
-    /// A route of `vpc` (from `from_subnet`, or from a gateway route table when `None`) sends
-    /// the packet to GWLB endpoint `x`.
-    pub(super) fn gwlb_endpoint(&mut self, x: Idx, vpc: Idx, from_subnet: Option<Idx>) {
-        let topo = self.topo;
-        let ep = &topo.gwlb.endpoints[x as usize];
-        if ep.vpc != vpc {
-            self.drop(
-                DropReason::BlackholeRoute,
-                ep.res,
-                Stage::GwlbEndpoint,
-                None,
-                || "the Gateway Load Balancer endpoint is in another VPC".into(),
-            );
-            return;
+/// `GwlbEndpoint`: a route of `vpc` (from `from_subnet`, or from a gateway route table when
+/// `None`) sends the packet to GWLB endpoint `x`.
+pub(super) fn endpoint<'t, D: Driver<'t>>(
+    d: &mut D,
+    mut p: D::Packet,
+    x: Idx,
+    vpc: Idx,
+    from_subnet: Option<Idx>,
+) {
+    let topo = d.topo();
+    let ep = &topo.gwlb.endpoints[x as usize];
+    if ep.vpc != vpc {
+        d.drop(
+            p,
+            DropReason::BlackholeRoute,
+            ep.res,
+            Stage::GwlbEndpoint,
+            None,
+            |_| "the Gateway Load Balancer endpoint is in another VPC".into(),
+        );
+        return;
+    }
+    if !d.spend_forward(&mut p) {
+        d.drop(
+            p,
+            DropReason::TtlExceeded,
+            ep.res,
+            Stage::GwlbEndpoint,
+            None,
+            |_| format!("more than {MAX_FORWARDS} forwarding steps: routing loop"),
+        );
+        return;
+    }
+    let p = if from_subnet != Some(ep.subnet) {
+        match network_acl::ingress(d, p, ep.subnet, None) {
+            Some(p) => p,
+            None => return,
         }
-        if self.spend_forward(ep.res, Stage::GwlbEndpoint).is_err() {
-            return;
-        }
-        if from_subnet != Some(ep.subnet) && self.nacl_ingress(ep.subnet, None).is_err() {
-            return;
-        }
-        let lb = &topo.gwlb.load_balancers[ep.load_balancer as usize];
-        self.hop(ep.res, Stage::GwlbEndpoint, Action::Forward, None, || {
+    } else {
+        p
+    };
+    let lb = &topo.gwlb.load_balancers[ep.load_balancer as usize];
+    d.hop(
+        &p,
+        ep.res,
+        Stage::GwlbEndpoint,
+        Action::Forward,
+        None,
+        |_| {
             format!(
                 "to endpoint service {} of {}",
                 topo.name(ep.service),
                 topo.name(lb.res)
             )
+        },
+    );
+    if d.longer_than(&p, geneve::GWLB_MTU) {
+        d.drop(p, DropReason::GwlbMtuExceeded, lb.res, Stage::Gwlb, None, |h| {
+            format!(
+                "{} bytes is more than the load balancer's {}-byte MTU: dropped, not fragmented, no ICMP sent back",
+                h.len,
+                geneve::GWLB_MTU
+            )
         });
-        if u32::from(self.h.len) > geneve::GWLB_MTU {
-            let len = self.h.len;
-            self.drop(DropReason::GwlbMtuExceeded, lb.res, Stage::Gwlb, None, || {
-                format!(
-                    "{len} bytes is more than the load balancer's {}-byte MTU: dropped, not fragmented, no ICMP sent back",
-                    geneve::GWLB_MTU
-                )
-            });
-            return;
-        }
-        let Some(node) = topo.gwlb.node_for(topo, x) else {
-            self.drop(DropReason::GwlbNoTarget, lb.res, Stage::Gwlb, None, || {
-                "the Gateway Load Balancer has no node".into()
-            });
-            return;
-        };
-        let stickiness = lb.target_group.map_or(Stickiness::FiveTuple, |g| {
-            topo.gwlb.target_groups[g as usize].stickiness
-        });
-        let hash = flow_hash(&self.h, stickiness);
-        let (tg, choice) = match topo.gwlb.choose(ep.load_balancer, node.az, hash) {
-            Ok(c) => c,
+        return;
+    }
+    let Some(node) = topo.gwlb.node_for(topo, x) else {
+        d.drop(
+            p,
+            DropReason::GwlbNoTarget,
+            lb.res,
+            Stage::Gwlb,
+            None,
+            |_| "the Gateway Load Balancer has no node".into(),
+        );
+        return;
+    };
+    let stickiness = lb.target_group.map_or(Stickiness::FiveTuple, |g| {
+        topo.gwlb.target_groups[g as usize].stickiness
+    });
+    for (chosen, p) in d.gwlb_choose(p, ep.load_balancer, node.az, stickiness) {
+        match chosen {
+            Ok((tg, choice)) => through_appliance(d, p, ep, node, tg, choice, stickiness),
             Err(why) => {
                 let at = lb
                     .target_group
                     .map_or(lb.res, |g| topo.gwlb.target_groups[g as usize].res);
                 let zone = &topo.subnets[node.subnet as usize].availability_zone;
-                self.drop(DropReason::GwlbNoTarget, at, Stage::Gwlb, None, || match why {
-                    NoTarget::NoneRegistered if lb.target_group.is_none() => {
+                let listener = lb.target_group.is_some();
+                d.drop(p, DropReason::GwlbNoTarget, at, Stage::Gwlb, None, |_| match why {
+                    NoTarget::NoneRegistered if !listener => {
                         "the Gateway Load Balancer has no listener".into()
                     }
-                    NoTarget::NoneRegistered => "the target group has no registered appliance".into(),
+                    NoTarget::NoneRegistered => {
+                        "the target group has no registered appliance".into()
+                    }
                     NoTarget::NoneInZone => format!(
                         "no appliance in {zone}, the node's Availability Zone, and cross-zone load balancing is off"
                     ),
@@ -81,41 +119,56 @@ impl<T: Tracer> Walk<'_, '_, T> {
                         "every appliance in {zone} is unhealthy while others elsewhere are healthy, and cross-zone load balancing is off"
                     ),
                 });
-                return;
             }
+        }
+    }
+}
+
+/// Node → appliance inside the appliance VPC (local route): both subnets' NACLs, then the
+/// appliance's security groups, which must admit UDP 6081 from the node; the appliance returns
+/// the datagram, which passes the same the other way, and the node decapsulates it.
+fn through_appliance<'t, D: Driver<'t>>(
+    d: &mut D,
+    mut p: D::Packet,
+    ep: &GwlbEndpoint,
+    node: GwlbNode,
+    tg: Idx,
+    choice: Choice,
+    stickiness: Stickiness,
+) {
+    let topo = d.topo();
+    let lb = &topo.gwlb.load_balancers[ep.load_balancer as usize];
+    let g = &topo.gwlb.target_groups[tg as usize];
+    let t = &g.targets[choice.target as usize];
+    d.hop(&p, lb.res, Stage::Gwlb, Action::Forward, None, |_| {
+        let how = if choice.fail_open {
+            format!("all {} appliances unhealthy: fail open", choice.among)
+        } else {
+            format!("one of {} healthy", choice.among)
         };
-        let g = &topo.gwlb.target_groups[tg as usize];
-        let t = &g.targets[choice.target as usize];
-        self.hop(lb.res, Stage::Gwlb, Action::Forward, None, || {
-            let how = if choice.fail_open {
-                format!("all {} appliances unhealthy: fail open", choice.among)
-            } else {
-                format!("one of {} healthy", choice.among)
-            };
-            format!(
-                "node {} ({}): target group {}, appliance {} {} ({} flow hash, {how})",
-                node.addr,
-                topo.subnets[node.subnet as usize].availability_zone,
-                topo.name(g.res),
-                topo.name(t.res),
-                t.addr,
-                stickiness.as_str()
-            )
-        });
-        let enc = Encapsulation {
+        format!(
+            "node {} ({}): target group {}, appliance {} {} ({} flow hash, {how})",
+            node.addr,
+            topo.subnets[node.subnet as usize].availability_zone,
+            topo.name(g.res),
+            topo.name(t.res),
+            t.addr,
+            stickiness.as_str()
+        )
+    });
+    let enc = d.encapsulate(
+        &mut p,
+        GeneveTo {
             appliance: t.eni,
-            outer_src: node.addr,
-            outer_dst: t.addr,
-            src_port: 1024 + ((hash >> 40) % 64_512) as u16,
+            node: node.addr,
+            target: t.addr,
+            stickiness,
             endpoint_id: ep.endpoint_id,
             attachment_id: ep.attachment_id,
-            flow_cookie: hash as u32,
-            inner: self.h,
-        };
-        self.v.geneve = Some(enc);
-        let inner = self.h;
-        self.h = enc.outer_header();
-        self.hop(lb.res, Stage::GeneveEncap, Action::Translate, None, || {
+        },
+    );
+    d.hop(&p, lb.res, Stage::GeneveEncap, Action::Translate, None, |_| {
+        enc.map_or_else(String::new, |enc| {
             format!(
                 "GENEVE: outer {}:{} → {}:{} UDP, option class 0x{:04x}: endpoint id {:016x}, attachment id {:016x}, flow cookie {:08x} (+{} bytes)",
                 enc.outer_src,
@@ -128,44 +181,57 @@ impl<T: Tracer> Walk<'_, '_, T> {
                 enc.flow_cookie,
                 geneve::OVERHEAD
             )
-        });
-        // Node → appliance inside the appliance VPC (local route): both subnets' NACLs, then the
-        // appliance's security groups, which must admit UDP 6081 from the node.
-        let e = &topo.enis[t.eni as usize];
-        let crosses = node.subnet != e.subnet;
-        if crosses
-            && (self.nacl_egress(node.subnet, None).is_err()
-                || self.nacl_ingress(e.subnet, Some(t.eni)).is_err())
-        {
-            return;
-        }
-        if self.sg_check(t.eni, true).is_err() {
-            return;
-        }
-        self.observe(t.eni, FlowDirection::Ingress, FlowAction::Accept);
-        self.hop(t.res, Stage::Appliance, Action::Forward, None, || {
-            "appliance inspects the packet and returns it unchanged (bump in the wire)".into()
-        });
-        // The appliance sends the datagram back to the node: a reply of the GENEVE flow.
-        self.h = self.h.reply();
-        if self.sg_check(t.eni, false).is_err() {
-            return;
-        }
-        self.observe(t.eni, FlowDirection::Egress, FlowAction::Accept);
-        if crosses
-            && (self.nacl_egress(e.subnet, Some(t.eni)).is_err()
-                || self.nacl_ingress(node.subnet, None).is_err())
-        {
-            return;
-        }
-        self.h = inner;
-        self.via_appliance = true;
-        self.hop(ep.res, Stage::GeneveDecap, Action::Forward, None, || {
+        })
+    });
+    let e = &topo.enis[t.eni as usize];
+    let crosses = node.subnet != e.subnet;
+    let p = if crosses {
+        network_acl::egress(d, p, node.subnet, None)
+            .and_then(|p| network_acl::ingress(d, p, e.subnet, Some(t.eni)))
+    } else {
+        Some(p)
+    };
+    let Some(p) = p.and_then(|p| security_group::check(d, p, t.eni, Direction::Ingress)) else {
+        return;
+    };
+    d.observe(&p, t.eni, FlowDirection::Ingress, FlowAction::Accept);
+    d.hop(&p, t.res, Stage::Appliance, Action::Forward, None, |_| {
+        "appliance inspects the packet and returns it unchanged (bump in the wire)".into()
+    });
+    // The appliance sends the datagram back to the node: a reply of the GENEVE flow.
+    let mut p = p;
+    d.turn_around(&mut p);
+    let Some(p) = security_group::check(d, p, t.eni, Direction::Egress) else {
+        return;
+    };
+    d.observe(&p, t.eni, FlowDirection::Egress, FlowAction::Accept);
+    let p = if crosses {
+        network_acl::egress(d, p, e.subnet, Some(t.eni))
+            .and_then(|p| network_acl::ingress(d, p, node.subnet, None))
+    } else {
+        Some(p)
+    };
+    let Some(mut p) = p else { return };
+    d.decapsulate(&mut p);
+    d.set_via_appliance(&mut p);
+    d.hop(
+        &p,
+        ep.res,
+        Stage::GeneveDecap,
+        Action::Forward,
+        None,
+        |_| {
             format!(
                 "decapsulated and back at the endpoint: continues with the route table of {}",
                 topo.name(topo.subnets[ep.subnet as usize].res)
             )
-        });
-        self.route(ep.subnet, None);
-    }
+        },
+    );
+    d.next(
+        p,
+        Node::Route {
+            subnet: ep.subnet,
+            from: None,
+        },
+    );
 }

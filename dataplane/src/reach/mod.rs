@@ -1,79 +1,43 @@
 //! All-flows reachability: what the pipeline does to *every* header at once.
 //!
-//! [`Prepared::analyse`] walks a set of headers (a [`HeaderSet`], header-space analysis: unions
-//! of boxes over source/destination address, protocol and ports) through the same stages as
-//! [`crate::pipeline`], splitting it wherever a route, rule or translation treats headers
-//! differently, and returns every part with its [`Fate`]: delivered, exited, or dropped with the
-//! pipeline's reason and resource. For the parts that arrive it then walks their replies (the
-//! same headers, swapped, through the state the request left: connection tracking, NAT sessions)
-//! so stateless NACLs that deny replies show up. Nothing is sampled: the answer is exact for the
-//! first packet of every flow (a TCP SYN, a UDP datagram, an ICMP message, unfragmented, TTL 64)
-//! and its reply, on a fresh state. What depends on state the static topology does not determine
-//! (the port a NAT gateway picks, when a filter looks at part of its range; packets that might
-//! match a connection they opened themselves) is reported as [`Fate::NotAnalysed`], never
-//! guessed; so are route targets this walker does not know.
+//! [`Prepared::analyse`] runs the nodes of the stage graph ([`crate::pipeline`]) with the
+//! symbolic driver over a set of headers (a [`HeaderSet`], header-space analysis: unions of
+//! boxes over source/destination address, protocol and ports), splitting it wherever a route,
+//! rule or translation treats headers differently, and returns every part with its [`Fate`]:
+//! delivered, exited, or dropped with the pipeline's reason and resource. For the parts that
+//! arrive it then walks their replies (the same headers, swapped, through the state the request
+//! left: connection tracking, NAT sessions, load-balanced flows) so stateless NACLs that deny
+//! replies show up. Nothing is sampled: the answer is exact for the first packet of every flow
+//! (a TCP SYN, a UDP datagram, an ICMP message, unfragmented, TTL 64) and its reply, on a fresh
+//! state. Where the pipeline picks by flow hash (a transit gateway's zone with appliance mode, a
+//! load balancer's target or appliance) the walk follows every answer: a header whose answers
+//! agree has that fate; one whose answers differ has the [`Fate`] of each answer
+//! ([`Outcome::choices`]). What depends on state the static topology does not determine (the
+//! port a NAT gateway picks, when a filter looks at part of its range; packets that might match
+//! a connection they opened themselves) is reported as [`Fate::NotAnalysed`], never guessed.
 //!
 //! [`matrix`] computes every pair of interfaces of a topology at once, by grouping interfaces
 //! that no route, rule or address range tells apart.
 
-pub mod space;
-mod walk;
+mod analysis;
+mod expr;
+mod match_key;
+mod matrix;
+mod symbolic;
 
-pub use space::{HBox, HeaderSet, Point, DIMS, DPORT, DST, PROTO, SPORT, SRC};
-pub use walk::{Part, Prepared};
+pub use crate::flow::Family;
+pub use crate::space::{HBox, HeaderSet, Point, DIMS, DPORT, DST, PROTO, SPORT, SRC};
+pub use analysis::{Analysis, Outcome, Replies, Summary, HASH_DEPENDENT};
+pub use matrix::{matrix, sources, Endpoint, Matrix};
 
+use crate::aws;
 use crate::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use crate::topology::{Idx, ResId};
+use crate::pipeline::{Node, Origin};
+use crate::topology::{EniKind, Idx, ResId, Topology};
 use crate::verdict::DropReason;
-use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use walk::{Ctx, Walker};
-
-/// One address family per query: IPv4 and IPv6 never mix (SPEC §0.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
-    V4 = 0,
-    V6 = 1,
-}
-
-impl Family {
-    pub fn of(a: IpAddr) -> Family {
-        match a {
-            IpAddr::V4(_) => Family::V4,
-            IpAddr::V6(_) => Family::V6,
-        }
-    }
-
-    pub fn bits(a: IpAddr) -> u128 {
-        match a {
-            IpAddr::V4(a) => a.to_bits() as u128,
-            IpAddr::V6(a) => a.to_bits(),
-        }
-    }
-
-    pub fn addr_max(self) -> u128 {
-        match self {
-            Family::V4 => u32::MAX as u128,
-            Family::V6 => u128::MAX,
-        }
-    }
-
-    pub fn addr(self, a: u128) -> IpAddr {
-        match self {
-            Family::V4 => IpAddr::V4(Ipv4Addr::from_bits(a as u32)),
-            Family::V6 => IpAddr::V6(Ipv6Addr::from_bits(a)),
-        }
-    }
-
-    /// Every value every dimension can take.
-    pub fn domain(self) -> HBox {
-        let a = self.addr_max();
-        HBox {
-            lo: [0; DIMS],
-            hi: [a, a, 255, 0xffff, 0xffff],
-        }
-    }
-}
+use expr::Ctx;
+use std::collections::HashMap;
+use symbolic::Symbolic;
 
 /// Protocols the stages treat alike: ports (TCP, UDP), ICMP (ICMP, ICMPv6: type and code), and
 /// the rest (no ports).
@@ -98,7 +62,7 @@ impl Class {
     /// The class's headers in the family, all addresses: TCP and UDP with every port, ICMP
     /// with every type and code (in the destination-port dimension), others with ports 0.
     pub fn universe(self, fam: Family) -> HeaderSet {
-        let d = fam.domain();
+        let d = crate::space::domain(fam);
         let protos: &[(u128, u128)] = match self {
             Class::Ports => &[(6, 6), (17, 17)],
             Class::Icmp => &[(1, 1), (58, 58)],
@@ -130,7 +94,7 @@ pub fn protocol(fam: Family, proto: Option<u8>) -> HeaderSet {
     match proto {
         None => u,
         Some(p) => {
-            let mut b = fam.domain();
+            let mut b = crate::space::domain(fam);
             b.lo[PROTO] = p as u128;
             b.hi[PROTO] = p as u128;
             u.intersect_box(&b)
@@ -159,23 +123,9 @@ pub fn with_addresses(s: &HeaderSet, src: &[(u128, u128)], dst: &[(u128, u128)])
 pub fn public_ranges(fam: Family) -> Vec<(u128, u128)> {
     match fam {
         Family::V4 => {
-            let not: [(u32, u8); 9] = [
-                (0x0000_0000, 8),
-                (0x0a00_0000, 8),
-                (0x6440_0000, 10),
-                (0x7f00_0000, 8),
-                (0xa9fe_0000, 16),
-                (0xac10_0000, 12),
-                (0xc0a8_0000, 16),
-                (0xe000_0000, 4),
-                (0xf000_0000, 4),
-            ];
             let mut out = Vec::new();
             let mut next = 0u128;
-            let mut excluded: Vec<(u128, u128)> = not
-                .iter()
-                .map(|&(n, l)| walk::prefix_range(n as u128, l, 32))
-                .collect();
+            let mut excluded = aws::ranges_v4(&aws::NOT_PUBLIC_V4);
             excluded.sort_unstable();
             for (lo, hi) in excluded {
                 if lo > next {
@@ -188,7 +138,7 @@ pub fn public_ranges(fam: Family) -> Vec<(u128, u128)> {
             }
             out
         }
-        Family::V6 => vec![walk::prefix_range(0x2000 << 112, 3, 128)],
+        Family::V6 => aws::ranges_v6(&[aws::PUBLIC_V6]),
     }
 }
 
@@ -231,7 +181,7 @@ pub enum Fate {
         reason: DropReason,
         at: ResId,
     },
-    /// Outside what a static analysis can decide, or a stage this walker does not know.
+    /// Outside what a static analysis can decide.
     NotAnalysed(String),
 }
 
@@ -257,8 +207,7 @@ pub enum Start {
 
 impl Start {
     /// The pipeline origin that starts the same walk.
-    pub fn origin(self) -> crate::pipeline::Origin {
-        use crate::pipeline::Origin;
+    pub fn origin(self) -> Origin {
         match self {
             Start::Eni(e) => Origin::Eni(e),
             Start::Internet => Origin::Internet,
@@ -268,196 +217,65 @@ impl Start {
     }
 }
 
-/// Why a part is not analysed when a transit gateway's flow-hash choice of zone matters.
-pub const HASH_DEPENDENT: &str =
-    "the transit gateway picks the Availability Zone by flow hash and the zones disagree";
-
-/// What happened to the replies of one part of the requests.
+/// One outcome of a walk: a set of original headers and what happened to them.
 #[derive(Clone, Debug)]
-pub enum Replies {
-    /// The request did not arrive.
-    None,
-    /// Answered by a link-local service: not filtered.
-    Unfiltered,
-    /// The replies' walk, in the coordinates of the requests they answer.
-    Parts(Vec<Part>),
+pub struct Part {
+    /// The headers (in the coordinates of the packets as they were sent).
+    pub set: HeaderSet,
+    /// What happened to them.
+    pub fate: Fate,
+    pub(crate) ctx: Ctx,
 }
 
-/// Requests and, for each part that arrived, its replies.
-#[derive(Clone, Debug)]
-pub struct Analysis {
-    pub family: Family,
-    pub requests: Vec<Part>,
-    pub replies: Vec<Replies>,
-}
-
-/// An analysis grouped for output; every set is in the coordinates of the requests.
-#[derive(Clone, Debug, Default)]
-pub struct Summary {
-    /// Requests that arrive and whose replies get back, by where the requests arrive.
-    pub complete: BTreeMap<Fate, HeaderSet>,
-    /// Requests that arrive but whose replies do not, by what happens to the replies.
-    pub reply_blocked: BTreeMap<Fate, HeaderSet>,
-    /// Requests that do not arrive (dropped, or not analysed).
-    pub blocked: BTreeMap<Fate, HeaderSet>,
-}
-
-impl Summary {
-    /// Every request that arrives and gets its reply back.
-    pub fn complete_set(&self) -> HeaderSet {
-        let mut s = HeaderSet::new();
-        for v in self.complete.values() {
-            s.extend_disjoint(v.clone());
-        }
-        s.coalesce();
-        s
-    }
-
-    /// Every request that arrives but whose reply does not get back.
-    pub fn reply_blocked_set(&self) -> HeaderSet {
-        let mut s = HeaderSet::new();
-        for v in self.reply_blocked.values() {
-            s.extend_disjoint(v.clone());
-        }
-        s.coalesce();
-        s
+impl Part {
+    /// The walk followed every answer of a flow-hash choice for this part: other parts of the
+    /// same walk may hold the same headers with another fate.
+    pub fn branched(&self) -> bool {
+        self.ctx.branched
     }
 }
 
-fn add_to(map: &mut BTreeMap<Fate, HeaderSet>, fate: &Fate, set: &HeaderSet) {
-    map.entry(fate.clone())
-        .or_default()
-        .extend_disjoint(set.clone());
+/// A topology ready for symbolic walks: interfaces grouped into classes that no node tells
+/// apart but by address.
+pub struct Prepared<'t> {
+    /// The topology.
+    pub topo: &'t Topology,
+    /// Interfaces no stage tells apart except by address: same subnet, same security groups,
+    /// source/destination check on, owned by an instance (or standalone). Every other interface
+    /// is a class of its own.
+    pub classes: Vec<Vec<Idx>>,
+    /// Each interface's class.
+    pub eni_class: Vec<u32>,
 }
 
-/// What the walk says about one header: its request and, when the request arrived at an
-/// interface or left the topology, its reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
-    pub request: Fate,
-    /// `None` when no reply is walked (the request did not arrive, or a link-local service
-    /// answered it) or, with `reply_walked`, when no part of the reply walk holds the header.
-    pub reply: Option<Fate>,
-    pub reply_walked: bool,
-}
-
-/// Sets tagged with a key, where sets from a branched walk may overlap: a point of several
-/// such sets is known only when they all carry the same key. Returns the known sets per key
-/// and the undecided rest.
-fn resolve<K: Ord + Clone>(leaves: Vec<(HeaderSet, K, bool)>) -> (Vec<(K, HeaderSet)>, HeaderSet) {
-    let mut out = Vec::new();
-    let mut branched: BTreeMap<K, HeaderSet> = BTreeMap::new();
-    for (set, key, b) in leaves {
-        if set.is_empty() {
-            continue;
-        }
-        if b {
-            let e = branched.entry(key).or_default();
-            *e = e.union(&set);
-        } else {
-            out.push((key, set));
-        }
-    }
-    let mut undecided = HeaderSet::new();
-    let keys: Vec<K> = branched.keys().cloned().collect();
-    for k in &keys {
-        let mine = &branched[k];
-        let mut known = mine.clone();
-        for o in keys.iter().filter(|o| *o != k) {
-            known = known.subtract(&branched[o]);
-        }
-        undecided = undecided.union(&mine.subtract(&known));
-        out.push((k.clone(), known));
-    }
-    (out, undecided)
-}
-
-impl Analysis {
-    /// The outcome of one header (`None`: no part of the walk holds it).
-    pub fn outcome_at(&self, p: &Point) -> Option<Outcome> {
-        let hits: Vec<usize> = (0..self.requests.len())
-            .filter(|&i| self.requests[i].set.contains(p))
-            .collect();
-        let first = &self.requests[*hits.first()?].fate;
-        if hits.iter().any(|&i| &self.requests[i].fate != first) {
-            return Some(Outcome {
-                request: Fate::NotAnalysed(HASH_DEPENDENT.into()),
-                reply: None,
-                reply_walked: false,
-            });
-        }
-        let mut reply: Option<Fate> = None;
-        let mut walked = false;
-        for &i in &hits {
-            let Replies::Parts(parts) = &self.replies[i] else {
-                continue;
+impl<'t> Prepared<'t> {
+    /// Group the topology's interfaces into classes.
+    pub fn new(topo: &'t Topology) -> Prepared<'t> {
+        let mut classes: Vec<Vec<Idx>> = Vec::new();
+        let mut eni_class = vec![0u32; topo.enis.len()];
+        let mut by_key: HashMap<(Idx, Vec<Idx>), u32> = HashMap::new();
+        for (i, e) in topo.enis.iter().enumerate() {
+            let alike =
+                e.kind == EniKind::Host && e.source_dest_check && !topo.elb.is_target(i as Idx);
+            let k = if alike {
+                *by_key
+                    .entry((e.subnet, e.security_groups.clone()))
+                    .or_insert_with(|| {
+                        classes.push(Vec::new());
+                        classes.len() as u32 - 1
+                    })
+            } else {
+                classes.push(Vec::new());
+                classes.len() as u32 - 1
             };
-            walked = true;
-            for r in parts.iter().filter(|r| r.set.contains(p)) {
-                match &reply {
-                    None => reply = Some(r.fate.clone()),
-                    Some(f) if *f == r.fate => {}
-                    Some(_) => reply = Some(Fate::NotAnalysed(HASH_DEPENDENT.into())),
-                }
-            }
+            classes[k as usize].push(i as Idx);
+            eni_class[i] = k;
         }
-        Some(Outcome {
-            request: first.clone(),
-            reply,
-            reply_walked: walked,
-        })
-    }
-
-    pub fn summary(&self) -> Summary {
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-        enum Cat {
-            Complete(Fate),
-            ReplyBlocked(Fate),
-            Blocked(Fate),
+        Prepared {
+            topo,
+            classes,
+            eni_class,
         }
-        let mut leaves = Vec::new();
-        let mut requests = Vec::new();
-        for (req, rep) in self.requests.iter().zip(&self.replies) {
-            let b = req.ctx.branched;
-            requests.push((req.set.clone(), req.fate.clone(), b));
-            match rep {
-                Replies::None => leaves.push((req.set.clone(), Cat::Blocked(req.fate.clone()), b)),
-                Replies::Unfiltered => {
-                    leaves.push((req.set.clone(), Cat::Complete(req.fate.clone()), b))
-                }
-                Replies::Parts(parts) => {
-                    for r in parts {
-                        let cat = if r.fate.arrives() {
-                            Cat::Complete(req.fate.clone())
-                        } else {
-                            Cat::ReplyBlocked(r.fate.clone())
-                        };
-                        leaves.push((r.set.clone(), cat, b || r.ctx.branched));
-                    }
-                }
-            }
-        }
-        let (known, undecided) = resolve(leaves);
-        let (_, request_undecided) = resolve(requests);
-        let mut s = Summary::default();
-        for (cat, set) in known {
-            match cat {
-                Cat::Complete(f) => add_to(&mut s.complete, &f, &set),
-                Cat::ReplyBlocked(f) => add_to(&mut s.reply_blocked, &f, &set),
-                Cat::Blocked(f) => add_to(&mut s.blocked, &f, &set),
-            }
-        }
-        let why = Fate::NotAnalysed(HASH_DEPENDENT.into());
-        let blocked = undecided.intersect(&request_undecided);
-        add_to(&mut s.blocked, &why, &blocked);
-        add_to(&mut s.reply_blocked, &why, &undecided.subtract(&blocked));
-        for m in [&mut s.complete, &mut s.reply_blocked, &mut s.blocked] {
-            m.retain(|_, v| !v.is_empty());
-            for v in m.values_mut() {
-                v.coalesce();
-            }
-        }
-        s
     }
 }
 
@@ -481,8 +299,7 @@ pub fn point_of(h: &Header) -> Point {
 /// Merge parts that ended the same way with the same state: fewer, larger sets.
 fn merge_parts(parts: Vec<Part>) -> Vec<Part> {
     let mut out: Vec<Part> = Vec::with_capacity(parts.len());
-    let mut index: rustc_hash::FxHashMap<(Fate, walk::Ctx), usize> =
-        rustc_hash::FxHashMap::default();
+    let mut index: rustc_hash::FxHashMap<(Fate, Ctx), usize> = rustc_hash::FxHashMap::default();
     for p in parts {
         match index.entry((p.fate.clone(), p.ctx.clone())) {
             std::collections::hash_map::Entry::Occupied(i) => {
@@ -503,13 +320,13 @@ fn merge_parts(parts: Vec<Part>) -> Vec<Part> {
 impl Prepared<'_> {
     /// The requests' walk: every part of `set` with its fate.
     pub fn walk(&self, start: Start, fam: Family, set: &HeaderSet) -> Vec<Part> {
-        let mut w = Walker::new(self, fam);
+        let mut w = Symbolic::new(self, fam);
         for class in Class::ALL {
             let s = set.intersect(&class.universe(fam));
             if s.is_empty() {
                 continue;
             }
-            w.start(start, s, Ctx::new(class));
+            w.run(start.origin().start(), s, Ctx::new(class));
         }
         merge_parts(w.out)
     }
@@ -524,11 +341,11 @@ impl Prepared<'_> {
             Fate::Exited { vpn: None, .. } => Start::Internet,
             _ => return Replies::None,
         };
-        let mut w = Walker::new(self, fam);
+        let mut w = Symbolic::new(self, fam);
         // An echo request is answered by an echo reply: the type changes, the rest is swapped.
         let mut pieces: Vec<(HeaderSet, i64)> = Vec::new();
         if part.ctx.class == Class::Icmp {
-            let d = fam.domain();
+            let d = crate::space::domain(fam);
             let mut rest = part.set.clone();
             for (proto, ty, shift) in [
                 (PROTO_ICMP, 8u128, -(8i64 << 8)),
@@ -550,7 +367,7 @@ impl Prepared<'_> {
             if s.is_empty() {
                 continue;
             }
-            w.start(start, s, part.ctx.reply(shift));
+            w.run(start.origin().start(), s, part.ctx.reply(shift));
         }
         Replies::Parts(merge_parts(w.out))
     }
@@ -565,11 +382,27 @@ impl Prepared<'_> {
     /// at once: the same answer as analysing each member from its own addresses, in one walk.
     /// Headers whose source is no member's address are left out.
     pub fn analyse_class(&self, class: u32, fam: Family, set: &HeaderSet) -> Analysis {
-        let mut w = Walker::new(self, fam);
+        let mut w = Symbolic::new(self, fam);
+        let members = &self.classes[class as usize];
+        let mut own = HeaderSet::new();
+        for &m in members {
+            for src in sources(self.topo, Start::Eni(m), fam) {
+                own.extend_disjoint(with_addresses(set, &[src], &[(0, fam.addr_max())]));
+            }
+        }
         for c in Class::ALL {
-            let s = set.intersect(&c.universe(fam));
+            let s = own.intersect(&c.universe(fam));
             if !s.is_empty() {
-                w.leave_class(s, Ctx::new(c), class);
+                let mut ctx = Ctx::new(c);
+                ctx.origin_class = Some(class);
+                w.run(
+                    Node::Leave {
+                        eni: members[0],
+                        origin: true,
+                    },
+                    s,
+                    ctx,
+                );
             }
         }
         let requests = merge_parts(w.out);
@@ -583,242 +416,5 @@ impl Prepared<'_> {
             requests,
             replies,
         }
-    }
-}
-
-/// A row or column of the reachability matrix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Endpoint {
-    /// An instance's interface or a standalone interface (never a NAT gateway's).
-    Eni(Idx),
-    /// Public addresses outside the topology, through internet gateways.
-    Internet,
-    /// The on-premises network behind a VPN connection.
-    OnPrem(Idx),
-}
-
-/// Every endpoint pair at once: for each pair, the requests from the first that arrive at the
-/// second and whose replies get back.
-#[derive(Clone, Debug)]
-pub struct Matrix {
-    pub family: Family,
-    pub endpoints: Vec<Endpoint>,
-    /// (from, to, requests) with indices into `endpoints`; pairs with nothing are left out.
-    pub cells: Vec<(usize, usize, HeaderSet)>,
-    /// Requests from each endpoint that the analysis cannot decide (state or flow hash).
-    pub not_analysed: Vec<HeaderSet>,
-}
-
-/// The source addresses a walk from `start` ranges over: an interface's own addresses (what
-/// its instance can send without tripping its source/destination check), the public internet,
-/// the on-premises prefixes behind a VPN connection; anything from a transit gateway attachment.
-pub fn sources(topo: &crate::topology::Topology, start: Start, fam: Family) -> Vec<(u128, u128)> {
-    match start {
-        Start::Eni(e) => {
-            let e = &topo.enis[e as usize];
-            let mut v: Vec<(u128, u128)> = match fam {
-                Family::V4 => e
-                    .private_v4
-                    .iter()
-                    .map(|a| (a.to_bits() as u128, a.to_bits() as u128))
-                    .collect(),
-                Family::V6 => e.ipv6.iter().map(|a| (a.to_bits(), a.to_bits())).collect(),
-            };
-            v.sort_unstable();
-            v.dedup();
-            v
-        }
-        // Addresses the topology owns would start inside it, not on the internet.
-        Start::Internet => {
-            let mut owned: Vec<(u128, u128)> = match fam {
-                Family::V4 => topo
-                    .public_v4
-                    .keys()
-                    .map(|&a| (a as u128, a as u128))
-                    .collect(),
-                Family::V6 => topo
-                    .vpcs
-                    .iter()
-                    .flat_map(|v| v.cidrs_v6.iter())
-                    .map(|n| walk::net_range(&ipnet::IpNet::V6(*n)))
-                    .collect(),
-            };
-            owned.sort_unstable();
-            ranges_minus(&public_ranges(fam), &owned)
-        }
-        Start::OnPrem(c) => {
-            let mut v: Vec<(u128, u128)> = topo.vpn_connections[c as usize]
-                .prefixes
-                .iter()
-                .filter(|n| {
-                    matches!(
-                        (n, fam),
-                        (ipnet::IpNet::V4(_), Family::V4) | (ipnet::IpNet::V6(_), Family::V6)
-                    )
-                })
-                .map(walk::net_range)
-                .collect();
-            v.sort_unstable();
-            v
-        }
-        Start::TgwAttachment(_) => vec![(0, fam.addr_max())],
-    }
-}
-
-/// The reachability matrix of every host interface, the internet and the on-premises network
-/// behind each VPN connection, in one family (an endpoint's traffic to itself is left out).
-/// Each source is analysed over every destination at once (its walk splits by destination
-/// wherever a route, rule or address tells destinations apart), and interfaces that no stage
-/// tells apart but by address ([`Prepared::classes`]) share one walk. The walks are spread over
-/// `threads`.
-pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
-    let topo = prep.topo;
-    let mut endpoints: Vec<Endpoint> = (0..topo.enis.len() as Idx)
-        .filter(|&e| topo.enis[e as usize].kind == crate::topology::EniKind::Host)
-        .map(Endpoint::Eni)
-        .collect();
-    endpoints.push(Endpoint::Internet);
-    endpoints.extend((0..topo.vpn_connections.len() as Idx).map(Endpoint::OnPrem));
-    let index: std::collections::HashMap<Endpoint, usize> =
-        endpoints.iter().enumerate().map(|(i, e)| (*e, i)).collect();
-    // One job per class of host interfaces, and one per other endpoint.
-    enum Job {
-        Class(u32),
-        Single(Start),
-    }
-    let mut jobs: Vec<Job> = (0..prep.classes.len() as u32)
-        .filter(|&k| {
-            let m = &prep.classes[k as usize];
-            !m.is_empty() && topo.enis[m[0] as usize].kind == crate::topology::EniKind::Host
-        })
-        .map(Job::Class)
-        .collect();
-    jobs.push(Job::Single(Start::Internet));
-    jobs.extend((0..topo.vpn_connections.len() as Idx).map(|c| Job::Single(Start::OnPrem(c))));
-    type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
-    let run = |job: &Job| -> Row {
-        // (endpoint, its source ranges) the job answers for.
-        let (sources_of, summary) = match job {
-            Job::Class(k) => {
-                let members: Vec<(usize, Vec<(u128, u128)>)> = prep.classes[*k as usize]
-                    .iter()
-                    .map(|&m| (index[&Endpoint::Eni(m)], sources(topo, Start::Eni(m), fam)))
-                    .filter(|(_, r)| !r.is_empty())
-                    .collect();
-                let mut all: Vec<(u128, u128)> = members
-                    .iter()
-                    .flat_map(|(_, r)| r.iter().copied())
-                    .collect();
-                all.sort_unstable();
-                if all.is_empty() {
-                    return (Vec::new(), Vec::new());
-                }
-                let set = with_addresses(&universe(fam), &all, &[(0, fam.addr_max())]);
-                (members, prep.analyse_class(*k, fam, &set).summary())
-            }
-            Job::Single(start) => {
-                let src = sources(topo, *start, fam);
-                if src.is_empty() {
-                    return (Vec::new(), Vec::new());
-                }
-                let from = match start {
-                    Start::OnPrem(c) => index[&Endpoint::OnPrem(*c)],
-                    _ => index[&Endpoint::Internet],
-                };
-                let set = with_addresses(&universe(fam), &src, &[(0, fam.addr_max())]);
-                (
-                    vec![(from, vec![(0, fam.addr_max())])],
-                    prep.analyse(*start, fam, &set).summary(),
-                )
-            }
-        };
-        let d = fam.domain();
-        let only = |s: &HeaderSet, ranges: &[(u128, u128)]| -> HeaderSet {
-            let mut out = HeaderSet::new();
-            for &(lo, hi) in ranges {
-                if let Some(b) = d.with(SRC, lo, hi) {
-                    out.extend_disjoint(s.intersect_box(&b));
-                }
-            }
-            out
-        };
-        let mut cells: BTreeMap<(usize, usize), HeaderSet> = BTreeMap::new();
-        for (fate, s) in &summary.complete {
-            let to = match fate {
-                Fate::Delivered { eni: Some(d), .. } => index.get(&Endpoint::Eni(*d)),
-                Fate::Exited { vpn: None, .. } => index.get(&Endpoint::Internet),
-                Fate::Exited { vpn: Some(c), .. } => index.get(&Endpoint::OnPrem(*c)),
-                _ => None,
-            };
-            let Some(&to) = to else { continue };
-            for (from, ranges) in &sources_of {
-                if *from == to {
-                    continue;
-                }
-                let mine = only(s, ranges);
-                if !mine.is_empty() {
-                    cells.entry((*from, to)).or_default().extend_disjoint(mine);
-                }
-            }
-        }
-        let mut unknown: Vec<(usize, HeaderSet)> = Vec::new();
-        for (from, ranges) in &sources_of {
-            let mut u = HeaderSet::new();
-            for m in [&summary.blocked, &summary.reply_blocked] {
-                for (fate, s) in m {
-                    if matches!(fate, Fate::NotAnalysed(_)) {
-                        u.extend_disjoint(only(s, ranges));
-                    }
-                }
-            }
-            u.coalesce();
-            unknown.push((*from, u));
-        }
-        let cells = cells
-            .into_iter()
-            .map(|((f, t), mut s)| {
-                s.coalesce();
-                (f, t, s)
-            })
-            .collect();
-        (cells, unknown)
-    };
-    let n = jobs.len();
-    let threads = threads.clamp(1, n.max(1));
-    let mut rows: Vec<Row> = Vec::new();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (run, jobs) = (&run, &jobs);
-                scope.spawn(move || {
-                    (t..n)
-                        .step_by(threads)
-                        .map(|i| run(&jobs[i]))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            // A worker panics only on a bug; its rows stay out rather than taking the process
-            // down a second time.
-            if let Ok(done) = h.join() {
-                rows.extend(done);
-            }
-        }
-    });
-    let mut cells = Vec::new();
-    let mut not_analysed = vec![HeaderSet::new(); endpoints.len()];
-    for (c, u) in rows {
-        cells.extend(c);
-        for (i, s) in u {
-            not_analysed[i] = s;
-        }
-    }
-    cells.sort_by_key(|c| (c.0, c.1));
-    Matrix {
-        family: fam,
-        endpoints,
-        cells,
-        not_analysed,
     }
 }

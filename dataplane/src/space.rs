@@ -342,6 +342,109 @@ impl HeaderSet {
     }
 }
 
+/// An address range `(lo, hi)` with a dense key number.
+pub type Segment = (u128, u128, usize);
+
+/// A table as segments: sorted, disjoint [`Segment`]s and how many keys they number.
+pub type Segments<'a> = (std::borrow::Cow<'a, [Segment]>, usize);
+
+/// Sorted point segments `(a, a, key)` from (address, key) pairs; for an address given twice
+/// the first key is kept.
+pub fn point_segs(points: impl IntoIterator<Item = (u128, usize)>) -> Vec<(u128, u128, usize)> {
+    let mut v: Vec<(usize, (u128, usize))> = points.into_iter().enumerate().collect();
+    v.sort_by_key(|&(order, (a, _))| (a, order));
+    let mut out: Vec<(u128, u128, usize)> = Vec::with_capacity(v.len());
+    for (_, (a, k)) in v {
+        if out.last().is_none_or(|l| l.0 != a) {
+            out.push((a, a, k));
+        }
+    }
+    out
+}
+
+/// Segments from possibly overlapping ranges where `first` says which key each value has:
+/// cut at every boundary, ask `first` for each elementary interval, merge neighbours with the
+/// same key. `first` is the table's own lookup, so the segments agree with it by construction.
+pub fn first_match_segs(
+    ranges: &[(u128, u128)],
+    first: impl Fn(u128) -> Option<usize>,
+) -> Vec<(u128, u128, usize)> {
+    if ranges.is_empty() {
+        return Vec::new();
+    }
+    let mut cuts: Vec<u128> = vec![0];
+    for &(lo, hi) in ranges {
+        cuts.push(lo);
+        if let Some(n) = hi.checked_add(1) {
+            cuts.push(n);
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut segs: Vec<(u128, u128, usize)> = Vec::new();
+    for (i, &lo) in cuts.iter().enumerate() {
+        let hi = cuts.get(i + 1).map_or(u128::MAX, |n| n - 1);
+        let Some(k) = first(lo) else { continue };
+        match segs.last_mut() {
+            Some(last) if last.2 == k && last.1.checked_add(1) == Some(lo) => last.1 = hi,
+            _ => segs.push((lo, hi, k)),
+        }
+    }
+    segs
+}
+
+/// Segments of one key covering the union of `ranges`.
+pub fn union_segs(ranges: &[(u128, u128)]) -> Vec<(u128, u128, usize)> {
+    first_match_segs(ranges, |a| {
+        ranges.iter().any(|r| r.0 <= a && a <= r.1).then_some(0)
+    })
+}
+
+impl crate::flow::Family {
+    /// Every header of the family: the box over all addresses, protocols and ports.
+    pub fn domain(self) -> HBox {
+        domain(self)
+    }
+}
+
+/// Every header of a family: the box over all addresses, protocols and ports.
+pub fn domain(fam: crate::flow::Family) -> HBox {
+    let a = fam.addr_max();
+    HBox {
+        lo: [0; DIMS],
+        hi: [a, a, 255, 0xffff, 0xffff],
+    }
+}
+
+/// The boxes an ICMP type/code condition covers within `base` (`None`: any). ICMP types and
+/// codes live in the destination-port dimension as `type * 256 + code`.
+pub fn icmp_boxes(base: HBox, ty: Option<u8>, code: Option<u8>) -> Vec<HBox> {
+    let ranges: Vec<(u128, u128)> = match (ty, code) {
+        (None, None) => vec![(0, 0xffff)],
+        (Some(t), None) => vec![((t as u128) << 8, ((t as u128) << 8) | 0xff)],
+        (Some(t), Some(c)) => vec![(
+            ((t as u128) << 8) | c as u128,
+            ((t as u128) << 8) | c as u128,
+        )],
+        (None, Some(c)) => (0..256u128)
+            .map(|t| ((t << 8) | c as u128, (t << 8) | c as u128))
+            .collect(),
+    };
+    ranges
+        .into_iter()
+        .filter_map(|(lo, hi)| base.with(DPORT, lo, hi))
+        .collect()
+}
+
+/// The box of one protocol (and, for ICMP, one type) in a family, every address and port.
+pub fn protocol_box(fam: crate::flow::Family, proto: u8, icmp_type: Option<u8>) -> Option<HBox> {
+    let b = domain(fam).with(PROTO, proto as u128, proto as u128)?;
+    match icmp_type {
+        Some(t) => b.with(DPORT, (t as u128) << 8, ((t as u128) << 8) | 0xff),
+        None => Some(b),
+    }
+}
+
 fn with_range(b: &HBox, d: usize, lo: u128, hi: u128) -> HBox {
     let mut x = *b;
     x.lo[d] = lo;

@@ -13,6 +13,11 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rustc_hash::FxHashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::flow::Family;
+use crate::space::first_match_segs;
+
+pub mod maps;
+
 /// Index into one of the topology's tables.
 pub type Idx = u32;
 
@@ -65,6 +70,9 @@ pub struct Vpc {
     /// Private addresses of the interfaces in this VPC.
     pub enis_v4: FxHashMap<u32, Idx>,
     pub enis_v6: FxHashMap<u128, Idx>,
+    /// The symbolic side of the address maps above ([`maps::VpcInterfaces`],
+    /// [`maps::VpcPublicAddresses`]), derived by [`Topology::finish`].
+    pub maps: maps::VpcMaps,
 }
 
 impl Vpc {
@@ -153,6 +161,9 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
     v4: Lpm<u32>,
     v6: Lpm<u128>,
+    /// Per family, the address segments on which one route wins (the symbolic side of
+    /// [`RouteTable::lookup`], computed from it).
+    segs: [Vec<(u128, u128, usize)>; 2],
 }
 
 impl RouteTable {
@@ -167,13 +178,34 @@ impl RouteTable {
                 IpNet::V6(n) => v6.insert(n.network().to_bits(), n.prefix_len(), i as u32),
             }
         }
-        RouteTable {
+        let mut t = RouteTable {
             res,
             vpc,
             routes,
             v4: v4.build(),
             v6: v6.build(),
-        }
+            segs: [Vec::new(), Vec::new()],
+        };
+        t.segs = [Family::V4, Family::V6].map(|fam| {
+            let ranges: Vec<(u128, u128)> = t
+                .routes
+                .iter()
+                .filter(|r| Family::of_net(&r.destination) == fam)
+                .map(|r| Family::prefix_range(&r.destination))
+                .collect();
+            first_match_segs(&ranges, |a| t.lookup_index(fam.addr(a)).map(|i| i as usize))
+        });
+        t
+    }
+
+    /// The index of the route that wins for `dst`.
+    #[inline]
+    pub fn lookup_index(&self, dst: IpAddr) -> Option<u32> {
+        let i = match dst {
+            IpAddr::V4(a) => self.v4.lookup(a.to_bits()),
+            IpAddr::V6(a) => self.v6.lookup(a.to_bits()),
+        }?;
+        ((i as usize) < self.routes.len()).then_some(i)
     }
 
     /// Longest-prefix match.
@@ -329,6 +361,8 @@ pub struct Topology {
     pub elb: crate::elb::Elb,
     /// Gateway Load Balancers, their target groups and endpoints.
     pub gwlb: crate::gwlb::Gwlbs,
+    /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
+    pub(crate) maps: maps::TopologyMaps,
 }
 
 impl Default for Topology {
@@ -378,6 +412,7 @@ impl Topology {
             ambiguous: vec![],
             elb: crate::elb::Elb::default(),
             gwlb: crate::gwlb::Gwlbs::default(),
+            maps: maps::TopologyMaps::default(),
         }
     }
 
@@ -556,6 +591,7 @@ impl Topology {
         }
         self.elb.finish(self.enis.len());
         self.compile_security_groups();
+        self.derive_maps();
     }
 
     /// Flatten each interface's groups into one rule list per direction, expanding group

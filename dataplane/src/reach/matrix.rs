@@ -1,0 +1,245 @@
+//! The reachability matrix: every endpoint pair at once.
+
+use super::{
+    public_ranges, ranges_minus, universe, with_addresses, Family, Fate, HeaderSet, Prepared,
+    Start, SRC,
+};
+use crate::topology::{Idx, Topology};
+use std::collections::BTreeMap;
+
+/// A row or column of the reachability matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// An instance's interface or a standalone interface (never a NAT gateway's).
+    Eni(Idx),
+    /// Public addresses outside the topology, through internet gateways.
+    Internet,
+    /// The on-premises network behind a VPN connection.
+    OnPrem(Idx),
+}
+
+/// Every endpoint pair at once: for each pair, the requests from the first that arrive at the
+/// second and whose replies get back.
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    pub family: Family,
+    pub endpoints: Vec<Endpoint>,
+    /// (from, to, requests) with indices into `endpoints`; pairs with nothing are left out.
+    pub cells: Vec<(usize, usize, HeaderSet)>,
+    /// Requests from each endpoint that the analysis cannot decide (state or flow hash).
+    pub not_analysed: Vec<HeaderSet>,
+}
+
+/// The source addresses a walk from `start` ranges over: an interface's own addresses (what
+/// its instance can send without tripping its source/destination check), the public internet,
+/// the on-premises prefixes behind a VPN connection; anything from a transit gateway attachment.
+pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> {
+    match start {
+        Start::Eni(e) => {
+            let e = &topo.enis[e as usize];
+            let mut v: Vec<(u128, u128)> = match fam {
+                Family::V4 => e
+                    .private_v4
+                    .iter()
+                    .map(|a| (a.to_bits() as u128, a.to_bits() as u128))
+                    .collect(),
+                Family::V6 => e.ipv6.iter().map(|a| (a.to_bits(), a.to_bits())).collect(),
+            };
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+        // Addresses the topology owns would start inside it, not on the internet.
+        Start::Internet => {
+            let mut owned: Vec<(u128, u128)> = match fam {
+                Family::V4 => topo
+                    .public_v4
+                    .keys()
+                    .map(|&a| (a as u128, a as u128))
+                    .collect(),
+                Family::V6 => topo
+                    .vpcs
+                    .iter()
+                    .flat_map(|v| v.cidrs_v6.iter())
+                    .map(|n| Family::prefix_range(&ipnet::IpNet::V6(*n)))
+                    .collect(),
+            };
+            owned.sort_unstable();
+            ranges_minus(&public_ranges(fam), &owned)
+        }
+        Start::OnPrem(c) => {
+            let mut v: Vec<(u128, u128)> = topo.vpn_connections[c as usize]
+                .prefixes
+                .iter()
+                .filter(|n| {
+                    matches!(
+                        (n, fam),
+                        (ipnet::IpNet::V4(_), Family::V4) | (ipnet::IpNet::V6(_), Family::V6)
+                    )
+                })
+                .map(Family::prefix_range)
+                .collect();
+            v.sort_unstable();
+            v
+        }
+        Start::TgwAttachment(_) => vec![(0, fam.addr_max())],
+    }
+}
+
+/// The reachability matrix of every host interface, the internet and the on-premises network
+/// behind each VPN connection, in one family (an endpoint's traffic to itself is left out).
+/// Each source is analysed over every destination at once (its walk splits by destination
+/// wherever a route, rule or address tells destinations apart), and interfaces that no stage
+/// tells apart but by address ([`Prepared::classes`]) share one walk. The walks are spread over
+/// `threads`.
+pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
+    let topo = prep.topo;
+    let mut endpoints: Vec<Endpoint> = (0..topo.enis.len() as Idx)
+        .filter(|&e| topo.enis[e as usize].kind == crate::topology::EniKind::Host)
+        .map(Endpoint::Eni)
+        .collect();
+    endpoints.push(Endpoint::Internet);
+    endpoints.extend((0..topo.vpn_connections.len() as Idx).map(Endpoint::OnPrem));
+    let index: std::collections::HashMap<Endpoint, usize> =
+        endpoints.iter().enumerate().map(|(i, e)| (*e, i)).collect();
+    // One job per class of host interfaces, and one per other endpoint.
+    enum Job {
+        Class(u32),
+        Single(Start),
+    }
+    let mut jobs: Vec<Job> = (0..prep.classes.len() as u32)
+        .filter(|&k| {
+            let m = &prep.classes[k as usize];
+            !m.is_empty() && topo.enis[m[0] as usize].kind == crate::topology::EniKind::Host
+        })
+        .map(Job::Class)
+        .collect();
+    jobs.push(Job::Single(Start::Internet));
+    jobs.extend((0..topo.vpn_connections.len() as Idx).map(|c| Job::Single(Start::OnPrem(c))));
+    type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
+    let run = |job: &Job| -> Row {
+        // (endpoint, its source ranges) the job answers for.
+        let (sources_of, summary) = match job {
+            Job::Class(k) => {
+                let members: Vec<(usize, Vec<(u128, u128)>)> = prep.classes[*k as usize]
+                    .iter()
+                    .map(|&m| (index[&Endpoint::Eni(m)], sources(topo, Start::Eni(m), fam)))
+                    .filter(|(_, r)| !r.is_empty())
+                    .collect();
+                let mut all: Vec<(u128, u128)> = members
+                    .iter()
+                    .flat_map(|(_, r)| r.iter().copied())
+                    .collect();
+                all.sort_unstable();
+                if all.is_empty() {
+                    return (Vec::new(), Vec::new());
+                }
+                let set = with_addresses(&universe(fam), &all, &[(0, fam.addr_max())]);
+                (members, prep.analyse_class(*k, fam, &set).summary())
+            }
+            Job::Single(start) => {
+                let src = sources(topo, *start, fam);
+                if src.is_empty() {
+                    return (Vec::new(), Vec::new());
+                }
+                let from = match start {
+                    Start::OnPrem(c) => index[&Endpoint::OnPrem(*c)],
+                    _ => index[&Endpoint::Internet],
+                };
+                let set = with_addresses(&universe(fam), &src, &[(0, fam.addr_max())]);
+                (
+                    vec![(from, vec![(0, fam.addr_max())])],
+                    prep.analyse(*start, fam, &set).summary(),
+                )
+            }
+        };
+        let d = crate::space::domain(fam);
+        let only = |s: &HeaderSet, ranges: &[(u128, u128)]| -> HeaderSet {
+            let mut out = HeaderSet::new();
+            for &(lo, hi) in ranges {
+                if let Some(b) = d.with(SRC, lo, hi) {
+                    out.extend_disjoint(s.intersect_box(&b));
+                }
+            }
+            out
+        };
+        let mut cells: BTreeMap<(usize, usize), HeaderSet> = BTreeMap::new();
+        for (fate, s) in &summary.complete {
+            let to = match fate {
+                Fate::Delivered { eni: Some(d), .. } => index.get(&Endpoint::Eni(*d)),
+                Fate::Exited { vpn: None, .. } => index.get(&Endpoint::Internet),
+                Fate::Exited { vpn: Some(c), .. } => index.get(&Endpoint::OnPrem(*c)),
+                _ => None,
+            };
+            let Some(&to) = to else { continue };
+            for (from, ranges) in &sources_of {
+                if *from == to {
+                    continue;
+                }
+                let mine = only(s, ranges);
+                if !mine.is_empty() {
+                    cells.entry((*from, to)).or_default().extend_disjoint(mine);
+                }
+            }
+        }
+        let mut unknown: Vec<(usize, HeaderSet)> = Vec::new();
+        for (from, ranges) in &sources_of {
+            let mut u = HeaderSet::new();
+            for m in [&summary.blocked, &summary.reply_blocked] {
+                for (fate, s) in m {
+                    if matches!(fate, Fate::NotAnalysed(_)) {
+                        u.extend_disjoint(only(s, ranges));
+                    }
+                }
+            }
+            u.coalesce();
+            unknown.push((*from, u));
+        }
+        let cells = cells
+            .into_iter()
+            .map(|((f, t), mut s)| {
+                s.coalesce();
+                (f, t, s)
+            })
+            .collect();
+        (cells, unknown)
+    };
+    let n = jobs.len();
+    let threads = threads.clamp(1, n.max(1));
+    let mut rows: Vec<Row> = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (run, jobs) = (&run, &jobs);
+                scope.spawn(move || {
+                    (t..n)
+                        .step_by(threads)
+                        .map(|i| run(&jobs[i]))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // A worker panics only on a bug; its rows stay out rather than taking the process
+            // down a second time.
+            if let Ok(done) = h.join() {
+                rows.extend(done);
+            }
+        }
+    });
+    let mut cells = Vec::new();
+    let mut not_analysed = vec![HeaderSet::new(); endpoints.len()];
+    for (c, u) in rows {
+        cells.extend(c);
+        for (i, s) in u {
+            not_analysed[i] = s;
+        }
+    }
+    cells.sort_by_key(|c| (c.0, c.1));
+    Matrix {
+        family: fam,
+        endpoints,
+        cells,
+        not_analysed,
+    }
+}

@@ -1,0 +1,1042 @@
+//! The symbolic driver: the stage graph's nodes run over sets of headers. A split cuts the set
+//! wherever a table or rule treats headers differently; every part carries its [`Ctx`]; the
+//! walk is a worklist of `(part, node)` pairs; ends become [`Part`]s with their [`Fate`].
+
+use super::expr::{swapped, Choice, Ctx, Expr, NatSession, NlbSession, Xf, IDENT};
+use super::match_key::{Same, NAT_PORTS};
+use super::{Class, Fate, Part, Prepared};
+use crate::aws::Zone;
+use crate::conntrack::{TableFull, Tracked};
+use crate::elb::{self, NoTarget};
+use crate::flow::{Family, Header, PROTO_UDP};
+use crate::geneve::{self, Encapsulation};
+use crate::gwlb::Stickiness;
+use crate::nat::NatError;
+use crate::pipeline::driver::{
+    AddressMap, Conn, Decided, Driver, Field, FlowRoute, GeneveTo, Opened, Refused, Rules, Seen,
+};
+use crate::pipeline::{dispatch, Node};
+use crate::space::{domain, HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
+use crate::topology::maps::OwnAddresses;
+use crate::topology::{Idx, ResId, Topology};
+use crate::trace::{Action, Stage};
+use crate::verdict::{DropReason, FlowAction, FlowDirection};
+use std::net::IpAddr;
+
+/// Zone of a class of interfaces walked together ([`Prepared::classes`]): an entry made there
+/// stands for the entry of whichever member sent the packet, since its key holds that
+/// member's address.
+const ZONE_CLASS: u32 = 0x4000_0000;
+
+/// Why a part depends on a NAT gateway's (or load balancer's) port choice.
+const PICKED_PORT: &str = "depends on the port the NAT gateway picks";
+
+/// Proof that a part's fate depends on state the analysis does not know.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unsure;
+
+/// A set of original headers walking the graph with its context.
+#[derive(Clone, Debug)]
+pub(crate) struct Sym {
+    pub(crate) set: HeaderSet,
+    pub(crate) c: Ctx,
+}
+
+/// The pre-image of a filter box.
+enum Pre {
+    Empty,
+    /// Exactly these original headers match.
+    Sure(HBox),
+    /// These might match, depending on a port picked from state.
+    Unsure(HBox),
+}
+
+/// One walk over a set: a worklist of parts and the node each goes to next.
+pub(crate) struct Symbolic<'a, 't> {
+    p: &'a Prepared<'t>,
+    fam: Family,
+    dom: HBox,
+    work: Vec<(Sym, Node)>,
+    pub(crate) out: Vec<Part>,
+}
+
+fn dim(field: Field) -> usize {
+    match field {
+        Field::Src => SRC,
+        Field::Dst => DST,
+    }
+}
+
+impl<'a, 't> Symbolic<'a, 't> {
+    pub(crate) fn new(p: &'a Prepared<'t>, fam: Family) -> Symbolic<'a, 't> {
+        Symbolic {
+            p,
+            fam,
+            dom: domain(fam),
+            work: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Walk `set` from `start` until every part has ended.
+    pub(crate) fn run(&mut self, start: Node, set: HeaderSet, c: Ctx) {
+        if set.is_empty() {
+            return;
+        }
+        self.work.push((Sym { set, c }, start));
+        while let Some((p, node)) = self.work.pop() {
+            dispatch(self, p, node);
+        }
+    }
+
+    fn emit(&mut self, p: Sym, fate: Fate) {
+        if !p.set.is_empty() {
+            self.out.push(Part {
+                set: p.set,
+                fate,
+                ctx: p.c,
+            });
+        }
+    }
+
+    fn part(set: HeaderSet, c: &Ctx) -> Sym {
+        Sym { set, c: c.clone() }
+    }
+
+    // ----- pre-images ---------------------------------------------------------------------
+
+    /// The original headers whose current packet lies in `f`.
+    fn pre(&self, t: &Xf, f: &HBox) -> Pre {
+        let mut b = self.dom;
+        let mut unsure = false;
+        for (d, expr) in t.iter().enumerate().take(crate::space::DIMS) {
+            let (lo, hi) = f.range(d);
+            if (lo, hi) == self.dom.range(d) {
+                // Unconstrained: every value passes, whatever it comes from (an offset field
+                // may leave the domain, but only for values no header has).
+                continue;
+            }
+            match *expr {
+                Expr::Orig(k, add) => {
+                    let k = k as usize;
+                    let (olo, ohi) = if add >= 0 {
+                        let a = add as u128;
+                        match hi.checked_sub(a) {
+                            Some(h) => (lo.saturating_sub(a), h),
+                            None => return Pre::Empty,
+                        }
+                    } else {
+                        let a = add.unsigned_abs() as u128;
+                        (lo.saturating_add(a), hi.saturating_add(a))
+                    };
+                    match b.with(k, olo, ohi) {
+                        Some(x) => b = x,
+                        None => return Pre::Empty,
+                    }
+                }
+                Expr::Const(v) => {
+                    if v < lo || v > hi {
+                        return Pre::Empty;
+                    }
+                }
+                Expr::Picked(_) => {
+                    if NAT_PORTS.1 < lo || NAT_PORTS.0 > hi {
+                        return Pre::Empty;
+                    }
+                    if !(lo <= NAT_PORTS.0 && NAT_PORTS.1 <= hi) {
+                        unsure = true;
+                    }
+                }
+            }
+        }
+        if unsure {
+            Pre::Unsure(b)
+        } else {
+            Pre::Sure(b)
+        }
+    }
+
+    /// Split `s` by the current value of an address (expression `e`) over sorted, disjoint
+    /// segments with `keys` dense keys.
+    fn partition(
+        &self,
+        s: &HeaderSet,
+        e: Expr,
+        segs: &[(u128, u128, usize)],
+        keys: usize,
+    ) -> (Vec<HeaderSet>, HeaderSet) {
+        match e {
+            Expr::Const(v) => {
+                let mut parts = vec![HeaderSet::new(); keys];
+                let i = segs.partition_point(|x| x.1 < v);
+                match segs.get(i) {
+                    Some(&(lo, _, k)) if lo <= v => {
+                        parts[k] = s.clone();
+                        (parts, HeaderSet::new())
+                    }
+                    _ => (parts, s.clone()),
+                }
+            }
+            Expr::Orig(k, 0) => s.partition(k as usize, segs, keys),
+            Expr::Orig(k, add) => {
+                // Only ICMP types carry an offset, and addresses are never partitioned by
+                // type; shift the segments into original coordinates all the same.
+                let shifted: Vec<(u128, u128, usize)> = segs
+                    .iter()
+                    .filter_map(|&(lo, hi, key)| {
+                        let f = self.dom.with(k as usize, lo, hi)?;
+                        let mut t = super::expr::identity();
+                        t[k as usize] = Expr::Orig(k, add);
+                        match self.pre(&t, &f) {
+                            Pre::Sure(b) | Pre::Unsure(b) => {
+                                Some((b.lo[k as usize], b.hi[k as usize], key))
+                            }
+                            Pre::Empty => None,
+                        }
+                    })
+                    .collect();
+                s.partition(k as usize, &shifted, keys)
+            }
+            // A picked port is never an address: nothing to split.
+            Expr::Picked(_) => (vec![HeaderSet::new(); keys], s.clone()),
+        }
+    }
+
+    /// The part of `s` whose current `d` is one of `eni`'s addresses (of any member of `eni`'s
+    /// class when the walk leaves the class), and the rest.
+    fn owned(&self, s: &HeaderSet, c: &Ctx, d: usize, eni: Idx) -> (HeaderSet, HeaderSet) {
+        let members: Vec<Idx> = match self.class_of_walk(c, eni) {
+            Some(k) => self.p.classes[k as usize].clone(),
+            None => vec![eni],
+        };
+        let mut owned = HeaderSet::new();
+        let mut rest = s.clone();
+        for m in members {
+            let (mine, r) = self.split_own(&rest, c.t[d], m);
+            owned.extend_disjoint(mine);
+            rest = r;
+        }
+        (owned, rest)
+    }
+
+    /// The part of `s` whose field (expression `e`) is one of `eni`'s addresses, and the rest.
+    fn split_own(&self, s: &HeaderSet, e: Expr, eni: Idx) -> (HeaderSet, HeaderSet) {
+        let map = OwnAddresses(&self.p.topo.enis[eni as usize]);
+        let (segs, keys) = map.segments(self.fam);
+        let (mut parts, rest) = self.partition(s, e, &segs, keys);
+        (parts.pop().unwrap_or_default(), rest)
+    }
+
+    /// The class a walk leaves as, when `eni` stands for it.
+    fn class_of_walk(&self, c: &Ctx, eni: Idx) -> Option<u32> {
+        c.origin_class
+            .filter(|&k| self.p.eni_class.get(eni as usize) == Some(&k))
+    }
+
+    /// The zone connection tracking uses for `zone` in this walk.
+    fn zone_id(&self, c: &Ctx, zone: Zone) -> u32 {
+        match zone {
+            Zone::Interface(e) => match self.class_of_walk(c, e) {
+                Some(k) => ZONE_CLASS | k,
+                None => zone.id(),
+            },
+            Zone::EgressOnlyGateway(_) => zone.id(),
+        }
+    }
+
+    // ----- field equality (connection tracking, sessions) ---------------------------------
+
+    /// Whether two current fields are equal, as a condition on the original header.
+    fn same(&self, a: Expr, b: Expr) -> Same {
+        super::match_key::same(&self.dom, a, b)
+    }
+
+    /// The part of `s` where all the field pairs are equal: (sure, undecidable).
+    fn all_same(&self, s: &HeaderSet, pairs: &[(Expr, Expr)]) -> (HeaderSet, HeaderSet) {
+        let mut b = self.dom;
+        let mut unknown = false;
+        for &(x, y) in pairs {
+            match self.same(x, y) {
+                Same::Always => {}
+                Same::Never => return (HeaderSet::new(), HeaderSet::new()),
+                Same::When(k, v) => match b.with(k, v, v) {
+                    Some(n) => b = n,
+                    None => return (HeaderSet::new(), HeaderSet::new()),
+                },
+                Same::Unknown => unknown = true,
+            }
+        }
+        let m = s.intersect_box(&b);
+        if unknown {
+            (HeaderSet::new(), m)
+        } else {
+            (m, HeaderSet::new())
+        }
+    }
+
+    /// ICMP echo messages (types 0 and 8, ICMPv6 128 and 129), in original coordinates: the
+    /// only ICMP packets whose identifier connection tracking and NAT look at.
+    fn echo(&self, s: &HeaderSet) -> (HeaderSet, HeaderSet) {
+        let mut echo = HeaderSet::new();
+        for (p, t) in [
+            (crate::flow::PROTO_ICMP, 0u128),
+            (crate::flow::PROTO_ICMP, 8),
+            (crate::flow::PROTO_ICMPV6, 128),
+            (crate::flow::PROTO_ICMPV6, 129),
+        ] {
+            if let Some(b) = self
+                .dom
+                .with(PROTO, p as u128, p as u128)
+                .and_then(|b| b.with(DPORT, t << 8, (t << 8) | 0xff))
+            {
+                echo.extend_disjoint(s.intersect_box(&b));
+            }
+        }
+        let rest = s.subtract(&echo);
+        (echo, rest)
+    }
+
+    /// The part of `s` whose flow key equals that of entry `e` (the current packet `t`),
+    /// in the given orientations (`true`: the packet goes the other way from the entry's):
+    /// (sure, undecidable). `exact`: ports and identifiers as the direction-free connection
+    /// key sees them (none for protocols without ports).
+    fn key_match(
+        &self,
+        s: &HeaderSet,
+        t: &Xf,
+        e: &Xf,
+        class: Class,
+        orientations: &[bool],
+    ) -> (HeaderSet, HeaderSet) {
+        let mut sure = HeaderSet::new();
+        let mut unsure = HeaderSet::new();
+        let groups: Vec<(HeaderSet, bool)> = match class {
+            Class::Ports => vec![(s.clone(), true)],
+            Class::Icmp => {
+                let (echo, rest) = self.echo(s);
+                vec![(echo, true), (rest, false)]
+            }
+            Class::Other => vec![(s.clone(), false)],
+        };
+        for (g, with_ports) in groups {
+            if g.is_empty() {
+                continue;
+            }
+            for &back in orientations {
+                let (a, b) = if back { (DST, SRC) } else { (SRC, DST) };
+                let mut pairs = vec![(t[SRC], e[a]), (t[DST], e[b])];
+                if with_ports {
+                    match class {
+                        Class::Ports => {
+                            let (pa, pb) = if back { (DPORT, SPORT) } else { (SPORT, DPORT) };
+                            pairs.push((t[SPORT], e[pa]));
+                            pairs.push((t[DPORT], e[pb]));
+                        }
+                        // An echo identifier is the same on both sides of a flow.
+                        _ => pairs.push((t[IDENT], e[IDENT])),
+                    }
+                }
+                let (m, u) = self.all_same(&g, &pairs);
+                sure = sure.union(&m);
+                unsure = unsure.union(&u);
+            }
+        }
+        let unsure = unsure.subtract(&sure);
+        (sure, unsure)
+    }
+
+    /// Split `s` by connection tracking in `zone`.
+    fn lookup(&self, s: &HeaderSet, c: &Ctx, zone: u32) -> Lookup {
+        let (mut is, mut iu, mut rs, mut ru) = Default::default();
+        // A class entry is the entry of the member that sent its packet: it counts in an
+        // interface's zone only where that packet's source was this interface's.
+        let class_zone = (zone < ZONE_CLASS)
+            .then(|| self.p.eni_class.get(zone as usize).map(|k| ZONE_CLASS | k))
+            .flatten();
+        for (z, e) in &c.tracked {
+            let s: HeaderSet = if *z == zone {
+                s.clone()
+            } else if Some(*z) == class_zone {
+                self.split_own(s, e[SRC], zone).0
+            } else {
+                continue;
+            };
+            let (a, b) = self.key_match(&s, &c.t, e, c.class, &[false]);
+            let (x, y) = self.key_match(&s, &c.t, e, c.class, &[true]);
+            is = union(is, a);
+            iu = union(iu, b);
+            rs = union(rs, x);
+            ru = union(ru, y);
+        }
+        // The same key both ways (source and destination equal) counts as the initiator.
+        let reply = rs.subtract(&is).subtract(&iu);
+        let either = rs.intersect(&iu).subtract(&is);
+        let unknown = iu.union(&ru).subtract(&is).subtract(&rs);
+        Lookup {
+            initiator: is,
+            reply,
+            either,
+            unknown,
+        }
+    }
+
+    /// An ordered first-match partition of `s` by rule boxes: the parts each rule decided (in
+    /// rule order, with the rule), the part no rule matched; parts that depend on a picked
+    /// port are reported as not analysed.
+    fn first_match<R: Rules>(
+        &mut self,
+        p: &Sym,
+        rules: &R,
+    ) -> (Vec<(R::Key, HeaderSet)>, HeaderSet) {
+        let mut boxes: Vec<(HBox, R::Key)> = Vec::new();
+        rules.for_each_box(self.fam, &mut |b, k| boxes.push((b, k)));
+        let mut remaining = p.set.clone();
+        let mut decided: Vec<(R::Key, HeaderSet)> = Vec::new();
+        let mut unsure_boxes: Vec<HBox> = Vec::new();
+        let mut unsure = HeaderSet::new();
+        let mut hull = remaining.hull();
+        for (fb, key) in boxes {
+            let Some(h) = hull else { break };
+            match self.pre(&p.c.t, &fb) {
+                Pre::Empty => {}
+                Pre::Sure(b) => {
+                    if !h.intersects(&b) {
+                        continue;
+                    }
+                    let m = remaining.intersect_box(&b);
+                    if m.is_empty() {
+                        continue;
+                    }
+                    remaining = remaining.subtract_box(&b);
+                    hull = remaining.hull();
+                    decided.push((key, m));
+                }
+                // With every rule deciding alike, a rule that might match matters only for
+                // what no rule surely matches; in order, it stops the rules after it.
+                Pre::Unsure(b) if R::ANY_MATCH => unsure_boxes.push(b),
+                Pre::Unsure(b) => {
+                    let m = remaining.intersect_box(&b);
+                    if !m.is_empty() {
+                        remaining = remaining.subtract_box(&b);
+                        hull = remaining.hull();
+                        unsure.extend_disjoint(m);
+                    }
+                }
+            }
+        }
+        for b in unsure_boxes {
+            let m = remaining.intersect_box(&b);
+            if !m.is_empty() {
+                remaining = remaining.subtract_box(&b);
+                unsure.extend_disjoint(m);
+            }
+        }
+        self.emit(
+            Self::part(unsure, &p.c),
+            Fate::NotAnalysed(PICKED_PORT.into()),
+        );
+        (decided, remaining)
+    }
+}
+
+impl<'t> Driver<'t> for Symbolic<'_, 't> {
+    type Packet = Sym;
+    type Split<K> = std::vec::IntoIter<(K, Sym)>;
+    type Undecided = Unsure;
+    type NlbFlow = NlbHandle;
+    const TRACING: bool = false;
+
+    fn topo(&self) -> &'t Topology {
+        self.p.topo
+    }
+
+    fn family(&self, _: &Sym) -> Family {
+        self.fam
+    }
+
+    fn header_now(&self, _: &Sym) -> Option<Header> {
+        None
+    }
+
+    fn next(&mut self, mut p: Sym, node: Node) {
+        if p.set.is_empty() {
+            return;
+        }
+        p.c.origin_class = None;
+        self.work.push((p, node));
+    }
+
+    fn deliver(&mut self, mut p: Sym, to: ResId, eni: Option<Idx>) {
+        p.c.origin_class = None;
+        self.emit(p, Fate::Delivered { to, eni });
+    }
+
+    fn exit(&mut self, mut p: Sym, via: ResId, vpn: Option<Idx>) {
+        p.c.origin_class = None;
+        self.emit(p, Fate::Exited { via, vpn });
+    }
+
+    fn drop(
+        &mut self,
+        mut p: Sym,
+        reason: DropReason,
+        at: ResId,
+        _: Stage,
+        _: Option<String>,
+        _: impl FnOnce(&Header) -> String,
+    ) {
+        p.c.origin_class = None;
+        self.emit(p, Fate::Dropped { reason, at });
+    }
+
+    fn undecided(&mut self, mut p: Sym, _: Unsure, why: &'static str) {
+        p.c.origin_class = None;
+        self.emit(p, Fate::NotAnalysed(why.into()));
+    }
+
+    fn merge(&mut self, mut a: Sym, b: Sym) -> Sym {
+        a.set.extend_disjoint(b.set);
+        a.c.absorb(&b.c);
+        a
+    }
+
+    fn hop(
+        &mut self,
+        _: &Sym,
+        _: ResId,
+        _: Stage,
+        _: Action,
+        _: Option<String>,
+        _: impl FnOnce(&Header) -> String,
+    ) {
+    }
+
+    fn observe(&mut self, _: &Sym, _: Idx, _: FlowDirection, _: FlowAction) {}
+
+    fn via_appliance(&self, p: &Sym) -> bool {
+        p.c.via_appliance
+    }
+
+    fn set_via_appliance(&mut self, p: &mut Sym) {
+        p.c.via_appliance = true;
+    }
+
+    fn spend_forward(&mut self, p: &mut Sym) -> bool {
+        if p.c.forwards_left == 0 {
+            return false;
+        }
+        p.c.forwards_left -= 1;
+        true
+    }
+
+    fn ttl_expired(&self, p: &Sym) -> bool {
+        p.c.ttl <= 1
+    }
+
+    fn decrement_ttl(&mut self, p: &mut Sym) {
+        p.c.ttl -= 1;
+    }
+
+    fn fragmented(&self, _: &Sym) -> bool {
+        // The analysis is of a flow's first packet, unfragmented.
+        false
+    }
+
+    fn longer_than(&self, _: &Sym, _: u32) -> bool {
+        // First packets (SYN, a datagram, an echo request) are taken to be small.
+        false
+    }
+
+    fn split<M: AddressMap>(
+        &mut self,
+        p: Sym,
+        field: Field,
+        map: &M,
+    ) -> std::vec::IntoIter<(Option<M::Key>, Sym)> {
+        let (segs, keys) = map.segments(self.fam);
+        let (parts, rest) = self.partition(&p.set, p.c.t[dim(field)], &segs, keys);
+        let mut out = Vec::new();
+        for (n, set) in parts.into_iter().enumerate() {
+            if !set.is_empty() {
+                out.push((Some(map.key(n)), Self::part(set, &p.c)));
+            }
+        }
+        if !rest.is_empty() {
+            out.push((None, Sym { set: rest, c: p.c }));
+        }
+        out.into_iter()
+    }
+
+    fn split_rules<R: Rules>(
+        &mut self,
+        p: Sym,
+        rules: &R,
+    ) -> std::vec::IntoIter<(Option<R::Key>, Sym)> {
+        let (decided, rest) = self.first_match(&p, rules);
+        let mut out: Vec<(Option<R::Key>, Sym)> = decided
+            .into_iter()
+            .map(|(k, set)| (Some(k), Self::part(set, &p.c)))
+            .collect();
+        if !rest.is_empty() {
+            out.push((None, Sym { set: rest, c: p.c }));
+        }
+        out.into_iter()
+    }
+
+    fn decide<R: Rules>(&mut self, p: Sym, rules: &R) -> Decided<Sym, R::Key> {
+        let (decided, rest) = self.first_match(&p, rules);
+        let mut pass = HeaderSet::new();
+        let mut fail = HeaderSet::new();
+        for (k, set) in decided {
+            if R::passes(Some(k)) {
+                pass.extend_disjoint(set);
+            } else {
+                fail.extend_disjoint(set);
+            }
+        }
+        if R::passes(None) {
+            pass.extend_disjoint(rest);
+        } else {
+            fail.extend_disjoint(rest);
+        }
+        pass.coalesce();
+        let side = |set: HeaderSet| (!set.is_empty()).then(|| (Self::part(set, &p.c), None));
+        Decided {
+            pass: side(pass),
+            fail: side(fail),
+        }
+    }
+
+    fn sent_by(&mut self, p: Sym, eni: Idx) -> (Option<Sym>, Option<Sym>) {
+        let (owned, rest) = self.owned(&p.set, &p.c, SRC, eni);
+        let side = |set: HeaderSet| (!set.is_empty()).then(|| Self::part(set, &p.c));
+        (side(owned), side(rest))
+    }
+
+    fn senders(&mut self, p: Sym, eni: Idx) -> std::vec::IntoIter<(Idx, Sym)> {
+        let Some(k) = self.class_of_walk(&p.c, eni) else {
+            return vec![(eni, p)].into_iter();
+        };
+        let mut out = Vec::new();
+        let mut rest = p.set.clone();
+        for &m in &self.p.classes[k as usize] {
+            let (mine, r) = self.split_own(&rest, p.c.t[SRC], m);
+            if !mine.is_empty() {
+                out.push((m, Self::part(mine, &p.c)));
+            }
+            rest = r;
+        }
+        if !rest.is_empty() {
+            out.push((eni, Sym { set: rest, c: p.c }));
+        }
+        out.into_iter()
+    }
+
+    fn write_addr(&mut self, p: &mut Sym, field: Field, a: IpAddr) {
+        p.c.t[dim(field)] = Expr::Const(Family::bits(a));
+    }
+
+    fn conntrack(
+        &mut self,
+        p: Sym,
+        zone: Zone,
+        _: bool,
+    ) -> std::vec::IntoIter<(Option<Conn<Unsure>>, Sym)> {
+        let zone = self.zone_id(&p.c, zone);
+        let l = self.lookup(&p.set, &p.c, zone);
+        let rest = p
+            .set
+            .subtract(&l.initiator)
+            .subtract(&l.reply)
+            .subtract(&l.either)
+            .subtract(&l.unknown);
+        let mut out = Vec::new();
+        for (k, set) in [
+            (Some(Conn::Tracked(Tracked::Initiator)), l.initiator),
+            (Some(Conn::Tracked(Tracked::Reply)), l.reply),
+            (Some(Conn::TrackedEitherSide(Unsure)), l.either),
+            (Some(Conn::Unknown(Unsure)), l.unknown),
+            (None, rest),
+        ] {
+            if !set.is_empty() {
+                out.push((k, Self::part(set, &p.c)));
+            }
+        }
+        out.into_iter()
+    }
+
+    fn track(&mut self, p: &mut Sym, zone: Zone) -> Result<(), TableFull> {
+        // A fresh table always has room.
+        let zone = self.zone_id(&p.c, zone);
+        let entry = (zone, p.c.t);
+        if !p.c.tracked.contains(&entry) {
+            p.c.tracked.push(entry);
+        }
+        Ok(())
+    }
+
+    fn nat_outbound(&mut self, p: &mut Sym, n: Idx) -> Result<bool, NatError> {
+        // A fresh table always has room: the primary address, a port of the gateway's choice.
+        let nat = &self.p.topo.nat_gateways[n as usize];
+        let addr = nat.addresses.first().ok_or(NatError::PortsExhausted)?;
+        let inside = p.c.t;
+        p.c.t[SRC] = Expr::Const(addr.to_bits() as u128);
+        let port = p.c.pick();
+        match p.c.class {
+            Class::Ports => p.c.t[SPORT] = port,
+            _ => p.c.t[IDENT] = port,
+        }
+        p.c.nat.push(NatSession {
+            inside,
+            outside: p.c.t,
+        });
+        Ok(true)
+    }
+
+    fn nat_inbound(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(bool, Sym)> {
+        let c = &p.c;
+        let mut out = Vec::new();
+        let mut remaining = p.set.clone();
+        for sess in &c.nat {
+            if remaining.is_empty() {
+                break;
+            }
+            let o = &sess.outside;
+            let mut pairs = vec![(c.t[DST], o[SRC]), (c.t[SRC], o[DST])];
+            match c.class {
+                Class::Ports => {
+                    pairs.push((c.t[DPORT], o[SPORT]));
+                    pairs.push((c.t[SPORT], o[DPORT]));
+                }
+                _ => pairs.push((c.t[IDENT], o[IDENT])),
+            }
+            let (m, u) = self.all_same(&remaining, &pairs);
+            remaining = remaining.subtract(&m).subtract(&u);
+            self.emit(
+                Self::part(u, c),
+                Fate::NotAnalysed("depends on the NAT gateway's translation table".into()),
+            );
+            if m.is_empty() {
+                continue;
+            }
+            let mut c2 = c.clone();
+            c2.t[DST] = sess.inside[SRC];
+            match c.class {
+                Class::Ports => c2.t[DPORT] = sess.inside[SPORT],
+                _ => c2.t[IDENT] = sess.inside[IDENT],
+            }
+            out.push((true, Sym { set: m, c: c2 }));
+        }
+        if !remaining.is_empty() {
+            out.push((
+                false,
+                Sym {
+                    set: remaining,
+                    c: p.c,
+                },
+            ));
+        }
+        out.into_iter()
+    }
+
+    fn nlb_prefetch(&self, _: &Sym) {}
+
+    fn nlb_find(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(Option<Seen<NlbHandle>>, Sym)> {
+        let mut out = Vec::new();
+        let mut remaining = p.set.clone();
+        for (i, f) in p.c.nlb.iter().enumerate() {
+            if remaining.is_empty() {
+                break;
+            }
+            let handle = NlbHandle {
+                session: i as u32,
+                route: f.route,
+            };
+            // The legs are exact (not direction-free): the client's packet goes as it went,
+            // the target's reply the other way from the packet the target received.
+            for (leg, back, seen) in [
+                (&f.client, false, Seen::Client(handle)),
+                (&f.backend, true, Seen::Reply(handle)),
+            ] {
+                let (m, u) = self.key_match(&remaining, &p.c.t, leg, p.c.class, &[back]);
+                remaining = remaining.subtract(&m).subtract(&u);
+                self.emit(Self::part(u, &p.c), Fate::NotAnalysed(PICKED_PORT.into()));
+                if !m.is_empty() {
+                    out.push((Some(seen), Self::part(m, &p.c)));
+                }
+            }
+        }
+        if !remaining.is_empty() {
+            out.push((
+                None,
+                Sym {
+                    set: remaining,
+                    c: p.c,
+                },
+            ));
+        }
+        out.into_iter()
+    }
+
+    fn nlb_open(
+        &mut self,
+        p: Sym,
+        lb: Idx,
+        listener: u32,
+        node: Idx,
+    ) -> std::vec::IntoIter<(Result<Opened<NlbHandle>, Refused>, Sym)> {
+        let topo = self.p.topo;
+        let l = &topo.elb.load_balancers[lb as usize].listeners[listener as usize];
+        let tg = l.target_group;
+        let g = &topo.elb.target_groups[tg as usize];
+        let az = topo.subnet_of(node).az;
+        let choices = match topo.elb.every_choice(tg, az, topo.elb.cross_zone(lb, tg)) {
+            Ok(c) if self.fam == Family::V4 => c,
+            Ok(_) => {
+                return vec![(Err(Refused::NoTarget(NoTarget::NoneRegistered)), p)].into_iter()
+            }
+            Err(why) => return vec![(Err(Refused::NoTarget(why)), p)].into_iter(),
+        };
+        let node_addr = topo.enis[node as usize].primary_v4();
+        let branch = choices.len() > 1;
+        let mut out = Vec::new();
+        for choice in choices {
+            let t = &g.targets[choice.target as usize];
+            let (IpAddr::V4(addr), Some(node_addr)) = (t.addr, node_addr) else {
+                out.push((Err(Refused::NoTarget(NoTarget::NoneRegistered)), p.clone()));
+                continue;
+            };
+            let mut c = p.c.clone();
+            c.branched |= branch;
+            let route = FlowRoute {
+                lb,
+                node,
+                listener,
+                target_group: tg,
+                target: choice.target,
+                preserves_client_ip: g.preserve_client_ip,
+            };
+            let mut backend = c.t;
+            backend[DST] = Expr::Const(addr.to_bits() as u128);
+            backend[DPORT] = Expr::Const(t.port as u128);
+            if !g.preserve_client_ip {
+                backend[SRC] = Expr::Const(node_addr.to_bits() as u128);
+                backend[SPORT] = c.pick();
+            }
+            c.nlb.push(NlbSession {
+                route,
+                client: c.t,
+                backend,
+            });
+            let flow = NlbHandle {
+                session: c.nlb.len() as u32 - 1,
+                route,
+            };
+            out.push((
+                Ok(Opened { flow, choice }),
+                Sym {
+                    set: p.set.clone(),
+                    c,
+                },
+            ));
+        }
+        out.into_iter()
+    }
+
+    fn nlb_reply_of(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(Option<NlbHandle>, Sym)> {
+        let mut out = Vec::new();
+        let mut remaining = p.set.clone();
+        for (i, f) in p.c.nlb.iter().enumerate() {
+            if remaining.is_empty() || !f.route.preserves_client_ip {
+                continue;
+            }
+            let (m, u) = self.key_match(&remaining, &p.c.t, &f.backend, p.c.class, &[true]);
+            remaining = remaining.subtract(&m).subtract(&u);
+            self.emit(Self::part(u, &p.c), Fate::NotAnalysed(PICKED_PORT.into()));
+            if !m.is_empty() {
+                let handle = NlbHandle {
+                    session: i as u32,
+                    route: f.route,
+                };
+                out.push((Some(handle), Self::part(m, &p.c)));
+            }
+        }
+        if !remaining.is_empty() {
+            out.push((
+                None,
+                Sym {
+                    set: remaining,
+                    c: p.c,
+                },
+            ));
+        }
+        out.into_iter()
+    }
+
+    fn nlb_route(&self, f: &NlbHandle) -> FlowRoute {
+        f.route
+    }
+
+    fn nlb_to_target(&mut self, p: &mut Sym, f: &NlbHandle) {
+        let b = p.c.nlb[f.session as usize].backend;
+        for d in [SRC, DST, SPORT, DPORT] {
+            p.c.t[d] = b[d];
+        }
+    }
+
+    fn nlb_to_client(&mut self, p: &mut Sym, f: &NlbHandle) {
+        let back = swapped(&p.c.nlb[f.session as usize].client, Class::Ports);
+        for d in [SRC, DST, SPORT, DPORT] {
+            p.c.t[d] = back[d];
+        }
+    }
+
+    fn tgw_egress_subnet(
+        &mut self,
+        p: Sym,
+        b: Idx,
+        entry_az: Option<u32>,
+    ) -> std::vec::IntoIter<(Idx, Sym)> {
+        let topo = self.p.topo;
+        let to = &topo.tgw_attachments[b as usize];
+        if !to.appliance_mode {
+            if let Some(sub) = entry_az.and_then(|az| to.subnet_in(topo, az)) {
+                return vec![(sub, p)].into_iter();
+            }
+        }
+        match to.subnets.as_slice() {
+            [] => {
+                self.undecided(p, Unsure, "transit gateway attachment without subnets");
+                return Vec::new().into_iter();
+            }
+            [only] => return vec![(*only, p)].into_iter(),
+            _ => {}
+        }
+        let mut out = Vec::new();
+        let mut rest = p.set.clone();
+        // The flow already made this choice (the request of a reply): the hash is
+        // direction-free, so the same zone.
+        for choice in &p.c.choices {
+            let Choice::TgwZone(att, xf, sub) = choice else {
+                continue;
+            };
+            if *att != b || rest.is_empty() {
+                continue;
+            }
+            let (same, _) = self.key_match(&rest, &p.c.t, xf, p.c.class, &[false, true]);
+            if !same.is_empty() {
+                rest = rest.subtract(&same);
+                out.push((*sub, Self::part(same, &p.c)));
+            }
+        }
+        if !rest.is_empty() {
+            for &sub in &to.subnets {
+                let mut c = p.c.clone();
+                c.branched = true;
+                c.choices.push(Choice::TgwZone(b, p.c.t, sub));
+                out.push((
+                    sub,
+                    Sym {
+                        set: rest.clone(),
+                        c,
+                    },
+                ));
+            }
+        }
+        out.into_iter()
+    }
+
+    fn gwlb_choose(
+        &mut self,
+        p: Sym,
+        lb: Idx,
+        az: u32,
+        _: Stickiness,
+    ) -> std::vec::IntoIter<(Result<(Idx, elb::Choice), NoTarget>, Sym)> {
+        let (tg, choices) = match self.p.topo.gwlb.every_choice(lb, az) {
+            Ok(c) => c,
+            Err(why) => return vec![(Err(why), p)].into_iter(),
+        };
+        let mut out = Vec::new();
+        let mut rest = p.set.clone();
+        // The hash is symmetric: a reply goes to the appliance its request went to.
+        for choice in &p.c.choices {
+            let Choice::Appliance(l, xf, target) = choice else {
+                continue;
+            };
+            if *l != lb || rest.is_empty() {
+                continue;
+            }
+            let (same, _) = self.key_match(&rest, &p.c.t, xf, p.c.class, &[false, true]);
+            if let Some(c) = choices.iter().find(|c| c.target == *target) {
+                if !same.is_empty() {
+                    rest = rest.subtract(&same);
+                    out.push((Ok((tg, *c)), Self::part(same, &p.c)));
+                }
+            }
+        }
+        if !rest.is_empty() {
+            let branch = choices.len() > 1;
+            for choice in choices {
+                let mut c = p.c.clone();
+                c.branched |= branch;
+                c.choices.push(Choice::Appliance(lb, p.c.t, choice.target));
+                out.push((
+                    Ok((tg, choice)),
+                    Sym {
+                        set: rest.clone(),
+                        c,
+                    },
+                ));
+            }
+        }
+        out.into_iter()
+    }
+
+    fn encapsulate(&mut self, p: &mut Sym, to: GeneveTo) -> Option<Encapsulation> {
+        let c = &mut p.c;
+        c.inner = Some((c.t, c.class));
+        let sport = c.pick();
+        c.t[SRC] = Expr::Const(to.node.to_bits() as u128);
+        c.t[DST] = Expr::Const(to.target.to_bits() as u128);
+        c.t[PROTO] = Expr::Const(PROTO_UDP as u128);
+        c.t[SPORT] = sport;
+        c.t[DPORT] = Expr::Const(geneve::PORT as u128);
+        c.class = Class::Ports;
+        None
+    }
+
+    fn turn_around(&mut self, p: &mut Sym) {
+        p.c.t = swapped(&p.c.t, p.c.class);
+    }
+
+    fn decapsulate(&mut self, p: &mut Sym) {
+        if let Some((t, class)) = p.c.inner.take() {
+            p.c.t = t;
+            p.c.class = class;
+        }
+    }
+}
+
+/// What connection tracking knows of a set.
+struct Lookup {
+    initiator: HeaderSet,
+    reply: HeaderSet,
+    either: HeaderSet,
+    unknown: HeaderSet,
+}
+
+fn union(a: HeaderSet, b: HeaderSet) -> HeaderSet {
+    if a.is_empty() {
+        b
+    } else {
+        a.union(&b)
+    }
+}
+
+/// The symbolic driver's handle of a load-balanced flow: its session in the walk's context.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NlbHandle {
+    session: u32,
+    route: FlowRoute,
+}
