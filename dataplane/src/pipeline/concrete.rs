@@ -165,7 +165,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         Some(self.h)
     }
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self, p: Here, node: Node) {
         self.node = node.kind();
         self.state.nodes.enter(self.node);

@@ -37,6 +37,7 @@ pub(super) fn ingress<'t, D: Driver<'t>>(
     filter(d, p, subnet, eni, Direction::Inbound)
 }
 
+#[inline(always)]
 fn filter<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
@@ -46,7 +47,7 @@ fn filter<'t, D: Driver<'t>>(
 ) -> Option<D::Packet> {
     let topo = d.topo();
     let acl = &topo.network_acls[topo.subnets[subnet as usize].network_acl as usize];
-    let v6 = d.family(&p) == Family::V6;
+    let v6 = D::TRACING && d.family(&p) == Family::V6;
     let (rules, stage, flow_dir) = match dir {
         Direction::Outbound => (acl.egress_rules(), Stage::NaclEgress, FlowDirection::Egress),
         Direction::Inbound => (
