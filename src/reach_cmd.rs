@@ -118,6 +118,7 @@ pub fn run(args: &ReachArgs) -> i32 {
             "reachable": groups_json(&topo, fam, &summary.complete),
             "reply_blocked": groups_json(&topo, fam, &summary.reply_blocked),
             "blocked": groups_json(&topo, fam, &summary.blocked),
+            "depends_on_flow_hash": groups_json(&topo, fam, &summary.depends),
         });
         out(&format!(
             "{}\n",
@@ -484,6 +485,24 @@ pub fn fate_text(topo: &Topology, f: &Fate) -> String {
         Fate::Exited { via, vpn: None } => format!("EXITED via {}", topo.name(*via)),
         Fate::Dropped { reason, at } => format!("{} at {}", reason.as_str(), topo.name(*at)),
         Fate::NotAnalysed(why) => format!("NOT ANALYSED: {why}"),
+        Fate::OneOf(fates) => {
+            let delivered: Option<Vec<&str>> = fates
+                .iter()
+                .map(|f| match f {
+                    Fate::Delivered { to, .. } => Some(topo.name(*to)),
+                    _ => None,
+                })
+                .collect();
+            let each = match delivered {
+                Some(to) => format!("DELIVERED to {}", to.join(" or ")),
+                None => fates
+                    .iter()
+                    .map(|f| fate_text(topo, f))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            format!("{each} ({})", reach::HASH_DEPENDENT)
+        }
     }
 }
 
@@ -503,6 +522,11 @@ pub fn fate_json(topo: &Topology, f: &Fate) -> Value {
             json!({"disposition": "DROPPED", "reason": reason.as_str(), "at": topo.name(*at)})
         }
         Fate::NotAnalysed(why) => json!({"disposition": "NOT_ANALYSED", "why": why}),
+        Fate::OneOf(fates) => json!({
+            "disposition": "ONE_OF",
+            "why": reach::HASH_DEPENDENT,
+            "one_of": fates.iter().map(|f| fate_json(topo, f)).collect::<Vec<_>>(),
+        }),
     }
 }
 
@@ -732,6 +756,14 @@ fn reach_text(
         fam,
         "BLOCKED (request dropped):",
         &s.blocked,
+        sides,
+    );
+    section(
+        &mut out,
+        topo,
+        fam,
+        "DEPENDS ON THE FLOW HASH (gets through for some flows, not for others):",
+        &s.depends,
         sides,
     );
     out

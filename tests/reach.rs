@@ -13,16 +13,15 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use vpcsim_controlplane::{compile, load_files, LoadOptions};
+use vpcsim_dataplane::exchange::exchange;
 use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
-use vpcsim_dataplane::packet::Frag;
+use vpcsim_dataplane::pipeline::NodeKind;
 use vpcsim_dataplane::reach::{
     self, point_of, universe, Analysis, Family, Fate, HBox, HeaderSet, Prepared, Replies, Start,
     DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
 use vpcsim_dataplane::topology::EniKind;
-use vpcsim_dataplane::{
-    process_header, Disposition, NoTrace, Origin, State, Timestamp, Topology, Verdict,
-};
+use vpcsim_dataplane::{Disposition, NoTrace, State, Timestamp, Topology, Verdict};
 
 /// xorshift64*: deterministic, so a failure reproduces.
 struct Rng(u64);
@@ -93,6 +92,11 @@ fn show(topo: &Topology, f: &Fate) -> String {
         Fate::Exited { via, .. } => format!("EXITED via {}", topo.name(*via)),
         Fate::Dropped { reason, at } => format!("DROPPED at {}: {}", topo.name(*at), reason),
         Fate::NotAnalysed(w) => format!("not analysed: {w}"),
+        Fate::OneOf(v) => v
+            .iter()
+            .map(|f| show(topo, f))
+            .collect::<Vec<_>>()
+            .join(" | "),
     }
 }
 
@@ -278,6 +282,11 @@ struct Stats {
     packets: usize,
     replies: usize,
     skipped: usize,
+    /// Headers whose answer depends on a flow-hash choice (the pipeline's must be one of them).
+    choices: usize,
+    /// Compared packets whose request or reply passed a Network / Gateway Load Balancer.
+    through_nlb: usize,
+    through_gwlb: usize,
     /// Why headers were skipped, and how often.
     not_analysed: std::collections::BTreeMap<String, usize>,
     failures: Vec<String>,
@@ -442,45 +451,67 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
                 ""
             }
         );
-        let Some(outcome) = a.outcome_at(&p) else {
+        let alternatives = a.alternatives_at(&p);
+        if alternatives.is_empty() {
             stats.failures.push(format!(
                 "{repro}\n    no part of the walk holds this header"
             ));
             continue;
-        };
-        let want = &outcome.request;
-        if let Fate::NotAnalysed(why) = want {
+        }
+        // Where the walk followed every answer of a flow-hash choice (a transit gateway zone,
+        // a load balancer target or appliance), the pipeline's answer must be one of them.
+        if alternatives.len() > 1 {
+            stats.choices += 1;
+        }
+        if let Some(why) = alternatives.iter().find_map(|(f, _)| match f {
+            Fate::NotAnalysed(why) => Some(why.clone()),
+            _ => None,
+        }) {
             stats.skipped += 1;
-            *stats.not_analysed.entry(why.clone()).or_default() += 1;
+            *stats.not_analysed.entry(why).or_default() += 1;
             continue;
         }
         let mut state = State::default();
-        let v = process_header(topo, &mut state, h, Frag::None, origin, now, &mut NoTrace);
+        let ex = exchange::<NoTrace>(topo, &mut state, h, origin, now);
+        let v = ex.request;
         stats.packets += 1;
         let got = fate_of(&v);
-        if &got != want {
+        let matching: Vec<&Option<Fate>> = alternatives
+            .iter()
+            .filter(|(f, _)| *f == got)
+            .map(|(_, r)| r)
+            .collect();
+        if matching.is_empty() {
+            let want: Vec<String> = alternatives.iter().map(|(f, _)| show(topo, f)).collect();
             stats.failures.push(format!(
                 "{repro}\n    pipeline: {}\n    reach:    {}",
                 show(topo, &got),
-                show(topo, want)
+                want.join(" | ")
             ));
             continue;
         }
-        let back = match v.disposition {
-            Disposition::Dropped => continue,
-            // A link-local service answers on the host: its reply is not filtered.
-            Disposition::Delivered if v.delivered_eni.is_none() => continue,
-            Disposition::Delivered => Origin::Eni(v.delivered_eni.unwrap_or_default()),
-            Disposition::Exited => v.egress_vpn.map_or(Origin::Internet, Origin::OnPrem),
+        let passed = |k: NodeKind| {
+            state
+                .nodes
+                .nodes()
+                .iter()
+                .any(|(n, s)| *n == k && s.packets > 0)
         };
-        let Some(reply_fate) = outcome.reply else {
+        stats.through_nlb += passed(NodeKind::Nlb) as usize;
+        stats.through_gwlb += passed(NodeKind::GwlbEndpoint) as usize;
+        let Some((rv, _)) = ex.reply else { continue };
+        let replies: Vec<&Fate> = matching.iter().filter_map(|r| r.as_ref()).collect();
+        if replies.is_empty() {
             stats.failures.push(format!(
                 "{repro}\n    request: {}\n    no part of the reply walk holds this header",
-                show(topo, &outcome.request)
+                show(topo, &got)
             ));
             continue;
-        };
-        if let Fate::NotAnalysed(why) = &reply_fate {
+        }
+        if let Some(why) = replies.iter().find_map(|f| match f {
+            Fate::NotAnalysed(why) => Some(why.clone()),
+            _ => None,
+        }) {
             stats.skipped += 1;
             *stats
                 .not_analysed
@@ -488,22 +519,14 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
                 .or_default() += 1;
             continue;
         }
-        let rv = process_header(
-            topo,
-            &mut state,
-            v.header.reply(),
-            Frag::None,
-            back,
-            Timestamp(now.0 + 1_000_000),
-            &mut NoTrace,
-        );
         stats.replies += 1;
         let got = fate_of(&rv);
-        if got != reply_fate {
+        if !replies.contains(&&got) {
+            let want: Vec<String> = replies.iter().map(|f| show(topo, f)).collect();
             stats.failures.push(format!(
                 "{repro}\n    reply, pipeline: {}\n    reply, reach:    {}",
                 show(topo, &got),
-                show(topo, &reply_fate)
+                want.join(" | ")
             ));
         }
     }
@@ -522,10 +545,13 @@ fn reach_agrees_with_the_pipeline_on_random_packets() {
         check_topology(&path, &topo, 3000, &mut stats);
     }
     eprintln!(
-        "reach vs pipeline: {} topologies, {} requests and {} replies compared, {} skipped (not analysed), {} disagreements",
+        "reach vs pipeline: {} topologies, {} requests and {} replies compared ({} through a Network Load Balancer, {} through a Gateway Load Balancer; {} with a flow-hash choice), {} skipped (not analysed), {} disagreements",
         stats.topologies,
         stats.packets,
         stats.replies,
+        stats.through_nlb,
+        stats.through_gwlb,
+        stats.choices,
         stats.skipped,
         stats.failures.len()
     );
@@ -542,6 +568,21 @@ fn reach_agrees_with_the_pipeline_on_random_packets() {
     );
     assert!(stats.topologies >= 20, "{} topologies", stats.topologies);
     assert!(stats.packets >= 50_000, "{} packets", stats.packets);
+    assert!(
+        stats.through_nlb >= 200,
+        "{} through an NLB",
+        stats.through_nlb
+    );
+    assert!(
+        stats.through_gwlb >= 200,
+        "{} through a GWLB",
+        stats.through_gwlb
+    );
+    assert!(
+        stats.choices >= 100,
+        "{} with a flow-hash choice",
+        stats.choices
+    );
 }
 
 fn run_json(args: &[&str]) -> Value {

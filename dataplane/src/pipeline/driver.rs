@@ -19,10 +19,10 @@ use crate::geneve::Encapsulation;
 use crate::gwlb::Stickiness;
 use crate::nat::NatError;
 use crate::space::HBox;
+use crate::space::Segments;
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
-use crate::space::Segments;
 use std::borrow::Cow;
 use std::net::IpAddr;
 

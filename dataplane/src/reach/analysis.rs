@@ -1,11 +1,16 @@
 //! A walk's parts grouped for answers: per header its outcome, and per fate the headers.
+//!
+//! Where the pipeline picks by flow hash (a transit gateway's zone in appliance mode, a Network
+//! Load Balancer's target, a Gateway Load Balancer's appliance) the walk followed every answer:
+//! those parts overlap. A header whose answers agree has that fate; a header whose answers
+//! differ has [`Fate::OneOf`] them, since which one a given flow gets depends on its hash.
 
 use super::{Family, Fate, HeaderSet, Part, Point};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Why a part is not analysed when a transit gateway's flow-hash choice of zone matters.
+/// How the answer for headers whose flow-hash choices disagree is described.
 pub const HASH_DEPENDENT: &str =
-    "the transit gateway picks the Availability Zone by flow hash and the zones disagree";
+    "each flow gets one, picked by its flow hash: a transit gateway's zone, a load balancer's healthy target or appliance";
 
 /// What happened to the replies of one part of the requests.
 #[derive(Clone, Debug)]
@@ -21,8 +26,11 @@ pub enum Replies {
 /// Requests and, for each part that arrived, its replies.
 #[derive(Clone, Debug)]
 pub struct Analysis {
+    /// The address family analysed.
     pub family: Family,
+    /// The requests' parts.
     pub requests: Vec<Part>,
+    /// For each request part, what happened to its replies.
     pub replies: Vec<Replies>,
 }
 
@@ -35,126 +43,186 @@ pub struct Summary {
     pub reply_blocked: BTreeMap<Fate, HeaderSet>,
     /// Requests that do not arrive (dropped, or not analysed).
     pub blocked: BTreeMap<Fate, HeaderSet>,
+    /// Requests that get through for some answers of a flow-hash choice and not for others,
+    /// by [`Fate::OneOf`] what decides each answer (where the request arrives when its reply
+    /// gets back; the reply's fate when it does not; the request's fate when it is dropped).
+    pub depends: BTreeMap<Fate, HeaderSet>,
 }
 
 impl Summary {
     /// Every request that arrives and gets its reply back.
     pub fn complete_set(&self) -> HeaderSet {
-        let mut s = HeaderSet::new();
-        for v in self.complete.values() {
-            s.extend_disjoint(v.clone());
-        }
-        s.coalesce();
-        s
+        union_of(&self.complete)
     }
 
     /// Every request that arrives but whose reply does not get back.
     pub fn reply_blocked_set(&self) -> HeaderSet {
-        let mut s = HeaderSet::new();
-        for v in self.reply_blocked.values() {
-            s.extend_disjoint(v.clone());
-        }
-        s.coalesce();
-        s
+        union_of(&self.reply_blocked)
     }
 }
 
-fn add_to(map: &mut BTreeMap<Fate, HeaderSet>, fate: &Fate, set: &HeaderSet) {
-    map.entry(fate.clone())
-        .or_default()
-        .extend_disjoint(set.clone());
+fn union_of(m: &BTreeMap<Fate, HeaderSet>) -> HeaderSet {
+    let mut s = HeaderSet::new();
+    for v in m.values() {
+        s.extend_disjoint(v.clone());
+    }
+    s.coalesce();
+    s
+}
+
+fn add_to(map: &mut BTreeMap<Fate, HeaderSet>, fate: Fate, set: &HeaderSet) {
+    if !set.is_empty() {
+        map.entry(fate).or_default().extend_disjoint(set.clone());
+    }
 }
 
 /// What the walk says about one header: its request and, when the request arrived at an
-/// interface or left the topology, its reply.
+/// interface or left the topology, its reply. Either may be [`Fate::OneOf`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
+    /// What happens to the request.
     pub request: Fate,
     /// `None` when no reply is walked (the request did not arrive, or a link-local service
     /// answered it) or, with `reply_walked`, when no part of the reply walk holds the header.
     pub reply: Option<Fate>,
+    /// A reply walk exists for the request.
     pub reply_walked: bool,
 }
 
-/// Sets tagged with a key, where sets from a branched walk may overlap: a point of several
-/// such sets is known only when they all carry the same key. Returns the known sets per key
-/// and the undecided rest.
-fn resolve<K: Ord + Clone>(leaves: Vec<(HeaderSet, K, bool)>) -> (Vec<(K, HeaderSet)>, HeaderSet) {
-    let mut out = Vec::new();
-    let mut branched: BTreeMap<K, HeaderSet> = BTreeMap::new();
-    for (set, key, b) in leaves {
+/// The fate several answers of a flow-hash choice give: the one they agree on, or
+/// [`Fate::OneOf`] the distinct ones.
+pub fn one_of(fates: impl IntoIterator<Item = Fate>) -> Fate {
+    let mut all: BTreeSet<Fate> = BTreeSet::new();
+    for f in fates {
+        match f {
+            Fate::OneOf(v) => all.extend(v),
+            f => {
+                all.insert(f);
+            }
+        }
+    }
+    if all.len() == 1 {
+        all.into_iter().next().unwrap_or(Fate::OneOf(Vec::new()))
+    } else {
+        Fate::OneOf(all.into_iter().collect())
+    }
+}
+
+/// Sets tagged with a key, where sets from a branched walk (`true`) may overlap: every point
+/// with the keys of all sets that hold it. Sets that are not branched never overlap anything.
+fn resolve<K: Ord + Clone>(leaves: Vec<(HeaderSet, K, bool)>) -> Vec<(Vec<K>, HeaderSet)> {
+    let mut out: Vec<(Vec<K>, HeaderSet)> = Vec::new();
+    let mut pieces: Vec<(BTreeSet<K>, HeaderSet)> = Vec::new();
+    for (set, key, branched) in leaves {
         if set.is_empty() {
             continue;
         }
-        if b {
-            let e = branched.entry(key).or_default();
-            *e = e.union(&set);
-        } else {
-            out.push((key, set));
+        if !branched {
+            out.push((vec![key], set));
+            continue;
         }
-    }
-    let mut undecided = HeaderSet::new();
-    let keys: Vec<K> = branched.keys().cloned().collect();
-    for k in &keys {
-        let mine = &branched[k];
-        let mut known = mine.clone();
-        for o in keys.iter().filter(|o| *o != k) {
-            known = known.subtract(&branched[o]);
+        let mut left = set;
+        let mut next: Vec<(BTreeSet<K>, HeaderSet)> = Vec::with_capacity(pieces.len() + 1);
+        for (keys, piece) in pieces {
+            let both = piece.intersect(&left);
+            if both.is_empty() {
+                next.push((keys, piece));
+                continue;
+            }
+            left = left.subtract(&both);
+            let only = piece.subtract(&both);
+            if !only.is_empty() {
+                next.push((keys.clone(), only));
+            }
+            let mut k = keys;
+            k.insert(key.clone());
+            next.push((k, both));
         }
-        undecided = undecided.union(&mine.subtract(&known));
-        out.push((k.clone(), known));
+        if !left.is_empty() {
+            next.push((BTreeSet::from([key]), left));
+        }
+        pieces = next;
     }
-    (out, undecided)
+    let mut grouped: BTreeMap<Vec<K>, HeaderSet> = BTreeMap::new();
+    for (keys, set) in pieces {
+        grouped
+            .entry(keys.into_iter().collect())
+            .or_default()
+            .extend_disjoint(set);
+    }
+    out.extend(grouped);
+    out
+}
+
+/// Where a request ends up, for grouping.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Cat {
+    Complete(Fate),
+    ReplyBlocked(Fate),
+    Blocked(Fate),
 }
 
 impl Analysis {
+    /// Every answer for one header: per part that holds it, the request's fate and (when
+    /// walked) the reply's. One entry unless a flow-hash choice was followed every way.
+    pub fn alternatives_at(&self, p: &Point) -> Vec<(Fate, Option<Fate>)> {
+        let mut out = Vec::new();
+        for (req, rep) in self.requests.iter().zip(&self.replies) {
+            if !req.set.contains(p) {
+                continue;
+            }
+            match rep {
+                Replies::Parts(parts) => {
+                    let replies: Vec<&Part> = parts.iter().filter(|r| r.set.contains(p)).collect();
+                    if replies.is_empty() {
+                        out.push((req.fate.clone(), None));
+                    }
+                    for r in replies {
+                        out.push((req.fate.clone(), Some(r.fate.clone())));
+                    }
+                }
+                _ => out.push((req.fate.clone(), None)),
+            }
+        }
+        out
+    }
+
     /// The outcome of one header (`None`: no part of the walk holds it).
     pub fn outcome_at(&self, p: &Point) -> Option<Outcome> {
         let hits: Vec<usize> = (0..self.requests.len())
             .filter(|&i| self.requests[i].set.contains(p))
             .collect();
-        let first = &self.requests[*hits.first()?].fate;
-        if hits.iter().any(|&i| &self.requests[i].fate != first) {
-            return Some(Outcome {
-                request: Fate::NotAnalysed(HASH_DEPENDENT.into()),
-                reply: None,
-                reply_walked: false,
-            });
+        if hits.is_empty() {
+            return None;
         }
-        let mut reply: Option<Fate> = None;
+        let request = one_of(hits.iter().map(|&i| self.requests[i].fate.clone()));
+        let mut replies = Vec::new();
         let mut walked = false;
         for &i in &hits {
             let Replies::Parts(parts) = &self.replies[i] else {
                 continue;
             };
             walked = true;
-            for r in parts.iter().filter(|r| r.set.contains(p)) {
-                match &reply {
-                    None => reply = Some(r.fate.clone()),
-                    Some(f) if *f == r.fate => {}
-                    Some(_) => reply = Some(Fate::NotAnalysed(HASH_DEPENDENT.into())),
-                }
-            }
+            replies.extend(
+                parts
+                    .iter()
+                    .filter(|r| r.set.contains(p))
+                    .map(|r| r.fate.clone()),
+            );
         }
+        let reply = (!replies.is_empty()).then(|| one_of(replies));
         Some(Outcome {
-            request: first.clone(),
+            request,
             reply,
             reply_walked: walked,
         })
     }
 
+    /// The analysis grouped by outcome.
     pub fn summary(&self) -> Summary {
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-        enum Cat {
-            Complete(Fate),
-            ReplyBlocked(Fate),
-            Blocked(Fate),
-        }
         let mut leaves = Vec::new();
-        let mut requests = Vec::new();
         for (req, rep) in self.requests.iter().zip(&self.replies) {
-            let b = req.ctx.branched;
-            requests.push((req.set.clone(), req.fate.clone(), b));
+            let b = req.branched();
             match rep {
                 Replies::None => leaves.push((req.set.clone(), Cat::Blocked(req.fate.clone()), b)),
                 Replies::Unfiltered => {
@@ -167,26 +235,40 @@ impl Analysis {
                         } else {
                             Cat::ReplyBlocked(r.fate.clone())
                         };
-                        leaves.push((r.set.clone(), cat, b || r.ctx.branched));
+                        leaves.push((r.set.clone(), cat, b || r.branched()));
                     }
                 }
             }
         }
-        let (known, undecided) = resolve(leaves);
-        let (_, request_undecided) = resolve(requests);
         let mut s = Summary::default();
-        for (cat, set) in known {
-            match cat {
-                Cat::Complete(f) => add_to(&mut s.complete, &f, &set),
-                Cat::ReplyBlocked(f) => add_to(&mut s.reply_blocked, &f, &set),
-                Cat::Blocked(f) => add_to(&mut s.blocked, &f, &set),
+        for (cats, set) in resolve(leaves) {
+            match cats.as_slice() {
+                [Cat::Complete(f)] => add_to(&mut s.complete, f.clone(), &set),
+                [Cat::ReplyBlocked(f)] => add_to(&mut s.reply_blocked, f.clone(), &set),
+                [Cat::Blocked(f)] => add_to(&mut s.blocked, f.clone(), &set),
+                _ => {
+                    let fates = cats.iter().map(|c| match c {
+                        Cat::Complete(f) | Cat::ReplyBlocked(f) | Cat::Blocked(f) => f.clone(),
+                    });
+                    let map = if cats.iter().all(|c| matches!(c, Cat::Complete(_))) {
+                        &mut s.complete
+                    } else if cats.iter().all(|c| matches!(c, Cat::ReplyBlocked(_))) {
+                        &mut s.reply_blocked
+                    } else if cats.iter().all(|c| matches!(c, Cat::Blocked(_))) {
+                        &mut s.blocked
+                    } else {
+                        &mut s.depends
+                    };
+                    add_to(map, one_of(fates), &set);
+                }
             }
         }
-        let why = Fate::NotAnalysed(HASH_DEPENDENT.into());
-        let blocked = undecided.intersect(&request_undecided);
-        add_to(&mut s.blocked, &why, &blocked);
-        add_to(&mut s.reply_blocked, &why, &undecided.subtract(&blocked));
-        for m in [&mut s.complete, &mut s.reply_blocked, &mut s.blocked] {
+        for m in [
+            &mut s.complete,
+            &mut s.reply_blocked,
+            &mut s.blocked,
+            &mut s.depends,
+        ] {
             m.retain(|_, v| !v.is_empty());
             for v in m.values_mut() {
                 v.coalesce();

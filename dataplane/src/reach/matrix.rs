@@ -164,7 +164,14 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
             out
         };
         let mut cells: BTreeMap<(usize, usize), HeaderSet> = BTreeMap::new();
-        for (fate, s) in &summary.complete {
+        // A flow whose flow-hash choice decides where it goes (or whether it gets through)
+        // counts in the cell of every endpoint some answer reaches.
+        let reached = summary
+            .complete
+            .iter()
+            .chain(&summary.depends)
+            .flat_map(|(fate, s)| fate.alternatives().iter().map(move |f| (f, s)));
+        for (fate, s) in reached {
             let to = match fate {
                 Fate::Delivered { eni: Some(d), .. } => index.get(&Endpoint::Eni(*d)),
                 Fate::Exited { vpn: None, .. } => index.get(&Endpoint::Internet),

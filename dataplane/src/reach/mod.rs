@@ -27,7 +27,7 @@ mod symbolic;
 
 pub use crate::flow::Family;
 pub use crate::space::{HBox, HeaderSet, Point, DIMS, DPORT, DST, PROTO, SPORT, SRC};
-pub use analysis::{Analysis, Outcome, Replies, Summary, HASH_DEPENDENT};
+pub use analysis::{one_of, Analysis, Outcome, Replies, Summary, HASH_DEPENDENT};
 pub use matrix::{matrix, sources, Endpoint, Matrix};
 
 use crate::aws;
@@ -169,26 +169,48 @@ pub fn ranges_minus(ranges: &[(u128, u128)], minus: &[(u128, u128)]) -> Vec<(u12
 pub enum Fate {
     /// Arrived at an interface (`eni`), or at a link-local service (`eni` is `None`).
     Delivered {
+        /// The instance or interface (or service) that received it.
         to: ResId,
+        /// The interface, unless a link-local service answered.
         eni: Option<Idx>,
     },
     /// Left through a gateway; `vpn` is the VPN connection when it left to on-premises.
     Exited {
+        /// The gateway (or endpoint) it left through.
         via: ResId,
+        /// The VPN connection, when it left to on-premises.
         vpn: Option<Idx>,
     },
+    /// Dropped by `at` for `reason`.
     Dropped {
+        /// Why.
         reason: DropReason,
+        /// The resource that dropped it.
         at: ResId,
     },
+    /// One of these, depending on the flow's hash: a transit gateway's zone in appliance mode,
+    /// a load balancer's target or appliance (sorted, none itself `OneOf`).
+    OneOf(Vec<Fate>),
     /// Outside what a static analysis can decide.
     NotAnalysed(String),
 }
 
 impl Fate {
-    /// Delivered or exited.
+    /// Delivered or exited (every alternative, for [`Fate::OneOf`]).
     pub fn arrives(&self) -> bool {
-        matches!(self, Fate::Delivered { .. } | Fate::Exited { .. })
+        match self {
+            Fate::Delivered { .. } | Fate::Exited { .. } => true,
+            Fate::OneOf(v) => v.iter().all(Fate::arrives),
+            Fate::Dropped { .. } | Fate::NotAnalysed(_) => false,
+        }
+    }
+
+    /// The alternatives: the fates of a [`Fate::OneOf`], else this one.
+    pub fn alternatives(&self) -> &[Fate] {
+        match self {
+            Fate::OneOf(v) => v,
+            f => std::slice::from_ref(f),
+        }
     }
 }
 
