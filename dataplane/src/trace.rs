@@ -5,6 +5,7 @@
 //! with the verdict that replay computes.
 
 use crate::flow::Header;
+use crate::pipeline::NodeKind;
 use crate::topology::ResId;
 
 /// Which stage of the data plane a hop belongs to.
@@ -114,7 +115,10 @@ pub struct Hop {
 pub trait Tracer {
     /// When false, the pipeline skips building hops entirely.
     const ENABLED: bool;
+    /// One step of the packet's path.
     fn hop(&mut self, hop: Hop);
+    /// The walk entered a node of the stage graph.
+    fn node(&mut self, _node: NodeKind) {}
 }
 
 /// The tracer used for replay: records nothing, costs nothing.
@@ -130,12 +134,18 @@ impl Tracer for NoTrace {
 /// Collects every hop, for `vpcsim trace`.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
+    /// The hops, in path order.
     pub hops: Vec<Hop>,
+    /// The nodes of the stage graph the packet went through, in order.
+    pub nodes: Vec<NodeKind>,
 }
 
 impl Tracer for Trace {
     const ENABLED: bool = true;
     fn hop(&mut self, hop: Hop) {
         self.hops.push(hop);
+    }
+    fn node(&mut self, node: NodeKind) {
+        self.nodes.push(node);
     }
 }

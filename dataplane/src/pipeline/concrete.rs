@@ -78,6 +78,9 @@ pub fn process_header<T: Tracer>(
         node: start.kind(),
     };
     w.state.nodes.enter(w.node);
+    if T::ENABLED {
+        w.tracer.node(w.node);
+    }
     match frag {
         Frag::None => {}
         Frag::First { id } => w.state.fragments.remember(&w.h, id, now),
@@ -169,6 +172,9 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     fn next(&mut self, p: Here, node: Node) {
         self.node = node.kind();
         self.state.nodes.enter(self.node);
+        if T::ENABLED {
+            self.tracer.node(self.node);
+        }
         dispatch(self, p, node);
     }
 

@@ -301,7 +301,6 @@ impl NodeKind {
         match self {
             K::Leave => &[
                 Edge::Node(K::IntoSubnet),
-                Edge::Node(K::Nlb),
                 Edge::End(Deliver),
                 Edge::End(Drop),
             ],
