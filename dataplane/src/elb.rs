@@ -10,11 +10,11 @@
 //! target's health-check port, through routes, network ACLs and security groups), once, when the
 //! topology is built: no clock, no probes between packets.
 
+use crate::exchange::exchange;
 use crate::flow::{AddrKey, Family, Header, Timestamp, PROTO_TCP, PROTO_UDP, TCP_SYN};
 use crate::flow_index::mix;
-use crate::packet::Frag;
 use crate::pipeline::driver::Rules;
-use crate::pipeline::{process_header, Origin};
+use crate::pipeline::Origin;
 use crate::space::{protocol_box, HBox, DPORT};
 use crate::state::{State, StateConfig};
 use crate::topology::{Idx, ResId, Topology};
@@ -602,7 +602,8 @@ pub fn check_health(topo: &mut Topology) {
     }
 }
 
-/// One health check: SYN from the node to the target, SYN-ACK back.
+/// One health check: SYN from the node to the target, SYN-ACK back, through the pipeline
+/// ([`crate::exchange`]), so routes, network ACLs and security groups decide as for any packet.
 fn handshake(topo: &Topology, node: Idx, t: &Target, port: u16) -> Result<(), String> {
     let Some(src) = topo.enis[node as usize].primary_v4().map(IpAddr::V4) else {
         return Err("the node has no IPv4 address".into());
@@ -611,7 +612,6 @@ fn handshake(topo: &Topology, node: Idx, t: &Target, port: u16) -> Result<(), St
         conntrack_capacity: 64,
         ..StateConfig::default()
     });
-    let now = Timestamp(0);
     let syn = Header {
         src,
         dst: t.addr,
@@ -631,33 +631,13 @@ fn handshake(topo: &Topology, node: Idx, t: &Target, port: u16) -> Result<(), St
         };
         format!("health check {leg} {src} -> {}:{port}: {what}", t.addr)
     };
-    let v = process_header(
-        topo,
-        &mut state,
-        syn,
-        Frag::None,
-        Origin::Eni(node),
-        now,
-        &mut NoTrace,
-    );
-    let reached = v.disposition == Disposition::Delivered
-        && v.delivered_eni.is_some()
-        && v.delivered_eni == t.eni;
-    if !reached {
-        return Err(describe("from", &v));
-    }
-    let Some(target_eni) = t.eni else {
-        return Err(describe("from", &v));
+    let ex = exchange::<NoTrace>(topo, &mut state, syn, Origin::Eni(node), Timestamp(0));
+    let reached = ex.request.disposition == Disposition::Delivered
+        && ex.request.delivered_eni.is_some()
+        && ex.request.delivered_eni == t.eni;
+    let Some((back, _)) = ex.reply.filter(|_| reached) else {
+        return Err(describe("from", &ex.request));
     };
-    let back = process_header(
-        topo,
-        &mut state,
-        v.header.reply(),
-        Frag::None,
-        Origin::Eni(target_eni),
-        now,
-        &mut NoTrace,
-    );
     if back.disposition == Disposition::Delivered && back.delivered_eni == Some(node) {
         Ok(())
     } else {

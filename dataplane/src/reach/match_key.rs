@@ -2,9 +2,13 @@
 //! connection tracking, NAT sessions and flow-hash choices need to know whether a later packet
 //! belongs to a flow the walk created.
 
-use super::expr::{Expr, IDENT};
+use super::expr::{Ctx, Expr, Xf, IDENT};
+use super::symbolic::{Symbolic, ZONE_CLASS};
+use super::Class;
+use crate::aws::Zone;
 use crate::aws::NAT_PORTS as PORTS;
-use crate::space::HBox;
+use crate::space::{HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
+use crate::topology::Idx;
 
 /// Ports picked from state, as numbers.
 pub(crate) const NAT_PORTS: (u128, u128) = (PORTS.0 as u128, PORTS.1 as u128);
@@ -59,5 +63,174 @@ pub(crate) fn same(dom: &HBox, a: Expr, b: Expr) -> Same {
             }
         }
         _ => Same::Unknown,
+    }
+}
+
+/// What connection tracking knows of a set.
+pub(super) struct Lookup {
+    pub(super) initiator: HeaderSet,
+    pub(super) reply: HeaderSet,
+    pub(super) either: HeaderSet,
+    pub(super) unknown: HeaderSet,
+}
+
+fn union(a: HeaderSet, b: HeaderSet) -> HeaderSet {
+    if a.is_empty() {
+        b
+    } else {
+        a.union(&b)
+    }
+}
+
+impl Symbolic<'_, '_> {
+    /// The class a walk leaves as, when `eni` stands for it.
+    pub(super) fn class_of_walk(&self, c: &Ctx, eni: Idx) -> Option<u32> {
+        c.origin_class
+            .filter(|&k| self.p.eni_class.get(eni as usize) == Some(&k))
+    }
+
+    /// The zone connection tracking uses for `zone` in this walk.
+    pub(super) fn zone_id(&self, c: &Ctx, zone: Zone) -> u32 {
+        match zone {
+            Zone::Interface(e) => match self.class_of_walk(c, e) {
+                Some(k) => ZONE_CLASS | k,
+                None => zone.id(),
+            },
+            Zone::EgressOnlyGateway(_) => zone.id(),
+        }
+    }
+
+    /// Whether two current fields are equal, as a condition on the original header.
+    pub(super) fn same(&self, a: Expr, b: Expr) -> Same {
+        super::match_key::same(&self.dom, a, b)
+    }
+
+    /// The part of `s` where all the field pairs are equal: (sure, undecidable).
+    pub(super) fn all_same(&self, s: &HeaderSet, pairs: &[(Expr, Expr)]) -> (HeaderSet, HeaderSet) {
+        let mut b = self.dom;
+        let mut unknown = false;
+        for &(x, y) in pairs {
+            match self.same(x, y) {
+                Same::Always => {}
+                Same::Never => return (HeaderSet::new(), HeaderSet::new()),
+                Same::When(k, v) => match b.with(k, v, v) {
+                    Some(n) => b = n,
+                    None => return (HeaderSet::new(), HeaderSet::new()),
+                },
+                Same::Unknown => unknown = true,
+            }
+        }
+        let m = s.intersect_box(&b);
+        if unknown {
+            (HeaderSet::new(), m)
+        } else {
+            (m, HeaderSet::new())
+        }
+    }
+
+    /// ICMP echo messages (types 0 and 8, ICMPv6 128 and 129), in original coordinates: the
+    /// only ICMP packets whose identifier connection tracking and NAT look at.
+    pub(super) fn echo(&self, s: &HeaderSet) -> (HeaderSet, HeaderSet) {
+        let mut echo = HeaderSet::new();
+        for (p, t) in [
+            (crate::flow::PROTO_ICMP, 0u128),
+            (crate::flow::PROTO_ICMP, 8),
+            (crate::flow::PROTO_ICMPV6, 128),
+            (crate::flow::PROTO_ICMPV6, 129),
+        ] {
+            if let Some(b) = self
+                .dom
+                .with(PROTO, p as u128, p as u128)
+                .and_then(|b| b.with(DPORT, t << 8, (t << 8) | 0xff))
+            {
+                echo.extend_disjoint(s.intersect_box(&b));
+            }
+        }
+        let rest = s.subtract(&echo);
+        (echo, rest)
+    }
+
+    /// The part of `s` whose flow key equals that of entry `e` (the current packet `t`),
+    /// in the given orientations (`true`: the packet goes the other way from the entry's):
+    /// (sure, undecidable). `exact`: ports and identifiers as the direction-free connection
+    /// key sees them (none for protocols without ports).
+    pub(super) fn key_match(
+        &self,
+        s: &HeaderSet,
+        t: &Xf,
+        e: &Xf,
+        class: Class,
+        orientations: &[bool],
+    ) -> (HeaderSet, HeaderSet) {
+        let mut sure = HeaderSet::new();
+        let mut unsure = HeaderSet::new();
+        let groups: Vec<(HeaderSet, bool)> = match class {
+            Class::Ports => vec![(s.clone(), true)],
+            Class::Icmp => {
+                let (echo, rest) = self.echo(s);
+                vec![(echo, true), (rest, false)]
+            }
+            Class::Other => vec![(s.clone(), false)],
+        };
+        for (g, with_ports) in groups {
+            if g.is_empty() {
+                continue;
+            }
+            for &back in orientations {
+                let (a, b) = if back { (DST, SRC) } else { (SRC, DST) };
+                let mut pairs = vec![(t[SRC], e[a]), (t[DST], e[b])];
+                if with_ports {
+                    match class {
+                        Class::Ports => {
+                            let (pa, pb) = if back { (DPORT, SPORT) } else { (SPORT, DPORT) };
+                            pairs.push((t[SPORT], e[pa]));
+                            pairs.push((t[DPORT], e[pb]));
+                        }
+                        // An echo identifier is the same on both sides of a flow.
+                        _ => pairs.push((t[IDENT], e[IDENT])),
+                    }
+                }
+                let (m, u) = self.all_same(&g, &pairs);
+                sure = sure.union(&m);
+                unsure = unsure.union(&u);
+            }
+        }
+        let unsure = unsure.subtract(&sure);
+        (sure, unsure)
+    }
+
+    /// Split `s` by connection tracking in `zone`.
+    pub(super) fn lookup(&self, s: &HeaderSet, c: &Ctx, zone: u32) -> Lookup {
+        let (mut is, mut iu, mut rs, mut ru) = Default::default();
+        // A class entry is the entry of the member that sent its packet: it counts in an
+        // interface's zone only where that packet's source was this interface's.
+        let class_zone = (zone < ZONE_CLASS)
+            .then(|| self.p.eni_class.get(zone as usize).map(|k| ZONE_CLASS | k))
+            .flatten();
+        for (z, e) in &c.tracked {
+            let s: HeaderSet = if *z == zone {
+                s.clone()
+            } else if Some(*z) == class_zone {
+                self.split_own(s, e[SRC], zone).0
+            } else {
+                continue;
+            };
+            let (a, b) = self.key_match(&s, &c.t, e, c.class, &[false]);
+            let (x, y) = self.key_match(&s, &c.t, e, c.class, &[true]);
+            is = union(is, a);
+            iu = union(iu, b);
+            rs = union(rs, x);
+            ru = union(ru, y);
+        }
+        // The same key both ways (source and destination equal) counts as the initiator.
+        let reply = rs.subtract(&is).subtract(&iu);
+        let either = rs.intersect(&iu).subtract(&is);
+        let unknown = iu.union(&ru).subtract(&is).subtract(&rs);
+        Lookup {
+            initiator: is,
+            reply,
+            either,
+            unknown,
+        }
     }
 }

@@ -23,6 +23,7 @@ mod analysis;
 mod expr;
 mod match_key;
 mod matrix;
+mod sets;
 mod symbolic;
 
 pub use crate::flow::Family;

@@ -2,8 +2,7 @@
 //! wherever a table or rule treats headers differently; every part carries its [`Ctx`]; the
 //! walk is a worklist of `(part, node)` pairs; ends become [`Part`]s with their [`Fate`].
 
-use super::expr::{swapped, Choice, Ctx, Expr, NatSession, NlbSession, Xf, IDENT};
-use super::match_key::{Same, NAT_PORTS};
+use super::expr::{swapped, Choice, Ctx, Expr, NatSession, NlbSession, IDENT};
 use super::{Class, Fate, Part, Prepared};
 use crate::aws::Zone;
 use crate::conntrack::{TableFull, Tracked};
@@ -17,7 +16,6 @@ use crate::pipeline::driver::{
 };
 use crate::pipeline::{dispatch, Node};
 use crate::space::{domain, HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
-use crate::topology::maps::OwnAddresses;
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
@@ -26,10 +24,10 @@ use std::net::IpAddr;
 /// Zone of a class of interfaces walked together ([`Prepared::classes`]): an entry made there
 /// stands for the entry of whichever member sent the packet, since its key holds that
 /// member's address.
-const ZONE_CLASS: u32 = 0x4000_0000;
+pub(super) const ZONE_CLASS: u32 = 0x4000_0000;
 
 /// Why a part depends on a NAT gateway's (or load balancer's) port choice.
-const PICKED_PORT: &str = "depends on the port the NAT gateway picks";
+pub(super) const PICKED_PORT: &str = "depends on the port the NAT gateway picks";
 
 /// Proof that a part's fate depends on state the analysis does not know.
 #[derive(Clone, Copy, Debug)]
@@ -42,20 +40,11 @@ pub(crate) struct Sym {
     pub(crate) c: Ctx,
 }
 
-/// The pre-image of a filter box.
-enum Pre {
-    Empty,
-    /// Exactly these original headers match.
-    Sure(HBox),
-    /// These might match, depending on a port picked from state.
-    Unsure(HBox),
-}
-
 /// One walk over a set: a worklist of parts and the node each goes to next.
 pub(crate) struct Symbolic<'a, 't> {
-    p: &'a Prepared<'t>,
-    fam: Family,
-    dom: HBox,
+    pub(super) p: &'a Prepared<'t>,
+    pub(super) fam: Family,
+    pub(super) dom: HBox,
     work: Vec<(Sym, Node)>,
     pub(crate) out: Vec<Part>,
 }
@@ -89,7 +78,7 @@ impl<'a, 't> Symbolic<'a, 't> {
         }
     }
 
-    fn emit(&mut self, p: Sym, fate: Fate) {
+    pub(super) fn emit(&mut self, p: Sym, fate: Fate) {
         if !p.set.is_empty() {
             self.out.push(Part {
                 set: p.set,
@@ -99,344 +88,13 @@ impl<'a, 't> Symbolic<'a, 't> {
         }
     }
 
-    fn part(set: HeaderSet, c: &Ctx) -> Sym {
+    pub(super) fn part(set: HeaderSet, c: &Ctx) -> Sym {
         Sym { set, c: c.clone() }
     }
 
     // ----- pre-images ---------------------------------------------------------------------
 
-    /// The original headers whose current packet lies in `f`.
-    fn pre(&self, t: &Xf, f: &HBox) -> Pre {
-        let mut b = self.dom;
-        let mut unsure = false;
-        for (d, expr) in t.iter().enumerate().take(crate::space::DIMS) {
-            let (lo, hi) = f.range(d);
-            if (lo, hi) == self.dom.range(d) {
-                // Unconstrained: every value passes, whatever it comes from (an offset field
-                // may leave the domain, but only for values no header has).
-                continue;
-            }
-            match *expr {
-                Expr::Orig(k, add) => {
-                    let k = k as usize;
-                    let (olo, ohi) = if add >= 0 {
-                        let a = add as u128;
-                        match hi.checked_sub(a) {
-                            Some(h) => (lo.saturating_sub(a), h),
-                            None => return Pre::Empty,
-                        }
-                    } else {
-                        let a = add.unsigned_abs() as u128;
-                        (lo.saturating_add(a), hi.saturating_add(a))
-                    };
-                    match b.with(k, olo, ohi) {
-                        Some(x) => b = x,
-                        None => return Pre::Empty,
-                    }
-                }
-                Expr::Const(v) => {
-                    if v < lo || v > hi {
-                        return Pre::Empty;
-                    }
-                }
-                Expr::Picked(_) => {
-                    if NAT_PORTS.1 < lo || NAT_PORTS.0 > hi {
-                        return Pre::Empty;
-                    }
-                    if !(lo <= NAT_PORTS.0 && NAT_PORTS.1 <= hi) {
-                        unsure = true;
-                    }
-                }
-            }
-        }
-        if unsure {
-            Pre::Unsure(b)
-        } else {
-            Pre::Sure(b)
-        }
-    }
-
-    /// Split `s` by the current value of an address (expression `e`) over sorted, disjoint
-    /// segments with `keys` dense keys.
-    fn partition(
-        &self,
-        s: &HeaderSet,
-        e: Expr,
-        segs: &[(u128, u128, usize)],
-        keys: usize,
-    ) -> (Vec<HeaderSet>, HeaderSet) {
-        match e {
-            Expr::Const(v) => {
-                let mut parts = vec![HeaderSet::new(); keys];
-                let i = segs.partition_point(|x| x.1 < v);
-                match segs.get(i) {
-                    Some(&(lo, _, k)) if lo <= v => {
-                        parts[k] = s.clone();
-                        (parts, HeaderSet::new())
-                    }
-                    _ => (parts, s.clone()),
-                }
-            }
-            Expr::Orig(k, 0) => s.partition(k as usize, segs, keys),
-            Expr::Orig(k, add) => {
-                // Only ICMP types carry an offset, and addresses are never partitioned by
-                // type; shift the segments into original coordinates all the same.
-                let shifted: Vec<(u128, u128, usize)> = segs
-                    .iter()
-                    .filter_map(|&(lo, hi, key)| {
-                        let f = self.dom.with(k as usize, lo, hi)?;
-                        let mut t = super::expr::identity();
-                        t[k as usize] = Expr::Orig(k, add);
-                        match self.pre(&t, &f) {
-                            Pre::Sure(b) | Pre::Unsure(b) => {
-                                Some((b.lo[k as usize], b.hi[k as usize], key))
-                            }
-                            Pre::Empty => None,
-                        }
-                    })
-                    .collect();
-                s.partition(k as usize, &shifted, keys)
-            }
-            // A picked port is never an address: nothing to split.
-            Expr::Picked(_) => (vec![HeaderSet::new(); keys], s.clone()),
-        }
-    }
-
-    /// The part of `s` whose current `d` is one of `eni`'s addresses (of any member of `eni`'s
-    /// class when the walk leaves the class), and the rest.
-    fn owned(&self, s: &HeaderSet, c: &Ctx, d: usize, eni: Idx) -> (HeaderSet, HeaderSet) {
-        let members: Vec<Idx> = match self.class_of_walk(c, eni) {
-            Some(k) => self.p.classes[k as usize].clone(),
-            None => vec![eni],
-        };
-        let mut owned = HeaderSet::new();
-        let mut rest = s.clone();
-        for m in members {
-            let (mine, r) = self.split_own(&rest, c.t[d], m);
-            owned.extend_disjoint(mine);
-            rest = r;
-        }
-        (owned, rest)
-    }
-
-    /// The part of `s` whose field (expression `e`) is one of `eni`'s addresses, and the rest.
-    fn split_own(&self, s: &HeaderSet, e: Expr, eni: Idx) -> (HeaderSet, HeaderSet) {
-        let map = OwnAddresses(&self.p.topo.enis[eni as usize]);
-        let (segs, keys) = map.segments(self.fam);
-        let (mut parts, rest) = self.partition(s, e, &segs, keys);
-        (parts.pop().unwrap_or_default(), rest)
-    }
-
-    /// The class a walk leaves as, when `eni` stands for it.
-    fn class_of_walk(&self, c: &Ctx, eni: Idx) -> Option<u32> {
-        c.origin_class
-            .filter(|&k| self.p.eni_class.get(eni as usize) == Some(&k))
-    }
-
-    /// The zone connection tracking uses for `zone` in this walk.
-    fn zone_id(&self, c: &Ctx, zone: Zone) -> u32 {
-        match zone {
-            Zone::Interface(e) => match self.class_of_walk(c, e) {
-                Some(k) => ZONE_CLASS | k,
-                None => zone.id(),
-            },
-            Zone::EgressOnlyGateway(_) => zone.id(),
-        }
-    }
-
     // ----- field equality (connection tracking, sessions) ---------------------------------
-
-    /// Whether two current fields are equal, as a condition on the original header.
-    fn same(&self, a: Expr, b: Expr) -> Same {
-        super::match_key::same(&self.dom, a, b)
-    }
-
-    /// The part of `s` where all the field pairs are equal: (sure, undecidable).
-    fn all_same(&self, s: &HeaderSet, pairs: &[(Expr, Expr)]) -> (HeaderSet, HeaderSet) {
-        let mut b = self.dom;
-        let mut unknown = false;
-        for &(x, y) in pairs {
-            match self.same(x, y) {
-                Same::Always => {}
-                Same::Never => return (HeaderSet::new(), HeaderSet::new()),
-                Same::When(k, v) => match b.with(k, v, v) {
-                    Some(n) => b = n,
-                    None => return (HeaderSet::new(), HeaderSet::new()),
-                },
-                Same::Unknown => unknown = true,
-            }
-        }
-        let m = s.intersect_box(&b);
-        if unknown {
-            (HeaderSet::new(), m)
-        } else {
-            (m, HeaderSet::new())
-        }
-    }
-
-    /// ICMP echo messages (types 0 and 8, ICMPv6 128 and 129), in original coordinates: the
-    /// only ICMP packets whose identifier connection tracking and NAT look at.
-    fn echo(&self, s: &HeaderSet) -> (HeaderSet, HeaderSet) {
-        let mut echo = HeaderSet::new();
-        for (p, t) in [
-            (crate::flow::PROTO_ICMP, 0u128),
-            (crate::flow::PROTO_ICMP, 8),
-            (crate::flow::PROTO_ICMPV6, 128),
-            (crate::flow::PROTO_ICMPV6, 129),
-        ] {
-            if let Some(b) = self
-                .dom
-                .with(PROTO, p as u128, p as u128)
-                .and_then(|b| b.with(DPORT, t << 8, (t << 8) | 0xff))
-            {
-                echo.extend_disjoint(s.intersect_box(&b));
-            }
-        }
-        let rest = s.subtract(&echo);
-        (echo, rest)
-    }
-
-    /// The part of `s` whose flow key equals that of entry `e` (the current packet `t`),
-    /// in the given orientations (`true`: the packet goes the other way from the entry's):
-    /// (sure, undecidable). `exact`: ports and identifiers as the direction-free connection
-    /// key sees them (none for protocols without ports).
-    fn key_match(
-        &self,
-        s: &HeaderSet,
-        t: &Xf,
-        e: &Xf,
-        class: Class,
-        orientations: &[bool],
-    ) -> (HeaderSet, HeaderSet) {
-        let mut sure = HeaderSet::new();
-        let mut unsure = HeaderSet::new();
-        let groups: Vec<(HeaderSet, bool)> = match class {
-            Class::Ports => vec![(s.clone(), true)],
-            Class::Icmp => {
-                let (echo, rest) = self.echo(s);
-                vec![(echo, true), (rest, false)]
-            }
-            Class::Other => vec![(s.clone(), false)],
-        };
-        for (g, with_ports) in groups {
-            if g.is_empty() {
-                continue;
-            }
-            for &back in orientations {
-                let (a, b) = if back { (DST, SRC) } else { (SRC, DST) };
-                let mut pairs = vec![(t[SRC], e[a]), (t[DST], e[b])];
-                if with_ports {
-                    match class {
-                        Class::Ports => {
-                            let (pa, pb) = if back { (DPORT, SPORT) } else { (SPORT, DPORT) };
-                            pairs.push((t[SPORT], e[pa]));
-                            pairs.push((t[DPORT], e[pb]));
-                        }
-                        // An echo identifier is the same on both sides of a flow.
-                        _ => pairs.push((t[IDENT], e[IDENT])),
-                    }
-                }
-                let (m, u) = self.all_same(&g, &pairs);
-                sure = sure.union(&m);
-                unsure = unsure.union(&u);
-            }
-        }
-        let unsure = unsure.subtract(&sure);
-        (sure, unsure)
-    }
-
-    /// Split `s` by connection tracking in `zone`.
-    fn lookup(&self, s: &HeaderSet, c: &Ctx, zone: u32) -> Lookup {
-        let (mut is, mut iu, mut rs, mut ru) = Default::default();
-        // A class entry is the entry of the member that sent its packet: it counts in an
-        // interface's zone only where that packet's source was this interface's.
-        let class_zone = (zone < ZONE_CLASS)
-            .then(|| self.p.eni_class.get(zone as usize).map(|k| ZONE_CLASS | k))
-            .flatten();
-        for (z, e) in &c.tracked {
-            let s: HeaderSet = if *z == zone {
-                s.clone()
-            } else if Some(*z) == class_zone {
-                self.split_own(s, e[SRC], zone).0
-            } else {
-                continue;
-            };
-            let (a, b) = self.key_match(&s, &c.t, e, c.class, &[false]);
-            let (x, y) = self.key_match(&s, &c.t, e, c.class, &[true]);
-            is = union(is, a);
-            iu = union(iu, b);
-            rs = union(rs, x);
-            ru = union(ru, y);
-        }
-        // The same key both ways (source and destination equal) counts as the initiator.
-        let reply = rs.subtract(&is).subtract(&iu);
-        let either = rs.intersect(&iu).subtract(&is);
-        let unknown = iu.union(&ru).subtract(&is).subtract(&rs);
-        Lookup {
-            initiator: is,
-            reply,
-            either,
-            unknown,
-        }
-    }
-
-    /// An ordered first-match partition of `s` by rule boxes: the parts each rule decided (in
-    /// rule order, with the rule), the part no rule matched; parts that depend on a picked
-    /// port are reported as not analysed.
-    fn first_match<R: Rules>(
-        &mut self,
-        p: &Sym,
-        rules: &R,
-    ) -> (Vec<(R::Key, HeaderSet)>, HeaderSet) {
-        let mut boxes: Vec<(HBox, R::Key)> = Vec::new();
-        rules.for_each_box(self.fam, &mut |b, k| boxes.push((b, k)));
-        let mut remaining = p.set.clone();
-        let mut decided: Vec<(R::Key, HeaderSet)> = Vec::new();
-        let mut unsure_boxes: Vec<HBox> = Vec::new();
-        let mut unsure = HeaderSet::new();
-        let mut hull = remaining.hull();
-        for (fb, key) in boxes {
-            let Some(h) = hull else { break };
-            match self.pre(&p.c.t, &fb) {
-                Pre::Empty => {}
-                Pre::Sure(b) => {
-                    if !h.intersects(&b) {
-                        continue;
-                    }
-                    let m = remaining.intersect_box(&b);
-                    if m.is_empty() {
-                        continue;
-                    }
-                    remaining = remaining.subtract_box(&b);
-                    hull = remaining.hull();
-                    decided.push((key, m));
-                }
-                // With every rule deciding alike, a rule that might match matters only for
-                // what no rule surely matches; in order, it stops the rules after it.
-                Pre::Unsure(b) if R::ANY_MATCH => unsure_boxes.push(b),
-                Pre::Unsure(b) => {
-                    let m = remaining.intersect_box(&b);
-                    if !m.is_empty() {
-                        remaining = remaining.subtract_box(&b);
-                        hull = remaining.hull();
-                        unsure.extend_disjoint(m);
-                    }
-                }
-            }
-        }
-        for b in unsure_boxes {
-            let m = remaining.intersect_box(&b);
-            if !m.is_empty() {
-                remaining = remaining.subtract_box(&b);
-                unsure.extend_disjoint(m);
-            }
-        }
-        self.emit(
-            Self::part(unsure, &p.c),
-            Fate::NotAnalysed(PICKED_PORT.into()),
-        );
-        (decided, remaining)
-    }
 }
 
 impl<'t> Driver<'t> for Symbolic<'_, 't> {
@@ -1015,22 +673,6 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             p.c.t = t;
             p.c.class = class;
         }
-    }
-}
-
-/// What connection tracking knows of a set.
-struct Lookup {
-    initiator: HeaderSet,
-    reply: HeaderSet,
-    either: HeaderSet,
-    unknown: HeaderSet,
-}
-
-fn union(a: HeaderSet, b: HeaderSet) -> HeaderSet {
-    if a.is_empty() {
-        b
-    } else {
-        a.union(&b)
     }
 }
 
