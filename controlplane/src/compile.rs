@@ -17,7 +17,7 @@ use vpcsim_dataplane::topology::{
 use vpcsim_dataplane::vpn::{VpnConnection, VpnEdge, VpnGateway};
 
 fn res(topo: &mut Topology, o: &Origin) -> ResId {
-    topo.add_resource(&o.logical_id, &o.id, o.kind, o.name.clone())
+    topo.add_resource(&o.logical_id, &o.id, &o.kind, o.name.clone())
 }
 
 /// A locally administered MAC derived from the interface id, stable across runs.

@@ -106,7 +106,7 @@ impl Change {
                 let origin = Origin {
                     logical_id: format!("{}.Fix", rt.origin.logical_id),
                     id: format!("{}-fix", rt.origin.id),
-                    kind: "AWS::EC2::Route",
+                    kind: "AWS::EC2::Route".into(),
                     name: None,
                     template: rt.origin.template,
                 };
@@ -138,7 +138,7 @@ impl Change {
                         logical_id: format!("FixEip{n}"),
                         id: format!("eipalloc-fix{n:013}"),
                         name: None,
-                        kind: "AWS::EC2::EIP",
+                        kind: "AWS::EC2::EIP".into(),
                     },
                     public_ip: public,
                     allocation_id: format!("eipalloc-fix{n:013}"),
@@ -202,7 +202,7 @@ impl Change {
                         let origin = Origin {
                             logical_id: format!("{}.Fix", rt.origin.logical_id),
                             id: format!("{}-fix", rt.origin.id),
-                            kind: "AWS::EC2::TransitGatewayRoute",
+                            kind: "AWS::EC2::TransitGatewayRoute".into(),
                             name: None,
                             template: rt.origin.template,
                         };
@@ -234,7 +234,7 @@ impl Change {
                 let origin = Origin {
                     logical_id: format!("{}.FixListener{port}", lb.origin.logical_id),
                     id: format!("{}/fix-listener-{port}", lb.origin.id),
-                    kind: "AWS::ElasticLoadBalancingV2::Listener",
+                    kind: "AWS::ElasticLoadBalancingV2::Listener".into(),
                     name: None,
                     template: lb.origin.template,
                 };

@@ -15,6 +15,7 @@ use crate::props::{
 };
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -454,15 +455,16 @@ impl Builder {
         &self,
         template: usize,
         logical_id: &str,
-        kind: &'static str,
+        kind: impl Into<Cow<'static, str>>,
         name: Option<String>,
     ) -> Origin {
         let t = &self.model.templates[template];
+        let kind = kind.into();
         Origin {
             template,
             logical_id: logical_id.to_string(),
             id: aws_id(
-                id_prefix(kind),
+                id_prefix(&kind),
                 &t.account_id,
                 &t.region,
                 &t.stack_name,
@@ -976,8 +978,8 @@ impl Builder {
             "AWS::EC2::VPCEndpoint" => self.add_vpc_endpoint(template, logical_id, p),
             gwlb::ENDPOINT_SERVICE => self.add_endpoint_service(template, logical_id, p),
             _ => {
-                let kind: &'static str = leak_kind(kind);
-                let origin = self.origin(template, logical_id, kind, props::name_tag(p));
+                let origin =
+                    self.origin(template, logical_id, kind.to_string(), props::name_tag(p));
                 let id = origin.id.clone();
                 self.model.unsupported.push(Unsupported { origin });
                 let i = self.model.unsupported.len() - 1;
@@ -1401,7 +1403,7 @@ impl Builder {
             ("NetworkInterfaceId", Some(Ref::Eni(i))) => RouteTarget::NetworkInterface(i),
             ("VpcPeeringConnectionId", Some(Ref::Peering(i))) => RouteTarget::Peering(i),
             (_, Some(Ref::Unsupported(u))) => {
-                let kind = self.model.unsupported[u].origin.kind;
+                let kind = self.model.unsupported[u].origin.kind.clone();
                 self.warn_at(
                     &origin,
                     "UnsupportedOperation",
@@ -1836,7 +1838,7 @@ impl Builder {
         let eni_origin = Origin {
             logical_id: lid.to_string(),
             id: origin.id.replace("nat-", "eni-"),
-            kind: "AWS::EC2::NetworkInterface",
+            kind: "AWS::EC2::NetworkInterface".into(),
             ..origin.clone()
         };
         self.model.enis.push(NetworkInterface {
@@ -2349,7 +2351,7 @@ impl Builder {
             let public = self.model.subnets[subnet].map_public_ip_on_launch;
             let eni_origin = Origin {
                 id: id.replace("i-", "eni-"),
-                kind: "AWS::EC2::NetworkInterface",
+                kind: "AWS::EC2::NetworkInterface".into(),
                 ..origin.clone()
             };
             let e = self.make_eni(
@@ -2404,7 +2406,7 @@ impl Builder {
                         &self.model.templates[t].stack_name,
                         &format!("{lid}.eth{device}"),
                     ),
-                    kind: "AWS::EC2::NetworkInterface",
+                    kind: "AWS::EC2::NetworkInterface".into(),
                     ..origin.clone()
                 };
                 let e = self.make_eni(
@@ -2850,23 +2852,6 @@ fn az_from_id(region: &str, id: &str) -> String {
         .and_then(|n| n.parse::<u8>().ok())
         .unwrap_or(1);
     format!("{region}{}", (b'a' + n.saturating_sub(1).min(25)) as char)
-}
-
-/// Interned type names for unsupported resources (a handful per topology).
-fn leak_kind(kind: &str) -> &'static str {
-    use std::sync::{Mutex, OnceLock};
-    static KINDS: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
-    let kinds = KINDS.get_or_init(|| Mutex::new(Vec::new()));
-    let mut kinds = match kinds.lock() {
-        Ok(k) => k,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some(k) = kinds.iter().find(|k| **k == kind) {
-        return k;
-    }
-    let k: &'static str = Box::leak(kind.to_string().into_boxed_str());
-    kinds.push(k);
-    k
 }
 
 /// Path helper for callers that print where a template came from.

@@ -4,6 +4,7 @@
 //! it came from ([`Origin`]) so errors and outputs can name the file and logical id.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
@@ -18,8 +19,9 @@ pub struct Origin {
     pub id: String,
     /// The `Name` tag.
     pub name: Option<String>,
-    /// The CloudFormation type.
-    pub kind: &'static str,
+    /// The CloudFormation type (`AWS::EC2::VPC`); owned for types vpcsim does not model, which
+    /// come from the template or snapshot being read.
+    pub kind: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug)]
@@ -449,8 +451,8 @@ impl Model {
     }
 
     /// Counts of loaded resources per CloudFormation type, implicit ones excluded.
-    pub fn counts(&self) -> Vec<(&'static str, usize)> {
-        let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    pub fn counts(&self) -> Vec<(&str, usize)> {
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         let implicit = |o: &Origin| o.logical_id.contains('.');
         let origins = self
             .vpcs
@@ -495,7 +497,7 @@ impl Model {
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
             .chain(self.links.iter());
         for o in origins.filter(|o| !implicit(o)) {
-            *counts.entry(o.kind).or_default() += 1;
+            *counts.entry(&o.kind).or_default() += 1;
         }
         counts.into_iter().collect()
     }

@@ -255,10 +255,10 @@ impl Builder {
     /// The kind of the attachment a property names when it is a type vpcsim does not simulate
     /// (peering, Connect, Direct Connect gateway): routes, associations and propagations naming
     /// it then warn instead of failing the load, like routes to other unsimulated targets.
-    fn unsupported_attachment(&self, p: &Value) -> Option<&'static str> {
+    fn unsupported_attachment(&self, p: &Value) -> Option<Cow<'static, str>> {
         let id = opt_str(p, "TransitGatewayAttachmentId").ok().flatten()?;
         match self.lookup(&id) {
-            Some(Ref::Unsupported(u)) => Some(self.model.unsupported[u].origin.kind),
+            Some(Ref::Unsupported(u)) => Some(self.model.unsupported[u].origin.kind.clone()),
             _ => None,
         }
     }
@@ -326,7 +326,7 @@ impl Builder {
             ));
         }
         let unsupported = self.unsupported_attachment(p);
-        let attachment = match (&named, unsupported) {
+        let attachment = match (&named, &unsupported) {
             (Some(a), None) => Some(self.tgw_attachment_ref("TransitGatewayAttachmentId", a)?),
             _ => None,
         };

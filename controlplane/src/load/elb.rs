@@ -134,8 +134,8 @@ pub(super) fn name_and_arn(
 impl Builder {
     /// Keep a resource vpcsim does not model (another load balancer type, ...), as the loader
     /// does for every unsupported type.
-    fn elb_unsupported(&mut self, t: usize, lid: &str, kind: &str, p: &Value) -> R<()> {
-        let origin = self.origin(t, lid, leak_kind(kind), props::name_tag(p));
+    fn elb_unsupported(&mut self, t: usize, lid: &str, kind: &'static str, p: &Value) -> R<()> {
+        let origin = self.origin(t, lid, kind, props::name_tag(p));
         let id = origin.id.clone();
         self.model.unsupported.push(Unsupported { origin });
         let i = self.model.unsupported.len() - 1;
@@ -244,7 +244,7 @@ impl Builder {
                     &holder,
                 ),
                 name: None,
-                kind: "AWS::EC2::NetworkInterface",
+                kind: "AWS::EC2::NetworkInterface".into(),
             };
             let auto_public_ip = (internet_facing && eip.is_none()).then(|| self.next_public_ip());
             self.model.enis.push(NetworkInterface {
@@ -646,7 +646,7 @@ impl Builder {
 /// owner).
 pub fn compile_load_balancers(model: &Model, topo: &mut Topology, lb_res: &[ResId]) {
     let name = |topo: &mut Topology, o: &Origin| {
-        topo.add_resource(&o.logical_id, &o.id, o.kind, o.name.clone())
+        topo.add_resource(&o.logical_id, &o.id, &o.kind, o.name.clone())
     };
     let tg_res: Vec<ResId> = model
         .target_groups

@@ -206,7 +206,7 @@ impl Builder {
             let eni_origin = Origin {
                 logical_id: eni_lid,
                 id: eni_id,
-                kind: "AWS::EC2::NetworkInterface",
+                kind: "AWS::EC2::NetworkInterface".into(),
                 ..origin.clone()
             };
             self.model.enis.push(NetworkInterface {

@@ -442,7 +442,7 @@ impl Builder {
 /// health. Runs after [`Topology::finish`] (it needs zone numbers and compiled security groups).
 pub fn compile_gateway_load_balancers(model: &Model, topo: &mut Topology) {
     let name = |topo: &mut Topology, o: &Origin| {
-        topo.add_resource(&o.logical_id, &o.id, o.kind, o.name.clone())
+        topo.add_resource(&o.logical_id, &o.id, &o.kind, o.name.clone())
     };
     for g in &model.gwlb_target_groups {
         let res = name(topo, &g.origin);
@@ -518,7 +518,7 @@ pub fn gwlb_routes(model: &Model, topo: &mut Topology, table: usize, routes: &mu
         let res = topo.add_resource(
             &r.origin.logical_id,
             &r.origin.id,
-            r.origin.kind,
+            &r.origin.kind,
             r.origin.name.clone(),
         );
         routes.push(Route {

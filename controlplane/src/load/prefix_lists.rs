@@ -146,7 +146,7 @@ impl Builder {
             logical_id: name.clone(),
             id: id.clone(),
             name: None,
-            kind: "AWS::EC2::PrefixList",
+            kind: "AWS::EC2::PrefixList".into(),
         };
         self.model.prefix_lists.push(PrefixList {
             origin,

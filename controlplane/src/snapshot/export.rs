@@ -16,7 +16,7 @@ pub struct ExportFile {
 
 /// The describe-* files for a model, and the resources they leave out (kind, logical id): kinds
 /// the snapshot loader does not read back yet.
-pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&'static str, String)>) {
+pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
     let e = Exporter { m: model };
     let mut files = Vec::new();
     let mut add = |key: &str, items: Vec<Value>| {
@@ -129,7 +129,7 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&'static str, String)>) {
         .iter()
         .map(|r| &r.origin)
         .filter(|o| !o.logical_id.contains('.'))
-        .map(|o| (o.kind, o.logical_id.clone()))
+        .map(|o| (&*o.kind, o.logical_id.clone()))
         .collect();
     (files, skipped)
 }

@@ -457,7 +457,7 @@ impl Reader {
                     logical_id: id.clone(),
                     id,
                     name,
-                    kind,
+                    kind: kind.into(),
                 },
             });
         }
@@ -507,7 +507,7 @@ impl Reader {
             logical_id: id.to_string(),
             id: id.to_string(),
             name,
-            kind,
+            kind: kind.into(),
         })
     }
 
@@ -518,7 +518,7 @@ impl Reader {
             logical_id: format!("{}.{suffix}", v.logical_id),
             id: format!("{}.{suffix}", v.id),
             name: None,
-            kind,
+            kind: kind.into(),
         }
     }
 
@@ -1035,7 +1035,7 @@ impl Reader {
                             ),
                             id: s(a, "RouteTableAssociationId").unwrap_or(gw).to_string(),
                             name: None,
-                            kind: "AWS::EC2::GatewayRouteTableAssociation",
+                            kind: "AWS::EC2::GatewayRouteTableAssociation".into(),
                             template: it.file,
                         };
                         self.model.gateway_route_tables.push(GatewayRouteTable {
@@ -1354,7 +1354,7 @@ impl Reader {
         self.model.enis.push(NetworkInterface {
             origin: Origin {
                 id: eni_id.clone(),
-                kind: "AWS::EC2::NetworkInterface",
+                kind: "AWS::EC2::NetworkInterface".into(),
                 ..origin.clone()
             },
             owner: EniOwner::NatGateway(nat),
@@ -1406,7 +1406,7 @@ impl Reader {
                 logical_id: alloc.to_string(),
                 id: alloc.to_string(),
                 name,
-                kind: "AWS::EC2::EIP",
+                kind: "AWS::EC2::EIP".into(),
             },
             public_ip,
             allocation_id: alloc.to_string(),
@@ -1496,7 +1496,7 @@ impl Reader {
                         name: s(v, "Description")
                             .filter(|d| !d.is_empty())
                             .map(str::to_string),
-                        kind,
+                        kind: kind.into(),
                     },
                 });
             }
@@ -1850,7 +1850,7 @@ impl Reader {
                 logical_id: format!("{rt_lid}[{dest_text}]"),
                 id: rt_id.clone(),
                 name: None,
-                kind: "AWS::EC2::Route",
+                kind: "AWS::EC2::Route".into(),
             };
             let target = if s(r, "State") == Some("blackhole") {
                 RouteTarget::Missing(target_id.to_string())

@@ -48,7 +48,7 @@ impl Reader {
                 logical_id: id.to_string(),
                 id: id.to_string(),
                 name: Some(why),
-                kind,
+                kind: kind.into(),
             },
         });
     }
