@@ -23,10 +23,8 @@ use std::path::{Path, PathBuf};
 
 mod edges;
 mod elb;
-pub(crate) use elb::compile_load_balancers;
 mod endpoints;
 mod gwlb;
-pub(crate) use gwlb::{compile_gateway_load_balancers, gwlb_routes};
 mod prefix_lists;
 use edges::arn;
 pub use edges::PREFIXES_TAG;

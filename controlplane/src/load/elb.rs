@@ -6,12 +6,9 @@
 //! Gateway load balancers and GENEVE target groups are handed to `super::gwlb`. Application load
 //! balancers, their listeners and target groups of other protocols are kept as unsupported
 //! resources, so templates that hold them still load.
-//!
-//! Also here: [`compile_load_balancers`], the model → data-plane step for these resources.
 
 use super::*;
-use vpcsim_dataplane::elb::{self as dp, LbProtocol, TargetType};
-use vpcsim_dataplane::topology::{ResId, Topology};
+use vpcsim_dataplane::elb::{LbProtocol, TargetType};
 
 pub(super) const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
 pub(super) const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
@@ -638,84 +635,4 @@ impl Builder {
         };
         Some(v)
     }
-}
-
-/// Model → data plane: load balancers (their nodes are already interfaces of kind
-/// `LoadBalancer`), listeners and target groups; then target health, computed with the
-/// pipeline. `lb_res` are the resources compile created for the load balancers (the nodes'
-/// owner).
-pub fn compile_load_balancers(model: &Model, topo: &mut Topology, lb_res: &[ResId]) {
-    let name = |topo: &mut Topology, o: &Origin| {
-        topo.add_resource(&o.logical_id, &o.id, &o.kind, o.name.clone())
-    };
-    let tg_res: Vec<ResId> = model
-        .target_groups
-        .iter()
-        .map(|g| name(topo, &g.origin))
-        .collect();
-    for (i, g) in model.target_groups.iter().enumerate() {
-        let targets = g
-            .targets
-            .iter()
-            .map(|target| {
-                let (addr, eni, res) = match target.target {
-                    TargetRef::Instance(inst) => {
-                        let eni = model.instances[inst].enis.first().copied();
-                        let addr = eni
-                            .and_then(|e| model.enis[e].private_v4.first().copied())
-                            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V4);
-                        let res = eni.map_or(tg_res[i], |e| topo.enis[e].owner);
-                        (addr, eni.map(|e| e as u32), res)
-                    }
-                    TargetRef::Ip(a) => {
-                        let eni = topo.owner_of(a);
-                        let res = eni.map_or(tg_res[i], |e| topo.enis[e as usize].owner);
-                        (a, eni, res)
-                    }
-                };
-                dp::Target {
-                    id: target.id.clone(),
-                    res,
-                    addr,
-                    eni,
-                    port: target.port.unwrap_or(g.port),
-                    az: eni.map(|e| topo.subnet_of(e).az),
-                    health: dp::TargetHealth::default(),
-                }
-            })
-            .collect();
-        topo.elb.target_groups.push(dp::TargetGroup {
-            res: tg_res[i],
-            target_type: g.target_type,
-            protocol: g.protocol,
-            port: g.port,
-            health_check_port: g.health_check.port,
-            health_check_protocol: g.health_check.protocol.clone(),
-            preserve_client_ip: g.preserves_client_ip(),
-            cross_zone: g.cross_zone,
-            targets,
-        });
-    }
-    for (i, lb) in model.load_balancers.iter().enumerate() {
-        let listeners = model
-            .listeners
-            .iter()
-            .filter(|l| l.load_balancer == i)
-            .map(|l| dp::Listener {
-                res: name(topo, &l.origin),
-                protocol: l.protocol,
-                port: l.port,
-                target_group: l.target_group as u32,
-            })
-            .collect();
-        topo.elb.load_balancers.push(dp::LoadBalancer {
-            res: lb_res[i],
-            nodes: lb.nodes.iter().map(|&e| e as u32).collect(),
-            internet_facing: lb.internet_facing,
-            cross_zone: lb.cross_zone,
-            listeners,
-        });
-    }
-    topo.elb.finish(topo.enis.len());
-    dp::check_health(topo);
 }
