@@ -4,7 +4,7 @@
 //! `GatewayLoadBalancerArns`, `AWS::EC2::VPCEndpoint` of type `GatewayLoadBalancer`, and routes
 //! whose `VpcEndpointId` is such an endpoint.
 
-use super::elb::{attribute, bool_attribute, name_and_arn, port, ranged};
+use super::elbv2::{attribute, bool_attribute, name_and_arn, port, ranged};
 use super::*;
 use vpcsim_dataplane::gwlb::Stickiness;
 
@@ -63,7 +63,7 @@ impl Builder {
             "load_balancing.cross_zone.enabled",
         )?
         .unwrap_or(false);
-        let mut origin = self.origin(t, lid, elb::LOAD_BALANCER, props::name_tag(p));
+        let mut origin = self.origin(t, lid, elbv2::LOAD_BALANCER, props::name_tag(p));
         let (name, _) = name_and_arn(&self.model, p, &mut origin, "loadbalancer/gwy")?;
         let mut nodes = Vec::new();
         for &s in &subnets {
@@ -167,7 +167,7 @@ impl Builder {
             }
             targets.push((id, inst));
         }
-        let mut origin = self.origin(t, lid, elb::TARGET_GROUP, props::name_tag(p));
+        let mut origin = self.origin(t, lid, elbv2::TARGET_GROUP, props::name_tag(p));
         let (name, _) = name_and_arn(&self.model, p, &mut origin, "targetgroup")?;
         let id = origin.id.clone();
         self.model.gwlb_target_groups.push(GwlbTargetGroup {
@@ -233,7 +233,7 @@ impl Builder {
             ));
         }
         l.target_group = Some(tg);
-        self.link(t, lid, elb::LISTENER, p);
+        self.link(t, lid, elbv2::LISTENER, p);
         Ok(())
     }
 
@@ -242,11 +242,7 @@ impl Builder {
         if arns.is_empty() {
             // A PrivateLink service of Network Load Balancers: not simulated, kept like every
             // unsupported type so the template still loads.
-            let origin = self.origin(t, lid, ENDPOINT_SERVICE, props::name_tag(p));
-            let id = origin.id.clone();
-            self.model.unsupported.push(Unsupported { origin });
-            let u = self.model.unsupported.len() - 1;
-            self.register(t, lid, &id, Ref::Unsupported(u));
+            self.keep_unsupported(self.origin(t, lid, ENDPOINT_SERVICE, props::name_tag(p)));
             return Ok(());
         }
         let mut load_balancers = Vec::new();
