@@ -99,73 +99,15 @@ impl Change {
                 table,
                 destination,
                 target,
-            } => {
-                let Some(rt) = m.route_tables.get(*table) else {
-                    return;
-                };
-                let origin = Origin {
-                    logical_id: format!("{}.Fix", rt.origin.logical_id),
-                    id: format!("{}-fix", rt.origin.id),
-                    kind: "AWS::EC2::Route".into(),
-                    name: None,
-                    template: rt.origin.template,
-                };
-                let rt = &mut m.route_tables[*table];
-                match rt.routes.iter_mut().find(|r| r.destination == *destination) {
-                    Some(r) => r.target = target.clone(),
-                    None => rt.routes.push(Route {
-                        origin,
-                        destination: *destination,
-                        target: target.clone(),
-                    }),
-                }
-            }
+            } => set_route(m, *table, *destination, target),
             Change::DisableSourceDestCheck { eni } => {
                 if let Some(e) = m.enis.get_mut(*eni) {
                     e.source_dest_check = false;
                 }
             }
-            Change::AssociateElasticIp { eni, private } => {
-                if *eni >= m.enis.len() {
-                    return;
-                }
-                let public = free_public_ip(m);
-                let template = m.enis[*eni].origin.template;
-                let n = m.eips.len();
-                m.eips.push(Eip {
-                    origin: Origin {
-                        template,
-                        logical_id: format!("FixEip{n}"),
-                        id: format!("eipalloc-fix{n:013}"),
-                        name: None,
-                        kind: "AWS::EC2::EIP".into(),
-                    },
-                    public_ip: public,
-                    allocation_id: format!("eipalloc-fix{n:013}"),
-                    association: Some((*eni, *private)),
-                });
-                if m.enis[*eni].private_v4.first() == Some(private) {
-                    m.enis[*eni].auto_public_ip = None;
-                }
-            }
+            Change::AssociateElasticIp { eni, private } => associate_elastic_ip(m, *eni, *private),
             Change::AddTgwAttachmentSubnet { attachment, subnet } => {
-                if *subnet >= m.subnets.len() {
-                    return;
-                }
-                let subnets = &m.subnets;
-                if let Some(TgwAttachmentKind::Vpc { subnets: list, .. }) =
-                    m.tgw_attachments.get_mut(*attachment).map(|a| &mut a.kind)
-                {
-                    if !list.contains(subnet) {
-                        list.push(*subnet);
-                        // The data plane expects one subnet per zone, in zone order.
-                        list.sort_by(|a, b| {
-                            subnets[*a]
-                                .availability_zone
-                                .cmp(&subnets[*b].availability_zone)
-                        });
-                    }
-                }
+                add_tgw_attachment_subnet(m, *attachment, *subnet)
             }
             Change::AssociateTgwRouteTable { attachment, table } => {
                 if *table >= m.tgw_route_tables.len() {
@@ -189,31 +131,7 @@ impl Change {
                 table,
                 destination,
                 attachment,
-            } => {
-                if *attachment >= m.tgw_attachments.len() {
-                    return;
-                }
-                let Some(rt) = m.tgw_route_tables.get_mut(*table) else {
-                    return;
-                };
-                match rt.routes.iter_mut().find(|r| r.destination == *destination) {
-                    Some(r) => r.attachment = Some(*attachment),
-                    None => {
-                        let origin = Origin {
-                            logical_id: format!("{}.Fix", rt.origin.logical_id),
-                            id: format!("{}-fix", rt.origin.id),
-                            kind: "AWS::EC2::TransitGatewayRoute".into(),
-                            name: None,
-                            template: rt.origin.template,
-                        };
-                        rt.routes.push(TgwRoute {
-                            origin,
-                            destination: *destination,
-                            attachment: Some(*attachment),
-                        });
-                    }
-                }
-            }
+            } => set_tgw_route(m, *table, *destination, *attachment),
             Change::EnableApplianceMode { attachment } => {
                 if let Some(a) = m.tgw_attachments.get_mut(*attachment) {
                     a.appliance_mode = true;
@@ -224,28 +142,7 @@ impl Change {
                 protocol,
                 port,
                 target_group,
-            } => {
-                let Some(lb) = m.load_balancers.get(*load_balancer) else {
-                    return;
-                };
-                if *target_group >= m.target_groups.len() {
-                    return;
-                }
-                let origin = Origin {
-                    logical_id: format!("{}.FixListener{port}", lb.origin.logical_id),
-                    id: format!("{}/fix-listener-{port}", lb.origin.id),
-                    kind: "AWS::ElasticLoadBalancingV2::Listener".into(),
-                    name: None,
-                    template: lb.origin.template,
-                };
-                m.listeners.push(crate::model::Listener {
-                    origin,
-                    load_balancer: *load_balancer,
-                    protocol: *protocol,
-                    port: *port,
-                    target_group: *target_group,
-                });
-            }
+            } => add_listener(m, *load_balancer, *protocol, *port, *target_group),
             Change::EnableCrossZone {
                 load_balancer,
                 target_group,
@@ -266,6 +163,131 @@ impl Change {
     pub fn describe(&self, m: &Model) -> String {
         Described(self, m).to_string()
     }
+}
+
+/// Add a route, or retarget the route with the same destination (as `replace-route` does).
+fn set_route(m: &mut Model, table: usize, destination: IpNet, target: &RouteTarget) {
+    let Some(rt) = m.route_tables.get(table) else {
+        return;
+    };
+    let origin = Origin {
+        logical_id: format!("{}.Fix", rt.origin.logical_id),
+        id: format!("{}-fix", rt.origin.id),
+        kind: "AWS::EC2::Route".into(),
+        name: None,
+        template: rt.origin.template,
+    };
+    let rt = &mut m.route_tables[table];
+    match rt.routes.iter_mut().find(|r| r.destination == destination) {
+        Some(r) => r.target = target.clone(),
+        None => rt.routes.push(Route {
+            origin,
+            destination,
+            target: target.clone(),
+        }),
+    }
+}
+
+/// Allocate an Elastic IP from the addresses no one holds and associate it; on the primary
+/// address it replaces the auto-assigned public IP, as on AWS.
+fn associate_elastic_ip(m: &mut Model, eni: usize, private: Ipv4Addr) {
+    if eni >= m.enis.len() {
+        return;
+    }
+    let public = free_public_ip(m);
+    let template = m.enis[eni].origin.template;
+    let n = m.eips.len();
+    m.eips.push(Eip {
+        origin: Origin {
+            template,
+            logical_id: format!("FixEip{n}"),
+            id: format!("eipalloc-fix{n:013}"),
+            name: None,
+            kind: "AWS::EC2::EIP".into(),
+        },
+        public_ip: public,
+        allocation_id: format!("eipalloc-fix{n:013}"),
+        association: Some((eni, private)),
+    });
+    if m.enis[eni].private_v4.first() == Some(&private) {
+        m.enis[eni].auto_public_ip = None;
+    }
+}
+
+fn add_tgw_attachment_subnet(m: &mut Model, attachment: usize, subnet: usize) {
+    if subnet >= m.subnets.len() {
+        return;
+    }
+    let subnets = &m.subnets;
+    if let Some(TgwAttachmentKind::Vpc { subnets: list, .. }) =
+        m.tgw_attachments.get_mut(attachment).map(|a| &mut a.kind)
+    {
+        if !list.contains(&subnet) {
+            list.push(subnet);
+            // The data plane expects one subnet per zone, in zone order.
+            list.sort_by(|a, b| {
+                subnets[*a]
+                    .availability_zone
+                    .cmp(&subnets[*b].availability_zone)
+            });
+        }
+    }
+}
+
+/// Point the static route for `destination` at `attachment`, adding it if there is none.
+fn set_tgw_route(m: &mut Model, table: usize, destination: IpNet, attachment: usize) {
+    if attachment >= m.tgw_attachments.len() {
+        return;
+    }
+    let Some(rt) = m.tgw_route_tables.get_mut(table) else {
+        return;
+    };
+    match rt.routes.iter_mut().find(|r| r.destination == destination) {
+        Some(r) => r.attachment = Some(attachment),
+        None => {
+            let origin = Origin {
+                logical_id: format!("{}.Fix", rt.origin.logical_id),
+                id: format!("{}-fix", rt.origin.id),
+                kind: "AWS::EC2::TransitGatewayRoute".into(),
+                name: None,
+                template: rt.origin.template,
+            };
+            rt.routes.push(TgwRoute {
+                origin,
+                destination,
+                attachment: Some(attachment),
+            });
+        }
+    }
+}
+
+fn add_listener(
+    m: &mut Model,
+    load_balancer: usize,
+    protocol: vpcsim_dataplane::elb::LbProtocol,
+    port: u16,
+    target_group: usize,
+) {
+    let Some(lb) = m.load_balancers.get(load_balancer) else {
+        return;
+    };
+    if target_group >= m.target_groups.len() {
+        return;
+    }
+    let origin = Origin {
+        logical_id: format!("{}.FixListener{port}", lb.origin.logical_id),
+        id: format!("{}/fix-listener-{port}", lb.origin.id),
+        kind: "AWS::ElasticLoadBalancingV2::Listener".into(),
+        name: None,
+        template: lb.origin.template,
+    };
+    m.listeners.push(crate::model::Listener {
+        origin,
+        load_balancer,
+        protocol,
+        port,
+        target_group,
+    });
 }
 
 /// An address from the simulator's public pool that nothing uses yet.

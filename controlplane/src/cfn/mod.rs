@@ -10,6 +10,7 @@
 mod deps;
 mod eval;
 mod funcs;
+mod intrinsics;
 mod parse;
 
 use std::fmt;
