@@ -1,7 +1,7 @@
 //! Changes to a [`Model`] that `vpcsim trace` suggests as fixes, in a form that can be applied
 //! and traced again (the suggestion is only as good as the packet it then lets through).
 //!
-//! Indices are the model's; [`crate::compile`] keeps them equal to the data plane's table indices
+//! Indices are the model's; [`crate::compile()`] keeps them equal to the data plane's table indices
 //! (`Topology::enis[i]` is `Model::enis[i]`, and likewise for groups, ACLs, route tables), which is
 //! how a drop seen in the data plane names the model object to change.
 
@@ -17,54 +17,98 @@ use std::net::Ipv4Addr;
 pub enum Change {
     /// Add a rule to a security group.
     AddSecurityGroupRule {
+        /// Index into [`Model::security_groups`].
         group: usize,
+        /// An inbound rule; otherwise outbound.
         ingress: bool,
+        /// The rule to add.
         rule: SgRule,
     },
     /// Add an entry to a network ACL.
     AddNetworkAclEntry {
+        /// Index into [`Model::network_acls`].
         acl: usize,
+        /// An outbound entry; otherwise inbound.
         egress: bool,
+        /// The entry to add.
         entry: vpcsim_dataplane::nacl::NaclEntry,
     },
     /// Add a route, or replace the target of the route with the same destination.
     SetRoute {
+        /// Index into [`Model::route_tables`].
         table: usize,
+        /// The route's destination CIDR.
         destination: IpNet,
+        /// Where the route sends matching packets.
         target: RouteTarget,
     },
     /// Turn off source/destination checking on an interface (appliances).
-    DisableSourceDestCheck { eni: usize },
+    DisableSourceDestCheck {
+        /// Index into [`Model::enis`].
+        eni: usize,
+    },
     /// Allocate an Elastic IP and associate it with an interface's private address.
-    AssociateElasticIp { eni: usize, private: Ipv4Addr },
+    AssociateElasticIp {
+        /// Index into [`Model::enis`].
+        eni: usize,
+        /// One of the interface's private IPv4 addresses.
+        private: Ipv4Addr,
+    },
     /// Enable a subnet (of an Availability Zone the VPC attachment lacks) on a transit gateway
     /// VPC attachment.
-    AddTgwAttachmentSubnet { attachment: usize, subnet: usize },
+    AddTgwAttachmentSubnet {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+        /// Index into [`Model::subnets`].
+        subnet: usize,
+    },
     /// Associate a transit gateway attachment with a transit gateway route table (replacing
     /// its association, if any).
-    AssociateTgwRouteTable { attachment: usize, table: usize },
+    AssociateTgwRouteTable {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+        /// Index into [`Model::tgw_route_tables`].
+        table: usize,
+    },
     /// Propagate an attachment's routes into a transit gateway route table.
-    AddTgwPropagation { attachment: usize, table: usize },
+    AddTgwPropagation {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+        /// Index into [`Model::tgw_route_tables`].
+        table: usize,
+    },
     /// Add a static transit gateway route to an attachment, or point the static route with the
     /// same destination (a blackhole one) at it.
     SetTgwRoute {
+        /// Index into [`Model::tgw_route_tables`].
         table: usize,
+        /// The route's destination CIDR.
         destination: IpNet,
+        /// Index into [`Model::tgw_attachments`].
         attachment: usize,
     },
     /// Turn on appliance mode on a transit gateway VPC attachment.
-    EnableApplianceMode { attachment: usize },
+    EnableApplianceMode {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+    },
     /// Add a Network Load Balancer listener forwarding to an existing target group.
     AddListener {
+        /// Index into [`Model::load_balancers`].
         load_balancer: usize,
+        /// The listener's protocol.
         protocol: vpcsim_dataplane::elb::LbProtocol,
+        /// The listener's port.
         port: u16,
+        /// Index into [`Model::target_groups`].
         target_group: usize,
     },
     /// Turn on cross-zone load balancing for a load balancer's target group (the load balancer
     /// attribute, and the group's own attribute back to the load balancer's setting).
     EnableCrossZone {
+        /// Index into [`Model::load_balancers`].
         load_balancer: usize,
+        /// Index into [`Model::target_groups`].
         target_group: usize,
     },
 }
@@ -323,6 +367,8 @@ fn eni_name(m: &Model, e: usize) -> String {
     }
 }
 
+/// A security group rule in words (`tcp 443 from 10.0.0.0/16`), naming groups and prefix
+/// lists by logical id.
 pub fn describe_sg_rule(m: &Model, r: &SgRule, ingress: bool) -> String {
     let proto = match r.protocol {
         None => "all traffic".to_string(),

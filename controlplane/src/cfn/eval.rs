@@ -12,9 +12,13 @@ use super::{CfnError, Intrinsic, Node, Parameter, Resource, Template};
 /// What CloudFormation would know about the stack being created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackContext {
+    /// `AWS::Region`.
     pub region: String,
+    /// `AWS::AccountId`.
     pub account_id: String,
+    /// `AWS::StackName`.
     pub stack_name: String,
+    /// `AWS::StackId`, an ARN built from the Region, account and stack name.
     pub stack_id: String,
     /// Parameter values given on the command line; they win over `Default`.
     pub parameter_overrides: BTreeMap<String, String>,
@@ -117,10 +121,12 @@ impl<'t> Evaluator<'t> {
         }
     }
 
+    /// The template being evaluated.
     pub fn template(&self) -> &'t Template {
         self.template
     }
 
+    /// The stack the template is evaluated for.
     pub fn context(&self) -> &'t StackContext {
         self.ctx
     }
@@ -130,6 +136,7 @@ impl<'t> Evaluator<'t> {
         self.params.get(name)
     }
 
+    /// The value of a condition of the template's `Conditions` section.
     pub fn condition(&self, name: &str) -> Result<bool, CfnError> {
         self.conditions.get(name).copied().ok_or_else(|| {
             self.error(

@@ -52,7 +52,9 @@ use ids::{fnv1a, id_prefix};
 /// How templates are instantiated.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
+    /// The Region the stacks are created in (`AWS::Region`).
     pub region: String,
+    /// The account the stacks belong to (`AWS::AccountId`).
     pub account_id: String,
     /// `--param Key=Value`, offered to every template that declares the parameter.
     pub parameters: BTreeMap<String, String>,
@@ -75,19 +77,27 @@ impl Default for LoadOptions {
     }
 }
 
+/// How bad a [`Diagnostic`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// The topology cannot be used as loaded.
     Error,
+    /// Loaded, but something is ignored or simulated only in part.
     Warning,
 }
 
 /// One finding of the loader.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// The template or snapshot file.
     pub file: PathBuf,
+    /// The resource (logical id, or AWS id for snapshots), when the finding is about one.
     pub logical_id: Option<String>,
+    /// An AWS-like error code (`InvalidSubnet.Range`, `UnresolvedReference`, ...).
     pub code: String,
+    /// What is wrong, in words a user can act on.
     pub message: String,
 }
 
@@ -104,23 +114,28 @@ impl fmt::Display for Diagnostic {
 /// The result of loading: the model (possibly partial) and every finding.
 #[derive(Clone, Debug, Default)]
 pub struct Loaded {
+    /// What was loaded; partial when there are errors.
     pub model: Model,
+    /// Every error and warning, in the order found.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Loaded {
+    /// The findings that make the topology unusable.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
     }
 
+    /// The findings that leave the topology usable.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Warning)
     }
 
+    /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
         self.errors().next().is_some()
     }
@@ -128,7 +143,9 @@ impl Loaded {
 
 /// A template's text and where it came from.
 pub struct Source {
+    /// Where the template came from (named in diagnostics).
     pub path: PathBuf,
+    /// The template, YAML or JSON.
     pub text: String,
 }
 

@@ -22,7 +22,9 @@ use serde_json::{json, Value};
 /// One file of an export: `Vpcs.json` and the JSON `aws ec2 describe-vpcs` would print.
 #[derive(Clone, Debug)]
 pub struct ExportFile {
+    /// The file name: the describe-* output's top-level key and `.json`.
     pub name: String,
+    /// The describe-* output.
     pub json: Value,
 }
 
