@@ -4,6 +4,8 @@
 use super::*;
 
 impl Builder {
+    /// Build template `t` as stack `stack`. Its exports join `imports`, which only the templates
+    /// after it see, as with stacks created one after another.
     pub(super) fn load_template(
         &mut self,
         t: &cfn::Template,
