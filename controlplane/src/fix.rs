@@ -1,7 +1,7 @@
 //! Changes to a [`Model`] that `vpcsim trace` suggests as fixes, in a form that can be applied
 //! and traced again (the suggestion is only as good as the packet it then lets through).
 //!
-//! Indices are the model's; [`crate::compile`] keeps them equal to the data plane's table indices
+//! Indices are the model's; [`crate::compile()`] keeps them equal to the data plane's table indices
 //! (`Topology::enis[i]` is `Model::enis[i]`, and likewise for groups, ACLs, route tables), which is
 //! how a drop seen in the data plane names the model object to change.
 
@@ -17,54 +17,98 @@ use std::net::Ipv4Addr;
 pub enum Change {
     /// Add a rule to a security group.
     AddSecurityGroupRule {
+        /// Index into [`Model::security_groups`].
         group: usize,
+        /// An inbound rule; otherwise outbound.
         ingress: bool,
+        /// The rule to add.
         rule: SgRule,
     },
     /// Add an entry to a network ACL.
     AddNetworkAclEntry {
+        /// Index into [`Model::network_acls`].
         acl: usize,
+        /// An outbound entry; otherwise inbound.
         egress: bool,
+        /// The entry to add.
         entry: vpcsim_dataplane::nacl::NaclEntry,
     },
     /// Add a route, or replace the target of the route with the same destination.
     SetRoute {
+        /// Index into [`Model::route_tables`].
         table: usize,
+        /// The route's destination CIDR.
         destination: IpNet,
+        /// Where the route sends matching packets.
         target: RouteTarget,
     },
     /// Turn off source/destination checking on an interface (appliances).
-    DisableSourceDestCheck { eni: usize },
+    DisableSourceDestCheck {
+        /// Index into [`Model::enis`].
+        eni: usize,
+    },
     /// Allocate an Elastic IP and associate it with an interface's private address.
-    AssociateElasticIp { eni: usize, private: Ipv4Addr },
+    AssociateElasticIp {
+        /// Index into [`Model::enis`].
+        eni: usize,
+        /// One of the interface's private IPv4 addresses.
+        private: Ipv4Addr,
+    },
     /// Enable a subnet (of an Availability Zone the VPC attachment lacks) on a transit gateway
     /// VPC attachment.
-    AddTgwAttachmentSubnet { attachment: usize, subnet: usize },
+    AddTgwAttachmentSubnet {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+        /// Index into [`Model::subnets`].
+        subnet: usize,
+    },
     /// Associate a transit gateway attachment with a transit gateway route table (replacing
     /// its association, if any).
-    AssociateTgwRouteTable { attachment: usize, table: usize },
+    AssociateTgwRouteTable {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+        /// Index into [`Model::tgw_route_tables`].
+        table: usize,
+    },
     /// Propagate an attachment's routes into a transit gateway route table.
-    AddTgwPropagation { attachment: usize, table: usize },
+    AddTgwPropagation {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+        /// Index into [`Model::tgw_route_tables`].
+        table: usize,
+    },
     /// Add a static transit gateway route to an attachment, or point the static route with the
     /// same destination (a blackhole one) at it.
     SetTgwRoute {
+        /// Index into [`Model::tgw_route_tables`].
         table: usize,
+        /// The route's destination CIDR.
         destination: IpNet,
+        /// Index into [`Model::tgw_attachments`].
         attachment: usize,
     },
     /// Turn on appliance mode on a transit gateway VPC attachment.
-    EnableApplianceMode { attachment: usize },
+    EnableApplianceMode {
+        /// Index into [`Model::tgw_attachments`].
+        attachment: usize,
+    },
     /// Add a Network Load Balancer listener forwarding to an existing target group.
     AddListener {
+        /// Index into [`Model::load_balancers`].
         load_balancer: usize,
+        /// The listener's protocol.
         protocol: vpcsim_dataplane::elb::LbProtocol,
+        /// The listener's port.
         port: u16,
+        /// Index into [`Model::target_groups`].
         target_group: usize,
     },
     /// Turn on cross-zone load balancing for a load balancer's target group (the load balancer
     /// attribute, and the group's own attribute back to the load balancer's setting).
     EnableCrossZone {
+        /// Index into [`Model::load_balancers`].
         load_balancer: usize,
+        /// Index into [`Model::target_groups`].
         target_group: usize,
     },
 }
@@ -99,73 +143,15 @@ impl Change {
                 table,
                 destination,
                 target,
-            } => {
-                let Some(rt) = m.route_tables.get(*table) else {
-                    return;
-                };
-                let origin = Origin {
-                    logical_id: format!("{}.Fix", rt.origin.logical_id),
-                    id: format!("{}-fix", rt.origin.id),
-                    kind: "AWS::EC2::Route",
-                    name: None,
-                    template: rt.origin.template,
-                };
-                let rt = &mut m.route_tables[*table];
-                match rt.routes.iter_mut().find(|r| r.destination == *destination) {
-                    Some(r) => r.target = target.clone(),
-                    None => rt.routes.push(Route {
-                        origin,
-                        destination: *destination,
-                        target: target.clone(),
-                    }),
-                }
-            }
+            } => set_route(m, *table, *destination, target),
             Change::DisableSourceDestCheck { eni } => {
                 if let Some(e) = m.enis.get_mut(*eni) {
                     e.source_dest_check = false;
                 }
             }
-            Change::AssociateElasticIp { eni, private } => {
-                if *eni >= m.enis.len() {
-                    return;
-                }
-                let public = free_public_ip(m);
-                let template = m.enis[*eni].origin.template;
-                let n = m.eips.len();
-                m.eips.push(Eip {
-                    origin: Origin {
-                        template,
-                        logical_id: format!("FixEip{n}"),
-                        id: format!("eipalloc-fix{n:013}"),
-                        name: None,
-                        kind: "AWS::EC2::EIP",
-                    },
-                    public_ip: public,
-                    allocation_id: format!("eipalloc-fix{n:013}"),
-                    association: Some((*eni, *private)),
-                });
-                if m.enis[*eni].private_v4.first() == Some(private) {
-                    m.enis[*eni].auto_public_ip = None;
-                }
-            }
+            Change::AssociateElasticIp { eni, private } => associate_elastic_ip(m, *eni, *private),
             Change::AddTgwAttachmentSubnet { attachment, subnet } => {
-                if *subnet >= m.subnets.len() {
-                    return;
-                }
-                let subnets = &m.subnets;
-                if let Some(TgwAttachmentKind::Vpc { subnets: list, .. }) =
-                    m.tgw_attachments.get_mut(*attachment).map(|a| &mut a.kind)
-                {
-                    if !list.contains(subnet) {
-                        list.push(*subnet);
-                        // The data plane expects one subnet per zone, in zone order.
-                        list.sort_by(|a, b| {
-                            subnets[*a]
-                                .availability_zone
-                                .cmp(&subnets[*b].availability_zone)
-                        });
-                    }
-                }
+                add_tgw_attachment_subnet(m, *attachment, *subnet)
             }
             Change::AssociateTgwRouteTable { attachment, table } => {
                 if *table >= m.tgw_route_tables.len() {
@@ -189,31 +175,7 @@ impl Change {
                 table,
                 destination,
                 attachment,
-            } => {
-                if *attachment >= m.tgw_attachments.len() {
-                    return;
-                }
-                let Some(rt) = m.tgw_route_tables.get_mut(*table) else {
-                    return;
-                };
-                match rt.routes.iter_mut().find(|r| r.destination == *destination) {
-                    Some(r) => r.attachment = Some(*attachment),
-                    None => {
-                        let origin = Origin {
-                            logical_id: format!("{}.Fix", rt.origin.logical_id),
-                            id: format!("{}-fix", rt.origin.id),
-                            kind: "AWS::EC2::TransitGatewayRoute",
-                            name: None,
-                            template: rt.origin.template,
-                        };
-                        rt.routes.push(TgwRoute {
-                            origin,
-                            destination: *destination,
-                            attachment: Some(*attachment),
-                        });
-                    }
-                }
-            }
+            } => set_tgw_route(m, *table, *destination, *attachment),
             Change::EnableApplianceMode { attachment } => {
                 if let Some(a) = m.tgw_attachments.get_mut(*attachment) {
                     a.appliance_mode = true;
@@ -224,28 +186,7 @@ impl Change {
                 protocol,
                 port,
                 target_group,
-            } => {
-                let Some(lb) = m.load_balancers.get(*load_balancer) else {
-                    return;
-                };
-                if *target_group >= m.target_groups.len() {
-                    return;
-                }
-                let origin = Origin {
-                    logical_id: format!("{}.FixListener{port}", lb.origin.logical_id),
-                    id: format!("{}/fix-listener-{port}", lb.origin.id),
-                    kind: "AWS::ElasticLoadBalancingV2::Listener",
-                    name: None,
-                    template: lb.origin.template,
-                };
-                m.listeners.push(crate::model::Listener {
-                    origin,
-                    load_balancer: *load_balancer,
-                    protocol: *protocol,
-                    port: *port,
-                    target_group: *target_group,
-                });
-            }
+            } => add_listener(m, *load_balancer, *protocol, *port, *target_group),
             Change::EnableCrossZone {
                 load_balancer,
                 target_group,
@@ -266,6 +207,131 @@ impl Change {
     pub fn describe(&self, m: &Model) -> String {
         Described(self, m).to_string()
     }
+}
+
+/// Add a route, or retarget the route with the same destination (as `replace-route` does).
+fn set_route(m: &mut Model, table: usize, destination: IpNet, target: &RouteTarget) {
+    let Some(rt) = m.route_tables.get(table) else {
+        return;
+    };
+    let origin = Origin {
+        logical_id: format!("{}.Fix", rt.origin.logical_id),
+        id: format!("{}-fix", rt.origin.id),
+        kind: "AWS::EC2::Route".into(),
+        name: None,
+        template: rt.origin.template,
+    };
+    let rt = &mut m.route_tables[table];
+    match rt.routes.iter_mut().find(|r| r.destination == destination) {
+        Some(r) => r.target = target.clone(),
+        None => rt.routes.push(Route {
+            origin,
+            destination,
+            target: target.clone(),
+        }),
+    }
+}
+
+/// Allocate an Elastic IP from the addresses no one holds and associate it; on the primary
+/// address it replaces the auto-assigned public IP, as on AWS.
+fn associate_elastic_ip(m: &mut Model, eni: usize, private: Ipv4Addr) {
+    if eni >= m.enis.len() {
+        return;
+    }
+    let public = free_public_ip(m);
+    let template = m.enis[eni].origin.template;
+    let n = m.eips.len();
+    m.eips.push(Eip {
+        origin: Origin {
+            template,
+            logical_id: format!("FixEip{n}"),
+            id: format!("eipalloc-fix{n:013}"),
+            name: None,
+            kind: "AWS::EC2::EIP".into(),
+        },
+        public_ip: public,
+        allocation_id: format!("eipalloc-fix{n:013}"),
+        association: Some((eni, private)),
+    });
+    if m.enis[eni].private_v4.first() == Some(&private) {
+        m.enis[eni].auto_public_ip = None;
+    }
+}
+
+fn add_tgw_attachment_subnet(m: &mut Model, attachment: usize, subnet: usize) {
+    if subnet >= m.subnets.len() {
+        return;
+    }
+    let subnets = &m.subnets;
+    if let Some(TgwAttachmentKind::Vpc { subnets: list, .. }) =
+        m.tgw_attachments.get_mut(attachment).map(|a| &mut a.kind)
+    {
+        if !list.contains(&subnet) {
+            list.push(subnet);
+            // The data plane expects one subnet per zone, in zone order.
+            list.sort_by(|a, b| {
+                subnets[*a]
+                    .availability_zone
+                    .cmp(&subnets[*b].availability_zone)
+            });
+        }
+    }
+}
+
+/// Point the static route for `destination` at `attachment`, adding it if there is none.
+fn set_tgw_route(m: &mut Model, table: usize, destination: IpNet, attachment: usize) {
+    if attachment >= m.tgw_attachments.len() {
+        return;
+    }
+    let Some(rt) = m.tgw_route_tables.get_mut(table) else {
+        return;
+    };
+    match rt.routes.iter_mut().find(|r| r.destination == destination) {
+        Some(r) => r.attachment = Some(attachment),
+        None => {
+            let origin = Origin {
+                logical_id: format!("{}.Fix", rt.origin.logical_id),
+                id: format!("{}-fix", rt.origin.id),
+                kind: "AWS::EC2::TransitGatewayRoute".into(),
+                name: None,
+                template: rt.origin.template,
+            };
+            rt.routes.push(TgwRoute {
+                origin,
+                destination,
+                attachment: Some(attachment),
+            });
+        }
+    }
+}
+
+fn add_listener(
+    m: &mut Model,
+    load_balancer: usize,
+    protocol: vpcsim_dataplane::elb::LbProtocol,
+    port: u16,
+    target_group: usize,
+) {
+    let Some(lb) = m.load_balancers.get(load_balancer) else {
+        return;
+    };
+    if target_group >= m.target_groups.len() {
+        return;
+    }
+    let origin = Origin {
+        logical_id: format!("{}.FixListener{port}", lb.origin.logical_id),
+        id: format!("{}/fix-listener-{port}", lb.origin.id),
+        kind: "AWS::ElasticLoadBalancingV2::Listener".into(),
+        name: None,
+        template: lb.origin.template,
+    };
+    m.listeners.push(crate::model::Listener {
+        origin,
+        load_balancer,
+        protocol,
+        port,
+        target_group,
+    });
 }
 
 /// An address from the simulator's public pool that nothing uses yet.
@@ -301,6 +367,8 @@ fn eni_name(m: &Model, e: usize) -> String {
     }
 }
 
+/// A security group rule in words (`tcp 443 from 10.0.0.0/16`), naming groups and prefix
+/// lists by logical id.
 pub fn describe_sg_rule(m: &Model, r: &SgRule, ingress: bool) -> String {
     let proto = match r.protocol {
         None => "all traffic".to_string(),

@@ -6,13 +6,16 @@ use serde_json::Value;
 /// A problem with one resource's properties: an AWS-like error code and a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// An AWS-like error code (`InvalidParameterValue`, ...).
     pub code: &'static str,
+    /// What is wrong.
     pub message: String,
     /// Caused by another resource that already failed: not reported again.
     pub quiet: bool,
 }
 
 impl Problem {
+    /// A problem to report.
     pub fn new(code: &'static str, message: impl Into<String>) -> Problem {
         Problem {
             code,
@@ -21,6 +24,7 @@ impl Problem {
         }
     }
 
+    /// A problem already reported for the resource that caused it.
     pub fn quiet() -> Problem {
         Problem {
             code: "",
@@ -30,12 +34,15 @@ impl Problem {
     }
 }
 
+/// The result of reading properties.
 pub type R<T> = Result<T, Problem>;
 
+/// `MissingParameter`: a required property is absent.
 pub fn missing(key: &str) -> Problem {
     Problem::new("MissingParameter", format!("property {key} is required"))
 }
 
+/// `InvalidParameterValue`: a property has a value AWS would refuse.
 pub fn invalid(key: &str, why: impl std::fmt::Display) -> Problem {
     Problem::new("InvalidParameterValue", format!("property {key}: {why}"))
 }
@@ -45,6 +52,7 @@ pub fn get<'a>(p: &'a Value, key: &str) -> Option<&'a Value> {
     p.get(key).filter(|v| !v.is_null())
 }
 
+/// Text form of a scalar (CloudFormation passes numbers and booleans as strings).
 pub fn scalar_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -54,6 +62,7 @@ pub fn scalar_string(v: &Value) -> Option<String> {
     }
 }
 
+/// An optional scalar property as text.
 pub fn opt_str(p: &Value, key: &str) -> R<Option<String>> {
     match get(p, key) {
         None => Ok(None),
@@ -63,10 +72,12 @@ pub fn opt_str(p: &Value, key: &str) -> R<Option<String>> {
     }
 }
 
+/// A required scalar property as text.
 pub fn req_str(p: &Value, key: &str) -> R<String> {
     opt_str(p, key)?.ok_or_else(|| missing(key))
 }
 
+/// An optional boolean property (`true`, `"true"`, ...).
 pub fn opt_bool(p: &Value, key: &str) -> R<Option<bool>> {
     match get(p, key) {
         None => Ok(None),
@@ -77,6 +88,7 @@ pub fn opt_bool(p: &Value, key: &str) -> R<Option<bool>> {
     }
 }
 
+/// An optional integer property (`3`, `3.0` or `"3"`).
 pub fn opt_int(p: &Value, key: &str) -> R<Option<i64>> {
     match get(p, key) {
         None => Ok(None),
@@ -94,6 +106,7 @@ pub fn opt_int(p: &Value, key: &str) -> R<Option<i64>> {
     }
 }
 
+/// An optional list property; absent is empty.
 pub fn opt_list<'a>(p: &'a Value, key: &str) -> R<&'a [Value]> {
     match get(p, key) {
         None => Ok(&[]),

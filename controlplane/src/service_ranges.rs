@@ -29,15 +29,22 @@ const MANAGED_IDS: &[(&str, &str, &str)] = &[
 /// value in ip-ranges.json.
 pub const GATEWAY_SERVICES: &[(&str, &str)] = &[("s3", "S3"), ("dynamodb", "DYNAMODB")];
 
+/// A `--service-ranges` file that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ServiceRangesError {
+    /// The file is not ip-ranges.json as AWS publishes it.
     #[error("InvalidServiceRanges: {0}")]
     Json(String),
+    /// A prefix of the file is not a CIDR.
     #[error("InvalidServiceRanges: {prefix:?} is not a CIDR")]
-    Prefix { prefix: String },
+    Prefix {
+        /// The prefix as written in the file.
+        prefix: String,
+    },
 }
 
 impl ServiceRangesError {
+    /// The AWS-like code of every such error.
     pub fn code(&self) -> &'static str {
         "InvalidServiceRanges"
     }

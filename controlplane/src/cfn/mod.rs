@@ -10,6 +10,7 @@
 mod deps;
 mod eval;
 mod funcs;
+mod intrinsics;
 mod parse;
 
 use std::fmt;
@@ -26,14 +27,20 @@ pub const MAX_DEPTH: usize = 128;
 /// folded into [`Node::Fn`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
+    /// YAML `~` or JSON `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number as written.
     Number(serde_json::Number),
+    /// A string.
     String(String),
+    /// A list.
     List(Vec<Node>),
     /// Keys in file order; CloudFormation maps are unordered but keeping the order makes
     /// output and error reporting stable.
     Map(Vec<(String, Node)>),
+    /// An intrinsic function call.
     Fn(Box<Intrinsic>),
 }
 
@@ -41,28 +48,42 @@ pub enum Node {
 /// evaluation only has to deal with argument *values*.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intrinsic {
+    /// `Ref`: a parameter, pseudo parameter or resource.
     Ref(String),
     /// Logical id and attribute name (`A.B.C` splits into `A` and `B.C`).
     GetAtt(String, String),
     /// Template string and the explicit variable map of the two-argument form.
     Sub(String, Vec<(String, Node)>),
+    /// `Fn::Join`: delimiter and list.
     Join(Node, Node),
+    /// `Fn::Select`: index and list.
     Select(Node, Node),
+    /// `Fn::Split`: delimiter and string.
     Split(Node, Node),
+    /// `Fn::GetAZs`: Region (empty for the stack's).
     GetAZs(Node),
+    /// `Fn::Cidr`: IP block, count and bits per subnet.
     Cidr(Node, Node, Node),
     /// Condition name, value when true, value when false.
     If(String, Node, Node),
+    /// `Fn::Equals`.
     Equals(Node, Node),
+    /// `Fn::And`.
     And(Vec<Node>),
+    /// `Fn::Or`.
     Or(Vec<Node>),
+    /// `Fn::Not`.
     Not(Node),
+    /// `Fn::FindInMap`: map, top-level key, second-level key.
     FindInMap(Node, Node, Node),
     /// The four-argument form whose last argument is `{DefaultValue: …}`; kept separate so
     /// the common three-argument shape stays as the model layer expects.
     FindInMapWithDefault(Node, Node, Node, Node),
+    /// `Fn::Base64`.
     Base64(Node),
+    /// `Fn::ImportValue`: the name of another stack's export.
     ImportValue(Node),
+    /// `Condition`: a named condition used as a value (inside `Fn::And`, ...).
     Condition(String),
     /// `Fn::Length` (AWS::LanguageExtensions).
     Length(Node),
@@ -90,6 +111,7 @@ impl Node {
     }
 }
 
+/// Every node of a tree, depth first (see [`Node::descendants`]).
 pub struct Descendants<'n> {
     stack: Vec<&'n Node>,
 }
@@ -160,14 +182,20 @@ impl Intrinsic {
     }
 }
 
+/// A parsed template: its sections, not yet evaluated.
 #[derive(Debug, Clone)]
 pub struct Template {
+    /// The file it was read from.
     pub path: PathBuf,
+    /// `Description`.
     pub description: Option<String>,
+    /// `Parameters`, in file order.
     pub parameters: Vec<Parameter>,
     /// The `Mappings` section (`Node::Map`, or `Node::Null` when absent).
     pub mappings: Node,
+    /// `Conditions`: name and condition, in file order.
     pub conditions: Vec<(String, Node)>,
+    /// `Resources`, in file order.
     pub resources: Vec<Resource>,
     /// Output name and its `Value` node.
     pub outputs: Vec<(String, Node)>,
@@ -175,31 +203,47 @@ pub struct Template {
     pub output_details: Vec<Output>,
 }
 
+/// A declared template parameter.
 #[derive(Debug, Clone)]
 pub struct Parameter {
+    /// The parameter's name.
     pub name: String,
+    /// `Type` (`String`, `Number`, `List<AWS::EC2::Subnet::Id>`, ...).
     pub type_: String,
+    /// `Default`.
     pub default: Option<Node>,
+    /// `AllowedValues`, as text.
     pub allowed_values: Vec<String>,
+    /// `NoEcho`.
     pub no_echo: bool,
 }
 
+/// A declared resource.
 #[derive(Debug, Clone)]
 pub struct Resource {
+    /// The resource's logical id.
     pub logical_id: String,
+    /// `Type` (`AWS::EC2::VPC`, ...).
     pub type_: String,
     /// `Node::Map(vec![])` when the resource has no `Properties`, so callers can always
     /// deserialize it into a struct with defaults.
     pub properties: Node,
+    /// `Condition`: the resource exists only when it holds.
     pub condition: Option<String>,
+    /// `DependsOn`.
     pub depends_on: Vec<String>,
 }
 
+/// A declared output.
 #[derive(Debug, Clone)]
 pub struct Output {
+    /// The output's name.
     pub name: String,
+    /// `Value`.
     pub value: Node,
+    /// `Description`.
     pub description: Option<String>,
+    /// `Condition`: the output exists only when it holds.
     pub condition: Option<String>,
     /// `Export.Name`, which is usually computed (`!Sub '${AWS::StackName}-VpcId'`).
     pub export_name: Option<Node>,
@@ -208,13 +252,18 @@ pub struct Output {
 /// One problem found in a template, located by file and (when known) logical id.
 #[derive(Debug, Clone)]
 pub struct CfnError {
+    /// The template file.
     pub file: PathBuf,
+    /// The resource, parameter, condition or output the problem is in, when known.
     pub logical_id: Option<String>,
+    /// An error code of [`codes`].
     pub code: &'static str,
+    /// What is wrong.
     pub message: String,
 }
 
 impl CfnError {
+    /// A problem in `file`, at `logical_id` when known.
     pub fn new(
         file: impl Into<PathBuf>,
         logical_id: Option<&str>,
@@ -244,14 +293,24 @@ impl std::error::Error for CfnError {}
 
 /// Error codes, shared so callers can match on them without typos.
 pub mod codes {
+    /// The template is not valid YAML or JSON, or a section has the wrong shape.
     pub const INVALID_TEMPLATE: &str = "InvalidTemplate";
+    /// A `Ref`, `Fn::GetAtt`, `Fn::Sub` or condition names nothing.
     pub const UNRESOLVED_REFERENCE: &str = "UnresolvedReference";
+    /// Resources or conditions refer to each other in a cycle.
     pub const CIRCULAR_DEPENDENCY: &str = "CircularDependency";
+    /// A parameter value is given for a parameter the template does not declare.
     pub const UNKNOWN_PARAMETER: &str = "UnknownParameter";
+    /// A parameter has neither a value nor a `Default`.
     pub const MISSING_PARAMETER: &str = "MissingParameter";
+    /// A parameter value breaks the parameter's type or `AllowedValues`.
     pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
+    /// `Fn::ImportValue` names an export no stack provides.
     pub const UNRESOLVED_IMPORT: &str = "UnresolvedImport";
+    /// An intrinsic function has arguments of the wrong shape or type.
     pub const INVALID_FUNCTION: &str = "InvalidFunction";
+    /// An intrinsic function CloudFormation has but vpcsim does not evaluate.
     pub const UNSUPPORTED_FUNCTION: &str = "UnsupportedFunction";
+    /// `Fn::GetAtt` names an attribute the resource does not have.
     pub const UNRESOLVED_ATTRIBUTE: &str = "UnresolvedAttribute";
 }

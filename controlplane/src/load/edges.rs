@@ -1,5 +1,4 @@
-//! Loading transit gateways (SPEC §9), Site-to-Site VPN edges (§2.7, §2.8, §14.6) and gateway
-//! route tables (§2.5). Part of the [`super::Builder`]: the same id assignment, reference
+//! Loading transit gateways (SPEC §9) and Site-to-Site VPN edges (§2.7, §2.8, §14.6). Part of the [`super::Builder`]: the same id assignment, reference
 //! lookups and AWS-like error codes as the other resource types.
 
 use super::*;
@@ -255,10 +254,10 @@ impl Builder {
     /// The kind of the attachment a property names when it is a type vpcsim does not simulate
     /// (peering, Connect, Direct Connect gateway): routes, associations and propagations naming
     /// it then warn instead of failing the load, like routes to other unsimulated targets.
-    fn unsupported_attachment(&self, p: &Value) -> Option<&'static str> {
+    fn unsupported_attachment(&self, p: &Value) -> Option<Cow<'static, str>> {
         let id = opt_str(p, "TransitGatewayAttachmentId").ok().flatten()?;
         match self.lookup(&id) {
-            Some(Ref::Unsupported(u)) => Some(self.model.unsupported[u].origin.kind),
+            Some(Ref::Unsupported(u)) => Some(self.model.unsupported[u].origin.kind.clone()),
             _ => None,
         }
     }
@@ -326,7 +325,7 @@ impl Builder {
             ));
         }
         let unsupported = self.unsupported_attachment(p);
-        let attachment = match (&named, unsupported) {
+        let attachment = match (&named, &unsupported) {
             (Some(a), None) => Some(self.tgw_attachment_ref("TransitGatewayAttachmentId", a)?),
             _ => None,
         };
@@ -585,67 +584,9 @@ impl Builder {
         Ok(())
     }
 
-    pub(super) fn add_gateway_rt_association(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        let rt = self.route_table_id("RouteTableId", &req_str(p, "RouteTableId")?)?;
-        let gw = req_str(p, "GatewayId")?;
-        let gateway = match self.lookup(&gw) {
-            Some(Ref::Igw(i)) => EdgeGateway::InternetGateway(i),
-            Some(Ref::Vgw(i)) => EdgeGateway::VpnGateway(i),
-            Some(Ref::Failed) => return Err(Problem::quiet()),
-            Some(_) => {
-                return Err(invalid(
-                    "GatewayId",
-                    format!("{gw} is not an internet gateway or virtual private gateway"),
-                ))
-            }
-            None => {
-                return Err(Problem::new(
-                    "InvalidGatewayID.NotFound",
-                    format!("GatewayId {gw} does not exist in the loaded topology"),
-                ))
-            }
-        };
-        self.link(t, lid, "AWS::EC2::GatewayRouteTableAssociation", p);
-        let origin = self.origin(t, lid, "AWS::EC2::GatewayRouteTableAssociation", None);
-        let table = &self.model.route_tables[rt];
-        if table.main {
-            return Err(Problem::new(
-                "InvalidParameterValue",
-                format!(
-                    "{} is the main route table of its VPC: a gateway route table cannot be the main table",
-                    table.origin.logical_id
-                ),
-            ));
-        }
-        if let Some(other) = self
-            .model
-            .gateway_route_tables
-            .iter()
-            .find(|g| g.gateway == gateway)
-        {
-            return Err(Problem::new(
-                "Resource.AlreadyAssociated",
-                format!(
-                    "the gateway is already associated with route table {}",
-                    self.model.route_tables[other.route_table].origin.logical_id
-                ),
-            ));
-        }
-        self.model.gateway_route_tables.push(GatewayRouteTable {
-            origin,
-            gateway,
-            route_table: rt,
-        });
-        Ok(())
-    }
-
-    /// Cross-resource rules of transit gateway and VPN routes and of gateway route tables,
-    /// checked once everything is loaded.
-    pub(super) fn validate_edges(
-        &self,
-        errors: &mut Vec<(Origin, &'static str, String)>,
-        warnings: &mut Vec<(Origin, &'static str, String)>,
-    ) {
+    /// Cross-resource rules of transit gateway and VPN routes, checked once everything is
+    /// loaded.
+    pub(super) fn validate_edges(&self, errors: &mut Findings, warnings: &mut Findings) {
         let m = &self.model;
         for (i, rt) in m.route_tables.iter().enumerate() {
             let vpc = &m.vpcs[rt.vpc];
@@ -686,70 +627,6 @@ impl Builder {
                 }
             }
         }
-        for g in &m.gateway_route_tables {
-            let rt = &m.route_tables[g.route_table];
-            let vpc = &m.vpcs[rt.vpc];
-            let (name, attached_to) = match g.gateway {
-                EdgeGateway::InternetGateway(i) => (
-                    &m.internet_gateways[i].origin.logical_id,
-                    m.internet_gateways[i].vpc,
-                ),
-                EdgeGateway::VpnGateway(i) => {
-                    (&m.vpn_gateways[i].origin.logical_id, m.vpn_gateways[i].vpc)
-                }
-            };
-            if attached_to != Some(rt.vpc) {
-                errors.push((
-                    g.origin.clone(),
-                    "Gateway.NotAttached",
-                    format!(
-                        "{name} is not attached to {}, the VPC of route table {}",
-                        vpc.origin.logical_id, rt.origin.logical_id
-                    ),
-                ));
-            }
-            // SPEC §2.5: only local or network-interface targets, for the whole VPC CIDR or a
-            // whole subnet CIDR; no propagation.
-            for r in &rt.routes {
-                if !matches!(
-                    r.target,
-                    RouteTarget::NetworkInterface(_) | RouteTarget::Missing(_)
-                ) {
-                    errors.push((r.origin.clone(), "InvalidParameterValue", format!(
-                        "route table {} is a gateway route table (associated with {name}): its routes may target only local or a network interface",
-                        rt.origin.logical_id
-                    )));
-                    continue;
-                }
-                let is_vpc_cidr = match r.destination {
-                    IpNet::V4(d) => vpc.cidrs_v4.contains(&d),
-                    IpNet::V6(d) => vpc.cidrs_v6.contains(&d),
-                };
-                let is_subnet = m.subnets.iter().any(|s| {
-                    s.vpc == rt.vpc
-                        && (s.cidr_v4.map(IpNet::V4) == Some(r.destination)
-                            || s.cidr_v6.map(IpNet::V6) == Some(r.destination))
-                });
-                if !is_vpc_cidr && !is_subnet {
-                    errors.push((r.origin.clone(), "InvalidParameterValue", format!(
-                        "{} in gateway route table {}: destinations must be the VPC's CIDR or the CIDR of one of its subnets",
-                        r.destination, rt.origin.logical_id
-                    )));
-                }
-            }
-            for v in &m.vpn_gateways {
-                if let Some((_, o)) = v.propagations.iter().find(|(t, _)| *t == g.route_table) {
-                    errors.push((
-                        o.clone(),
-                        "InvalidParameterValue",
-                        format!(
-                            "route table {} is a gateway route table (associated with {name}): route propagation cannot be enabled on it",
-                            rt.origin.logical_id
-                        ),
-                    ));
-                }
-            }
-        }
         // SPEC §2.1: at most 100 propagated routes per route table.
         for (i, rt) in m.route_tables.iter().enumerate() {
             let n: usize = m
@@ -773,5 +650,33 @@ impl Builder {
                 ));
             }
         }
+    }
+
+    /// `Fn::GetAtt` of transit gateways, their attachments and route tables, and of VPN
+    /// resources.
+    pub(super) fn edge_attribute(&self, r: Ref, attr: &str) -> Option<Value> {
+        let m = &self.model;
+        Some(match (r, attr) {
+            (Ref::Tgw(i), "Id") => json!(m.transit_gateways[i].origin.id),
+            (Ref::Tgw(i), "TransitGatewayArn") => {
+                json!(arn(m, &m.transit_gateways[i].origin, "transit-gateway"))
+            }
+            (Ref::TgwAttachment(i), "Id") => json!(m.tgw_attachments[i].origin.id),
+            (Ref::TgwRouteTable(i), "TransitGatewayRouteTableId") => {
+                json!(m.tgw_route_tables[i].origin.id)
+            }
+            (Ref::Vgw(i), "VPNGatewayId") => json!(m.vpn_gateways[i].origin.id),
+            (Ref::Cgw(i), "CustomerGatewayId") => json!(m.customer_gateways[i].origin.id),
+            (Ref::Vpn(i), "VpnConnectionId") => json!(m.vpn_connections[i].origin.id),
+            // Not a CloudFormation attribute; vpcsim's way to name the attachment a VPN
+            // connection creates on a transit gateway.
+            (Ref::Vpn(i), "TransitGatewayAttachmentId") => match m.vpn_connections[i].edge {
+                VpnEdge::TransitGateway { attachment, .. } => {
+                    json!(m.tgw_attachments[attachment].origin.id)
+                }
+                VpnEdge::VpnGateway(_) => return None,
+            },
+            _ => return None,
+        })
     }
 }

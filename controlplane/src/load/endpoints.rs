@@ -28,10 +28,7 @@ impl Builder {
                     "UnsupportedOperation",
                     format!("{kind} endpoints are not simulated: routes to this endpoint act as blackholes"),
                 );
-                let id = origin.id.clone();
-                self.model.unsupported.push(Unsupported { origin });
-                let u = self.model.unsupported.len() - 1;
-                self.register(t, lid, &id, Ref::Unsupported(u));
+                self.keep_unsupported(origin);
                 return Ok(());
             }
             other => {
@@ -206,7 +203,7 @@ impl Builder {
             let eni_origin = Origin {
                 logical_id: eni_lid,
                 id: eni_id,
-                kind: "AWS::EC2::NetworkInterface",
+                kind: "AWS::EC2::NetworkInterface".into(),
                 ..origin.clone()
             };
             self.model.enis.push(NetworkInterface {
@@ -257,11 +254,7 @@ impl Builder {
         })
     }
 
-    pub(super) fn validate_endpoints(
-        &self,
-        errors: &mut Vec<(Origin, &'static str, String)>,
-        warnings: &mut Vec<(Origin, &'static str, String)>,
-    ) {
+    pub(super) fn validate_endpoints(&self, errors: &mut Findings, warnings: &mut Findings) {
         let m = &self.model;
         for ep in &m.vpc_endpoints {
             let vpc = &m.vpcs[ep.vpc];

@@ -3,36 +3,16 @@
 //! group), `GENEVE` target groups of appliance instances, `AWS::EC2::VPCEndpointService` with
 //! `GatewayLoadBalancerArns`, `AWS::EC2::VPCEndpoint` of type `GatewayLoadBalancer`, and routes
 //! whose `VpcEndpointId` is such an endpoint.
-//!
-//! Also here: [`compile_gateway_load_balancers`], the model → data-plane step.
 
-use super::elb::{attribute, bool_attribute, name_and_arn, port, ranged};
+use super::elbv2::{attribute, bool_attribute, name_and_arn, port, ranged};
 use super::*;
-use vpcsim_dataplane::elb::TargetHealth;
-use vpcsim_dataplane::gwlb::{self as dp, Stickiness};
-use vpcsim_dataplane::topology::{ResId, Route, RouteTarget as TopoTarget, Topology};
+use vpcsim_dataplane::gwlb::Stickiness;
 
 pub(super) const ENDPOINT_SERVICE: &str = "AWS::EC2::VPCEndpointService";
 
 /// The `Type` of a load balancer's properties is `gateway`.
 pub(super) fn is_gateway(p: &Value) -> bool {
     get(p, "Type").and_then(Value::as_str) == Some("gateway")
-}
-
-/// The 16 hex digits of an AWS id (`vpce-0a1b…`) as the 64-bit value GENEVE carries.
-fn id_bits(id: &str) -> u64 {
-    let hex = id.rsplit('-').next().unwrap_or("");
-    let tail = hex.get(hex.len().saturating_sub(16)..).unwrap_or("");
-    u64::from_str_radix(tail, 16).unwrap_or(0)
-}
-
-fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 impl Builder {
@@ -83,7 +63,7 @@ impl Builder {
             "load_balancing.cross_zone.enabled",
         )?
         .unwrap_or(false);
-        let mut origin = self.origin(t, lid, elb::LOAD_BALANCER, props::name_tag(p));
+        let mut origin = self.origin(t, lid, elbv2::LOAD_BALANCER, props::name_tag(p));
         let (name, _) = name_and_arn(&self.model, p, &mut origin, "loadbalancer/gwy")?;
         let mut nodes = Vec::new();
         for &s in &subnets {
@@ -187,7 +167,7 @@ impl Builder {
             }
             targets.push((id, inst));
         }
-        let mut origin = self.origin(t, lid, elb::TARGET_GROUP, props::name_tag(p));
+        let mut origin = self.origin(t, lid, elbv2::TARGET_GROUP, props::name_tag(p));
         let (name, _) = name_and_arn(&self.model, p, &mut origin, "targetgroup")?;
         let id = origin.id.clone();
         self.model.gwlb_target_groups.push(GwlbTargetGroup {
@@ -253,7 +233,7 @@ impl Builder {
             ));
         }
         l.target_group = Some(tg);
-        self.link(t, lid, elb::LISTENER, p);
+        self.link(t, lid, elbv2::LISTENER, p);
         Ok(())
     }
 
@@ -262,11 +242,7 @@ impl Builder {
         if arns.is_empty() {
             // A PrivateLink service of Network Load Balancers: not simulated, kept like every
             // unsupported type so the template still loads.
-            let origin = self.origin(t, lid, ENDPOINT_SERVICE, props::name_tag(p));
-            let id = origin.id.clone();
-            self.model.unsupported.push(Unsupported { origin });
-            let u = self.model.unsupported.len() - 1;
-            self.register(t, lid, &id, Ref::Unsupported(u));
+            self.keep_unsupported(self.origin(t, lid, ENDPOINT_SERVICE, props::name_tag(p)));
             return Ok(());
         }
         let mut load_balancers = Vec::new();
@@ -435,99 +411,5 @@ impl Builder {
             },
             _ => return None,
         })
-    }
-}
-
-/// Model → data plane: load balancers with their nodes, target groups, endpoints, then target
-/// health. Runs after [`Topology::finish`] (it needs zone numbers and compiled security groups).
-pub fn compile_gateway_load_balancers(model: &Model, topo: &mut Topology) {
-    let name = |topo: &mut Topology, o: &Origin| {
-        topo.add_resource(&o.logical_id, &o.id, o.kind, o.name.clone())
-    };
-    for g in &model.gwlb_target_groups {
-        let res = name(topo, &g.origin);
-        let targets = g
-            .targets
-            .iter()
-            .filter_map(|(id, inst)| {
-                let eni = *model.instances[*inst].enis.first()?;
-                let addr = *model.enis[eni].private_v4.first()?;
-                let e = &topo.enis[eni];
-                Some(dp::GwlbTarget {
-                    id: id.clone(),
-                    res: e.owner,
-                    eni: eni as u32,
-                    addr,
-                    az: topo.subnets[e.subnet as usize].az,
-                    health: TargetHealth::default(),
-                })
-            })
-            .collect();
-        topo.gwlb.target_groups.push(dp::GwlbTargetGroup {
-            res,
-            stickiness: g.stickiness,
-            health_check_port: g.health_check.port.unwrap_or(80),
-            health_check_protocol: g.health_check.protocol.clone(),
-            targets,
-        });
-    }
-    for lb in &model.gateway_load_balancers {
-        let res = name(topo, &lb.origin);
-        let nodes = lb
-            .subnets
-            .iter()
-            .zip(&lb.nodes)
-            .map(|(&s, &addr)| dp::GwlbNode {
-                subnet: s as u32,
-                az: topo.subnets[s].az,
-                addr,
-            })
-            .collect();
-        topo.gwlb.load_balancers.push(dp::GatewayLoadBalancer {
-            res,
-            vpc: lb.vpc as u32,
-            nodes,
-            cross_zone: lb.cross_zone,
-            target_group: lb.target_group.map(|g| g as u32),
-        });
-    }
-    let service_res: Vec<ResId> = model
-        .endpoint_services
-        .iter()
-        .map(|s| name(topo, &s.origin))
-        .collect();
-    for ep in &model.gwlb_endpoints {
-        let res = name(topo, &ep.origin);
-        let svc = &model.endpoint_services[ep.service];
-        topo.gwlb.endpoints.push(dp::GwlbEndpoint {
-            res,
-            vpc: ep.vpc as u32,
-            subnet: ep.subnet as u32,
-            load_balancer: svc.load_balancers.first().copied().unwrap_or(0) as u32,
-            service: service_res[ep.service],
-            endpoint_id: id_bits(&ep.origin.id),
-            attachment_id: fnv(&ep.origin.id) ^ fnv(&svc.origin.id).rotate_left(17),
-        });
-    }
-    dp::check_health(topo);
-}
-
-/// The GWLB-endpoint routes of route table `table`, in the data plane's form.
-pub fn gwlb_routes(model: &Model, topo: &mut Topology, table: usize, routes: &mut Vec<Route>) {
-    for r in model.gwlb_routes.iter().filter(|r| r.route_table == table) {
-        let res = topo.add_resource(
-            &r.origin.logical_id,
-            &r.origin.id,
-            r.origin.kind,
-            r.origin.name.clone(),
-        );
-        routes.push(Route {
-            res: Some(res),
-            destination: r.destination,
-            target: TopoTarget::GatewayLoadBalancerEndpoint(r.endpoint as u32),
-            target_name: model.gwlb_endpoints[r.endpoint].origin.logical_id.clone(),
-            propagated: false,
-            prefix_list: None,
-        });
     }
 }

@@ -122,7 +122,7 @@ impl Builder {
 
     /// The AWS-managed prefix list `com.amazonaws.REGION.SERVICE` (S3, DynamoDB), created once,
     /// with its entries from the service-ranges table.
-    pub(super) fn managed_prefix_list(&mut self, t: usize, region: &str, service: &str) -> usize {
+    fn managed_prefix_list(&mut self, t: usize, region: &str, service: &str) -> usize {
         let name = format!("com.amazonaws.{region}.{service}");
         if let Some(i) = self
             .model
@@ -146,7 +146,7 @@ impl Builder {
             logical_id: name.clone(),
             id: id.clone(),
             name: None,
-            kind: "AWS::EC2::PrefixList",
+            kind: "AWS::EC2::PrefixList".into(),
         };
         self.model.prefix_lists.push(PrefixList {
             origin,
@@ -219,11 +219,7 @@ impl Builder {
 
     /// Security-group rule quotas: per group, direction and address family, a CIDR or group
     /// reference counts 1 and a prefix list its `MaxEntries` (AWS-managed: its weight).
-    pub(super) fn validate_prefix_lists(
-        &self,
-        errors: &mut Vec<(Origin, &'static str, String)>,
-        warnings: &mut Vec<(Origin, &'static str, String)>,
-    ) {
+    pub(super) fn validate_prefix_lists(&self, errors: &mut Findings, warnings: &mut Findings) {
         let m = &self.model;
         for g in &m.security_groups {
             for (dir, rules) in [("inbound", &g.ingress), ("outbound", &g.egress)] {

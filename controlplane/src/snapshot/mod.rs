@@ -3,8 +3,8 @@
 //!
 //! A snapshot is a directory: `DIR/*.json`, or the layout `DIR/aws_configs/[account/][region/]*.json`.
 //! A file's top-level key (`Vpcs`, `Subnets`, `Reservations`, ...) says what it holds, never its
-//! name, so users can save the CLI output under any name. [`export`] writes the same layout from a
-//! model, so a template can be turned into a snapshot and loaded back.
+//! name, so users can save the CLI output under any name. [`export()`] writes the same layout
+//! from a model, so a template can be turned into a snapshot and loaded back.
 
 mod export;
 mod read;

@@ -204,7 +204,7 @@ impl Reader {
                 Some(Ok(p)) => static_routes.push((
                     Origin {
                         logical_id: format!("{}[{p}]", origin.logical_id),
-                        kind: "AWS::EC2::VPNConnectionRoute",
+                        kind: "AWS::EC2::VPNConnectionRoute".into(),
                         ..origin.clone()
                     },
                     p.trunc(),
@@ -376,7 +376,7 @@ impl Reader {
                 origin: Origin {
                     logical_id: format!("{}.Attachment", o.logical_id),
                     id: format!("{}.Attachment", o.id),
-                    kind: "AWS::EC2::TransitGatewayAttachment",
+                    kind: "AWS::EC2::TransitGatewayAttachment".into(),
                     ..o
                 },
                 tgw,
@@ -475,7 +475,7 @@ impl Reader {
                     logical_id: format!("{table_lid}[{}]", destination.trunc()),
                     id: t_id.clone(),
                     name: None,
-                    kind: "AWS::EC2::TransitGatewayRoute",
+                    kind: "AWS::EC2::TransitGatewayRoute".into(),
                 },
                 destination: destination.trunc(),
                 attachment,
@@ -505,7 +505,7 @@ impl Reader {
                     ),
                     id: rt_id.clone(),
                     name: None,
-                    kind: "AWS::EC2::VPNGatewayRoutePropagation",
+                    kind: "AWS::EC2::VPNGatewayRoutePropagation".into(),
                     template: it.file,
                 };
                 self.model.vpn_gateways[g].propagations.push((rt, origin));
@@ -521,7 +521,7 @@ impl Reader {
                 logical_id: id.to_string(),
                 id: id.to_string(),
                 name: Some(name),
-                kind,
+                kind: kind.into(),
             },
         });
     }

@@ -184,7 +184,7 @@ impl Reader {
                 logical_id: service_name.to_string(),
                 id: pl_id.clone(),
                 name: None,
-                kind: "AWS::EC2::PrefixList",
+                kind: "AWS::EC2::PrefixList".into(),
             },
             ipv6: false,
             max_entries: 1,
@@ -207,7 +207,7 @@ impl Reader {
                     logical_id: id.clone(),
                     id,
                     name: tag(&it.v, "Name").map(str::to_string),
-                    kind: "AWS::EC2::VPCEndpoint",
+                    kind: "AWS::EC2::VPCEndpoint".into(),
                 },
             });
         }

@@ -1,155 +1,23 @@
 //! Loading Network Load Balancers (SPEC §11.1, §11.3): `AWS::ElasticLoadBalancingV2::LoadBalancer`
 //! of type `network`, its `Listener`s and `TargetGroup`s (instance and ip targets, registered
 //! through the group's `Targets`). Part of the [`super::Builder`]: the same id assignment,
-//! reference lookups and AWS-like error codes as the other resource types.
-//!
-//! Gateway load balancers and GENEVE target groups are handed to `super::gwlb`. Application load
-//! balancers, their listeners and target groups of other protocols are kept as unsupported
-//! resources, so templates that hold them still load.
-//!
-//! Also here: [`compile_load_balancers`], the model → data-plane step for these resources.
+//! reference lookups and AWS-like error codes as the other resource types; `super::elbv2`
+//! decides which resources are handed here.
 
+use super::elbv2::{
+    arn_suffix, attribute, bool_attribute, elb_arn, name_and_arn, port, ranged, LISTENER,
+    LOAD_BALANCER, TARGET_GROUP,
+};
 use super::*;
-use vpcsim_dataplane::elb::{self as dp, LbProtocol, TargetType};
-use vpcsim_dataplane::topology::{ResId, Topology};
-
-pub(super) const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
-pub(super) const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
-pub(super) const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
+use vpcsim_dataplane::elb::{LbProtocol, TargetType};
 
 /// The `Type` of a load balancer's properties: the load balancers this module models.
 pub(super) fn is_network(p: &Value) -> bool {
     get(p, "Type").and_then(Value::as_str) == Some("network")
 }
 
-/// `Key`/`Value` attribute lists (`LoadBalancerAttributes`, `TargetGroupAttributes`).
-pub(super) fn attribute(p: &Value, list: &str, key: &str) -> R<Option<String>> {
-    for a in opt_list(p, list)? {
-        if a.get("Key").and_then(Value::as_str) == Some(key) {
-            return Ok(a.get("Value").and_then(props::scalar_string));
-        }
-    }
-    Ok(None)
-}
-
-pub(super) fn bool_attribute(p: &Value, list: &str, key: &str) -> R<Option<bool>> {
-    match attribute(p, list, key)?.as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(Problem::new(
-            "ValidationError",
-            format!("{list} {key}: {other:?} is neither true nor false"),
-        )),
-    }
-}
-
-pub(super) fn port(p: &Value, key: &str) -> R<Option<u16>> {
-    match opt_int(p, key)? {
-        None => Ok(None),
-        Some(n) if (1..=65535).contains(&n) => Ok(Some(n as u16)),
-        Some(n) => Err(Problem::new(
-            "ValidationError",
-            format!("{key} {n} is not a port (1-65535)"),
-        )),
-    }
-}
-
-/// An integer setting with its AWS range and default.
-pub(super) fn ranged(
-    p: &Value,
-    key: &str,
-    range: std::ops::RangeInclusive<i64>,
-    default: u32,
-) -> R<u32> {
-    match opt_int(p, key)? {
-        None => Ok(default),
-        Some(n) if range.contains(&n) => Ok(n as u32),
-        Some(n) => Err(Problem::new(
-            "ValidationError",
-            format!(
-                "{key} {n} is out of range ({}-{})",
-                range.start(),
-                range.end()
-            ),
-        )),
-    }
-}
-
-/// The 16 hex digits ELB ARNs end with, from the simulator's deterministic id.
-pub(super) fn arn_suffix(o: &Origin) -> String {
-    o.id.rsplit('-')
-        .next()
-        .unwrap_or("0")
-        .chars()
-        .take(16)
-        .collect()
-}
-
-pub(super) fn elb_arn(m: &Model, o: &Origin, path: &str) -> String {
-    let t = &m.templates[o.template];
-    format!(
-        "arn:aws:elasticloadbalancing:{}:{}:{path}",
-        t.region, t.account_id
-    )
-}
-
-/// A generated name: at most 32 characters, as AWS allows.
-pub(super) fn generated_name(m: &Model, o: &Origin) -> String {
-    let stack = &m.templates[o.template].stack_name;
-    let mut base: String = format!("{stack}-{}", o.logical_id)
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(19)
-        .collect();
-    base.push('-');
-    base.push_str(&arn_suffix(o)[..12]);
-    base
-}
-
-/// The resource's `Name` (as AWS checks it: 1–32 characters, no leading or trailing hyphen) or a
-/// generated one; the origin's id becomes the ARN `…:{kind}/{name}/{suffix}`, where `kind` is
-/// `loadbalancer/net`, `loadbalancer/gwy` or `targetgroup`. Returns the name and the suffix.
-pub(super) fn name_and_arn(
-    m: &Model,
-    p: &Value,
-    origin: &mut Origin,
-    kind: &str,
-) -> Result<(String, String), Problem> {
-    let name = match opt_str(p, "Name")? {
-        Some(n) if n.is_empty() || n.len() > 32 || n.starts_with('-') || n.ends_with('-') => {
-            return Err(Problem::new(
-                "ValidationError",
-                format!("Name {n:?}: 1-32 characters, no leading or trailing hyphen"),
-            ))
-        }
-        Some(n) => n,
-        None => generated_name(m, origin),
-    };
-    let suffix = arn_suffix(origin);
-    origin.id = elb_arn(m, origin, &format!("{kind}/{name}/{suffix}"));
-    Ok((name, suffix))
-}
-
 impl Builder {
-    /// Keep a resource vpcsim does not model (another load balancer type, ...), as the loader
-    /// does for every unsupported type.
-    fn elb_unsupported(&mut self, t: usize, lid: &str, kind: &str, p: &Value) -> R<()> {
-        let origin = self.origin(t, lid, leak_kind(kind), props::name_tag(p));
-        let id = origin.id.clone();
-        self.model.unsupported.push(Unsupported { origin });
-        let i = self.model.unsupported.len() - 1;
-        self.register(t, lid, &id, Ref::Unsupported(i));
-        Ok(())
-    }
-
-    pub(super) fn add_load_balancer(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        if super::gwlb::is_gateway(p) {
-            return self.add_gateway_load_balancer(t, lid, p);
-        }
-        if !is_network(p) {
-            return self.elb_unsupported(t, lid, LOAD_BALANCER, p);
-        }
+    pub(super) fn add_network_load_balancer(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let internet_facing = match opt_str(p, "Scheme")?.as_deref() {
             None | Some("internet-facing") => true,
             Some("internal") => false,
@@ -244,7 +112,7 @@ impl Builder {
                     &holder,
                 ),
                 name: None,
-                kind: "AWS::EC2::NetworkInterface",
+                kind: "AWS::EC2::NetworkInterface".into(),
             };
             let auto_public_ip = (internet_facing && eip.is_none()).then(|| self.next_public_ip());
             self.model.enis.push(NetworkInterface {
@@ -278,21 +146,24 @@ impl Builder {
         Ok(())
     }
 
-    pub(super) fn add_target_group(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        if opt_str(p, "Protocol")?.as_deref() == Some("GENEVE") {
-            return self.add_gwlb_target_group(t, lid, p);
-        }
+    pub(super) fn add_nlb_target_group(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let target_type = match opt_str(p, "TargetType")?.as_deref() {
             None | Some("instance") => TargetType::Instance,
             Some("ip") => TargetType::Ip,
             // Lambda and ALB targets belong to other load balancer types.
-            Some(_) => return self.elb_unsupported(t, lid, TARGET_GROUP, p),
+            Some(_) => {
+                self.keep_unsupported(self.origin(t, lid, TARGET_GROUP, props::name_tag(p)));
+                return Ok(());
+            }
         };
         let protocol = match opt_str(p, "Protocol")? {
             Some(s) => match LbProtocol::parse(&s) {
                 Some(x) => x,
                 // HTTP/HTTPS (application), GENEVE (gateway): not a Network Load Balancer group.
-                None => return self.elb_unsupported(t, lid, TARGET_GROUP, p),
+                None => {
+                    self.keep_unsupported(self.origin(t, lid, TARGET_GROUP, props::name_tag(p)));
+                    return Ok(());
+                }
             },
             None => return Err(missing("Protocol")),
         };
@@ -402,23 +273,7 @@ impl Builder {
         Ok(())
     }
 
-    pub(super) fn add_listener(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        let lb_id = req_str(p, "LoadBalancerArn")?;
-        let lb = match self.lookup(&lb_id) {
-            Some(Ref::LoadBalancer(i)) => i,
-            Some(Ref::GatewayLoadBalancer(i)) => return self.add_gwlb_listener(t, lid, i, p),
-            // A listener of a load balancer vpcsim does not model.
-            Some(Ref::Unsupported(_)) => return self.elb_unsupported(t, lid, LISTENER, p),
-            Some(Ref::Failed) => return Err(Problem::quiet()),
-            _ => {
-                return Err(Problem::new(
-                    "LoadBalancerNotFound",
-                    format!(
-                        "LoadBalancerArn {lb_id} is not a load balancer of the loaded topology"
-                    ),
-                ))
-            }
-        };
+    pub(super) fn add_nlb_listener(&mut self, t: usize, lid: &str, lb: usize, p: &Value) -> R<()> {
         let protocol_s = req_str(p, "Protocol")?;
         let protocol = LbProtocol::parse(&protocol_s).ok_or_else(|| {
             Problem::new(
@@ -540,7 +395,7 @@ impl Builder {
     }
 
     /// Cross-resource checks once everything is built.
-    pub(super) fn validate_load_balancers(&mut self) {
+    pub(super) fn validate_network_load_balancers(&mut self) {
         let mut warnings = Vec::new();
         for lb in &self.model.load_balancers {
             let vpc = self.model.subnets[lb.subnets[0]].vpc;
@@ -587,7 +442,7 @@ impl Builder {
         }
     }
 
-    pub(super) fn load_balancer_attribute(&self, r: Ref, attr: &str) -> Option<Value> {
+    pub(super) fn nlb_attribute(&self, r: Ref, attr: &str) -> Option<Value> {
         let m = &self.model;
         let v = match r {
             Ref::LoadBalancer(i) => {
@@ -638,84 +493,4 @@ impl Builder {
         };
         Some(v)
     }
-}
-
-/// Model → data plane: load balancers (their nodes are already interfaces of kind
-/// `LoadBalancer`), listeners and target groups; then target health, computed with the
-/// pipeline. `lb_res` are the resources compile created for the load balancers (the nodes'
-/// owner).
-pub fn compile_load_balancers(model: &Model, topo: &mut Topology, lb_res: &[ResId]) {
-    let name = |topo: &mut Topology, o: &Origin| {
-        topo.add_resource(&o.logical_id, &o.id, o.kind, o.name.clone())
-    };
-    let tg_res: Vec<ResId> = model
-        .target_groups
-        .iter()
-        .map(|g| name(topo, &g.origin))
-        .collect();
-    for (i, g) in model.target_groups.iter().enumerate() {
-        let targets = g
-            .targets
-            .iter()
-            .map(|target| {
-                let (addr, eni, res) = match target.target {
-                    TargetRef::Instance(inst) => {
-                        let eni = model.instances[inst].enis.first().copied();
-                        let addr = eni
-                            .and_then(|e| model.enis[e].private_v4.first().copied())
-                            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V4);
-                        let res = eni.map_or(tg_res[i], |e| topo.enis[e].owner);
-                        (addr, eni.map(|e| e as u32), res)
-                    }
-                    TargetRef::Ip(a) => {
-                        let eni = topo.owner_of(a);
-                        let res = eni.map_or(tg_res[i], |e| topo.enis[e as usize].owner);
-                        (a, eni, res)
-                    }
-                };
-                dp::Target {
-                    id: target.id.clone(),
-                    res,
-                    addr,
-                    eni,
-                    port: target.port.unwrap_or(g.port),
-                    az: eni.map(|e| topo.subnet_of(e).az),
-                    health: dp::TargetHealth::default(),
-                }
-            })
-            .collect();
-        topo.elb.target_groups.push(dp::TargetGroup {
-            res: tg_res[i],
-            target_type: g.target_type,
-            protocol: g.protocol,
-            port: g.port,
-            health_check_port: g.health_check.port,
-            health_check_protocol: g.health_check.protocol.clone(),
-            preserve_client_ip: g.preserves_client_ip(),
-            cross_zone: g.cross_zone,
-            targets,
-        });
-    }
-    for (i, lb) in model.load_balancers.iter().enumerate() {
-        let listeners = model
-            .listeners
-            .iter()
-            .filter(|l| l.load_balancer == i)
-            .map(|l| dp::Listener {
-                res: name(topo, &l.origin),
-                protocol: l.protocol,
-                port: l.port,
-                target_group: l.target_group as u32,
-            })
-            .collect();
-        topo.elb.load_balancers.push(dp::LoadBalancer {
-            res: lb_res[i],
-            nodes: lb.nodes.iter().map(|&e| e as u32).collect(),
-            internet_facing: lb.internet_facing,
-            cross_zone: lb.cross_zone,
-            listeners,
-        });
-    }
-    topo.elb.finish(topo.enis.len());
-    dp::check_health(topo);
 }

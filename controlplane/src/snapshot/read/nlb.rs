@@ -5,7 +5,7 @@
 //! `LoadBalancerAttributes`, `TargetGroupAttributes`, `LoadBalancerTargetHealth`); a plain
 //! `describe-listeners` output (`Listeners`) works too.
 
-use super::{int, list, s, Item, Reader, Ref};
+use super::{int, list, s, Item, Items, Reader, Ref};
 use crate::model::*;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
 const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
 
 /// `Attributes: [{Key, Value}]` of the entries of a merged attributes file, by ARN.
-pub(super) fn attributes(items: &[Item], arn_key: &str) -> HashMap<String, Vec<(String, String)>> {
+fn attributes(items: &[Item], arn_key: &str) -> HashMap<String, Vec<(String, String)>> {
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for it in items {
         let Some(arn) = s(&it.v, arn_key) else {
@@ -40,7 +40,7 @@ fn attribute<'a>(attrs: Option<&'a Vec<(String, String)>>, key: &str) -> Option<
 }
 
 impl Reader {
-    fn elb_unsupported(&mut self, it: &Item, id: &str, kind: &'static str, why: String) {
+    fn elbv2_unsupported(&mut self, it: &Item, id: &str, kind: &'static str, why: String) {
         self.by_id.insert(id.to_string(), Ref::Unsupported);
         self.model.unsupported.push(Unsupported {
             origin: Origin {
@@ -48,14 +48,14 @@ impl Reader {
                 logical_id: id.to_string(),
                 id: id.to_string(),
                 name: Some(why),
-                kind,
+                kind: kind.into(),
             },
         });
     }
 
     /// An ELB resource is named by its ARN; without a Name tag its own name (unique per account
     /// and Region) goes in `name`.
-    fn elb_origin(
+    fn elbv2_origin(
         &mut self,
         it: &Item,
         arn: &str,
@@ -69,11 +69,7 @@ impl Reader {
         Some(o)
     }
 
-    pub(super) fn add_load_balancer(
-        &mut self,
-        it: &Item,
-        attrs: &HashMap<String, Vec<(String, String)>>,
-    ) {
+    fn add_load_balancer(&mut self, it: &Item, attrs: &HashMap<String, Vec<(String, String)>>) {
         let v = &it.v;
         let Some(arn) = s(v, "LoadBalancerArn").map(str::to_string) else {
             self.error(
@@ -92,10 +88,10 @@ impl Reader {
         }
         let lb_type = s(v, "Type").unwrap_or("network");
         if lb_type != "network" {
-            self.elb_unsupported(it, &arn, LOAD_BALANCER, format!("{lb_type} load balancer"));
+            self.elbv2_unsupported(it, &arn, LOAD_BALANCER, format!("{lb_type} load balancer"));
             return;
         }
-        let Some(origin) = self.elb_origin(it, &arn, "LoadBalancerName", LOAD_BALANCER) else {
+        let Some(origin) = self.elbv2_origin(it, &arn, "LoadBalancerName", LOAD_BALANCER) else {
             return;
         };
         let internet_facing = s(v, "Scheme") != Some("internal");
@@ -186,7 +182,7 @@ impl Reader {
         self.by_id.insert(arn, Ref::LoadBalancer(lb));
     }
 
-    pub(super) fn add_target_group(
+    fn add_target_group(
         &mut self,
         it: &Item,
         attrs: &HashMap<String, Vec<(String, String)>>,
@@ -207,14 +203,14 @@ impl Reader {
             "ip" => TargetType::Ip,
             other => {
                 let why = format!("{other} targets");
-                self.elb_unsupported(it, &arn, TARGET_GROUP, why);
+                self.elbv2_unsupported(it, &arn, TARGET_GROUP, why);
                 return;
             }
         };
         let proto = s(v, "Protocol").unwrap_or_default();
         let Some(protocol) = LbProtocol::parse(proto) else {
             let why = format!("{proto} target group (not a Network Load Balancer's)");
-            self.elb_unsupported(it, &arn, TARGET_GROUP, why);
+            self.elbv2_unsupported(it, &arn, TARGET_GROUP, why);
             return;
         };
         let vpc = match s(v, "VpcId") {
@@ -231,13 +227,13 @@ impl Reader {
                             "VpcId {id} is not in the snapshot: the target group is not simulated"
                         ),
                     );
-                    self.elb_unsupported(it, &arn, TARGET_GROUP, format!("target group of {id}"));
+                    self.elbv2_unsupported(it, &arn, TARGET_GROUP, format!("target group of {id}"));
                     return;
                 }
             },
             None => None,
         };
-        let Some(origin) = self.elb_origin(it, &arn, "TargetGroupName", TARGET_GROUP) else {
+        let Some(origin) = self.elbv2_origin(it, &arn, "TargetGroupName", TARGET_GROUP) else {
             return;
         };
         let hc_protocol = s(v, "HealthCheckProtocol").unwrap_or("TCP").to_string();
@@ -322,7 +318,7 @@ impl Reader {
         self.by_id.insert(arn, Ref::TargetGroup(g));
     }
 
-    pub(super) fn add_listener(&mut self, it: &Item, l: &Value) {
+    fn add_listener(&mut self, it: &Item, l: &Value) {
         let Some(arn) = s(l, "ListenerArn").map(str::to_string) else {
             self.error(
                 it.file,
@@ -401,7 +397,7 @@ impl Reader {
             file: it.file,
             v: l.clone(),
         };
-        let Some(mut origin) = self.elb_origin(&item, &arn, "", LISTENER) else {
+        let Some(mut origin) = self.elbv2_origin(&item, &arn, "", LISTENER) else {
             return;
         };
         let port = int(l, "Port")
@@ -426,14 +422,49 @@ impl Reader {
     }
 
     /// Node interfaces no load balancer of the snapshot claimed.
-    pub(super) fn orphan_lb_enis(&mut self) {
+    fn orphan_lb_enis(&mut self) {
         let mut left: Vec<(String, Item)> = self.lb_enis.drain().collect();
         left.sort_by(|a, b| a.0.cmp(&b.0));
         for (id, it) in left {
             let why = s(&it.v, "Description")
                 .unwrap_or("load balancer node")
                 .to_string();
-            self.elb_unsupported(&it, &id, LOAD_BALANCER, why);
+            self.elbv2_unsupported(&it, &id, LOAD_BALANCER, why);
+        }
+    }
+
+    /// Load balancers with their attributes and node interfaces, target groups with their
+    /// attributes and registered targets, then listeners.
+    pub(super) fn add_network_load_balancers(&mut self, items: &Items) {
+        let lb_attrs = attributes(&items.lb_attributes, "LoadBalancerArn");
+        for it in &items.load_balancers {
+            self.add_load_balancer(it, &lb_attrs);
+        }
+        self.orphan_lb_enis();
+        let tg_attrs = attributes(&items.tg_attributes, "TargetGroupArn");
+        let mut health: HashMap<String, Vec<Value>> = HashMap::new();
+        for it in &items.target_health {
+            if let Some(arn) = s(&it.v, "TargetGroupArn") {
+                health
+                    .entry(arn.to_string())
+                    .or_default()
+                    .extend(list(&it.v, "TargetHealthDescriptions").iter().cloned());
+            }
+        }
+        for it in &items.target_groups {
+            self.add_target_group(it, &tg_attrs, &health);
+        }
+        for it in &items.listeners {
+            // `LoadBalancerListeners` wraps each describe-listeners output with its load
+            // balancer; `Listeners` is the output itself.
+            if it.v.get("Listeners").is_some() {
+                for l in list(&it.v, "Listeners") {
+                    self.add_listener(it, l);
+                }
+            } else {
+                let l = it.v.clone();
+                self.add_listener(it, &l);
+            }
         }
     }
 }

@@ -1,0 +1,18 @@
+//! VPC peering connections.
+
+use super::res;
+use crate::model::Model;
+use vpcsim_dataplane::topology::{PeeringConnection, Topology};
+
+/// Every peering connection.
+pub(super) fn peering_connections(model: &Model, topo: &mut Topology) {
+    for p in &model.peerings {
+        let r = res(topo, &p.origin);
+        topo.peerings.push(PeeringConnection {
+            res: r,
+            requester: p.requester as u32,
+            // An unknown peer: routes to this peering compile to blackholes (route_tables).
+            accepter: p.accepter.unwrap_or(p.requester) as u32,
+        });
+    }
+}

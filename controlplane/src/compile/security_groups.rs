@@ -1,0 +1,76 @@
+//! Security groups, with each rule's text as traces print it.
+
+use super::res;
+use crate::model::{self, Model, SgPeer};
+use vpcsim_dataplane::sg::{SecurityGroup, SgRule};
+use vpcsim_dataplane::topology::{ResId, Topology};
+
+/// Every security group; `prefix_lists` are the resources of the model's prefix lists.
+pub(super) fn security_groups(model: &Model, topo: &mut Topology, prefix_lists: &[ResId]) {
+    for g in &model.security_groups {
+        let r = res(topo, &g.origin);
+        topo.security_groups.push(SecurityGroup {
+            res: r,
+            vpc: g.vpc.unwrap_or(usize::MAX) as u32,
+            ingress: sg_rules(model, prefix_lists, &g.ingress, true),
+            egress: sg_rules(model, prefix_lists, &g.egress, false),
+        });
+    }
+}
+
+/// The model's security group rules in the data plane's form, with readable text for traces.
+fn sg_rules(
+    model: &Model,
+    pl_res: &[ResId],
+    rules: &[model::SgRule],
+    ingress: bool,
+) -> Vec<SgRule> {
+    rules
+        .iter()
+        .map(|r| {
+            let proto = match r.protocol {
+                None => "all".to_string(),
+                Some(p) => vpcsim_dataplane::flow::ProtocolName(p).to_string(),
+            };
+            let ports = match r.protocol {
+                Some(6) | Some(17) if (r.from_port, r.to_port) == (0, 65535) => String::new(),
+                Some(6) | Some(17) if r.from_port == r.to_port => format!(" {}", r.from_port),
+                Some(6) | Some(17) => format!(" {}-{}", r.from_port, r.to_port),
+                Some(1) | Some(58) => {
+                    let f = |v: i32| {
+                        if v < 0 {
+                            "any".to_string()
+                        } else {
+                            v.to_string()
+                        }
+                    };
+                    format!(" type {} code {}", f(r.from_port), f(r.to_port))
+                }
+                _ => String::new(),
+            };
+            let peer = match &r.peer {
+                SgPeer::Cidr(c) => c.to_string(),
+                SgPeer::Group(g) => model.security_groups[*g].origin.logical_id.clone(),
+                SgPeer::PrefixList(l) => {
+                    let o = &model.prefix_lists[*l].origin;
+                    format!("{} [{}]", o.logical_id, o.id)
+                }
+            };
+            let dir = if ingress { "from" } else { "to" };
+            SgRule {
+                protocol: r.protocol,
+                from_port: r.from_port,
+                to_port: r.to_port,
+                peer: match &r.peer {
+                    SgPeer::Cidr(c) => vpcsim_dataplane::sg::SgPeer::Cidr(*c),
+                    SgPeer::Group(g) => vpcsim_dataplane::sg::SgPeer::Group(*g as u32),
+                    SgPeer::PrefixList(l) => vpcsim_dataplane::sg::SgPeer::PrefixList {
+                        list: pl_res[*l],
+                        entries: model.prefix_lists[*l].entries.clone(),
+                    },
+                },
+                text: format!("{proto}{ports} {dir} {peer}"),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,201 @@
+//! One CloudFormation template as a stack: its resources built in dependency order, then its
+//! exports offered to the templates loaded after it.
+
+use super::*;
+
+impl Builder {
+    /// Build template `t` as stack `stack`. Its exports join `imports`, which only the templates
+    /// after it see, as with stacks created one after another.
+    pub(super) fn load_template(
+        &mut self,
+        t: &cfn::Template,
+        stack: &str,
+        opts: &LoadOptions,
+        imports: &mut BTreeMap<String, String>,
+    ) {
+        let template = self.model.templates.len();
+        self.template = template;
+        self.model.templates.push(TemplateInfo {
+            path: t.path.clone(),
+            stack_name: stack.to_string(),
+            region: opts.region.clone(),
+            account_id: opts.account_id.clone(),
+        });
+        let mut ctx = StackContext::new(&opts.region, &opts.account_id, stack);
+        ctx.parameter_overrides = opts
+            .parameters
+            .iter()
+            .filter(|(k, _)| t.parameters.iter().any(|p| &p.name == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        ctx.imports = imports.clone();
+        let ev = match Evaluator::new(t, &ctx) {
+            Ok(ev) => ev,
+            Err(errors) => {
+                for e in &errors {
+                    self.cfn_error(e);
+                }
+                return;
+            }
+        };
+        let order = match ev.dependency_order() {
+            Ok(o) => o,
+            Err(errors) => {
+                for e in &errors {
+                    self.cfn_error(e);
+                }
+                return;
+            }
+        };
+        self.prescan_addresses(t, &ev);
+        for i in order {
+            let r = &t.resources[i];
+            match ev.resource_enabled(r) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    self.cfn_error(&e);
+                    continue;
+                }
+            }
+            let props = {
+                let lookup = Lookup { b: self, template };
+                ev.eval(&r.properties, &lookup, Some(&r.logical_id))
+            };
+            match props {
+                Ok(p) => self.add(template, &r.logical_id, &r.type_, &p),
+                // A resource vpcsim does not model never fails the load, even when its
+                // properties cannot be evaluated here.
+                Err(e) if !SUPPORTED_TYPES.contains(&r.type_.as_str()) => {
+                    self.diags.push(Diagnostic {
+                        severity: Severity::Warning,
+                        file: e.file.clone(),
+                        logical_id: e.logical_id.clone(),
+                        code: e.code.into(),
+                        message: format!("{} (not simulated, kept as unsupported)", e.message),
+                    });
+                    self.add(template, &r.logical_id, &r.type_, &Value::Null);
+                }
+                Err(e) => {
+                    self.cfn_error(&e);
+                    self.mark_failed(template, &r.logical_id);
+                }
+            }
+        }
+        // Exports feed Fn::ImportValue of the templates loaded after this one.
+        let lookup = Lookup { b: self, template };
+        for out in &t.output_details {
+            if let Some(Ok(name)) = ev.export_name(&out.name, &lookup) {
+                if let (Some(name), Ok(value)) = (
+                    props::scalar_string(&name),
+                    ev.eval(&out.value, &lookup, None),
+                ) {
+                    if let Some(v) = props::scalar_string(&value) {
+                        imports.entry(name).or_insert(v);
+                    } else if let Value::Array(items) = &value {
+                        let joined: Vec<String> =
+                            items.iter().filter_map(props::scalar_string).collect();
+                        imports.entry(name).or_insert(joined.join(","));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Build one resource from its evaluated properties.
+    pub(super) fn add(&mut self, template: usize, logical_id: &str, kind: &str, p: &Value) {
+        let result = match kind {
+            "AWS::EC2::VPC" => self.add_vpc(template, logical_id, p),
+            "AWS::EC2::VPCCidrBlock" => self.add_vpc_cidr_block(template, logical_id, p),
+            "AWS::EC2::Subnet" => self.add_subnet(template, logical_id, p),
+            "AWS::EC2::RouteTable" => self.add_route_table(template, logical_id, p),
+            "AWS::EC2::Route" => self.add_route(template, logical_id, p),
+            "AWS::EC2::SubnetRouteTableAssociation" => {
+                self.add_rt_association(template, logical_id, p)
+            }
+            "AWS::EC2::InternetGateway" => self.add_igw(template, logical_id, p),
+            "AWS::EC2::VPCGatewayAttachment" => {
+                self.add_gateway_attachment(template, logical_id, p)
+            }
+            "AWS::EC2::EgressOnlyInternetGateway" => self.add_eigw(template, logical_id, p),
+            "AWS::EC2::NatGateway" => self.add_nat(template, logical_id, p),
+            "AWS::EC2::EIP" => self.add_eip(template, logical_id, p),
+            "AWS::EC2::EIPAssociation" => self.add_eip_association(template, logical_id, p),
+            "AWS::EC2::NetworkAcl" => self.add_nacl(template, logical_id, p),
+            "AWS::EC2::NetworkAclEntry" => self.add_nacl_entry(template, logical_id, p),
+            "AWS::EC2::SubnetNetworkAclAssociation" => {
+                self.add_nacl_association(template, logical_id, p)
+            }
+            "AWS::EC2::SecurityGroup" => self.add_sg(template, logical_id, p),
+            "AWS::EC2::SecurityGroupIngress" => {
+                self.add_sg_rule_resource(template, logical_id, p, true)
+            }
+            "AWS::EC2::SecurityGroupEgress" => {
+                self.add_sg_rule_resource(template, logical_id, p, false)
+            }
+            "AWS::EC2::Instance" => self.add_instance(template, logical_id, p),
+            "AWS::EC2::NetworkInterface" => self.add_eni_resource(template, logical_id, p),
+            "AWS::EC2::NetworkInterfaceAttachment" => {
+                self.add_eni_attachment(template, logical_id, p)
+            }
+            "AWS::EC2::VPCPeeringConnection" => self.add_peering(template, logical_id, p),
+            "AWS::EC2::TransitGateway" => self.add_tgw(template, logical_id, p),
+            "AWS::EC2::TransitGatewayAttachment" => self.add_tgw_attachment(
+                template,
+                logical_id,
+                "AWS::EC2::TransitGatewayAttachment",
+                p,
+            ),
+            "AWS::EC2::TransitGatewayVpcAttachment" => self.add_tgw_attachment(
+                template,
+                logical_id,
+                "AWS::EC2::TransitGatewayVpcAttachment",
+                p,
+            ),
+            "AWS::EC2::TransitGatewayRouteTable" => {
+                self.add_tgw_route_table(template, logical_id, p)
+            }
+            "AWS::EC2::TransitGatewayRoute" => self.add_tgw_route(template, logical_id, p),
+            "AWS::EC2::TransitGatewayRouteTableAssociation" => {
+                self.add_tgw_association(template, logical_id, p)
+            }
+            "AWS::EC2::TransitGatewayRouteTablePropagation" => {
+                self.add_tgw_propagation(template, logical_id, p)
+            }
+            "AWS::EC2::VPNGateway" => self.add_vgw(template, logical_id, p),
+            "AWS::EC2::CustomerGateway" => self.add_cgw(template, logical_id, p),
+            "AWS::EC2::VPNConnection" => self.add_vpn_connection(template, logical_id, p),
+            "AWS::EC2::VPNConnectionRoute" => self.add_vpn_route(template, logical_id, p),
+            "AWS::EC2::VPNGatewayRoutePropagation" => {
+                self.add_vgw_propagation(template, logical_id, p)
+            }
+            "AWS::EC2::GatewayRouteTableAssociation" => {
+                self.add_gateway_rt_association(template, logical_id, p)
+            }
+            elbv2::LOAD_BALANCER => self.add_load_balancer(template, logical_id, p),
+            elbv2::LISTENER => self.add_listener(template, logical_id, p),
+            elbv2::TARGET_GROUP => self.add_target_group(template, logical_id, p),
+            "AWS::EC2::PrefixList" => self.add_prefix_list(template, logical_id, p),
+            "AWS::EC2::VPCEndpoint" => self.add_vpc_endpoint(template, logical_id, p),
+            gwlb::ENDPOINT_SERVICE => self.add_endpoint_service(template, logical_id, p),
+            _ => {
+                let origin =
+                    self.origin(template, logical_id, kind.to_string(), props::name_tag(p));
+                self.keep_unsupported(origin);
+                Ok(())
+            }
+        };
+        if let Err(problem) = result {
+            self.mark_failed(template, logical_id);
+            if !problem.quiet {
+                self.diag(
+                    Severity::Error,
+                    template,
+                    logical_id,
+                    problem.code,
+                    problem.message,
+                );
+            }
+        }
+    }
+}

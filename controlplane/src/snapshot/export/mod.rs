@@ -1,0 +1,161 @@
+//! Writing a model as describe-* output, one file per call, in the shapes the AWS CLI prints.
+
+mod edges;
+mod elastic_ips;
+mod endpoints;
+mod gateways;
+mod instances;
+mod network_acls;
+mod nlb;
+mod peering;
+mod prefix_lists;
+mod route_tables;
+mod security_groups;
+mod vpc;
+
+use super::read::LOGICAL_ID_TAG;
+use crate::load::PREFIXES_TAG;
+use crate::model::*;
+use ipnet::IpNet;
+use serde_json::{json, Value};
+
+/// One file of an export: `Vpcs.json` and the JSON `aws ec2 describe-vpcs` would print.
+#[derive(Clone, Debug)]
+pub struct ExportFile {
+    /// The file name: the describe-* output's top-level key and `.json`.
+    pub name: String,
+    /// The describe-* output.
+    pub json: Value,
+}
+
+/// The describe-* files for a model, and the resources they leave out (kind, logical id): kinds
+/// the snapshot loader does not read back yet.
+pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
+    let e = Exporter { m: model };
+    let mut files = Vec::new();
+    let mut add = |key: &str, items: Vec<Value>| {
+        files.push(ExportFile {
+            name: format!("{key}.json"),
+            json: json!({ key: items }),
+        })
+    };
+    add("Vpcs", model.vpcs.iter().map(|v| e.vpc(v)).collect());
+    add(
+        "Subnets",
+        model.subnets.iter().map(|s| e.subnet(s)).collect(),
+    );
+    add(
+        "RouteTables",
+        (0..model.route_tables.len())
+            .map(|i| e.route_table(i))
+            .collect(),
+    );
+    add(
+        "NetworkAcls",
+        (0..model.network_acls.len()).map(|i| e.nacl(i)).collect(),
+    );
+    add(
+        "SecurityGroups",
+        model.security_groups.iter().map(|g| e.sg(g)).collect(),
+    );
+    add(
+        "Reservations",
+        model.instances.iter().map(|i| e.reservation(i)).collect(),
+    );
+    add(
+        "NetworkInterfaces",
+        (0..model.enis.len()).map(|i| e.eni(i, false)).collect(),
+    );
+    add(
+        "InternetGateways",
+        model
+            .internet_gateways
+            .iter()
+            .map(|g| e.internet_gateway(g))
+            .collect(),
+    );
+    add(
+        "EgressOnlyInternetGateways",
+        model
+            .egress_only_igws
+            .iter()
+            .map(|g| e.egress_only_internet_gateway(g))
+            .collect(),
+    );
+    add(
+        "NatGateways",
+        model.nat_gateways.iter().map(|n| e.nat(n)).collect(),
+    );
+    add(
+        "Addresses",
+        model.eips.iter().map(|a| e.address(a)).collect(),
+    );
+    add(
+        "VpcPeeringConnections",
+        model.peerings.iter().map(|p| e.peering(p)).collect(),
+    );
+    add(
+        "PrefixLists",
+        model
+            .prefix_lists
+            .iter()
+            .map(|p| e.prefix_list(p))
+            .collect(),
+    );
+    e.edges(&mut add);
+    add(
+        "VpcEndpoints",
+        model.vpc_endpoints.iter().map(|v| e.endpoint(v)).collect(),
+    );
+    e.nlb(&mut add);
+    let skipped = model
+        .unsupported
+        .iter()
+        .map(|r| &r.origin)
+        .filter(|o| !o.logical_id.contains('.'))
+        .map(|o| (&*o.kind, o.logical_id.clone()))
+        .collect();
+    (files, skipped)
+}
+
+/// Writes the describe-* entries of one model; each resource family's are in its module.
+struct Exporter<'m> {
+    m: &'m Model,
+}
+
+/// A stable id of another kind derived from a resource id (`eipalloc-…` → `eipassoc-…`).
+fn derived(prefix: &str, id: &str) -> String {
+    let tail = id.rsplit('-').next().unwrap_or(id);
+    format!("{prefix}-{tail}")
+}
+
+impl Exporter<'_> {
+    fn account(&self, o: &Origin) -> String {
+        self.m
+            .templates
+            .get(o.template)
+            .map(|t| t.account_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// `Tags`/`TagSet` with the Name tag and, for names that are not the AWS id, the
+    /// CloudFormation logical-id tag AWS puts on stack resources (the loader names them by it).
+    fn tags(&self, v: &mut Value, o: &Origin, key: &str) {
+        self.tags_with(v, o, key, &[]);
+    }
+
+    fn tags_with(&self, v: &mut Value, o: &Origin, key: &str, prefixes: &[IpNet]) {
+        let mut tags = Vec::new();
+        if !prefixes.is_empty() {
+            let list: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
+            tags.push(json!({"Key": PREFIXES_TAG, "Value": list.join(",")}));
+        }
+        if let Some(n) = &o.name {
+            tags.push(json!({"Key": "Name", "Value": n}));
+        }
+        if o.logical_id != o.id {
+            tags.push(json!({"Key": LOGICAL_ID_TAG, "Value": o.logical_id}));
+        }
+        v[key] = Value::Array(tags);
+    }
+}

@@ -1,0 +1,247 @@
+//! The files of a snapshot directory: every `.json` file under it (or under its
+//! `aws_configs/`), its account and Region from the folders around it, and its top-level keys
+//! sorted into the describe-* lists the model is built from.
+
+use super::{list, s, tag, Item, Items, Reader, Ref, INFORMATIONAL_KEYS, UNSUPPORTED_KEYS};
+use crate::load::{display_path, Diagnostic, LoadOptions, Severity};
+use crate::model::*;
+use crate::snapshot::SUPPORTED_KEYS;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+impl Reader {
+    pub(super) fn read_dir(&mut self, dir: &Path, opts: &LoadOptions, items: &mut Items) {
+        let nested = dir.join("aws_configs");
+        let root = if nested.is_dir() {
+            nested
+        } else {
+            dir.to_path_buf()
+        };
+        let mut files = Vec::new();
+        if let Err(e) = json_files(&root, &mut files) {
+            self.diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: dir.to_path_buf(),
+                logical_id: None,
+                code: "InvalidSnapshot.Directory".into(),
+                message: format!("cannot read the snapshot directory: {e}"),
+            });
+            return;
+        }
+        if files.is_empty() {
+            self.diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: dir.to_path_buf(),
+                logical_id: None,
+                code: "InvalidSnapshot.Empty".into(),
+                message: "no .json files: a snapshot holds the output of aws ec2 describe-* calls, one file per call".into(),
+            });
+        }
+        for path in files {
+            let (region, account_id) = place(&root, &path, opts);
+            let file = self.model.templates.len();
+            self.model.templates.push(TemplateInfo {
+                path: path.clone(),
+                stack_name: display_path(dir),
+                region,
+                account_id,
+            });
+            let value = match std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| e.to_string()))
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    self.error(file, "", "InvalidSnapshot.Json", e);
+                    continue;
+                }
+            };
+            let Value::Object(map) = value else {
+                self.warn(
+                    file,
+                    "",
+                    "InvalidSnapshot.NotDescribeOutput",
+                    "not the output of a describe-* call (a JSON object such as {\"Vpcs\": [...]}): ignored".into(),
+                );
+                continue;
+            };
+            let keys = map.len();
+            let mut unknown = Vec::new();
+            for (key, v) in map {
+                self.read_key(file, &key, v, items, &mut unknown);
+            }
+            let listed = unknown
+                .iter()
+                .map(|k| format!("{k:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if !unknown.is_empty() && unknown.len() == keys {
+                // Other JSON that happens to sit in the directory (router configs, notes).
+                self.warn(
+                    file,
+                    "",
+                    "InvalidSnapshot.NotDescribeOutput",
+                    format!("top-level key {listed} is not the output of a describe-* call vpcsim knows: the file is ignored"),
+                );
+            } else if !unknown.is_empty() {
+                let known: Vec<&str> = SUPPORTED_KEYS.iter().map(|(k, _)| *k).collect();
+                self.error(
+                    file,
+                    "",
+                    "InvalidSnapshot.UnknownKey",
+                    format!(
+                        "top-level key {listed} is not the output of a describe-* call vpcsim knows and is ignored (read: {})",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn read_key(
+        &mut self,
+        file: usize,
+        key: &str,
+        v: Value,
+        items: &mut Items,
+        unknown: &mut Vec<String>,
+    ) {
+        let target = match key {
+            "Vpcs" => &mut items.vpcs,
+            "Subnets" => &mut items.subnets,
+            "RouteTables" => &mut items.route_tables,
+            "NetworkAcls" => &mut items.nacls,
+            "SecurityGroups" => &mut items.sgs,
+            "Reservations" | "Instances" => &mut items.instances,
+            "NetworkInterfaces" => &mut items.enis,
+            "InternetGateways" => &mut items.igws,
+            "EgressOnlyInternetGateways" => &mut items.eigws,
+            "NatGateways" => &mut items.nats,
+            "Addresses" => &mut items.addresses,
+            "VpcPeeringConnections" => &mut items.peerings,
+            "PrefixLists" => &mut items.prefix_lists,
+            "TransitGateways" => &mut items.tgws,
+            "TransitGatewayRouteTables" => &mut items.tgw_route_tables,
+            "TransitGatewayVpcAttachments" => &mut items.tgw_vpc_attachments,
+            "TransitGatewayAttachments" => &mut items.tgw_attachments,
+            "TransitGatewayPropagations" => &mut items.tgw_propagations,
+            "TransitGatewayStaticRoutes" => &mut items.tgw_static_routes,
+            "VpnGateways" => &mut items.vgws,
+            "CustomerGateways" => &mut items.cgws,
+            "VpnConnections" => &mut items.vpns,
+            "VpcEndpoints" => &mut items.endpoints,
+            "LoadBalancers" => &mut items.load_balancers,
+            "TargetGroups" => &mut items.target_groups,
+            "LoadBalancerListeners" | "Listeners" => &mut items.listeners,
+            "LoadBalancerAttributes" => &mut items.lb_attributes,
+            "TargetGroupAttributes" => &mut items.tg_attributes,
+            "LoadBalancerTargetHealth" => &mut items.target_health,
+            _ if INFORMATIONAL_KEYS.contains(&key) => return,
+            _ => {
+                if let Some(&(_, kind, id_field)) =
+                    UNSUPPORTED_KEYS.iter().find(|(k, _, _)| *k == key)
+                {
+                    self.unsupported(file, key, kind, id_field, &v);
+                } else {
+                    unknown.push(key.to_string());
+                }
+                return;
+            }
+        };
+        let Value::Array(entries) = v else {
+            self.error(
+                file,
+                "",
+                "InvalidSnapshot.Json",
+                format!("{key} must be a list"),
+            );
+            return;
+        };
+        if key == "Reservations" {
+            for r in entries {
+                for i in list(&r, "Instances") {
+                    target.push(Item { file, v: i.clone() });
+                }
+            }
+        } else {
+            target.extend(entries.into_iter().map(|v| Item { file, v }));
+        }
+    }
+
+    pub(super) fn unsupported(
+        &mut self,
+        file: usize,
+        key: &str,
+        kind: &'static str,
+        id_field: &str,
+        v: &Value,
+    ) {
+        let entries: Vec<&Value> = match v {
+            Value::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        for (i, e) in entries.into_iter().enumerate() {
+            let id = s(e, id_field)
+                .map(str::to_string)
+                .or_else(|| {
+                    e.as_object()?.iter().find_map(|(k, v)| {
+                        (k.ends_with("Id") || k.ends_with("Arn"))
+                            .then(|| v.as_str().map(str::to_string))
+                            .flatten()
+                    })
+                })
+                .unwrap_or_else(|| format!("{key}[{i}]"));
+            self.by_id.entry(id.clone()).or_insert(Ref::Unsupported);
+            let name = tag(e, "Name").map(str::to_string);
+            self.model.unsupported.push(Unsupported {
+                origin: Origin {
+                    template: file,
+                    logical_id: id.clone(),
+                    id,
+                    name,
+                    kind: kind.into(),
+                },
+            });
+        }
+    }
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            json_files(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Region and account from `aws_configs/[accounts/]<account>/<region>/file.json`.
+fn place(root: &Path, file: &Path, opts: &LoadOptions) -> (String, String) {
+    let (mut region, mut account) = (opts.region.clone(), opts.account_id.clone());
+    let rel = file.strip_prefix(root).unwrap_or(file);
+    let parts: Vec<String> = rel
+        .parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for part in parts {
+        let looks_like_region = part.split('-').count() >= 3
+            && part.chars().last().is_some_and(|c| c.is_ascii_digit())
+            && part.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if looks_like_region {
+            region = part;
+        } else if part != "accounts" {
+            account = part;
+        }
+    }
+    (region, account)
+}
