@@ -257,11 +257,17 @@ fn same_family(a: &[IpAddr], b: &[IpAddr]) -> Option<(IpAddr, IpAddr)> {
 /// The reachability summary: every ordered pair of the first `max_hosts` instances/interfaces,
 /// then the internet to each host with a public address, and each host to the internet.
 fn reachability(topo: &Topology, max_hosts: usize) -> (Vec<ReachRow>, Vec<String>) {
+    // Managed interfaces that never start a connection of a user's are not probed.
     let hosts: Vec<Idx> = topo
         .enis
         .iter()
         .enumerate()
-        .filter(|(_, e)| !matches!(e.kind, EniKind::NatGateway(_)))
+        .filter(|(_, e)| {
+            !matches!(
+                e.kind,
+                EniKind::NatGateway(_) | EniKind::GatewayLoadBalancer(_)
+            )
+        })
         .map(|(i, _)| i as Idx)
         .collect();
     let mut notes = vec![format!(

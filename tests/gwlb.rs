@@ -129,6 +129,29 @@ fn unhealthy_appliances_fail_open() {
     assert!(detail.contains("one of 2 healthy"), "{detail}");
 }
 
+/// The load balancer node has an interface of its own (`<Gwlb>.<Subnet>`, as AWS gives every
+/// node one): its health checks are packets like any other, through the pipeline, so the trace
+/// of one shows what decides it; its address takes nothing but the replies to them.
+#[test]
+fn health_checks_are_packets_from_the_node_interface() {
+    let check = "tcp 10.9.1.4:43210 -> 10.9.1.10:80";
+    let v = trace(&example_gwlb(), check, &["--return"]);
+    assert_verdict(&v, "DELIVERED", None, "Appliance1");
+    assert_eq!(v["hops"][0]["resource"], "Gwlb.ApplianceSubnet", "{v:#}");
+    assert_eq!(v["return"]["delivered_to"], "Gwlb.ApplianceSubnet", "{v:#}");
+    // A check the appliance's group does not admit: why the appliance is unhealthy.
+    let v = trace(&example_gwlb(), "tcp 10.9.1.4:43210 -> 10.9.1.10:8080", &[]);
+    assert_verdict(&v, "DROPPED", Some("SG_INGRESS_DENIED"), "ApplianceSg");
+    // Nothing else is for the node's own address.
+    let v = trace(&example_gwlb(), "tcp 10.9.1.10:40000 -> 10.9.1.4:22", &[]);
+    assert_verdict(
+        &v,
+        "DROPPED",
+        Some("NO_DESTINATION"),
+        "Gwlb.ApplianceSubnet",
+    );
+}
+
 /// Frames of an Ethernet pcap written by replay.
 fn pcap_frames(path: &Path) -> Vec<Vec<u8>> {
     let b = std::fs::read(path).unwrap_or_default();

@@ -10,24 +10,15 @@
 //! target's health-check port, through routes, network ACLs and security groups), once, when the
 //! topology is built: no clock, no probes between packets.
 
-use crate::exchange::exchange;
-use crate::flow::{AddrKey, Family, Header, Timestamp, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::flow::{AddrKey, Family, Header, PROTO_TCP, PROTO_UDP};
 use crate::flow_index::mix;
 use crate::pipeline::driver::Rules;
-use crate::pipeline::Origin;
 use crate::space::{protocol_box, HBox, DPORT};
-use crate::state::{State, StateConfig};
 use crate::topology::{Idx, ResId, Topology};
-use crate::trace::NoTrace;
-use crate::verdict::Disposition;
 use std::net::IpAddr;
 
 mod flows;
 pub use flows::{FlowTableFull, NlbFlow, NlbFlows, Seen, TCP_IDLE_TIMEOUT_S, UDP_IDLE_TIMEOUT_S};
-
-/// Source port of the health checks a node sends (any ephemeral port: checks are separate
-/// connections, this one makes the simulated handshake reproducible).
-const HEALTH_CHECK_SOURCE_PORT: u16 = 43_210;
 
 /// A listener's (or target group's) protocol. TLS is passed through as TCP: the simulator does
 /// not terminate it.
@@ -582,7 +573,7 @@ pub fn check_health(topo: &mut Topology) {
             let port = g.health_check_port.unwrap_or(t.port);
             let health = TargetHealth::from_checks(
                 &nodes,
-                |&n| handshake(topo, n, t, port),
+                |&n| crate::health::handshake(topo, n, t.addr, t.eni, port),
                 || {
                     if g.health_check_protocol == "TCP" {
                         format!("TCP health check on port {port} passes")
@@ -602,52 +593,10 @@ pub fn check_health(topo: &mut Topology) {
     }
 }
 
-/// One health check: SYN from the node to the target, SYN-ACK back, through the pipeline
-/// ([`crate::exchange`]), so routes, network ACLs and security groups decide as for any packet.
-fn handshake(topo: &Topology, node: Idx, t: &Target, port: u16) -> Result<(), String> {
-    let Some(src) = topo.enis[node as usize].primary_v4().map(IpAddr::V4) else {
-        return Err("the node has no IPv4 address".into());
-    };
-    let mut state = State::new(StateConfig {
-        conntrack_capacity: 64,
-        ..StateConfig::default()
-    });
-    let syn = Header {
-        src,
-        dst: t.addr,
-        proto: PROTO_TCP,
-        src_port: HEALTH_CHECK_SOURCE_PORT,
-        dst_port: port,
-        icmp_type: 0,
-        icmp_code: 0,
-        tcp_flags: TCP_SYN,
-        ttl: 64,
-        len: 60,
-    };
-    let describe = |leg: &str, v: &crate::verdict::Verdict| {
-        let what = match (v.disposition, v.reason) {
-            (Disposition::Dropped, Some(r)) => format!("DROPPED at {}: {r}", topo.name(v.at)),
-            (d, _) => format!("{d} at {}", topo.name(v.at)),
-        };
-        format!("health check {leg} {src} -> {}:{port}: {what}", t.addr)
-    };
-    let ex = exchange::<NoTrace>(topo, &mut state, syn, Origin::Eni(node), Timestamp(0));
-    let reached = ex.request.disposition == Disposition::Delivered
-        && ex.request.delivered_eni.is_some()
-        && ex.request.delivered_eni == t.eni;
-    let Some((back, _)) = ex.reply.filter(|_| reached) else {
-        return Err(describe("from", &ex.request));
-    };
-    if back.disposition == Disposition::Delivered && back.delivered_eni == Some(node) {
-        Ok(())
-    } else {
-        Err(format!("reply of the {}", describe("from", &back)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::TCP_SYN;
     use std::net::Ipv4Addr;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {

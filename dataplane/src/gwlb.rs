@@ -10,8 +10,7 @@
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
 use crate::elb::{choose_target, HealthState, TargetHealth};
-use crate::flow::{AddrKey, Header, PROTO_TCP, TCP_SYN};
-use crate::sg;
+use crate::flow::{AddrKey, Header};
 use crate::topology::{Idx, ResId, Topology};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -72,6 +71,8 @@ pub struct GwlbTargetGroup {
 /// A load balancer node: an address in one enabled subnet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GwlbNode {
+    /// The node's interface (its address in the subnet).
+    pub eni: Idx,
     pub subnet: Idx,
     pub az: u32,
     pub addr: Ipv4Addr,
@@ -193,10 +194,10 @@ impl Gwlbs {
     }
 }
 
-/// Compute every appliance's health: a TCP handshake from a node of the load balancer to the
-/// health-check port passes the network ACLs of both subnets (both directions) and the
-/// appliance's security groups. Nodes and appliances share the load balancer's VPC, so the local
-/// route carries the check. Targets overridden earlier keep their state.
+/// Compute every appliance's health with the pipeline ([`crate::health`]): a TCP handshake
+/// from a node of the load balancer to the health-check port and back, through the node and
+/// appliance subnets' route tables and network ACLs and the appliance's security groups.
+/// Targets overridden earlier keep their state.
 pub fn check_health(topo: &mut Topology) {
     let mut results = Vec::new();
     for (gi, g) in topo.gwlb.target_groups.iter().enumerate() {
@@ -213,7 +214,15 @@ pub fn check_health(topo: &mut Topology) {
             }
             let health = TargetHealth::from_checks(
                 &nodes,
-                |n| handshake(topo, n, t, g.health_check_port),
+                |n| {
+                    crate::health::handshake(
+                        topo,
+                        n.eni,
+                        IpAddr::V4(t.addr),
+                        Some(t.eni),
+                        g.health_check_port,
+                    )
+                },
                 || {
                     format!(
                         "{} health check on port {} passes",
@@ -227,61 +236,6 @@ pub fn check_health(topo: &mut Topology) {
     for (gi, ti, h) in results {
         topo.gwlb.target_groups[gi].targets[ti].health = h;
     }
-}
-
-fn handshake(topo: &Topology, n: &GwlbNode, t: &GwlbTarget, port: u16) -> Result<(), String> {
-    let syn = Header {
-        src: IpAddr::V4(n.addr),
-        dst: IpAddr::V4(t.addr),
-        proto: PROTO_TCP,
-        src_port: 43_210,
-        dst_port: port,
-        icmp_type: 0,
-        icmp_code: 0,
-        tcp_flags: TCP_SYN,
-        ttl: 64,
-        len: 60,
-    };
-    let e = &topo.enis[t.eni as usize];
-    let target_subnet = e.subnet;
-    let check = |what: &str, ok: bool| {
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "health check {} -> {}:{port}: {what}",
-                n.addr, t.addr
-            ))
-        }
-    };
-    let acl = |s: Idx| &topo.network_acls[topo.subnets[s as usize].network_acl as usize];
-    let crosses = n.subnet != target_subnet;
-    if crosses {
-        check(
-            "the node subnet's network ACL denies it outbound",
-            acl(n.subnet).evaluate_egress(&syn).allowed(),
-        )?;
-        check(
-            "the target subnet's network ACL denies it inbound",
-            acl(target_subnet).evaluate_ingress(&syn).allowed(),
-        )?;
-    }
-    check(
-        "no inbound rule of the target's security groups allows it",
-        sg::evaluate(&e.sg_ingress, &syn, syn.src, true).is_some(),
-    )?;
-    let back = syn.reply();
-    if crosses {
-        check(
-            "the target subnet's network ACL denies the reply outbound",
-            acl(target_subnet).evaluate_egress(&back).allowed(),
-        )?;
-        check(
-            "the node subnet's network ACL denies the reply inbound",
-            acl(n.subnet).evaluate_ingress(&back).allowed(),
-        )?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

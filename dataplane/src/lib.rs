@@ -22,6 +22,7 @@ pub mod flow;
 mod flow_index;
 pub mod geneve;
 pub mod gwlb;
+pub mod health;
 pub mod lpm;
 pub mod nacl;
 pub mod nat;

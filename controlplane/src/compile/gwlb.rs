@@ -4,9 +4,10 @@
 
 use super::{fnv1a, res, resources};
 use crate::model::Model;
+use std::net::Ipv4Addr;
 use vpcsim_dataplane::elb::TargetHealth;
 use vpcsim_dataplane::gwlb as dp;
-use vpcsim_dataplane::topology::{Route, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{EniKind, NetworkInterface, Route, RouteTarget, Topology};
 
 /// Everything GWLB; runs after [`Topology::finish`], since targets and nodes need zone numbers.
 pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
@@ -37,13 +38,14 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             targets,
         });
     }
-    for lb in &model.gateway_load_balancers {
+    for (li, lb) in model.gateway_load_balancers.iter().enumerate() {
         let res = res(topo, &lb.origin);
         let nodes = lb
             .subnets
             .iter()
             .zip(&lb.nodes)
             .map(|(&s, &addr)| dp::GwlbNode {
+                eni: node_interface(model, topo, li, s, addr),
                 subnet: s as u32,
                 az: topo.subnets[s].az,
                 addr,
@@ -71,6 +73,46 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             attachment_id: fnv1a(&ep.origin.id) ^ fnv1a(&svc.origin.id).rotate_left(17),
         });
     }
+}
+
+/// The interface of a Gateway Load Balancer node: AWS gives each node one in its subnet
+/// (`InterfaceType: gateway_load_balancer`), named `<Gwlb>.<Subnet>` like a Network Load
+/// Balancer's. It is added after the model's interfaces, so their indices stay the model's.
+fn node_interface(
+    model: &Model,
+    topo: &mut Topology,
+    lb: usize,
+    subnet: usize,
+    addr: Ipv4Addr,
+) -> u32 {
+    let balancer = &model.gateway_load_balancers[lb];
+    let s = &model.subnets[subnet];
+    let id = format!(
+        "eni-{:017x}",
+        fnv1a(&format!("{}/{}", balancer.origin.id, s.origin.id)) >> 4
+    );
+    let res = topo.add_resource(
+        &format!("{}.{}", balancer.origin.logical_id, s.origin.logical_id),
+        &id,
+        "AWS::EC2::NetworkInterface",
+        None,
+    );
+    topo.enis.push(NetworkInterface {
+        res,
+        owner: res,
+        kind: EniKind::GatewayLoadBalancer(lb as u32),
+        subnet: subnet as u32,
+        vpc: s.vpc as u32,
+        private_v4: vec![addr],
+        ipv6: vec![],
+        public_v4: vec![],
+        security_groups: vec![],
+        source_dest_check: true,
+        mac: super::interfaces::mac_for(&id),
+        sg_ingress: vec![],
+        sg_egress: vec![],
+    });
+    topo.enis.len() as u32 - 1
 }
 
 /// The routes of route table `table` whose target is a Gateway Load Balancer endpoint.

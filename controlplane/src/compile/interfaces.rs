@@ -74,7 +74,7 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
 }
 
 /// A locally administered MAC derived from the interface id, stable across runs.
-fn mac_for(id: &str) -> [u8; 6] {
+pub(super) fn mac_for(id: &str) -> [u8; 6] {
     let b = fnv1a(id).to_be_bytes();
     [0x02, b[1], b[2], b[3], b[4], b[5]]
 }

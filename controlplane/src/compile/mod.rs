@@ -70,6 +70,8 @@ pub fn compile(model: &Model) -> Topology {
     topo.finish();
     nlb::network_load_balancers(model, &mut topo, &owners.load_balancers);
     gwlb::gateway_load_balancers(model, &mut topo);
+    // The Gateway Load Balancers' node interfaces join the address maps.
+    topo.finish();
     vpcsim_dataplane::elb::check_health(&mut topo);
     vpcsim_dataplane::gwlb::check_health(&mut topo);
     topo

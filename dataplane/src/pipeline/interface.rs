@@ -4,6 +4,7 @@
 use super::driver::{within, Driver, Field};
 use super::security_group::{self, Direction};
 use super::{network_acl, nlb, Node};
+use crate::aws::Zone;
 use crate::conntrack::Tracked;
 use crate::pipeline::driver::{gather, Conn};
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
@@ -84,8 +85,15 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
     d.nlb_prefetch(&p);
     let p = match e.kind {
         EniKind::LoadBalancer(_) => nlb::node_egress(d, p, eni),
+        // A Gateway Load Balancer has no security groups: what its node sends (a health
+        // check) is tracked so the reply is recognised.
+        EniKind::GatewayLoadBalancer(_) => {
+            security_group::track_always(d, p, Zone::Interface(eni), e.owner, Stage::SgEgress)
+        }
         EniKind::NatGateway(_) => Some(p),
-        _ => security_group::check(d, p, eni, Direction::Egress),
+        EniKind::Host | EniKind::VpcEndpoint(_) => {
+            security_group::check(d, p, eni, Direction::Egress)
+        }
     };
     let Some(p) = p else { return };
     // A target's reply to a load-balanced client goes back through the load balancer node.
@@ -205,6 +213,7 @@ pub(super) fn enter<'t, D: Driver<'t>>(
     match e.kind {
         EniKind::NatGateway(nat) => return d.next(p, Node::NatIn { nat }),
         EniKind::LoadBalancer(lb) => return d.next(p, Node::Nlb { lb, node: eni }),
+        EniKind::GatewayLoadBalancer(_) => return gwlb_node(d, p, eni),
         EniKind::Host | EniKind::VpcEndpoint(_) => {}
     }
     let Some(p) = security_group::check(d, p, eni, Direction::Ingress) else {
@@ -242,6 +251,28 @@ pub(super) fn enter<'t, D: Driver<'t>>(
     };
     d.observe(&p, eni, FlowDirection::Ingress, FlowAction::Accept);
     deliver(d, p, eni);
+}
+
+/// A packet reaches a Gateway Load Balancer node's own address: only the replies to its health
+/// checks are for it (GENEVE from its appliances is the GWLB stage's).
+fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
+    let owner = d.topo().enis[eni as usize].owner;
+    for (conn, p) in d.conntrack(p, crate::aws::Zone::Interface(eni), true) {
+        match conn {
+            Some(Conn::Tracked(Tracked::Reply)) => {
+                d.observe(&p, eni, FlowDirection::Ingress, FlowAction::Accept);
+                deliver(d, p, eni);
+            }
+            Some(Conn::Unknown(proof) | Conn::TrackedEitherSide(proof)) => d.undecided(
+                p,
+                proof,
+                "depends on connection-tracking state (whether the packet answers the node's health check)",
+            ),
+            _ => d.drop(p, DropReason::NoDestination, owner, Stage::Deliver, None, |_| {
+                "a Gateway Load Balancer node takes only GENEVE from its appliances and the replies to its health checks".into()
+            }),
+        }
+    }
 }
 
 /// The packet arrived at interface `eni`.

@@ -230,6 +230,10 @@ pub enum EniKind {
     VpcEndpoint(Idx),
     /// A node of a Network Load Balancer (index into [`crate::elb::Elb::load_balancers`]).
     LoadBalancer(Idx),
+    /// A node of a Gateway Load Balancer (index into
+    /// [`crate::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
+    /// GENEVE to and from its appliances is the GWLB stage's own.
+    GatewayLoadBalancer(Idx),
 }
 
 #[derive(Clone, Debug)]
