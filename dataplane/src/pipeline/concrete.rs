@@ -106,7 +106,17 @@ pub fn process_header<T: Tracer>(
             }
         },
     }
-    dispatch(&mut w, Here, start);
+    // A literal node per origin, so the start is a direct call; a chain of tests, as an
+    // interface and the internet alternate packet by packet.
+    if let Origin::Eni(eni) = origin {
+        dispatch(&mut w, Here, Node::Leave { eni, origin: true });
+    } else if let Origin::OnPrem(conn) = origin {
+        dispatch(&mut w, Here, Node::FromOnPrem { conn });
+    } else if let Origin::TransitGatewayAttachment(attachment) = origin {
+        dispatch(&mut w, Here, Node::TgwArrive { attachment });
+    } else {
+        dispatch(&mut w, Here, Node::FromInternet);
+    }
     w.v.header = w.h;
     w.v
 }
@@ -351,7 +361,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn conntrack(
         &mut self,
         p: Here,

@@ -210,11 +210,18 @@ pub(super) fn enter<'t, D: Driver<'t>>(
     } else {
         p
     };
-    match e.kind {
-        EniKind::NatGateway(nat) => return d.next(p, Node::NatIn { nat }),
-        EniKind::LoadBalancer(lb) => return d.next(p, Node::Nlb { lb, node: eni }),
-        EniKind::GatewayLoadBalancer(_) => return gwlb_node(d, p, eni),
-        EniKind::Host | EniKind::VpcEndpoint(_) => {}
+    // Tested in order of how common they are: a chain of branches the predictor learns, where
+    // a match on the kind would be an indirect jump.
+    if e.kind != EniKind::Host {
+        if let EniKind::NatGateway(nat) = e.kind {
+            return d.next(p, Node::NatIn { nat });
+        }
+        if let EniKind::LoadBalancer(lb) = e.kind {
+            return d.next(p, Node::Nlb { lb, node: eni });
+        }
+        if let EniKind::GatewayLoadBalancer(_) = e.kind {
+            return gwlb_node(d, p, eni);
+        }
     }
     let Some(p) = security_group::check(d, p, eni, Direction::Ingress) else {
         return;

@@ -327,19 +327,24 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             None,
             detail,
         );
-        let next = match igw.route_table {
-            Some(rt) => Node::EdgeRoute {
-                rt,
-                vpc: eni.vpc,
-                gateway: igw.res,
-                from_internet: true,
-            },
-            None => Node::Enter {
-                eni: m.eni,
-                from_subnet: None,
-            },
-        };
-        d.next(p, next);
+        match igw.route_table {
+            Some(rt) => d.next(
+                p,
+                Node::EdgeRoute {
+                    rt,
+                    vpc: eni.vpc,
+                    gateway: igw.res,
+                    from_internet: true,
+                },
+            ),
+            None => d.next(
+                p,
+                Node::Enter {
+                    eni: m.eni,
+                    from_subnet: None,
+                },
+            ),
+        }
     }
 }
 

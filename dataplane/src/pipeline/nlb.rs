@@ -77,16 +77,16 @@ fn node_rules<'t, D: Driver<'t>>(
         );
     }
     let (p, rule) = decided.pass?;
-    let at = rule.map_or_else(
-        || security_group::culprit(topo, node),
-        |r| topo.security_groups[r.group as usize].res,
-    );
-    let text = D::TRACING
-        .then(|| rule.map(|r| security_group::rule_text(topo, r, dir)))
-        .flatten();
-    d.hop(&p, at, stage, Action::Allow, text, |_| {
-        "new load-balanced flow, tracked by the load balancer".into()
-    });
+    if D::TRACING {
+        let at = rule.map_or_else(
+            || security_group::culprit(topo, node),
+            |r| topo.security_groups[r.group as usize].res,
+        );
+        let text = rule.map(|r| security_group::rule_text(topo, r, dir));
+        d.hop(&p, at, stage, Action::Allow, text, |_| {
+            "new load-balanced flow, tracked by the load balancer".into()
+        });
+    }
     Some(p)
 }
 

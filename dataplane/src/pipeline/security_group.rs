@@ -108,19 +108,22 @@ pub(super) fn check<'t, D: Driver<'t>>(
     for (conn, p) in d.conntrack(p, zone, true) {
         match conn {
             Some(Conn::Tracked(side)) => {
-                d.hop(
-                    &p,
-                    culprit(topo, eni),
-                    stage,
-                    Action::Allow,
-                    None,
-                    |_| match side {
-                        Tracked::Reply => {
-                            "reply of a tracked connection: allowed whatever the rules".into()
-                        }
-                        Tracked::Initiator => "part of a tracked connection".into(),
-                    },
-                );
+                // Gated: naming the culprit reads tables the verdict does not need.
+                if D::TRACING {
+                    d.hop(
+                        &p,
+                        culprit(topo, eni),
+                        stage,
+                        Action::Allow,
+                        None,
+                        |_| match side {
+                            Tracked::Reply => {
+                                "reply of a tracked connection: allowed whatever the rules".into()
+                            }
+                            Tracked::Initiator => "part of a tracked connection".into(),
+                        },
+                    );
+                }
                 gather(d, &mut passed, p);
             }
             Some(Conn::TrackedEitherSide(_)) => gather(d, &mut passed, p),
@@ -174,16 +177,16 @@ fn by_rules<'t, D: Driver<'t>>(
         });
         return None;
     }
-    let at = rule.map_or_else(
-        || culprit(topo, eni),
-        |r| topo.security_groups[r.group as usize].res,
-    );
-    let text = D::TRACING
-        .then(|| rule.map(|r| rule_text(topo, r, dir)))
-        .flatten();
-    d.hop(&p, at, stage, Action::Allow, text, |_| {
-        "new connection tracked".into()
-    });
+    if D::TRACING {
+        let at = rule.map_or_else(
+            || culprit(topo, eni),
+            |r| topo.security_groups[r.group as usize].res,
+        );
+        let text = rule.map(|r| rule_text(topo, r, dir));
+        d.hop(&p, at, stage, Action::Allow, text, |_| {
+            "new connection tracked".into()
+        });
+    }
     Some(p)
 }
 
