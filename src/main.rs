@@ -3,7 +3,6 @@
 //! The binary is thin: argument parsing, file I/O and output. The pipeline lives in
 //! `vpcsim-dataplane`, the resource model and CloudFormation loader in `vpcsim-controlplane`.
 
-mod capture;
 mod diff_cmd;
 mod explain;
 mod export_cmd;

@@ -4,7 +4,6 @@
 //! rewritten frames as they leave at each exit or arrive at each interface, `flowlogs/<Resource>.log`
 //! and `summary.json`.
 
-use crate::capture::{CaptureReader, CaptureWriter};
 use crate::fastfmt::{push_ip, push_ts, push_u64};
 use crate::flowlog::FlowLogs;
 use crate::topo::{StateArgs, TopologyArgs};
@@ -15,6 +14,7 @@ use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use vpcsim_capture::{CaptureReader, CaptureWriter};
 use vpcsim_dataplane::flow::{FlowKey, Header};
 use vpcsim_dataplane::geneve::{self, Encapsulation};
 use vpcsim_dataplane::packet::{self, LinkType, Meta, ParseError, Rewrite};
