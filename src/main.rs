@@ -4,16 +4,11 @@
 //! `vpcsim-dataplane`, the resource model and CloudFormation loader in `vpcsim-controlplane`.
 
 mod diff_cmd;
-mod explain;
 mod export_cmd;
-mod fastfmt;
-mod flowlog;
 mod flowspec;
 mod gen;
-mod html;
 mod reach_cmd;
 mod replay;
-mod report;
 mod report_cmd;
 mod topo;
 mod trace;

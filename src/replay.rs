@@ -4,8 +4,6 @@
 //! rewritten frames as they leave at each exit or arrive at each interface, `flowlogs/<Resource>.log`
 //! and `summary.json`.
 
-use crate::fastfmt::{push_ip, push_ts, push_u64};
-use crate::flowlog::FlowLogs;
 use crate::topo::{StateArgs, TopologyArgs};
 use clap::Args;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -20,8 +18,10 @@ use vpcsim_dataplane::geneve::{self, Encapsulation};
 use vpcsim_dataplane::packet::{self, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::{
-    process, Disposition, DropReason, Idx, NoTrace, ResId, State, Timestamp, Topology, Verdict,
+    process, Disposition, DropReason, NoTrace, ResId, State, Timestamp, Topology,
 };
+use vpcsim_report::flowlog::FlowLogs;
+use vpcsim_report::json::{write_verdict_line, FrameVerdict, JsonNames, Outcome};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -86,93 +86,6 @@ impl Counters {
     }
 }
 
-/// JSON-escaped resource names, computed once so writing a verdict line formats no strings.
-fn json_names(topo: &Topology) -> Vec<String> {
-    topo.resources
-        .iter()
-        .map(|r| serde_json::to_string(&r.logical_id).unwrap_or_else(|_| "\"?\"".into()))
-        .collect()
-}
-
-fn write_packet(buf: &mut Vec<u8>, h: &Header) {
-    buf.extend_from_slice(b"{\"protocol\":\"");
-    match h.proto {
-        6 => buf.extend_from_slice(b"tcp"),
-        17 => buf.extend_from_slice(b"udp"),
-        1 => buf.extend_from_slice(b"icmp"),
-        58 => buf.extend_from_slice(b"icmpv6"),
-        n => push_u64(buf, n as u64),
-    }
-    buf.extend_from_slice(b"\",\"src\":\"");
-    push_ip(buf, h.src);
-    buf.extend_from_slice(b"\",\"dst\":\"");
-    push_ip(buf, h.dst);
-    buf.push(b'"');
-    if h.has_ports() {
-        buf.extend_from_slice(b",\"src_port\":");
-        push_u64(buf, h.src_port as u64);
-        buf.extend_from_slice(b",\"dst_port\":");
-        push_u64(buf, h.dst_port as u64);
-    } else if h.is_icmp() {
-        buf.extend_from_slice(b",\"icmp_type\":");
-        push_u64(buf, h.icmp_type as u64);
-        buf.extend_from_slice(b",\"icmp_code\":");
-        push_u64(buf, h.icmp_code as u64);
-    }
-    buf.push(b'}');
-}
-
-/// One line of verdicts.jsonl, written by hand: this runs once per frame.
-fn write_verdict_line(
-    buf: &mut Vec<u8>,
-    names: &[String],
-    frame: u64,
-    ts_ns: u64,
-    v: Option<&Outcome>,
-    failure: Option<(DropReason, &str)>,
-) {
-    buf.extend_from_slice(b"{\"frame\":");
-    push_u64(buf, frame);
-    buf.extend_from_slice(b",\"ts\":");
-    push_ts(buf, ts_ns);
-    match (v, failure) {
-        (Some(v), _) => {
-            buf.extend_from_slice(b",\"disposition\":\"");
-            buf.extend_from_slice(v.disposition.as_str().as_bytes());
-            buf.extend_from_slice(b"\",\"reason\":");
-            match v.reason {
-                Some(r) => {
-                    buf.push(b'"');
-                    buf.extend_from_slice(r.as_str().as_bytes());
-                    buf.push(b'"');
-                }
-                None => buf.extend_from_slice(b"null"),
-            }
-            buf.extend_from_slice(b",\"at\":");
-            buf.extend_from_slice(names[v.at.0 as usize].as_bytes());
-            if let Some(d) = v.delivered_to {
-                buf.extend_from_slice(b",\"delivered_to\":");
-                buf.extend_from_slice(names[d.0 as usize].as_bytes());
-            }
-            if let Some(e) = v.egress {
-                buf.extend_from_slice(b",\"egress\":");
-                buf.extend_from_slice(names[e.0 as usize].as_bytes());
-            }
-            buf.extend_from_slice(b",\"packet\":");
-            write_packet(buf, &v.header);
-        }
-        (None, Some((reason, detail))) => {
-            let _ = write!(
-                buf,
-                ",\"disposition\":\"DROPPED\",\"reason\":\"{}\",\"at\":\"internet\",\"detail\":\"{detail}\",\"packet\":null",
-                reason.as_str()
-            );
-        }
-        (None, None) => buf.extend_from_slice(b",\"packet\":null"),
-    }
-    buf.extend_from_slice(b"}\n");
-}
-
 /// File name for a resource's output: its logical id, made safe for any file system.
 fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
     let name: String = topo
@@ -202,32 +115,6 @@ pub fn run(args: &ReplayArgs) -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             2
-        }
-    }
-}
-
-/// The parts of a verdict the output thread needs.
-#[derive(Clone, Copy)]
-struct Outcome {
-    disposition: Disposition,
-    reason: Option<DropReason>,
-    at: ResId,
-    delivered_to: Option<ResId>,
-    egress: Option<ResId>,
-    delivered_eni: Option<Idx>,
-    header: Header,
-}
-
-impl From<&Verdict> for Outcome {
-    fn from(v: &Verdict) -> Outcome {
-        Outcome {
-            disposition: v.disposition,
-            reason: v.reason,
-            at: v.at,
-            delivered_to: v.delivered_to,
-            egress: v.egress,
-            delivered_eni: v.delivered_eni,
-            header: v.header,
         }
     }
 }
@@ -272,7 +159,7 @@ const BATCH: usize = 2048;
 /// reading thread runs the pipeline. Formatting and writing cost more than the pipeline itself.
 struct Outputs<'a> {
     topo: &'a Topology,
-    names: &'a [String],
+    names: &'a JsonNames,
     out_dir: PathBuf,
     verdicts: Option<BufWriter<File>>,
     writers: FxHashMap<ResId, CaptureWriter>,
@@ -299,9 +186,11 @@ impl Outputs<'_> {
                             &mut self.line,
                             self.names,
                             *frame,
-                            ts.0,
-                            None,
-                            Some((*reason, detail)),
+                            *ts,
+                            FrameVerdict::Unparsed {
+                                reason: *reason,
+                                detail,
+                            },
                         );
                         w.write_all(&self.line).map_err(|e| e.to_string())?;
                     }
@@ -341,9 +230,8 @@ impl Outputs<'_> {
                             &mut self.line,
                             self.names,
                             *frame,
-                            ts.0,
-                            Some(outcome),
-                            None,
+                            *ts,
+                            FrameVerdict::Judged(outcome),
                         );
                         w.write_all(&self.line).map_err(|e| e.to_string())?;
                     }
@@ -485,7 +373,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", verdicts_path.display()))?;
         Some(BufWriter::with_capacity(1 << 20, f))
     };
-    let names = json_names(&topo);
+    let names = JsonNames::new(&topo);
     let mut state = State::new(args.state.config());
     let mut c = Counters::default();
     let mut read_error = None;

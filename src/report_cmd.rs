@@ -7,7 +7,6 @@
 //! cell means something other than that group (the source's outbound rules, an ACL, a route, a
 //! gateway) stands in the way, or that no rule admits the source at all.
 
-use crate::html::{self, FlowLink, PathView, Probe, ReachRow, ReportPage, TracePage};
 use crate::topo::TopologyArgs;
 use clap::Args;
 use ipnet::IpNet;
@@ -22,6 +21,7 @@ use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::{
     process_header, Disposition, Header, State, StateConfig, Timestamp, Topology, Trace, Verdict,
 };
+use vpcsim_report::html::{self, FlowLink, PathView, Probe, ReachRow, ReportPage, TracePage};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -388,7 +388,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         })
     };
     let notes = |v: &Verdict, hops: &[Hop], reply: bool| {
-        let e = crate::explain::explain(&topo, &loaded.model, v, hops, reply);
+        let e = vpcsim_report::explain::explain(&topo, &loaded.model, v, hops, reply);
         html::explanation_notes(e.as_ref(), &loaded.model)
     };
     let mut links = vec![];

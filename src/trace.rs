@@ -1,7 +1,5 @@
 //! `vpcsim trace`: one packet, every hop.
 
-use crate::explain;
-use crate::report;
 use crate::topo::{StateArgs, TopologyArgs};
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -11,6 +9,8 @@ use vpcsim_dataplane::packet::Frag;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::{process_header, Disposition, State, Timestamp, Topology, Trace, Verdict};
+use vpcsim_report::explain;
+use vpcsim_report::{html, json, text};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -226,20 +226,20 @@ pub fn run(args: &TraceArgs) -> i32 {
     let fixes =
         (args.fixes && first_drop(&t).is_some()).then(|| fix_sequence(args, header, model.clone()));
     if let Some(path) = &args.html {
-        let page = crate::html::trace_page(
+        let page = html::trace_page(
             &topo,
-            &crate::html::TracePage {
+            &html::TracePage {
                 flow: &args.flow,
-                sources: &crate::html::sources(&args.topology.topology),
-                forward: crate::html::PathView {
+                sources: &html::sources(&args.topology.topology),
+                forward: html::PathView {
                     verdict: v,
                     hops: &t.trace.hops,
-                    notes: crate::html::explanation_notes(explanation.as_ref(), model),
+                    notes: html::explanation_notes(explanation.as_ref(), model),
                 },
-                ret: t.reply.as_ref().map(|(rv, rt)| crate::html::PathView {
+                ret: t.reply.as_ref().map(|(rv, rt)| html::PathView {
                     verdict: rv,
                     hops: &rt.hops,
-                    notes: crate::html::explanation_notes(reply_explanation.as_ref(), model),
+                    notes: html::explanation_notes(reply_explanation.as_ref(), model),
                 }),
                 return_asked: args.with_return,
                 index_href: None,
@@ -251,12 +251,12 @@ pub fn run(args: &TraceArgs) -> i32 {
         }
     }
     if args.json {
-        let mut out = report::trace_json(&topo, v, &t.trace.hops);
+        let mut out = json::trace_json(&topo, v, &t.trace.hops);
         if let Some(e) = &explanation {
             out["explanation"] = e.to_json(model);
         }
         if let Some((rv, rt)) = &t.reply {
-            let mut r = report::trace_json(&topo, rv, &rt.hops);
+            let mut r = json::trace_json(&topo, rv, &rt.hops);
             if let Some(e) = &reply_explanation {
                 r["explanation"] = e.to_json(model);
             }
@@ -272,16 +272,16 @@ pub fn run(args: &TraceArgs) -> i32 {
                 "changes": steps,
                 "then": after.as_ref().map(|a| a.verdict.disposition.as_str()),
                 "then_return": after.as_ref().and_then(|a| a.reply.as_ref()).map(|(rv, _)| rv.disposition.as_str()),
-                "final": after.as_ref().map(|a| report::final_line(ftopo, first_drop(a).map_or(&a.verdict, |d| d.0))),
+                "final": after.as_ref().map(|a| text::final_line(ftopo, first_drop(a).map_or(&a.verdict, |d| d.0))),
             });
         }
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print!("{}", report::trace_text(&topo, v, &t.trace.hops));
+        print!("{}", text::trace_text(&topo, v, &t.trace.hops));
         print_explanation(explanation.as_ref(), model);
         if let Some((rv, rt)) = &t.reply {
             println!("\nreturn path:");
-            print!("{}", report::trace_text(&topo, rv, &rt.hops));
+            print!("{}", text::trace_text(&topo, rv, &rt.hops));
             print_explanation(reply_explanation.as_ref(), model);
         } else if args.with_return {
             println!("\nreturn path: none (the packet was dropped)");
@@ -300,7 +300,7 @@ pub fn run(args: &TraceArgs) -> i32 {
             match after {
                 Some(a) => {
                     let end = first_drop(a).map_or(&a.verdict, |d| d.0);
-                    println!("  then: {}", report::final_line(ftopo, end));
+                    println!("  then: {}", text::final_line(ftopo, end));
                 }
                 None => println!("  then: still dropped after 8 changes"),
             }

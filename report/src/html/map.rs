@@ -87,9 +87,9 @@ struct Node {
 }
 
 /// A laid-out topology, ready to draw with or without paths.
-pub struct Map {
-    pub width: i32,
-    pub height: i32,
+pub(crate) struct Map {
+    pub(crate) width: i32,
+    pub(crate) height: i32,
     nodes: Vec<Node>,
     /// Node index of each place that has a box.
     places: BTreeMap<Place, usize>,
@@ -104,11 +104,11 @@ pub struct Map {
 type Spot = (Place, i32, i32);
 
 /// One packet path to draw: `key` is `forward` or `return` (DOM attribute and CSS class).
-pub struct PathSpec<'a> {
-    pub key: &'static str,
-    pub hops: &'a [Hop],
+pub(crate) struct PathSpec<'a> {
+    pub(crate) key: &'static str,
+    pub(crate) hops: &'a [Hop],
     /// The packet left the model: draw a last arrow from the final hop to the internet.
-    pub exited: bool,
+    pub(crate) exited: bool,
 }
 
 /// Kinds that are rules or bindings rather than things a packet passes through: never boxes.

@@ -1,74 +1,9 @@
-//! Rendering verdicts and traces: the DESIGN.md JSON shape and the text table.
+//! Traces as text: one table row per hop and the final line, as `vpcsim trace` prints them.
 
-use serde_json::{json, Value};
 use std::fmt::Write;
 use std::net::IpAddr;
-use vpcsim_dataplane::flow::Header;
 use vpcsim_dataplane::trace::Hop;
-use vpcsim_dataplane::{Disposition, ResId, Topology, Verdict};
-
-pub fn packet_json(h: &Header) -> Value {
-    let mut p = json!({
-        "protocol": h.protocol_name().to_string(),
-        "src": h.src.to_string(),
-        "dst": h.dst.to_string(),
-    });
-    if h.has_ports() {
-        p["src_port"] = json!(h.src_port);
-        p["dst_port"] = json!(h.dst_port);
-    }
-    if h.is_icmp() {
-        p["icmp_type"] = json!(h.icmp_type);
-        p["icmp_code"] = json!(h.icmp_code);
-        if h.is_icmp_echo() {
-            p["icmp_id"] = json!(h.src_port);
-        }
-    }
-    p
-}
-
-fn name(topo: &Topology, r: ResId) -> &str {
-    topo.name(r)
-}
-
-pub fn hop_json(topo: &Topology, h: &Hop) -> Value {
-    let r = topo.resource(h.resource);
-    json!({
-        "resource": r.logical_id,
-        "id": r.aws_id,
-        "type": r.kind,
-        "stage": h.stage.as_str(),
-        "action": h.action.as_str(),
-        "rule": h.rule,
-        "detail": h.detail,
-        "packet": packet_json(&h.header),
-    })
-}
-
-/// The trace JSON of DESIGN.md.
-pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
-    let mut out = json!({
-        "disposition": v.disposition.as_str(),
-        "reason": v.reason.map(|r| r.as_str()),
-        "at": name(topo, v.at),
-        "packet": packet_json(&v.header),
-        "hops": hops.iter().map(|h| hop_json(topo, h)).collect::<Vec<_>>(),
-    });
-    if let Some(r) = v.reason {
-        out["explanation_code"] = json!(r.ra_code());
-        out["hint"] = json!(r.hint());
-    }
-    if let Some(d) = v.delivered_to {
-        out["delivered_to"] = json!(name(topo, d));
-    }
-    if let Some(e) = v.egress {
-        out["egress"] = json!(name(topo, e));
-    }
-    if let Some(n) = topo.resource(v.at).name.as_ref() {
-        out["at_name"] = json!(n);
-    }
-    out
-}
+use vpcsim_dataplane::{Disposition, Topology, Verdict};
 
 fn endpoint(a: IpAddr, port: u16, ports: bool) -> String {
     match (a, ports) {
@@ -81,15 +16,14 @@ fn endpoint(a: IpAddr, port: u16, ports: bool) -> String {
 /// The final line: `DELIVERED to X` / `EXITED via X` / `DROPPED at X: REASON — hint`.
 pub fn final_line(topo: &Topology, v: &Verdict) -> String {
     match v.disposition {
-        Disposition::Delivered => format!(
-            "DELIVERED to {}",
-            name(topo, v.delivered_to.unwrap_or(v.at))
-        ),
-        Disposition::Exited => format!("EXITED via {}", name(topo, v.egress.unwrap_or(v.at))),
+        Disposition::Delivered => {
+            format!("DELIVERED to {}", topo.name(v.delivered_to.unwrap_or(v.at)))
+        }
+        Disposition::Exited => format!("EXITED via {}", topo.name(v.egress.unwrap_or(v.at))),
         Disposition::Dropped => {
             let reason = v.reason.map_or("DROPPED", |r| r.as_str());
             let hint = v.reason.map_or("", |r| r.hint());
-            format!("DROPPED at {}: {reason} — {hint}", name(topo, v.at))
+            format!("DROPPED at {}: {reason} — {hint}", topo.name(v.at))
         }
     }
 }
@@ -114,7 +48,7 @@ pub fn trace_text(topo: &Topology, v: &Verdict, hops: &[Hop]) -> String {
             [
                 format!("{}", i + 1),
                 h.stage.as_str().to_string(),
-                name(topo, h.resource).to_string(),
+                topo.name(h.resource).to_string(),
                 h.action.as_str().to_string(),
                 format!("{detail}  ({pkt})"),
             ]

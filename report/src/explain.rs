@@ -19,18 +19,22 @@ use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
 
 /// What went wrong, which rule decided, and what to change.
 pub struct Explanation {
+    /// The drop reason the pipeline gave.
     pub reason: DropReason,
     /// The AWS Reachability Analyzer explanation code.
     pub code: &'static str,
     /// The rule or route that decided, as the trace printed it.
     pub decided_by: Option<String>,
+    /// Why the packet was dropped, in a sentence naming the resources involved.
     pub message: String,
+    /// The smallest change to the model that lets the packet through, when there is one.
     pub fix: Option<Change>,
     /// Why no change is suggested, when none is.
     pub no_fix: Option<&'static str>,
 }
 
 impl Explanation {
+    /// The `explanation` object of `vpcsim trace --json` (fixes described against `m`).
     pub fn to_json(&self, m: &Model) -> Value {
         json!({
             "code": self.code,

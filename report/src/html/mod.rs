@@ -7,7 +7,7 @@
 
 mod map;
 
-pub use map::{Map, PathSpec};
+use map::{Map, PathSpec};
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -35,7 +35,9 @@ pub fn esc(s: &str) -> String {
 
 /// One traced packet: its verdict and hops.
 pub struct PathView<'a> {
+    /// How the packet ended.
     pub verdict: &'a Verdict,
+    /// Every hop it took, as the pipeline's tracer recorded them.
     pub hops: &'a [Hop],
     /// Lines shown under the verdict: why it was dropped and the fix (see [`explanation_notes`]).
     pub notes: Vec<String>,
@@ -64,6 +66,7 @@ pub struct TracePage<'a> {
     pub flow: &'a str,
     /// The topology files, as given on the command line.
     pub sources: &'a [String],
+    /// The packet as asked.
     pub forward: PathView<'a>,
     /// The reply, when it was traced.
     pub ret: Option<PathView<'a>>,
@@ -371,14 +374,19 @@ pub struct Probe {
 
 /// A source/destination pair of the reachability summary.
 pub struct ReachRow {
+    /// The source instance or interface, or `internet`.
     pub from: String,
+    /// The destination instance or interface, or `internet`.
     pub to: String,
+    /// The flows traced between them.
     pub probes: Vec<Probe>,
 }
 
 /// A `--flow` of `vpcsim report`, rendered as its own page.
 pub struct FlowLink {
+    /// The flow page, relative to the index.
     pub href: String,
+    /// The flow spec as the user wrote it.
     pub flow: String,
     /// `(css class, text)` of the request's and the reply's verdicts.
     pub verdicts: Vec<(&'static str, String)>,
@@ -386,8 +394,11 @@ pub struct FlowLink {
 
 /// What `vpcsim report` puts on its index page besides the topology itself.
 pub struct ReportPage<'a> {
+    /// The topology files, as given on the command line.
     pub sources: &'a [String],
+    /// The `--flow` pages.
     pub flows: &'a [FlowLink],
+    /// The reachability summary, one row per pair.
     pub reach: &'a [ReachRow],
     /// Sentences shown under the reachability table (limits applied, what a probe is).
     pub notes: &'a [String],
