@@ -3,30 +3,148 @@
 
 use crate::fastfmt::{push_ip, push_ts, push_u64};
 use serde_json::{json, Value};
-use vpcsim_dataplane::flow::Header;
+use std::net::IpAddr;
+use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
 
-/// A packet's header as the `packet` object: protocol, addresses, then ports (TCP, UDP) or ICMP
-/// type, code and, for echo messages, identifier.
-pub fn packet_json(h: &Header) -> Value {
-    let mut p = json!({
-        "protocol": h.protocol_name().to_string(),
-        "src": h.src.to_string(),
-        "dst": h.dst.to_string(),
-    });
+/// A field name, and the same written as it follows another field in an object (`,"name":`),
+/// so that the byte writer copies one slice per key.
+#[derive(Clone, Copy)]
+struct Key {
+    name: &'static str,
+    json: &'static str,
+}
+
+macro_rules! key {
+    ($name:literal) => {
+        Key {
+            name: $name,
+            json: concat!(",\"", $name, "\":"),
+        }
+    };
+}
+
+/// The one list of a packet object's fields, in order: protocol, addresses, then ports (TCP,
+/// UDP) or ICMP type, code and, for echo messages, identifier. [`packet_json`] collects them
+/// into a [`Value`] for trace; [`write_verdict_line`] writes them straight into replay's buffer.
+fn packet_fields(h: &Header, out: &mut impl Fields) {
+    const PROTOCOL: Key = key!("protocol");
+    match h.proto {
+        PROTO_TCP => out.text(PROTOCOL, "tcp"),
+        PROTO_UDP => out.text(PROTOCOL, "udp"),
+        PROTO_ICMP => out.text(PROTOCOL, "icmp"),
+        PROTO_ICMPV6 => out.text(PROTOCOL, "icmpv6"),
+        n => out.number_text(PROTOCOL, n.into()),
+    }
+    out.address(key!("src"), h.src);
+    out.address(key!("dst"), h.dst);
     if h.has_ports() {
-        p["src_port"] = json!(h.src_port);
-        p["dst_port"] = json!(h.dst_port);
+        out.number(key!("src_port"), h.src_port.into());
+        out.number(key!("dst_port"), h.dst_port.into());
     }
     if h.is_icmp() {
-        p["icmp_type"] = json!(h.icmp_type);
-        p["icmp_code"] = json!(h.icmp_code);
+        out.number(key!("icmp_type"), h.icmp_type.into());
+        out.number(key!("icmp_code"), h.icmp_code.into());
         if h.is_icmp_echo() {
-            p["icmp_id"] = json!(h.src_port);
+            // Echo messages carry their identifier where TCP and UDP carry the source port.
+            out.number(key!("icmp_id"), h.src_port.into());
         }
     }
-    p
+}
+
+/// Where the fields of a JSON object go. Nothing is escaped: the names are constants and the
+/// values protocol names, numbers and addresses.
+trait Fields {
+    fn text(&mut self, key: Key, value: &'static str);
+    /// A number written as a string (an IP protocol without a name).
+    fn number_text(&mut self, key: Key, value: u64);
+    fn address(&mut self, key: Key, value: IpAddr);
+    fn number(&mut self, key: Key, value: u64);
+}
+
+impl Fields for serde_json::Map<String, Value> {
+    fn text(&mut self, key: Key, value: &'static str) {
+        self.insert(key.name.into(), value.into());
+    }
+
+    fn number_text(&mut self, key: Key, value: u64) {
+        self.insert(key.name.into(), value.to_string().into());
+    }
+
+    fn address(&mut self, key: Key, value: IpAddr) {
+        self.insert(key.name.into(), value.to_string().into());
+    }
+
+    fn number(&mut self, key: Key, value: u64) {
+        self.insert(key.name.into(), value.into());
+    }
+}
+
+/// An object written field by field into a byte buffer.
+struct Object<'a> {
+    buf: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    fn open(buf: &'a mut Vec<u8>) -> Object<'a> {
+        buf.push(b'{');
+        Object { buf, empty: true }
+    }
+
+    #[inline]
+    fn key(&mut self, key: Key) {
+        let json = key.json.as_bytes();
+        // The first field has no comma before it.
+        self.buf
+            .extend_from_slice(if self.empty { &json[1..] } else { json });
+        self.empty = false;
+    }
+
+    fn close(self) {
+        self.buf.push(b'}');
+    }
+}
+
+impl Fields for Object<'_> {
+    #[inline]
+    fn text(&mut self, key: Key, value: &'static str) {
+        self.key(key);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(value.as_bytes());
+        self.buf.push(b'"');
+    }
+
+    #[inline]
+    fn number_text(&mut self, key: Key, value: u64) {
+        self.key(key);
+        self.buf.push(b'"');
+        push_u64(self.buf, value);
+        self.buf.push(b'"');
+    }
+
+    #[inline]
+    fn address(&mut self, key: Key, value: IpAddr) {
+        self.key(key);
+        self.buf.push(b'"');
+        push_ip(self.buf, value);
+        self.buf.push(b'"');
+    }
+
+    #[inline]
+    fn number(&mut self, key: Key, value: u64) {
+        self.key(key);
+        push_u64(self.buf, value);
+    }
+}
+
+/// A packet's header as the `packet` object of trace JSON (replay's verdict lines write the
+/// same fields).
+pub fn packet_json(h: &Header) -> Value {
+    let mut fields = serde_json::Map::new();
+    packet_fields(h, &mut fields);
+    Value::Object(fields)
 }
 
 /// One hop: the resource that acted (logical id, AWS id, type), the stage, the action, the rule
@@ -88,34 +206,6 @@ impl JsonNames {
     fn get(&self, r: ResId) -> &[u8] {
         self.0[r.0 as usize].as_bytes()
     }
-}
-
-fn write_packet(buf: &mut Vec<u8>, h: &Header) {
-    buf.extend_from_slice(b"{\"protocol\":\"");
-    match h.proto {
-        6 => buf.extend_from_slice(b"tcp"),
-        17 => buf.extend_from_slice(b"udp"),
-        1 => buf.extend_from_slice(b"icmp"),
-        58 => buf.extend_from_slice(b"icmpv6"),
-        n => push_u64(buf, n as u64),
-    }
-    buf.extend_from_slice(b"\",\"src\":\"");
-    push_ip(buf, h.src);
-    buf.extend_from_slice(b"\",\"dst\":\"");
-    push_ip(buf, h.dst);
-    buf.push(b'"');
-    if h.has_ports() {
-        buf.extend_from_slice(b",\"src_port\":");
-        push_u64(buf, h.src_port as u64);
-        buf.extend_from_slice(b",\"dst_port\":");
-        push_u64(buf, h.dst_port as u64);
-    } else if h.is_icmp() {
-        buf.extend_from_slice(b",\"icmp_type\":");
-        push_u64(buf, h.icmp_type as u64);
-        buf.extend_from_slice(b",\"icmp_code\":");
-        push_u64(buf, h.icmp_code as u64);
-    }
-    buf.push(b'}');
 }
 
 /// The parts of a verdict that replay's outputs need, small enough to queue per frame.
@@ -202,7 +292,9 @@ pub fn write_verdict_line(
                 buf.extend_from_slice(names.get(e));
             }
             buf.extend_from_slice(b",\"packet\":");
-            write_packet(buf, &v.header);
+            let mut packet = Object::open(buf);
+            packet_fields(&v.header, &mut packet);
+            packet.close();
         }
         FrameVerdict::Unparsed { reason, detail } => {
             buf.extend_from_slice(b",\"disposition\":\"DROPPED\",\"reason\":\"");
@@ -213,4 +305,85 @@ pub fn write_verdict_line(
         }
     }
     buf.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(proto: u8, src: &str, dst: &str, icmp_type: u8) -> Header {
+        Header {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto,
+            src_port: 40000,
+            dst_port: if proto == PROTO_TCP || proto == PROTO_UDP {
+                443
+            } else {
+                0
+            },
+            icmp_type,
+            icmp_code: 0,
+            tcp_flags: 0,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    #[test]
+    fn trace_and_verdict_lines_write_the_same_packet() {
+        let topo = Topology::new();
+        let names = JsonNames::new(&topo);
+        for (h, want) in [
+            (
+                header(PROTO_TCP, "10.0.2.30", "198.51.100.7", 0),
+                r#"{"protocol":"tcp","src":"10.0.2.30","dst":"198.51.100.7","src_port":40000,"dst_port":443}"#,
+            ),
+            (
+                header(PROTO_UDP, "2001:db8::1", "2001:db8::2", 0),
+                r#"{"protocol":"udp","src":"2001:db8::1","dst":"2001:db8::2","src_port":40000,"dst_port":443}"#,
+            ),
+            (
+                header(PROTO_ICMP, "10.0.2.30", "8.8.8.8", 8),
+                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":8,"icmp_code":0,"icmp_id":40000}"#,
+            ),
+            (
+                header(PROTO_ICMP, "10.0.2.30", "8.8.8.8", 3),
+                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":3,"icmp_code":0}"#,
+            ),
+            (
+                header(PROTO_ICMPV6, "2001:db8::1", "2001:db8::2", 129),
+                r#"{"protocol":"icmpv6","src":"2001:db8::1","dst":"2001:db8::2","icmp_type":129,"icmp_code":0,"icmp_id":40000}"#,
+            ),
+            (
+                header(47, "10.0.2.30", "192.0.2.9", 0),
+                r#"{"protocol":"47","src":"10.0.2.30","dst":"192.0.2.9"}"#,
+            ),
+        ] {
+            assert_eq!(packet_json(&h).to_string(), want);
+            let outcome = Outcome {
+                disposition: Disposition::Exited,
+                reason: None,
+                at: ResId::INTERNET,
+                delivered_to: None,
+                egress: Some(ResId::INTERNET),
+                delivered_eni: None,
+                header: h,
+            };
+            let mut line = Vec::new();
+            write_verdict_line(
+                &mut line,
+                &names,
+                7,
+                Timestamp(1_700_000_000_000_042_000),
+                FrameVerdict::Judged(&outcome),
+            );
+            let line = String::from_utf8(line).unwrap();
+            assert!(
+                line.starts_with(r#"{"frame":7,"ts":1700000000.000042,"disposition":"EXITED""#),
+                "{line}"
+            );
+            assert!(line.ends_with(&format!(",\"packet\":{want}}}\n")), "{line}");
+        }
+    }
 }
