@@ -4,7 +4,7 @@
 //! sampled packets); this module picks the header set a question ranges over and prints the
 //! parts the walk returns.
 
-use crate::topo::TopologyArgs;
+use super::args::TopologyArgs;
 use clap::Args;
 use serde_json::{json, Value};
 use vpcsim_dataplane::flow::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};

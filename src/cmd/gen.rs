@@ -7,7 +7,7 @@
 //! network would deliver them (to the NAT gateway's translated port, to the Elastic IP) and a
 //! replay of the file, which starts from the same empty state, reproduces them.
 
-use crate::topo::{StateArgs, TopologyArgs};
+use super::args::{StateArgs, TopologyArgs};
 use clap::Args;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

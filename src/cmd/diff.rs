@@ -1,10 +1,10 @@
 //! `vpcsim diff`: the flows a change opens and closes, from the reachability matrices of the
 //! topology before and after it.
 
-use crate::reach_cmd::{
+use super::args::TopologyArgs;
+use super::reach::{
     addresses, box_json, endpoint_name, family_name, out, services_text, sorted_boxes,
 };
-use crate::topo::TopologyArgs;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

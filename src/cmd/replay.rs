@@ -4,7 +4,7 @@
 //! rewritten frames as they leave at each exit or arrive at each interface, `flowlogs/<Resource>.log`
 //! and `summary.json`.
 
-use crate::topo::{StateArgs, TopologyArgs};
+use super::args::{StateArgs, TopologyArgs};
 use clap::Args;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::json;
@@ -359,7 +359,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         return Err("cannot replay: the topology did not load".into());
     };
     let origin =
-        crate::trace::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
+        super::trace::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
     let link_type = reader.link_type();
     create_dir(&args.out)?;

@@ -7,7 +7,8 @@
 //! cell means something other than that group (the source's outbound rules, an ACL, a route, a
 //! gateway) stands in the way, or that no rule admits the source at all.
 
-use crate::topo::TopologyArgs;
+use super::args::TopologyArgs;
+use super::flowspec;
 use clap::Args;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -197,7 +198,7 @@ fn wants(rules: &[CompiledSgRule], peer: IpAddr) -> Vec<Want> {
 
 fn probe(topo: &Topology, want: Want, src: IpAddr, dst: IpAddr, origin: Origin) -> Option<Probe> {
     let spec = want.spec(src, dst);
-    let header = crate::flowspec::parse(&spec).ok()?;
+    let header = flowspec::parse(&spec).ok()?;
     let t = trace_with_reply(topo, header, origin);
     let (ok, outcome) = match &t.reply {
         None => (false, html::verdict_short(topo, &t.verdict)),
@@ -364,7 +365,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     // Parse every flow before writing anything: a typo should not leave half a report.
     let mut headers = vec![];
     for f in &args.flows {
-        match crate::flowspec::parse(f) {
+        match flowspec::parse(f) {
             Ok(h) => headers.push(h),
             Err(e) => {
                 eprintln!("error: --flow {f:?}: {e}");
@@ -527,7 +528,7 @@ mod tests {
             (Want { proto: 47, port: 0 }, a, b),
         ] {
             let spec = w.spec(s, d);
-            crate::flowspec::parse(&spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            flowspec::parse(&spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
         }
     }
 }

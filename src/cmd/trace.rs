@@ -1,6 +1,7 @@
 //! `vpcsim trace`: one packet, every hop.
 
-use crate::topo::{StateArgs, TopologyArgs};
+use super::args::{StateArgs, TopologyArgs};
+use super::flowspec;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use vpcsim_controlplane::{compile, Model};
@@ -190,7 +191,7 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    let header = match crate::flowspec::parse(&args.flow) {
+    let header = match flowspec::parse(&args.flow) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
