@@ -10,4 +10,5 @@ mod fastfmt;
 pub mod flowlog;
 pub mod html;
 pub mod json;
+pub mod summary;
 pub mod text;
