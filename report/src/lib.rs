@@ -10,5 +10,6 @@ mod fastfmt;
 pub mod flowlog;
 pub mod html;
 pub mod json;
+pub mod reach;
 pub mod summary;
 pub mod text;

@@ -2,15 +2,16 @@
 //! topology before and after it.
 
 use super::args::TopologyArgs;
-use super::reach::{
-    addresses, box_json, endpoint_name, family_name, out, services_text, sorted_boxes,
-};
+use super::reach::out;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vpcsim_dataplane::reach::{self, Endpoint, Family, HeaderSet, Prepared, Start, DIMS, DST, SRC};
 use vpcsim_dataplane::Topology;
+use vpcsim_report::reach::{
+    addresses, box_json, endpoint_name, family_name, services_text, sorted_boxes,
+};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
