@@ -13,16 +13,14 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use vpcsim_controlplane::{compile, load_files, LoadOptions};
+use vpcsim_dataplane::exchange::exchange;
 use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
-use vpcsim_dataplane::packet::Frag;
 use vpcsim_dataplane::reach::{
     self, point_of, universe, Analysis, Family, Fate, HBox, HeaderSet, Prepared, Replies, Start,
     DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
 use vpcsim_dataplane::topology::EniKind;
-use vpcsim_dataplane::{
-    process_header, Disposition, NoTrace, Origin, State, Timestamp, Topology, Verdict,
-};
+use vpcsim_dataplane::{Disposition, NoTrace, State, Timestamp, Topology, Verdict};
 
 /// xorshift64*: deterministic, so a failure reproduces.
 struct Rng(u64);
@@ -454,10 +452,10 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
             *stats.not_analysed.entry(why.clone()).or_default() += 1;
             continue;
         }
-        let mut state = State::default();
-        let v = process_header(topo, &mut state, h, Frag::None, origin, now, &mut NoTrace);
+        let exchange = exchange::<NoTrace>(topo, &mut State::default(), h, origin, now);
+        let v = &exchange.request;
         stats.packets += 1;
-        let got = fate_of(&v);
+        let got = fate_of(v);
         if &got != want {
             stats.failures.push(format!(
                 "{repro}\n    pipeline: {}\n    reach:    {}",
@@ -466,12 +464,10 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
             ));
             continue;
         }
-        let back = match v.disposition {
-            Disposition::Dropped => continue,
-            // A link-local service answers on the host: its reply is not filtered.
-            Disposition::Delivered if v.delivered_eni.is_none() => continue,
-            Disposition::Delivered => Origin::Eni(v.delivered_eni.unwrap_or_default()),
-            Disposition::Exited => v.egress_vpn.map_or(Origin::Internet, Origin::OnPrem),
+        // A dropped request has no reply, and one a link-local service answered on the host
+        // has none that anything filters.
+        let Some((rv, _)) = &exchange.reply else {
+            continue;
         };
         let Some(reply_fate) = outcome.reply else {
             stats.failures.push(format!(
@@ -488,17 +484,8 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
                 .or_default() += 1;
             continue;
         }
-        let rv = process_header(
-            topo,
-            &mut state,
-            v.header.reply(),
-            Frag::None,
-            back,
-            Timestamp(now.0 + 1_000_000),
-            &mut NoTrace,
-        );
         stats.replies += 1;
-        let got = fate_of(&rv);
+        let got = fate_of(rv);
         if got != reply_fate {
             stats.failures.push(format!(
                 "{repro}\n    reply, pipeline: {}\n    reply, reach:    {}",

@@ -28,6 +28,19 @@ pub fn final_line(topo: &Topology, v: &Verdict) -> String {
     }
 }
 
+/// What happened to the reply of a request that was answered where it arrived: a link-local
+/// service (the Amazon DNS resolver, instance metadata, time sync) answers on the host, and nothing
+/// filters that reply. `None` for any other request, which has a reply to trace unless it was
+/// dropped.
+pub fn answered_on_host(topo: &Topology, request: &Verdict) -> Option<String> {
+    (request.disposition != Disposition::Dropped && request.reply_origin().is_none()).then(|| {
+        format!(
+            "answered on the host by {}; not filtered",
+            topo.name(request.delivered_to.unwrap_or(request.at))
+        )
+    })
+}
+
 /// A readable table, one line per hop.
 pub fn trace_text(topo: &Topology, v: &Verdict, hops: &[Hop]) -> String {
     let mut out = String::new();

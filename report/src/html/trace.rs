@@ -4,6 +4,7 @@
 use super::assets::{JS, LEGEND};
 use super::map::{Map, PathSpec};
 use super::{esc, head, verdict_parts};
+use crate::text::answered_on_host;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use vpcsim_dataplane::flow::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
@@ -30,7 +31,8 @@ pub struct TracePage<'a> {
     pub forward: PathView<'a>,
     /// The reply, when it was traced.
     pub ret: Option<PathView<'a>>,
-    /// `--return` was asked for (so a missing reply means the request was dropped).
+    /// `--return` was asked for (so a missing reply means the request was dropped, or answered
+    /// on the host).
     pub return_asked: bool,
     /// Link back to the report's index, on report flow pages.
     pub index_href: Option<&'a str>,
@@ -55,6 +57,8 @@ pub fn trace_page(topo: &Topology, p: &TracePage) -> String {
             exited: r.verdict.disposition == Disposition::Exited,
         });
     }
+    let no_reply = answered_on_host(topo, p.forward.verdict)
+        .unwrap_or_else(|| "none: the request was dropped".into());
     let mut s = head(&format!("vpcsim trace: {}", p.flow));
     s.push_str("<header>");
     if let Some(href) = p.index_href {
@@ -73,9 +77,13 @@ pub fn trace_page(topo: &Topology, p: &TracePage) -> String {
     s.push_str(&verdict_html(topo, "forward", "forward", &p.forward));
     match &p.ret {
         Some(r) => s.push_str(&verdict_html(topo, "return", "return", r)),
-        None if p.return_asked => s.push_str(
-            r#"<div class="verdict none" id="verdict-return"><span class="which">return</span><span class="main">none: the request was dropped</span></div>"#,
-        ),
+        None if p.return_asked => {
+            let _ = write!(
+                s,
+                r#"<div class="verdict none" id="verdict-return"><span class="which">return</span><span class="main">{}</span></div>"#,
+                esc(&no_reply)
+            );
+        }
         None => {}
     }
     s.push_str("</div></header>\n<main><section class=\"map\">");
@@ -101,7 +109,11 @@ pub fn trace_page(topo: &Topology, p: &TracePage) -> String {
             let _ = write!(s, "<h2>Return path</h2>{}", hop_table(topo, "return", r));
         }
         None if p.return_asked => {
-            s.push_str(r#"<h2>Return path</h2><p class="muted">none: the request was dropped</p>"#)
+            let _ = write!(
+                s,
+                r#"<h2>Return path</h2><p class="muted">{}</p>"#,
+                esc(&no_reply)
+            );
         }
         None => {}
     }
