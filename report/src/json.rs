@@ -102,6 +102,15 @@ impl<'a> Object<'a> {
         self.empty = false;
     }
 
+    /// A string field whose value `write` appends.
+    #[inline]
+    fn quoted(&mut self, key: Key, write: impl FnOnce(&mut Vec<u8>)) {
+        self.key(key);
+        self.buf.push(b'"');
+        write(self.buf);
+        self.buf.push(b'"');
+    }
+
     fn close(self) {
         self.buf.push(b'}');
     }
@@ -110,26 +119,17 @@ impl<'a> Object<'a> {
 impl Fields for Object<'_> {
     #[inline]
     fn text(&mut self, key: Key, value: &'static str) {
-        self.key(key);
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(value.as_bytes());
-        self.buf.push(b'"');
+        self.quoted(key, |buf| buf.extend_from_slice(value.as_bytes()));
     }
 
     #[inline]
     fn number_text(&mut self, key: Key, value: u64) {
-        self.key(key);
-        self.buf.push(b'"');
-        push_u64(self.buf, value);
-        self.buf.push(b'"');
+        self.quoted(key, |buf| push_u64(buf, value));
     }
 
     #[inline]
     fn address(&mut self, key: Key, value: IpAddr) {
-        self.key(key);
-        self.buf.push(b'"');
-        push_ip(self.buf, value);
-        self.buf.push(b'"');
+        self.quoted(key, |buf| push_ip(buf, value));
     }
 
     #[inline]

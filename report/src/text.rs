@@ -15,16 +15,26 @@ fn endpoint(a: IpAddr, port: u16, ports: bool) -> String {
 
 /// The final line: `DELIVERED to X` / `EXITED via X` / `DROPPED at X: REASON — hint`.
 pub fn final_line(topo: &Topology, v: &Verdict) -> String {
+    let line = verdict_short(topo, v);
+    match v.disposition {
+        Disposition::Dropped => format!("{line} — {}", v.reason.map_or("", |r| r.hint())),
+        _ => line,
+    }
+}
+
+/// `DELIVERED to X`, `EXITED via X` or `DROPPED at X: REASON`: the final line without the hint,
+/// for summaries.
+pub fn verdict_short(topo: &Topology, v: &Verdict) -> String {
     match v.disposition {
         Disposition::Delivered => {
             format!("DELIVERED to {}", topo.name(v.delivered_to.unwrap_or(v.at)))
         }
         Disposition::Exited => format!("EXITED via {}", topo.name(v.egress.unwrap_or(v.at))),
-        Disposition::Dropped => {
-            let reason = v.reason.map_or("DROPPED", |r| r.as_str());
-            let hint = v.reason.map_or("", |r| r.hint());
-            format!("DROPPED at {}: {reason} — {hint}", topo.name(v.at))
-        }
+        Disposition::Dropped => format!(
+            "DROPPED at {}: {}",
+            topo.name(v.at),
+            v.reason.map_or("DROPPED", |r| r.as_str())
+        ),
     }
 }
 

@@ -4,7 +4,7 @@
 //! sampled packets); this module picks the header set a question ranges over and prints the
 //! parts the walk returns.
 
-use super::args::TopologyArgs;
+use super::args::{resolve_start, worker_threads, TopologyArgs};
 use clap::Args;
 use vpcsim_dataplane::flow::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::reach::{self, Family, Prepared, Start};
@@ -67,7 +67,7 @@ pub fn run(args: &ReachArgs) -> i32 {
     let fam = if args.ipv6 { Family::V6 } else { Family::V4 };
     let prep = Prepared::new(&topo);
     if args.matrix {
-        let m = reach::matrix(&prep, fam, threads(args.threads));
+        let m = reach::matrix(&prep, fam, worker_threads(args.threads));
         if args.json {
             out(&format!(
                 "{}\n",
@@ -133,11 +133,6 @@ pub fn out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-fn threads(n: Option<usize>) -> usize {
-    n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1)
-}
-
 fn parse_protocol(s: &str) -> Result<u8, String> {
     match s.to_ascii_lowercase().as_str() {
         "tcp" => Ok(PROTO_TCP),
@@ -150,52 +145,11 @@ fn parse_protocol(s: &str) -> Result<u8, String> {
     }
 }
 
-/// `--from`: the same resources `trace --from` accepts.
-fn resolve_start(topo: &Topology, from: &str) -> Result<Start, String> {
-    if from.eq_ignore_ascii_case("internet") {
-        return Ok(Start::Internet);
-    }
-    let r = topo
-        .find_resource(from)
-        .ok_or_else(|| format!("--from {from}: no resource with that logical id or AWS id"))?;
-    if let Some(e) = topo.eni_by_resource(r) {
-        return Ok(Start::Eni(e));
-    }
-    if let Some(a) = topo.tgw_attachment_by_resource(r) {
-        return Ok(Start::TgwAttachment(a));
-    }
-    if let Some(c) = topo.vpn_connection_by_resource(r) {
-        return Ok(Start::OnPrem(c));
-    }
-    Err(format!(
-        "--from {from}: {} is not an instance, network interface, customer gateway, VPN connection, virtual private gateway or transit gateway attachment",
-        topo.resource(r).kind
-    ))
-}
-
 /// `--to`: the destination addresses a question ranges over, sorted and disjoint.
 fn destinations(topo: &Topology, to: &str, fam: Family) -> Result<Vec<(u128, u128)>, String> {
     let mut v: Vec<(u128, u128)> = Vec::new();
     if to.eq_ignore_ascii_case("internet") {
-        let owned: Vec<(u128, u128)> = match fam {
-            Family::V4 => topo
-                .public_v4
-                .keys()
-                .map(|&a| (a as u128, a as u128))
-                .collect(),
-            Family::V6 => topo
-                .vpcs
-                .iter()
-                .flat_map(|v| v.cidrs_v6.iter())
-                .map(|n| {
-                    let lo = n.network().to_bits();
-                    (lo, n.broadcast().to_bits())
-                })
-                .collect(),
-        };
-        let mut owned = owned;
-        owned.sort_unstable();
-        return Ok(reach::ranges_minus(&reach::public_ranges(fam), &owned));
+        return Ok(reach::sources(topo, Start::Internet, fam));
     }
     if let Ok(net) = to.parse::<ipnet::IpNet>() {
         return range_of(net, fam, to).map(|r| vec![r]);

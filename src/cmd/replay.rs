@@ -331,7 +331,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         return Err("cannot replay: the topology did not load".into());
     };
     let origin =
-        super::trace::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
+        super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
     let link_type = reader.link_type();
     create_dir(&args.out)?;

@@ -21,6 +21,7 @@ use vpcsim_dataplane::topology::{EniKind, Idx};
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::{Disposition, StateConfig, Topology, Verdict};
 use vpcsim_report::html::{self, FlowLink, PathView, Probe, ReachRow, ReportPage, TracePage};
+use vpcsim_report::text;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -166,12 +167,12 @@ fn probe(topo: &Topology, want: Want, src: IpAddr, dst: IpAddr, origin: Origin) 
     let t = trace_exchange(topo, StateConfig::default(), header, origin);
     let (ok, outcome) = match &t.reply {
         Some((rv, _)) if rv.disposition == Disposition::Dropped => {
-            (false, format!("reply {}", html::verdict_short(topo, rv)))
+            (false, format!("reply {}", text::verdict_short(topo, rv)))
         }
         // No reply: the request was dropped, or a link-local service answered it on the host.
         _ => (
             t.request.disposition != Disposition::Dropped,
-            html::verdict_short(topo, &t.request),
+            text::verdict_short(topo, &t.request),
         ),
     };
     Some(Probe {
@@ -387,12 +388,12 @@ pub fn run(args: &ReportArgs) -> i32 {
         }
         let mut verdicts = vec![(
             html::verdict_class(&t.request),
-            html::verdict_short(&topo, &t.request),
+            text::verdict_short(&topo, &t.request),
         )];
         if let Some((rv, _)) = &t.reply {
             verdicts.push((
                 html::verdict_class(rv),
-                format!("reply {}", html::verdict_short(&topo, rv)),
+                format!("reply {}", text::verdict_short(&topo, rv)),
             ));
         }
         links.push(FlowLink {

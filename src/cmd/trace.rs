@@ -1,6 +1,6 @@
 //! `vpcsim trace`: one packet, every hop.
 
-use super::args::{StateArgs, TopologyArgs};
+use super::args::{origin, StateArgs, TopologyArgs};
 use super::flowspec;
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -73,33 +73,6 @@ impl Expect {
                 | (Expect::Dropped, Disposition::Dropped)
         )
     }
-}
-
-/// Resolve `--from` to an origin.
-pub fn origin(topo: &Topology, from: Option<&str>) -> Result<Origin, String> {
-    let Some(from) = from else {
-        return Ok(Origin::Auto);
-    };
-    if from.eq_ignore_ascii_case("internet") {
-        return Ok(Origin::Internet);
-    }
-    let r = topo
-        .find_resource(from)
-        .ok_or_else(|| format!("--from {from}: no resource with that logical id or AWS id"))?;
-    if let Some(e) = topo.eni_by_resource(r) {
-        return Ok(Origin::Eni(e));
-    }
-    // A VPN attachment of a transit gateway resolves to its connection's on-premises side.
-    if let Some(a) = topo.tgw_attachment_by_resource(r) {
-        return Ok(Origin::TransitGatewayAttachment(a));
-    }
-    if let Some(c) = topo.vpn_connection_by_resource(r) {
-        return Ok(Origin::OnPrem(c));
-    }
-    Err(format!(
-        "--from {from}: {} is not an instance, network interface, customer gateway, VPN connection, virtual private gateway or transit gateway attachment",
-        topo.resource(r).kind
-    ))
 }
 
 /// When a trace happens: any fixed instant, so the same question always gets the same answer.

@@ -13,7 +13,9 @@ mod trace;
 pub use report::{report_index, FlowLink, Probe, ReachRow, ReportPage};
 pub use trace::{trace_page, PathView, TracePage};
 
+use crate::text::verdict_short;
 use assets::CSS;
+use std::fmt::Display;
 use vpcsim_controlplane::Model;
 use vpcsim_dataplane::{Disposition, Topology, Verdict};
 
@@ -31,6 +33,17 @@ pub fn esc(s: &str) -> String {
         }
     }
     o
+}
+
+/// IPv4 blocks or addresses, then IPv6 ones, as text.
+fn both_families<A: Display, B: Display>(
+    v4: impl IntoIterator<Item = A>,
+    v6: impl IntoIterator<Item = B>,
+) -> Vec<String> {
+    v4.into_iter()
+        .map(|a| a.to_string())
+        .chain(v6.into_iter().map(|a| a.to_string()))
+        .collect()
 }
 
 /// The topology files as given on the command line, for page headers.
@@ -53,32 +66,11 @@ pub fn explanation_notes(e: Option<&crate::explain::Explanation>, model: &Model)
 /// The verdict as a class, the main line and the hint (drops only); main + " — " + hint is the
 /// final line of the text output.
 fn verdict_parts(topo: &Topology, v: &Verdict) -> (&'static str, String, Option<&'static str>) {
-    match v.disposition {
-        Disposition::Delivered => (
-            "delivered",
-            format!("DELIVERED to {}", topo.name(v.delivered_to.unwrap_or(v.at))),
-            None,
-        ),
-        Disposition::Exited => (
-            "exited",
-            format!("EXITED via {}", topo.name(v.egress.unwrap_or(v.at))),
-            None,
-        ),
-        Disposition::Dropped => (
-            "dropped",
-            format!(
-                "DROPPED at {}: {}",
-                topo.name(v.at),
-                v.reason.map_or("DROPPED", |r| r.as_str())
-            ),
-            v.reason.map(|r| r.hint()),
-        ),
-    }
-}
-
-/// `DELIVERED to X`, `EXITED via X` or `DROPPED at X: REASON` (no hint): for summaries.
-pub fn verdict_short(topo: &Topology, v: &Verdict) -> String {
-    verdict_parts(topo, v).1
+    let hint = match v.disposition {
+        Disposition::Dropped => v.reason.map(|r| r.hint()),
+        _ => None,
+    };
+    (verdict_class(v), verdict_short(topo, v), hint)
 }
 
 /// The class of a verdict (`delivered`, `exited`, `dropped`) for report links.

@@ -3,7 +3,7 @@
 
 use super::assets::LEGEND;
 use super::map::Map;
-use super::{esc, head};
+use super::{both_families, esc, head};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use vpcsim_dataplane::topology::EniKind;
@@ -87,21 +87,11 @@ fn list(items: &[String]) -> String {
 fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
     let name = |r: ResId| esc(topo.name(r));
     if let Some(v) = topo.vpcs.iter().find(|v| v.res == r) {
-        let cidrs: Vec<String> = v
-            .cidrs_v4
-            .iter()
-            .map(|c| c.to_string())
-            .chain(v.cidrs_v6.iter().map(|c| c.to_string()))
-            .collect();
+        let cidrs = both_families(&v.cidrs_v4, &v.cidrs_v6);
         return Some(format!("CIDRs <code>{}</code>", esc(&cidrs.join(", "))));
     }
     if let Some(s) = topo.subnets.iter().find(|s| s.res == r) {
-        let cidrs: Vec<String> = s
-            .cidr_v4
-            .iter()
-            .map(|c| c.to_string())
-            .chain(s.cidr_v6.iter().map(|c| c.to_string()))
-            .collect();
+        let cidrs = both_families(s.cidr_v4, s.cidr_v6);
         return Some(format!(
             "<code>{}</code> in {} ({}); route table {}, network ACL {}",
             esc(&cidrs.join(", ")),
@@ -121,12 +111,7 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         .find(|e| e.owner == r && !matches!(e.kind, EniKind::NatGateway(_)))
     {
         let subnet = topo.subnets.get(e.subnet as usize).map(|s| s.res);
-        let mut addrs: Vec<String> = e
-            .private_v4
-            .iter()
-            .map(|a| a.to_string())
-            .chain(e.ipv6.iter().map(|a| a.to_string()))
-            .collect();
+        let mut addrs = both_families(&e.private_v4, &e.ipv6);
         addrs.extend(e.public_v4.iter().map(|(_, p)| format!("{p} (public)")));
         let groups: Vec<String> = e
             .security_groups

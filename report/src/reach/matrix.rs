@@ -1,7 +1,7 @@
 //! The reachability matrix: for every pair of endpoints, what gets through, as services.
 
 use super::{
-    addresses, box_json, family_name, has_ports, merge_ranges, port_range, proto_name, service,
+    box_json, family_name, first_ranges, has_ports, merge_ranges, port_range, proto_name, service,
     sorted_boxes,
 };
 use serde_json::{json, Value};
@@ -130,18 +130,10 @@ fn qualified_services(fam: Family, s: &HeaderSet, dim: usize, whole: &[(u128, u1
     }
     let word = if dim == SRC { "from" } else { "to" };
     for (ranges, set) in partial {
-        let mut text: Vec<String> = ranges
-            .iter()
-            .take(3)
-            .map(|&(lo, hi)| addresses(fam, lo, hi))
-            .collect();
-        if ranges.len() > 3 {
-            text.push(format!("+{} more ranges", ranges.len() - 3));
-        }
         out.push(format!(
             "{} ({word} {} only)",
             services_text(fam, &set),
-            text.join(",")
+            first_ranges(fam, &ranges)
         ));
     }
     out.join("; ")

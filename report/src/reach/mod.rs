@@ -357,6 +357,11 @@ fn address_list(
             .collect();
         return format!("{} except {}", whole.1, except.join(","));
     }
+    first_ranges(fam, &ranges)
+}
+
+/// The first three ranges, and how many more there are.
+fn first_ranges(fam: Family, ranges: &[(u128, u128)]) -> String {
     let mut text: Vec<String> = ranges
         .iter()
         .take(3)

@@ -3,8 +3,8 @@
 //! VPC's top edge, then bands below for peering connections and everything else.
 
 use super::{
-    Map, Node, Place, Rect, AZ_HEAD, BAND_GAP, CHAR_W, CHAR_W_BOLD, GW_H, GW_W, HOST_H, HOST_W,
-    INTERNET_H, MARGIN, MAX_ROW_W, PAD, SUBNET_HEAD, VPC_GAP, VPC_HEAD,
+    super::both_families, Map, Node, Place, Rect, AZ_HEAD, BAND_GAP, CHAR_W, CHAR_W_BOLD, GW_H,
+    GW_W, HOST_H, HOST_W, INTERNET_H, MARGIN, MAX_ROW_W, PAD, SUBNET_HEAD, VPC_GAP, VPC_HEAD,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -208,12 +208,7 @@ impl<'t> Builder<'t> {
     fn vpc(&mut self, plan: &VpcPlan, r: Rect) {
         let topo = self.topo;
         let vpc = &topo.vpcs[plan.vpc as usize];
-        let cidrs: Vec<String> = vpc
-            .cidrs_v4
-            .iter()
-            .map(|c| c.to_string())
-            .chain(vpc.cidrs_v6.iter().map(|c| c.to_string()))
-            .collect();
+        let cidrs = both_families(&vpc.cidrs_v4, &vpc.cidrs_v6);
         let id = self.dom_id(&topo.resource(vpc.res).logical_id);
         let cidr_line = cidrs.join(" · ");
         self.m.push(
@@ -291,12 +286,7 @@ impl<'t> Builder<'t> {
     fn subnet(&mut self, si: Idx, az_label: &str, sr: Rect) {
         let topo = self.topo;
         let s = &topo.subnets[si as usize];
-        let cidrs: Vec<String> = s
-            .cidr_v4
-            .iter()
-            .map(|c| c.to_string())
-            .chain(s.cidr_v6.iter().map(|c| c.to_string()))
-            .collect();
+        let cidrs = both_families(s.cidr_v4, s.cidr_v6);
         let rt = topo
             .route_tables
             .get(s.route_table as usize)
@@ -524,12 +514,7 @@ impl<'t> Builder<'t> {
     fn host(&mut self, e: Idx, r: Rect) {
         let topo = self.topo;
         let eni = &topo.enis[e as usize];
-        let mut addrs: Vec<String> = eni
-            .private_v4
-            .iter()
-            .map(|a| a.to_string())
-            .chain(eni.ipv6.iter().map(|a| a.to_string()))
-            .collect();
+        let mut addrs = both_families(&eni.private_v4, &eni.ipv6);
         let publics: Vec<String> = eni.public_v4.iter().map(|(_, p)| p.to_string()).collect();
         let first = addrs.first().cloned().unwrap_or_default();
         let line = match publics.first() {

@@ -259,44 +259,30 @@ impl Map {
                     esc(&n.title)
                 );
             }
-            "res vpc" => {
-                let top = r.y + GW_H / 2 + 18;
-                let _ = write!(
-                    s,
-                    r#"<text class="t-title" x="{}" y="{top}">{}</text>"#,
-                    r.x + PAD,
-                    esc(&n.title)
-                );
-                for (k, l) in n.lines.iter().enumerate() {
-                    let _ = write!(
-                        s,
-                        r#"<text class="t-line" x="{}" y="{}">{}</text>"#,
-                        r.x + PAD,
-                        top + 17 * (k as i32 + 1),
-                        esc(l)
-                    );
-                }
-            }
-            _ => {
-                let top = r.y + if n.class.contains("subnet") { 21 } else { 19 };
-                let _ = write!(
-                    s,
-                    r#"<text class="t-title" x="{}" y="{top}">{}</text>"#,
-                    r.x + PAD,
-                    esc(&n.title)
-                );
-                for (k, l) in n.lines.iter().enumerate() {
-                    let _ = write!(
-                        s,
-                        r#"<text class="t-line" x="{}" y="{}">{}</text>"#,
-                        r.x + PAD,
-                        top + 16 * (k as i32 + 1),
-                        esc(l)
-                    );
-                }
-            }
+            // The VPC's title sits below the gateways on its top edge.
+            "res vpc" => title_and_lines(s, n, r.y + GW_H / 2 + 18, 17),
+            c if c.contains("subnet") => title_and_lines(s, n, r.y + 21, 16),
+            _ => title_and_lines(s, n, r.y + 19, 16),
         }
         s.push_str("</g>");
+    }
+}
+
+/// A box's bold title at `top`, then its smaller lines `step` pixels apart.
+fn title_and_lines(s: &mut String, n: &Node, top: i32, step: i32) {
+    let x = n.rect.x + PAD;
+    let _ = write!(
+        s,
+        r#"<text class="t-title" x="{x}" y="{top}">{}</text>"#,
+        esc(&n.title)
+    );
+    for (k, l) in n.lines.iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<text class="t-line" x="{x}" y="{}">{}</text>"#,
+            top + step * (k as i32 + 1),
+            esc(l)
+        );
     }
 }
 
