@@ -17,7 +17,7 @@ pub struct PathView<'a> {
     pub verdict: &'a Verdict,
     /// Every hop it took, as the pipeline's tracer recorded them.
     pub hops: &'a [Hop],
-    /// Lines shown under the verdict: why it was dropped and the fix (see [`explanation_notes`]).
+    /// Lines shown under the verdict: why it was dropped and the fix (see [`explanation_notes`](super::explanation_notes)).
     pub notes: Vec<String>,
 }
 
