@@ -1,26 +1,14 @@
 //! vpcsim: a simulator of the AWS VPC data plane.
 //!
-//! The binary is thin: argument parsing, file I/O and output. The pipeline lives in
-//! `vpcsim-dataplane`, the resource model and CloudFormation loader in `vpcsim-controlplane`.
+//! The binary is thin: argument parsing, file I/O and output, one module per command in `cmd/`.
+//! The pipeline lives in `vpcsim-dataplane`, the resource model and CloudFormation loader in
+//! `vpcsim-controlplane`, capture files in `vpcsim-capture`, and everything rendered (JSON, text,
+//! flow logs, explanations, HTML) in `vpcsim-report`.
 
-mod capture;
-mod diff_cmd;
-mod explain;
-mod export_cmd;
-mod fastfmt;
-mod flowlog;
-mod flowspec;
-mod gen;
-mod html;
-mod reach_cmd;
-mod replay;
-mod report;
-mod report_cmd;
-mod topo;
-mod trace;
-mod validate;
+mod cmd;
 
 use clap::{Parser, Subcommand};
+use cmd::{diff, export, gen, reach, replay, report, trace, validate};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,15 +37,15 @@ enum Command {
     /// Generate synthetic traffic for a topology into a pcap (TCP, UDP, ICMP; both directions).
     Gen(gen::GenArgs),
     /// Write a self-contained HTML report: topology map, reachability summary, resources, flows.
-    Report(report_cmd::ReportArgs),
+    Report(report::ReportArgs),
     /// Every packet at once: which protocols, ports and addresses get from one endpoint to
     /// another (and back), and why the rest does not; `--matrix` for every pair.
-    Reach(reach_cmd::ReachArgs),
+    Reach(reach::ReachArgs),
     /// The flows a change opens and closes: reachability before and after, pair by pair.
-    Diff(diff_cmd::DiffArgs),
+    Diff(diff::DiffArgs),
     /// Write the topology as a describe-* snapshot (the JSON `aws ec2 describe-*` prints, one
     /// file per call); `-t DIR` loads such a snapshot, from `export` or from a real account.
-    Export(export_cmd::ExportArgs),
+    Export(export::ExportArgs),
 }
 
 fn main() {
@@ -67,10 +55,10 @@ fn main() {
         Command::Trace(a) => trace::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Gen(a) => gen::run(a),
-        Command::Report(a) => report_cmd::run(a),
-        Command::Reach(a) => reach_cmd::run(a),
-        Command::Diff(a) => diff_cmd::run(a),
-        Command::Export(a) => export_cmd::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Reach(a) => reach::run(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Export(a) => export::run(a),
     };
     std::process::exit(code);
 }

@@ -1,20 +1,12 @@
 //! Reads every file of the third-party capture corpus (`shared/corpus/pcaps`, see its
 //! README) with the capture reader: no panic, no hang, and for every file that is neither
 //! malformed nor truncated exactly the number of records MANIFEST.tsv counts.
-//!
-//! An integration test of a binary crate cannot `use` the binary's modules, so the module is
-//! included by path (it depends only on external crates). Its unit tests are compiled in
-//! here too and run a second time.
-
-#[path = "../src/capture.rs"]
-#[allow(dead_code)]
-mod capture;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use capture::{CaptureError, CaptureReader, MAX_CAPLEN};
+use vpcsim_capture::{CaptureError, CaptureReader, MAX_CAPLEN};
 use vpcsim_dataplane::packet::LinkType;
 
 /// Files whose frame count differs from MANIFEST's `packets` although they are tagged

@@ -298,6 +298,36 @@ fn expect_not_met_exit_1() {
     );
 }
 
+/// A link-local service answers on the host: `--return` says so instead of tracing a reply
+/// from somewhere else, and the exchange counts as delivered.
+#[test]
+fn return_of_a_link_local_service_is_answered_on_the_host() {
+    for dst in ["10.0.0.2", "169.254.169.253"] {
+        let flow = format!("udp 10.0.2.30:45000 -> {dst}:53");
+        let o = run(&[
+            "trace",
+            "-t",
+            &ex(),
+            &flow,
+            "--return",
+            "--expect",
+            "delivered",
+        ]);
+        assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+        assert!(
+            o.stdout.ends_with(
+                "DELIVERED to AmazonProvidedDNS\n\nreturn path: answered on the host by AmazonProvidedDNS; not filtered\n"
+            ),
+            "{}",
+            o.stdout
+        );
+        let o = run(&["trace", "-t", &ex(), &flow, "--return", "--json"]);
+        let v = json(&o);
+        assert_eq!(v["disposition"], "DELIVERED");
+        assert_eq!(v["return"], Value::Null, "{v:#}");
+    }
+}
+
 #[test]
 fn unknown_param_exit_2() {
     let o = run(&[

@@ -384,6 +384,45 @@ fn trace_html_shows_the_drop_and_no_return() {
     assert!(o.stderr.contains("missing/dir/x.html"), "{}", o.stderr);
 }
 
+/// A flow page's reply starts where `trace --return` starts it: on-premises for a request that
+/// left through a VPN, at the host for one a link-local service answered.
+#[test]
+fn report_flow_replies_start_where_trace_starts_them() {
+    let dir = out_dir("report-replies");
+    let vpn = example().with_file_name("vpn.yaml");
+    let o = vpcsim([
+        "report",
+        "-t",
+        vpn.to_str().unwrap(),
+        "--out",
+        dir.join("vpn").to_str().unwrap(),
+        "--flow",
+        "tcp 10.0.1.10:40000 -> 192.168.5.5:443",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let index = read(&dir.join("vpn/index.html"));
+    assert!(
+        index.contains("EXITED via Vgw") && index.contains("reply DELIVERED to App"),
+        "{index}"
+    );
+    let o = vpcsim([
+        "report",
+        "-t",
+        &example().display().to_string(),
+        "--out",
+        dir.join("dns").to_str().unwrap(),
+        "--flow",
+        "udp 10.0.2.30:45000 -> 10.0.0.2:53",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let page = read(&dir.join("dns/flow-1.html"));
+    assert!(
+        page.contains("answered on the host by AmazonProvidedDNS; not filtered")
+            && !page.contains("NOT_MAPPED"),
+        "{page}"
+    );
+}
+
 #[test]
 fn report_writes_index_and_flow_pages() {
     let dir = out_dir("report");

@@ -1,16 +1,17 @@
 //! `vpcsim diff`: the flows a change opens and closes, from the reachability matrices of the
 //! topology before and after it.
 
-use crate::reach_cmd::{
-    addresses, box_json, endpoint_name, family_name, out, services_text, sorted_boxes,
-};
-use crate::topo::TopologyArgs;
+use super::args::{parse_key_value, worker_threads, TopologyArgs};
+use super::reach::out;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vpcsim_dataplane::reach::{self, Endpoint, Family, HeaderSet, Prepared, Start, DIMS, DST, SRC};
 use vpcsim_dataplane::Topology;
+use vpcsim_report::reach::{
+    addresses, box_json, endpoint_name, family_name, services_text, sorted_boxes,
+};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -65,13 +66,6 @@ pub struct DiffArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
-    }
 }
 
 /// One side's topology options, parsed the way `--topology` commands parse them so that every
@@ -224,10 +218,7 @@ pub fn run(args: &DiffArgs) -> i32 {
         topos.push(topo);
     }
     let (before, after) = (&topos[0], &topos[1]);
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = worker_threads(args.threads);
     let b = pairs(before, fam, threads);
     let a = pairs(after, fam, threads);
     // What "the internet" is on each side: public addresses the topology does not own.

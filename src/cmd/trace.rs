@@ -1,16 +1,17 @@
 //! `vpcsim trace`: one packet, every hop.
 
-use crate::explain;
-use crate::report;
-use crate::topo::{StateArgs, TopologyArgs};
+use super::args::{origin, StateArgs, TopologyArgs};
+use super::flowspec;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use vpcsim_controlplane::{compile, Model};
+use vpcsim_dataplane::exchange::{exchange, Exchange};
 use vpcsim_dataplane::flow::Header;
-use vpcsim_dataplane::packet::Frag;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::trace::Hop;
-use vpcsim_dataplane::{process_header, Disposition, State, Timestamp, Topology, Trace, Verdict};
+use vpcsim_dataplane::{Disposition, State, StateConfig, Timestamp, Topology, Trace, Verdict};
+use vpcsim_report::explain;
+use vpcsim_report::{html, json, text};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -74,86 +75,40 @@ impl Expect {
     }
 }
 
-/// Resolve `--from` to an origin.
-pub fn origin(topo: &Topology, from: Option<&str>) -> Result<Origin, String> {
-    let Some(from) = from else {
-        return Ok(Origin::Auto);
-    };
-    if from.eq_ignore_ascii_case("internet") {
-        return Ok(Origin::Internet);
-    }
-    let r = topo
-        .find_resource(from)
-        .ok_or_else(|| format!("--from {from}: no resource with that logical id or AWS id"))?;
-    if let Some(e) = topo.eni_by_resource(r) {
-        return Ok(Origin::Eni(e));
-    }
-    // A VPN attachment of a transit gateway resolves to its connection's on-premises side.
-    if let Some(a) = topo.tgw_attachment_by_resource(r) {
-        return Ok(Origin::TransitGatewayAttachment(a));
-    }
-    if let Some(c) = topo.vpn_connection_by_resource(r) {
-        return Ok(Origin::OnPrem(c));
-    }
-    Err(format!(
-        "--from {from}: {} is not an instance, network interface, customer gateway, VPN connection, virtual private gateway or transit gateway attachment",
-        topo.resource(r).kind
-    ))
+/// When a trace happens: any fixed instant, so the same question always gets the same answer.
+const TRACE_TIME: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+/// A packet and its reply from a fresh state, traced hop by hop: what `trace --return` and each
+/// flow of `vpcsim report` show.
+pub fn trace_exchange(
+    topo: &Topology,
+    config: StateConfig,
+    header: Header,
+    origin: Origin,
+) -> Exchange<Trace> {
+    exchange(topo, &mut State::new(config), header, origin, TRACE_TIME)
 }
 
-/// One trace: the packet and, with `--return`, its reply through the state the first created.
-struct Traced {
-    verdict: Verdict,
-    trace: Trace,
-    reply: Option<(Verdict, Trace)>,
-}
-
-fn trace_once(topo: &Topology, args: &TraceArgs, header: Header, origin: Origin) -> Traced {
-    let mut state = State::new(args.state.config());
-    let now = Timestamp::from_secs(1_700_000_000);
-    let mut trace = Trace::default();
-    let verdict = process_header(
-        topo,
-        &mut state,
-        header,
-        Frag::None,
-        origin,
-        now,
-        &mut trace,
-    );
-    let mut reply = None;
-    if args.with_return && verdict.disposition != Disposition::Dropped {
-        // The reply starts where the request ended: at the interface it was delivered to, or
-        // on-premises behind the VPN it left through, else on the internet.
-        let back_origin = match (verdict.delivered_eni, verdict.egress_vpn) {
-            (Some(e), _) => Origin::Eni(e),
-            (None, Some(c)) => Origin::OnPrem(c),
-            (None, None) => Origin::Internet,
-        };
-        let mut rtrace = Trace::default();
-        let rv = process_header(
-            topo,
-            &mut state,
-            verdict.header.reply(),
-            Frag::None,
-            back_origin,
-            Timestamp(now.0 + 1_000_000),
-            &mut rtrace,
-        );
-        reply = Some((rv, rtrace));
+/// One trace; the reply is kept only with `--return`, so that `--expect`, `--fixes` and the
+/// output look at it only when asked.
+fn trace_once(
+    topo: &Topology,
+    args: &TraceArgs,
+    header: Header,
+    origin: Origin,
+) -> Exchange<Trace> {
+    let mut t = trace_exchange(topo, args.state.config(), header, origin);
+    if !args.with_return {
+        t.reply = None;
     }
-    Traced {
-        verdict,
-        trace,
-        reply,
-    }
+    t
 }
 
 /// The first drop of a trace (the request's, else the reply's) with its hops, and whether it
 /// is the reply's.
-fn first_drop(t: &Traced) -> Option<(&Verdict, &[Hop], bool)> {
-    if t.verdict.disposition == Disposition::Dropped {
-        return Some((&t.verdict, &t.trace.hops, false));
+fn first_drop(t: &Exchange<Trace>) -> Option<(&Verdict, &[Hop], bool)> {
+    if t.request.disposition == Disposition::Dropped {
+        return Some((&t.request, &t.request_trace.hops, false));
     }
     match &t.reply {
         Some((rv, rt)) if rv.disposition == Disposition::Dropped => Some((rv, &rt.hops, true)),
@@ -167,7 +122,7 @@ fn fix_sequence(
     args: &TraceArgs,
     header: Header,
     mut model: Model,
-) -> (Vec<String>, Option<Traced>, Topology) {
+) -> (Vec<String>, Option<Exchange<Trace>>, Topology) {
     let mut steps = Vec::new();
     for _ in 0..8 {
         let topo = compile(&model);
@@ -190,7 +145,7 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    let header = match crate::flowspec::parse(&args.flow) {
+    let header = match flowspec::parse(&args.flow) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
@@ -208,38 +163,37 @@ pub fn run(args: &TraceArgs) -> i32 {
         }
     };
     let t = trace_once(&topo, args, header, origin);
-    let v = &t.verdict;
+    let v = &t.request;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
     if let Some((rv, _)) = &t.reply {
         ok &= args.expect.is_none_or(|e| e.matches(rv.disposition));
     }
     let model = &loaded.model;
-    let explanation = explain::explain(&topo, model, v, &t.trace.hops, false);
+    let explanation = explain::explain(&topo, model, v, &t.request_trace.hops, false);
     let reply_explanation = t
         .reply
         .as_ref()
         .and_then(|(rv, rt)| explain::explain(&topo, model, rv, &rt.hops, true));
-    let asymmetry = t
-        .reply
-        .as_ref()
-        .and_then(|(rv, rt)| explain::asymmetry(&topo, &header, &t.trace.hops, rv, &rt.hops));
+    let asymmetry = t.reply.as_ref().and_then(|(rv, rt)| {
+        explain::asymmetry(&topo, &header, &t.request_trace.hops, rv, &rt.hops)
+    });
     let fixes =
         (args.fixes && first_drop(&t).is_some()).then(|| fix_sequence(args, header, model.clone()));
     if let Some(path) = &args.html {
-        let page = crate::html::trace_page(
+        let page = html::trace_page(
             &topo,
-            &crate::html::TracePage {
+            &html::TracePage {
                 flow: &args.flow,
-                sources: &crate::html::sources(&args.topology.topology),
-                forward: crate::html::PathView {
+                sources: &html::sources(&args.topology.topology),
+                forward: html::PathView {
                     verdict: v,
-                    hops: &t.trace.hops,
-                    notes: crate::html::explanation_notes(explanation.as_ref(), model),
+                    hops: &t.request_trace.hops,
+                    notes: html::explanation_notes(explanation.as_ref(), model),
                 },
-                ret: t.reply.as_ref().map(|(rv, rt)| crate::html::PathView {
+                ret: t.reply.as_ref().map(|(rv, rt)| html::PathView {
                     verdict: rv,
                     hops: &rt.hops,
-                    notes: crate::html::explanation_notes(reply_explanation.as_ref(), model),
+                    notes: html::explanation_notes(reply_explanation.as_ref(), model),
                 }),
                 return_asked: args.with_return,
                 index_href: None,
@@ -251,12 +205,12 @@ pub fn run(args: &TraceArgs) -> i32 {
         }
     }
     if args.json {
-        let mut out = report::trace_json(&topo, v, &t.trace.hops);
+        let mut out = json::trace_json(&topo, v, &t.request_trace.hops);
         if let Some(e) = &explanation {
             out["explanation"] = e.to_json(model);
         }
         if let Some((rv, rt)) = &t.reply {
-            let mut r = report::trace_json(&topo, rv, &rt.hops);
+            let mut r = json::trace_json(&topo, rv, &rt.hops);
             if let Some(e) = &reply_explanation {
                 r["explanation"] = e.to_json(model);
             }
@@ -270,21 +224,24 @@ pub fn run(args: &TraceArgs) -> i32 {
         if let Some((steps, after, ftopo)) = &fixes {
             out["fixes"] = json!({
                 "changes": steps,
-                "then": after.as_ref().map(|a| a.verdict.disposition.as_str()),
+                "then": after.as_ref().map(|a| a.request.disposition.as_str()),
                 "then_return": after.as_ref().and_then(|a| a.reply.as_ref()).map(|(rv, _)| rv.disposition.as_str()),
-                "final": after.as_ref().map(|a| report::final_line(ftopo, first_drop(a).map_or(&a.verdict, |d| d.0))),
+                "final": after.as_ref().map(|a| text::final_line(ftopo, first_drop(a).map_or(&a.request, |d| d.0))),
             });
         }
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print!("{}", report::trace_text(&topo, v, &t.trace.hops));
+        print!("{}", text::trace_text(&topo, v, &t.request_trace.hops));
         print_explanation(explanation.as_ref(), model);
         if let Some((rv, rt)) = &t.reply {
             println!("\nreturn path:");
-            print!("{}", report::trace_text(&topo, rv, &rt.hops));
+            print!("{}", text::trace_text(&topo, rv, &rt.hops));
             print_explanation(reply_explanation.as_ref(), model);
         } else if args.with_return {
-            println!("\nreturn path: none (the packet was dropped)");
+            match text::answered_on_host(&topo, v) {
+                Some(answer) => println!("\nreturn path: {answer}"),
+                None => println!("\nreturn path: none (the packet was dropped)"),
+            }
         }
         if let Some(a) = &asymmetry {
             println!("\nasymmetric path:");
@@ -299,8 +256,8 @@ pub fn run(args: &TraceArgs) -> i32 {
             }
             match after {
                 Some(a) => {
-                    let end = first_drop(a).map_or(&a.verdict, |d| d.0);
-                    println!("  then: {}", report::final_line(ftopo, end));
+                    let end = first_drop(a).map_or(&a.request, |d| d.0);
+                    println!("  then: {}", text::final_line(ftopo, end));
                 }
                 None => println!("  then: still dropped after 8 changes"),
             }

@@ -1,6 +1,6 @@
 //! `vpcsim export`: a topology as a describe-* snapshot, the files a real account would give.
 
-use crate::topo::TopologyArgs;
+use super::args::TopologyArgs;
 use clap::Args;
 use std::path::PathBuf;
 use vpcsim_controlplane::snapshot::export;

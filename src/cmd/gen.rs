@@ -7,11 +7,11 @@
 //! network would deliver them (to the NAT gateway's translated port, to the Elastic IP) and a
 //! replay of the file, which starts from the same empty state, reproduces them.
 
-use crate::capture::CaptureWriter;
-use crate::topo::{StateArgs, TopologyArgs};
+use super::args::{StateArgs, TopologyArgs};
 use clap::Args;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use vpcsim_capture::CaptureWriter;
 use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::packet::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
 use vpcsim_dataplane::pipeline::Origin;

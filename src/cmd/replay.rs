@@ -4,24 +4,25 @@
 //! rewritten frames as they leave at each exit or arrive at each interface, `flowlogs/<Resource>.log`
 //! and `summary.json`.
 
-use crate::capture::{CaptureReader, CaptureWriter};
-use crate::fastfmt::{push_ip, push_ts, push_u64};
-use crate::flowlog::FlowLogs;
-use crate::topo::{StateArgs, TopologyArgs};
+use super::args::{StateArgs, TopologyArgs};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde_json::json;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
 use vpcsim_dataplane::flow::{FlowKey, Header};
 use vpcsim_dataplane::geneve::{self, Encapsulation};
 use vpcsim_dataplane::packet::{self, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::{
-    process, Disposition, DropReason, Idx, NoTrace, ResId, State, Timestamp, Topology, Verdict,
+    process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
+use vpcsim_report::flowlog::FlowLogs;
+use vpcsim_report::json::{write_verdict_line, FrameVerdict, JsonNames, Outcome};
+use vpcsim_report::summary::{Counters, ReplaySummary};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -57,122 +58,6 @@ pub struct ReplayArgs {
     pub state: StateArgs,
 }
 
-/// What happened to every frame, by disposition and reason.
-pub struct Counters {
-    pub packets: u64,
-    pub bytes: u64,
-    pub dispositions: [u64; 3],
-    pub reasons: [u64; DropReason::COUNT],
-}
-
-// Written out: `Default` is derived for arrays of at most 32 elements, and there are more reasons.
-impl Default for Counters {
-    fn default() -> Self {
-        Counters {
-            packets: 0,
-            bytes: 0,
-            dispositions: [0; 3],
-            reasons: [0; DropReason::COUNT],
-        }
-    }
-}
-
-impl Counters {
-    fn count(&mut self, d: Disposition, reason: Option<DropReason>) {
-        self.dispositions[d as usize] += 1;
-        if let Some(r) = reason {
-            self.reasons[r as usize] += 1;
-        }
-    }
-}
-
-/// JSON-escaped resource names, computed once so writing a verdict line formats no strings.
-fn json_names(topo: &Topology) -> Vec<String> {
-    topo.resources
-        .iter()
-        .map(|r| serde_json::to_string(&r.logical_id).unwrap_or_else(|_| "\"?\"".into()))
-        .collect()
-}
-
-fn write_packet(buf: &mut Vec<u8>, h: &Header) {
-    buf.extend_from_slice(b"{\"protocol\":\"");
-    match h.proto {
-        6 => buf.extend_from_slice(b"tcp"),
-        17 => buf.extend_from_slice(b"udp"),
-        1 => buf.extend_from_slice(b"icmp"),
-        58 => buf.extend_from_slice(b"icmpv6"),
-        n => push_u64(buf, n as u64),
-    }
-    buf.extend_from_slice(b"\",\"src\":\"");
-    push_ip(buf, h.src);
-    buf.extend_from_slice(b"\",\"dst\":\"");
-    push_ip(buf, h.dst);
-    buf.push(b'"');
-    if h.has_ports() {
-        buf.extend_from_slice(b",\"src_port\":");
-        push_u64(buf, h.src_port as u64);
-        buf.extend_from_slice(b",\"dst_port\":");
-        push_u64(buf, h.dst_port as u64);
-    } else if h.is_icmp() {
-        buf.extend_from_slice(b",\"icmp_type\":");
-        push_u64(buf, h.icmp_type as u64);
-        buf.extend_from_slice(b",\"icmp_code\":");
-        push_u64(buf, h.icmp_code as u64);
-    }
-    buf.push(b'}');
-}
-
-/// One line of verdicts.jsonl, written by hand: this runs once per frame.
-fn write_verdict_line(
-    buf: &mut Vec<u8>,
-    names: &[String],
-    frame: u64,
-    ts_ns: u64,
-    v: Option<&Outcome>,
-    failure: Option<(DropReason, &str)>,
-) {
-    buf.extend_from_slice(b"{\"frame\":");
-    push_u64(buf, frame);
-    buf.extend_from_slice(b",\"ts\":");
-    push_ts(buf, ts_ns);
-    match (v, failure) {
-        (Some(v), _) => {
-            buf.extend_from_slice(b",\"disposition\":\"");
-            buf.extend_from_slice(v.disposition.as_str().as_bytes());
-            buf.extend_from_slice(b"\",\"reason\":");
-            match v.reason {
-                Some(r) => {
-                    buf.push(b'"');
-                    buf.extend_from_slice(r.as_str().as_bytes());
-                    buf.push(b'"');
-                }
-                None => buf.extend_from_slice(b"null"),
-            }
-            buf.extend_from_slice(b",\"at\":");
-            buf.extend_from_slice(names[v.at.0 as usize].as_bytes());
-            if let Some(d) = v.delivered_to {
-                buf.extend_from_slice(b",\"delivered_to\":");
-                buf.extend_from_slice(names[d.0 as usize].as_bytes());
-            }
-            if let Some(e) = v.egress {
-                buf.extend_from_slice(b",\"egress\":");
-                buf.extend_from_slice(names[e.0 as usize].as_bytes());
-            }
-            buf.extend_from_slice(b",\"packet\":");
-            write_packet(buf, &v.header);
-        }
-        (None, Some((reason, detail))) => {
-            let _ = write!(
-                buf,
-                ",\"disposition\":\"DROPPED\",\"reason\":\"{}\",\"at\":\"internet\",\"detail\":\"{detail}\",\"packet\":null",
-                reason.as_str()
-            );
-        }
-        (None, None) => buf.extend_from_slice(b",\"packet\":null"),
-    }
-    buf.extend_from_slice(b"}\n");
-}
-
 /// File name for a resource's output: its logical id, made safe for any file system.
 fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
     let name: String = topo
@@ -202,32 +87,6 @@ pub fn run(args: &ReplayArgs) -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             2
-        }
-    }
-}
-
-/// The parts of a verdict the output thread needs.
-#[derive(Clone, Copy)]
-struct Outcome {
-    disposition: Disposition,
-    reason: Option<DropReason>,
-    at: ResId,
-    delivered_to: Option<ResId>,
-    egress: Option<ResId>,
-    delivered_eni: Option<Idx>,
-    header: Header,
-}
-
-impl From<&Verdict> for Outcome {
-    fn from(v: &Verdict) -> Outcome {
-        Outcome {
-            disposition: v.disposition,
-            reason: v.reason,
-            at: v.at,
-            delivered_to: v.delivered_to,
-            egress: v.egress,
-            delivered_eni: v.delivered_eni,
-            header: v.header,
         }
     }
 }
@@ -272,7 +131,7 @@ const BATCH: usize = 2048;
 /// reading thread runs the pipeline. Formatting and writing cost more than the pipeline itself.
 struct Outputs<'a> {
     topo: &'a Topology,
-    names: &'a [String],
+    names: &'a JsonNames,
     out_dir: PathBuf,
     verdicts: Option<BufWriter<File>>,
     writers: FxHashMap<ResId, CaptureWriter>,
@@ -299,9 +158,11 @@ impl Outputs<'_> {
                             &mut self.line,
                             self.names,
                             *frame,
-                            ts.0,
-                            None,
-                            Some((*reason, detail)),
+                            *ts,
+                            FrameVerdict::Unparsed {
+                                reason: *reason,
+                                detail,
+                            },
                         );
                         w.write_all(&self.line).map_err(|e| e.to_string())?;
                     }
@@ -341,9 +202,8 @@ impl Outputs<'_> {
                             &mut self.line,
                             self.names,
                             *frame,
-                            ts.0,
-                            Some(outcome),
-                            None,
+                            *ts,
+                            FrameVerdict::Judged(outcome),
                         );
                         w.write_all(&self.line).map_err(|e| e.to_string())?;
                     }
@@ -471,7 +331,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         return Err("cannot replay: the topology did not load".into());
     };
     let origin =
-        crate::trace::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
+        super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
     let link_type = reader.link_type();
     create_dir(&args.out)?;
@@ -485,21 +345,14 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", verdicts_path.display()))?;
         Some(BufWriter::with_capacity(1 << 20, f))
     };
-    let names = json_names(&topo);
-    let mut state = State::new(args.state.config());
-    let mut c = Counters::default();
-    let mut read_error = None;
-    let progress = (!args.quiet && std::io::stderr().is_terminal() && reader.len() > 16 << 20)
-        .then(|| {
-            let pb = indicatif::ProgressBar::new(reader.len());
-            pb.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            pb
-        });
+    let names = JsonNames::new(&topo);
+    let mut pipeline = Pipeline {
+        topo: &topo,
+        state: State::new(args.state.config()),
+        origin,
+        counters: Counters::default(),
+    };
+    let progress = progress_bar(args, &reader);
     let started = Instant::now();
     let outputs = Outputs {
         topo: &topo,
@@ -513,105 +366,9 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         flowlogs: FlowLogs::default(),
         flows: FxHashSet::default(),
     };
-    let (flowlogs, flows) = std::thread::scope(|scope| -> Result<(FlowLogs, usize), String> {
-        // Full batches go to the output thread; emptied ones come back for reuse.
-        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
-        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
-        let writer = scope.spawn(move || -> Result<(FlowLogs, usize), String> {
-            let mut outputs = outputs;
-            for mut b in full_rx {
-                outputs.batch(&b)?;
-                b.items.clear();
-                b.arena.clear();
-                b.observations.clear();
-                b.encapsulations.clear();
-                let _ = empty_tx.send(b);
-            }
-            outputs.finish(&verdicts_path)
-        });
-        let mut batch = Batch::default();
-        let send = |batch: &mut Batch| -> Result<(), ()> {
-            let next = empty_rx.try_recv().unwrap_or_default();
-            full_tx.send(std::mem::replace(batch, next)).map_err(|_| ())
-        };
-        let mut failed = false;
-        loop {
-            if let Some(pb) = &progress {
-                if c.packets % 65_536 == 0 {
-                    pb.set_position(reader.position());
-                }
-            }
-            let frame = match reader.next_frame() {
-                None => break,
-                Some(Err(e)) => {
-                    read_error = Some(e.to_string());
-                    break;
-                }
-                Some(Ok(f)) => f,
-            };
-            c.packets += 1;
-            c.bytes += frame.data.len() as u64;
-            let ts = frame.ts;
-            match packet::parse(frame.link, frame.data) {
-                Err(e) => {
-                    let (reason, detail) = match e {
-                        ParseError::Unsupported(d) => (DropReason::Unsupported, d),
-                        ParseError::Malformed(d) => (DropReason::Malformed, d),
-                    };
-                    c.count(Disposition::Dropped, Some(reason));
-                    batch.items.push(Item::Unparsed {
-                        frame: c.packets,
-                        ts,
-                        reason,
-                        detail,
-                    });
-                }
-                Ok(meta) => {
-                    let v = process(&topo, &mut state, &meta, origin, ts, &mut NoTrace);
-                    c.count(v.disposition, v.reason);
-                    let first = batch.observations.len() as u32;
-                    batch.observations.extend(v.observations().copied());
-                    let observations = (first, batch.observations.len() as u32);
-                    let endpoint = v.delivered_to.or(v.egress);
-                    let writes_frame = v.disposition != Disposition::Dropped
-                        && !matches!(endpoint, Some(e) if e == Topology::AMAZON_DNS || e == Topology::IMDS || e == Topology::TIME_SYNC);
-                    let geneve = v.geneve.map(|e| {
-                        batch.encapsulations.push(e);
-                        batch.encapsulations.len() as u32 - 1
-                    });
-                    let bytes = (writes_frame || geneve.is_some()).then(|| {
-                        let start = batch.arena.len();
-                        batch.arena.extend_from_slice(frame.data);
-                        (start, frame.data.len())
-                    });
-                    batch.items.push(Item::Judged {
-                        frame: c.packets,
-                        ts,
-                        outcome: Outcome::from(&v),
-                        meta,
-                        bytes,
-                        writes_frame,
-                        geneve,
-                        orig_len: frame.orig_len,
-                        observations,
-                    });
-                }
-            }
-            if batch.items.len() >= BATCH && send(&mut batch).is_err() {
-                failed = true;
-                break;
-            }
-        }
-        if !failed && !batch.items.is_empty() {
-            let _ = send(&mut batch);
-        }
-        drop(full_tx);
-        match writer.join() {
-            Ok(r) => r,
-            Err(_) => Err("the output thread failed".into()),
-        }
-    })?;
-    let flows_len = flows;
+    let (written, read_error) =
+        pipeline.run(&mut reader, outputs, &verdicts_path, progress.as_ref())?;
+    let (flowlogs, flows) = written?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -622,95 +379,195 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         .first()
         .map(|t| t.account_id.clone())
         .unwrap_or_else(|| args.topology.account_id.clone());
-    let flowlog_dir = args.out.join("flowlogs");
-    flowlogs
-        .write(&topo, &account, |eni| {
-            let owner = topo.enis[eni as usize].owner;
-            let path = flowlog_dir.join(file_name(&topo, owner, "log"));
-            let f = File::create(&path)?;
-            Ok(Box::new(BufWriter::new(f)) as Box<dyn Write>)
-        })
-        .map_err(|e| format!("{}: {e}", flowlog_dir.display()))?;
-    let pps = if elapsed > 0.0 {
-        c.packets as f64 / elapsed
-    } else {
-        0.0
+    write_flowlogs(&topo, &flowlogs, &account, &args.out.join("flowlogs"))?;
+    let summary = ReplaySummary {
+        input: &args.input,
+        link_type,
+        counters: &pipeline.counters,
+        flows,
+        elapsed_s: elapsed,
+        nat: &pipeline.state.nat.metrics,
+        read_error: read_error.as_deref(),
     };
-    let summary = json!({
-        "input": args.input,
-        "link_type": link_type.map(|l| l.pcap_value()),
-        "packets": c.packets,
-        "bytes": c.bytes,
-        "flows": flows_len,
-        "elapsed_s": elapsed,
-        "pps": pps,
-        "dispositions": Disposition::ALL.iter().map(|d| (d.as_str().to_string(), json!(c.dispositions[*d as usize]))).collect::<serde_json::Map<_, _>>(),
-        "reasons": DropReason::ALL.iter().filter(|r| c.reasons[**r as usize] > 0).map(|r| (r.as_str().to_string(), json!(c.reasons[*r as usize]))).collect::<serde_json::Map<_, _>>(),
-        "nat_gateway": {
-            "ErrorPortAllocation": state.nat.metrics.error_port_allocation,
-            "IdleTimeoutCount": state.nat.metrics.idle_timeout_count,
-            "ConnectionAttemptCount": state.nat.metrics.connection_attempt_count,
-        },
-        "read_error": read_error,
-    });
     let summary_path = args.out.join("summary.json");
     std::fs::write(
         &summary_path,
-        serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n",
+        serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default() + "\n",
     )
     .map_err(|e| format!("{}: {e}", summary_path.display()))?;
-    print_summary(args, &c, flows_len, elapsed);
+    print!("{}", summary.text(&args.out, args.stats));
     if let Some(e) = read_error {
         eprintln!(
             "warning: the capture ends with a corrupt record after frame {}: {e}",
-            c.packets
+            pipeline.counters.packets
         );
     }
     Ok(())
 }
 
-fn print_summary(args: &ReplayArgs, c: &Counters, flows: usize, elapsed: f64) {
-    let mut out = String::new();
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        out,
-        "replayed {} frames ({} bytes, {flows} flows) from {}",
-        c.packets,
-        c.bytes,
-        args.input.display()
-    );
-    for d in Disposition::ALL {
-        let _ = writeln!(
-            out,
-            "  {:<10} {:>10}",
-            d.as_str(),
-            c.dispositions[d as usize]
+/// A progress bar on a terminal, for captures large enough to wait for.
+fn progress_bar(args: &ReplayArgs, reader: &CaptureReader) -> Option<ProgressBar> {
+    (!args.quiet && std::io::stderr().is_terminal() && reader.len() > 16 << 20).then(|| {
+        let pb = ProgressBar::new(reader.len());
+        pb.set_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
+        pb
+    })
+}
+
+/// `flowlogs/<Resource>.log`, one file per interface that saw traffic.
+fn write_flowlogs(
+    topo: &Topology,
+    flowlogs: &FlowLogs,
+    account: &str,
+    dir: &Path,
+) -> Result<(), String> {
+    flowlogs
+        .write(topo, account, |eni| {
+            let owner = topo.enis[eni as usize].owner;
+            let path = dir.join(file_name(topo, owner, "log"));
+            let f = File::create(&path)?;
+            Ok(Box::new(BufWriter::new(f)) as Box<dyn Write>)
+        })
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
+}
+
+/// The reading thread's side of a replay: the pipeline, its state and the counters.
+struct Pipeline<'a> {
+    topo: &'a Topology,
+    state: State,
+    origin: Origin,
+    counters: Counters,
+}
+
+/// What the output thread hands back: the flow logs and the number of flows, or why it failed.
+type Written = Result<(FlowLogs, usize), String>;
+
+impl Pipeline<'_> {
+    /// Read every frame and judge it on this thread while `outputs` writes on another. Returns
+    /// what the output thread wrote and why reading stopped early, if it did.
+    fn run(
+        &mut self,
+        reader: &mut CaptureReader,
+        outputs: Outputs,
+        verdicts_path: &Path,
+        progress: Option<&ProgressBar>,
+    ) -> Result<(Written, Option<String>), String> {
+        std::thread::scope(|scope| {
+            // Full batches go to the output thread; emptied ones come back for reuse.
+            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+            let writer = scope.spawn(move || -> Written {
+                let mut outputs = outputs;
+                for mut b in full_rx {
+                    outputs.batch(&b)?;
+                    b.items.clear();
+                    b.arena.clear();
+                    b.observations.clear();
+                    b.encapsulations.clear();
+                    let _ = empty_tx.send(b);
+                }
+                outputs.finish(verdicts_path)
+            });
+            let mut batch = Batch::default();
+            let send = |batch: &mut Batch| -> Result<(), ()> {
+                let next = empty_rx.try_recv().unwrap_or_default();
+                full_tx.send(std::mem::replace(batch, next)).map_err(|_| ())
+            };
+            let mut read_error = None;
+            let mut failed = false;
+            loop {
+                if let Some(pb) = progress {
+                    if self.counters.packets % 65_536 == 0 {
+                        pb.set_position(reader.position());
+                    }
+                }
+                let frame = match reader.next_frame() {
+                    None => break,
+                    Some(Err(e)) => {
+                        read_error = Some(e.to_string());
+                        break;
+                    }
+                    Some(Ok(f)) => f,
+                };
+                self.frame(&frame, &mut batch);
+                if batch.items.len() >= BATCH && send(&mut batch).is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            if !failed && !batch.items.is_empty() {
+                let _ = send(&mut batch);
+            }
+            drop(full_tx);
+            match writer.join() {
+                Ok(written) => Ok((written, read_error)),
+                Err(_) => Err("the output thread failed".into()),
+            }
+        })
     }
-    let mut reasons: Vec<(DropReason, u64)> = DropReason::ALL
-        .iter()
-        .map(|r| (*r, c.reasons[*r as usize]))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
-    for (r, n) in &reasons {
-        let _ = writeln!(out, "    {:<24} {:>10}", r.as_str(), n);
-    }
-    if args.stats {
-        let mpps = if elapsed > 0.0 {
-            c.packets as f64 / elapsed / 1e6
-        } else {
-            0.0
+
+    /// Judge one frame into the batch: counted, parsed, pushed through the pipeline, and its
+    /// bytes kept when it leaves or arrives somewhere.
+    fn frame(&mut self, frame: &Frame, batch: &mut Batch) {
+        let c = &mut self.counters;
+        c.packets += 1;
+        c.bytes += frame.data.len() as u64;
+        let ts = frame.ts;
+        let meta = match packet::parse(frame.link, frame.data) {
+            Ok(meta) => meta,
+            Err(e) => {
+                let (reason, detail) = match e {
+                    ParseError::Unsupported(d) => (DropReason::Unsupported, d),
+                    ParseError::Malformed(d) => (DropReason::Malformed, d),
+                };
+                c.count(Disposition::Dropped, Some(reason));
+                batch.items.push(Item::Unparsed {
+                    frame: c.packets,
+                    ts,
+                    reason,
+                    detail,
+                });
+                return;
+            }
         };
-        let _ = writeln!(
-            out,
-            "elapsed {elapsed:.3} s, {mpps:.3} Mpps (pcap in to all outputs; pipeline on one thread, output writing on another)"
+        let v = process(
+            self.topo,
+            &mut self.state,
+            &meta,
+            self.origin,
+            ts,
+            &mut NoTrace,
         );
+        c.count(v.disposition, v.reason);
+        let first = batch.observations.len() as u32;
+        batch.observations.extend(v.observations().copied());
+        let observations = (first, batch.observations.len() as u32);
+        let endpoint = v.delivered_to.or(v.egress);
+        let writes_frame = v.disposition != Disposition::Dropped
+            && !matches!(endpoint, Some(e) if e == Topology::AMAZON_DNS || e == Topology::IMDS || e == Topology::TIME_SYNC);
+        let geneve = v.geneve.map(|e| {
+            batch.encapsulations.push(e);
+            batch.encapsulations.len() as u32 - 1
+        });
+        let bytes = (writes_frame || geneve.is_some()).then(|| {
+            let start = batch.arena.len();
+            batch.arena.extend_from_slice(frame.data);
+            (start, frame.data.len())
+        });
+        batch.items.push(Item::Judged {
+            frame: c.packets,
+            ts,
+            outcome: Outcome::from(&v),
+            meta,
+            bytes,
+            writes_frame,
+            geneve,
+            orig_len: frame.orig_len,
+            observations,
+        });
     }
-    let _ = writeln!(
-        out,
-        "outputs in {}: verdicts.jsonl, out/*.pcap, flowlogs/*.log, summary.json",
-        args.out.display()
-    );
-    print!("{out}");
 }

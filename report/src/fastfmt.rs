@@ -65,7 +65,14 @@ mod tests {
             push_u64(&mut b, n);
             assert_eq!(String::from_utf8(b).unwrap(), n.to_string());
         }
-        for a in ["0.0.0.0", "10.0.2.30", "255.255.255.255", "2001:db8::1"] {
+        for a in [
+            "0.0.0.0",
+            "10.0.2.30",
+            "100.64.9.199",
+            "255.255.255.255",
+            "2001:db8::1",
+            "::ffff:255.255.255.255",
+        ] {
             let mut b = Vec::new();
             push_ip(&mut b, a.parse().unwrap());
             assert_eq!(String::from_utf8(b).unwrap(), a);

@@ -7,21 +7,21 @@
 //! cell means something other than that group (the source's outbound rules, an ACL, a route, a
 //! gateway) stands in the way, or that no rule admits the source at all.
 
-use crate::html::{self, FlowLink, PathView, Probe, ReachRow, ReportPage, TracePage};
-use crate::topo::TopologyArgs;
+use super::args::TopologyArgs;
+use super::flowspec;
+use super::trace::trace_exchange;
 use clap::Args;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use vpcsim_dataplane::flow::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use vpcsim_dataplane::packet::Frag;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::sg::CompiledSgRule;
 use vpcsim_dataplane::topology::{EniKind, Idx};
 use vpcsim_dataplane::trace::Hop;
-use vpcsim_dataplane::{
-    process_header, Disposition, Header, State, StateConfig, Timestamp, Topology, Trace, Verdict,
-};
+use vpcsim_dataplane::{Disposition, StateConfig, Topology, Verdict};
+use vpcsim_report::html::{self, FlowLink, PathView, Probe, ReachRow, ReportPage, TracePage};
+use vpcsim_report::text;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -58,40 +58,6 @@ const INTERNET_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
 const INTERNET_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7);
 /// Probes per pair: enough to show the ports that matter, few enough to read.
 const MAX_PROBES: usize = 4;
-
-/// A request and, unless it was dropped, its reply through the state the request created: the
-/// same walk as `vpcsim trace --return`.
-pub struct Traced {
-    pub verdict: Verdict,
-    pub hops: Vec<Hop>,
-    pub reply: Option<(Verdict, Vec<Hop>)>,
-}
-
-pub fn trace_with_reply(topo: &Topology, header: Header, origin: Origin) -> Traced {
-    let mut state = State::new(StateConfig::default());
-    let now = Timestamp::from_secs(1_700_000_000);
-    let mut t = Trace::default();
-    let verdict = process_header(topo, &mut state, header, Frag::None, origin, now, &mut t);
-    let reply = (verdict.disposition != Disposition::Dropped).then(|| {
-        let back = verdict.delivered_eni.map_or(Origin::Internet, Origin::Eni);
-        let mut rt = Trace::default();
-        let rv = process_header(
-            topo,
-            &mut state,
-            verdict.header.reply(),
-            Frag::None,
-            back,
-            Timestamp(now.0 + 1_000_000),
-            &mut rt,
-        );
-        (rv, rt.hops)
-    });
-    Traced {
-        verdict,
-        hops: t.hops,
-        reply,
-    }
-}
 
 fn endpoint(a: IpAddr, port: Option<u16>) -> String {
     match (a, port) {
@@ -197,14 +163,17 @@ fn wants(rules: &[CompiledSgRule], peer: IpAddr) -> Vec<Want> {
 
 fn probe(topo: &Topology, want: Want, src: IpAddr, dst: IpAddr, origin: Origin) -> Option<Probe> {
     let spec = want.spec(src, dst);
-    let header = crate::flowspec::parse(&spec).ok()?;
-    let t = trace_with_reply(topo, header, origin);
+    let header = flowspec::parse(&spec).ok()?;
+    let t = trace_exchange(topo, StateConfig::default(), header, origin);
     let (ok, outcome) = match &t.reply {
-        None => (false, html::verdict_short(topo, &t.verdict)),
         Some((rv, _)) if rv.disposition == Disposition::Dropped => {
-            (false, format!("reply {}", html::verdict_short(topo, rv)))
+            (false, format!("reply {}", text::verdict_short(topo, rv)))
         }
-        Some(_) => (true, html::verdict_short(topo, &t.verdict)),
+        // No reply: the request was dropped, or a link-local service answered it on the host.
+        _ => (
+            t.request.disposition != Disposition::Dropped,
+            text::verdict_short(topo, &t.request),
+        ),
     };
     Some(Probe {
         label: want.label(),
@@ -370,7 +339,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     // Parse every flow before writing anything: a typo should not leave half a report.
     let mut headers = vec![];
     for f in &args.flows {
-        match crate::flowspec::parse(f) {
+        match flowspec::parse(f) {
             Ok(h) => headers.push(h),
             Err(e) => {
                 eprintln!("error: --flow {f:?}: {e}");
@@ -394,12 +363,12 @@ pub fn run(args: &ReportArgs) -> i32 {
         })
     };
     let notes = |v: &Verdict, hops: &[Hop], reply: bool| {
-        let e = crate::explain::explain(&topo, &loaded.model, v, hops, reply);
+        let e = vpcsim_report::explain::explain(&topo, &loaded.model, v, hops, reply);
         html::explanation_notes(e.as_ref(), &loaded.model)
     };
     let mut links = vec![];
     for (i, (flow, header)) in args.flows.iter().zip(headers).enumerate() {
-        let t = trace_with_reply(&topo, header, Origin::Auto);
+        let t = trace_exchange(&topo, StateConfig::default(), header, Origin::Auto);
         let href = format!("flow-{}.html", i + 1);
         let page = html::trace_page(
             &topo,
@@ -407,14 +376,14 @@ pub fn run(args: &ReportArgs) -> i32 {
                 flow,
                 sources: &sources,
                 forward: PathView {
-                    verdict: &t.verdict,
-                    hops: &t.hops,
-                    notes: notes(&t.verdict, &t.hops, false),
+                    verdict: &t.request,
+                    hops: &t.request_trace.hops,
+                    notes: notes(&t.request, &t.request_trace.hops, false),
                 },
-                ret: t.reply.as_ref().map(|(v, hops)| PathView {
+                ret: t.reply.as_ref().map(|(v, rt)| PathView {
                     verdict: v,
-                    hops,
-                    notes: notes(v, hops, true),
+                    hops: &rt.hops,
+                    notes: notes(v, &rt.hops, true),
                 }),
                 return_asked: true,
                 index_href: Some("index.html"),
@@ -424,13 +393,13 @@ pub fn run(args: &ReportArgs) -> i32 {
             return code;
         }
         let mut verdicts = vec![(
-            html::verdict_class(&t.verdict),
-            html::verdict_short(&topo, &t.verdict),
+            html::verdict_class(&t.request),
+            text::verdict_short(&topo, &t.request),
         )];
         if let Some((rv, _)) = &t.reply {
             verdicts.push((
                 html::verdict_class(rv),
-                format!("reply {}", html::verdict_short(&topo, rv)),
+                format!("reply {}", text::verdict_short(&topo, rv)),
             ));
         }
         links.push(FlowLink {
@@ -533,7 +502,7 @@ mod tests {
             (Want { proto: 47, port: 0 }, a, b),
         ] {
             let spec = w.spec(s, d);
-            crate::flowspec::parse(&spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            flowspec::parse(&spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
         }
     }
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use vpcsim_controlplane::snapshot::load_snapshot;
 use vpcsim_controlplane::{compile, load_files, Diagnostic, LoadOptions, Loaded, Severity};
 use vpcsim_dataplane::conntrack::Timeouts;
-use vpcsim_dataplane::{StateConfig, Topology};
+use vpcsim_dataplane::reach::Start;
+use vpcsim_dataplane::{Origin, StateConfig, Topology};
 
 #[derive(Args, Debug, Clone)]
 pub struct TopologyArgs {
@@ -47,7 +48,8 @@ pub struct TopologyArgs {
 /// https://ip-ranges.amazonaws.com/ip-ranges.json; VPCSIM_SERVICE_RANGES=ip-ranges.json vpcsim ...`.
 pub const SERVICE_RANGES_ENV: &str = "VPCSIM_SERVICE_RANGES";
 
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
+/// `--param KEY=VALUE` and the like.
+pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("expected KEY=VALUE, got {s:?}")),
@@ -226,4 +228,43 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
         }
     }
     Ok(())
+}
+
+/// `--from` of trace and reach (and replay's `--at`): a logical id or AWS id of an instance,
+/// network interface, customer gateway, VPN connection (its on-premises side) or transit gateway
+/// attachment, or `internet`.
+pub fn resolve_start(topo: &Topology, from: &str) -> Result<Start, String> {
+    if from.eq_ignore_ascii_case("internet") {
+        return Ok(Start::Internet);
+    }
+    let r = topo
+        .find_resource(from)
+        .ok_or_else(|| format!("--from {from}: no resource with that logical id or AWS id"))?;
+    if let Some(e) = topo.eni_by_resource(r) {
+        return Ok(Start::Eni(e));
+    }
+    if let Some(a) = topo.tgw_attachment_by_resource(r) {
+        return Ok(Start::TgwAttachment(a));
+    }
+    if let Some(c) = topo.vpn_connection_by_resource(r) {
+        return Ok(Start::OnPrem(c));
+    }
+    Err(format!(
+        "--from {from}: {} is not an instance, network interface, customer gateway, VPN connection, virtual private gateway or transit gateway attachment",
+        topo.resource(r).kind
+    ))
+}
+
+/// Where a traced or replayed packet starts: [`resolve_start`], or with no `--from` the interface
+/// that owns its source (else the VPN or the internet), as the pipeline decides.
+pub fn origin(topo: &Topology, from: Option<&str>) -> Result<Origin, String> {
+    from.map_or(Ok(Origin::Auto), |f| {
+        resolve_start(topo, f).map(Start::origin)
+    })
+}
+
+/// `--threads`: as many workers as asked, by default one per core.
+pub fn worker_threads(n: Option<usize>) -> usize {
+    n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
 }

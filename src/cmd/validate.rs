@@ -1,6 +1,6 @@
 //! `vpcsim validate`: what was loaded and everything wrong with it.
 
-use crate::topo::TopologyArgs;
+use super::args::TopologyArgs;
 use clap::Args;
 use serde_json::json;
 use vpcsim_controlplane::compile::cidr_summary;
@@ -149,7 +149,7 @@ fn target_health(
     }
     let mut topo = vpcsim_controlplane::compile(&loaded.model);
     if let Some(path) = &args.topology.target_health {
-        if let Err(e) = crate::topo::apply_target_health(&mut topo, path) {
+        if let Err(e) = super::args::apply_target_health(&mut topo, path) {
             eprintln!("error: --target-health {}: {e}", path.display());
             return None;
         }

@@ -1,0 +1,85 @@
+//! Network Load Balancers: the listener or the cross-zone setting that serves the packet.
+
+use super::{Drop, Finding};
+use vpcsim_controlplane::fix::Change;
+
+/// A Network Load Balancer without a listener for the packet: one like an existing listener.
+pub(super) fn nlb_no_listener(d: &Drop) -> Finding {
+    let Drop { topo, v, h, .. } = *d;
+    let mut fix = None;
+    let mut no_fix = None;
+    let message = {
+        let lb = topo.elb.load_balancers.iter().position(|l| l.res == v.at);
+        // A listener like an existing one whose target group takes this protocol.
+        let like = lb.and_then(|i| {
+            topo.elb.load_balancers[i].listeners.iter().find_map(|l| {
+                let g = &topo.elb.target_groups[l.target_group as usize];
+                g.protocol
+                    .accepts(h.proto)
+                    .then_some((i, g.protocol, l.target_group as usize))
+            })
+        });
+        match like {
+                Some((load_balancer, protocol, target_group)) => {
+                    fix = Some(Change::AddListener {
+                        load_balancer,
+                        protocol,
+                        port: h.dst_port,
+                        target_group,
+                    })
+                }
+                None => no_fix = Some("no target group of this load balancer takes this protocol: create one with targets, then a listener"),
+            }
+        format!(
+            "{} has no {} listener on port {}",
+            topo.name(v.at),
+            vpcsim_dataplane::flow::ProtocolName(h.proto),
+            h.dst_port
+        )
+    };
+    Finding {
+        message,
+        fix,
+        no_fix,
+    }
+}
+
+/// A target group with no target the node may use: cross-zone load balancing, when it has targets.
+pub(super) fn nlb_no_target(d: &Drop) -> Finding {
+    let Drop { topo, v, h, .. } = *d;
+    let mut fix = None;
+    let mut no_fix = None;
+    let message = {
+        let tg = topo.elb.target_groups.iter().position(|g| g.res == v.at);
+        let lb = tg.and_then(|g| {
+            topo.elb.load_balancers.iter().position(|l| {
+                l.listeners
+                    .iter()
+                    .any(|x| x.target_group as usize == g && x.port == h.dst_port)
+            })
+        });
+        match (lb, tg) {
+            (Some(load_balancer), Some(target_group))
+                if !topo.elb.target_groups[target_group].targets.is_empty() =>
+            {
+                fix = Some(Change::EnableCrossZone {
+                    load_balancer,
+                    target_group,
+                });
+                format!(
+                    "{} has no usable target in the node's Availability Zone and cross-zone load balancing is off",
+                    topo.name(v.at)
+                )
+            }
+            _ => {
+                no_fix = Some("register targets with the target group (TargetGroup Targets)");
+                format!("{} has no registered target", topo.name(v.at))
+            }
+        }
+    };
+    Finding {
+        message,
+        fix,
+        no_fix,
+    }
+}

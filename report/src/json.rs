@@ -1,0 +1,389 @@
+//! Verdicts, packets and hops as JSON: the shapes DESIGN.md gives for `vpcsim trace --json` and
+//! for the lines of replay's `verdicts.jsonl`.
+
+use crate::fastfmt::{push_ip, push_ts, push_u64};
+use serde_json::{json, Value};
+use std::net::IpAddr;
+use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::trace::Hop;
+use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
+
+/// A field name, and the same written as it follows another field in an object (`,"name":`),
+/// so that the byte writer copies one slice per key.
+#[derive(Clone, Copy)]
+struct Key {
+    name: &'static str,
+    json: &'static str,
+}
+
+macro_rules! key {
+    ($name:literal) => {
+        Key {
+            name: $name,
+            json: concat!(",\"", $name, "\":"),
+        }
+    };
+}
+
+/// The one list of a packet object's fields, in order: protocol, addresses, then ports (TCP,
+/// UDP) or ICMP type, code and, for echo messages, identifier. [`packet_json`] collects them
+/// into a [`Value`] for trace; [`write_verdict_line`] writes them straight into replay's buffer.
+fn packet_fields(h: &Header, out: &mut impl Fields) {
+    const PROTOCOL: Key = key!("protocol");
+    match h.proto {
+        PROTO_TCP => out.text(PROTOCOL, "tcp"),
+        PROTO_UDP => out.text(PROTOCOL, "udp"),
+        PROTO_ICMP => out.text(PROTOCOL, "icmp"),
+        PROTO_ICMPV6 => out.text(PROTOCOL, "icmpv6"),
+        n => out.number_text(PROTOCOL, n.into()),
+    }
+    out.address(key!("src"), h.src);
+    out.address(key!("dst"), h.dst);
+    if h.has_ports() {
+        out.number(key!("src_port"), h.src_port.into());
+        out.number(key!("dst_port"), h.dst_port.into());
+    }
+    if h.is_icmp() {
+        out.number(key!("icmp_type"), h.icmp_type.into());
+        out.number(key!("icmp_code"), h.icmp_code.into());
+        if h.is_icmp_echo() {
+            // Echo messages carry their identifier where TCP and UDP carry the source port.
+            out.number(key!("icmp_id"), h.src_port.into());
+        }
+    }
+}
+
+/// Where the fields of a JSON object go. Nothing is escaped: the names are constants and the
+/// values protocol names, numbers and addresses.
+trait Fields {
+    fn text(&mut self, key: Key, value: &'static str);
+    /// A number written as a string (an IP protocol without a name).
+    fn number_text(&mut self, key: Key, value: u64);
+    fn address(&mut self, key: Key, value: IpAddr);
+    fn number(&mut self, key: Key, value: u64);
+}
+
+impl Fields for serde_json::Map<String, Value> {
+    fn text(&mut self, key: Key, value: &'static str) {
+        self.insert(key.name.into(), value.into());
+    }
+
+    fn number_text(&mut self, key: Key, value: u64) {
+        self.insert(key.name.into(), value.to_string().into());
+    }
+
+    fn address(&mut self, key: Key, value: IpAddr) {
+        self.insert(key.name.into(), value.to_string().into());
+    }
+
+    fn number(&mut self, key: Key, value: u64) {
+        self.insert(key.name.into(), value.into());
+    }
+}
+
+/// An object written field by field into a byte buffer.
+struct Object<'a> {
+    buf: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    fn open(buf: &'a mut Vec<u8>) -> Object<'a> {
+        buf.push(b'{');
+        Object { buf, empty: true }
+    }
+
+    #[inline]
+    fn key(&mut self, key: Key) {
+        let json = key.json.as_bytes();
+        // The first field has no comma before it.
+        self.buf
+            .extend_from_slice(if self.empty { &json[1..] } else { json });
+        self.empty = false;
+    }
+
+    /// A string field whose value `write` appends.
+    #[inline]
+    fn quoted(&mut self, key: Key, write: impl FnOnce(&mut Vec<u8>)) {
+        self.key(key);
+        self.buf.push(b'"');
+        write(self.buf);
+        self.buf.push(b'"');
+    }
+
+    fn close(self) {
+        self.buf.push(b'}');
+    }
+}
+
+impl Fields for Object<'_> {
+    #[inline]
+    fn text(&mut self, key: Key, value: &'static str) {
+        self.quoted(key, |buf| buf.extend_from_slice(value.as_bytes()));
+    }
+
+    #[inline]
+    fn number_text(&mut self, key: Key, value: u64) {
+        self.quoted(key, |buf| push_u64(buf, value));
+    }
+
+    #[inline]
+    fn address(&mut self, key: Key, value: IpAddr) {
+        self.quoted(key, |buf| push_ip(buf, value));
+    }
+
+    #[inline]
+    fn number(&mut self, key: Key, value: u64) {
+        self.key(key);
+        push_u64(self.buf, value);
+    }
+}
+
+/// A packet's header as the `packet` object of trace JSON (replay's verdict lines write the
+/// same fields).
+pub fn packet_json(h: &Header) -> Value {
+    let mut fields = serde_json::Map::new();
+    packet_fields(h, &mut fields);
+    Value::Object(fields)
+}
+
+/// One hop: the resource that acted (logical id, AWS id, type), the stage, the action, the rule
+/// that decided, and the packet as it left the hop.
+pub fn hop_json(topo: &Topology, h: &Hop) -> Value {
+    let r = topo.resource(h.resource);
+    json!({
+        "resource": r.logical_id,
+        "id": r.aws_id,
+        "type": r.kind,
+        "stage": h.stage.as_str(),
+        "action": h.action.as_str(),
+        "rule": h.rule,
+        "detail": h.detail,
+        "packet": packet_json(&h.header),
+    })
+}
+
+/// The trace JSON of DESIGN.md.
+pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
+    let mut out = json!({
+        "disposition": v.disposition.as_str(),
+        "reason": v.reason.map(|r| r.as_str()),
+        "at": topo.name(v.at),
+        "packet": packet_json(&v.header),
+        "hops": hops.iter().map(|h| hop_json(topo, h)).collect::<Vec<_>>(),
+    });
+    if let Some(r) = v.reason {
+        out["explanation_code"] = json!(r.ra_code());
+        out["hint"] = json!(r.hint());
+    }
+    if let Some(d) = v.delivered_to {
+        out["delivered_to"] = json!(topo.name(d));
+    }
+    if let Some(e) = v.egress {
+        out["egress"] = json!(topo.name(e));
+    }
+    if let Some(n) = topo.resource(v.at).name.as_ref() {
+        out["at_name"] = json!(n);
+    }
+    out
+}
+
+/// Every resource's logical id as a JSON string (quoted, escaped), computed once so that writing
+/// a verdict line formats no strings.
+pub struct JsonNames(Vec<String>);
+
+impl JsonNames {
+    /// The names of every resource of `topo`, indexed by [`ResId`].
+    pub fn new(topo: &Topology) -> JsonNames {
+        JsonNames(
+            topo.resources
+                .iter()
+                .map(|r| serde_json::to_string(&r.logical_id).unwrap_or_else(|_| "\"?\"".into()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, r: ResId) -> &[u8] {
+        self.0[r.0 as usize].as_bytes()
+    }
+}
+
+/// The parts of a verdict that replay's outputs need, small enough to queue per frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    /// Delivered, exited or dropped.
+    pub disposition: Disposition,
+    /// Why it was dropped.
+    pub reason: Option<DropReason>,
+    /// The resource that decided.
+    pub at: ResId,
+    /// The instance or interface it was delivered to.
+    pub delivered_to: Option<ResId>,
+    /// The gateway it left through.
+    pub egress: Option<ResId>,
+    /// The interface it was delivered to (its MAC addresses the output frame).
+    pub delivered_eni: Option<Idx>,
+    /// The packet as it ended, after every rewrite.
+    pub header: Header,
+}
+
+impl From<&Verdict> for Outcome {
+    fn from(v: &Verdict) -> Outcome {
+        Outcome {
+            disposition: v.disposition,
+            reason: v.reason,
+            at: v.at,
+            delivered_to: v.delivered_to,
+            egress: v.egress,
+            delivered_eni: v.delivered_eni,
+            header: v.header,
+        }
+    }
+}
+
+/// What one line of `verdicts.jsonl` reports about a frame.
+#[derive(Clone, Copy, Debug)]
+pub enum FrameVerdict<'a> {
+    /// The frame parsed and went through the pipeline.
+    Judged(&'a Outcome),
+    /// The frame did not parse: dropped where it was captured, with the parser's reason.
+    Unparsed {
+        /// `MALFORMED` or `UNSUPPORTED`.
+        reason: DropReason,
+        /// What the parser found.
+        detail: &'a str,
+    },
+}
+
+/// Append one line of `verdicts.jsonl` (frame numbers start at 1). Written by hand into a byte
+/// buffer: replay writes one line per frame, and formatting dominated its output thread.
+pub fn write_verdict_line(
+    buf: &mut Vec<u8>,
+    names: &JsonNames,
+    frame: u64,
+    ts: Timestamp,
+    verdict: FrameVerdict,
+) {
+    buf.extend_from_slice(b"{\"frame\":");
+    push_u64(buf, frame);
+    buf.extend_from_slice(b",\"ts\":");
+    push_ts(buf, ts.0);
+    match verdict {
+        FrameVerdict::Judged(v) => {
+            buf.extend_from_slice(b",\"disposition\":\"");
+            buf.extend_from_slice(v.disposition.as_str().as_bytes());
+            buf.extend_from_slice(b"\",\"reason\":");
+            match v.reason {
+                Some(r) => {
+                    buf.push(b'"');
+                    buf.extend_from_slice(r.as_str().as_bytes());
+                    buf.push(b'"');
+                }
+                None => buf.extend_from_slice(b"null"),
+            }
+            buf.extend_from_slice(b",\"at\":");
+            buf.extend_from_slice(names.get(v.at));
+            if let Some(d) = v.delivered_to {
+                buf.extend_from_slice(b",\"delivered_to\":");
+                buf.extend_from_slice(names.get(d));
+            }
+            if let Some(e) = v.egress {
+                buf.extend_from_slice(b",\"egress\":");
+                buf.extend_from_slice(names.get(e));
+            }
+            buf.extend_from_slice(b",\"packet\":");
+            let mut packet = Object::open(buf);
+            packet_fields(&v.header, &mut packet);
+            packet.close();
+        }
+        FrameVerdict::Unparsed { reason, detail } => {
+            buf.extend_from_slice(b",\"disposition\":\"DROPPED\",\"reason\":\"");
+            buf.extend_from_slice(reason.as_str().as_bytes());
+            buf.extend_from_slice(b"\",\"at\":\"internet\",\"detail\":");
+            let _ = serde_json::to_writer(&mut *buf, detail);
+            buf.extend_from_slice(b",\"packet\":null");
+        }
+    }
+    buf.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(proto: u8, src: &str, dst: &str, icmp_type: u8) -> Header {
+        Header {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            proto,
+            src_port: 40000,
+            dst_port: if proto == PROTO_TCP || proto == PROTO_UDP {
+                443
+            } else {
+                0
+            },
+            icmp_type,
+            icmp_code: 0,
+            tcp_flags: 0,
+            ttl: 64,
+            len: 60,
+        }
+    }
+
+    #[test]
+    fn trace_and_verdict_lines_write_the_same_packet() {
+        let topo = Topology::new();
+        let names = JsonNames::new(&topo);
+        for (h, want) in [
+            (
+                header(PROTO_TCP, "10.0.2.30", "198.51.100.7", 0),
+                r#"{"protocol":"tcp","src":"10.0.2.30","dst":"198.51.100.7","src_port":40000,"dst_port":443}"#,
+            ),
+            (
+                header(PROTO_UDP, "2001:db8::1", "2001:db8::2", 0),
+                r#"{"protocol":"udp","src":"2001:db8::1","dst":"2001:db8::2","src_port":40000,"dst_port":443}"#,
+            ),
+            (
+                header(PROTO_ICMP, "10.0.2.30", "8.8.8.8", 8),
+                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":8,"icmp_code":0,"icmp_id":40000}"#,
+            ),
+            (
+                header(PROTO_ICMP, "10.0.2.30", "8.8.8.8", 3),
+                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":3,"icmp_code":0}"#,
+            ),
+            (
+                header(PROTO_ICMPV6, "2001:db8::1", "2001:db8::2", 129),
+                r#"{"protocol":"icmpv6","src":"2001:db8::1","dst":"2001:db8::2","icmp_type":129,"icmp_code":0,"icmp_id":40000}"#,
+            ),
+            (
+                header(47, "10.0.2.30", "192.0.2.9", 0),
+                r#"{"protocol":"47","src":"10.0.2.30","dst":"192.0.2.9"}"#,
+            ),
+        ] {
+            assert_eq!(packet_json(&h).to_string(), want);
+            let outcome = Outcome {
+                disposition: Disposition::Exited,
+                reason: None,
+                at: ResId::INTERNET,
+                delivered_to: None,
+                egress: Some(ResId::INTERNET),
+                delivered_eni: None,
+                header: h,
+            };
+            let mut line = Vec::new();
+            write_verdict_line(
+                &mut line,
+                &names,
+                7,
+                Timestamp(1_700_000_000_000_042_000),
+                FrameVerdict::Judged(&outcome),
+            );
+            let line = String::from_utf8(line).unwrap();
+            assert!(
+                line.starts_with(r#"{"frame":7,"ts":1700000000.000042,"disposition":"EXITED""#),
+                "{line}"
+            );
+            assert!(line.ends_with(&format!(",\"packet\":{want}}}\n")), "{line}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! What a replay did in total: frames and bytes by disposition and drop reason, as
+//! `summary.json` and as the lines `vpcsim replay` prints.
+
+use serde_json::{json, Value};
+use std::fmt::Write;
+use std::path::Path;
+use vpcsim_dataplane::nat::NatMetrics;
+use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::{Disposition, DropReason};
+
+/// What happened to every frame, by disposition and reason.
+pub struct Counters {
+    /// Frames read, parsed or not.
+    pub packets: u64,
+    /// Their captured bytes.
+    pub bytes: u64,
+    /// Frames per [`Disposition`] (indexed by its value); they add up to `packets`.
+    pub dispositions: [u64; 3],
+    /// Dropped frames per [`DropReason`] (indexed by its value).
+    pub reasons: [u64; DropReason::COUNT],
+}
+
+// Written out: `Default` is derived for arrays of at most 32 elements, and there are more reasons.
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            packets: 0,
+            bytes: 0,
+            dispositions: [0; 3],
+            reasons: [0; DropReason::COUNT],
+        }
+    }
+}
+
+impl Counters {
+    /// Count one frame's verdict (the frame itself is counted by the reader, in `packets`).
+    pub fn count(&mut self, d: Disposition, reason: Option<DropReason>) {
+        self.dispositions[d as usize] += 1;
+        if let Some(r) = reason {
+            self.reasons[r as usize] += 1;
+        }
+    }
+}
+
+/// A finished replay.
+pub struct ReplaySummary<'a> {
+    /// The capture replayed.
+    pub input: &'a Path,
+    /// Its first interface's link type.
+    pub link_type: Option<LinkType>,
+    /// What happened to its frames.
+    pub counters: &'a Counters,
+    /// Distinct flows (both directions of a connection are one).
+    pub flows: usize,
+    /// Wall-clock seconds from the first frame read to the last output written.
+    pub elapsed_s: f64,
+    /// The NAT gateways' CloudWatch metrics, summed.
+    pub nat: &'a NatMetrics,
+    /// Why reading stopped early, when the capture ends with a corrupt record.
+    pub read_error: Option<&'a str>,
+}
+
+impl ReplaySummary<'_> {
+    fn pps(&self) -> f64 {
+        if self.elapsed_s > 0.0 {
+            self.counters.packets as f64 / self.elapsed_s
+        } else {
+            0.0
+        }
+    }
+
+    /// `summary.json`.
+    pub fn to_json(&self) -> Value {
+        let c = self.counters;
+        json!({
+            "input": self.input,
+            "link_type": self.link_type.map(|l| l.pcap_value()),
+            "packets": c.packets,
+            "bytes": c.bytes,
+            "flows": self.flows,
+            "elapsed_s": self.elapsed_s,
+            "pps": self.pps(),
+            "dispositions": Disposition::ALL.iter().map(|d| (d.as_str().to_string(), json!(c.dispositions[*d as usize]))).collect::<serde_json::Map<_, _>>(),
+            "reasons": DropReason::ALL.iter().filter(|r| c.reasons[**r as usize] > 0).map(|r| (r.as_str().to_string(), json!(c.reasons[*r as usize]))).collect::<serde_json::Map<_, _>>(),
+            "nat_gateway": {
+                "ErrorPortAllocation": self.nat.error_port_allocation,
+                "IdleTimeoutCount": self.nat.idle_timeout_count,
+                "ConnectionAttemptCount": self.nat.connection_attempt_count,
+            },
+            "read_error": self.read_error,
+        })
+    }
+
+    /// What `vpcsim replay` prints: counts by disposition, drop reasons from the most frequent,
+    /// the speed when `stats`, and where the outputs went.
+    pub fn text(&self, out_dir: &Path, stats: bool) -> String {
+        let c = self.counters;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "replayed {} frames ({} bytes, {} flows) from {}",
+            c.packets,
+            c.bytes,
+            self.flows,
+            self.input.display()
+        );
+        for d in Disposition::ALL {
+            let _ = writeln!(
+                out,
+                "  {:<10} {:>10}",
+                d.as_str(),
+                c.dispositions[d as usize]
+            );
+        }
+        let mut reasons: Vec<(DropReason, u64)> = DropReason::ALL
+            .iter()
+            .map(|r| (*r, c.reasons[*r as usize]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+        for (r, n) in &reasons {
+            let _ = writeln!(out, "    {:<24} {:>10}", r.as_str(), n);
+        }
+        if stats {
+            let _ = writeln!(
+                out,
+                "elapsed {:.3} s, {:.3} Mpps (pcap in to all outputs; pipeline on one thread, output writing on another)",
+                self.elapsed_s,
+                self.pps() / 1e6
+            );
+        }
+        let _ = writeln!(
+            out,
+            "outputs in {}: verdicts.jsonl, out/*.pcap, flowlogs/*.log, summary.json",
+            out_dir.display()
+        );
+        out
+    }
+}

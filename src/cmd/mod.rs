@@ -1,0 +1,13 @@
+//! The commands, one module each, and what they share: the topology and state arguments
+//! (`args`) and the flow spec (`flowspec`).
+
+pub mod args;
+pub mod diff;
+pub mod export;
+pub mod flowspec;
+pub mod gen;
+pub mod reach;
+pub mod replay;
+pub mod report;
+pub mod trace;
+pub mod validate;
