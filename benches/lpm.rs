@@ -1,4 +1,4 @@
-//! Benchmarks of `vpcsim_dataplane::lpm` (Poptrie longest-prefix match).
+//! Benchmarks of `vpcsim_dataplane::tables::lpm` (Poptrie longest-prefix match).
 //!
 //! Groups:
 //! - `lpm_v4_1k`, `lpm_v4_100k`, `lpm_v4_1M`: random IPv4 prefixes with a length mix shaped
@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vpcsim_dataplane::lpm::{Lpm, LpmBuilder, LpmKey};
+use vpcsim_dataplane::tables::lpm::{Lpm, LpmBuilder, LpmKey};
 
 /// Lookups per criterion iteration.
 const BATCH: usize = 1024;

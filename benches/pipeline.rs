@@ -12,8 +12,8 @@ mod support;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use support::{establish, foundation_flows, parse, topology};
-use vpcsim_dataplane::flow::Header;
-use vpcsim_dataplane::packet::Meta;
+use vpcsim_dataplane::wire::Header;
+use vpcsim_dataplane::wire::Meta;
 use vpcsim_dataplane::{process, NoTrace, Origin, Timestamp};
 
 fn bench(c: &mut Criterion) {
@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sg_egress_rules", |b| {
         b.iter(|| {
             for h in &headers {
-                black_box(vpcsim_dataplane::sg::evaluate(rules, h, h.dst, true).is_some());
+                black_box(vpcsim_dataplane::tables::sg::evaluate(rules, h, h.dst, true).is_some());
             }
         })
     });

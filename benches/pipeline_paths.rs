@@ -29,7 +29,7 @@ use std::hint::black_box;
 use std::net::IpAddr;
 use std::time::Instant;
 use support::{establish, foundation_flows, parse, topology, v4, FLOWS};
-use vpcsim_dataplane::packet::Meta;
+use vpcsim_dataplane::wire::Meta;
 use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, State, Timestamp, Topology};
 
 /// Established frames of `flows`, parsed once: the paths measure the pipeline, not the parser.

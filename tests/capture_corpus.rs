@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use vpcsim_capture::{CaptureError, CaptureReader, MAX_CAPLEN};
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 
 /// Files whose frame count differs from MANIFEST's `packets` although they are tagged
 /// neither `malformed` nor `truncated`: (path, frames read, why).

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use vpcsim_controlplane::{compile, load_files, LoadOptions};
-use vpcsim_dataplane::exchange::exchange;
-use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::pipeline::exchange::exchange;
 use vpcsim_dataplane::pipeline::graph::{Edge, End};
 use vpcsim_dataplane::pipeline::NodeKind;
+use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
 use vpcsim_dataplane::{Disposition, Origin, State, Timestamp, Topology, Trace, Verdict};
 
 fn topologies() -> Vec<PathBuf> {

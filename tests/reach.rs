@@ -13,14 +13,14 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use vpcsim_controlplane::{compile, load_files, LoadOptions};
-use vpcsim_dataplane::exchange::exchange;
-use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::pipeline::exchange::exchange;
 use vpcsim_dataplane::pipeline::NodeKind;
 use vpcsim_dataplane::reach::{
     self, point_of, universe, Analysis, Family, Fate, HBox, HeaderSet, Prepared, Replies, Start,
     DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
 use vpcsim_dataplane::topology::EniKind;
+use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
 use vpcsim_dataplane::{Disposition, NoTrace, State, Timestamp, Topology, Verdict};
 
 /// xorshift64*: deterministic, so a failure reproduces.

@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use vpcsim_controlplane::{compile, load_files, LoadOptions};
-use vpcsim_dataplane::flow::Header;
-use vpcsim_dataplane::packet::{self, tcp_flags, L4Spec, LinkType, Meta, PacketSpec};
+use vpcsim_dataplane::wire::Header;
+use vpcsim_dataplane::wire::{self, tcp_flags, L4Spec, LinkType, Meta, PacketSpec};
 use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, State, Timestamp, Topology};
 
 pub const FLOWS: usize = 10_000;
@@ -19,7 +19,7 @@ pub fn topology(rel: &str) -> Topology {
 
 pub fn frame(h: &Header, flags: u8) -> Vec<u8> {
     let mut out = Vec::new();
-    packet::build(
+    wire::build(
         &PacketSpec {
             src: h.src,
             dst: h.dst,
@@ -42,7 +42,7 @@ pub fn frame(h: &Header, flags: u8) -> Vec<u8> {
 }
 
 pub fn parse(f: &[u8]) -> Meta {
-    packet::parse(LinkType::Ethernet, f).expect("bench frames parse")
+    wire::parse(LinkType::Ethernet, f).expect("bench frames parse")
 }
 
 pub fn v4(a: [u8; 4]) -> IpAddr {

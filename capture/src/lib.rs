@@ -18,7 +18,7 @@
 //! to that.
 //!
 //! Link-layer headers (Ethernet, VLAN tags, Linux cooked capture, BSD loopback) are left to
-//! `vpcsim_dataplane::packet::parse`: a [`Frame`] carries its interface's [`LinkType`] and the
+//! `vpcsim_dataplane::wire::parse`: a [`Frame`] carries its interface's [`LinkType`] and the
 //! bytes as captured.
 
 #![warn(missing_docs)]
@@ -34,7 +34,7 @@ mod tests;
 use std::io;
 use std::path::PathBuf;
 
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::Timestamp;
 
 pub use reader::CaptureReader;

@@ -1,6 +1,6 @@
 //! pcap: a 24-byte file header, then records of a 16-byte header and the captured bytes.
 
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::Timestamp;
 
 use crate::reader::{rd16, rd32, CaptureReader, Format, RawFrame};

@@ -2,7 +2,7 @@
 //! byte order; Interface Description Blocks give each interface its link type, snaplen and
 //! timestamp resolution; packet blocks name their interface.
 
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::Timestamp;
 
 use crate::reader::{rd16, rd32, CaptureReader, Format, RawFrame};

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::Timestamp;
 
 use crate::pcap::{is_pcap_magic, PcapState};

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::Timestamp;
 
 use crate::pcap::{PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC};

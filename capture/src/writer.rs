@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, PcapError, TsResolution};
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::Timestamp;
 
 use crate::{CaptureError, MAX_CAPLEN};

@@ -31,7 +31,7 @@ pub enum Change {
         /// An outbound entry; otherwise inbound.
         egress: bool,
         /// The entry to add.
-        entry: vpcsim_dataplane::nacl::NaclEntry,
+        entry: vpcsim_dataplane::tables::nacl::NaclEntry,
     },
     /// Add a route, or replace the target of the route with the same destination.
     SetRoute {
@@ -97,7 +97,7 @@ pub enum Change {
         /// Index into [`Model::load_balancers`].
         load_balancer: usize,
         /// The listener's protocol.
-        protocol: vpcsim_dataplane::elb::LbProtocol,
+        protocol: vpcsim_dataplane::topology::nlb::LbProtocol,
         /// The listener's port.
         port: u16,
         /// Index into [`Model::target_groups`].
@@ -308,7 +308,7 @@ fn set_tgw_route(m: &mut Model, table: usize, destination: IpNet, attachment: us
 fn add_listener(
     m: &mut Model,
     load_balancer: usize,
-    protocol: vpcsim_dataplane::elb::LbProtocol,
+    protocol: vpcsim_dataplane::topology::nlb::LbProtocol,
     port: u16,
     target_group: usize,
 ) {
@@ -372,7 +372,7 @@ fn eni_name(m: &Model, e: usize) -> String {
 pub fn describe_sg_rule(m: &Model, r: &SgRule, ingress: bool) -> String {
     let proto = match r.protocol {
         None => "all traffic".to_string(),
-        Some(p) => vpcsim_dataplane::flow::ProtocolName(p).to_string(),
+        Some(p) => vpcsim_dataplane::wire::ProtocolName(p).to_string(),
     };
     let ports = match r.protocol {
         Some(6) | Some(17) if r.from_port == r.to_port => format!(" {}", r.from_port),

@@ -1,8 +1,8 @@
 //! AWS's reserved addresses and fixed numbers, in one place: every node of the stage graph and
 //! both drivers (concrete and symbolic) read them here, so they cannot drift apart.
 
-use crate::flow::Family;
 use crate::topology::{Idx, ResId, Topology};
+use crate::wire::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The Amazon DNS resolver's link-local IPv4 address (besides the VPC's base + 2; SPEC §1.7).

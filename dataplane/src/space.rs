@@ -400,7 +400,7 @@ pub fn union_segs(ranges: &[(u128, u128)]) -> Vec<(u128, u128, usize)> {
     })
 }
 
-impl crate::flow::Family {
+impl crate::wire::Family {
     /// Every header of the family: the box over all addresses, protocols and ports.
     pub fn domain(self) -> HBox {
         domain(self)
@@ -408,7 +408,7 @@ impl crate::flow::Family {
 }
 
 /// Every header of a family: the box over all addresses, protocols and ports.
-pub fn domain(fam: crate::flow::Family) -> HBox {
+pub fn domain(fam: crate::wire::Family) -> HBox {
     let a = fam.addr_max();
     HBox {
         lo: [0; DIMS],
@@ -437,7 +437,7 @@ pub fn icmp_boxes(base: HBox, ty: Option<u8>, code: Option<u8>) -> Vec<HBox> {
 }
 
 /// The box of one protocol (and, for ICMP, one type) in a family, every address and port.
-pub fn protocol_box(fam: crate::flow::Family, proto: u8, icmp_type: Option<u8>) -> Option<HBox> {
+pub fn protocol_box(fam: crate::wire::Family, proto: u8, icmp_type: Option<u8>) -> Option<HBox> {
     let b = domain(fam).with(PROTO, proto as u128, proto as u128)?;
     match icmp_type {
         Some(t) => b.with(DPORT, (t as u128) << 8, ((t as u128) << 8) | 0xff),

@@ -4,9 +4,9 @@
 //! construction (and its string formatting) is compiled out; a trace therefore cannot disagree
 //! with the verdict that replay computes.
 
-use crate::flow::Header;
 use crate::pipeline::NodeKind;
 use crate::topology::ResId;
+use crate::wire::Header;
 
 /// Which stage of the data plane a hop belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

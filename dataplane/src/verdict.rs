@@ -1,7 +1,7 @@
 //! What happened to a packet: its disposition, the reason for a drop, and where.
 
-use crate::flow::Header;
 use crate::topology::{Idx, ResId};
+use crate::wire::Header;
 use std::fmt;
 
 /// The fate of one packet.
@@ -240,7 +240,7 @@ pub struct Verdict {
     pub header: Header,
     /// The packet was GENEVE-encapsulated for a Gateway Load Balancer appliance: how, so output
     /// writers can rebuild the frame the appliance received.
-    pub geneve: Option<crate::geneve::Encapsulation>,
+    pub geneve: Option<crate::wire::geneve::Encapsulation>,
     observations: [Option<Observation>; MAX_OBSERVATIONS],
 }
 

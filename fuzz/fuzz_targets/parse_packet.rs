@@ -8,7 +8,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use vpcsim_dataplane::packet::{parse, rewrite, to_ethernet, Frag, LinkType, Meta, Rewrite};
+use vpcsim_dataplane::wire::{parse, rewrite, to_ethernet, Frag, LinkType, Meta, Rewrite};
 
 const LINKS: [LinkType; 9] = [
     LinkType::Ethernet,

@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
 use vpcsim_capture::{CaptureReader, MAX_CAPLEN};
-use vpcsim_dataplane::packet;
+use vpcsim_dataplane::wire;
 
 fuzz_target!(|data: &[u8]| {
     let len = data.len() as u64;
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(f) => {
                 assert!(f.data.len() <= MAX_CAPLEN as usize, "frame over the cap");
                 // The link-layer header of every link type the file names, VLAN tags included.
-                let _ = packet::parse(f.link, f.data);
+                let _ = wire::parse(f.link, f.data);
             }
             Err(_) => errors += 1,
         }

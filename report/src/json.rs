@@ -4,8 +4,8 @@
 use crate::fastfmt::{push_ip, push_ts, push_u64};
 use serde_json::{json, Value};
 use std::net::IpAddr;
-use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::trace::Hop;
+use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
 
 /// A field name, and the same written as it follows another field in an object (`,"name":`),

@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::Path;
-use vpcsim_dataplane::nat::NatMetrics;
-use vpcsim_dataplane::packet::LinkType;
+use vpcsim_dataplane::state::nat::NatMetrics;
+use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::{Disposition, DropReason};
 
 /// What happened to every frame, by disposition and reason.

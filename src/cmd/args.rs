@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vpcsim_controlplane::snapshot::load_snapshot;
 use vpcsim_controlplane::{compile, load_files, Diagnostic, LoadOptions, Loaded, Severity};
-use vpcsim_dataplane::conntrack::Timeouts;
 use vpcsim_dataplane::reach::Start;
+use vpcsim_dataplane::state::conntrack::Timeouts;
 use vpcsim_dataplane::{Origin, StateConfig, Topology};
 
 #[derive(Args, Debug, Clone)]
@@ -158,7 +158,7 @@ impl StateArgs {
 /// named by their registered id (instance id or address) or the instance's logical id.
 pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Result<(), String> {
     use serde_json::Value;
-    use vpcsim_dataplane::elb::HealthState;
+    use vpcsim_dataplane::topology::nlb::HealthState;
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
     let group_of = |v: &Value| {
@@ -220,7 +220,7 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
             let res = &resources[r.0 as usize];
             (res.logical_id.as_str(), res.aws_id.as_str())
         };
-        if !topo.elb.set_health(names, &group, &target, port, state) {
+        if !topo.nlb.set_health(names, &group, &target, port, state) {
             return Err(format!(
                 "no target {target}{} in target group {group}",
                 port.map(|p| format!(":{p}")).unwrap_or_default()

@@ -9,7 +9,7 @@
 //! ```
 
 use std::net::IpAddr;
-use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
 
 /// Parse a flow spec into a packet header (TCP gets SYN, ICMP defaults to an echo request).
 pub fn parse(spec: &str) -> Result<Header, String> {

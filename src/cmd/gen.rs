@@ -12,10 +12,10 @@ use clap::Args;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use vpcsim_capture::CaptureWriter;
-use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_TCP, PROTO_UDP};
-use vpcsim_dataplane::packet::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::topology::EniKind;
+use vpcsim_dataplane::wire::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
+use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{process_header, Disposition, Idx, NoTrace, State, Timestamp, Topology};
 
 #[derive(Args, Debug)]
@@ -210,13 +210,13 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         }
         // To a Network Load Balancer listener: from the internet to a node's public address,
         // or from a host to a node's private address.
-        6 if !topo.elb.load_balancers.is_empty() => {
-            let lb = rng.pick(&topo.elb.load_balancers)?;
+        6 if !topo.nlb.load_balancers.is_empty() => {
+            let lb = rng.pick(&topo.nlb.load_balancers)?;
             let listener = rng.pick(&lb.listeners)?;
             let node = &topo.enis[*rng.pick(&lb.nodes)? as usize];
             let private = node.primary_v4()?;
             (kind, h.proto) = match listener.protocol {
-                vpcsim_dataplane::elb::LbProtocol::Udp => (Kind::Udp, PROTO_UDP),
+                vpcsim_dataplane::topology::nlb::LbProtocol::Udp => (Kind::Udp, PROTO_UDP),
                 _ => (Kind::Tcp, PROTO_TCP),
             };
             h.dst_port = listener.port;
@@ -381,8 +381,8 @@ pub fn run(args: &GenArgs) -> i32 {
             payload_len: payload,
         };
         buf.clear();
-        packet::build(&spec, &mut buf);
-        let Ok(meta) = packet::parse(LinkType::Ethernet, &buf) else {
+        wire::build(&spec, &mut buf);
+        let Ok(meta) = wire::parse(LinkType::Ethernet, &buf) else {
             continue;
         };
         let v = process_header(

@@ -6,8 +6,8 @@
 
 use super::args::{resolve_start, worker_threads, TopologyArgs};
 use clap::Args;
-use vpcsim_dataplane::flow::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::reach::{self, Family, Prepared, Start};
+use vpcsim_dataplane::wire::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::Topology;
 use vpcsim_report::reach::{family_name, matrix_json, matrix_text, reach_json, reach_text, Sides};
 

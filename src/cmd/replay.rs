@@ -13,10 +13,10 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
-use vpcsim_dataplane::flow::{FlowKey, Header};
-use vpcsim_dataplane::geneve::{self, Encapsulation};
-use vpcsim_dataplane::packet::{self, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::verdict::Observation;
+use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
+use vpcsim_dataplane::wire::{self, LinkType, Meta, ParseError, Rewrite};
+use vpcsim_dataplane::wire::{FlowKey, Header};
 use vpcsim_dataplane::{
     process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
@@ -240,7 +240,7 @@ impl Outputs<'_> {
         } else {
             self.scratch.clear();
             self.scratch.extend_from_slice(data);
-            packet::rewrite(&mut self.scratch, meta, &new);
+            wire::rewrite(&mut self.scratch, meta, &new);
             &self.scratch
         };
         let dst_mac = v
@@ -248,7 +248,7 @@ impl Outputs<'_> {
             .map(|e| self.topo.enis[e as usize].mac)
             .unwrap_or(INTERNET_MAC);
         self.framed.clear();
-        packet::to_ethernet(bytes, meta, ROUTER_MAC, dst_mac, &mut self.framed);
+        wire::to_ethernet(bytes, meta, ROUTER_MAC, dst_mac, &mut self.framed);
         let w = match self.writers.entry(endpoint) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
@@ -285,7 +285,7 @@ impl Outputs<'_> {
         };
         self.scratch.clear();
         self.scratch.extend_from_slice(data);
-        packet::rewrite(&mut self.scratch, meta, &new);
+        wire::rewrite(&mut self.scratch, meta, &new);
         let inner = self
             .scratch
             .get(usize::from(meta.l3_offset)..)
@@ -517,7 +517,7 @@ impl Pipeline<'_> {
         c.packets += 1;
         c.bytes += frame.data.len() as u64;
         let ts = frame.ts;
-        let meta = match packet::parse(frame.link, frame.data) {
+        let meta = match wire::parse(frame.link, frame.data) {
             Ok(meta) => meta,
             Err(e) => {
                 let (reason, detail) = match e {

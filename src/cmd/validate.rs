@@ -155,7 +155,7 @@ fn target_health(
         }
     }
     let groups = topo
-        .elb
+        .nlb
         .target_groups
         .iter()
         .map(|g| {

@@ -5,12 +5,12 @@ use super::route_tables::gateway_route_table;
 use super::{res, resources};
 use crate::model::{self, EdgeGateway, Model, TgwAttachmentKind};
 use ipnet::IpNet;
-use vpcsim_dataplane::tgw::{
+use vpcsim_dataplane::topology::tgw::{
     AttachmentKind, PrefixMap, TgwAttachment, TgwRoute, TgwRouteOrigin, TgwRouteTable,
     TgwRouteTarget, TransitGateway,
 };
+use vpcsim_dataplane::topology::vpn::{VpnConnection, VpnEdge, VpnGateway};
 use vpcsim_dataplane::topology::Topology;
-use vpcsim_dataplane::vpn::{VpnConnection, VpnEdge, VpnGateway};
 
 /// Transit gateways, their attachments and their route tables.
 pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {

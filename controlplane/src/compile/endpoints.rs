@@ -2,7 +2,7 @@
 
 use super::res;
 use crate::model::{Model, VpcEndpointKind};
-use vpcsim_dataplane::endpoint::{EndpointKind, VpcEndpoint};
+use vpcsim_dataplane::topology::endpoint::{EndpointKind, VpcEndpoint};
 use vpcsim_dataplane::topology::{ResId, Topology};
 
 /// VPC endpoints, in model order (so route targets and interfaces index them alike); returns

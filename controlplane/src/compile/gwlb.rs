@@ -5,8 +5,8 @@
 use super::{fnv1a, res, resources};
 use crate::model::Model;
 use std::net::Ipv4Addr;
-use vpcsim_dataplane::elb::TargetHealth;
-use vpcsim_dataplane::gwlb as dp;
+use vpcsim_dataplane::topology::gwlb as dp;
+use vpcsim_dataplane::topology::nlb::TargetHealth;
 use vpcsim_dataplane::topology::{EniKind, NetworkInterface, Route, RouteTarget, Topology};
 
 /// Everything GWLB; runs after [`Topology::finish`], since targets and nodes need zone numbers.

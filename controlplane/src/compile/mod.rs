@@ -72,7 +72,6 @@ pub fn compile(model: &Model) -> Topology {
     gwlb::gateway_load_balancers(model, &mut topo);
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
-    vpcsim_dataplane::elb::check_health(&mut topo);
-    vpcsim_dataplane::gwlb::check_health(&mut topo);
+    vpcsim_dataplane::pipeline::health::check(&mut topo);
     topo
 }

@@ -2,7 +2,7 @@
 
 use super::res;
 use crate::model::Model;
-use vpcsim_dataplane::nacl::NetworkAcl;
+use vpcsim_dataplane::tables::nacl::NetworkAcl;
 use vpcsim_dataplane::topology::Topology;
 
 /// Every network ACL, its entries split by direction.

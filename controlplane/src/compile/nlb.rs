@@ -1,11 +1,11 @@
 //! Network Load Balancers: their listeners and target groups. The nodes are already interfaces
-//! (of kind `LoadBalancer`); target health is computed by [`super::compile`] once everything is
+//! (of kind `NetworkLoadBalancer`); target health is computed by [`super::compile`] once everything is
 //! built.
 
 use super::{res, resources};
 use crate::model::{Model, TargetGroup, TargetRef};
 use std::net::{IpAddr, Ipv4Addr};
-use vpcsim_dataplane::elb::{self as dp, TargetHealth};
+use vpcsim_dataplane::topology::nlb::{self as dp, TargetHealth};
 use vpcsim_dataplane::topology::{ResId, Topology};
 
 /// Target groups, then load balancers with their listeners; `lb_res` are the resources compile
@@ -14,7 +14,7 @@ pub(super) fn network_load_balancers(model: &Model, topo: &mut Topology, lb_res:
     let tg_res = resources(topo, model.target_groups.iter().map(|g| &g.origin));
     for (g, &res) in model.target_groups.iter().zip(&tg_res) {
         let targets = targets(model, topo, g, res);
-        topo.elb.target_groups.push(dp::TargetGroup {
+        topo.nlb.target_groups.push(dp::TargetGroup {
             res,
             target_type: g.target_type,
             protocol: g.protocol,
@@ -38,7 +38,7 @@ pub(super) fn network_load_balancers(model: &Model, topo: &mut Topology, lb_res:
                 target_group: l.target_group as u32,
             })
             .collect();
-        topo.elb.load_balancers.push(dp::LoadBalancer {
+        topo.nlb.load_balancers.push(dp::NetworkLoadBalancer {
             res: lb_res[i],
             nodes: lb.nodes.iter().map(|&e| e as u32).collect(),
             internet_facing: lb.internet_facing,
@@ -46,7 +46,7 @@ pub(super) fn network_load_balancers(model: &Model, topo: &mut Topology, lb_res:
             listeners,
         });
     }
-    topo.elb.finish(topo.enis.len());
+    topo.nlb.finish(topo.enis.len());
 }
 
 /// The registered targets of group `g` (resource `group_res`): an instance target is its

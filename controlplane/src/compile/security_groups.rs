@@ -2,7 +2,7 @@
 
 use super::res;
 use crate::model::{self, Model, SgPeer};
-use vpcsim_dataplane::sg::{SecurityGroup, SgRule};
+use vpcsim_dataplane::tables::sg::{SecurityGroup, SgRule};
 use vpcsim_dataplane::topology::{ResId, Topology};
 
 /// Every security group; `prefix_lists` are the resources of the model's prefix lists.
@@ -30,7 +30,7 @@ fn sg_rules(
         .map(|r| {
             let proto = match r.protocol {
                 None => "all".to_string(),
-                Some(p) => vpcsim_dataplane::flow::ProtocolName(p).to_string(),
+                Some(p) => vpcsim_dataplane::wire::ProtocolName(p).to_string(),
             };
             let ports = match r.protocol {
                 Some(6) | Some(17) if (r.from_port, r.to_port) == (0, 65535) => String::new(),
@@ -62,9 +62,9 @@ fn sg_rules(
                 from_port: r.from_port,
                 to_port: r.to_port,
                 peer: match &r.peer {
-                    SgPeer::Cidr(c) => vpcsim_dataplane::sg::SgPeer::Cidr(*c),
-                    SgPeer::Group(g) => vpcsim_dataplane::sg::SgPeer::Group(*g as u32),
-                    SgPeer::PrefixList(l) => vpcsim_dataplane::sg::SgPeer::PrefixList {
+                    SgPeer::Cidr(c) => vpcsim_dataplane::tables::sg::SgPeer::Cidr(*c),
+                    SgPeer::Group(g) => vpcsim_dataplane::tables::sg::SgPeer::Group(*g as u32),
+                    SgPeer::PrefixList(l) => vpcsim_dataplane::tables::sg::SgPeer::PrefixList {
                         list: pl_res[*l],
                         entries: model.prefix_lists[*l].entries.clone(),
                     },

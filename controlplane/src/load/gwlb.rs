@@ -6,7 +6,7 @@
 
 use super::elbv2::{attribute, bool_attribute, name_and_arn, port, ranged};
 use super::*;
-use vpcsim_dataplane::gwlb::Stickiness;
+use vpcsim_dataplane::topology::gwlb::Stickiness;
 
 pub(super) const ENDPOINT_SERVICE: &str = "AWS::EC2::VPCEndpointService";
 
@@ -96,7 +96,7 @@ impl Builder {
             }
         }
         let group_port = port(p, "Port")?.ok_or_else(|| missing("Port"))?;
-        if group_port != vpcsim_dataplane::geneve::PORT {
+        if group_port != vpcsim_dataplane::wire::geneve::PORT {
             return Err(Problem::new(
                 "ValidationError",
                 format!("a GENEVE target group uses port 6081, not {group_port}"),

@@ -104,7 +104,7 @@ impl Builder {
         entries.push(NaclEntry {
             origin: Some(origin),
             egress,
-            entry: vpcsim_dataplane::nacl::NaclEntry {
+            entry: vpcsim_dataplane::tables::nacl::NaclEntry {
                 number: number as u16,
                 res: None,
                 protocol,

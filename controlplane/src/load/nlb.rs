@@ -9,7 +9,7 @@ use super::elbv2::{
     LOAD_BALANCER, TARGET_GROUP,
 };
 use super::*;
-use vpcsim_dataplane::elb::{LbProtocol, TargetType};
+use vpcsim_dataplane::topology::nlb::{LbProtocol, TargetType};
 
 /// The `Type` of a load balancer's properties: the load balancers this module models.
 pub(super) fn is_network(p: &Value) -> bool {

@@ -34,7 +34,7 @@ impl Builder {
         let allow_all = |egress: bool, number: u16, cidr: IpNet| NaclEntry {
             origin: None,
             egress,
-            entry: vpcsim_dataplane::nacl::NaclEntry {
+            entry: vpcsim_dataplane::tables::nacl::NaclEntry {
                 number,
                 res: None,
                 protocol: None,
@@ -153,7 +153,7 @@ impl Builder {
                 entries.push(NaclEntry {
                     origin: None,
                     egress,
-                    entry: vpcsim_dataplane::nacl::NaclEntry {
+                    entry: vpcsim_dataplane::tables::nacl::NaclEntry {
                         number: 101,
                         res: None,
                         protocol: None,

@@ -35,7 +35,7 @@ pub struct GwlbTargetGroup {
     /// Index into [`Model::vpcs`].
     pub vpc: usize,
     /// How flows are kept on one target (`stickiness.type`).
-    pub stickiness: vpcsim_dataplane::gwlb::Stickiness,
+    pub stickiness: vpcsim_dataplane::topology::gwlb::Stickiness,
     /// Health check settings.
     pub health_check: HealthCheck,
     /// Registered instances: (id as written, instance).

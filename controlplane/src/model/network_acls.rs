@@ -26,5 +26,5 @@ pub struct NaclEntry {
     /// An outbound entry; otherwise inbound.
     pub egress: bool,
     /// Rule number, protocol, ports, CIDR and action.
-    pub entry: vpcsim_dataplane::nacl::NaclEntry,
+    pub entry: vpcsim_dataplane::tables::nacl::NaclEntry,
 }

@@ -34,7 +34,7 @@ pub struct Listener {
     /// Index into [`Model::load_balancers`].
     pub load_balancer: usize,
     /// `Protocol` (TCP, UDP, TCP_UDP or TLS).
-    pub protocol: vpcsim_dataplane::elb::LbProtocol,
+    pub protocol: vpcsim_dataplane::topology::nlb::LbProtocol,
     /// `Port`.
     pub port: u16,
     /// The target group it forwards to (index into [`Model::target_groups`]).
@@ -71,9 +71,9 @@ pub struct TargetGroup {
     /// Index into [`Model::vpcs`].
     pub vpc: Option<usize>,
     /// `TargetType` (instance or ip).
-    pub target_type: vpcsim_dataplane::elb::TargetType,
+    pub target_type: vpcsim_dataplane::topology::nlb::TargetType,
     /// `Protocol`.
-    pub protocol: vpcsim_dataplane::elb::LbProtocol,
+    pub protocol: vpcsim_dataplane::topology::nlb::LbProtocol,
     /// `Port`: where targets receive traffic unless a target says otherwise.
     pub port: u16,
     /// Health check settings.
@@ -90,7 +90,7 @@ impl TargetGroup {
     /// Client IP preservation in effect: on for instance targets and for UDP/TCP_UDP, off for
     /// ip targets over TCP/TLS, unless the attribute says otherwise (SPEC §11.3).
     pub fn preserves_client_ip(&self) -> bool {
-        use vpcsim_dataplane::elb::TargetType;
+        use vpcsim_dataplane::topology::nlb::TargetType;
         self.protocol.carries_udp()
             || self
                 .preserve_client_ip

@@ -8,17 +8,17 @@ use super::driver::{
 use super::graph::{Node, NodeKind};
 use super::{dispatch, Origin};
 use crate::aws::{Zone, MAX_FORWARDS};
-use crate::conntrack::TableFull;
-use crate::elb::{self, NlbFlow};
-use crate::flow::{Family, Header, Timestamp};
-use crate::geneve::Encapsulation;
-use crate::gwlb::{self, Stickiness};
-use crate::nat::NatError;
-use crate::packet::{Frag, Meta};
+use crate::state::conntrack::TableFull;
+use crate::state::nat::NatError;
 use crate::state::State;
+use crate::topology::gwlb::{self, Stickiness};
+use crate::topology::nlb::{self, NlbFlow};
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
+use crate::wire::geneve::Encapsulation;
+use crate::wire::{Family, Header, Timestamp};
+use crate::wire::{Frag, Meta};
 use std::convert::Infallible;
 use std::iter::{once, Once};
 use std::net::IpAddr;
@@ -415,7 +415,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nlb_find(&mut self, p: Here, _: Idx) -> Once<(Option<elb::Seen>, Here)> {
+    fn nlb_find(&mut self, p: Here, _: Idx) -> Once<(Option<crate::state::nlb_flows::Seen>, Here)> {
         once((self.state.nlb.find(&self.h, self.now), p))
     }
 
@@ -426,7 +426,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         listener: u32,
         node: Idx,
     ) -> Once<(Result<Opened<NlbFlow>, Refused>, Here)> {
-        let opened = match elb::new_flow(self.topo, &self.state.nlb, lb, listener, node, &self.h) {
+        let opened = match nlb::new_flow(self.topo, &self.state.nlb, lb, listener, node, &self.h) {
             Err(why) => Err(Refused::NoTarget(why)),
             Ok(n) => match self.state.nlb.insert(&self.h, n.flow, self.now) {
                 Err(_) => Err(Refused::TableFull),
@@ -496,7 +496,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         lb: Idx,
         az: u32,
         stickiness: Stickiness,
-    ) -> Once<(Result<(Idx, elb::Choice), elb::NoTarget>, Here)> {
+    ) -> Once<(Result<(Idx, nlb::Choice), nlb::NoTarget>, Here)> {
         let hash = gwlb::flow_hash(&self.h, stickiness);
         once((self.topo.gwlb.choose(lb, az, hash), p))
     }

@@ -12,17 +12,17 @@
 
 use super::Node;
 use crate::aws::Zone;
-use crate::conntrack::{TableFull, Tracked};
-use crate::elb::{Choice, NoTarget};
-use crate::flow::{Family, Header};
-use crate::geneve::Encapsulation;
-use crate::gwlb::Stickiness;
-use crate::nat::NatError;
 use crate::space::HBox;
 use crate::space::Segments;
+use crate::state::conntrack::{TableFull, Tracked};
+use crate::state::nat::NatError;
+use crate::topology::gwlb::Stickiness;
+use crate::topology::nlb::{Choice, NoTarget};
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
+use crate::wire::geneve::Encapsulation;
+use crate::wire::{Family, Header};
 use std::borrow::Cow;
 use std::net::IpAddr;
 

@@ -4,7 +4,7 @@
 
 use super::driver::{gather, Driver, Field};
 use super::Node;
-use crate::endpoint::GatewayTraffic;
+use crate::topology::endpoint::GatewayTraffic;
 use crate::topology::maps::Owners;
 use crate::topology::{Idx, RouteTarget};
 use crate::trace::{Action, Stage};

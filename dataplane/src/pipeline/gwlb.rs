@@ -3,18 +3,18 @@
 //! flow hash and sends it the packet GENEVE-encapsulated (UDP 6081 from the node's address: the
 //! appliance subnet's NACLs and the appliance's security groups see that outer packet); the
 //! appliance returns it unchanged, the node decapsulates it, and it continues from the endpoint
-//! with the endpoint subnet's route table. `crate::gwlb` holds the tables.
+//! with the endpoint subnet's route table. `crate::topology::gwlb` holds the tables.
 
 use super::driver::{Driver, GeneveTo};
 use super::security_group::{self, Direction};
 use super::{network_acl, Node};
 use crate::aws::MAX_FORWARDS;
-use crate::elb::Choice;
-use crate::geneve;
-use crate::gwlb::{GwlbEndpoint, GwlbNode, NoTarget, Stickiness};
+use crate::topology::gwlb::{GwlbEndpoint, GwlbNode, NoTarget, Stickiness};
+use crate::topology::nlb::Choice;
 use crate::topology::Idx;
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
+use crate::wire::geneve;
 
 /// `GwlbEndpoint`: a route of `vpc` (from `from_subnet`, or from a gateway route table when
 /// `None`) sends the packet to GWLB endpoint `x`.

@@ -5,8 +5,8 @@ use super::driver::{within, Driver, Field};
 use super::security_group::{self, Direction};
 use super::{network_acl, nlb, Node};
 use crate::aws::Zone;
-use crate::conntrack::Tracked;
 use crate::pipeline::driver::{gather, Conn};
+use crate::state::conntrack::Tracked;
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
 use crate::topology::{EniKind, Idx};
 use crate::trace::{Action, Stage};
@@ -84,7 +84,7 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
     // node): the security-group lookup below overlaps the flow table's.
     d.nlb_prefetch(&p);
     let p = match e.kind {
-        EniKind::LoadBalancer(_) => nlb::node_egress(d, p, eni),
+        EniKind::NetworkLoadBalancer(_) => nlb::node_egress(d, p, eni),
         // A Gateway Load Balancer has no security groups: what its node sends (a health
         // check) is tracked so the reply is recognised.
         EniKind::GatewayLoadBalancer(_) => {
@@ -97,7 +97,7 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
     };
     let Some(p) = p else { return };
     // A target's reply to a load-balanced client goes back through the load balancer node.
-    let p = if topo.elb.is_target(eni) {
+    let p = if topo.nlb.is_target(eni) {
         nlb::reply_from_target(d, p, eni)
     } else {
         Some(p)
@@ -216,7 +216,7 @@ pub(super) fn enter<'t, D: Driver<'t>>(
         if let EniKind::NatGateway(nat) = e.kind {
             return d.next(p, Node::NatIn { nat });
         }
-        if let EniKind::LoadBalancer(lb) = e.kind {
+        if let EniKind::NetworkLoadBalancer(lb) = e.kind {
             return d.next(p, Node::Nlb { lb, node: eni });
         }
         if let EniKind::GatewayLoadBalancer(_) = e.kind {

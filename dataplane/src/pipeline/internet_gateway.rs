@@ -8,13 +8,13 @@ use super::route_table::deliver_in_vpc;
 use super::security_group::track_always;
 use super::{endpoint, Node};
 use crate::aws::{Zone, MAX_FORWARDS};
-use crate::flow::Family;
 use crate::topology::maps::{
     Ipv6Vpcs, OwnedOnInternet, PublicAddresses, Reserved, VpcInterfaces, VpcPublicAddresses,
 };
 use crate::topology::{EniKind, Idx, ResId, RouteTarget};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
+use crate::wire::Family;
 
 /// `IgwOut`: a route of `vpc` (from `from_subnet`) sends the packet to internet gateway `g`.
 pub(super) fn egress<'t, D: Driver<'t>>(
@@ -312,7 +312,7 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
         let Some(mut p) = p else { continue };
         let before = d.header_now(&p);
         d.write_addr(&mut p, Field::Dst, m.private.into());
-        if let EniKind::LoadBalancer(_) = eni.kind {
+        if let EniKind::NetworkLoadBalancer(_) = eni.kind {
             // Routing and the node's NACL overlap the flow-table lookup.
             d.nlb_prefetch(&p);
         }

@@ -20,7 +20,9 @@
 //! not compile (route targets are matched exhaustively in [`route_table`]).
 
 pub mod driver;
+pub mod exchange;
 pub mod graph;
+pub mod health;
 
 mod appliance;
 mod concrete;

@@ -4,7 +4,7 @@
 
 use super::driver::{rewritten, Driver};
 use super::{network_acl, Node};
-use crate::nat::{NatError, Translatable};
+use crate::state::nat::{NatError, Translatable};
 use crate::topology::Idx;
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};

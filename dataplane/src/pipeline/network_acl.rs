@@ -2,11 +2,11 @@
 //! rule denies the rest. A filter the nodes apply when a packet leaves or enters a subnet.
 
 use super::driver::Driver;
-use crate::flow::Family;
-use crate::nacl::NaclDecision;
+use crate::tables::nacl::NaclDecision;
 use crate::topology::Idx;
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
+use crate::wire::Family;
 
 /// Which list of a network ACL applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,14 +3,14 @@
 //! its destination (and, without client IP preservation, its source) is rewritten, and it
 //! leaves the node for the target through the ordinary path: the node subnet's route table and
 //! NACL, the target subnet's NACL, the target's security groups. Replies come back through the
-//! same node and are translated back. `crate::elb` holds the tables and the flow state.
+//! same node and are translated back. `crate::topology::nlb` holds the tables and the flow state.
 
 use super::driver::{gather, rewritten, Conn, Driver, Opened, Refused, Seen};
 use super::security_group::{self, Direction};
 use super::{interface, network_acl, Node};
 use crate::aws::Zone;
-use crate::conntrack::Tracked;
-use crate::elb::{Choice, ListenerRules, NoTarget};
+use crate::state::conntrack::Tracked;
+use crate::topology::nlb::{Choice, ListenerRules, NoTarget};
 use crate::topology::Idx;
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
@@ -147,7 +147,7 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
     };
     let Some(p) = p else { return };
     d.observe(&p, node, FlowDirection::Ingress, FlowAction::Accept);
-    let balancer = &topo.elb.load_balancers[lb as usize];
+    let balancer = &topo.nlb.load_balancers[lb as usize];
     for (li, p) in d.split_rules(p, &ListenerRules(&balancer.listeners)) {
         let Some(li) = li else {
             d.drop(
@@ -195,8 +195,8 @@ fn no_target<'t, D: Driver<'t>>(
 ) {
     let topo = d.topo();
     listener_hop(d, &p, lb, li);
-    let listener = &topo.elb.load_balancers[lb as usize].listeners[li as usize];
-    let group = &topo.elb.target_groups[listener.target_group as usize];
+    let listener = &topo.nlb.load_balancers[lb as usize].listeners[li as usize];
+    let group = &topo.nlb.target_groups[listener.target_group as usize];
     let az = &topo.subnet_of(node).availability_zone;
     d.drop(p, DropReason::NlbNoTarget, group.res, Stage::NlbTargetGroup, None, |_| {
         match why {
@@ -212,13 +212,13 @@ fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: Idx, li: u32) {
         return;
     }
     let topo = d.topo();
-    let balancer = &topo.elb.load_balancers[lb as usize];
+    let balancer = &topo.nlb.load_balancers[lb as usize];
     let listener = &balancer.listeners[li as usize];
     let rule = format!(
         "{}:{} → forward to {}",
         listener.protocol.as_str(),
         listener.port,
-        topo.name(topo.elb.target_groups[listener.target_group as usize].res)
+        topo.name(topo.nlb.target_groups[listener.target_group as usize].res)
     );
     d.hop(
         p,
@@ -235,7 +235,7 @@ fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: Idx, li: u32) {
 fn forward<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow, how: Option<Choice>) {
     let topo = d.topo();
     let r = d.nlb_route(&flow);
-    let group = &topo.elb.target_groups[r.target_group as usize];
+    let group = &topo.nlb.target_groups[r.target_group as usize];
     let target = &group.targets[r.target as usize];
     if D::TRACING {
         listener_hop(d, &p, r.lb, r.listener);
@@ -249,7 +249,7 @@ fn forward<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow, how
             Some(c) => format!(
                 "new flow hashed to 1 of {} healthy target(s){}",
                 c.among,
-                if topo.elb.cross_zone(r.lb, r.target_group) {
+                if topo.nlb.cross_zone(r.lb, r.target_group) {
                     " (cross-zone)"
                 } else {
                     " in the node's zone"
@@ -318,7 +318,7 @@ fn to_client<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow) {
     let r = d.nlb_route(&flow);
     let before = d.header_now(&p);
     d.nlb_to_client(&mut p, &flow);
-    let lb = topo.elb.load_balancers[r.lb as usize].res;
+    let lb = topo.nlb.load_balancers[r.lb as usize].res;
     let detail = rewritten(before, |b, a| {
         format!(
             "reply of a tracked load-balanced flow: source {}:{} → {}:{}, destination {}:{}",
@@ -361,7 +361,7 @@ pub(super) fn reply_from_target<'t, D: Driver<'t>>(
             d.observe(&p, eni, FlowDirection::Egress, FlowAction::Accept);
             p
         };
-        let lb = topo.elb.load_balancers[r.lb as usize].res;
+        let lb = topo.nlb.load_balancers[r.lb as usize].res;
         let node_addr = topo.enis[node as usize].primary_v4();
         d.hop(&p, lb, Stage::NlbTarget, Action::Forward, None, |_| {
             format!(

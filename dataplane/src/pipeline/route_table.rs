@@ -4,11 +4,11 @@
 
 use super::driver::{Driver, Field};
 use super::{network_acl, Node};
-use crate::flow::Family;
 use crate::topology::maps::VpcInterfaces;
 use crate::topology::{Idx, ResId, Route, RouteTarget, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
+use crate::wire::Family;
 
 /// `Route`: the route table of `subnet` (the packet sent by `from`, for flow logs), then the
 /// subnet's outbound NACL, then the route's target.

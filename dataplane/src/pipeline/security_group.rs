@@ -5,8 +5,8 @@
 
 use super::driver::{gather, Conn, Driver, Field};
 use crate::aws::Zone;
-use crate::conntrack::Tracked;
-use crate::sg::{CompiledSgRule, SgRules};
+use crate::state::conntrack::Tracked;
+use crate::tables::sg::{CompiledSgRule, SgRules};
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};

@@ -6,7 +6,7 @@
 use super::driver::{within, Driver, Field};
 use super::{interface, network_acl, vpn, Node};
 use crate::aws::MAX_FORWARDS;
-use crate::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
+use crate::topology::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
 use crate::topology::Idx;
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;

@@ -6,10 +6,10 @@ use super::driver::{within, Driver, Field};
 use super::route_table::deliver_in_vpc;
 use super::Node;
 use crate::topology::maps::{VpcInterfaces, VpcRanges};
+use crate::topology::vpn::VpnEdge;
 use crate::topology::{Idx, ResId};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
-use crate::vpn::VpnEdge;
 
 /// `VgwOut`: a route of `vpc` sends the packet to virtual private gateway `g`: only traffic from
 /// its own VPC, only to prefixes its VPN connections reach.

@@ -133,10 +133,10 @@ impl Symbolic<'_, '_> {
     pub(super) fn echo(&self, s: &HeaderSet) -> (HeaderSet, HeaderSet) {
         let mut echo = HeaderSet::new();
         for (p, t) in [
-            (crate::flow::PROTO_ICMP, 0u128),
-            (crate::flow::PROTO_ICMP, 8),
-            (crate::flow::PROTO_ICMPV6, 128),
-            (crate::flow::PROTO_ICMPV6, 129),
+            (crate::wire::PROTO_ICMP, 0u128),
+            (crate::wire::PROTO_ICMP, 8),
+            (crate::wire::PROTO_ICMPV6, 128),
+            (crate::wire::PROTO_ICMPV6, 129),
         ] {
             if let Some(b) = self
                 .dom

@@ -26,16 +26,16 @@ mod matrix;
 mod sets;
 mod symbolic;
 
-pub use crate::flow::Family;
 pub use crate::space::{HBox, HeaderSet, Point, DIMS, DPORT, DST, PROTO, SPORT, SRC};
+pub use crate::wire::Family;
 pub use analysis::{one_of, Analysis, Outcome, Replies, Summary, HASH_DEPENDENT};
 pub use matrix::{matrix, sources, Endpoint, Matrix};
 
 use crate::aws;
-use crate::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use crate::pipeline::{Node, Origin};
 use crate::topology::{EniKind, Idx, ResId, Topology};
 use crate::verdict::DropReason;
+use crate::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use expr::Ctx;
 use std::collections::HashMap;
 use symbolic::Symbolic;
@@ -279,7 +279,7 @@ impl<'t> Prepared<'t> {
         let mut by_key: HashMap<(Idx, Vec<Idx>), u32> = HashMap::new();
         for (i, e) in topo.enis.iter().enumerate() {
             let alike =
-                e.kind == EniKind::Host && e.source_dest_check && !topo.elb.is_target(i as Idx);
+                e.kind == EniKind::Host && e.source_dest_check && !topo.nlb.is_target(i as Idx);
             let k = if alike {
                 *by_key
                     .entry((e.subnet, e.security_groups.clone()))

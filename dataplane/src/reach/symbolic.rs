@@ -5,20 +5,20 @@
 use super::expr::{swapped, Choice, Ctx, Expr, NatSession, NlbSession, IDENT};
 use super::{Class, Fate, Part, Prepared};
 use crate::aws::Zone;
-use crate::conntrack::{TableFull, Tracked};
-use crate::elb::{self, NoTarget};
-use crate::flow::{Family, Header, PROTO_UDP};
-use crate::geneve::{self, Encapsulation};
-use crate::gwlb::Stickiness;
-use crate::nat::NatError;
 use crate::pipeline::driver::{
     AddressMap, Conn, Decided, Driver, Field, FlowRoute, GeneveTo, Opened, Refused, Rules, Seen,
 };
 use crate::pipeline::{dispatch, Node};
 use crate::space::{domain, HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
+use crate::state::conntrack::{TableFull, Tracked};
+use crate::state::nat::NatError;
+use crate::topology::gwlb::Stickiness;
+use crate::topology::nlb::{self, NoTarget};
 use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
+use crate::wire::geneve::{self, Encapsulation};
+use crate::wire::{Family, Header, PROTO_UDP};
 use std::net::IpAddr;
 
 /// Zone of a class of interfaces walked together ([`Prepared::classes`]): an entry made there
@@ -444,11 +444,11 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         node: Idx,
     ) -> std::vec::IntoIter<(Result<Opened<NlbHandle>, Refused>, Sym)> {
         let topo = self.p.topo;
-        let l = &topo.elb.load_balancers[lb as usize].listeners[listener as usize];
+        let l = &topo.nlb.load_balancers[lb as usize].listeners[listener as usize];
         let tg = l.target_group;
-        let g = &topo.elb.target_groups[tg as usize];
+        let g = &topo.nlb.target_groups[tg as usize];
         let az = topo.subnet_of(node).az;
-        let choices = match topo.elb.every_choice(tg, az, topo.elb.cross_zone(lb, tg)) {
+        let choices = match topo.nlb.every_choice(tg, az, topo.nlb.cross_zone(lb, tg)) {
             Ok(c) if self.fam == Family::V4 => c,
             Ok(_) => {
                 return vec![(Err(Refused::NoTarget(NoTarget::NoneRegistered)), p)].into_iter()
@@ -610,7 +610,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         lb: Idx,
         az: u32,
         _: Stickiness,
-    ) -> std::vec::IntoIter<(Result<(Idx, elb::Choice), NoTarget>, Sym)> {
+    ) -> std::vec::IntoIter<(Result<(Idx, nlb::Choice), NoTarget>, Sym)> {
         let (tg, choices) = match self.p.topo.gwlb.every_choice(lb, az) {
             Ok(c) => c,
             Err(why) => return vec![(Err(why), p)].into_iter(),

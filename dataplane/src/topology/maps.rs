@@ -4,12 +4,12 @@
 
 use super::{NetworkInterface, PublicMapping, RouteTable, Subnet, Topology, Vpc};
 use crate::aws;
-use crate::flow::Family;
 use crate::pipeline::driver::AddressMap;
 use crate::space::Segments;
 use crate::space::{first_match_segs, point_segs, union_segs};
-use crate::tgw::{PrefixMap, TgwRouteTable};
+use crate::topology::tgw::{PrefixMap, TgwRouteTable};
 use crate::topology::{Idx, ResId};
+use crate::wire::Family;
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 

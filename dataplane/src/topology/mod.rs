@@ -3,20 +3,27 @@
 //! Everything refers to everything else by `u32` index; names (logical ids, AWS ids) live only in
 //! [`Topology::resources`] and are looked at when a verdict or trace is printed.
 
-use crate::endpoint::VpcEndpoint;
-use crate::lpm::{Lpm, LpmBuilder};
-use crate::nacl::NetworkAcl;
-use crate::sg::{CompiledSgRule, SecurityGroup, SgPeer};
-use crate::tgw::{AttachmentKind, PrefixMap, TgwAttachment, TgwRouteTable, TransitGateway};
-use crate::vpn::{VpnConnection, VpnEdge, VpnGateway};
+use crate::tables::lpm::{Lpm, LpmBuilder};
+use crate::tables::nacl::NetworkAcl;
+use crate::tables::sg::{CompiledSgRule, SecurityGroup, SgPeer};
+use crate::topology::endpoint::VpcEndpoint;
+use crate::topology::tgw::{
+    AttachmentKind, PrefixMap, TgwAttachment, TgwRouteTable, TransitGateway,
+};
+use crate::topology::vpn::{VpnConnection, VpnEdge, VpnGateway};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rustc_hash::FxHashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::flow::Family;
 use crate::space::first_match_segs;
+use crate::wire::Family;
 
+pub mod endpoint;
+pub mod gwlb;
 pub mod maps;
+pub mod nlb;
+pub mod tgw;
+pub mod vpn;
 
 /// Index into one of the topology's tables.
 pub type Idx = u32;
@@ -130,7 +137,7 @@ pub enum RouteTarget {
     VpnGateway(Idx),
     /// A gateway endpoint (S3, DynamoDB): index into [`Topology::vpc_endpoints`].
     GatewayEndpoint(Idx),
-    /// A Gateway Load Balancer endpoint: index into [`crate::gwlb::Gwlbs::endpoints`].
+    /// A Gateway Load Balancer endpoint: index into [`crate::topology::gwlb::Gwlbs::endpoints`].
     GatewayLoadBalancerEndpoint(Idx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
     Blackhole {
@@ -228,10 +235,10 @@ pub enum EniKind {
     NatGateway(Idx),
     /// An interface endpoint's interface: index into [`Topology::vpc_endpoints`].
     VpcEndpoint(Idx),
-    /// A node of a Network Load Balancer (index into [`crate::elb::Elb::load_balancers`]).
-    LoadBalancer(Idx),
+    /// A node of a Network Load Balancer (index into [`crate::topology::nlb::Nlbs::load_balancers`]).
+    NetworkLoadBalancer(Idx),
     /// A node of a Gateway Load Balancer (index into
-    /// [`crate::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
+    /// [`crate::topology::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
     /// GENEVE to and from its appliances is the GWLB stage's own.
     GatewayLoadBalancer(Idx),
 }
@@ -362,9 +369,9 @@ pub struct Topology {
     /// Addresses owned by more than one interface (in VPCs that overlap), for warnings.
     pub ambiguous: Vec<IpAddr>,
     /// Network Load Balancers and their target groups.
-    pub elb: crate::elb::Elb,
+    pub nlb: crate::topology::nlb::Nlbs,
     /// Gateway Load Balancers, their target groups and endpoints.
-    pub gwlb: crate::gwlb::Gwlbs,
+    pub gwlb: crate::topology::gwlb::Gwlbs,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
 }
@@ -414,8 +421,8 @@ impl Topology {
             onprem: PrefixMap::default(),
             owners: FxHashMap::default(),
             ambiguous: vec![],
-            elb: crate::elb::Elb::default(),
-            gwlb: crate::gwlb::Gwlbs::default(),
+            nlb: crate::topology::nlb::Nlbs::default(),
+            gwlb: crate::topology::gwlb::Gwlbs::default(),
             maps: maps::TopologyMaps::default(),
         }
     }
@@ -593,7 +600,7 @@ impl Topology {
         for acl in &mut self.network_acls {
             acl.finish();
         }
-        self.elb.finish(self.enis.len());
+        self.nlb.finish(self.enis.len());
         self.compile_security_groups();
         self.derive_maps();
     }
@@ -610,29 +617,30 @@ impl Topology {
                 }
             }
         }
-        let expand = |g: Idx, rules: &[crate::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
-            for (ri, r) in rules.iter().enumerate() {
-                let by_reference = matches!(r.peer, SgPeer::Group(_));
-                let peers: &[IpNet] = match &r.peer {
-                    SgPeer::Cidr(c) => std::slice::from_ref(c),
-                    SgPeer::PrefixList { entries, .. } => entries.as_slice(),
-                    SgPeer::Group(ref_g) => {
-                        members.get(*ref_g as usize).map_or(&[], |m| m.as_slice())
+        let expand =
+            |g: Idx, rules: &[crate::tables::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
+                for (ri, r) in rules.iter().enumerate() {
+                    let by_reference = matches!(r.peer, SgPeer::Group(_));
+                    let peers: &[IpNet] = match &r.peer {
+                        SgPeer::Cidr(c) => std::slice::from_ref(c),
+                        SgPeer::PrefixList { entries, .. } => entries.as_slice(),
+                        SgPeer::Group(ref_g) => {
+                            members.get(*ref_g as usize).map_or(&[], |m| m.as_slice())
+                        }
+                    };
+                    for &peer in peers {
+                        out.push(CompiledSgRule {
+                            protocol: r.protocol,
+                            from_port: r.from_port,
+                            to_port: r.to_port,
+                            peer,
+                            group: g,
+                            rule: ri as u32,
+                            by_reference,
+                        });
                     }
-                };
-                for &peer in peers {
-                    out.push(CompiledSgRule {
-                        protocol: r.protocol,
-                        from_port: r.from_port,
-                        to_port: r.to_port,
-                        peer,
-                        group: g,
-                        rule: ri as u32,
-                        by_reference,
-                    });
                 }
-            }
-        };
+            };
         for e in &mut self.enis {
             e.sg_ingress.clear();
             e.sg_egress.clear();

@@ -5,10 +5,10 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{self, SgPeer, SgRule};
-use vpcsim_dataplane::flow::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use vpcsim_dataplane::nacl::NaclEntry;
-use vpcsim_dataplane::tgw::AttachmentKind;
+use vpcsim_dataplane::tables::nacl::NaclEntry;
+use vpcsim_dataplane::topology::tgw::AttachmentKind;
 use vpcsim_dataplane::trace::{Hop, Stage};
+use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
 
 /// A security group denied the packet: a rule for it on the group that decided (or appliance mode,
@@ -41,7 +41,7 @@ pub(super) fn security_group(d: &Drop) -> Finding {
             (0..topo.enis.len() as Idx).find(|&e| {
                 matches!(
                     topo.enis[e as usize].kind,
-                    vpcsim_dataplane::topology::EniKind::LoadBalancer(_)
+                    vpcsim_dataplane::topology::EniKind::NetworkLoadBalancer(_)
                 ) && has_group(e)
             })
         };

@@ -9,11 +9,11 @@ pub(super) fn nlb_no_listener(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        let lb = topo.elb.load_balancers.iter().position(|l| l.res == v.at);
+        let lb = topo.nlb.load_balancers.iter().position(|l| l.res == v.at);
         // A listener like an existing one whose target group takes this protocol.
         let like = lb.and_then(|i| {
-            topo.elb.load_balancers[i].listeners.iter().find_map(|l| {
-                let g = &topo.elb.target_groups[l.target_group as usize];
+            topo.nlb.load_balancers[i].listeners.iter().find_map(|l| {
+                let g = &topo.nlb.target_groups[l.target_group as usize];
                 g.protocol
                     .accepts(h.proto)
                     .then_some((i, g.protocol, l.target_group as usize))
@@ -33,7 +33,7 @@ pub(super) fn nlb_no_listener(d: &Drop) -> Finding {
         format!(
             "{} has no {} listener on port {}",
             topo.name(v.at),
-            vpcsim_dataplane::flow::ProtocolName(h.proto),
+            vpcsim_dataplane::wire::ProtocolName(h.proto),
             h.dst_port
         )
     };
@@ -50,9 +50,9 @@ pub(super) fn nlb_no_target(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        let tg = topo.elb.target_groups.iter().position(|g| g.res == v.at);
+        let tg = topo.nlb.target_groups.iter().position(|g| g.res == v.at);
         let lb = tg.and_then(|g| {
-            topo.elb.load_balancers.iter().position(|l| {
+            topo.nlb.load_balancers.iter().position(|l| {
                 l.listeners
                     .iter()
                     .any(|x| x.target_group as usize == g && x.port == h.dst_port)
@@ -60,7 +60,7 @@ pub(super) fn nlb_no_target(d: &Drop) -> Finding {
         });
         match (lb, tg) {
             (Some(load_balancer), Some(target_group))
-                if !topo.elb.target_groups[target_group].targets.is_empty() =>
+                if !topo.nlb.target_groups[target_group].targets.is_empty() =>
             {
                 fix = Some(Change::EnableCrossZone {
                     load_balancer,

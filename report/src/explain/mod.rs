@@ -13,8 +13,8 @@ mod transit;
 use serde_json::{json, Value};
 use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::Model;
-use vpcsim_dataplane::flow::{Header, ProtocolName};
 use vpcsim_dataplane::trace::{Hop, Stage};
+use vpcsim_dataplane::wire::{Header, ProtocolName};
 use vpcsim_dataplane::{Disposition, DropReason, Topology, Verdict};
 
 /// What went wrong, which rule decided, and what to change.

@@ -6,7 +6,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{Model, RouteTarget};
-use vpcsim_dataplane::tgw::TgwRouteTarget;
+use vpcsim_dataplane::topology::tgw::TgwRouteTarget;
 use vpcsim_dataplane::topology::RouteTarget as TopoTarget;
 use vpcsim_dataplane::trace::Stage;
 use vpcsim_dataplane::{DropReason, Idx, Topology};
@@ -230,7 +230,7 @@ fn target_towards(
         let prefix = topo
             .vpn_connections
             .iter()
-            .filter(|c| c.edge == vpcsim_dataplane::vpn::VpnEdge::VpnGateway(g as Idx))
+            .filter(|c| c.edge == vpcsim_dataplane::topology::vpn::VpnEdge::VpnGateway(g as Idx))
             .flat_map(|c| c.prefixes.iter().copied())
             .filter(|p| p.contains(&dst))
             .max_by_key(|p| p.prefix_len());

@@ -5,7 +5,7 @@ use super::{Drop, Finding};
 use ipnet::IpNet;
 use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
-use vpcsim_dataplane::tgw::{AttachmentKind, TgwRouteTarget};
+use vpcsim_dataplane::topology::tgw::{AttachmentKind, TgwRouteTarget};
 use vpcsim_dataplane::trace::{Hop, Stage};
 use vpcsim_dataplane::{DropReason, Idx, Topology};
 

@@ -171,7 +171,7 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         return Some(list(&routes));
     }
     if let Some(a) = topo.network_acls.iter().find(|a| a.res == r) {
-        let rules = |v: &[vpcsim_dataplane::nacl::NaclEntry]| -> Vec<String> {
+        let rules = |v: &[vpcsim_dataplane::tables::nacl::NaclEntry]| -> Vec<String> {
             v.iter().map(|e| e.describe()).collect()
         };
         return Some(format!(
@@ -181,7 +181,7 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         ));
     }
     if let Some(g) = topo.security_groups.iter().find(|g| g.res == r) {
-        let texts = |v: &[vpcsim_dataplane::sg::SgRule]| -> Vec<String> {
+        let texts = |v: &[vpcsim_dataplane::tables::sg::SgRule]| -> Vec<String> {
             v.iter().map(|r| r.text.clone()).collect()
         };
         return Some(format!(

@@ -7,8 +7,8 @@ use super::{esc, head, verdict_parts};
 use crate::text::answered_on_host;
 use std::collections::BTreeSet;
 use std::fmt::Write;
-use vpcsim_dataplane::flow::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use vpcsim_dataplane::trace::{Action, Hop};
+use vpcsim_dataplane::wire::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use vpcsim_dataplane::{Disposition, Header, ResId, Topology, Verdict};
 
 /// One traced packet: its verdict and hops.
@@ -167,7 +167,7 @@ fn flags(f: u8) -> String {
 /// The header on one line, then TTL, TCP flags and length.
 fn packet_html(h: &Header) -> String {
     let mut extra = format!("TTL {}", h.ttl);
-    if h.proto == vpcsim_dataplane::flow::PROTO_TCP && h.tcp_flags != 0 {
+    if h.proto == vpcsim_dataplane::wire::PROTO_TCP && h.tcp_flags != 0 {
         let _ = write!(extra, " · {}", flags(h.tcp_flags));
     }
     if h.len != 0 {

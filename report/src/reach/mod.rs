@@ -7,10 +7,10 @@ mod matrix;
 pub use matrix::{endpoint_name, matrix_json, matrix_text, services_text};
 
 use serde_json::{json, Value};
-use vpcsim_dataplane::flow::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::reach::{
     self, Family, Fate, HBox, HeaderSet, Summary, DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
+use vpcsim_dataplane::wire::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::Topology;
 
 /// `IPv4` or `IPv6`.

@@ -120,7 +120,7 @@ fn nacl_entry(e: &Value) -> Result<Option<NaclEntry>, String> {
     Ok(Some(NaclEntry {
         origin: None,
         egress: e.get("Egress").and_then(Value::as_bool) == Some(true),
-        entry: vpcsim_dataplane::nacl::NaclEntry {
+        entry: vpcsim_dataplane::tables::nacl::NaclEntry {
             number: number as u16,
             res: None,
             protocol,

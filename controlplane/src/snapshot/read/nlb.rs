@@ -10,7 +10,7 @@ use crate::model::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use vpcsim_dataplane::elb::{LbProtocol, TargetType};
+use vpcsim_dataplane::topology::nlb::{LbProtocol, TargetType};
 
 const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
 const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";

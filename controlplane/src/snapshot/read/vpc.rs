@@ -98,7 +98,7 @@ impl Reader {
                 let allow_all = |egress: bool| NaclEntry {
                     origin: None,
                     egress,
-                    entry: vpcsim_dataplane::nacl::NaclEntry {
+                    entry: vpcsim_dataplane::tables::nacl::NaclEntry {
                         number: 100,
                         res: None,
                         protocol: None,

@@ -114,9 +114,9 @@ pub(crate) struct PathSpec<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vpcsim_dataplane::flow::Header;
     use vpcsim_dataplane::topology::{Subnet, Topology};
     use vpcsim_dataplane::trace::{Action, Stage};
+    use vpcsim_dataplane::wire::Header;
 
     fn header() -> Header {
         Header {

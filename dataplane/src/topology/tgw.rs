@@ -5,10 +5,10 @@
 //! Also [`PrefixMap`], the small IPv4 + IPv6 longest-prefix table that transit gateway route
 //! tables, virtual private gateways and the on-premises origin lookup share.
 
-use crate::flow::{Family, FlowKey, Header};
-use crate::lpm::{Lpm, LpmBuilder};
 use crate::space::first_match_segs;
+use crate::tables::lpm::{Lpm, LpmBuilder};
 use crate::topology::{Idx, ResId, Topology};
+use crate::wire::{Family, FlowKey, Header};
 use ipnet::IpNet;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;

@@ -1,9 +1,9 @@
 //! Network ACLs: stateless, ordered, first match wins, `*` deny at the end (SPEC §3).
 
-use crate::flow::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use crate::pipeline::driver::{Field, Rules};
 use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
 use crate::topology::ResId;
+use crate::wire::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use ipnet::IpNet;
 
 /// One NACL entry as AWS stores it (`CreateNetworkAclEntry`).
@@ -86,7 +86,7 @@ impl NaclEntry {
     pub fn describe(&self) -> String {
         let proto = match self.protocol {
             None => "all".to_string(),
-            Some(p) => crate::flow::ProtocolName(p).to_string(),
+            Some(p) => crate::wire::ProtocolName(p).to_string(),
         };
         let ports = match self.protocol {
             Some(PROTO_TCP | PROTO_UDP) if self.ports == (0, 65535) => String::new(),

@@ -6,7 +6,7 @@
 //! Entries expire after the AWS idle timeout of their protocol state; expiry is checked on lookup
 //! and by sweeps, so no timer runs between packets and replays stay deterministic.
 
-use crate::flow::{
+use crate::wire::{
     FlowKey, Header, Timestamp, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST,
     TCP_SYN,
 };
@@ -367,7 +367,7 @@ impl Conntrack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{TCP_ACK, TCP_SYN};
+    use crate::wire::{TCP_ACK, TCP_SYN};
 
     fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> Header {
         Header {

@@ -1,6 +1,6 @@
 //! The packet header the pipeline works on, flow keys and time.
 
-use crate::packet::Meta;
+use crate::wire::Meta;
 use std::fmt;
 use std::net::IpAddr;
 

@@ -1,8 +1,14 @@
 //! Everything that changes while packets flow. Bounded, keyed direction-free, expired by packet time.
 
-use crate::conntrack::{Conntrack, Timeouts};
-use crate::flow::{AddrKey, Header, Timestamp};
-use crate::nat::{NatTable, IDLE_TIMEOUT_S, MAX_PER_DESTINATION};
+pub mod conntrack;
+pub(crate) mod flow_index;
+pub mod nat;
+pub mod nlb_flows;
+mod prefetch;
+
+use crate::state::conntrack::{Conntrack, Timeouts};
+use crate::state::nat::{NatTable, IDLE_TIMEOUT_S, MAX_PER_DESTINATION};
+use crate::wire::{AddrKey, Header, Timestamp};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 
@@ -94,7 +100,7 @@ pub struct State {
     pub nat: NatTable,
     pub fragments: Fragments,
     /// Network Load Balancer flow stickiness.
-    pub nlb: crate::elb::NlbFlows,
+    pub nlb: nlb_flows::NlbFlows,
     /// Packets and drops per node of the stage graph.
     pub nodes: crate::pipeline::NodeCounters,
     last_maintenance: Timestamp,
@@ -115,7 +121,7 @@ impl State {
             conntrack: Conntrack::new(config.conntrack_capacity, config.timeouts),
             nat: NatTable::new(config.nat_idle_timeout_s, config.nat_max_per_destination),
             fragments: Fragments::new(65_536),
-            nlb: crate::elb::NlbFlows::new(config.conntrack_capacity),
+            nlb: nlb_flows::NlbFlows::new(config.conntrack_capacity),
             nodes: crate::pipeline::NodeCounters::default(),
             last_maintenance: Timestamp(0),
         }

@@ -6,11 +6,11 @@
 //! gateway is tried, and when every address is full the connection fails
 //! (`ErrorPortAllocation`). Sessions idle out after 350 s.
 
-use crate::flow::Family;
-use crate::flow::{Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN};
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
 use crate::topology::Idx;
+use crate::wire::Family;
+use crate::wire::{Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
@@ -381,7 +381,7 @@ impl Rules for Translatable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::TCP_ACK;
+    use crate::wire::TCP_ACK;
 
     fn syn(sport: u16, dst: &str, dport: u16) -> Header {
         Header {

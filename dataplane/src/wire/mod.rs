@@ -20,6 +20,8 @@
 //! and preserves a checksum that was already wrong (offloaded) instead of "fixing" it.
 
 mod build;
+pub mod geneve;
+mod header;
 mod link;
 mod parse;
 mod rewrite;
@@ -28,6 +30,7 @@ mod rewrite;
 mod tests;
 
 pub use build::{build, to_ethernet, L4Spec, PacketSpec};
+pub use header::*;
 pub use link::LinkType;
 pub use parse::{parse, Frag, Meta, ParseError};
 pub use rewrite::{rewrite, Rewrite};

@@ -7,10 +7,10 @@
 //! VpcEndpoint`]) that the ordinary local route, network ACLs and security groups reach; the
 //! packet is delivered to the endpoint service at that interface.
 
-use crate::flow::{Family, Header, PROTO_ICMP, PROTO_TCP};
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
 use crate::topology::{Idx, ResId};
+use crate::wire::{Family, Header, PROTO_ICMP, PROTO_TCP};
 
 /// What kind of endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl Rules for GatewayTraffic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::PROTO_UDP;
+    use crate::wire::PROTO_UDP;
 
     fn h(proto: u8, icmp_type: u8) -> Header {
         Header {

@@ -1,13 +1,13 @@
 //! A request and its reply: the one driver `trace --return`, `report`, health checks and the
 //! tests share, so they all start the reply where AWS would.
 
-use crate::flow::{Header, Timestamp};
-use crate::packet::Frag;
 use crate::pipeline::{process_header, Origin};
 use crate::state::State;
 use crate::topology::Topology;
 use crate::trace::Tracer;
 use crate::verdict::{Disposition, Verdict};
+use crate::wire::Frag;
+use crate::wire::{Header, Timestamp};
 
 /// How long after the request its reply is sent: long enough to be a different instant, far
 /// below every idle timeout.

@@ -8,9 +8,9 @@
 //! bit says which leg), so a packet of either direction costs one cache miss, on its flow's
 //! line, and that line can be requested early ([`NlbFlows::prefetch`]).
 
-use crate::flow::{Header, Timestamp, PROTO_UDP};
-use crate::flow_index::{mix, FlowIndex, IndexEntry, MAX_SLOTS};
+use crate::state::flow_index::{mix, FlowIndex, IndexEntry, MAX_SLOTS};
 use crate::topology::Idx;
+use crate::wire::{Header, Timestamp, PROTO_UDP};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// NLB idle timeout for TCP flows (SPEC §11.3; configurable on AWS, 350 s by default).
@@ -218,7 +218,7 @@ impl NlbFlows {
             return;
         }
         if let Some(slot) = Key::of(h).and_then(|k| self.index.prefetch_slot(k.hash())) {
-            crate::prefetch::read(&self.slab[slot as usize]);
+            crate::state::prefetch::read(&self.slab[slot as usize]);
         }
     }
 
@@ -369,7 +369,7 @@ impl NlbFlows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{PROTO_TCP, TCP_SYN};
+    use crate::wire::{PROTO_TCP, TCP_SYN};
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
         Header {

@@ -9,8 +9,8 @@
 //! the outer IPv4 (20) and UDP (8) headers and the 8-byte GENEVE base header that is 68 bytes in
 //! front of the client's packet, the number AWS documents (SPEC.md says 64; see [`OVERHEAD`]).
 
-use crate::flow::Header;
 use crate::topology::Idx;
+use crate::wire::Header;
 use std::net::Ipv4Addr;
 
 /// UDP port GWLB and appliances exchange GENEVE on.
@@ -56,7 +56,7 @@ impl Encapsulation {
         Header {
             src: self.outer_src.into(),
             dst: self.outer_dst.into(),
-            proto: crate::flow::PROTO_UDP,
+            proto: crate::wire::PROTO_UDP,
             src_port: self.src_port,
             dst_port: PORT,
             icmp_type: 0,
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn outer_header_is_udp_6081() {
         let h = enc().outer_header();
-        assert_eq!(h.proto, crate::flow::PROTO_UDP);
+        assert_eq!(h.proto, crate::wire::PROTO_UDP);
         assert_eq!(h.dst_port, PORT);
         assert_eq!(h.len, 60 + 68);
     }

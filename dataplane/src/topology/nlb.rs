@@ -3,22 +3,21 @@
 //! health.
 //!
 //! A load balancer is present in the data plane as one interface per enabled subnet (its nodes,
-//! [`crate::topology::EniKind::LoadBalancer`]). A packet that reaches a node's address is handed
+//! [`crate::topology::EniKind::NetworkLoadBalancer`]). A packet that reaches a node's address is handed
 //! to the load balancer stage in the pipeline; everything it needs to decide lives here.
 //!
 //! Target health is computed with the pipeline itself (a TCP handshake from every node to the
 //! target's health-check port, through routes, network ACLs and security groups), once, when the
 //! topology is built: no clock, no probes between packets.
 
-use crate::flow::{AddrKey, Family, Header, PROTO_TCP, PROTO_UDP};
-use crate::flow_index::mix;
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox, DPORT};
+use crate::state::flow_index::mix;
 use crate::topology::{Idx, ResId, Topology};
+use crate::wire::{AddrKey, Family, Header, PROTO_TCP, PROTO_UDP};
 use std::net::IpAddr;
 
-mod flows;
-pub use flows::{FlowTableFull, NlbFlow, NlbFlows, Seen, TCP_IDLE_TIMEOUT_S, UDP_IDLE_TIMEOUT_S};
+pub use crate::state::nlb_flows::{NlbFlow, NlbFlows};
 
 /// A listener's (or target group's) protocol. TLS is passed through as TCP: the simulator does
 /// not terminate it.
@@ -111,7 +110,7 @@ impl Rules for ListenerRules<'_> {
 }
 
 #[derive(Clone, Debug)]
-pub struct LoadBalancer {
+pub struct NetworkLoadBalancer {
     pub res: ResId,
     /// One interface per enabled subnet, in the order the subnets were given.
     pub nodes: Vec<Idx>,
@@ -375,14 +374,14 @@ pub fn choose_target<T>(
 
 /// Every load balancer and target group of the topology.
 #[derive(Clone, Debug, Default)]
-pub struct Elb {
-    pub load_balancers: Vec<LoadBalancer>,
+pub struct Nlbs {
+    pub load_balancers: Vec<NetworkLoadBalancer>,
     pub target_groups: Vec<TargetGroup>,
     /// Per interface: registered as a target (its replies may belong to a load-balanced flow).
     target_enis: Vec<bool>,
 }
 
-impl Elb {
+impl Nlbs {
     /// Derive lookup tables; call after filling the tables.
     pub fn finish(&mut self, n_enis: usize) {
         self.target_enis = vec![
@@ -506,13 +505,13 @@ pub fn new_flow(
     node: Idx,
     h: &Header,
 ) -> Result<NewFlow, NoTarget> {
-    let l = &topo.elb.load_balancers[lb as usize].listeners[li as usize];
+    let l = &topo.nlb.load_balancers[lb as usize].listeners[li as usize];
     let tg = l.target_group;
-    let g = &topo.elb.target_groups[tg as usize];
+    let g = &topo.nlb.target_groups[tg as usize];
     let node_eni = &topo.enis[node as usize];
     let az = topo.subnets[node_eni.subnet as usize].az;
     let hash = flow_hash(h);
-    let choice = topo.elb.choose(tg, az, topo.elb.cross_zone(lb, tg), hash)?;
+    let choice = topo.nlb.choose(tg, az, topo.nlb.cross_zone(lb, tg), hash)?;
     let t = &g.targets[choice.target as usize];
     // Nodes have IPv4 addresses only, and so do targets (IPv6 targets need a dual-stack load
     // balancer, which the loaders refuse).
@@ -552,51 +551,10 @@ pub fn new_flow(
     })
 }
 
-/// Compute every target's health with the pipeline: a target is healthy when a TCP handshake
-/// from at least one node of a load balancer that forwards to its group reaches the target's
-/// health-check port and the reply comes back (security groups, network ACLs and routes of the
-/// model decide). Overrides set earlier are kept.
-pub fn check_health(topo: &mut Topology) {
-    let mut results = Vec::new();
-    for (gi, g) in topo.elb.target_groups.iter().enumerate() {
-        let nodes: Vec<Idx> = topo
-            .elb
-            .load_balancers
-            .iter()
-            .filter(|lb| lb.listeners.iter().any(|l| l.target_group == gi as Idx))
-            .flat_map(|lb| lb.nodes.iter().copied())
-            .collect();
-        for (ti, t) in g.targets.iter().enumerate() {
-            if t.health.overridden {
-                continue;
-            }
-            let port = g.health_check_port.unwrap_or(t.port);
-            let health = TargetHealth::from_checks(
-                &nodes,
-                |&n| crate::health::handshake(topo, n, t.addr, t.eni, port),
-                || {
-                    if g.health_check_protocol == "TCP" {
-                        format!("TCP health check on port {port} passes")
-                    } else {
-                        format!(
-                            "{} health check on port {port}: the TCP handshake passes (the response itself is not modelled)",
-                            g.health_check_protocol
-                        )
-                    }
-                },
-            );
-            results.push((gi, ti, health));
-        }
-    }
-    for (gi, ti, h) in results {
-        topo.elb.target_groups[gi].targets[ti].health = h;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::TCP_SYN;
+    use crate::wire::TCP_SYN;
     use std::net::Ipv4Addr;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
@@ -614,7 +572,7 @@ mod tests {
         }
     }
 
-    fn group(healthy: &[(u32, bool)]) -> Elb {
+    fn group(healthy: &[(u32, bool)]) -> Nlbs {
         let targets = healthy
             .iter()
             .enumerate()
@@ -637,7 +595,7 @@ mod tests {
                 },
             })
             .collect();
-        Elb {
+        Nlbs {
             load_balancers: vec![],
             target_groups: vec![TargetGroup {
                 res: ResId(0),

@@ -3,16 +3,16 @@
 //!
 //! A route whose target is a GWLB endpoint hands the packet to the endpoint service's load
 //! balancer; the load balancer node in the endpoint's Availability Zone picks an appliance by flow
-//! hash and sends it the packet GENEVE-encapsulated ([`crate::geneve`]); the appliance (a bump in
+//! hash and sends it the packet GENEVE-encapsulated ([`crate::wire::geneve`]); the appliance (a bump in
 //! the wire) returns it unchanged and it continues from the endpoint.
 //!
 //! Stickiness needs no flow table: the hash is symmetric and target health is fixed when the
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
-use crate::elb::{choose_target, HealthState, TargetHealth};
-use crate::flow::{AddrKey, Header};
+use crate::topology::nlb::{choose_target, HealthState, TargetHealth};
 use crate::topology::{Idx, ResId, Topology};
-use std::net::{IpAddr, Ipv4Addr};
+use crate::wire::{AddrKey, Header};
+use std::net::Ipv4Addr;
 
 /// Which header fields the flow hash covers (`stickiness.type`, SPEC §11.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub struct Gwlbs {
     pub endpoints: Vec<GwlbEndpoint>,
 }
 
-pub use crate::elb::{Choice, NoTarget};
+pub use crate::topology::nlb::{Choice, NoTarget};
 
 /// Symmetric flow hash: both directions of a flow give the same value, so the reply reaches the
 /// appliance that saw the request. Deterministic (no seed), so replays repeat.
@@ -172,7 +172,7 @@ impl Gwlbs {
     pub fn every_choice(&self, lb: Idx, node_az: u32) -> Result<(Idx, Vec<Choice>), NoTarget> {
         let l = &self.load_balancers[lb as usize];
         let tg = l.target_group.ok_or(NoTarget::NoneRegistered)?;
-        let c = crate::elb::every_choice(
+        let c = crate::topology::nlb::every_choice(
             &self.target_groups[tg as usize].targets,
             |t| l.cross_zone || t.az == node_az,
             |t| t.health.state != HealthState::Unhealthy,
@@ -191,50 +191,6 @@ impl Gwlbs {
             .find(|n| n.az == az)
             .or(l.nodes.first())
             .copied()
-    }
-}
-
-/// Compute every appliance's health with the pipeline ([`crate::health`]): a TCP handshake
-/// from a node of the load balancer to the health-check port and back, through the node and
-/// appliance subnets' route tables and network ACLs and the appliance's security groups.
-/// Targets overridden earlier keep their state.
-pub fn check_health(topo: &mut Topology) {
-    let mut results = Vec::new();
-    for (gi, g) in topo.gwlb.target_groups.iter().enumerate() {
-        let nodes: Vec<GwlbNode> = topo
-            .gwlb
-            .load_balancers
-            .iter()
-            .filter(|l| l.target_group == Some(gi as Idx))
-            .flat_map(|l| l.nodes.iter().copied())
-            .collect();
-        for (ti, t) in g.targets.iter().enumerate() {
-            if t.health.overridden {
-                continue;
-            }
-            let health = TargetHealth::from_checks(
-                &nodes,
-                |n| {
-                    crate::health::handshake(
-                        topo,
-                        n.eni,
-                        IpAddr::V4(t.addr),
-                        Some(t.eni),
-                        g.health_check_port,
-                    )
-                },
-                || {
-                    format!(
-                        "{} health check on port {} passes",
-                        g.health_check_protocol, g.health_check_port
-                    )
-                },
-            );
-            results.push((gi, ti, health));
-        }
-    }
-    for (gi, ti, h) in results {
-        topo.gwlb.target_groups[gi].targets[ti].health = h;
     }
 }
 

@@ -4,10 +4,10 @@
 //! addresses of the interfaces in that group, so evaluation is a plain scan over address ranges.
 //! Connection tracking lives in [`crate::state`]; this module only answers "does a rule allow it".
 
-use crate::flow::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use crate::pipeline::driver::{Field, Rules};
 use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
 use crate::topology::{Idx, ResId};
+use crate::wire::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use ipnet::IpNet;
 
 /// A security group rule as written (for display), after its peer was resolved.

@@ -2,7 +2,7 @@
 //! connections behind them (or behind a transit gateway), with the on-premises prefixes each
 //! connection reaches.
 
-use crate::tgw::PrefixMap;
+use crate::topology::tgw::PrefixMap;
 use crate::topology::{Idx, ResId};
 use ipnet::IpNet;
 

@@ -1,4 +1,4 @@
-//! The index under a flow table kept in a slab (the NLB's [`crate::elb::NlbFlows`]): an
+//! The index under a flow table kept in a slab (the NLB's [`crate::topology::nlb::NlbFlows`]): an
 //! open-addressing map from a key's hash to the slot of its entry in the slab.
 //!
 //! Flow tables outgrow the caches with a few thousand flows, so the data plane is bound by
