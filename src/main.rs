@@ -8,7 +8,7 @@
 mod cmd;
 
 use clap::{Parser, Subcommand};
-use cmd::{diff, export, gen, reach, replay, report, trace, validate};
+use cmd::{diff, export, gen, graph, reach, replay, report, trace, validate};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +46,9 @@ enum Command {
     /// Write the topology as a describe-* snapshot (the JSON `aws ec2 describe-*` prints, one
     /// file per call); `-t DIR` loads such a snapshot, from `export` or from a real account.
     Export(export::ExportArgs),
+    /// The pipeline's stage graph: its nodes (one per AWS concept) and where a packet goes from
+    /// each, drawn from the code (text, Graphviz or Mermaid).
+    Graph(graph::GraphArgs),
 }
 
 fn main() {
@@ -59,6 +62,7 @@ fn main() {
         Command::Reach(a) => reach::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Export(a) => export::run(a),
+        Command::Graph(a) => graph::run(a),
     };
     std::process::exit(code);
 }

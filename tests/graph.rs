@@ -236,3 +236,31 @@ fn every_step_the_pipeline_takes_is_an_edge_of_the_graph() {
         seen.len()
     );
 }
+
+/// The README's drawing is what `vpcsim graph --format mermaid` prints, and its "Adding a stage"
+/// example is the peering node as it is in the code.
+#[test]
+fn the_readme_shows_the_graph_and_the_peering_node_as_they_are() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README");
+    // The first block opened by `fence` after `heading`, without its fences.
+    let block = |heading: &str, fence: &str| -> String {
+        let h = readme.find(heading).expect("README section");
+        let start = readme[h..].find(fence).expect("code block") + h + fence.len();
+        let end = readme[start..].find("```").expect("closed block") + start;
+        readme[start..end].to_string()
+    };
+    let out = common::vpcsim(["graph", "--format", "mermaid"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        block("### The stage graph", "```mermaid\n"),
+        out.stdout,
+        "the README's drawing is stale: paste `vpcsim graph --format mermaid`"
+    );
+    let peering = std::fs::read_to_string(common::root().join("dataplane/src/pipeline/peering.rs"))
+        .expect("peering node");
+    assert_eq!(
+        block("### Adding a stage", "```rust\n"),
+        peering,
+        "the README's peering node is stale"
+    );
+}

@@ -64,6 +64,24 @@ fn check_summary(s: &Value) {
         d.get("DROPPED").and_then(Value::as_u64).unwrap_or(0),
         "every drop has one reason: {s:#}"
     );
+    // Per node (VPP's `show errors`): every frame enters `wire`, and the nodes' drops, summed
+    // per reason, are the summary's reasons.
+    let nodes = s["nodes"].as_object().expect("nodes");
+    assert_eq!(nodes["wire"]["packets"].as_u64(), Some(packets), "{s:#}");
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for n in nodes.values() {
+        assert!(n["packets"].as_u64().is_some(), "{n}");
+        for (r, k) in n["drops"].as_object().expect("drops") {
+            *by_reason.entry(r.clone()).or_default() += k.as_u64().unwrap();
+        }
+    }
+    let want: BTreeMap<String, u64> = s["reasons"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(r, k)| (r.clone(), k.as_u64().unwrap()))
+        .collect();
+    assert_eq!(by_reason, want, "node drops add up to the reasons: {s:#}");
 }
 
 // ------------------------------------------------------------------------- pcap reading

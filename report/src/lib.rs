@@ -8,6 +8,7 @@
 pub mod explain;
 mod fastfmt;
 pub mod flowlog;
+pub mod graph;
 pub mod html;
 pub mod json;
 pub mod reach;

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::Path;
+use vpcsim_dataplane::pipeline::NodeCounters;
 use vpcsim_dataplane::state::nat::NatMetrics;
 use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::{Disposition, DropReason};
@@ -56,6 +57,8 @@ pub struct ReplaySummary<'a> {
     pub elapsed_s: f64,
     /// The NAT gateways' CloudWatch metrics, summed.
     pub nat: &'a NatMetrics,
+    /// Packets and drops per node of the stage graph.
+    pub nodes: &'a NodeCounters,
     /// Why reading stopped early, when the capture ends with a corrupt record.
     pub read_error: Option<&'a str>,
 }
@@ -88,7 +91,70 @@ impl ReplaySummary<'_> {
                 "ConnectionAttemptCount": self.nat.connection_attempt_count,
             },
             "read_error": self.read_error,
+            "nodes": self.nodes_json(),
         })
+    }
+
+    /// Per node, as VPP's `show errors`: the packets that entered it and what it dropped, by
+    /// reason. `wire` is the frame parser, before the graph: every frame enters it, and it
+    /// counts the frames that are not IP or cannot be parsed.
+    fn nodes_json(&self) -> Value {
+        let c = self.counters;
+        let mut nodes = serde_json::Map::new();
+        let wire_drops: serde_json::Map<String, Value> =
+            [DropReason::Malformed, DropReason::Unsupported]
+                .iter()
+                .filter(|r| c.reasons[**r as usize] > 0)
+                .map(|r| (r.as_str().to_string(), json!(c.reasons[*r as usize])))
+                .collect();
+        nodes.insert(
+            "wire".into(),
+            json!({"packets": c.packets, "drops": wire_drops}),
+        );
+        for (node, stats) in self.nodes.nodes() {
+            let drops: serde_json::Map<String, Value> = stats
+                .drops
+                .iter()
+                .map(|(r, n)| (r.as_str().to_string(), json!(n)))
+                .collect();
+            nodes.insert(
+                node.name().to_string(),
+                json!({"packets": stats.packets, "drops": drops}),
+            );
+        }
+        Value::Object(nodes)
+    }
+
+    /// `--stats`: the per-node table, one line per node with its drops.
+    fn nodes_text(&self, out: &mut String) {
+        let c = self.counters;
+        let _ = writeln!(out, "per node (packets in; drops by reason):");
+        let wire: Vec<String> = [DropReason::Malformed, DropReason::Unsupported]
+            .iter()
+            .filter(|r| c.reasons[**r as usize] > 0)
+            .map(|r| format!("{} {}", r.as_str(), c.reasons[*r as usize]))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>10}  {}",
+            "wire",
+            c.packets,
+            wire.join(", ")
+        );
+        for (node, stats) in self.nodes.nodes() {
+            let drops: Vec<String> = stats
+                .drops
+                .iter()
+                .map(|(r, n)| format!("{} {n}", r.as_str()))
+                .collect();
+            let line = format!(
+                "  {:<24} {:>10}  {}",
+                node.name(),
+                stats.packets,
+                drops.join(", ")
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
     }
 
     /// What `vpcsim replay` prints: counts by disposition, drop reasons from the most frequent,
@@ -122,6 +188,7 @@ impl ReplaySummary<'_> {
             let _ = writeln!(out, "    {:<24} {:>10}", r.as_str(), n);
         }
         if stats {
+            self.nodes_text(&mut out);
             let _ = writeln!(
                 out,
                 "elapsed {:.3} s, {:.3} Mpps (pcap in to all outputs; pipeline on one thread, output writing on another)",

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod export;
 pub mod flowspec;
 pub mod gen;
+pub mod graph;
 pub mod reach;
 pub mod replay;
 pub mod report;

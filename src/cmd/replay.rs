@@ -387,6 +387,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         flows,
         elapsed_s: elapsed,
         nat: &pipeline.state.nat.metrics,
+        nodes: &pipeline.state.nodes,
         read_error: read_error.as_deref(),
     };
     let summary_path = args.out.join("summary.json");
