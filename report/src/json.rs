@@ -63,6 +63,57 @@ trait Fields {
     fn number(&mut self, key: Key, value: u64);
 }
 
+/// Where the fields of a verdict go: also `null`s and resources, named by logical id.
+trait VerdictFields {
+    fn text(&mut self, key: Key, value: &'static str);
+    /// A string, or `null`.
+    fn text_or_null(&mut self, key: Key, value: Option<&'static str>);
+    /// A resource, by its logical id.
+    fn resource(&mut self, key: Key, r: ResId);
+}
+
+/// The one list of a verdict's own fields (before its packet): disposition, the drop reason
+/// (`null` unless dropped), the resource that decided. Trace JSON and replay's verdict lines
+/// both write them with this.
+fn verdict_fields(v: &Outcome, out: &mut impl VerdictFields) {
+    out.text(key!("disposition"), v.disposition.as_str());
+    out.text_or_null(key!("reason"), v.reason.map(|r| r.as_str()));
+    out.resource(key!("at"), v.at);
+}
+
+/// Where a verdict ended, when it arrived: the interface (or service) it was delivered to,
+/// the gateway it left through.
+fn end_fields(v: &Outcome, out: &mut impl VerdictFields) {
+    if let Some(d) = v.delivered_to {
+        out.resource(key!("delivered_to"), d);
+    }
+    if let Some(e) = v.egress {
+        out.resource(key!("egress"), e);
+    }
+}
+
+/// A JSON object built as a [`Value`], with resources named from the topology.
+struct ValueFields<'t> {
+    map: serde_json::Map<String, Value>,
+    topo: &'t Topology,
+}
+
+impl VerdictFields for ValueFields<'_> {
+    fn text(&mut self, key: Key, value: &'static str) {
+        self.map.insert(key.name.into(), value.into());
+    }
+
+    fn text_or_null(&mut self, key: Key, value: Option<&'static str>) {
+        self.map
+            .insert(key.name.into(), value.map_or(Value::Null, Value::from));
+    }
+
+    fn resource(&mut self, key: Key, r: ResId) {
+        self.map
+            .insert(key.name.into(), self.topo.name(r).to_string().into());
+    }
+}
+
 impl Fields for serde_json::Map<String, Value> {
     fn text(&mut self, key: Key, value: &'static str) {
         self.insert(key.name.into(), value.into());
@@ -139,6 +190,37 @@ impl Fields for Object<'_> {
     }
 }
 
+/// A verdict line of `verdicts.jsonl` being written: an [`Object`] whose first fields the
+/// caller wrote, resources named from the precomputed names.
+struct Line<'a> {
+    obj: Object<'a>,
+    names: &'a JsonNames,
+}
+
+impl VerdictFields for Line<'_> {
+    #[inline]
+    fn text(&mut self, key: Key, value: &'static str) {
+        self.obj.text(key, value);
+    }
+
+    #[inline]
+    fn text_or_null(&mut self, key: Key, value: Option<&'static str>) {
+        match value {
+            Some(v) => self.obj.text(key, v),
+            None => {
+                self.obj.key(key);
+                self.obj.buf.extend_from_slice(b"null");
+            }
+        }
+    }
+
+    #[inline]
+    fn resource(&mut self, key: Key, r: ResId) {
+        self.obj.key(key);
+        self.obj.buf.extend_from_slice(self.names.get(r));
+    }
+}
+
 /// A packet's header as the `packet` object of trace JSON (replay's verdict lines write the
 /// same fields).
 pub fn packet_json(h: &Header) -> Value {
@@ -163,24 +245,29 @@ pub fn hop_json(topo: &Topology, h: &Hop) -> Value {
     })
 }
 
-/// The trace JSON of DESIGN.md.
+/// The trace JSON of DESIGN.md: the verdict's fields, the packet, the hops, then the
+/// explanation of a drop and where the packet ended.
 pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
-    let mut out = json!({
-        "disposition": v.disposition.as_str(),
-        "reason": v.reason.map(|r| r.as_str()),
-        "at": topo.name(v.at),
-        "packet": packet_json(&v.header),
-        "hops": hops.iter().map(|h| hop_json(topo, h)).collect::<Vec<_>>(),
-    });
+    let outcome = Outcome::from(v);
+    let mut fields = ValueFields {
+        map: serde_json::Map::new(),
+        topo,
+    };
+    verdict_fields(&outcome, &mut fields);
+    let mut out = Value::Object(fields.map);
+    out["packet"] = packet_json(&v.header);
+    out["hops"] = hops.iter().map(|h| hop_json(topo, h)).collect();
     if let Some(r) = v.reason {
         out["explanation_code"] = json!(r.ra_code());
         out["hint"] = json!(r.hint());
     }
-    if let Some(d) = v.delivered_to {
-        out["delivered_to"] = json!(topo.name(d));
-    }
-    if let Some(e) = v.egress {
-        out["egress"] = json!(topo.name(e));
+    let mut ends = ValueFields {
+        map: serde_json::Map::new(),
+        topo,
+    };
+    end_fields(&outcome, &mut ends);
+    for (k, e) in ends.map {
+        out[k] = e;
     }
     if let Some(n) = topo.resource(v.at).name.as_ref() {
         out["at_name"] = json!(n);
@@ -270,27 +357,12 @@ pub fn write_verdict_line(
     push_ts(buf, ts.0);
     match verdict {
         FrameVerdict::Judged(v) => {
-            buf.extend_from_slice(b",\"disposition\":\"");
-            buf.extend_from_slice(v.disposition.as_str().as_bytes());
-            buf.extend_from_slice(b"\",\"reason\":");
-            match v.reason {
-                Some(r) => {
-                    buf.push(b'"');
-                    buf.extend_from_slice(r.as_str().as_bytes());
-                    buf.push(b'"');
-                }
-                None => buf.extend_from_slice(b"null"),
-            }
-            buf.extend_from_slice(b",\"at\":");
-            buf.extend_from_slice(names.get(v.at));
-            if let Some(d) = v.delivered_to {
-                buf.extend_from_slice(b",\"delivered_to\":");
-                buf.extend_from_slice(names.get(d));
-            }
-            if let Some(e) = v.egress {
-                buf.extend_from_slice(b",\"egress\":");
-                buf.extend_from_slice(names.get(e));
-            }
+            let mut line = Line {
+                obj: Object { buf, empty: false },
+                names,
+            };
+            verdict_fields(v, &mut line);
+            end_fields(v, &mut line);
             buf.extend_from_slice(b",\"packet\":");
             let mut packet = Object::open(buf);
             packet_fields(&v.header, &mut packet);
