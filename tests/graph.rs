@@ -11,7 +11,7 @@ use vpcsim_controlplane::{compile, load_files, LoadOptions};
 use vpcsim_dataplane::pipeline::exchange::exchange;
 use vpcsim_dataplane::pipeline::graph::{Edge, End};
 use vpcsim_dataplane::pipeline::NodeKind;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{tcp_flags, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{Disposition, Origin, State, Timestamp, Topology, Trace, Verdict};
 
 fn topologies() -> Vec<PathBuf> {
@@ -104,7 +104,11 @@ fn header(src: IpAddr, dst: IpAddr, proto: u8, port: u16) -> Header {
             0
         },
         icmp_code: 0,
-        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        tcp_flags: if proto == PROTO_TCP {
+            tcp_flags::SYN
+        } else {
+            0
+        },
         ttl: 64,
         len: 60,
     }

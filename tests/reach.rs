@@ -20,7 +20,7 @@ use vpcsim_dataplane::reach::{
     DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
 use vpcsim_dataplane::topology::EniKind;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{tcp_flags, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{Disposition, NoTrace, State, Timestamp, Topology, Verdict};
 
 /// xorshift64*: deterministic, so a failure reproduces.
@@ -206,7 +206,7 @@ fn random_header(r: &mut Rng, src: IpAddr, dst: IpAddr) -> Header {
             h.src_port = port(r);
             h.dst_port = port(r);
             if proto == PROTO_TCP {
-                h.tcp_flags = TCP_SYN;
+                h.tcp_flags = tcp_flags::SYN;
             }
         }
         PROTO_ICMP | PROTO_ICMPV6 => {
@@ -253,7 +253,11 @@ fn header_at(r: &mut Rng, fam: Family, b: &HBox) -> Header {
         dst_port: 0,
         icmp_type: 0,
         icmp_code: 0,
-        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        tcp_flags: if proto == PROTO_TCP {
+            tcp_flags::SYN
+        } else {
+            0
+        },
         ttl: 64,
         len: 60,
     };

@@ -9,7 +9,7 @@
 //! ```
 
 use std::net::IpAddr;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{tcp_flags, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 
 /// Parse a flow spec into a packet header (TCP gets SYN, ICMP defaults to an echo request).
 pub fn parse(spec: &str) -> Result<Header, String> {
@@ -60,7 +60,11 @@ pub fn parse(spec: &str) -> Result<Header, String> {
         dst_port: dst_port.unwrap_or(0),
         icmp_type: 0,
         icmp_code: 0,
-        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        tcp_flags: if proto == PROTO_TCP {
+            tcp_flags::SYN
+        } else {
+            0
+        },
         ttl: 64,
         len: 0,
     };
@@ -142,7 +146,7 @@ mod tests {
         let h = parse("tcp 10.0.1.10:40000 -> 198.51.100.7:443").unwrap();
         assert_eq!(
             (h.proto, h.src_port, h.dst_port, h.tcp_flags),
-            (6, 40000, 443, TCP_SYN)
+            (6, 40000, 443, tcp_flags::SYN)
         );
     }
 

@@ -7,8 +7,7 @@
 //! and by sweeps, so no timer runs between packets and replays stay deterministic.
 
 use crate::wire::{
-    FlowKey, Header, Timestamp, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST,
-    TCP_SYN,
+    tcp_flags, FlowKey, Header, Timestamp, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP,
 };
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
@@ -89,9 +88,11 @@ impl Conn {
 
     fn new(h: &Header, initiator_lo: bool, now: Timestamp) -> Conn {
         let state = match h.proto {
-            PROTO_TCP if h.tcp_flags & (TCP_FIN | TCP_RST) != 0 => ConnState::TcpClosing,
+            PROTO_TCP if h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 => {
+                ConnState::TcpClosing
+            }
             // A connection picked up mid-stream (no SYN) is taken as established.
-            PROTO_TCP if h.tcp_flags & TCP_SYN != 0 => ConnState::TcpSyn,
+            PROTO_TCP if h.tcp_flags & tcp_flags::SYN != 0 => ConnState::TcpSyn,
             PROTO_TCP => ConnState::TcpEstablished,
             PROTO_UDP => ConnState::Udp {
                 replied: false,
@@ -127,7 +128,7 @@ impl Conn {
     fn update(&mut self, h: &Header, from_initiator: bool, now: Timestamp) {
         self.last_seen = now;
         self.state = match self.state {
-            _ if h.proto == PROTO_TCP && h.tcp_flags & (TCP_FIN | TCP_RST) != 0 => {
+            _ if h.proto == PROTO_TCP && h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 => {
                 ConnState::TcpClosing
             }
             ConnState::TcpSyn if !from_initiator => ConnState::TcpEstablished,
@@ -367,7 +368,6 @@ impl Conntrack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{TCP_ACK, TCP_SYN};
 
     fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> Header {
         Header {
@@ -429,10 +429,10 @@ mod tests {
         let mut ct = Conntrack::new(16, Timeouts::default());
         let mut syn = udp("10.0.1.5", 40000, "192.0.2.9", 443);
         syn.proto = PROTO_TCP;
-        syn.tcp_flags = TCP_SYN;
+        syn.tcp_flags = tcp_flags::SYN;
         ct.insert(7, &syn, Timestamp(0)).unwrap();
         let synack = syn.reply();
-        assert_eq!(synack.tcp_flags, TCP_SYN | TCP_ACK);
+        assert_eq!(synack.tcp_flags, tcp_flags::SYN | tcp_flags::ACK);
         assert_eq!(ct.touch(7, &synack, Timestamp(S)), Some(Tracked::Reply));
         // Established: still there a day later.
         assert_eq!(

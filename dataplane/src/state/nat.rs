@@ -10,7 +10,7 @@ use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
 use crate::topology::Idx;
 use crate::wire::Family;
-use crate::wire::{Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::wire::{tcp_flags, Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
@@ -196,7 +196,7 @@ impl NatTable {
         }
         // A TCP segment without SYN cannot open a connection: after an idle timeout AWS answers
         // the client with a RST.
-        if h.proto == PROTO_TCP && h.tcp_flags & TCP_SYN == 0 {
+        if h.proto == PROTO_TCP && h.tcp_flags & tcp_flags::SYN == 0 {
             return Err(NatError::NoSession);
         }
         self.metrics.connection_attempt_count += 1;
@@ -381,7 +381,6 @@ impl Rules for Translatable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::TCP_ACK;
 
     fn syn(sport: u16, dst: &str, dport: u16) -> Header {
         Header {
@@ -392,7 +391,7 @@ mod tests {
             dst_port: dport,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }
@@ -412,7 +411,7 @@ mod tests {
         assert!((PORT_MIN..=PORT_MAX).contains(&out.port));
         let mut reply = syn(53, "10.0.1.10", out.port);
         reply.src = "8.8.8.8".parse().unwrap();
-        reply.tcp_flags = TCP_SYN | TCP_ACK;
+        reply.tcp_flags = tcp_flags::SYN | tcp_flags::ACK;
         let back = t.inbound(&reply, Timestamp(2 * S)).unwrap();
         assert_eq!(
             (back.addr, back.port),
@@ -485,7 +484,7 @@ mod tests {
         let h = syn(40000, "198.51.100.7", 443);
         t.outbound(0, &[NAT_IP], &h, Timestamp(0)).unwrap();
         let mut data = h;
-        data.tcp_flags = TCP_ACK;
+        data.tcp_flags = tcp_flags::ACK;
         assert!(t.outbound(0, &[NAT_IP], &data, Timestamp(300 * S)).is_ok());
         assert_eq!(
             t.outbound(0, &[NAT_IP], &data, Timestamp(651 * S)),

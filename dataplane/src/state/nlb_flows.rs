@@ -369,7 +369,7 @@ impl NlbFlows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{PROTO_TCP, TCP_SYN};
+    use crate::wire::{tcp_flags, PROTO_TCP};
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
         Header {
@@ -380,7 +380,7 @@ mod tests {
             dst_port: dp,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }

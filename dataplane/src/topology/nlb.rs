@@ -554,7 +554,7 @@ pub fn new_flow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::TCP_SYN;
+    use crate::wire::tcp_flags;
     use std::net::Ipv4Addr;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
@@ -566,7 +566,7 @@ mod tests {
             dst_port: dp,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }

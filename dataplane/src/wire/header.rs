@@ -1,6 +1,6 @@
 //! The packet header the pipeline works on, flow keys and time.
 
-use crate::wire::Meta;
+use crate::wire::{tcp_flags, Meta};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -8,11 +8,6 @@ pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_TCP: u8 = 6;
 pub const PROTO_UDP: u8 = 17;
 pub const PROTO_ICMPV6: u8 = 58;
-
-pub const TCP_FIN: u8 = 0x01;
-pub const TCP_SYN: u8 = 0x02;
-pub const TCP_RST: u8 = 0x04;
-pub const TCP_ACK: u8 = 0x10;
 
 /// The fields of a packet that routing, filtering and translation look at. NAT rewrites change it
 /// as the packet moves; the original frame is rewritten from it at the end.
@@ -85,11 +80,12 @@ impl Header {
             _ => {}
         }
         if self.proto == PROTO_TCP {
-            r.tcp_flags = if self.tcp_flags & TCP_SYN != 0 && self.tcp_flags & TCP_ACK == 0 {
-                TCP_SYN | TCP_ACK
-            } else {
-                TCP_ACK
-            };
+            r.tcp_flags =
+                if self.tcp_flags & tcp_flags::SYN != 0 && self.tcp_flags & tcp_flags::ACK == 0 {
+                    tcp_flags::SYN | tcp_flags::ACK
+                } else {
+                    tcp_flags::ACK
+                };
         }
         r
     }
@@ -319,7 +315,7 @@ mod tests {
             dst_port: dp,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }
