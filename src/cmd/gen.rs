@@ -388,7 +388,7 @@ pub fn run(args: &GenArgs) -> i32 {
         let v = process_header(
             &topo,
             &mut state,
-            Header::from_meta(&meta),
+            meta.header,
             Frag::None,
             Origin::Auto,
             Timestamp(t),

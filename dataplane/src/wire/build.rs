@@ -28,7 +28,7 @@ pub fn to_ethernet(
     out.reserve(14 + ip.len());
     out.extend_from_slice(&dst_mac);
     out.extend_from_slice(&src_mac);
-    out.extend_from_slice(match meta.src {
+    out.extend_from_slice(match meta.header.src {
         IpAddr::V4(_) => &ETHERTYPE_IPV4,
         IpAddr::V6(_) => &ETHERTYPE_IPV6,
     });

@@ -1,6 +1,6 @@
 //! The packet header the pipeline works on, flow keys and time.
 
-use crate::wire::{tcp_flags, Meta};
+use crate::wire::tcp_flags;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -9,41 +9,42 @@ pub const PROTO_TCP: u8 = 6;
 pub const PROTO_UDP: u8 = 17;
 pub const PROTO_ICMPV6: u8 = 58;
 
-/// The fields of a packet that routing, filtering and translation look at. NAT rewrites change it
-/// as the packet moves; the original frame is rewritten from it at the end.
+/// The fields of a packet that routing, filtering and translation look at: what
+/// [`crate::wire::parse`] reads from a frame (in [`crate::wire::Meta::header`]), or what a flow
+/// spec describes. NAT rewrites change it as the packet moves; the original frame is rewritten
+/// from it at the end.
+///
+/// A parsed frame whose L4 header was not captured has every L4 field (`src_port`, `dst_port`,
+/// `icmp_type`, `icmp_code`, `tcp_flags`) zero, so a rule can never match on bytes that were
+/// not captured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Header {
+    /// Source address of the outermost IP header (tunnels are not decapsulated).
     pub src: IpAddr,
+    /// Destination address of the outermost IP header.
     pub dst: IpAddr,
+    /// IP protocol number of the payload (after IPv6 extension headers).
     pub proto: u8,
-    /// TCP/UDP source port, or the ICMP echo identifier (then equal to `dst_port`).
+    /// TCP/UDP source port; the ICMP/ICMPv6 echo identifier (then equal to `dst_port`); 0
+    /// otherwise.
     pub src_port: u16,
-    /// TCP/UDP destination port, or the ICMP echo identifier.
+    /// TCP/UDP destination port; the ICMP/ICMPv6 echo identifier; 0 otherwise.
     pub dst_port: u16,
+    /// ICMP / ICMPv6 type, else 0.
     pub icmp_type: u8,
+    /// ICMP / ICMPv6 code, else 0.
     pub icmp_code: u8,
+    /// TCP flags byte, the bits of [`tcp_flags`].
     pub tcp_flags: u8,
+    /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
-    /// Length of the IP packet in bytes (for flow-log byte counts).
+    /// The IP packet's length in bytes as its header claims (IPv4 total length; IPv6 40 +
+    /// payload length, saturated at 65535), which may exceed the captured bytes; flow logs
+    /// count it.
     pub len: u16,
 }
 
 impl Header {
-    pub fn from_meta(m: &Meta) -> Header {
-        Header {
-            src: m.src,
-            dst: m.dst,
-            proto: m.proto,
-            src_port: m.src_port,
-            dst_port: m.dst_port,
-            icmp_type: m.icmp_type,
-            icmp_code: m.icmp_code,
-            tcp_flags: m.tcp_flags,
-            ttl: m.ttl,
-            len: m.ip_len,
-        }
-    }
-
     pub fn is_v6(&self) -> bool {
         self.dst.is_ipv6()
     }

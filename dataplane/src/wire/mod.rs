@@ -47,7 +47,7 @@ pub mod proto {
     pub const ICMPV6: u8 = 58;
 }
 
-/// TCP flag bits as they appear in [`Meta::tcp_flags`] (byte 13 of the TCP header).
+/// TCP flag bits as they appear in [`Header::tcp_flags`] (byte 13 of the TCP header).
 pub mod tcp_flags {
     /// No more data from sender.
     pub const FIN: u8 = 0x01;
