@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn l4_header_len(meta: &Meta) -> usize {
-    match (meta.header.proto, meta.header.src.is_ipv6()) {
+    match (meta.header.proto.0, meta.header.src.is_ipv6()) {
         (6, _) => 20,
         (17, _) | (1, false) | (58, true) => 8,
         _ => 0,
@@ -47,7 +47,7 @@ fn l4_header_len(meta: &Meta) -> usize {
 
 fn is_echo(meta: &Meta) -> bool {
     matches!(
-        (meta.header.proto, meta.header.icmp_type),
+        (meta.header.proto.0, meta.header.icmp_type),
         (1, 0 | 8) | (58, 128 | 129)
     )
 }
@@ -128,16 +128,16 @@ fn checksums_ok(frame: &[u8], m: &Meta) -> (Option<bool>, Option<bool>) {
     }
     let segment = &frame[l4..ip_end];
     let mut acc = 0;
-    let pseudo = m.header.proto != 1;
+    let pseudo = m.header.proto.0 != 1;
     if pseudo {
         acc = match (m.header.src, m.header.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => sum(sum(acc, &s.octets()), &d.octets()),
             (IpAddr::V6(s), IpAddr::V6(d)) => sum(sum(acc, &s.octets()), &d.octets()),
             _ => unreachable!(),
         };
-        acc += u64::from(m.header.proto) + segment.len() as u64;
+        acc += u64::from(m.header.proto.0) + segment.len() as u64;
     }
-    if m.header.proto == 17 && segment[6] == 0 && segment[7] == 0 {
+    if m.header.proto.0 == 17 && segment[6] == 0 && segment[7] == 0 {
         return (ip_ok, None);
     }
     (ip_ok, Some(fold(sum(acc, segment)) == 0xffff))
@@ -202,7 +202,7 @@ fn check_rewrite(link: LinkType, frame: &[u8], m: &Meta, mask: u8) {
         (m2.header.src, m2.header.dst, m2.header.ttl),
         (new.src, new.dst, new.ttl)
     );
-    if m.l4 && matches!(m.header.proto, 6 | 17) {
+    if m.l4 && matches!(m.header.proto.0, 6 | 17) {
         assert_eq!(
             (m2.header.src_port, m2.header.dst_port),
             (new.src_port, new.dst_port)

@@ -6,9 +6,7 @@
 //! Entries expire after the AWS idle timeout of their protocol state; expiry is checked on lookup
 //! and by sweeps, so no timer runs between packets and replays stay deterministic.
 
-use crate::wire::{
-    tcp_flags, FlowKey, Header, Timestamp, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP,
-};
+use crate::wire::{tcp_flags, FlowKey, Header, IpProtocol, Timestamp};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 
@@ -88,17 +86,17 @@ impl Conn {
 
     fn new(h: &Header, initiator_lo: bool, now: Timestamp) -> Conn {
         let state = match h.proto {
-            PROTO_TCP if h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 => {
+            IpProtocol::TCP if h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 => {
                 ConnState::TcpClosing
             }
             // A connection picked up mid-stream (no SYN) is taken as established.
-            PROTO_TCP if h.tcp_flags & tcp_flags::SYN != 0 => ConnState::TcpSyn,
-            PROTO_TCP => ConnState::TcpEstablished,
-            PROTO_UDP => ConnState::Udp {
+            IpProtocol::TCP if h.tcp_flags & tcp_flags::SYN != 0 => ConnState::TcpSyn,
+            IpProtocol::TCP => ConnState::TcpEstablished,
+            IpProtocol::UDP => ConnState::Udp {
                 replied: false,
                 stream: false,
             },
-            PROTO_ICMP | PROTO_ICMPV6 => ConnState::Icmp,
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => ConnState::Icmp,
             _ => ConnState::Other,
         };
         Conn {
@@ -128,7 +126,9 @@ impl Conn {
     fn update(&mut self, h: &Header, from_initiator: bool, now: Timestamp) {
         self.last_seen = now;
         self.state = match self.state {
-            _ if h.proto == PROTO_TCP && h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 => {
+            _ if h.proto == IpProtocol::TCP
+                && h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 =>
+            {
                 ConnState::TcpClosing
             }
             ConnState::TcpSyn if !from_initiator => ConnState::TcpEstablished,
@@ -182,7 +182,7 @@ impl CtKey {
             lo: words(k.lo.bits),
             hi: words(k.hi.bits),
             ports: [k.lo_port, k.hi_port],
-            proto: k.proto,
+            proto: k.proto.0,
             v6: k.lo.v6,
         }
     }
@@ -373,7 +373,7 @@ mod tests {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto: PROTO_UDP,
+            proto: IpProtocol::UDP,
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,
@@ -415,7 +415,7 @@ mod tests {
     fn other_protocols_600s() {
         let mut ct = Conntrack::new(16, Timeouts::default());
         let mut gre = udp("10.0.1.5", 0, "192.0.2.9", 0);
-        gre.proto = 47;
+        gre.proto = IpProtocol(47);
         ct.insert(1, &gre, Timestamp(0)).unwrap();
         assert_eq!(
             ct.peek(1, &gre.reply(), Timestamp(599 * S)),
@@ -428,7 +428,7 @@ mod tests {
     fn tcp_handshake_establishes() {
         let mut ct = Conntrack::new(16, Timeouts::default());
         let mut syn = udp("10.0.1.5", 40000, "192.0.2.9", 443);
-        syn.proto = PROTO_TCP;
+        syn.proto = IpProtocol::TCP;
         syn.tcp_flags = tcp_flags::SYN;
         ct.insert(7, &syn, Timestamp(0)).unwrap();
         let synack = syn.reply();

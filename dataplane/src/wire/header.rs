@@ -1,13 +1,8 @@
 //! The packet header the pipeline works on, flow keys and time.
 
-use crate::wire::tcp_flags;
+use crate::wire::{tcp_flags, IpProtocol};
 use std::fmt;
 use std::net::IpAddr;
-
-pub const PROTO_ICMP: u8 = 1;
-pub const PROTO_TCP: u8 = 6;
-pub const PROTO_UDP: u8 = 17;
-pub const PROTO_ICMPV6: u8 = 58;
 
 /// The fields of a packet that routing, filtering and translation look at: what
 /// [`crate::wire::parse`] reads from a frame (in [`crate::wire::Meta::header`]), or what a flow
@@ -23,8 +18,8 @@ pub struct Header {
     pub src: IpAddr,
     /// Destination address of the outermost IP header.
     pub dst: IpAddr,
-    /// IP protocol number of the payload (after IPv6 extension headers).
-    pub proto: u8,
+    /// Protocol of the payload (after IPv6 extension headers).
+    pub proto: IpProtocol,
     /// TCP/UDP source port; the ICMP/ICMPv6 echo identifier (then equal to `dst_port`); 0
     /// otherwise.
     pub src_port: u16,
@@ -50,21 +45,21 @@ impl Header {
     }
 
     pub fn is_icmp(&self) -> bool {
-        self.proto == PROTO_ICMP || self.proto == PROTO_ICMPV6
+        self.proto == IpProtocol::ICMP || self.proto == IpProtocol::ICMPV6
     }
 
     /// ICMP echo request or reply (the only ICMP messages with an identifier that NAT translates).
     pub fn is_icmp_echo(&self) -> bool {
         match self.proto {
-            PROTO_ICMP => self.icmp_type == 8 || self.icmp_type == 0,
-            PROTO_ICMPV6 => self.icmp_type == 128 || self.icmp_type == 129,
+            IpProtocol::ICMP => self.icmp_type == 8 || self.icmp_type == 0,
+            IpProtocol::ICMPV6 => self.icmp_type == 128 || self.icmp_type == 129,
             _ => false,
         }
     }
 
     /// Whether the protocol carries ports that rules can match.
     pub fn has_ports(&self) -> bool {
-        self.proto == PROTO_TCP || self.proto == PROTO_UDP
+        self.proto == IpProtocol::TCP || self.proto == IpProtocol::UDP
     }
 
     /// The header of the reply to this packet: addresses and ports swapped, echo request → reply.
@@ -76,11 +71,11 @@ impl Header {
         r.dst_port = self.src_port;
         r.ttl = 64;
         match (self.proto, self.icmp_type) {
-            (PROTO_ICMP, 8) => r.icmp_type = 0,
-            (PROTO_ICMPV6, 128) => r.icmp_type = 129,
+            (IpProtocol::ICMP, 8) => r.icmp_type = 0,
+            (IpProtocol::ICMPV6, 128) => r.icmp_type = 129,
             _ => {}
         }
-        if self.proto == PROTO_TCP {
+        if self.proto == IpProtocol::TCP {
             r.tcp_flags =
                 if self.tcp_flags & tcp_flags::SYN != 0 && self.tcp_flags & tcp_flags::ACK == 0 {
                     tcp_flags::SYN | tcp_flags::ACK
@@ -89,26 +84,6 @@ impl Header {
                 };
         }
         r
-    }
-
-    pub fn protocol_name(&self) -> ProtocolName {
-        ProtocolName(self.proto)
-    }
-}
-
-/// Prints an IP protocol number the way users write it (`tcp`, `udp`, `icmp`, `47`).
-#[derive(Clone, Copy)]
-pub struct ProtocolName(pub u8);
-
-impl fmt::Display for ProtocolName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            PROTO_TCP => f.write_str("tcp"),
-            PROTO_UDP => f.write_str("udp"),
-            PROTO_ICMP => f.write_str("icmp"),
-            PROTO_ICMPV6 => f.write_str("icmpv6"),
-            n => write!(f, "{n}"),
-        }
     }
 }
 
@@ -119,7 +94,7 @@ impl fmt::Display for Header {
             (a, true) => write!(f, "{a}:{p}"),
             (a, false) => write!(f, "{a}"),
         };
-        write!(f, "{} ", self.protocol_name())?;
+        write!(f, "{} ", self.proto)?;
         ep(f, self.src, self.src_port, self.has_ports())?;
         f.write_str(" -> ")?;
         ep(f, self.dst, self.dst_port, self.has_ports())?;
@@ -256,7 +231,7 @@ pub struct FlowKey {
     pub hi: AddrKey,
     pub lo_port: u16,
     pub hi_port: u16,
-    pub proto: u8,
+    pub proto: IpProtocol,
 }
 
 impl FlowKey {
@@ -311,7 +286,7 @@ mod tests {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto: PROTO_TCP,
+            proto: IpProtocol::TCP,
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,
@@ -334,7 +309,7 @@ mod tests {
     #[test]
     fn reply_of_echo_request_is_echo_reply() {
         let mut e = h("10.0.1.5", 7, "10.0.2.5", 7);
-        e.proto = PROTO_ICMP;
+        e.proto = IpProtocol::ICMP;
         e.icmp_type = 8;
         let r = e.reply();
         assert_eq!(r.icmp_type, 0);

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use etherparse::{err, IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice};
 
 use super::link::{locate_l3, L3Kind, LinkType};
-use super::{proto, Header};
+use super::{Header, IpProtocol};
 
 /// Fragmentation state, because only a first (or unfragmented) packet carries ports and
 /// reassembly is keyed on the IP identification.
@@ -149,7 +149,7 @@ fn parse_ipv4(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
         header: Header {
             src: IpAddr::V4(Ipv4Addr::from(hdr.source())),
             dst: IpAddr::V4(Ipv4Addr::from(hdr.destination())),
-            proto: hdr.protocol().0,
+            proto: IpProtocol(hdr.protocol().0),
             src_port: 0,
             dst_port: 0,
             icmp_type: 0,
@@ -189,7 +189,7 @@ fn parse_ipv6(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
         header: Header {
             src: IpAddr::V6(Ipv6Addr::from(hdr.source())),
             dst: IpAddr::V6(Ipv6Addr::from(hdr.destination())),
-            proto,
+            proto: IpProtocol(proto),
             src_port: 0,
             dst_port: 0,
             icmp_type: 0,
@@ -277,9 +277,9 @@ fn parse_l4(
 ) -> Result<(), ParseError> {
     // Header bytes needed before the fields below can be trusted.
     let needed = match (meta.header.proto, v6) {
-        (proto::TCP, _) => 20,
-        (proto::UDP, _) => 8,
-        (proto::ICMP, false) | (proto::ICMPV6, true) => 8,
+        (IpProtocol::TCP, _) => 20,
+        (IpProtocol::UDP, _) => 8,
+        (IpProtocol::ICMP, false) | (IpProtocol::ICMPV6, true) => 8,
         _ => return Ok(()),
     };
     if matches!(meta.frag, Frag::Later { .. }) {
@@ -296,7 +296,7 @@ fn parse_l4(
     let be16 = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
     let header = &mut meta.header;
     match header.proto {
-        proto::TCP => {
+        IpProtocol::TCP => {
             let header_len = usize::from(h[12] >> 4) * 4;
             if header_len < 20 {
                 return Err(ParseError::Malformed("tcp data offset"));
@@ -308,7 +308,7 @@ fn parse_l4(
             header.dst_port = be16(2);
             header.tcp_flags = h[13];
         }
-        proto::UDP => {
+        IpProtocol::UDP => {
             header.src_port = be16(0);
             header.dst_port = be16(2);
         }

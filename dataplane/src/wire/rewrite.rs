@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::parse::{is_echo, Meta};
-use super::proto;
+use super::IpProtocol;
 
 /// The header values a translated packet must carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +100,7 @@ fn rewrite_l4(
     ports[..2].copy_from_slice(&new.src_port.to_be_bytes());
     ports[2..].copy_from_slice(&new.dst_port.to_be_bytes());
     match meta.header.proto {
-        proto::TCP => {
+        IpProtocol::TCP => {
             let Some(hdr) = hdr.get_mut(..18) else {
                 return;
             };
@@ -113,7 +113,7 @@ fn rewrite_l4(
                 hdr[..4].copy_from_slice(&ports);
             }
         }
-        proto::UDP => {
+        IpProtocol::UDP => {
             let Some(hdr) = hdr.get_mut(..8) else {
                 return;
             };
@@ -132,7 +132,7 @@ fn rewrite_l4(
             }
             hdr[..4].copy_from_slice(&ports);
         }
-        p if (p == proto::ICMP && !v6) || (p == proto::ICMPV6 && v6) => {
+        p if (p == IpProtocol::ICMP && !v6) || (p == IpProtocol::ICMPV6 && v6) => {
             let Some(hdr) = hdr.get_mut(..8) else {
                 return;
             };

@@ -228,7 +228,7 @@ fn ethernet_ipv4_tcp_all_fields() {
             header: Header {
                 src: v4(V4_A),
                 dst: v4(V4_B),
-                proto: 6,
+                proto: IpProtocol::TCP,
                 src_port: 40000,
                 dst_port: 443,
                 icmp_type: 0,
@@ -257,7 +257,7 @@ fn ethernet_ipv6_udp() {
             m.header.dst_port,
             m.header.ttl
         ),
-        (17, 5353, 53, 33)
+        (IpProtocol::UDP, 5353, 53, 33)
     );
     assert_eq!((m.l3_offset, m.l4_offset, m.header.len), (14, 54, 49));
     assert!(m.l4);
@@ -315,7 +315,7 @@ fn linux_sll_and_sll2() {
     let m = parse(LinkType::LinuxSll, &sll(0x0800, 1, &ip4)).unwrap();
     assert_eq!((m.l3_offset, m.l4_offset, m.header.dst_port), (16, 36, 53));
     let m = parse(LinkType::LinuxSll, &sll(0x86DD, 1, &ip6)).unwrap();
-    assert_eq!((m.l3_offset, m.header.proto), (16, 6));
+    assert_eq!((m.l3_offset, m.header.proto), (16, IpProtocol::TCP));
     // Tunnel device (ARPHRD_NONE) still carries an ethertype.
     let m = parse(LinkType::LinuxSll, &sll(0x0800, 0xfffe, &ip4)).unwrap();
     assert_eq!(m.l3_offset, 16);
@@ -368,9 +368,9 @@ fn bsd_null_both_byte_orders_and_loop() {
     assert_malformed(LinkType::Null, &with_prefix(&30u32.to_le_bytes(), &ip4));
 
     let m = parse(LinkType::Loop, &with_prefix(&2u32.to_be_bytes(), &ip4)).unwrap();
-    assert_eq!((m.l3_offset, m.header.proto), (4, 6));
+    assert_eq!((m.l3_offset, m.header.proto), (4, IpProtocol::TCP));
     let m = parse(LinkType::Loop, &with_prefix(&24u32.to_be_bytes(), &ip6)).unwrap();
-    assert_eq!((m.l3_offset, m.header.proto), (4, 17));
+    assert_eq!((m.l3_offset, m.header.proto), (4, IpProtocol::UDP));
     // LOOP is always network order.
     assert_unsupported(LinkType::Loop, &with_prefix(&2u32.to_le_bytes(), &ip4));
     assert_malformed(LinkType::Loop, &[0, 0]);
@@ -451,7 +451,7 @@ fn ipv6_extension_headers_are_walked() {
     let m = parse(LinkType::Ipv6, &ip).unwrap();
     assert_eq!(
         (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
-        (17, 1000, 2000, true)
+        (IpProtocol::UDP, 1000, 2000, true)
     );
     assert_eq!(usize::from(m.l4_offset), 40 + chain.len());
     assert_eq!(m.frag, Frag::None);
@@ -462,7 +462,7 @@ fn ipv6_extension_headers_are_walked() {
     let m = parse(LinkType::Ipv6, &ip).unwrap();
     assert_eq!(
         (m.header.proto, m.l4, m.header.src_port, m.l4_offset),
-        (50, false, 0, 48)
+        (IpProtocol(50), false, 0, 48)
     );
 
     // Hop-by-hop anywhere but first is malformed.
@@ -522,7 +522,7 @@ fn ipv6_fragment_header() {
             m.l4,
             m.l4_offset
         ),
-        (17, 7, 9, true, 48)
+        (IpProtocol::UDP, 7, 9, true, 48)
     );
 
     let later = ipv6_with_chain(44, &frag_header(17, 185, false, 0xdead_beef), &[0x55; 24]);
@@ -530,7 +530,7 @@ fn ipv6_fragment_header() {
     assert_eq!(m.frag, Frag::Later { id: 0xdead_beef });
     assert_eq!(
         (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
-        (17, 0, 0, false)
+        (IpProtocol::UDP, 0, 0, false)
     );
 
     // A later fragment's data is not headers, even if the first fragment's next header
@@ -539,7 +539,7 @@ fn ipv6_fragment_header() {
     let m = parse(LinkType::Ipv6, &later).unwrap();
     assert_eq!(
         (m.header.proto, m.frag, m.l4),
-        (60, Frag::Later { id: 5 }, false)
+        (IpProtocol(60), Frag::Later { id: 5 }, false)
     );
 
     // Atomic fragment (offset 0, no M): processed as a whole packet.
@@ -547,7 +547,7 @@ fn ipv6_fragment_header() {
     let m = parse(LinkType::Ipv6, &atomic).unwrap();
     assert_eq!(
         (m.frag, m.header.proto, m.header.dst_port, m.l4),
-        (Frag::None, 6, 443, true)
+        (Frag::None, IpProtocol::TCP, 443, true)
     );
 
     // Tiny first fragment: L4 header split across fragments parses, without L4.
@@ -587,7 +587,7 @@ fn ipv4_fragments() {
     assert_eq!(m.frag, Frag::Later { id: 4242 });
     assert_eq!(
         (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
-        (17, 0, 0, false)
+        (IpProtocol::UDP, 0, 0, false)
     );
 
     let mut middle = ip_v4_udp(&[1; 32]);
@@ -628,7 +628,7 @@ fn truncated_l4_parses_without_ports() {
                     m.header.tcp_flags,
                     m.header.proto
                 ),
-                (0, 0, 0, 6)
+                (0, 0, 0, IpProtocol::TCP)
             );
             assert_eq!(usize::from(m.header.len), ip.len());
         }
@@ -639,7 +639,10 @@ fn truncated_l4_parses_without_ports() {
         let l4 = ip.len() - 8;
         for cut in l4..ip.len() {
             let m = parse(LinkType::Raw, &ip[..cut]).unwrap();
-            assert_eq!((m.l4, m.header.src_port, m.header.proto), (false, 0, 17));
+            assert_eq!(
+                (m.l4, m.header.src_port, m.header.proto),
+                (false, 0, IpProtocol::UDP)
+            );
         }
     }
     let icmp = icmp_v4(true, 0x1234, b"ping");
@@ -741,7 +744,7 @@ fn unknown_protocols_parse_without_ports() {
                 m.l4,
                 m.l4_offset
             ),
-            (proto, 0, 0, false, 20)
+            (IpProtocol(proto), 0, 0, false, 20)
         );
     }
     // ICMPv6 inside IPv4 and ICMPv4 inside IPv6 are not ICMP.
@@ -813,7 +816,7 @@ fn icmp_echo_identifier_in_both_ports() {
             m.header.src_port,
             m.l4
         ),
-        (1, 3, 1, 0, true)
+        (IpProtocol::ICMP, 3, 1, 0, true)
     );
 }
 
@@ -1471,7 +1474,9 @@ fn build_every_kind_both_families() {
             id: 77,
             seq: 1,
         },
-        L4Spec::Other { proto: 47 },
+        L4Spec::Other {
+            proto: IpProtocol(47),
+        },
     ];
     for (src, dst) in [(v4(V4_A), v4(V4_B)), (v6(V6_A), v6(V6_B))] {
         for l4 in specs {
@@ -1507,7 +1512,7 @@ fn build_every_kind_both_families() {
                                 m.header.dst_port,
                                 m.header.tcp_flags
                             ),
-                            (6, src_port, dst_port, flags)
+                            (IpProtocol::TCP, src_port, dst_port, flags)
                         );
                         let t = &out[usize::from(m.l4_offset)..];
                         assert_eq!(u32::from_be_bytes(t[4..8].try_into().unwrap()), seq);
@@ -1518,7 +1523,7 @@ fn build_every_kind_both_families() {
                     L4Spec::Udp { src_port, dst_port } => {
                         assert_eq!(
                             (m.header.proto, m.header.src_port, m.header.dst_port),
-                            (17, src_port, dst_port)
+                            (IpProtocol::UDP, src_port, dst_port)
                         );
                         assert_checksums(&out);
                     }

@@ -167,7 +167,7 @@ fn flags(f: u8) -> String {
 /// The header on one line, then TTL, TCP flags and length.
 fn packet_html(h: &Header) -> String {
     let mut extra = format!("TTL {}", h.ttl);
-    if h.proto == vpcsim_dataplane::wire::PROTO_TCP && h.tcp_flags != 0 {
+    if h.proto == vpcsim_dataplane::wire::IpProtocol::TCP && h.tcp_flags != 0 {
         let _ = write!(extra, " · {}", flags(h.tcp_flags));
     }
     if h.len != 0 {
