@@ -11,7 +11,7 @@ use vpcsim_controlplane::{compile, load_files, LoadOptions};
 use vpcsim_dataplane::pipeline::exchange::exchange;
 use vpcsim_dataplane::pipeline::graph::{Edge, End};
 use vpcsim_dataplane::pipeline::NodeKind;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{tcp_flags, Header, IpProtocol};
 use vpcsim_dataplane::{Disposition, Origin, State, Timestamp, Topology, Trace, Verdict};
 
 fn topologies() -> Vec<PathBuf> {
@@ -77,10 +77,10 @@ fn destinations(topo: &Topology) -> Vec<IpAddr> {
     v
 }
 
-fn header(src: IpAddr, dst: IpAddr, proto: u8, port: u16) -> Header {
+fn header(src: IpAddr, dst: IpAddr, proto: IpProtocol, port: u16) -> Header {
     let v6 = dst.is_ipv6();
     let proto = match (proto, v6) {
-        (PROTO_ICMP, true) => PROTO_ICMPV6,
+        (IpProtocol::ICMP, true) => IpProtocol::ICMPV6,
         (p, _) => p,
     };
     let echo = if v6 { 128 } else { 8 };
@@ -88,23 +88,27 @@ fn header(src: IpAddr, dst: IpAddr, proto: u8, port: u16) -> Header {
         src,
         dst,
         proto,
-        src_port: if proto == PROTO_ICMP || proto == PROTO_ICMPV6 {
+        src_port: if proto == IpProtocol::ICMP || proto == IpProtocol::ICMPV6 {
             7
         } else {
             40_000
         },
-        dst_port: if proto == PROTO_ICMP || proto == PROTO_ICMPV6 {
+        dst_port: if proto == IpProtocol::ICMP || proto == IpProtocol::ICMPV6 {
             7
         } else {
             port
         },
-        icmp_type: if proto == PROTO_ICMP || proto == PROTO_ICMPV6 {
+        icmp_type: if proto == IpProtocol::ICMP || proto == IpProtocol::ICMPV6 {
             echo
         } else {
             0
         },
         icmp_code: 0,
-        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        tcp_flags: if proto == IpProtocol::TCP {
+            tcp_flags::SYN
+        } else {
+            0
+        },
         ttl: 64,
         len: 60,
     }
@@ -185,10 +189,10 @@ fn every_step_the_pipeline_takes_is_an_edge_of_the_graph() {
                     (None, IpAddr::V6(_)) => "2001:db8:99::9".parse().unwrap_or(dst),
                 };
                 for (proto, port) in [
-                    (PROTO_TCP, 443),
-                    (PROTO_TCP, 80),
-                    (PROTO_UDP, 53),
-                    (PROTO_ICMP, 0),
+                    (IpProtocol::TCP, 443),
+                    (IpProtocol::TCP, 80),
+                    (IpProtocol::UDP, 53),
+                    (IpProtocol::ICMP, 0),
                 ] {
                     let h = header(src, dst, proto, port);
                     let mut state = State::default();

@@ -20,7 +20,7 @@ use vpcsim_dataplane::reach::{
     DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
 use vpcsim_dataplane::topology::EniKind;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{tcp_flags, Header, IpProtocol};
 use vpcsim_dataplane::{Disposition, NoTrace, State, Timestamp, Topology, Verdict};
 
 /// xorshift64*: deterministic, so a failure reproduces.
@@ -181,13 +181,13 @@ fn random_header(r: &mut Rng, src: IpAddr, dst: IpAddr) -> Header {
         }
     };
     let proto = match r.below(20) {
-        0..=7 => PROTO_TCP,
-        8..=11 => PROTO_UDP,
-        12..=15 if v6 => PROTO_ICMPV6,
-        12..=15 => PROTO_ICMP,
-        16 if v6 => PROTO_ICMP,
-        16 => PROTO_ICMPV6,
-        _ => r.pick(&[0u8, 4, 47, 50, 132, 255]),
+        0..=7 => IpProtocol::TCP,
+        8..=11 => IpProtocol::UDP,
+        12..=15 if v6 => IpProtocol::ICMPV6,
+        12..=15 => IpProtocol::ICMP,
+        16 if v6 => IpProtocol::ICMP,
+        16 => IpProtocol::ICMPV6,
+        _ => IpProtocol(r.pick(&[0u8, 4, 47, 50, 132, 255])),
     };
     let mut h = Header {
         src,
@@ -202,15 +202,15 @@ fn random_header(r: &mut Rng, src: IpAddr, dst: IpAddr) -> Header {
         len: 60,
     };
     match proto {
-        PROTO_TCP | PROTO_UDP => {
+        IpProtocol::TCP | IpProtocol::UDP => {
             h.src_port = port(r);
             h.dst_port = port(r);
-            if proto == PROTO_TCP {
-                h.tcp_flags = TCP_SYN;
+            if proto == IpProtocol::TCP {
+                h.tcp_flags = tcp_flags::SYN;
             }
         }
-        PROTO_ICMP | PROTO_ICMPV6 => {
-            h.icmp_type = if proto == PROTO_ICMP {
+        IpProtocol::ICMP | IpProtocol::ICMPV6 => {
+            h.icmp_type = if proto == IpProtocol::ICMP {
                 r.pick(&[0u8, 8, 8, 3, 11, 5, 13, 128])
             } else {
                 r.pick(&[128u8, 128, 129, 1, 2, 3, 135, 8])
@@ -244,7 +244,7 @@ fn header_at(r: &mut Rng, fam: Family, b: &HBox) -> Header {
             *x = ((r.next() as u128) << 64) | r.next() as u128;
         }
     }
-    let proto = v[PROTO] as u8;
+    let proto = IpProtocol(v[PROTO] as u8);
     let mut h = Header {
         src: fam.addr(v[SRC]),
         dst: fam.addr(v[DST]),
@@ -253,16 +253,20 @@ fn header_at(r: &mut Rng, fam: Family, b: &HBox) -> Header {
         dst_port: 0,
         icmp_type: 0,
         icmp_code: 0,
-        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        tcp_flags: if proto == IpProtocol::TCP {
+            tcp_flags::SYN
+        } else {
+            0
+        },
         ttl: 64,
         len: 60,
     };
     match proto {
-        PROTO_TCP | PROTO_UDP => {
+        IpProtocol::TCP | IpProtocol::UDP => {
             h.src_port = v[SPORT] as u16;
             h.dst_port = v[DPORT] as u16;
         }
-        PROTO_ICMP | PROTO_ICMPV6 => {
+        IpProtocol::ICMP | IpProtocol::ICMPV6 => {
             h.icmp_type = (v[DPORT] >> 8) as u8;
             h.icmp_code = v[DPORT] as u8;
             if h.is_icmp_echo() {

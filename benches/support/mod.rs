@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use vpcsim_controlplane::{compile, load_files, LoadOptions};
 use vpcsim_dataplane::wire::Header;
-use vpcsim_dataplane::wire::{self, tcp_flags, L4Spec, LinkType, Meta, PacketSpec};
+use vpcsim_dataplane::wire::{self, tcp_flags, IpProtocol, L4Spec, LinkType, Meta, PacketSpec};
 use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, State, Timestamp, Topology};
 
 pub const FLOWS: usize = 10_000;
@@ -63,7 +63,7 @@ pub fn establish(
         let mut h = Header {
             src,
             dst,
-            proto: 6,
+            proto: IpProtocol::TCP,
             src_port: sport,
             dst_port: dport,
             icmp_type: 0,

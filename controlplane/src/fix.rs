@@ -11,6 +11,7 @@ use crate::model::{
 use ipnet::IpNet;
 use std::fmt;
 use std::net::Ipv4Addr;
+use vpcsim_dataplane::wire::IpProtocol;
 
 /// One change to the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -372,12 +373,16 @@ fn eni_name(m: &Model, e: usize) -> String {
 pub fn describe_sg_rule(m: &Model, r: &SgRule, ingress: bool) -> String {
     let proto = match r.protocol {
         None => "all traffic".to_string(),
-        Some(p) => vpcsim_dataplane::wire::ProtocolName(p).to_string(),
+        Some(p) => p.to_string(),
     };
     let ports = match r.protocol {
-        Some(6) | Some(17) if r.from_port == r.to_port => format!(" {}", r.from_port),
-        Some(6) | Some(17) => format!(" {}-{}", r.from_port, r.to_port),
-        Some(1) | Some(58) if r.from_port >= 0 => format!(" type {}", r.from_port),
+        Some(IpProtocol::TCP | IpProtocol::UDP) if r.from_port == r.to_port => {
+            format!(" {}", r.from_port)
+        }
+        Some(IpProtocol::TCP | IpProtocol::UDP) => format!(" {}-{}", r.from_port, r.to_port),
+        Some(IpProtocol::ICMP | IpProtocol::ICMPV6) if r.from_port >= 0 => {
+            format!(" type {}", r.from_port)
+        }
         _ => String::new(),
     };
     let peer = match &r.peer {

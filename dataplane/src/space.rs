@@ -437,8 +437,12 @@ pub fn icmp_boxes(base: HBox, ty: Option<u8>, code: Option<u8>) -> Vec<HBox> {
 }
 
 /// The box of one protocol (and, for ICMP, one type) in a family, every address and port.
-pub fn protocol_box(fam: crate::wire::Family, proto: u8, icmp_type: Option<u8>) -> Option<HBox> {
-    let b = domain(fam).with(PROTO, proto as u128, proto as u128)?;
+pub fn protocol_box(
+    fam: crate::wire::Family,
+    proto: crate::wire::IpProtocol,
+    icmp_type: Option<u8>,
+) -> Option<HBox> {
+    let b = domain(fam).with(PROTO, proto.0 as u128, proto.0 as u128)?;
     match icmp_type {
         Some(t) => b.with(DPORT, (t as u128) << 8, ((t as u128) << 8) | 0xff),
         None => Some(b),

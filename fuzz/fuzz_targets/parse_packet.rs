@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn l4_header_len(meta: &Meta) -> usize {
-    match (meta.proto, meta.src.is_ipv6()) {
+    match (meta.header.proto.0, meta.header.src.is_ipv6()) {
         (6, _) => 20,
         (17, _) | (1, false) | (58, true) => 8,
         _ => 0,
@@ -46,24 +46,31 @@ fn l4_header_len(meta: &Meta) -> usize {
 }
 
 fn is_echo(meta: &Meta) -> bool {
-    matches!((meta.proto, meta.icmp_type), (1, 0 | 8) | (58, 128 | 129))
+    matches!(
+        (meta.header.proto.0, meta.header.icmp_type),
+        (1, 0 | 8) | (58, 128 | 129)
+    )
 }
 
 fn check_meta(frame: &[u8], m: &Meta) {
-    assert_eq!(m.src.is_ipv4(), m.dst.is_ipv4(), "one family per packet");
+    assert_eq!(
+        m.header.src.is_ipv4(),
+        m.header.dst.is_ipv4(),
+        "one family per packet"
+    );
     let l3 = usize::from(m.l3_offset);
     let l4 = usize::from(m.l4_offset);
-    let ip_header = if m.src.is_ipv4() { 20 } else { 40 };
+    let ip_header = if m.header.src.is_ipv4() { 20 } else { 40 };
     assert!(l3 + ip_header <= frame.len(), "IP header is captured");
     assert!(
         l3 + ip_header <= l4 && l4 <= frame.len(),
         "l4 offset {l4} out of range"
     );
-    assert_eq!(frame[l3] >> 4, if m.src.is_ipv4() { 4 } else { 6 });
-    if m.src.is_ipv4() {
+    assert_eq!(frame[l3] >> 4, if m.header.src.is_ipv4() { 4 } else { 6 });
+    if m.header.src.is_ipv4() {
         let ihl = usize::from(frame[l3] & 0x0f) * 4;
         assert_eq!(l4, l3 + ihl);
-        assert!(usize::from(m.ip_len) >= ihl);
+        assert!(usize::from(m.header.len) >= ihl);
     }
     if m.l4 {
         assert!(l4_header_len(m) > 0, "l4 only for TCP/UDP/ICMP");
@@ -73,16 +80,16 @@ fn check_meta(frame: &[u8], m: &Meta) {
             "later fragments have no L4"
         );
         if is_echo(m) {
-            assert_eq!(m.src_port, m.dst_port);
+            assert_eq!(m.header.src_port, m.header.dst_port);
         }
     } else {
         assert_eq!(
             (
-                m.src_port,
-                m.dst_port,
-                m.icmp_type,
-                m.icmp_code,
-                m.tcp_flags
+                m.header.src_port,
+                m.header.dst_port,
+                m.header.icmp_type,
+                m.header.icmp_code,
+                m.header.tcp_flags
             ),
             (0, 0, 0, 0, 0),
             "no L4 fields without L4"
@@ -110,27 +117,27 @@ fn fold(mut acc: u64) -> u16 {
 fn checksums_ok(frame: &[u8], m: &Meta) -> (Option<bool>, Option<bool>) {
     let l3 = usize::from(m.l3_offset);
     let l4 = usize::from(m.l4_offset);
-    let v4 = m.src.is_ipv4();
+    let v4 = m.header.src.is_ipv4();
     let ip_ok = v4.then(|| fold(sum(0, &frame[l3..l4])) == 0xffff);
 
-    let ip_end = l3 + usize::from(m.ip_len);
+    let ip_end = l3 + usize::from(m.header.len);
     let whole = ip_end <= frame.len() && m.frag == Frag::None;
-    let v6_jumbo = !v4 && m.ip_len == 40;
+    let v6_jumbo = !v4 && m.header.len == 40;
     if !m.l4 || !whole || v6_jumbo {
         return (ip_ok, None);
     }
     let segment = &frame[l4..ip_end];
     let mut acc = 0;
-    let pseudo = m.proto != 1;
+    let pseudo = m.header.proto.0 != 1;
     if pseudo {
-        acc = match (m.src, m.dst) {
+        acc = match (m.header.src, m.header.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => sum(sum(acc, &s.octets()), &d.octets()),
             (IpAddr::V6(s), IpAddr::V6(d)) => sum(sum(acc, &s.octets()), &d.octets()),
             _ => unreachable!(),
         };
-        acc += u64::from(m.proto) + segment.len() as u64;
+        acc += u64::from(m.header.proto.0) + segment.len() as u64;
     }
-    if m.proto == 17 && segment[6] == 0 && segment[7] == 0 {
+    if m.header.proto.0 == 17 && segment[6] == 0 && segment[7] == 0 {
         return (ip_ok, None);
     }
     (ip_ok, Some(fold(sum(acc, segment)) == 0xffff))
@@ -150,26 +157,26 @@ fn changed_addr(a: IpAddr, salt: u8) -> IpAddr {
 fn check_rewrite(link: LinkType, frame: &[u8], m: &Meta, mask: u8) {
     let new = Rewrite {
         src: if mask & 1 != 0 {
-            changed_addr(m.src, mask)
+            changed_addr(m.header.src, mask)
         } else {
-            m.src
+            m.header.src
         },
         dst: if mask & 2 != 0 {
-            changed_addr(m.dst, !mask)
+            changed_addr(m.header.dst, !mask)
         } else {
-            m.dst
+            m.header.dst
         },
         src_port: if mask & 4 != 0 {
-            m.src_port ^ 0x5a5a
+            m.header.src_port ^ 0x5a5a
         } else {
-            m.src_port
+            m.header.src_port
         },
         dst_port: if mask & 8 != 0 {
-            m.dst_port.wrapping_add(4321)
+            m.header.dst_port.wrapping_add(4321)
         } else {
-            m.dst_port
+            m.header.dst_port
         },
-        ttl: m.ttl.wrapping_sub(1),
+        ttl: m.header.ttl.wrapping_sub(1),
     };
     let mut out = frame.to_vec();
     rewrite(&mut out, m, &new);
@@ -178,7 +185,7 @@ fn check_rewrite(link: LinkType, frame: &[u8], m: &Meta, mask: u8) {
     let l3 = usize::from(m.l3_offset);
     let l4 = usize::from(m.l4_offset);
     // Only IP header bytes up to the addresses, and the first 18 L4 bytes, may change.
-    let ip_fixed = if m.src.is_ipv4() { 20 } else { 40 };
+    let ip_fixed = if m.header.src.is_ipv4() { 20 } else { 40 };
     for i in 0..frame.len() {
         let in_ip = (l3..l3 + ip_fixed).contains(&i);
         let in_l4 = m.l4 && (l4..l4 + 18).contains(&i);
@@ -191,37 +198,46 @@ fn check_rewrite(link: LinkType, frame: &[u8], m: &Meta, mask: u8) {
     }
 
     let m2 = parse(link, &out).expect("a rewritten frame still parses");
-    assert_eq!((m2.src, m2.dst, m2.ttl), (new.src, new.dst, new.ttl));
-    if m.l4 && matches!(m.proto, 6 | 17) {
-        assert_eq!((m2.src_port, m2.dst_port), (new.src_port, new.dst_port));
+    assert_eq!(
+        (m2.header.src, m2.header.dst, m2.header.ttl),
+        (new.src, new.dst, new.ttl)
+    );
+    if m.l4 && matches!(m.header.proto.0, 6 | 17) {
+        assert_eq!(
+            (m2.header.src_port, m2.header.dst_port),
+            (new.src_port, new.dst_port)
+        );
     } else if m.l4 && is_echo(m) {
-        let id = if new.src_port != m.src_port {
+        let id = if new.src_port != m.header.src_port {
             new.src_port
         } else {
             new.dst_port
         };
-        assert_eq!((m2.src_port, m2.dst_port), (id, id));
+        assert_eq!((m2.header.src_port, m2.header.dst_port), (id, id));
     } else {
-        assert_eq!((m2.src_port, m2.dst_port), (m.src_port, m.dst_port));
+        assert_eq!(
+            (m2.header.src_port, m2.header.dst_port),
+            (m.header.src_port, m.header.dst_port)
+        );
     }
     assert_eq!(
         (
-            m2.proto,
+            m2.header.proto,
             m2.frag,
             m2.l4,
             m2.l3_offset,
             m2.l4_offset,
-            m2.ip_len,
-            m2.tcp_flags
+            m2.header.len,
+            m2.header.tcp_flags
         ),
         (
-            m.proto,
+            m.header.proto,
             m.frag,
             m.l4,
             m.l3_offset,
             m.l4_offset,
-            m.ip_len,
-            m.tcp_flags
+            m.header.len,
+            m.header.tcp_flags
         )
     );
 
@@ -241,18 +257,18 @@ fn check_rewrite(link: LinkType, frame: &[u8], m: &Meta, mask: u8) {
 
     // Rewriting to the same values is a no-op.
     let same = Rewrite {
-        src: m.src,
-        dst: m.dst,
-        src_port: m.src_port,
-        dst_port: m.dst_port,
-        ttl: m.ttl,
+        src: m.header.src,
+        dst: m.header.dst,
+        src_port: m.header.src_port,
+        dst_port: m.header.dst_port,
+        ttl: m.header.ttl,
     };
     let mut copy = frame.to_vec();
     rewrite(&mut copy, m, &same);
     assert_eq!(copy, frame, "no-op rewrite changed bytes");
 
     // A family change leaves the frame alone.
-    let other = if m.src.is_ipv4() {
+    let other = if m.header.src.is_ipv4() {
         IpAddr::V6(Ipv6Addr::LOCALHOST)
     } else {
         IpAddr::V4(Ipv4Addr::LOCALHOST)

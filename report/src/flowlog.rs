@@ -64,7 +64,7 @@ impl FlowLogs {
             dst,
             src_port: if ports { h.src_port } else { 0 },
             dst_port: if ports { h.dst_port } else { 0 },
-            proto: h.proto,
+            proto: h.proto.0,
             accept: obs.action == FlowAction::Accept,
         };
         let next = self.records.len() as u32;

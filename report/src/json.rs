@@ -5,7 +5,7 @@ use crate::fastfmt::{push_ip, push_ts, push_u64};
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use vpcsim_dataplane::trace::Hop;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::wire::Header;
 use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
 
 /// A field name, and the same written as it follows another field in an object (`,"name":`),
@@ -30,12 +30,9 @@ macro_rules! key {
 /// into a [`Value`] for trace; [`write_verdict_line`] writes them straight into replay's buffer.
 fn packet_fields(h: &Header, out: &mut impl Fields) {
     const PROTOCOL: Key = key!("protocol");
-    match h.proto {
-        PROTO_TCP => out.text(PROTOCOL, "tcp"),
-        PROTO_UDP => out.text(PROTOCOL, "udp"),
-        PROTO_ICMP => out.text(PROTOCOL, "icmp"),
-        PROTO_ICMPV6 => out.text(PROTOCOL, "icmpv6"),
-        n => out.number_text(PROTOCOL, n.into()),
+    match h.proto.name() {
+        Some(name) => out.text(PROTOCOL, name),
+        None => out.number_text(PROTOCOL, h.proto.0.into()),
     }
     out.address(key!("src"), h.src);
     out.address(key!("dst"), h.dst);
@@ -382,14 +379,15 @@ pub fn write_verdict_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vpcsim_dataplane::wire::IpProtocol;
 
-    fn header(proto: u8, src: &str, dst: &str, icmp_type: u8) -> Header {
+    fn header(proto: IpProtocol, src: &str, dst: &str, icmp_type: u8) -> Header {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
             proto,
             src_port: 40000,
-            dst_port: if proto == PROTO_TCP || proto == PROTO_UDP {
+            dst_port: if proto == IpProtocol::TCP || proto == IpProtocol::UDP {
                 443
             } else {
                 0
@@ -408,27 +406,27 @@ mod tests {
         let names = JsonNames::new(&topo);
         for (h, want) in [
             (
-                header(PROTO_TCP, "10.0.2.30", "198.51.100.7", 0),
+                header(IpProtocol::TCP, "10.0.2.30", "198.51.100.7", 0),
                 r#"{"protocol":"tcp","src":"10.0.2.30","dst":"198.51.100.7","src_port":40000,"dst_port":443}"#,
             ),
             (
-                header(PROTO_UDP, "2001:db8::1", "2001:db8::2", 0),
+                header(IpProtocol::UDP, "2001:db8::1", "2001:db8::2", 0),
                 r#"{"protocol":"udp","src":"2001:db8::1","dst":"2001:db8::2","src_port":40000,"dst_port":443}"#,
             ),
             (
-                header(PROTO_ICMP, "10.0.2.30", "8.8.8.8", 8),
+                header(IpProtocol::ICMP, "10.0.2.30", "8.8.8.8", 8),
                 r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":8,"icmp_code":0,"icmp_id":40000}"#,
             ),
             (
-                header(PROTO_ICMP, "10.0.2.30", "8.8.8.8", 3),
+                header(IpProtocol::ICMP, "10.0.2.30", "8.8.8.8", 3),
                 r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":3,"icmp_code":0}"#,
             ),
             (
-                header(PROTO_ICMPV6, "2001:db8::1", "2001:db8::2", 129),
+                header(IpProtocol::ICMPV6, "2001:db8::1", "2001:db8::2", 129),
                 r#"{"protocol":"icmpv6","src":"2001:db8::1","dst":"2001:db8::2","icmp_type":129,"icmp_code":0,"icmp_id":40000}"#,
             ),
             (
-                header(47, "10.0.2.30", "192.0.2.9", 0),
+                header(IpProtocol(47), "10.0.2.30", "192.0.2.9", 0),
                 r#"{"protocol":"47","src":"10.0.2.30","dst":"192.0.2.9"}"#,
             ),
         ] {

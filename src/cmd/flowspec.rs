@@ -9,7 +9,7 @@
 //! ```
 
 use std::net::IpAddr;
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use vpcsim_dataplane::wire::{tcp_flags, Header, IpProtocol};
 
 /// Parse a flow spec into a packet header (TCP gets SYN, ICMP defaults to an echo request).
 pub fn parse(spec: &str) -> Result<Header, String> {
@@ -27,16 +27,10 @@ pub fn parse(spec: &str) -> Result<Header, String> {
     }
     let mut r = right.split_whitespace();
     let dst_word = r.next().ok_or("missing destination address")?;
-    let proto = match proto_word.to_ascii_lowercase().as_str() {
-        "tcp" => PROTO_TCP,
-        "udp" => PROTO_UDP,
-        "icmp" => PROTO_ICMP,
-        "icmpv6" => PROTO_ICMPV6,
-        n => n.parse::<u8>().map_err(|_| {
-            format!("unknown protocol {proto_word:?}: use tcp, udp, icmp, icmpv6 or 0-255")
-        })?,
-    };
-    let ports = proto == PROTO_TCP || proto == PROTO_UDP;
+    let proto: IpProtocol = proto_word.parse().map_err(|_| {
+        format!("unknown protocol {proto_word:?}: use tcp, udp, icmp, icmpv6 or 0-255")
+    })?;
+    let ports = proto == IpProtocol::TCP || proto == IpProtocol::UDP;
     let (src, src_port) = endpoint(src_word, ports, 40000)?;
     let (dst, dst_port) = endpoint(dst_word, ports, 0)?;
     if src.is_ipv4() != dst.is_ipv4() {
@@ -49,7 +43,7 @@ pub fn parse(spec: &str) -> Result<Header, String> {
         ));
     }
     let proto = match (proto, dst) {
-        (PROTO_ICMP, IpAddr::V6(_)) => PROTO_ICMPV6,
+        (IpProtocol::ICMP, IpAddr::V6(_)) => IpProtocol::ICMPV6,
         (p, _) => p,
     };
     let mut h = Header {
@@ -60,12 +54,16 @@ pub fn parse(spec: &str) -> Result<Header, String> {
         dst_port: dst_port.unwrap_or(0),
         icmp_type: 0,
         icmp_code: 0,
-        tcp_flags: if proto == PROTO_TCP { TCP_SYN } else { 0 },
+        tcp_flags: if proto == IpProtocol::TCP {
+            tcp_flags::SYN
+        } else {
+            0
+        },
         ttl: 64,
         len: 0,
     };
     if h.is_icmp() {
-        h.icmp_type = if proto == PROTO_ICMP { 8 } else { 128 };
+        h.icmp_type = if proto == IpProtocol::ICMP { 8 } else { 128 };
     }
     let words: Vec<&str> = r.collect();
     for pair in words.chunks(2) {
@@ -95,8 +93,8 @@ pub fn parse(spec: &str) -> Result<Header, String> {
         h.dst_port = 1;
     }
     h.len = match (proto, src) {
-        (PROTO_TCP, IpAddr::V4(_)) => 40,
-        (PROTO_TCP, IpAddr::V6(_)) => 60,
+        (IpProtocol::TCP, IpAddr::V4(_)) => 40,
+        (IpProtocol::TCP, IpAddr::V6(_)) => 60,
         (_, IpAddr::V4(_)) => 28,
         (_, IpAddr::V6(_)) => 48,
     };
@@ -142,7 +140,7 @@ mod tests {
         let h = parse("tcp 10.0.1.10:40000 -> 198.51.100.7:443").unwrap();
         assert_eq!(
             (h.proto, h.src_port, h.dst_port, h.tcp_flags),
-            (6, 40000, 443, TCP_SYN)
+            (IpProtocol::TCP, 40000, 443, tcp_flags::SYN)
         );
     }
 
@@ -160,7 +158,7 @@ mod tests {
         let e = parse("icmp 10.0.2.30 -> 8.8.8.8").unwrap();
         assert_eq!((e.icmp_type, e.src_port), (8, 1));
         let v6 = parse("icmp [2001:db8::1] -> [2001:db8::2]").unwrap();
-        assert_eq!((v6.proto, v6.icmp_type), (58, 128));
+        assert_eq!((v6.proto, v6.icmp_type), (IpProtocol::ICMPV6, 128));
     }
 
     #[test]

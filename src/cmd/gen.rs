@@ -15,7 +15,7 @@ use vpcsim_capture::CaptureWriter;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::topology::EniKind;
 use vpcsim_dataplane::wire::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::wire::{Header, IpProtocol};
 use vpcsim_dataplane::{process_header, Disposition, Idx, NoTrace, State, Timestamp, Topology};
 
 #[derive(Args, Debug)]
@@ -137,7 +137,7 @@ struct Host {
 }
 
 /// Ports a group's rules open to `peer`-like sources, for plausible traffic.
-fn open_ports(topo: &Topology, eni: Idx, ingress: bool, proto: u8) -> Vec<u16> {
+fn open_ports(topo: &Topology, eni: Idx, ingress: bool, proto: IpProtocol) -> Vec<u16> {
     let e = &topo.enis[eni as usize];
     let rules = if ingress { &e.sg_ingress } else { &e.sg_egress };
     let mut ports: Vec<u16> = rules
@@ -164,7 +164,7 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
     let mut h = Header {
         src: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        proto: PROTO_TCP,
+        proto: IpProtocol::TCP,
         src_port: client_port,
         dst_port: 443,
         icmp_type: 0,
@@ -180,9 +180,9 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         _ => Kind::Icmp,
     };
     let proto = match kind {
-        Kind::Tcp => PROTO_TCP,
-        Kind::Udp => PROTO_UDP,
-        Kind::Icmp => PROTO_ICMP,
+        Kind::Tcp => IpProtocol::TCP,
+        Kind::Udp => IpProtocol::UDP,
+        Kind::Icmp => IpProtocol::ICMP,
     };
     h.proto = proto;
     let public: Vec<&Host> = hosts.iter().filter(|x| x.public.is_some()).collect();
@@ -216,8 +216,8 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
             let node = &topo.enis[*rng.pick(&lb.nodes)? as usize];
             let private = node.primary_v4()?;
             (kind, h.proto) = match listener.protocol {
-                vpcsim_dataplane::topology::nlb::LbProtocol::Udp => (Kind::Udp, PROTO_UDP),
-                _ => (Kind::Tcp, PROTO_TCP),
+                vpcsim_dataplane::topology::nlb::LbProtocol::Udp => (Kind::Udp, IpProtocol::UDP),
+                _ => (Kind::Tcp, IpProtocol::TCP),
             };
             h.dst_port = listener.port;
             match node.public_for(private) {
@@ -388,7 +388,7 @@ pub fn run(args: &GenArgs) -> i32 {
         let v = process_header(
             &topo,
             &mut state,
-            Header::from_meta(&meta),
+            meta.header,
             Frag::None,
             Origin::Auto,
             Timestamp(t),

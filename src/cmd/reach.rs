@@ -7,7 +7,7 @@
 use super::args::{resolve_start, worker_threads, TopologyArgs};
 use clap::Args;
 use vpcsim_dataplane::reach::{self, Family, Prepared, Start};
-use vpcsim_dataplane::wire::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::wire::IpProtocol;
 use vpcsim_dataplane::Topology;
 use vpcsim_report::reach::{family_name, matrix_json, matrix_text, reach_json, reach_text, Sides};
 
@@ -133,16 +133,8 @@ pub fn out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-fn parse_protocol(s: &str) -> Result<u8, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "tcp" => Ok(PROTO_TCP),
-        "udp" => Ok(PROTO_UDP),
-        "icmp" => Ok(PROTO_ICMP),
-        "icmpv6" => Ok(PROTO_ICMPV6),
-        n => n.parse::<u8>().map_err(|_| {
-            format!("--protocol {s}: expected tcp, udp, icmp, icmpv6 or a number 0-255")
-        }),
-    }
+fn parse_protocol(s: &str) -> Result<IpProtocol, String> {
+    s.parse().map_err(|e| format!("--protocol {s}: {e}"))
 }
 
 /// `--to`: the destination addresses a question ranges over, sorted and disjoint.

@@ -15,8 +15,8 @@ use std::time::Instant;
 use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
+use vpcsim_dataplane::wire::FlowKey;
 use vpcsim_dataplane::wire::{self, LinkType, Meta, ParseError, Rewrite};
-use vpcsim_dataplane::wire::{FlowKey, Header};
 use vpcsim_dataplane::{
     process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
@@ -178,7 +178,7 @@ impl Outputs<'_> {
                     orig_len,
                     observations,
                 } => {
-                    self.flows.insert(FlowKey::of(&Header::from_meta(meta)).0);
+                    self.flows.insert(FlowKey::of(&meta.header).0);
                     for obs in &b.observations[observations.0 as usize..observations.1 as usize] {
                         self.flowlogs
                             .add(self.topo, obs, *ts, obs.header.len as u64);
@@ -230,11 +230,11 @@ impl Outputs<'_> {
             dst_port: v.header.dst_port,
             ttl: v.header.ttl,
         };
-        let unchanged = new.src == meta.src
-            && new.dst == meta.dst
-            && new.src_port == meta.src_port
-            && new.dst_port == meta.dst_port
-            && new.ttl == meta.ttl;
+        let unchanged = new.src == meta.header.src
+            && new.dst == meta.header.dst
+            && new.src_port == meta.header.src_port
+            && new.dst_port == meta.header.dst_port
+            && new.ttl == meta.header.ttl;
         let bytes: &[u8] = if unchanged {
             data
         } else {
@@ -295,7 +295,7 @@ impl Outputs<'_> {
         self.framed.extend_from_slice(&appliance.mac);
         self.framed.extend_from_slice(&ROUTER_MAC);
         self.framed.extend_from_slice(&[0x08, 0x00]);
-        geneve::write_headers(enc, inner.len(), meta.src.is_ipv6(), &mut self.framed);
+        geneve::write_headers(enc, inner.len(), meta.header.is_v6(), &mut self.framed);
         self.framed.extend_from_slice(inner);
         let w = match self.writers.entry(appliance.owner) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),

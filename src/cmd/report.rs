@@ -18,7 +18,7 @@ use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::tables::sg::CompiledSgRule;
 use vpcsim_dataplane::topology::{EniKind, Idx};
 use vpcsim_dataplane::trace::Hop;
-use vpcsim_dataplane::wire::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::wire::IpProtocol;
 use vpcsim_dataplane::{Disposition, StateConfig, Topology, Verdict};
 use vpcsim_report::html::{self, FlowLink, PathView, Probe, ReachRow, ReportPage, TracePage};
 use vpcsim_report::text;
@@ -70,7 +70,7 @@ fn endpoint(a: IpAddr, port: Option<u16>) -> String {
 /// What to probe: protocol and destination port (TCP/UDP) or ICMP type.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Want {
-    proto: u8,
+    proto: IpProtocol,
     port: i32,
 }
 
@@ -79,10 +79,10 @@ impl Want {
         match r.protocol {
             // An all-traffic rule: HTTPS stands for "anything".
             None => Want {
-                proto: PROTO_TCP,
+                proto: IpProtocol::TCP,
                 port: 443,
             },
-            Some(p @ (PROTO_TCP | PROTO_UDP)) => Want {
+            Some(p @ (IpProtocol::TCP | IpProtocol::UDP)) => Want {
                 proto: p,
                 port: if r.from_port <= 443 && r.to_port >= 443 && r.to_port - r.from_port > 1000 {
                     443
@@ -99,12 +99,13 @@ impl Want {
 
     fn label(&self) -> String {
         match self.proto {
-            PROTO_TCP => format!("tcp {}", self.port),
-            PROTO_UDP => format!("udp {}", self.port),
-            PROTO_ICMP | PROTO_ICMPV6 if self.port < 0 || self.port == 8 || self.port == 128 => {
+            IpProtocol::TCP | IpProtocol::UDP => format!("{} {}", self.proto, self.port),
+            IpProtocol::ICMP | IpProtocol::ICMPV6
+                if self.port < 0 || self.port == 8 || self.port == 128 =>
+            {
                 "ping".into()
             }
-            PROTO_ICMP | PROTO_ICMPV6 => format!("icmp type {}", self.port),
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => format!("icmp type {}", self.port),
             p => format!("protocol {p}"),
         }
     }
@@ -112,20 +113,20 @@ impl Want {
     /// The flow spec, as `vpcsim trace` takes it.
     fn spec(&self, src: IpAddr, dst: IpAddr) -> String {
         match self.proto {
-            PROTO_TCP | PROTO_UDP => format!(
+            IpProtocol::TCP | IpProtocol::UDP => format!(
                 "{} {} -> {}",
-                if self.proto == PROTO_TCP {
-                    "tcp"
-                } else {
-                    "udp"
-                },
+                self.proto,
                 endpoint(src, Some(40000)),
                 endpoint(dst, Some(self.port as u16))
             ),
-            PROTO_ICMP | PROTO_ICMPV6 if self.port < 0 || self.port == 8 || self.port == 128 => {
+            IpProtocol::ICMP | IpProtocol::ICMPV6
+                if self.port < 0 || self.port == 8 || self.port == 128 =>
+            {
                 format!("icmp {src} -> {dst}")
             }
-            PROTO_ICMP | PROTO_ICMPV6 => format!("icmp {src} -> {dst} type {} code 0", self.port),
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => {
+                format!("icmp {src} -> {dst} type {} code 0", self.port)
+            }
             p => format!("{p} {src} -> {dst}"),
         }
     }
@@ -138,8 +139,8 @@ fn wants(rules: &[CompiledSgRule], peer: IpAddr) -> Vec<Want> {
     for r in rules.iter().filter(|r| r.peer.contains(&peer)) {
         let w = Want::from_rule(r);
         let family_ok = match w.proto {
-            PROTO_ICMP => peer.is_ipv4(),
-            PROTO_ICMPV6 => peer.is_ipv6(),
+            IpProtocol::ICMP => peer.is_ipv4(),
+            IpProtocol::ICMPV6 => peer.is_ipv6(),
             _ => true,
         };
         if family_ok && !out.contains(&w) {
@@ -152,7 +153,7 @@ fn wants(rules: &[CompiledSgRule], peer: IpAddr) -> Vec<Want> {
     if out.is_empty() {
         out.push(rules.first().map_or(
             Want {
-                proto: PROTO_TCP,
+                proto: IpProtocol::TCP,
                 port: 22,
             },
             Want::from_rule,
@@ -461,7 +462,7 @@ mod tests {
         for (w, s, d) in [
             (
                 Want {
-                    proto: PROTO_TCP,
+                    proto: IpProtocol::TCP,
                     port: 8080,
                 },
                 a,
@@ -469,7 +470,7 @@ mod tests {
             ),
             (
                 Want {
-                    proto: PROTO_UDP,
+                    proto: IpProtocol::UDP,
                     port: 53,
                 },
                 v6a,
@@ -477,7 +478,7 @@ mod tests {
             ),
             (
                 Want {
-                    proto: PROTO_ICMP,
+                    proto: IpProtocol::ICMP,
                     port: -1,
                 },
                 a,
@@ -485,7 +486,7 @@ mod tests {
             ),
             (
                 Want {
-                    proto: PROTO_ICMP,
+                    proto: IpProtocol::ICMP,
                     port: 3,
                 },
                 a,
@@ -493,13 +494,20 @@ mod tests {
             ),
             (
                 Want {
-                    proto: PROTO_ICMPV6,
+                    proto: IpProtocol::ICMPV6,
                     port: 128,
                 },
                 v6a,
                 v6b,
             ),
-            (Want { proto: 47, port: 0 }, a, b),
+            (
+                Want {
+                    proto: IpProtocol(47),
+                    port: 0,
+                },
+                a,
+                b,
+            ),
         ] {
             let spec = w.spec(s, d);
             flowspec::parse(&spec).unwrap_or_else(|e| panic!("{spec}: {e}"));

@@ -4,6 +4,7 @@ use super::res;
 use crate::model::{self, Model, SgPeer};
 use vpcsim_dataplane::tables::sg::{SecurityGroup, SgRule};
 use vpcsim_dataplane::topology::{ResId, Topology};
+use vpcsim_dataplane::wire::IpProtocol;
 
 /// Every security group; `prefix_lists` are the resources of the model's prefix lists.
 pub(super) fn security_groups(model: &Model, topo: &mut Topology, prefix_lists: &[ResId]) {
@@ -30,13 +31,21 @@ fn sg_rules(
         .map(|r| {
             let proto = match r.protocol {
                 None => "all".to_string(),
-                Some(p) => vpcsim_dataplane::wire::ProtocolName(p).to_string(),
+                Some(p) => p.to_string(),
             };
             let ports = match r.protocol {
-                Some(6) | Some(17) if (r.from_port, r.to_port) == (0, 65535) => String::new(),
-                Some(6) | Some(17) if r.from_port == r.to_port => format!(" {}", r.from_port),
-                Some(6) | Some(17) => format!(" {}-{}", r.from_port, r.to_port),
-                Some(1) | Some(58) => {
+                Some(IpProtocol::TCP | IpProtocol::UDP)
+                    if (r.from_port, r.to_port) == (0, 65535) =>
+                {
+                    String::new()
+                }
+                Some(IpProtocol::TCP | IpProtocol::UDP) if r.from_port == r.to_port => {
+                    format!(" {}", r.from_port)
+                }
+                Some(IpProtocol::TCP | IpProtocol::UDP) => {
+                    format!(" {}-{}", r.from_port, r.to_port)
+                }
+                Some(IpProtocol::ICMP | IpProtocol::ICMPV6) => {
                     let f = |v: i32| {
                         if v < 0 {
                             "any".to_string()

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
+use vpcsim_dataplane::wire::IpProtocol;
 
 mod addresses;
 mod attributes;
@@ -278,19 +279,17 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::VPCEndpointService",
 ];
 
-/// `tcp`, `udp`, `icmp`, `icmpv6`, `-1`/`all`, or a number 0..=255.
-pub fn parse_protocol(s: &str) -> Result<Option<u8>, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "-1" | "all" => Ok(None),
-        "tcp" => Ok(Some(6)),
-        "udp" => Ok(Some(17)),
-        "icmp" => Ok(Some(1)),
-        "icmpv6" | "58" => Ok(Some(58)),
-        other => other
-            .parse::<u8>()
-            .map(Some)
-            .map_err(|_| format!("{s:?} is not a protocol (tcp, udp, icmp, icmpv6, -1 or 0-255)")),
+/// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,
+/// `udp`, `icmp`, `icmpv6`, a number 0..=255).
+pub fn parse_protocol(s: &str) -> Result<Option<IpProtocol>, String> {
+    let trimmed = s.trim();
+    if trimmed == "-1" || trimmed.eq_ignore_ascii_case("all") {
+        return Ok(None);
     }
+    trimmed
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("{s:?} is not a protocol (tcp, udp, icmp, icmpv6, -1 or 0-255)"))
 }
 
 /// Path helper for callers that print where a template came from.

@@ -57,7 +57,7 @@ impl Builder {
             (None, None) => return Err(missing("CidrBlock")),
         };
         let mut ports = (0u16, 65535u16);
-        if matches!(protocol, Some(6) | Some(17)) {
+        if matches!(protocol, Some(IpProtocol::TCP | IpProtocol::UDP)) {
             let range = get(p, "PortRange").ok_or_else(|| {
                 Problem::new(
                     "MissingParameter",
@@ -75,12 +75,12 @@ impl Builder {
             ports = (from as u16, to as u16);
         }
         let (mut icmp_type, mut icmp_code) = (None, None);
-        if matches!(protocol, Some(1) | Some(58)) {
+        if matches!(protocol, Some(IpProtocol::ICMP | IpProtocol::ICMPV6)) {
             if let Some(icmp) = get(p, "Icmp") {
                 let f = |v: Option<i64>| v.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
                 icmp_type = f(opt_int(icmp, "Type")?);
                 icmp_code = f(opt_int(icmp, "Code")?);
-            } else if protocol == Some(58) && cidr.addr().is_ipv6() {
+            } else if protocol == Some(IpProtocol::ICMPV6) && cidr.addr().is_ipv6() {
                 return Err(Problem::new(
                     "MissingParameter",
                     "ICMPv6 rules with an IPv6 CIDR need Icmp Type and Code",

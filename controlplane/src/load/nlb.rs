@@ -358,8 +358,8 @@ impl Builder {
         let clash = self.model.listeners.iter().find(|l| {
             l.load_balancer == lb
                 && l.port == listen_port
-                && (l.protocol.accepts(6) && protocol.accepts(6)
-                    || l.protocol.accepts(17) && protocol.accepts(17))
+                && (l.protocol.accepts(IpProtocol::TCP) && protocol.accepts(IpProtocol::TCP)
+                    || l.protocol.accepts(IpProtocol::UDP) && protocol.accepts(IpProtocol::UDP))
         });
         if let Some(other) = clash {
             return Err(Problem::new(

@@ -67,7 +67,7 @@ impl Builder {
         let to = opt_int(r, "ToPort")?;
         let (from_port, to_port) = match protocol {
             None => (-1, -1),
-            Some(6) | Some(17) => {
+            Some(IpProtocol::TCP | IpProtocol::UDP) => {
                 let from = from.ok_or_else(|| missing("FromPort"))?;
                 let to = to.ok_or_else(|| missing("ToPort"))?;
                 // -1 on a TCP/UDP rule means all ports.
@@ -82,7 +82,9 @@ impl Builder {
                     ));
                 }
             }
-            Some(1) | Some(58) => (from.unwrap_or(-1) as i32, to.unwrap_or(-1) as i32),
+            Some(IpProtocol::ICMP | IpProtocol::ICMPV6) => {
+                (from.unwrap_or(-1) as i32, to.unwrap_or(-1) as i32)
+            }
             Some(_) => (-1, -1),
         };
         let (cidr_key, cidr6_key, group_key, group_name_key, pl_key) = if ingress {

@@ -5,6 +5,7 @@ use super::Origin;
 #[cfg(doc)]
 use super::Model;
 use ipnet::IpNet;
+use vpcsim_dataplane::wire::IpProtocol;
 
 /// An `AWS::EC2::SecurityGroup` (or a VPC's default security group).
 #[derive(Clone, Debug)]
@@ -25,7 +26,7 @@ pub struct SecurityGroup {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SgRule {
     /// `None` = all protocols.
-    pub protocol: Option<u8>,
+    pub protocol: Option<IpProtocol>,
     /// First port, or ICMP type; -1 for all.
     pub from_port: i32,
     /// Last port, or ICMP code; -1 for all.

@@ -33,15 +33,7 @@ pub fn process<T: Tracer>(
     now: Timestamp,
     tracer: &mut T,
 ) -> Verdict {
-    process_header(
-        topo,
-        state,
-        Header::from_meta(meta),
-        meta.frag,
-        origin,
-        now,
-        tracer,
-    )
+    process_header(topo, state, meta.header, meta.frag, origin, now, tracer)
 }
 
 /// Push a header (no frame needed: `trace` builds one from a flow spec).

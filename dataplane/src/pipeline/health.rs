@@ -12,7 +12,7 @@ use crate::topology::nlb::TargetHealth;
 use crate::topology::{Idx, Topology};
 use crate::trace::NoTrace;
 use crate::verdict::{Disposition, Verdict};
-use crate::wire::{Header, Timestamp, PROTO_TCP, TCP_SYN};
+use crate::wire::{tcp_flags, Header, IpProtocol, Timestamp};
 use std::net::IpAddr;
 
 /// Compute the health of every Network and Gateway Load Balancer target: the topology must be
@@ -132,12 +132,12 @@ pub fn handshake(
     let syn = Header {
         src,
         dst: target,
-        proto: PROTO_TCP,
+        proto: IpProtocol::TCP,
         src_port: SOURCE_PORT,
         dst_port: port,
         icmp_type: 0,
         icmp_code: 0,
-        tcp_flags: TCP_SYN,
+        tcp_flags: tcp_flags::SYN,
         ttl: 64,
         len: 60,
     };

@@ -159,8 +159,7 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
                 |h| {
                     format!(
                         "no listener of the load balancer accepts {} port {}",
-                        h.protocol_name(),
-                        h.dst_port
+                        h.proto, h.dst_port
                     )
                 },
             );

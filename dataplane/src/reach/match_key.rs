@@ -133,14 +133,14 @@ impl Symbolic<'_, '_> {
     pub(super) fn echo(&self, s: &HeaderSet) -> (HeaderSet, HeaderSet) {
         let mut echo = HeaderSet::new();
         for (p, t) in [
-            (crate::wire::PROTO_ICMP, 0u128),
-            (crate::wire::PROTO_ICMP, 8),
-            (crate::wire::PROTO_ICMPV6, 128),
-            (crate::wire::PROTO_ICMPV6, 129),
+            (crate::wire::IpProtocol::ICMP, 0u128),
+            (crate::wire::IpProtocol::ICMP, 8),
+            (crate::wire::IpProtocol::ICMPV6, 128),
+            (crate::wire::IpProtocol::ICMPV6, 129),
         ] {
             if let Some(b) = self
                 .dom
-                .with(PROTO, p as u128, p as u128)
+                .with(PROTO, p.0 as u128, p.0 as u128)
                 .and_then(|b| b.with(DPORT, t << 8, (t << 8) | 0xff))
             {
                 echo.extend_disjoint(s.intersect_box(&b));

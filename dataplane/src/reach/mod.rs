@@ -35,7 +35,7 @@ use crate::aws;
 use crate::pipeline::{Node, Origin};
 use crate::topology::{EniKind, Idx, ResId, Topology};
 use crate::verdict::DropReason;
-use crate::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::wire::{Header, IpProtocol};
 use expr::Ctx;
 use std::collections::HashMap;
 use symbolic::Symbolic;
@@ -52,10 +52,10 @@ pub enum Class {
 impl Class {
     pub const ALL: [Class; 3] = [Class::Ports, Class::Icmp, Class::Other];
 
-    pub fn of(proto: u8) -> Class {
+    pub fn of(proto: IpProtocol) -> Class {
         match proto {
-            PROTO_TCP | PROTO_UDP => Class::Ports,
-            PROTO_ICMP | PROTO_ICMPV6 => Class::Icmp,
+            IpProtocol::TCP | IpProtocol::UDP => Class::Ports,
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => Class::Icmp,
             _ => Class::Other,
         }
     }
@@ -90,14 +90,14 @@ pub fn universe(fam: Family) -> HeaderSet {
 }
 
 /// The headers of one protocol (`None`: all), every address and port.
-pub fn protocol(fam: Family, proto: Option<u8>) -> HeaderSet {
+pub fn protocol(fam: Family, proto: Option<IpProtocol>) -> HeaderSet {
     let u = universe(fam);
     match proto {
         None => u,
         Some(p) => {
             let mut b = crate::space::domain(fam);
-            b.lo[PROTO] = p as u128;
-            b.hi[PROTO] = p as u128;
+            b.lo[PROTO] = p.0 as u128;
+            b.hi[PROTO] = p.0 as u128;
             u.intersect_box(&b)
         }
     }
@@ -313,7 +313,7 @@ pub fn point_of(h: &Header) -> Point {
     [
         Family::bits(h.src),
         Family::bits(h.dst),
-        h.proto as u128,
+        h.proto.0 as u128,
         sp,
         dp,
     ]
@@ -371,11 +371,11 @@ impl Prepared<'_> {
             let d = crate::space::domain(fam);
             let mut rest = part.set.clone();
             for (proto, ty, shift) in [
-                (PROTO_ICMP, 8u128, -(8i64 << 8)),
-                (PROTO_ICMPV6, 128, 1 << 8),
+                (IpProtocol::ICMP, 8u128, -(8i64 << 8)),
+                (IpProtocol::ICMPV6, 128, 1 << 8),
             ] {
                 if let Some(b) = d
-                    .with(PROTO, proto as u128, proto as u128)
+                    .with(PROTO, proto.0 as u128, proto.0 as u128)
                     .and_then(|b| b.with(DPORT, ty << 8, (ty << 8) | 0xff))
                 {
                     pieces.push((rest.intersect_box(&b), shift));

@@ -18,7 +18,7 @@ use crate::topology::{Idx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::{self, Encapsulation};
-use crate::wire::{Family, Header, PROTO_UDP};
+use crate::wire::{Family, Header, IpProtocol};
 use std::net::IpAddr;
 
 /// Zone of a class of interfaces walked together ([`Prepared::classes`]): an entry made there
@@ -657,7 +657,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         let sport = c.pick();
         c.t[SRC] = Expr::Const(to.node.to_bits() as u128);
         c.t[DST] = Expr::Const(to.target.to_bits() as u128);
-        c.t[PROTO] = Expr::Const(PROTO_UDP as u128);
+        c.t[PROTO] = Expr::Const(IpProtocol::UDP.0 as u128);
         c.t[SPORT] = sport;
         c.t[DPORT] = Expr::Const(geneve::PORT as u128);
         c.class = Class::Ports;

@@ -6,10 +6,7 @@
 //! Entries expire after the AWS idle timeout of their protocol state; expiry is checked on lookup
 //! and by sweeps, so no timer runs between packets and replays stay deterministic.
 
-use crate::wire::{
-    FlowKey, Header, Timestamp, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_FIN, TCP_RST,
-    TCP_SYN,
-};
+use crate::wire::{tcp_flags, FlowKey, Header, IpProtocol, Timestamp};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 
@@ -89,15 +86,17 @@ impl Conn {
 
     fn new(h: &Header, initiator_lo: bool, now: Timestamp) -> Conn {
         let state = match h.proto {
-            PROTO_TCP if h.tcp_flags & (TCP_FIN | TCP_RST) != 0 => ConnState::TcpClosing,
+            IpProtocol::TCP if h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 => {
+                ConnState::TcpClosing
+            }
             // A connection picked up mid-stream (no SYN) is taken as established.
-            PROTO_TCP if h.tcp_flags & TCP_SYN != 0 => ConnState::TcpSyn,
-            PROTO_TCP => ConnState::TcpEstablished,
-            PROTO_UDP => ConnState::Udp {
+            IpProtocol::TCP if h.tcp_flags & tcp_flags::SYN != 0 => ConnState::TcpSyn,
+            IpProtocol::TCP => ConnState::TcpEstablished,
+            IpProtocol::UDP => ConnState::Udp {
                 replied: false,
                 stream: false,
             },
-            PROTO_ICMP | PROTO_ICMPV6 => ConnState::Icmp,
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => ConnState::Icmp,
             _ => ConnState::Other,
         };
         Conn {
@@ -127,7 +126,9 @@ impl Conn {
     fn update(&mut self, h: &Header, from_initiator: bool, now: Timestamp) {
         self.last_seen = now;
         self.state = match self.state {
-            _ if h.proto == PROTO_TCP && h.tcp_flags & (TCP_FIN | TCP_RST) != 0 => {
+            _ if h.proto == IpProtocol::TCP
+                && h.tcp_flags & (tcp_flags::FIN | tcp_flags::RST) != 0 =>
+            {
                 ConnState::TcpClosing
             }
             ConnState::TcpSyn if !from_initiator => ConnState::TcpEstablished,
@@ -181,7 +182,7 @@ impl CtKey {
             lo: words(k.lo.bits),
             hi: words(k.hi.bits),
             ports: [k.lo_port, k.hi_port],
-            proto: k.proto,
+            proto: k.proto.0,
             v6: k.lo.v6,
         }
     }
@@ -367,13 +368,12 @@ impl Conntrack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{TCP_ACK, TCP_SYN};
 
     fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> Header {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto: PROTO_UDP,
+            proto: IpProtocol::UDP,
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,
@@ -415,7 +415,7 @@ mod tests {
     fn other_protocols_600s() {
         let mut ct = Conntrack::new(16, Timeouts::default());
         let mut gre = udp("10.0.1.5", 0, "192.0.2.9", 0);
-        gre.proto = 47;
+        gre.proto = IpProtocol(47);
         ct.insert(1, &gre, Timestamp(0)).unwrap();
         assert_eq!(
             ct.peek(1, &gre.reply(), Timestamp(599 * S)),
@@ -428,11 +428,11 @@ mod tests {
     fn tcp_handshake_establishes() {
         let mut ct = Conntrack::new(16, Timeouts::default());
         let mut syn = udp("10.0.1.5", 40000, "192.0.2.9", 443);
-        syn.proto = PROTO_TCP;
-        syn.tcp_flags = TCP_SYN;
+        syn.proto = IpProtocol::TCP;
+        syn.tcp_flags = tcp_flags::SYN;
         ct.insert(7, &syn, Timestamp(0)).unwrap();
         let synack = syn.reply();
-        assert_eq!(synack.tcp_flags, TCP_SYN | TCP_ACK);
+        assert_eq!(synack.tcp_flags, tcp_flags::SYN | tcp_flags::ACK);
         assert_eq!(ct.touch(7, &synack, Timestamp(S)), Some(Tracked::Reply));
         // Established: still there a day later.
         assert_eq!(

@@ -8,7 +8,7 @@ mod prefetch;
 
 use crate::state::conntrack::{Conntrack, Timeouts};
 use crate::state::nat::{NatTable, IDLE_TIMEOUT_S, MAX_PER_DESTINATION};
-use crate::wire::{AddrKey, Header, Timestamp};
+use crate::wire::{AddrKey, Header, IpProtocol, Timestamp};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 
@@ -38,7 +38,7 @@ impl Default for StateConfig {
 /// (SPEC §15): the first fragment is evaluated, the rest follow it.
 #[derive(Clone, Debug)]
 pub struct Fragments {
-    map: HashMap<(AddrKey, AddrKey, u8, u32), FirstFragment, FxBuildHasher>,
+    map: HashMap<(AddrKey, AddrKey, IpProtocol, u32), FirstFragment, FxBuildHasher>,
     capacity: usize,
 }
 

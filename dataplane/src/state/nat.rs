@@ -10,7 +10,7 @@ use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
 use crate::topology::Idx;
 use crate::wire::Family;
-use crate::wire::{Header, Timestamp, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_SYN};
+use crate::wire::{tcp_flags, Header, IpProtocol, Timestamp};
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
@@ -30,7 +30,7 @@ struct Inside {
     src_port: u16,
     dst: u32,
     dst_port: u16,
-    proto: u8,
+    proto: IpProtocol,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,7 +39,7 @@ struct Outside {
     port: u16,
     remote: u32,
     remote_port: u16,
-    proto: u8,
+    proto: IpProtocol,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,7 +47,7 @@ struct Destination {
     addr: u32,
     remote: u32,
     remote_port: u16,
-    proto: u8,
+    proto: IpProtocol,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +101,7 @@ impl Default for NatTable {
 
 /// ICMP echo identifiers stand in for ports; the remote side has none.
 fn remote_port(h: &Header) -> u16 {
-    if h.proto == PROTO_ICMP {
+    if h.proto == IpProtocol::ICMP {
         0
     } else {
         h.dst_port
@@ -196,7 +196,7 @@ impl NatTable {
         }
         // A TCP segment without SYN cannot open a connection: after an idle timeout AWS answers
         // the client with a RST.
-        if h.proto == PROTO_TCP && h.tcp_flags & TCP_SYN == 0 {
+        if h.proto == IpProtocol::TCP && h.tcp_flags & tcp_flags::SYN == 0 {
             return Err(NatError::NoSession);
         }
         self.metrics.connection_attempt_count += 1;
@@ -273,7 +273,11 @@ impl NatTable {
             addr: dst,
             port: h.dst_port,
             remote: src,
-            remote_port: if h.proto == PROTO_ICMP { 0 } else { h.src_port },
+            remote_port: if h.proto == IpProtocol::ICMP {
+                0
+            } else {
+                h.src_port
+            },
             proto: h.proto,
         };
         let key = *self.outside.get(&outside).ok_or(NatError::NoSession)?;
@@ -299,12 +303,16 @@ impl NatTable {
         addr: Ipv4Addr,
         remote: Ipv4Addr,
         remote_port: u16,
-        proto: u8,
+        proto: IpProtocol,
     ) -> u32 {
         let d = Destination {
             addr: addr.to_bits(),
             remote: remote.to_bits(),
-            remote_port: if proto == PROTO_ICMP { 0 } else { remote_port },
+            remote_port: if proto == IpProtocol::ICMP {
+                0
+            } else {
+                remote_port
+            },
             proto,
         };
         self.per_destination.get(&d).copied().unwrap_or(0)
@@ -332,9 +340,9 @@ impl NatTable {
 /// Whether a NAT gateway can translate this protocol at all (TCP, UDP, ICMP echo; IPv4 only).
 pub fn supported(h: &Header) -> bool {
     !h.is_v6()
-        && (h.proto == PROTO_TCP
-            || h.proto == PROTO_UDP
-            || (h.proto == PROTO_ICMP && h.is_icmp_echo()))
+        && (h.proto == IpProtocol::TCP
+            || h.proto == IpProtocol::UDP
+            || (h.proto == IpProtocol::ICMP && h.is_icmp_echo()))
 }
 
 /// What a NAT gateway translates, as a rule list: IPv4 TCP, UDP and ICMP echo, and of IP
@@ -350,20 +358,20 @@ impl Rules for Translatable {
     const ANY_MATCH: bool = true;
     #[inline]
     fn first_match(&self, h: &Header) -> Option<()> {
-        (supported(h) && (!self.fragmented || h.proto == PROTO_UDP)).then_some(())
+        (supported(h) && (!self.fragmented || h.proto == IpProtocol::UDP)).then_some(())
     }
     fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, ())) {
         if fam == Family::V6 {
             return;
         }
-        let kinds: &[(u8, Option<u8>)] = if self.fragmented {
-            &[(PROTO_UDP, None)]
+        let kinds: &[(IpProtocol, Option<u8>)] = if self.fragmented {
+            &[(IpProtocol::UDP, None)]
         } else {
             &[
-                (PROTO_TCP, None),
-                (PROTO_UDP, None),
-                (PROTO_ICMP, Some(0)),
-                (PROTO_ICMP, Some(8)),
+                (IpProtocol::TCP, None),
+                (IpProtocol::UDP, None),
+                (IpProtocol::ICMP, Some(0)),
+                (IpProtocol::ICMP, Some(8)),
             ]
         };
         for &(p, t) in kinds {
@@ -381,18 +389,17 @@ impl Rules for Translatable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::TCP_ACK;
 
     fn syn(sport: u16, dst: &str, dport: u16) -> Header {
         Header {
             src: "10.0.2.30".parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto: PROTO_TCP,
+            proto: IpProtocol::TCP,
             src_port: sport,
             dst_port: dport,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }
@@ -412,7 +419,7 @@ mod tests {
         assert!((PORT_MIN..=PORT_MAX).contains(&out.port));
         let mut reply = syn(53, "10.0.1.10", out.port);
         reply.src = "8.8.8.8".parse().unwrap();
-        reply.tcp_flags = TCP_SYN | TCP_ACK;
+        reply.tcp_flags = tcp_flags::SYN | tcp_flags::ACK;
         let back = t.inbound(&reply, Timestamp(2 * S)).unwrap();
         assert_eq!(
             (back.addr, back.port),
@@ -473,7 +480,12 @@ mod tests {
             .outbound(0, &[NAT_IP], &syn(40005, "93.184.216.34", 443), later)
             .is_ok());
         assert_eq!(
-            t.connections_to(NAT_IP, "93.184.216.34".parse().unwrap(), 443, PROTO_TCP),
+            t.connections_to(
+                NAT_IP,
+                "93.184.216.34".parse().unwrap(),
+                443,
+                IpProtocol::TCP
+            ),
             1
         );
     }
@@ -485,7 +497,7 @@ mod tests {
         let h = syn(40000, "198.51.100.7", 443);
         t.outbound(0, &[NAT_IP], &h, Timestamp(0)).unwrap();
         let mut data = h;
-        data.tcp_flags = TCP_ACK;
+        data.tcp_flags = tcp_flags::ACK;
         assert!(t.outbound(0, &[NAT_IP], &data, Timestamp(300 * S)).is_ok());
         assert_eq!(
             t.outbound(0, &[NAT_IP], &data, Timestamp(651 * S)),

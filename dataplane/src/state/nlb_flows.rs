@@ -10,7 +10,7 @@
 
 use crate::state::flow_index::{mix, FlowIndex, IndexEntry, MAX_SLOTS};
 use crate::topology::Idx;
-use crate::wire::{Header, Timestamp, PROTO_UDP};
+use crate::wire::{Header, IpProtocol, Timestamp};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// NLB idle timeout for TCP flows (SPEC §11.3; configurable on AWS, 350 s by default).
@@ -35,7 +35,7 @@ pub struct NlbFlow {
     /// of its own when client IP preservation is off.
     pub backend_src: (Ipv4Addr, u16),
     pub backend_dst: (Ipv4Addr, u16),
-    pub proto: u8,
+    pub proto: IpProtocol,
 }
 
 impl NlbFlow {
@@ -68,7 +68,7 @@ impl Key {
     fn of(h: &Header) -> Option<Key> {
         match (h.src, h.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                Some(Key::leg((s, h.src_port), (d, h.dst_port), h.proto))
+                Some(Key::leg((s, h.src_port), (d, h.dst_port), h.proto.0))
             }
             _ => None,
         }
@@ -130,7 +130,7 @@ impl Flow {
             frontend: self.client.dst(),
             backend_src: self.reply.dst(),
             backend_dst: self.reply.src(),
-            proto: self.client.proto,
+            proto: IpProtocol(self.client.proto),
         }
     }
 
@@ -143,7 +143,7 @@ impl Flow {
     }
 
     fn expired(&self, now: Timestamp) -> bool {
-        let s = if self.client.proto == PROTO_UDP {
+        let s = if self.client.proto == IpProtocol::UDP.0 {
             UDP_IDLE_TIMEOUT_S
         } else {
             TCP_IDLE_TIMEOUT_S
@@ -261,12 +261,12 @@ impl NlbFlows {
     /// Whether `port` on the node's address is free for a new backend connection to `dst`.
     pub fn backend_port_free(
         &self,
-        proto: u8,
+        proto: IpProtocol,
         src: Ipv4Addr,
         port: u16,
         dst: (Ipv4Addr, u16),
     ) -> bool {
-        self.lookup(&Key::leg(dst, (src, port), proto)).is_none()
+        self.lookup(&Key::leg(dst, (src, port), proto.0)).is_none()
     }
 
     /// Remember a new flow, keyed by the client packet `h`.
@@ -279,7 +279,7 @@ impl NlbFlows {
         let Some(client) = Key::of(h) else {
             return Err(FlowTableFull);
         };
-        let reply = Key::leg(flow.backend_dst, flow.backend_src, flow.proto);
+        let reply = Key::leg(flow.backend_dst, flow.backend_src, flow.proto.0);
         if let Some(hit) = self.lookup(&client) {
             self.remove_flow(hit.slot);
         }
@@ -369,18 +369,18 @@ impl NlbFlows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{PROTO_TCP, TCP_SYN};
+    use crate::wire::tcp_flags;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
         Header {
             src: IpAddr::V4(Ipv4Addr::from(src)),
             dst: IpAddr::V4(Ipv4Addr::from(dst)),
-            proto: PROTO_TCP,
+            proto: IpProtocol::TCP,
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }
@@ -424,7 +424,7 @@ mod tests {
         assert_eq!(t.find(&c, t0), Some(Seen::Client(f)));
         let reply = h([10, 0, 10, 10], 8080, [10, 0, 0, 100], 50000);
         assert_eq!(t.find(&reply, t0), Some(Seen::Reply(f)));
-        assert!(!t.backend_port_free(PROTO_TCP, a4(c.dst), 50000, f.backend_dst));
+        assert!(!t.backend_port_free(IpProtocol::TCP, a4(c.dst), 50000, f.backend_dst));
         // UDP would have gone after 120 s; TCP lasts 350 s of idleness.
         let later = Timestamp::from_secs(100 + TCP_IDLE_TIMEOUT_S);
         assert!(t.find(&c, later).is_some());
@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(t.find(&reply, gone), None);
         assert_eq!(t.find(&c, gone), None);
         assert!(t.is_empty());
-        assert!(t.backend_port_free(PROTO_TCP, a4(c.dst), 50000, f.backend_dst));
+        assert!(t.backend_port_free(IpProtocol::TCP, a4(c.dst), 50000, f.backend_dst));
     }
 
     /// Traffic on one leg keeps the flow alive for the other; a sweep takes the flow only when

@@ -3,7 +3,7 @@
 use crate::pipeline::driver::{Field, Rules};
 use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
 use crate::topology::ResId;
-use crate::wire::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::wire::{Family, Header, IpProtocol};
 use ipnet::IpNet;
 
 /// One NACL entry as AWS stores it (`CreateNetworkAclEntry`).
@@ -13,8 +13,8 @@ pub struct NaclEntry {
     pub number: u16,
     /// The `AWS::EC2::NetworkAclEntry` resource, when it came from one.
     pub res: Option<ResId>,
-    /// IP protocol number, or `None` for `-1` (all protocols).
-    pub protocol: Option<u8>,
+    /// The protocol, or `None` for `-1` (all protocols).
+    pub protocol: Option<IpProtocol>,
     /// Inclusive destination port range (TCP/UDP rules only).
     pub ports: (u16, u16),
     /// ICMP type and code, `None` = any (`-1`).
@@ -39,11 +39,13 @@ impl NaclEntry {
         }
         match p {
             // Port ranges compare with the destination port in both directions (SPEC §3.3).
-            PROTO_TCP | PROTO_UDP => h.dst_port >= self.ports.0 && h.dst_port <= self.ports.1,
-            PROTO_ICMP => self.icmp_matches(h),
+            IpProtocol::TCP | IpProtocol::UDP => {
+                h.dst_port >= self.ports.0 && h.dst_port <= self.ports.1
+            }
+            IpProtocol::ICMP => self.icmp_matches(h),
             // ICMPv6 type/code only mean something with an IPv6 CIDR; with an IPv4 CIDR the rule
             // matches every type (and never an IPv6 packet anyway, by the CIDR check above).
-            PROTO_ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => self.icmp_matches(h),
+            IpProtocol::ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => self.icmp_matches(h),
             _ => true,
         }
     }
@@ -61,16 +63,16 @@ impl NaclEntry {
         let Some(p) = self.protocol else {
             return vec![base];
         };
-        let Some(base) = base.with(PROTO, p as u128, p as u128) else {
+        let Some(base) = base.with(PROTO, p.0 as u128, p.0 as u128) else {
             return Vec::new();
         };
         match p {
-            PROTO_TCP | PROTO_UDP => base
+            IpProtocol::TCP | IpProtocol::UDP => base
                 .with(DPORT, self.ports.0 as u128, self.ports.1 as u128)
                 .into_iter()
                 .collect(),
-            PROTO_ICMP => icmp_boxes(base, self.icmp_type, self.icmp_code),
-            PROTO_ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => {
+            IpProtocol::ICMP => icmp_boxes(base, self.icmp_type, self.icmp_code),
+            IpProtocol::ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => {
                 icmp_boxes(base, self.icmp_type, self.icmp_code)
             }
             _ => vec![base],
@@ -86,15 +88,17 @@ impl NaclEntry {
     pub fn describe(&self) -> String {
         let proto = match self.protocol {
             None => "all".to_string(),
-            Some(p) => crate::wire::ProtocolName(p).to_string(),
+            Some(p) => p.to_string(),
         };
         let ports = match self.protocol {
-            Some(PROTO_TCP | PROTO_UDP) if self.ports == (0, 65535) => String::new(),
-            Some(PROTO_TCP | PROTO_UDP) if self.ports.0 == self.ports.1 => {
+            Some(IpProtocol::TCP | IpProtocol::UDP) if self.ports == (0, 65535) => String::new(),
+            Some(IpProtocol::TCP | IpProtocol::UDP) if self.ports.0 == self.ports.1 => {
                 format!(" {}", self.ports.0)
             }
-            Some(PROTO_TCP | PROTO_UDP) => format!(" {}-{}", self.ports.0, self.ports.1),
-            Some(PROTO_ICMP | PROTO_ICMPV6) => {
+            Some(IpProtocol::TCP | IpProtocol::UDP) => {
+                format!(" {}-{}", self.ports.0, self.ports.1)
+            }
+            Some(IpProtocol::ICMP | IpProtocol::ICMPV6) => {
                 let f = |v: Option<u8>| v.map_or("any".to_string(), |v| v.to_string());
                 format!(" type {} code {}", f(self.icmp_type), f(self.icmp_code))
             }
@@ -247,7 +251,7 @@ mod tests {
         NaclEntry {
             number,
             res: None,
-            protocol,
+            protocol: protocol.map(IpProtocol),
             ports,
             icmp_type: None,
             icmp_code: None,
@@ -260,7 +264,7 @@ mod tests {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto,
+            proto: IpProtocol(proto),
             src_port: 40000,
             dst_port: dport,
             icmp_type: 0,

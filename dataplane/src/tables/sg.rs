@@ -7,14 +7,14 @@
 use crate::pipeline::driver::{Field, Rules};
 use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
 use crate::topology::{Idx, ResId};
-use crate::wire::{Family, Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::wire::{Family, Header, IpProtocol};
 use ipnet::IpNet;
 
 /// A security group rule as written (for display), after its peer was resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SgRule {
     /// `None` = all protocols (`-1`).
-    pub protocol: Option<u8>,
+    pub protocol: Option<IpProtocol>,
     /// TCP/UDP: inclusive port range. ICMP: `from` = type, `to` = code, `-1` = any.
     pub from_port: i32,
     pub to_port: i32,
@@ -47,7 +47,7 @@ pub struct SecurityGroup {
 /// One rule of one of an interface's groups, with the peer flattened to a prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompiledSgRule {
-    pub protocol: Option<u8>,
+    pub protocol: Option<IpProtocol>,
     pub from_port: i32,
     pub to_port: i32,
     pub peer: IpNet,
@@ -74,11 +74,11 @@ impl CompiledSgRule {
         match p {
             // For both directions the port range is the destination port of the packet as it is
             // initiated (replies are admitted by tracking, never by rules).
-            PROTO_TCP | PROTO_UDP => {
+            IpProtocol::TCP | IpProtocol::UDP => {
                 let port = h.dst_port as i32;
                 port >= self.from_port && port <= self.to_port
             }
-            PROTO_ICMP | PROTO_ICMPV6 => {
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => {
                 (self.from_port == -1 || self.from_port == h.icmp_type as i32)
                     && (self.to_port == -1 || self.to_port == h.icmp_code as i32)
             }
@@ -101,11 +101,11 @@ impl CompiledSgRule {
         let Some(p) = self.protocol else {
             return vec![base];
         };
-        let Some(base) = base.with(PROTO, p as u128, p as u128) else {
+        let Some(base) = base.with(PROTO, p.0 as u128, p.0 as u128) else {
             return Vec::new();
         };
         match p {
-            PROTO_TCP | PROTO_UDP => {
+            IpProtocol::TCP | IpProtocol::UDP => {
                 let lo = self.from_port.max(0) as u128;
                 let hi = self.to_port.min(0xffff);
                 if hi < 0 {
@@ -113,7 +113,7 @@ impl CompiledSgRule {
                 }
                 base.with(DPORT, lo, hi as u128).into_iter().collect()
             }
-            PROTO_ICMP | PROTO_ICMPV6 => {
+            IpProtocol::ICMP | IpProtocol::ICMPV6 => {
                 let field = |v: i32| match v {
                     -1 => Some(None),
                     0..=255 => Some(Some(v as u8)),
@@ -193,7 +193,7 @@ mod tests {
 
     fn rule(protocol: Option<u8>, from: i32, to: i32, peer: &str) -> CompiledSgRule {
         CompiledSgRule {
-            protocol,
+            protocol: protocol.map(IpProtocol),
             from_port: from,
             to_port: to,
             peer: peer.parse().unwrap(),
@@ -207,7 +207,7 @@ mod tests {
         Header {
             src: src.parse().unwrap(),
             dst: "10.0.1.20".parse().unwrap(),
-            proto,
+            proto: IpProtocol(proto),
             src_port: 50000,
             dst_port: dport,
             icmp_type: 8,

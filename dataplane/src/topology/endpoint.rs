@@ -10,7 +10,7 @@
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
 use crate::topology::{Idx, ResId};
-use crate::wire::{Family, Header, PROTO_ICMP, PROTO_TCP};
+use crate::wire::{Family, Header, IpProtocol};
 
 /// What kind of endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +38,8 @@ pub struct VpcEndpoint {
 pub fn gateway_admits(h: &Header) -> bool {
     const ECHO_REQUEST: u8 = 8;
     match h.proto {
-        PROTO_TCP => true,
-        PROTO_ICMP => h.icmp_type == ECHO_REQUEST,
+        IpProtocol::TCP => true,
+        IpProtocol::ICMP => h.icmp_type == ECHO_REQUEST,
         _ => false,
     }
 }
@@ -62,8 +62,8 @@ impl Rules for GatewayTraffic {
             gateway_admits(h)
         } else {
             match h.proto {
-                PROTO_TCP => true,
-                PROTO_ICMP => h.icmp_type == ECHO_REPLY,
+                IpProtocol::TCP => true,
+                IpProtocol::ICMP => h.icmp_type == ECHO_REPLY,
                 _ => false,
             }
         };
@@ -71,7 +71,7 @@ impl Rules for GatewayTraffic {
     }
     fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, ())) {
         let echo = if self.towards_service { 8 } else { 0 };
-        for (p, t) in [(PROTO_TCP, None), (PROTO_ICMP, Some(echo))] {
+        for (p, t) in [(IpProtocol::TCP, None), (IpProtocol::ICMP, Some(echo))] {
             if let Some(b) = protocol_box(fam, p, t) {
                 f(b, ());
             }
@@ -86,9 +86,8 @@ impl Rules for GatewayTraffic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::PROTO_UDP;
 
-    fn h(proto: u8, icmp_type: u8) -> Header {
+    fn h(proto: IpProtocol, icmp_type: u8) -> Header {
         Header {
             src: "10.0.1.10".parse().unwrap(),
             dst: "52.216.8.1".parse().unwrap(),
@@ -105,9 +104,9 @@ mod tests {
 
     #[test]
     fn tcp_and_echo_only() {
-        assert!(gateway_admits(&h(PROTO_TCP, 0)));
-        assert!(gateway_admits(&h(PROTO_ICMP, 8)));
-        assert!(!gateway_admits(&h(PROTO_ICMP, 13)));
-        assert!(!gateway_admits(&h(PROTO_UDP, 0)));
+        assert!(gateway_admits(&h(IpProtocol::TCP, 0)));
+        assert!(gateway_admits(&h(IpProtocol::ICMP, 8)));
+        assert!(!gateway_admits(&h(IpProtocol::ICMP, 13)));
+        assert!(!gateway_admits(&h(IpProtocol::UDP, 0)));
     }
 }

@@ -126,7 +126,7 @@ pub fn flow_hash(h: &Header, stickiness: Stickiness) -> u64 {
     let mut x = mix(fold(lo) ^ fold(hi).rotate_left(31));
     match stickiness {
         Stickiness::TwoTuple => {}
-        Stickiness::ThreeTuple => x = mix(x ^ h.proto as u64),
+        Stickiness::ThreeTuple => x = mix(x ^ h.proto.0 as u64),
         Stickiness::FiveTuple => {
             let ports = if h.has_ports() {
                 let (p, q) = if (a, h.src_port) <= (b, h.dst_port) {
@@ -138,7 +138,7 @@ pub fn flow_hash(h: &Header, stickiness: Stickiness) -> u64 {
             } else {
                 0
             };
-            x = mix(x ^ (ports << 8) ^ h.proto as u64);
+            x = mix(x ^ (ports << 8) ^ h.proto.0 as u64);
         }
     }
     x
@@ -197,12 +197,13 @@ impl Gwlbs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::IpProtocol;
 
     fn h(src: &str, sp: u16, dst: &str, dp: u16, proto: u8) -> Header {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto,
+            proto: IpProtocol(proto),
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,

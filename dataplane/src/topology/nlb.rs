@@ -14,7 +14,7 @@ use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox, DPORT};
 use crate::state::flow_index::mix;
 use crate::topology::{Idx, ResId, Topology};
-use crate::wire::{AddrKey, Family, Header, PROTO_TCP, PROTO_UDP};
+use crate::wire::{AddrKey, Family, Header, IpProtocol};
 use std::net::IpAddr;
 
 pub use crate::state::nlb_flows::{NlbFlow, NlbFlows};
@@ -51,11 +51,11 @@ impl LbProtocol {
 
     /// Whether a packet of IP protocol `proto` is for a listener of this protocol.
     #[inline]
-    pub fn accepts(self, proto: u8) -> bool {
+    pub fn accepts(self, proto: IpProtocol) -> bool {
         match self {
-            LbProtocol::Tcp | LbProtocol::Tls => proto == PROTO_TCP,
-            LbProtocol::Udp => proto == PROTO_UDP,
-            LbProtocol::TcpUdp => proto == PROTO_TCP || proto == PROTO_UDP,
+            LbProtocol::Tcp | LbProtocol::Tls => proto == IpProtocol::TCP,
+            LbProtocol::Udp => proto == IpProtocol::UDP,
+            LbProtocol::TcpUdp => proto == IpProtocol::TCP || proto == IpProtocol::UDP,
         }
     }
 
@@ -91,7 +91,7 @@ impl Rules for ListenerRules<'_> {
     }
     fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, u32)) {
         for (i, l) in self.0.iter().enumerate() {
-            for p in [PROTO_TCP, PROTO_UDP] {
+            for p in [IpProtocol::TCP, IpProtocol::UDP] {
                 if !l.protocol.accepts(p) {
                     continue;
                 }
@@ -487,7 +487,7 @@ pub fn flow_hash(h: &Header) -> u64 {
     let d = AddrKey::from(h.dst).bits;
     let mut x = (s as u64) ^ ((s >> 64) as u64).rotate_left(17);
     x = mix(x ^ (d as u64).rotate_left(29) ^ ((d >> 64) as u64).rotate_left(41));
-    mix(x ^ ((h.src_port as u64) << 24 | (h.dst_port as u64) << 8 | h.proto as u64))
+    mix(x ^ ((h.src_port as u64) << 24 | (h.dst_port as u64) << 8 | h.proto.0 as u64))
 }
 
 /// A new flow's target as [`NlbFlow`] fields: computed here so the pipeline stage stays short.
@@ -554,19 +554,19 @@ pub fn new_flow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::TCP_SYN;
+    use crate::wire::tcp_flags;
     use std::net::Ipv4Addr;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
         Header {
             src: IpAddr::V4(Ipv4Addr::from(src)),
             dst: IpAddr::V4(Ipv4Addr::from(dst)),
-            proto: PROTO_TCP,
+            proto: IpProtocol::TCP,
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use etherparse::{IpNumber, PacketBuilder, TcpHeader};
 
 use super::parse::Meta;
+use super::IpProtocol;
 
 const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
 const ETHERTYPE_IPV6: [u8; 2] = [0x86, 0xDD];
@@ -28,7 +29,7 @@ pub fn to_ethernet(
     out.reserve(14 + ip.len());
     out.extend_from_slice(&dst_mac);
     out.extend_from_slice(&src_mac);
-    out.extend_from_slice(match meta.src {
+    out.extend_from_slice(match meta.header.src {
         IpAddr::V4(_) => &ETHERTYPE_IPV4,
         IpAddr::V6(_) => &ETHERTYPE_IPV6,
     });
@@ -91,8 +92,8 @@ pub enum L4Spec {
     },
     /// Any other protocol: the payload directly follows the IP header.
     Other {
-        /// IP protocol number written in the IP header.
-        proto: u8,
+        /// Protocol written in the IP header.
+        proto: IpProtocol,
     },
 }
 
@@ -160,7 +161,7 @@ pub fn build(spec: &PacketSpec, out: &mut Vec<u8>) {
             (true, true) => ip.icmpv6_echo_request(id, seq).write(out, payload),
             (true, false) => ip.icmpv6_echo_reply(id, seq).write(out, payload),
         },
-        L4Spec::Other { proto } => ip.write(out, IpNumber(proto), payload),
+        L4Spec::Other { proto } => ip.write(out, IpNumber(proto.0), payload),
     };
     // Cannot fail given the clamp above; if it ever did, leave no half-written frame.
     if written.is_err() {

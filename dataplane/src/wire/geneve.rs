@@ -56,7 +56,7 @@ impl Encapsulation {
         Header {
             src: self.outer_src.into(),
             dst: self.outer_dst.into(),
-            proto: crate::wire::PROTO_UDP,
+            proto: crate::wire::IpProtocol::UDP,
             src_port: self.src_port,
             dst_port: PORT,
             icmp_type: 0,
@@ -139,7 +139,7 @@ mod tests {
             inner: Header {
                 src: "10.0.1.10".parse().unwrap(),
                 dst: "198.51.100.7".parse().unwrap(),
-                proto: 6,
+                proto: crate::wire::IpProtocol::TCP,
                 src_port: 40000,
                 dst_port: 443,
                 icmp_type: 0,
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn outer_header_is_udp_6081() {
         let h = enc().outer_header();
-        assert_eq!(h.proto, crate::wire::PROTO_UDP);
+        assert_eq!(h.proto, crate::wire::IpProtocol::UDP);
         assert_eq!(h.dst_port, PORT);
         assert_eq!(h.len, 60 + 68);
     }

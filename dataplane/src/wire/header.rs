@@ -1,74 +1,65 @@
 //! The packet header the pipeline works on, flow keys and time.
 
-use crate::wire::Meta;
+use crate::wire::{tcp_flags, IpProtocol};
 use std::fmt;
 use std::net::IpAddr;
 
-pub const PROTO_ICMP: u8 = 1;
-pub const PROTO_TCP: u8 = 6;
-pub const PROTO_UDP: u8 = 17;
-pub const PROTO_ICMPV6: u8 = 58;
-
-pub const TCP_FIN: u8 = 0x01;
-pub const TCP_SYN: u8 = 0x02;
-pub const TCP_RST: u8 = 0x04;
-pub const TCP_ACK: u8 = 0x10;
-
-/// The fields of a packet that routing, filtering and translation look at. NAT rewrites change it
-/// as the packet moves; the original frame is rewritten from it at the end.
+/// The fields of a packet that routing, filtering and translation look at: what
+/// [`crate::wire::parse`] reads from a frame (in [`crate::wire::Meta::header`]), or what a flow
+/// spec describes. NAT rewrites change it as the packet moves; the original frame is rewritten
+/// from it at the end.
+///
+/// A parsed frame whose L4 header was not captured has every L4 field (`src_port`, `dst_port`,
+/// `icmp_type`, `icmp_code`, `tcp_flags`) zero, so a rule can never match on bytes that were
+/// not captured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Header {
+    /// Source address of the outermost IP header (tunnels are not decapsulated).
     pub src: IpAddr,
+    /// Destination address of the outermost IP header.
     pub dst: IpAddr,
-    pub proto: u8,
-    /// TCP/UDP source port, or the ICMP echo identifier (then equal to `dst_port`).
+    /// Protocol of the payload (after IPv6 extension headers).
+    pub proto: IpProtocol,
+    /// TCP/UDP source port; the ICMP/ICMPv6 echo identifier (then equal to `dst_port`); 0
+    /// otherwise.
     pub src_port: u16,
-    /// TCP/UDP destination port, or the ICMP echo identifier.
+    /// TCP/UDP destination port; the ICMP/ICMPv6 echo identifier; 0 otherwise.
     pub dst_port: u16,
+    /// ICMP / ICMPv6 type, else 0.
     pub icmp_type: u8,
+    /// ICMP / ICMPv6 code, else 0.
     pub icmp_code: u8,
+    /// TCP flags byte, the bits of [`tcp_flags`].
     pub tcp_flags: u8,
+    /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
-    /// Length of the IP packet in bytes (for flow-log byte counts).
+    /// The IP packet's length in bytes as its header claims (IPv4 total length; IPv6 40 +
+    /// payload length, saturated at 65535), which may exceed the captured bytes; flow logs
+    /// count it.
     pub len: u16,
 }
 
 impl Header {
-    pub fn from_meta(m: &Meta) -> Header {
-        Header {
-            src: m.src,
-            dst: m.dst,
-            proto: m.proto,
-            src_port: m.src_port,
-            dst_port: m.dst_port,
-            icmp_type: m.icmp_type,
-            icmp_code: m.icmp_code,
-            tcp_flags: m.tcp_flags,
-            ttl: m.ttl,
-            len: m.ip_len,
-        }
-    }
-
     pub fn is_v6(&self) -> bool {
         self.dst.is_ipv6()
     }
 
     pub fn is_icmp(&self) -> bool {
-        self.proto == PROTO_ICMP || self.proto == PROTO_ICMPV6
+        self.proto == IpProtocol::ICMP || self.proto == IpProtocol::ICMPV6
     }
 
     /// ICMP echo request or reply (the only ICMP messages with an identifier that NAT translates).
     pub fn is_icmp_echo(&self) -> bool {
         match self.proto {
-            PROTO_ICMP => self.icmp_type == 8 || self.icmp_type == 0,
-            PROTO_ICMPV6 => self.icmp_type == 128 || self.icmp_type == 129,
+            IpProtocol::ICMP => self.icmp_type == 8 || self.icmp_type == 0,
+            IpProtocol::ICMPV6 => self.icmp_type == 128 || self.icmp_type == 129,
             _ => false,
         }
     }
 
     /// Whether the protocol carries ports that rules can match.
     pub fn has_ports(&self) -> bool {
-        self.proto == PROTO_TCP || self.proto == PROTO_UDP
+        self.proto == IpProtocol::TCP || self.proto == IpProtocol::UDP
     }
 
     /// The header of the reply to this packet: addresses and ports swapped, echo request → reply.
@@ -80,38 +71,19 @@ impl Header {
         r.dst_port = self.src_port;
         r.ttl = 64;
         match (self.proto, self.icmp_type) {
-            (PROTO_ICMP, 8) => r.icmp_type = 0,
-            (PROTO_ICMPV6, 128) => r.icmp_type = 129,
+            (IpProtocol::ICMP, 8) => r.icmp_type = 0,
+            (IpProtocol::ICMPV6, 128) => r.icmp_type = 129,
             _ => {}
         }
-        if self.proto == PROTO_TCP {
-            r.tcp_flags = if self.tcp_flags & TCP_SYN != 0 && self.tcp_flags & TCP_ACK == 0 {
-                TCP_SYN | TCP_ACK
-            } else {
-                TCP_ACK
-            };
+        if self.proto == IpProtocol::TCP {
+            r.tcp_flags =
+                if self.tcp_flags & tcp_flags::SYN != 0 && self.tcp_flags & tcp_flags::ACK == 0 {
+                    tcp_flags::SYN | tcp_flags::ACK
+                } else {
+                    tcp_flags::ACK
+                };
         }
         r
-    }
-
-    pub fn protocol_name(&self) -> ProtocolName {
-        ProtocolName(self.proto)
-    }
-}
-
-/// Prints an IP protocol number the way users write it (`tcp`, `udp`, `icmp`, `47`).
-#[derive(Clone, Copy)]
-pub struct ProtocolName(pub u8);
-
-impl fmt::Display for ProtocolName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            PROTO_TCP => f.write_str("tcp"),
-            PROTO_UDP => f.write_str("udp"),
-            PROTO_ICMP => f.write_str("icmp"),
-            PROTO_ICMPV6 => f.write_str("icmpv6"),
-            n => write!(f, "{n}"),
-        }
     }
 }
 
@@ -122,7 +94,7 @@ impl fmt::Display for Header {
             (a, true) => write!(f, "{a}:{p}"),
             (a, false) => write!(f, "{a}"),
         };
-        write!(f, "{} ", self.protocol_name())?;
+        write!(f, "{} ", self.proto)?;
         ep(f, self.src, self.src_port, self.has_ports())?;
         f.write_str(" -> ")?;
         ep(f, self.dst, self.dst_port, self.has_ports())?;
@@ -259,7 +231,7 @@ pub struct FlowKey {
     pub hi: AddrKey,
     pub lo_port: u16,
     pub hi_port: u16,
-    pub proto: u8,
+    pub proto: IpProtocol,
 }
 
 impl FlowKey {
@@ -314,12 +286,12 @@ mod tests {
         Header {
             src: src.parse().unwrap(),
             dst: dst.parse().unwrap(),
-            proto: PROTO_TCP,
+            proto: IpProtocol::TCP,
             src_port: sp,
             dst_port: dp,
             icmp_type: 0,
             icmp_code: 0,
-            tcp_flags: TCP_SYN,
+            tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }
@@ -337,7 +309,7 @@ mod tests {
     #[test]
     fn reply_of_echo_request_is_echo_reply() {
         let mut e = h("10.0.1.5", 7, "10.0.2.5", 7);
-        e.proto = PROTO_ICMP;
+        e.proto = IpProtocol::ICMP;
         e.icmp_type = 8;
         let r = e.reply();
         assert_eq!(r.icmp_type, 0);

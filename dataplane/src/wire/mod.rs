@@ -22,6 +22,7 @@
 mod build;
 pub mod geneve;
 mod header;
+mod ip_protocol;
 mod link;
 mod parse;
 mod rewrite;
@@ -31,23 +32,12 @@ mod tests;
 
 pub use build::{build, to_ethernet, L4Spec, PacketSpec};
 pub use header::*;
+pub use ip_protocol::{IpProtocol, ParseIpProtocolError};
 pub use link::LinkType;
 pub use parse::{parse, Frag, Meta, ParseError};
 pub use rewrite::{rewrite, Rewrite};
 
-/// IP protocol numbers the data plane gives meaning to.
-pub mod proto {
-    /// Internet Control Message Protocol (IPv4).
-    pub const ICMP: u8 = 1;
-    /// Transmission Control Protocol.
-    pub const TCP: u8 = 6;
-    /// User Datagram Protocol.
-    pub const UDP: u8 = 17;
-    /// ICMP for IPv6.
-    pub const ICMPV6: u8 = 58;
-}
-
-/// TCP flag bits as they appear in [`Meta::tcp_flags`] (byte 13 of the TCP header).
+/// TCP flag bits as they appear in [`Header::tcp_flags`] (byte 13 of the TCP header).
 pub mod tcp_flags {
     /// No more data from sender.
     pub const FIN: u8 = 0x01;

@@ -1,11 +1,12 @@
-//! Frame → [`Meta`]: the handful of header fields the data plane decides on.
+//! Frame → [`Meta`]: the handful of header fields the data plane decides on, and where they
+//! are in the frame.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{err, IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice};
 
 use super::link::{locate_l3, L3Kind, LinkType};
-use super::proto;
+use super::{Header, IpProtocol};
 
 /// Fragmentation state, because only a first (or unfragmented) packet carries ports and
 /// reassembly is keyed on the IP identification.
@@ -27,30 +28,13 @@ pub enum Frag {
 }
 
 /// The parsed view of one frame, small and `Copy` so that every pipeline stage can take
-/// it by value without touching the frame again.
-///
-/// When `l4` is false every L4 field (`src_port`, `dst_port`, `icmp_type`, `icmp_code`,
-/// `tcp_flags`) is zero, so a rule can never match on bytes that were not captured.
+/// it by value without touching the frame again: the packet's [`Header`], which the
+/// pipeline decides on, and what only the frame has: fragmentation, whether the L4 header
+/// was captured, and where the headers are for [`super::rewrite`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Meta {
-    /// Source address of the outermost IP header (tunnels are not decapsulated).
-    pub src: IpAddr,
-    /// Destination address of the outermost IP header.
-    pub dst: IpAddr,
-    /// IP protocol number of the payload (after IPv6 extension headers).
-    pub proto: u8,
-    /// TCP/UDP source port; the ICMP/ICMPv6 echo identifier; 0 otherwise.
-    pub src_port: u16,
-    /// TCP/UDP destination port; the ICMP/ICMPv6 echo identifier; 0 otherwise.
-    pub dst_port: u16,
-    /// ICMP / ICMPv6 type, else 0.
-    pub icmp_type: u8,
-    /// ICMP / ICMPv6 code, else 0.
-    pub icmp_code: u8,
-    /// TCP flags byte: FIN=1 SYN=2 RST=4 PSH=8 ACK=16 URG=32 ECE=64 CWR=128.
-    pub tcp_flags: u8,
-    /// IPv4 TTL or IPv6 hop limit.
-    pub ttl: u8,
+    /// The header fields. When `l4` is false every L4 field of it is zero.
+    pub header: Header,
     /// Fragmentation state.
     pub frag: Frag,
     /// True when the L4 fields were captured: the 20-byte fixed TCP header (options may
@@ -62,9 +46,6 @@ pub struct Meta {
     /// Byte offset of the IP payload after all walked extension headers, i.e. of the
     /// TCP/UDP/ICMP header when `l4` is true.
     pub l4_offset: u16,
-    /// The IP packet's length as its header claims (IPv4 total length; IPv6 40 + payload
-    /// length, saturated at 65535), which may exceed the captured bytes.
-    pub ip_len: u16,
 }
 
 /// Why a frame yields no [`Meta`]. Reasons are static so that drop counters can be keyed
@@ -165,20 +146,22 @@ fn parse_ipv4(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
 
     let l4_offset = l3 + header_len;
     let mut meta = Meta {
-        src: IpAddr::V4(Ipv4Addr::from(hdr.source())),
-        dst: IpAddr::V4(Ipv4Addr::from(hdr.destination())),
-        proto: hdr.protocol().0,
-        src_port: 0,
-        dst_port: 0,
-        icmp_type: 0,
-        icmp_code: 0,
-        tcp_flags: 0,
-        ttl: hdr.ttl(),
+        header: Header {
+            src: IpAddr::V4(Ipv4Addr::from(hdr.source())),
+            dst: IpAddr::V4(Ipv4Addr::from(hdr.destination())),
+            proto: IpProtocol(hdr.protocol().0),
+            src_port: 0,
+            dst_port: 0,
+            icmp_type: 0,
+            icmp_code: 0,
+            tcp_flags: 0,
+            ttl: hdr.ttl(),
+            len: total_len,
+        },
         frag,
         l4: false,
         l3_offset: offset_u16(l3)?,
         l4_offset: offset_u16(l4_offset)?,
-        ip_len: total_len,
     };
     parse_l4(frame, l4_offset, &extent, false, &mut meta)?;
     Ok(meta)
@@ -203,20 +186,22 @@ fn parse_ipv6(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
         walk_ipv6_extensions(frame, l3 + 40, hdr.next_header().0, &extent)?;
 
     let mut meta = Meta {
-        src: IpAddr::V6(Ipv6Addr::from(hdr.source())),
-        dst: IpAddr::V6(Ipv6Addr::from(hdr.destination())),
-        proto,
-        src_port: 0,
-        dst_port: 0,
-        icmp_type: 0,
-        icmp_code: 0,
-        tcp_flags: 0,
-        ttl: hdr.hop_limit(),
+        header: Header {
+            src: IpAddr::V6(Ipv6Addr::from(hdr.source())),
+            dst: IpAddr::V6(Ipv6Addr::from(hdr.destination())),
+            proto: IpProtocol(proto),
+            src_port: 0,
+            dst_port: 0,
+            icmp_type: 0,
+            icmp_code: 0,
+            tcp_flags: 0,
+            ttl: hdr.hop_limit(),
+            len: u16::try_from(40 + payload_len).unwrap_or(u16::MAX),
+        },
         frag,
         l4: false,
         l3_offset: offset_u16(l3)?,
         l4_offset: offset_u16(l4_offset)?,
-        ip_len: u16::try_from(40 + payload_len).unwrap_or(u16::MAX),
     };
     parse_l4(frame, l4_offset, &extent, true, &mut meta)?;
     Ok(meta)
@@ -291,10 +276,10 @@ fn parse_l4(
     meta: &mut Meta,
 ) -> Result<(), ParseError> {
     // Header bytes needed before the fields below can be trusted.
-    let needed = match (meta.proto, v6) {
-        (proto::TCP, _) => 20,
-        (proto::UDP, _) => 8,
-        (proto::ICMP, false) | (proto::ICMPV6, true) => 8,
+    let needed = match (meta.header.proto, v6) {
+        (IpProtocol::TCP, _) => 20,
+        (IpProtocol::UDP, _) => 8,
+        (IpProtocol::ICMP, false) | (IpProtocol::ICMPV6, true) => 8,
         _ => return Ok(()),
     };
     if matches!(meta.frag, Frag::Later { .. }) {
@@ -309,8 +294,9 @@ fn parse_l4(
         return Err(ParseError::Malformed("l4 header truncated"));
     };
     let be16 = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
-    match meta.proto {
-        proto::TCP => {
+    let header = &mut meta.header;
+    match header.proto {
+        IpProtocol::TCP => {
             let header_len = usize::from(h[12] >> 4) * 4;
             if header_len < 20 {
                 return Err(ParseError::Malformed("tcp data offset"));
@@ -318,21 +304,21 @@ fn parse_l4(
             if header_len > l4.len() && !extent.incomplete && meta.frag == Frag::None {
                 return Err(ParseError::Malformed("tcp header length"));
             }
-            meta.src_port = be16(0);
-            meta.dst_port = be16(2);
-            meta.tcp_flags = h[13];
+            header.src_port = be16(0);
+            header.dst_port = be16(2);
+            header.tcp_flags = h[13];
         }
-        proto::UDP => {
-            meta.src_port = be16(0);
-            meta.dst_port = be16(2);
+        IpProtocol::UDP => {
+            header.src_port = be16(0);
+            header.dst_port = be16(2);
         }
         _ => {
-            meta.icmp_type = h[0];
-            meta.icmp_code = h[1];
+            header.icmp_type = h[0];
+            header.icmp_code = h[1];
             if is_echo(v6, h[0]) {
                 let id = be16(4);
-                meta.src_port = id;
-                meta.dst_port = id;
+                header.src_port = id;
+                header.dst_port = id;
             }
         }
     }

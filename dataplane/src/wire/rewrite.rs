@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::parse::{is_echo, Meta};
-use super::proto;
+use super::IpProtocol;
 
 /// The header values a translated packet must carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub struct Rewrite {
 /// result equals a full recomputation bit for bit.
 ///
 /// The ICMP echo identifier is a single field standing for both "ports", so the one that
-/// changed wins: `new.src_port` if it differs from `meta.src_port` (source NAT), else
+/// changed wins: `new.src_port` if it differs from `meta.header.src_port` (source NAT), else
 /// `new.dst_port` (destination NAT, or the reply direction).
 ///
 /// L4 is touched only when `meta.l4` (a non-first fragment has no L4 header to patch; the
@@ -38,7 +38,7 @@ pub struct Rewrite {
 /// untouched: NAT64 is not an in-place rewrite. Only bytes that exist are touched.
 pub fn rewrite(frame: &mut [u8], meta: &Meta, new: &Rewrite) {
     let l3 = usize::from(meta.l3_offset);
-    match (meta.src, meta.dst, new.src, new.dst) {
+    match (meta.header.src, meta.header.dst, new.src, new.dst) {
         (IpAddr::V4(_), IpAddr::V4(_), IpAddr::V4(src), IpAddr::V4(dst)) => {
             let Some(hdr) = frame.get_mut(l3..l3 + 20) else {
                 return;
@@ -99,8 +99,8 @@ fn rewrite_l4(
     let mut ports = [0u8; 4];
     ports[..2].copy_from_slice(&new.src_port.to_be_bytes());
     ports[2..].copy_from_slice(&new.dst_port.to_be_bytes());
-    match meta.proto {
-        proto::TCP => {
+    match meta.header.proto {
+        IpProtocol::TCP => {
             let Some(hdr) = hdr.get_mut(..18) else {
                 return;
             };
@@ -113,7 +113,7 @@ fn rewrite_l4(
                 hdr[..4].copy_from_slice(&ports);
             }
         }
-        proto::UDP => {
+        IpProtocol::UDP => {
             let Some(hdr) = hdr.get_mut(..8) else {
                 return;
             };
@@ -132,7 +132,7 @@ fn rewrite_l4(
             }
             hdr[..4].copy_from_slice(&ports);
         }
-        p if (p == proto::ICMP && !v6) || (p == proto::ICMPV6 && v6) => {
+        p if (p == IpProtocol::ICMP && !v6) || (p == IpProtocol::ICMPV6 && v6) => {
             let Some(hdr) = hdr.get_mut(..8) else {
                 return;
             };
@@ -141,8 +141,8 @@ fn rewrite_l4(
                 // Only ICMPv6 covers a pseudo-header, so only it sees address changes.
                 delta.add(old_addrs, new_addrs);
             }
-            let echo = is_echo(v6, meta.icmp_type);
-            let id = if new.src_port != meta.src_port {
+            let echo = is_echo(v6, meta.header.icmp_type);
+            let id = if new.src_port != meta.header.src_port {
                 new.src_port
             } else {
                 new.dst_port

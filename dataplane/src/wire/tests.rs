@@ -225,20 +225,22 @@ fn ethernet_ipv4_tcp_all_fields() {
     assert_eq!(
         m,
         Meta {
-            src: v4(V4_A),
-            dst: v4(V4_B),
-            proto: 6,
-            src_port: 40000,
-            dst_port: 443,
-            icmp_type: 0,
-            icmp_code: 0,
-            tcp_flags: tcp_flags::SYN | tcp_flags::ACK,
-            ttl: 64,
+            header: Header {
+                src: v4(V4_A),
+                dst: v4(V4_B),
+                proto: IpProtocol::TCP,
+                src_port: 40000,
+                dst_port: 443,
+                icmp_type: 0,
+                icmp_code: 0,
+                tcp_flags: tcp_flags::SYN | tcp_flags::ACK,
+                ttl: 64,
+                len: 45,
+            },
             frag: Frag::None,
             l4: true,
             l3_offset: 14,
             l4_offset: 34,
-            ip_len: 45,
         }
     );
 }
@@ -247,9 +249,17 @@ fn ethernet_ipv4_tcp_all_fields() {
 fn ethernet_ipv6_udp() {
     let frame = eth_frame(0x86DD, &ip_v6_udp(b"q"));
     let m = parse(LinkType::Ethernet, &frame).unwrap();
-    assert_eq!((m.src, m.dst), (v6(V6_A), v6(V6_B)));
-    assert_eq!((m.proto, m.src_port, m.dst_port, m.ttl), (17, 5353, 53, 33));
-    assert_eq!((m.l3_offset, m.l4_offset, m.ip_len), (14, 54, 49));
+    assert_eq!((m.header.src, m.header.dst), (v6(V6_A), v6(V6_B)));
+    assert_eq!(
+        (
+            m.header.proto,
+            m.header.src_port,
+            m.header.dst_port,
+            m.header.ttl
+        ),
+        (IpProtocol::UDP, 5353, 53, 33)
+    );
+    assert_eq!((m.l3_offset, m.l4_offset, m.header.len), (14, 54, 49));
     assert!(m.l4);
 }
 
@@ -259,7 +269,7 @@ fn ethernet_padding_is_not_payload() {
     let mut frame = eth_frame(0x0800, &ip_v4_tcp(b""));
     frame.resize(60, 0);
     let m = parse(LinkType::Ethernet, &frame).unwrap();
-    assert_eq!((m.ip_len, m.l4, m.dst_port), (40, true, 443));
+    assert_eq!((m.header.len, m.l4, m.header.dst_port), (40, true, 443));
 }
 
 #[test]
@@ -275,11 +285,14 @@ fn vlan_single_qinq_and_deep_stacks() {
         let frame = eth_vlan(tags, &ip);
         let m = parse(LinkType::Ethernet, &frame).unwrap();
         assert_eq!(usize::from(m.l3_offset), 14 + 4 * tags.len(), "{tags:x?}");
-        assert_eq!((m.src_port, m.dst_port, m.l4), (40000, 443, true));
+        assert_eq!(
+            (m.header.src_port, m.header.dst_port, m.l4),
+            (40000, 443, true)
+        );
     }
     let frame = eth_vlan(&[0x8100, 0x8100], &ip_v6_tcp(b""));
     let m = parse(LinkType::Ethernet, &frame).unwrap();
-    assert_eq!((m.l3_offset, m.src), (22, v6(V6_A)));
+    assert_eq!((m.l3_offset, m.header.src), (22, v6(V6_A)));
 
     // VLAN-tagged ARP is still ARP.
     let mut arp = eth_vlan(&[0x8100], &ip);
@@ -300,9 +313,9 @@ fn linux_sll_and_sll2() {
     let ip4 = ip_v4_udp(b"abc");
     let ip6 = ip_v6_tcp(b"");
     let m = parse(LinkType::LinuxSll, &sll(0x0800, 1, &ip4)).unwrap();
-    assert_eq!((m.l3_offset, m.l4_offset, m.dst_port), (16, 36, 53));
+    assert_eq!((m.l3_offset, m.l4_offset, m.header.dst_port), (16, 36, 53));
     let m = parse(LinkType::LinuxSll, &sll(0x86DD, 1, &ip6)).unwrap();
-    assert_eq!((m.l3_offset, m.proto), (16, 6));
+    assert_eq!((m.l3_offset, m.header.proto), (16, IpProtocol::TCP));
     // Tunnel device (ARPHRD_NONE) still carries an ethertype.
     let m = parse(LinkType::LinuxSll, &sll(0x0800, 0xfffe, &ip4)).unwrap();
     assert_eq!(m.l3_offset, 16);
@@ -313,7 +326,7 @@ fn linux_sll_and_sll2() {
     assert_eq!(m.l3_offset, 20);
 
     let m = parse(LinkType::LinuxSll2, &sll2(0x0800, 1, &ip4)).unwrap();
-    assert_eq!((m.l3_offset, m.l4_offset, m.dst_port), (20, 40, 53));
+    assert_eq!((m.l3_offset, m.l4_offset, m.header.dst_port), (20, 40, 53));
     let m = parse(LinkType::LinuxSll2, &sll2(0x86DD, 1, &ip6)).unwrap();
     assert_eq!((m.l3_offset, m.l4_offset), (20, 60));
 
@@ -336,12 +349,15 @@ fn bsd_null_both_byte_orders_and_loop() {
     let ip6 = ip_v6_udp(b"");
     for af in [2u32.to_le_bytes(), 2u32.to_be_bytes()] {
         let m = parse(LinkType::Null, &with_prefix(&af, &ip4)).unwrap();
-        assert_eq!((m.l3_offset, m.src, m.dst_port), (4, v4(V4_A), 443));
+        assert_eq!(
+            (m.l3_offset, m.header.src, m.header.dst_port),
+            (4, v4(V4_A), 443)
+        );
     }
     for af in [24u32, 28, 30] {
         for bytes in [af.to_le_bytes(), af.to_be_bytes()] {
             let m = parse(LinkType::Null, &with_prefix(&bytes, &ip6)).unwrap();
-            assert_eq!((m.l3_offset, m.src), (4, v6(V6_A)));
+            assert_eq!((m.l3_offset, m.header.src), (4, v6(V6_A)));
         }
     }
     assert_unsupported(LinkType::Null, &with_prefix(&7u32.to_le_bytes(), &ip4));
@@ -352,9 +368,9 @@ fn bsd_null_both_byte_orders_and_loop() {
     assert_malformed(LinkType::Null, &with_prefix(&30u32.to_le_bytes(), &ip4));
 
     let m = parse(LinkType::Loop, &with_prefix(&2u32.to_be_bytes(), &ip4)).unwrap();
-    assert_eq!((m.l3_offset, m.proto), (4, 6));
+    assert_eq!((m.l3_offset, m.header.proto), (4, IpProtocol::TCP));
     let m = parse(LinkType::Loop, &with_prefix(&24u32.to_be_bytes(), &ip6)).unwrap();
-    assert_eq!((m.l3_offset, m.proto), (4, 17));
+    assert_eq!((m.l3_offset, m.header.proto), (4, IpProtocol::UDP));
     // LOOP is always network order.
     assert_unsupported(LinkType::Loop, &with_prefix(&2u32.to_le_bytes(), &ip4));
     assert_malformed(LinkType::Loop, &[0, 0]);
@@ -364,8 +380,8 @@ fn bsd_null_both_byte_orders_and_loop() {
 fn raw_ipv4_ipv6_link_types() {
     let ip4 = ip_v4_udp(b"");
     let ip6 = ip_v6_udp(b"");
-    assert_eq!(parse(LinkType::Raw, &ip4).unwrap().src, v4(V4_A));
-    assert_eq!(parse(LinkType::Raw, &ip6).unwrap().src, v6(V6_A));
+    assert_eq!(parse(LinkType::Raw, &ip4).unwrap().header.src, v4(V4_A));
+    assert_eq!(parse(LinkType::Raw, &ip6).unwrap().header.src, v6(V6_A));
     assert_eq!(parse(LinkType::Ipv4, &ip4).unwrap().l3_offset, 0);
     assert_eq!(parse(LinkType::Ipv6, &ip6).unwrap().l4_offset, 40);
     assert_malformed(LinkType::Ipv4, &ip6);
@@ -434,17 +450,20 @@ fn ipv6_extension_headers_are_walked() {
     let ip = ipv6_with_chain(0, &chain, &udp_header(1000, 2000));
     let m = parse(LinkType::Ipv6, &ip).unwrap();
     assert_eq!(
-        (m.proto, m.src_port, m.dst_port, m.l4),
-        (17, 1000, 2000, true)
+        (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
+        (IpProtocol::UDP, 1000, 2000, true)
     );
     assert_eq!(usize::from(m.l4_offset), 40 + chain.len());
     assert_eq!(m.frag, Frag::None);
-    assert_eq!(usize::from(m.ip_len), ip.len());
+    assert_eq!(usize::from(m.header.len), ip.len());
 
     // ESP ends the walk: its payload is encrypted.
     let ip = ipv6_with_chain(60, &[50, 0, 1, 4, 0, 0, 0, 0], &[0xaa; 16]);
     let m = parse(LinkType::Ipv6, &ip).unwrap();
-    assert_eq!((m.proto, m.l4, m.src_port, m.l4_offset), (50, false, 0, 48));
+    assert_eq!(
+        (m.header.proto, m.l4, m.header.src_port, m.l4_offset),
+        (IpProtocol(50), false, 0, 48)
+    );
 
     // Hop-by-hop anywhere but first is malformed.
     assert_malformed(
@@ -496,34 +515,46 @@ fn ipv6_fragment_header() {
     let m = parse(LinkType::Ipv6, &first).unwrap();
     assert_eq!(m.frag, Frag::First { id: 0xdead_beef });
     assert_eq!(
-        (m.proto, m.src_port, m.dst_port, m.l4, m.l4_offset),
-        (17, 7, 9, true, 48)
+        (
+            m.header.proto,
+            m.header.src_port,
+            m.header.dst_port,
+            m.l4,
+            m.l4_offset
+        ),
+        (IpProtocol::UDP, 7, 9, true, 48)
     );
 
     let later = ipv6_with_chain(44, &frag_header(17, 185, false, 0xdead_beef), &[0x55; 24]);
     let m = parse(LinkType::Ipv6, &later).unwrap();
     assert_eq!(m.frag, Frag::Later { id: 0xdead_beef });
-    assert_eq!((m.proto, m.src_port, m.dst_port, m.l4), (17, 0, 0, false));
+    assert_eq!(
+        (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
+        (IpProtocol::UDP, 0, 0, false)
+    );
 
     // A later fragment's data is not headers, even if the first fragment's next header
     // was an extension header: garbage that would be a malformed header must not matter.
     let later = ipv6_with_chain(44, &frag_header(60, 3, true, 5), &[0xff; 8]);
     let m = parse(LinkType::Ipv6, &later).unwrap();
-    assert_eq!((m.proto, m.frag, m.l4), (60, Frag::Later { id: 5 }, false));
+    assert_eq!(
+        (m.header.proto, m.frag, m.l4),
+        (IpProtocol(60), Frag::Later { id: 5 }, false)
+    );
 
     // Atomic fragment (offset 0, no M): processed as a whole packet.
     let atomic = ipv6_with_chain(44, &frag_header(6, 0, false, 1), &ip_v4_tcp(b"")[20..]);
     let m = parse(LinkType::Ipv6, &atomic).unwrap();
     assert_eq!(
-        (m.frag, m.proto, m.dst_port, m.l4),
-        (Frag::None, 6, 443, true)
+        (m.frag, m.header.proto, m.header.dst_port, m.l4),
+        (Frag::None, IpProtocol::TCP, 443, true)
     );
 
     // Tiny first fragment: L4 header split across fragments parses, without L4.
     let tiny = ipv6_with_chain(44, &frag_header(6, 0, true, 2), &[0x9c, 0x40, 0x01]);
     let m = parse(LinkType::Ipv6, &tiny).unwrap();
     assert_eq!(
-        (m.frag, m.l4, m.src_port),
+        (m.frag, m.l4, m.header.src_port),
         (Frag::First { id: 2 }, false, 0)
     );
 
@@ -545,13 +576,19 @@ fn ipv4_fragments() {
     set_v4_frag(&mut first, 4242, 0, true);
     let m = parse(LinkType::Raw, &first).unwrap();
     assert_eq!(m.frag, Frag::First { id: 4242 });
-    assert_eq!((m.src_port, m.dst_port, m.l4), (5353, 53, true));
+    assert_eq!(
+        (m.header.src_port, m.header.dst_port, m.l4),
+        (5353, 53, true)
+    );
 
     let mut later = ip_v4_udp(&[1; 32]);
     set_v4_frag(&mut later, 4242, 5, false);
     let m = parse(LinkType::Raw, &later).unwrap();
     assert_eq!(m.frag, Frag::Later { id: 4242 });
-    assert_eq!((m.proto, m.src_port, m.dst_port, m.l4), (17, 0, 0, false));
+    assert_eq!(
+        (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
+        (IpProtocol::UDP, 0, 0, false)
+    );
 
     let mut middle = ip_v4_udp(&[1; 32]);
     set_v4_frag(&mut middle, 7, 5, true);
@@ -571,7 +608,7 @@ fn ipv4_fragments() {
     set_v4_frag(&mut tiny, 9, 0, true);
     let m = parse(LinkType::Raw, &tiny).unwrap();
     assert_eq!(
-        (m.frag, m.l4, m.src_port),
+        (m.frag, m.l4, m.header.src_port),
         (Frag::First { id: 9 }, false, 0)
     );
 }
@@ -584,8 +621,16 @@ fn truncated_l4_parses_without_ports() {
         for cut in l4..l4 + 20 {
             let m = parse(LinkType::Ethernet, &frame[..cut]).unwrap();
             assert!(!m.l4, "cut at {cut}");
-            assert_eq!((m.src_port, m.dst_port, m.tcp_flags, m.proto), (0, 0, 0, 6));
-            assert_eq!(usize::from(m.ip_len), ip.len());
+            assert_eq!(
+                (
+                    m.header.src_port,
+                    m.header.dst_port,
+                    m.header.tcp_flags,
+                    m.header.proto
+                ),
+                (0, 0, 0, IpProtocol::TCP)
+            );
+            assert_eq!(usize::from(m.header.len), ip.len());
         }
         let m = parse(LinkType::Ethernet, &frame[..l4 + 20]).unwrap();
         assert!(m.l4);
@@ -594,13 +639,16 @@ fn truncated_l4_parses_without_ports() {
         let l4 = ip.len() - 8;
         for cut in l4..ip.len() {
             let m = parse(LinkType::Raw, &ip[..cut]).unwrap();
-            assert_eq!((m.l4, m.src_port, m.proto), (false, 0, 17));
+            assert_eq!(
+                (m.l4, m.header.src_port, m.header.proto),
+                (false, 0, IpProtocol::UDP)
+            );
         }
     }
     let icmp = icmp_v4(true, 0x1234, b"ping");
     for cut in 20..28 {
         let m = parse(LinkType::Raw, &icmp[..cut]).unwrap();
-        assert_eq!((m.l4, m.icmp_type, m.src_port), (false, 0, 0));
+        assert_eq!((m.l4, m.header.icmp_type, m.header.src_port), (false, 0, 0));
     }
 }
 
@@ -617,7 +665,12 @@ fn tcp_options_cut_by_snaplen_still_give_ports() {
     assert_eq!(ip.len(), 44);
     let m = parse(LinkType::Raw, &ip[..42]).unwrap();
     assert_eq!(
-        (m.l4, m.src_port, m.dst_port, m.tcp_flags),
+        (
+            m.l4,
+            m.header.src_port,
+            m.header.dst_port,
+            m.header.tcp_flags
+        ),
         (true, 1, 2, tcp_flags::SYN)
     );
 }
@@ -684,8 +737,14 @@ fn unknown_protocols_parse_without_ports() {
             .unwrap();
         let m = parse(LinkType::Raw, &ip).unwrap();
         assert_eq!(
-            (m.proto, m.src_port, m.dst_port, m.l4, m.l4_offset),
-            (proto, 0, 0, false, 20)
+            (
+                m.header.proto,
+                m.header.src_port,
+                m.header.dst_port,
+                m.l4,
+                m.l4_offset
+            ),
+            (IpProtocol(proto), 0, 0, false, 20)
         );
     }
     // ICMPv6 inside IPv4 and ICMPv4 inside IPv6 are not ICMP.
@@ -698,7 +757,7 @@ fn unknown_protocols_parse_without_ports() {
         )
         .unwrap();
     let m = parse(LinkType::Raw, &ip).unwrap();
-    assert_eq!((m.icmp_type, m.src_port, m.l4), (0, 0, false));
+    assert_eq!((m.header.icmp_type, m.header.src_port, m.l4), (0, 0, false));
 }
 
 fn icmp_v4(request: bool, id: u16, payload: &[u8]) -> Vec<u8> {
@@ -736,8 +795,11 @@ fn icmp_echo_identifier_in_both_ports() {
         (icmp_v6(false, 0xbeef, b"x"), 129),
     ] {
         let m = parse(LinkType::Raw, &ip).unwrap();
-        assert_eq!((m.icmp_type, m.icmp_code), (ty, 0));
-        assert_eq!((m.src_port, m.dst_port, m.l4), (0xbeef, 0xbeef, true));
+        assert_eq!((m.header.icmp_type, m.header.icmp_code), (ty, 0));
+        assert_eq!(
+            (m.header.src_port, m.header.dst_port, m.l4),
+            (0xbeef, 0xbeef, true)
+        );
     }
     // Destination unreachable: type and code, no identifier.
     let mut ip = Vec::new();
@@ -747,8 +809,14 @@ fn icmp_echo_identifier_in_both_ports() {
         .unwrap();
     let m = parse(LinkType::Raw, &ip).unwrap();
     assert_eq!(
-        (m.proto, m.icmp_type, m.icmp_code, m.src_port, m.l4),
-        (1, 3, 1, 0, true)
+        (
+            m.header.proto,
+            m.header.icmp_type,
+            m.header.icmp_code,
+            m.header.src_port,
+            m.l4
+        ),
+        (IpProtocol::ICMP, 3, 1, 0, true)
     );
 }
 
@@ -785,8 +853,8 @@ fn random_bytes_never_panic() {
             assert!(usize::from(m.l4_offset) <= frame.len());
             let mut copy = frame.clone();
             let new = Rewrite {
-                src: m.dst,
-                dst: m.src,
+                src: m.header.dst,
+                dst: m.header.src,
                 src_port: 1,
                 dst_port: 2,
                 ttl: 0,
@@ -950,24 +1018,28 @@ fn rewrite_checksums_match_full_recomputation() {
             src: if mask & 1 != 0 {
                 random_addr(&mut rng, is_v6)
             } else {
-                meta.src
+                meta.header.src
             },
             dst: if mask & 2 != 0 {
                 random_addr(&mut rng, is_v6)
             } else {
-                meta.dst
+                meta.header.dst
             },
             src_port: if mask & 4 != 0 {
                 rng.u16()
             } else {
-                meta.src_port
+                meta.header.src_port
             },
             dst_port: if mask & 8 != 0 {
                 rng.u16()
             } else {
-                meta.dst_port
+                meta.header.dst_port
             },
-            ttl: if mask & 16 != 0 { rng.u8() } else { meta.ttl },
+            ttl: if mask & 16 != 0 {
+                rng.u8()
+            } else {
+                meta.header.ttl
+            },
         };
         let mut out = frame.clone();
         rewrite(&mut out, &meta, &new);
@@ -975,50 +1047,53 @@ fn rewrite_checksums_match_full_recomputation() {
 
         let m2 = parse(LinkType::Ethernet, &out).unwrap();
         assert_eq!(
-            (m2.src, m2.dst, m2.ttl),
+            (m2.header.src, m2.header.dst, m2.header.ttl),
             (new.src, new.dst, new.ttl),
             "{kind:?}"
         );
         match kind {
             Kind::Tcp | Kind::Udp => {
-                assert_eq!((m2.src_port, m2.dst_port), (new.src_port, new.dst_port))
+                assert_eq!(
+                    (m2.header.src_port, m2.header.dst_port),
+                    (new.src_port, new.dst_port)
+                )
             }
             Kind::Icmp => {
-                let id = if new.src_port != meta.src_port {
+                let id = if new.src_port != meta.header.src_port {
                     new.src_port
                 } else {
                     new.dst_port
                 };
-                assert_eq!((m2.src_port, m2.dst_port), (id, id));
+                assert_eq!((m2.header.src_port, m2.header.dst_port), (id, id));
             }
         }
         assert_eq!(
             (
-                m2.proto,
+                m2.header.proto,
                 m2.frag,
                 m2.l3_offset,
                 m2.l4_offset,
-                m2.ip_len,
-                m2.tcp_flags,
-                m2.icmp_type
+                m2.header.len,
+                m2.header.tcp_flags,
+                m2.header.icmp_type
             ),
             (
-                meta.proto,
+                meta.header.proto,
                 meta.frag,
                 meta.l3_offset,
                 meta.l4_offset,
-                meta.ip_len,
-                meta.tcp_flags,
-                meta.icmp_type
+                meta.header.len,
+                meta.header.tcp_flags,
+                meta.header.icmp_type
             )
         );
         // Rewriting back restores the original bytes.
         let back = Rewrite {
-            src: meta.src,
-            dst: meta.dst,
-            src_port: meta.src_port,
-            dst_port: meta.dst_port,
-            ttl: meta.ttl,
+            src: meta.header.src,
+            dst: meta.header.dst,
+            src_port: meta.header.src_port,
+            dst_port: meta.header.dst_port,
+            ttl: meta.header.ttl,
         };
         let mut restored = out.clone();
         rewrite(&mut restored, &m2, &back);
@@ -1043,11 +1118,11 @@ fn rewrite_udp_every_port_including_zero_result() {
         for port in 0..=u16::MAX {
             let mut out = frame.clone();
             let new = Rewrite {
-                src: meta.src,
-                dst: meta.dst,
+                src: meta.header.src,
+                dst: meta.header.dst,
                 src_port: port,
-                dst_port: meta.dst_port,
-                ttl: meta.ttl,
+                dst_port: meta.header.dst_port,
+                ttl: meta.header.ttl,
             };
             rewrite(&mut out, &meta, &new);
             assert_ne!(&out[l4 + 6..l4 + 8], &[0, 0]);
@@ -1073,7 +1148,7 @@ fn rewrite_udp_zero_checksum_stays_zero() {
         &meta,
         &Rewrite {
             src: v4([100, 64, 0, 1]),
-            dst: meta.dst,
+            dst: meta.header.dst,
             src_port: 61000,
             dst_port: 53,
             ttl: 63,
@@ -1082,7 +1157,7 @@ fn rewrite_udp_zero_checksum_stays_zero() {
     assert_eq!(&out[14 + 26..14 + 28], &[0, 0]);
     let m2 = parse(LinkType::Ethernet, &out).unwrap();
     assert_eq!(
-        (m2.src, m2.src_port, m2.ttl),
+        (m2.header.src, m2.header.src_port, m2.header.ttl),
         (v4([100, 64, 0, 1]), 61000, 63)
     );
     assert_checksums(&out);
@@ -1094,11 +1169,11 @@ fn rewrite_icmp_echo_identifier_rule() {
         let frame = eth_frame(ethertype_of(&ip), &ip);
         let meta = parse(LinkType::Ethernet, &frame).unwrap();
         let base = Rewrite {
-            src: meta.src,
-            dst: meta.dst,
-            src_port: meta.src_port,
-            dst_port: meta.dst_port,
-            ttl: meta.ttl - 1,
+            src: meta.header.src,
+            dst: meta.header.dst,
+            src_port: meta.header.src_port,
+            dst_port: meta.header.dst_port,
+            ttl: meta.header.ttl - 1,
         };
         // Source NAT: src_port changed.
         let mut out = frame.clone();
@@ -1111,7 +1186,10 @@ fn rewrite_icmp_echo_identifier_rule() {
                 ..base
             },
         );
-        assert_eq!(parse(LinkType::Ethernet, &out).unwrap().src_port, 2000);
+        assert_eq!(
+            parse(LinkType::Ethernet, &out).unwrap().header.src_port,
+            2000
+        );
         assert_checksums(&out);
         // Destination NAT: only dst_port changed.
         let mut out = frame.clone();
@@ -1123,7 +1201,10 @@ fn rewrite_icmp_echo_identifier_rule() {
                 ..base
             },
         );
-        assert_eq!(parse(LinkType::Ethernet, &out).unwrap().dst_port, 3000);
+        assert_eq!(
+            parse(LinkType::Ethernet, &out).unwrap().header.dst_port,
+            3000
+        );
         assert_checksums(&out);
     }
 }
@@ -1137,14 +1218,14 @@ fn rewrite_icmpv6_non_echo_adjusts_for_addresses() {
         .unwrap();
     let frame = eth_frame(0x86DD, &ip);
     let meta = parse(LinkType::Ethernet, &frame).unwrap();
-    assert_eq!((meta.icmp_type, meta.src_port), (1, 0));
+    assert_eq!((meta.header.icmp_type, meta.header.src_port), (1, 0));
     let mut out = frame.clone();
     rewrite(
         &mut out,
         &meta,
         &Rewrite {
             src: v6([0xfd; 16]),
-            dst: meta.dst,
+            dst: meta.header.dst,
             src_port: 9,
             dst_port: 9,
             ttl: 1,
@@ -1167,7 +1248,7 @@ fn rewrite_non_first_fragment_touches_only_ip() {
         &meta,
         &Rewrite {
             src: v4([1, 2, 3, 4]),
-            dst: meta.dst,
+            dst: meta.header.dst,
             src_port: 1,
             dst_port: 2,
             ttl: 5,
@@ -1176,7 +1257,7 @@ fn rewrite_non_first_fragment_touches_only_ip() {
     assert_eq!(&out[34..], &frame[34..]);
     let m2 = parse(LinkType::Ethernet, &out).unwrap();
     assert_eq!(
-        (m2.src, m2.ttl, m2.frag),
+        (m2.header.src, m2.header.ttl, m2.frag),
         (v4([1, 2, 3, 4]), 5, Frag::Later { id: 77 })
     );
     let hdr = etherparse::Ipv4HeaderSlice::from_slice(&out[14..]).unwrap();
@@ -1193,7 +1274,7 @@ fn rewrite_non_first_fragment_touches_only_ip() {
         &mut out,
         &meta,
         &Rewrite {
-            src: meta.src,
+            src: meta.header.src,
             dst: v6([9; 16]),
             src_port: 1,
             dst_port: 2,
@@ -1216,7 +1297,7 @@ fn rewrite_first_fragment_keeps_reassembled_checksum_valid() {
     assert_eq!((meta.frag, meta.l4), (Frag::First { id: 1 }, true));
     let new = Rewrite {
         src: v4([8, 8, 4, 4]),
-        dst: meta.dst,
+        dst: meta.header.dst,
         src_port: 1,
         dst_port: 53,
         ttl: 1,
@@ -1249,9 +1330,12 @@ fn rewrite_truncated_frames_only_touches_existing_bytes() {
         rewrite(&mut out, &meta, &new);
         assert_eq!(out.len(), cut);
         let m2 = parse(LinkType::Ethernet, &out).unwrap();
-        assert_eq!((m2.src, m2.dst, m2.ttl), (new.src, new.dst, new.ttl));
+        assert_eq!(
+            (m2.header.src, m2.header.dst, m2.header.ttl),
+            (new.src, new.dst, new.ttl)
+        );
         if meta.l4 {
-            assert_eq!((m2.src_port, m2.dst_port), (3, 4));
+            assert_eq!((m2.header.src_port, m2.header.dst_port), (3, 4));
             // Same bytes as rewriting the whole frame, then cutting.
             let mut whole = full.clone();
             rewrite(&mut whole, &parse(LinkType::Ethernet, &full).unwrap(), &new);
@@ -1273,16 +1357,16 @@ fn rewrite_noop_and_family_mismatch_leave_frame_unchanged() {
         let frame = eth_frame(ethertype_of(&ip), &ip);
         let meta = parse(LinkType::Ethernet, &frame).unwrap();
         let same = Rewrite {
-            src: meta.src,
-            dst: meta.dst,
-            src_port: meta.src_port,
-            dst_port: meta.dst_port,
-            ttl: meta.ttl,
+            src: meta.header.src,
+            dst: meta.header.dst,
+            src_port: meta.header.src_port,
+            dst_port: meta.header.dst_port,
+            ttl: meta.header.ttl,
         };
         let mut out = frame.clone();
         rewrite(&mut out, &meta, &same);
         assert_eq!(out, frame);
-        let other = if meta.src.is_ipv4() {
+        let other = if meta.header.src.is_ipv4() {
             v6(V6_A)
         } else {
             v4(V4_A)
@@ -1336,22 +1420,22 @@ fn to_ethernet_reframes_any_link_type() {
         assert_eq!(m2.l3_offset, 14);
         assert_eq!(
             (
-                m2.src,
-                m2.dst,
-                m2.proto,
-                m2.src_port,
-                m2.dst_port,
+                m2.header.src,
+                m2.header.dst,
+                m2.header.proto,
+                m2.header.src_port,
+                m2.header.dst_port,
                 m2.l4,
-                m2.ip_len
+                m2.header.len
             ),
             (
-                meta.src,
-                meta.dst,
-                meta.proto,
-                meta.src_port,
-                meta.dst_port,
+                meta.header.src,
+                meta.header.dst,
+                meta.header.proto,
+                meta.header.src_port,
+                meta.header.dst_port,
                 meta.l4,
-                meta.ip_len
+                meta.header.len
             )
         );
     }
@@ -1390,7 +1474,9 @@ fn build_every_kind_both_families() {
             id: 77,
             seq: 1,
         },
-        L4Spec::Other { proto: 47 },
+        L4Spec::Other {
+            proto: IpProtocol(47),
+        },
     ];
     for (src, dst) in [(v4(V4_A), v4(V4_B)), (v6(V6_A), v6(V6_B))] {
         for l4 in specs {
@@ -1408,7 +1494,7 @@ fn build_every_kind_both_families() {
                 build(&spec, &mut out);
                 let m = parse(LinkType::Ethernet, &out).unwrap();
                 assert_eq!(&out[..12], &[MAC_B, MAC_A].concat()[..]);
-                assert_eq!((m.src, m.dst, m.ttl), (src, dst, 42));
+                assert_eq!((m.header.src, m.header.dst, m.header.ttl), (src, dst, 42));
                 let header = if src.is_ipv4() { 20 } else { 40 };
                 match l4 {
                     L4Spec::Tcp {
@@ -1420,8 +1506,13 @@ fn build_every_kind_both_families() {
                         ..
                     } => {
                         assert_eq!(
-                            (m.proto, m.src_port, m.dst_port, m.tcp_flags),
-                            (6, src_port, dst_port, flags)
+                            (
+                                m.header.proto,
+                                m.header.src_port,
+                                m.header.dst_port,
+                                m.header.tcp_flags
+                            ),
+                            (IpProtocol::TCP, src_port, dst_port, flags)
                         );
                         let t = &out[usize::from(m.l4_offset)..];
                         assert_eq!(u32::from_be_bytes(t[4..8].try_into().unwrap()), seq);
@@ -1430,7 +1521,10 @@ fn build_every_kind_both_families() {
                         assert_checksums(&out);
                     }
                     L4Spec::Udp { src_port, dst_port } => {
-                        assert_eq!((m.proto, m.src_port, m.dst_port), (17, src_port, dst_port));
+                        assert_eq!(
+                            (m.header.proto, m.header.src_port, m.header.dst_port),
+                            (IpProtocol::UDP, src_port, dst_port)
+                        );
                         assert_checksums(&out);
                     }
                     L4Spec::IcmpEcho { request, id, .. } => {
@@ -1440,11 +1534,14 @@ fn build_every_kind_both_families() {
                             (false, true) => 128,
                             (false, false) => 129,
                         };
-                        assert_eq!((m.icmp_type, m.src_port, m.dst_port), (ty, id, id));
+                        assert_eq!(
+                            (m.header.icmp_type, m.header.src_port, m.header.dst_port),
+                            (ty, id, id)
+                        );
                         assert_checksums(&out);
                     }
                     L4Spec::Other { proto } => {
-                        assert_eq!((m.proto, m.l4), (proto, false));
+                        assert_eq!((m.header.proto, m.l4), (proto, false));
                         assert_eq!(out.len(), 14 + header + payload_len);
                     }
                 }
@@ -1474,7 +1571,7 @@ fn build_clamps_payload_and_rejects_mixed_families() {
     let mut out = Vec::new();
     build(&spec, &mut out);
     assert_eq!(out.len(), 14 + 65535);
-    assert_eq!(parse(LinkType::Ethernet, &out).unwrap().ip_len, 65535);
+    assert_eq!(parse(LinkType::Ethernet, &out).unwrap().header.len, 65535);
     assert_checksums(&out);
 
     let mut out = Vec::new();

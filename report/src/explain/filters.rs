@@ -8,7 +8,7 @@ use vpcsim_controlplane::model::{self, SgPeer, SgRule};
 use vpcsim_dataplane::tables::nacl::NaclEntry;
 use vpcsim_dataplane::topology::tgw::AttachmentKind;
 use vpcsim_dataplane::trace::{Hop, Stage};
-use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::wire::{Header, IpProtocol};
 use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
 
 /// A security group denied the packet: a rule for it on the group that decided (or appliance mode,
@@ -113,9 +113,11 @@ pub(super) fn network_acl(d: &Drop) -> Finding {
             let reply = reply || looks_like_reply(&h);
             if let Some(number) = free_rule_number(entries, egress, peer.is_ipv6(), before) {
                 let (ports, icmp_type, icmp_code) = match h.proto {
-                    PROTO_TCP | PROTO_UDP if reply => ((1024, 65535), None, None),
-                    PROTO_TCP | PROTO_UDP => ((h.dst_port, h.dst_port), None, None),
-                    PROTO_ICMP | PROTO_ICMPV6 => ((0, 65535), Some(h.icmp_type), Some(h.icmp_code)),
+                    IpProtocol::TCP | IpProtocol::UDP if reply => ((1024, 65535), None, None),
+                    IpProtocol::TCP | IpProtocol::UDP => ((h.dst_port, h.dst_port), None, None),
+                    IpProtocol::ICMP | IpProtocol::ICMPV6 => {
+                        ((0, 65535), Some(h.icmp_type), Some(h.icmp_code))
+                    }
                     _ => ((0, 65535), None, None),
                 };
                 fix = Some(Change::AddNetworkAclEntry {
@@ -189,8 +191,8 @@ fn eni_at(topo: &Topology, addr: IpAddr, at: ResId) -> Option<Idx> {
 /// `peer`.
 fn sg_rule_for(h: &Header, peer: SgPeer) -> SgRule {
     let (from_port, to_port) = match h.proto {
-        PROTO_TCP | PROTO_UDP => (h.dst_port as i32, h.dst_port as i32),
-        PROTO_ICMP | PROTO_ICMPV6 => (h.icmp_type as i32, -1),
+        IpProtocol::TCP | IpProtocol::UDP => (h.dst_port as i32, h.dst_port as i32),
+        IpProtocol::ICMP | IpProtocol::ICMPV6 => (h.icmp_type as i32, -1),
         _ => (-1, -1),
     };
     SgRule {

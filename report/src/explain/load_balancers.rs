@@ -33,7 +33,7 @@ pub(super) fn nlb_no_listener(d: &Drop) -> Finding {
         format!(
             "{} has no {} listener on port {}",
             topo.name(v.at),
-            vpcsim_dataplane::wire::ProtocolName(h.proto),
+            h.proto,
             h.dst_port
         )
     };

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::Model;
 use vpcsim_dataplane::trace::{Hop, Stage};
-use vpcsim_dataplane::wire::{Header, ProtocolName};
+use vpcsim_dataplane::wire::Header;
 use vpcsim_dataplane::{Disposition, DropReason, Topology, Verdict};
 
 /// What went wrong, which rule decided, and what to change.
@@ -157,7 +157,7 @@ pub fn explain(
             "PrivateLink is one-way: consumers connect to the endpoint, the service behind it never connects back",
         ),
         DropReason::VpceGatewayProtocol => Finding::no_fix(
-            format!("{} is neither TCP nor an ICMP echo: a gateway endpoint does not carry it", ProtocolName(h.proto)),
+            format!("{} is neither TCP nor an ICMP echo: a gateway endpoint does not carry it", h.proto),
             "S3 and DynamoDB answer only TCP (and ping): nothing else reaches the service, through a gateway endpoint or otherwise",
         ),
         DropReason::GwlbNoTarget => Finding::no_fix(

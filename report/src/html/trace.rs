@@ -8,7 +8,7 @@ use crate::text::answered_on_host;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use vpcsim_dataplane::trace::{Action, Hop};
-use vpcsim_dataplane::wire::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use vpcsim_dataplane::wire::tcp_flags;
 use vpcsim_dataplane::{Disposition, Header, ResId, Topology, Verdict};
 
 /// One traced packet: its verdict and hops.
@@ -152,10 +152,10 @@ fn verdict_html(topo: &Topology, key: &str, label: &str, path: &PathView) -> Str
 
 fn flags(f: u8) -> String {
     let names: Vec<&str> = [
-        (TCP_SYN, "SYN"),
-        (TCP_ACK, "ACK"),
-        (TCP_FIN, "FIN"),
-        (TCP_RST, "RST"),
+        (tcp_flags::SYN, "SYN"),
+        (tcp_flags::ACK, "ACK"),
+        (tcp_flags::FIN, "FIN"),
+        (tcp_flags::RST, "RST"),
     ]
     .iter()
     .filter(|(b, _)| f & b != 0)
@@ -167,7 +167,7 @@ fn flags(f: u8) -> String {
 /// The header on one line, then TTL, TCP flags and length.
 fn packet_html(h: &Header) -> String {
     let mut extra = format!("TTL {}", h.ttl);
-    if h.proto == vpcsim_dataplane::wire::PROTO_TCP && h.tcp_flags != 0 {
+    if h.proto == vpcsim_dataplane::wire::IpProtocol::TCP && h.tcp_flags != 0 {
         let _ = write!(extra, " · {}", flags(h.tcp_flags));
     }
     if h.len != 0 {

@@ -1,7 +1,7 @@
 //! The reachability matrix: for every pair of endpoints, what gets through, as services.
 
 use super::{
-    box_json, family_name, first_ranges, has_ports, merge_ranges, port_range, proto_name, service,
+    box_json, family_name, first_ranges, has_ports, merge_ranges, port_range, protocol, service,
     sorted_boxes,
 };
 use serde_json::{json, Value};
@@ -69,7 +69,7 @@ pub fn services_text(fam: Family, s: &HeaderSet) -> String {
     };
     let mut parts: Vec<(u128, String)> = Vec::new();
     for ((p, sports), dports) in by_sports {
-        let mut t = format!("{} {}", proto_name(p), list(&dports));
+        let mut t = format!("{} {}", protocol(p), list(&dports));
         if sports != [(0, 0xffff)] {
             t.push_str(&format!(" from port {}", list(&sports)));
         }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use vpcsim_dataplane::reach::{
     self, Family, Fate, HBox, HeaderSet, Summary, DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
-use vpcsim_dataplane::wire::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use vpcsim_dataplane::wire::IpProtocol;
 use vpcsim_dataplane::Topology;
 
 /// `IPv4` or `IPv6`.
@@ -21,29 +21,24 @@ pub fn family_name(fam: Family) -> &'static str {
     }
 }
 
-fn proto_name(p: u128) -> String {
-    match p as u8 {
-        PROTO_TCP => "tcp".into(),
-        PROTO_UDP => "udp".into(),
-        PROTO_ICMP => "icmp".into(),
-        PROTO_ICMPV6 => "icmpv6".into(),
-        n => n.to_string(),
-    }
+/// The protocol a value of the protocol dimension (0-255) stands for.
+fn protocol(p: u128) -> IpProtocol {
+    IpProtocol(p as u8)
 }
 
 fn is_icmp(p: u128) -> bool {
-    p == PROTO_ICMP as u128 || p == PROTO_ICMPV6 as u128
+    p == IpProtocol::ICMP.0 as u128 || p == IpProtocol::ICMPV6.0 as u128
 }
 
 fn has_ports(p: u128) -> bool {
-    p == PROTO_TCP as u128 || p == PROTO_UDP as u128
+    p == IpProtocol::TCP.0 as u128 || p == IpProtocol::UDP.0 as u128
 }
 
 /// `tcp`, `udp`, `47`, `0-5`.
 fn protocols(b: &HBox) -> String {
     let (lo, hi) = b.range(PROTO);
     if lo == hi {
-        proto_name(lo)
+        protocol(lo).to_string()
     } else if lo == 0 && hi == 255 {
         "any".into()
     } else {

@@ -3,6 +3,7 @@
 use super::{derived, Exporter};
 use ipnet::IpNet;
 use serde_json::{json, Value};
+use vpcsim_dataplane::wire::IpProtocol;
 
 impl Exporter<'_> {
     pub(super) fn nacl(&self, i: usize) -> Value {
@@ -16,7 +17,7 @@ impl Exporter<'_> {
                 let n = &e.entry;
                 let mut v = json!({
                     "RuleNumber": n.number,
-                    "Protocol": n.protocol.map(|p| p.to_string()).unwrap_or_else(|| "-1".into()),
+                    "Protocol": n.protocol.map(|p| p.0.to_string()).unwrap_or_else(|| "-1".into()),
                     "RuleAction": if n.allow { "allow" } else { "deny" },
                     "Egress": e.egress,
                 });
@@ -24,10 +25,10 @@ impl Exporter<'_> {
                     IpNet::V4(c) => v["CidrBlock"] = json!(c.to_string()),
                     IpNet::V6(c) => v["Ipv6CidrBlock"] = json!(c.to_string()),
                 }
-                if matches!(n.protocol, Some(6) | Some(17)) {
+                if matches!(n.protocol, Some(IpProtocol::TCP | IpProtocol::UDP)) {
                     v["PortRange"] = json!({"From": n.ports.0, "To": n.ports.1});
                 }
-                if matches!(n.protocol, Some(1) | Some(58)) {
+                if matches!(n.protocol, Some(IpProtocol::ICMP | IpProtocol::ICMPV6)) {
                     let f = |x: Option<u8>| x.map(i64::from).unwrap_or(-1);
                     v["IcmpTypeCode"] = json!({"Type": f(n.icmp_type), "Code": f(n.icmp_code)});
                 }

@@ -4,6 +4,7 @@ use super::Exporter;
 use crate::model::*;
 use ipnet::IpNet;
 use serde_json::{json, Value};
+use vpcsim_dataplane::wire::IpProtocol;
 
 impl Exporter<'_> {
     fn permissions(&self, rules: &[SgRule]) -> Vec<Value> {
@@ -61,14 +62,8 @@ impl Exporter<'_> {
     }
 }
 
-/// The protocol as describe-* prints it: names for the common four, numbers otherwise.
-fn protocol(p: Option<u8>) -> String {
-    match p {
-        None => "-1".into(),
-        Some(6) => "tcp".into(),
-        Some(17) => "udp".into(),
-        Some(1) => "icmp".into(),
-        Some(58) => "icmpv6".into(),
-        Some(n) => n.to_string(),
-    }
+/// The protocol as describe-security-groups prints it: names for the common four, numbers
+/// otherwise, `-1` for all.
+fn protocol(p: Option<IpProtocol>) -> String {
+    p.map_or_else(|| "-1".into(), |p| p.to_string())
 }

@@ -5,6 +5,7 @@ use crate::load::parse_protocol;
 use crate::model::*;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde_json::Value;
+use vpcsim_dataplane::wire::IpProtocol;
 
 impl Reader {
     pub(super) fn add_nacl(&mut self, it: &Item) {
@@ -100,7 +101,7 @@ fn nacl_entry(e: &Value) -> Result<Option<NaclEntry>, String> {
         (None, None) => return Err("no CidrBlock".into()),
     };
     let mut ports = (0u16, 65535u16);
-    if matches!(protocol, Some(6) | Some(17)) {
+    if matches!(protocol, Some(IpProtocol::TCP | IpProtocol::UDP)) {
         if let Some(r) = e.get("PortRange") {
             let (f, t) = (int(r, "From").unwrap_or(0), int(r, "To").unwrap_or(65535));
             if !(0..=65535).contains(&f) || !(0..=65535).contains(&t) || f > t {
@@ -110,7 +111,7 @@ fn nacl_entry(e: &Value) -> Result<Option<NaclEntry>, String> {
         }
     }
     let (mut icmp_type, mut icmp_code) = (None, None);
-    if matches!(protocol, Some(1) | Some(58)) {
+    if matches!(protocol, Some(IpProtocol::ICMP | IpProtocol::ICMPV6)) {
         if let Some(icmp) = e.get("IcmpTypeCode") {
             let f = |v: Option<i64>| v.filter(|v| (0..=255).contains(v)).map(|v| v as u8);
             icmp_type = f(int(icmp, "Type"));

@@ -5,6 +5,7 @@ use super::{int, list, s, Item, Reader, Ref};
 use crate::load::{parse_protocol, Severity};
 use crate::model::*;
 use ipnet::IpNet;
+use vpcsim_dataplane::wire::IpProtocol;
 
 impl Reader {
     pub(super) fn add_sg(&mut self, it: &Item) {
@@ -70,7 +71,7 @@ impl Reader {
                 let (from, to) = (int(perm, "FromPort"), int(perm, "ToPort"));
                 let (from_port, to_port) = match protocol {
                     None => (-1, -1),
-                    Some(6) | Some(17) => match (from, to) {
+                    Some(IpProtocol::TCP | IpProtocol::UDP) => match (from, to) {
                         (Some(f), Some(t)) if f == -1 || t == -1 => (0, 65535),
                         (Some(f), Some(t))
                             if (0..=65535).contains(&f) && (0..=65535).contains(&t) && f <= t =>
@@ -88,7 +89,9 @@ impl Reader {
                             continue;
                         }
                     },
-                    Some(1) | Some(58) => (from.unwrap_or(-1) as i32, to.unwrap_or(-1) as i32),
+                    Some(IpProtocol::ICMP | IpProtocol::ICMPV6) => {
+                        (from.unwrap_or(-1) as i32, to.unwrap_or(-1) as i32)
+                    }
                     Some(_) => (-1, -1),
                 };
                 let rule = |peer: SgPeer, d: Option<&str>| SgRule {

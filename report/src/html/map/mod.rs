@@ -116,13 +116,13 @@ mod tests {
     use super::*;
     use vpcsim_dataplane::topology::{Subnet, Topology};
     use vpcsim_dataplane::trace::{Action, Stage};
-    use vpcsim_dataplane::wire::Header;
+    use vpcsim_dataplane::wire::{Header, IpProtocol};
 
     fn header() -> Header {
         Header {
             src: "10.0.0.5".parse().unwrap(),
             dst: "10.1.0.5".parse().unwrap(),
-            proto: 6,
+            proto: IpProtocol::TCP,
             src_port: 40000,
             dst_port: 443,
             icmp_type: 0,
