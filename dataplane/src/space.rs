@@ -393,11 +393,20 @@ pub fn first_match_segs(
     segs
 }
 
-/// Segments of one key covering the union of `ranges`.
+/// Segments of one key covering the union of `ranges` (sorted and merged: O(n log n)).
 pub fn union_segs(ranges: &[(u128, u128)]) -> Vec<(u128, u128, usize)> {
-    first_match_segs(ranges, |a| {
-        ranges.iter().any(|r| r.0 <= a && a <= r.1).then_some(0)
-    })
+    let mut sorted = ranges.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<(u128, u128, usize)> = Vec::with_capacity(sorted.len());
+    for (lo, hi) in sorted {
+        match out.last_mut() {
+            Some(last) if last.1.checked_add(1).is_none_or(|next| lo <= next) => {
+                last.1 = last.1.max(hi)
+            }
+            _ => out.push((lo, hi, 0)),
+        }
+    }
+    out
 }
 
 impl crate::wire::Family {
@@ -616,5 +625,24 @@ mod tests {
         let mut u = s.union(&HeaderSet::from_box(top));
         u.coalesce();
         assert_eq!(u.boxes(), &[all]);
+    }
+
+    #[test]
+    fn union_segs_merges_overlapping_and_adjacent_ranges() {
+        let segs = union_segs(&[
+            (10, 20),
+            (0, 3),
+            (21, 25),
+            (5, 6),
+            (4, 4),
+            (30, 40),
+            (35, 36),
+        ]);
+        assert_eq!(segs, vec![(0, 6, 0), (10, 25, 0), (30, 40, 0)]);
+        assert_eq!(
+            union_segs(&[(u128::MAX - 1, u128::MAX), (0, u128::MAX)]),
+            vec![(0, u128::MAX, 0)]
+        );
+        assert!(union_segs(&[]).is_empty());
     }
 }
