@@ -1,7 +1,7 @@
 //! AWS's reserved addresses and fixed numbers, in one place: every node of the stage graph and
 //! both drivers (concrete and symbolic) read them here, so they cannot drift apart.
 
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{Idx, ResId, Topology, VpcIdx};
 use crate::wire::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -86,12 +86,10 @@ pub fn is_not_routed_by_igw(a: IpAddr) -> bool {
 /// resolver (also at the VPC's base + 2), instance metadata, time sync. They answer on the
 /// host: neither security groups nor network ACLs see these packets.
 #[inline]
-pub fn service_at(topo: &Topology, vpc: Idx, dst: IpAddr) -> Option<ResId> {
+pub fn service_at(topo: &Topology, vpc: VpcIdx, dst: IpAddr) -> Option<ResId> {
     match dst {
         IpAddr::V4(a) if a == AMAZON_DNS_V4 => Some(Topology::AMAZON_DNS),
-        IpAddr::V4(a) if Some(a) == topo.vpcs[vpc as usize].resolver_v4 => {
-            Some(Topology::AMAZON_DNS)
-        }
+        IpAddr::V4(a) if Some(a) == topo.vpcs[vpc].resolver_v4 => Some(Topology::AMAZON_DNS),
         IpAddr::V4(a) if a == IMDS_V4 => Some(Topology::IMDS),
         IpAddr::V4(a) if a == TIME_SYNC_V4 => Some(Topology::TIME_SYNC),
         IpAddr::V6(a) if a == AMAZON_DNS_V6 => Some(Topology::AMAZON_DNS),
@@ -102,7 +100,7 @@ pub fn service_at(topo: &Topology, vpc: Idx, dst: IpAddr) -> Option<ResId> {
 }
 
 /// The service addresses of [`service_at`] for `vpc` in one family, each with its service.
-pub fn service_addresses(topo: &Topology, vpc: Idx, fam: Family) -> Vec<(u128, ResId)> {
+pub fn service_addresses(topo: &Topology, vpc: VpcIdx, fam: Family) -> Vec<(u128, ResId)> {
     match fam {
         Family::V4 => {
             let mut v = vec![
@@ -110,7 +108,7 @@ pub fn service_addresses(topo: &Topology, vpc: Idx, fam: Family) -> Vec<(u128, R
                 (IMDS_V4.to_bits() as u128, Topology::IMDS),
                 (TIME_SYNC_V4.to_bits() as u128, Topology::TIME_SYNC),
             ];
-            if let Some(r) = topo.vpcs[vpc as usize].resolver_v4 {
+            if let Some(r) = topo.vpcs[vpc].resolver_v4 {
                 v.push((r.to_bits() as u128, Topology::AMAZON_DNS));
             }
             v

@@ -4,6 +4,7 @@
 use crate::fastfmt::{push_ip, push_ts, push_u64};
 use serde_json::{json, Value};
 use std::net::IpAddr;
+use vpcsim_dataplane::topology::Table;
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
@@ -190,7 +191,7 @@ pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
 
 /// Every resource's logical id as a JSON string (quoted, escaped), computed once so that writing
 /// a verdict line formats no strings.
-pub struct JsonNames(Vec<String>);
+pub struct JsonNames(Table<ResId, String>);
 
 impl JsonNames {
     /// The names of every resource of `topo`, indexed by [`ResId`].
@@ -204,7 +205,7 @@ impl JsonNames {
     }
 
     fn get(&self, r: ResId) -> &[u8] {
-        self.0[r.0 as usize].as_bytes()
+        self.0[r].as_bytes()
     }
 }
 

@@ -10,7 +10,7 @@ use vpcsim_dataplane::topology::tgw::{
     TgwRouteTarget, TransitGateway,
 };
 use vpcsim_dataplane::topology::vpn::{VpnConnection, VpnEdge, VpnGateway};
-use vpcsim_dataplane::topology::Topology;
+use vpcsim_dataplane::topology::{SubnetIdx, Topology, VpcIdx};
 
 /// Transit gateways, their attachments and their route tables.
 pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
@@ -22,8 +22,8 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
         let r = res(topo, &a.origin);
         let (kind, subnets) = match &a.kind {
             TgwAttachmentKind::Vpc { vpc, subnets } => (
-                AttachmentKind::Vpc(*vpc as u32),
-                subnets.iter().map(|&s| s as u32).collect(),
+                AttachmentKind::Vpc(VpcIdx::from(*vpc)),
+                subnets.iter().map(|&s| SubnetIdx::from(s)).collect(),
             ),
             TgwAttachmentKind::Vpn(c) => (AttachmentKind::Vpn(*c as u32), vec![]),
         };
@@ -106,7 +106,7 @@ fn tgw_propagated_routes(model: &Model, table: usize) -> Vec<TgwRoute> {
 pub(super) fn vpn(model: &Model, topo: &mut Topology) {
     for (g, vgw) in model.vpn_gateways.iter().enumerate() {
         let r = res(topo, &vgw.origin);
-        if let Some(v) = vgw.vpc.and_then(|v| topo.vpcs.get_mut(v)) {
+        if let Some(v) = vgw.vpc.and_then(|v| topo.vpcs.get_mut(v.into())) {
             v.vpn_gateway = Some(g as u32);
         }
         let routes = PrefixMap::new(
@@ -116,7 +116,7 @@ pub(super) fn vpn(model: &Model, topo: &mut Topology) {
         );
         topo.vpn_gateways.push(VpnGateway {
             res: r,
-            vpc: vgw.vpc.map(|v| v as u32),
+            vpc: vgw.vpc.map(VpcIdx::from),
             route_table: gateway_route_table(model, EdgeGateway::VpnGateway(g)),
             routes,
         });

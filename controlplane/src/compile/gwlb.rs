@@ -7,7 +7,9 @@ use crate::model::Model;
 use std::net::Ipv4Addr;
 use vpcsim_dataplane::topology::gwlb as dp;
 use vpcsim_dataplane::topology::nlb::TargetHealth;
-use vpcsim_dataplane::topology::{EniKind, NetworkInterface, Route, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{
+    EniKind, NetworkInterface, Route, RouteTarget, SubnetIdx, Topology,
+};
 
 /// Everything GWLB; runs after [`Topology::finish`], since targets and nodes need zone numbers.
 pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
@@ -25,7 +27,7 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
                     res: e.owner,
                     eni: eni as u32,
                     addr,
-                    az: topo.subnets[e.subnet as usize].az,
+                    az: topo.subnets[e.subnet].az,
                     health: TargetHealth::default(),
                 })
             })
@@ -46,14 +48,14 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             .zip(&lb.nodes)
             .map(|(&s, &addr)| dp::GwlbNode {
                 eni: node_interface(model, topo, li, s, addr),
-                subnet: s as u32,
-                az: topo.subnets[s].az,
+                subnet: s.into(),
+                az: topo.subnets[SubnetIdx::from(s)].az,
                 addr,
             })
             .collect();
         topo.gwlb.load_balancers.push(dp::GatewayLoadBalancer {
             res,
-            vpc: lb.vpc as u32,
+            vpc: lb.vpc.into(),
             nodes,
             cross_zone: lb.cross_zone,
             target_group: lb.target_group.map(|g| g as u32),
@@ -65,8 +67,8 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
         let svc = &model.endpoint_services[ep.service];
         topo.gwlb.endpoints.push(dp::GwlbEndpoint {
             res,
-            vpc: ep.vpc as u32,
-            subnet: ep.subnet as u32,
+            vpc: ep.vpc.into(),
+            subnet: ep.subnet.into(),
             load_balancer: svc.load_balancers.first().copied().unwrap_or(0) as u32,
             service: service_res[ep.service],
             endpoint_id: id_bits(&ep.origin.id),
@@ -101,8 +103,8 @@ fn node_interface(
         res,
         owner: res,
         kind: EniKind::GatewayLoadBalancer(lb as u32),
-        subnet: subnet as u32,
-        vpc: s.vpc as u32,
+        subnet: subnet.into(),
+        vpc: s.vpc.into(),
         private_v4: vec![addr],
         ipv6: vec![],
         public_v4: vec![],

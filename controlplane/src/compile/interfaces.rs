@@ -3,7 +3,7 @@
 
 use super::{fnv1a, res};
 use crate::model::{EniOwner, Model};
-use vpcsim_dataplane::topology::{EniKind, NetworkInterface, ResId, Topology};
+use vpcsim_dataplane::topology::{EniKind, NetworkInterface, ResId, SgIdx, Topology};
 
 /// The resources interfaces belong to, created before the interfaces (index = model index).
 pub(super) struct Owners {
@@ -59,12 +59,12 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
             res: eni_res,
             owner,
             kind,
-            subnet: e.subnet as u32,
-            vpc: model.subnets[e.subnet].vpc as u32,
+            subnet: e.subnet.into(),
+            vpc: model.subnets[e.subnet].vpc.into(),
             private_v4: e.private_v4.clone(),
             ipv6: e.ipv6.clone(),
             public_v4,
-            security_groups: e.security_groups.iter().map(|&g| g as u32).collect(),
+            security_groups: e.security_groups.iter().map(|&g| SgIdx::from(g)).collect(),
             source_dest_check: e.source_dest_check,
             mac: mac_for(&e.origin.id),
             sg_ingress: vec![],

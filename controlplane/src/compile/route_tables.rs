@@ -5,7 +5,7 @@ use super::edges::vgw_prefixes;
 use super::res;
 use crate::model::{self, EdgeGateway, EniOwner, Model, VpcEndpointKind};
 use ipnet::IpNet;
-use vpcsim_dataplane::topology::{ResId, Route, RouteTable, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{ResId, Route, RouteTable, RouteTableIdx, RouteTarget, Topology};
 
 /// Every route table; `pl_res` are the resources of the model's prefix lists.
 pub(super) fn route_tables(model: &Model, topo: &mut Topology, pl_res: &[ResId]) {
@@ -46,18 +46,18 @@ pub(super) fn route_tables(model: &Model, topo: &mut Topology, pl_res: &[ResId])
             });
         }
         topo.route_tables
-            .push(RouteTable::new(r, rt.vpc as u32, routes));
+            .push(RouteTable::new(r, rt.vpc.into(), routes));
     }
 }
 
 /// The route table associated with an internet gateway or virtual private gateway (ingress
 /// routing), if any.
-pub(super) fn gateway_route_table(model: &Model, gateway: EdgeGateway) -> Option<u32> {
+pub(super) fn gateway_route_table(model: &Model, gateway: EdgeGateway) -> Option<RouteTableIdx> {
     model
         .gateway_route_tables
         .iter()
         .find(|g| g.gateway == gateway)
-        .map(|g| g.route_table as u32)
+        .map(|g| g.route_table.into())
 }
 
 /// A route target in the data plane's form, with the name traces print.

@@ -34,14 +34,14 @@ pub(super) fn subnets(model: &Model, topo: &mut Topology) {
         let v = &model.vpcs[s.vpc];
         topo.subnets.push(Subnet {
             res: r,
-            vpc: s.vpc as u32,
+            vpc: s.vpc.into(),
             availability_zone: s.availability_zone.clone(),
             // Numbered by Topology::finish.
             az: 0,
             cidr_v4: s.cidr_v4,
             cidr_v6: s.cidr_v6,
-            route_table: s.route_table.unwrap_or(v.main_route_table) as u32,
-            network_acl: s.network_acl.unwrap_or(v.default_network_acl) as u32,
+            route_table: s.route_table.unwrap_or(v.main_route_table).into(),
+            network_acl: s.network_acl.unwrap_or(v.default_network_acl).into(),
         });
     }
 }

@@ -13,7 +13,7 @@ use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
 use crate::topology::nlb::{self, NlbFlow};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{Idx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
 use crate::wire::geneve::Encapsulation;
@@ -483,7 +483,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         p: Here,
         attachment: Idx,
         entry_az: Option<u32>,
-    ) -> Once<(Idx, Here)> {
+    ) -> Once<(SubnetIdx, Here)> {
         let s = self.topo.tgw_attachments[attachment as usize]
             .egress_subnet(self.topo, entry_az, &self.h);
         once((s, p))

@@ -18,7 +18,7 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{Choice, NoTarget};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{Idx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::Encapsulation;
@@ -298,7 +298,7 @@ pub trait Driver<'t>: Sized {
         p: Self::Packet,
         attachment: Idx,
         entry_az: Option<u32>,
-    ) -> Self::Split<Idx>;
+    ) -> Self::Split<SubnetIdx>;
     /// The appliance Gateway Load Balancer `lb`'s node in zone `az` sends the flow to.
     fn gwlb_choose(
         &mut self,

@@ -52,7 +52,7 @@ pub(super) fn replies<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) -> Option<D::P
             gather(d, &mut rest, p);
             continue;
         };
-        let rt = &topo.route_tables[topo.subnet_of(eni).route_table as usize];
+        let rt = &topo.route_tables[topo.subnet_of(eni).route_table];
         for (ri, p) in d.split(p, Field::Src, rt) {
             let Some(RouteTarget::GatewayEndpoint(x)) = ri.map(|ri| &rt.routes[ri as usize].target)
             else {

@@ -1,7 +1,7 @@
 //! The vertices of the stage graph and its edges, as data: what `vpcsim graph` prints, what the
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
-use crate::topology::{Idx, ResId};
+use crate::topology::{Idx, ResId, RouteTableIdx, SubnetIdx, VpcIdx};
 use crate::trace::Stage;
 
 /// A node of the stage graph with its arguments: where a packet goes next.
@@ -26,30 +26,30 @@ pub enum Node {
         /// The receiving interface.
         eni: Idx,
         /// The subnet it comes from, when inside the VPC.
-        from_subnet: Option<Idx>,
+        from_subnet: Option<SubnetIdx>,
     },
     /// The subnet's route table, its outbound network ACL, then the route's target.
     Route {
         /// The subnet whose route table decides.
-        subnet: Idx,
+        subnet: SubnetIdx,
         /// The interface that sent the packet (for flow logs).
         from: Option<Idx>,
     },
     /// The local route: the interface of the VPC that owns the destination.
     Local {
         /// The VPC.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet the packet leaves.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
         /// The route table (blamed when nobody owns the destination).
         rt: ResId,
     },
     /// A gateway route table (edge association) decides for traffic entering a VPC.
     EdgeRoute {
         /// The gateway route table.
-        rt: Idx,
+        rt: RouteTableIdx,
         /// The VPC entered.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The internet or virtual private gateway the traffic entered through.
         gateway: ResId,
         /// Entered from the internet (not from a VPN).
@@ -60,9 +60,9 @@ pub enum Node {
         /// The internet gateway.
         igw: Idx,
         /// The VPC the packet leaves.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet the packet leaves.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
     },
     /// A route sends the packet to an egress-only internet gateway.
     EigwOut {
@@ -84,7 +84,7 @@ pub enum Node {
         /// The NAT gateway.
         nat: Idx,
         /// The subnet the packet comes from.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
     },
     /// A packet reaches a NAT gateway's interface from outside: translated back.
     NatIn {
@@ -96,23 +96,23 @@ pub enum Node {
         /// The appliance's interface.
         eni: Idx,
         /// The VPC whose route table (or gateway route table) sent it.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet it comes from (`None`: from a gateway route table).
-        from_subnet: Option<Idx>,
+        from_subnet: Option<SubnetIdx>,
     },
     /// A route sends the packet over a VPC peering connection.
     Peering {
         /// The peering connection.
         pcx: Idx,
         /// The VPC it comes from.
-        from_vpc: Idx,
+        from_vpc: VpcIdx,
     },
     /// A route sends the packet to a transit gateway through the VPC's attachment.
     TgwFromVpc {
         /// The transit gateway.
         tgw: Idx,
         /// The subnet it comes from.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
     },
     /// A packet arrives at a transit gateway from an attachment (a walk's origin).
     TgwArrive {
@@ -129,14 +129,14 @@ pub enum Node {
     /// A packet leaves a transit gateway into a VPC through an attachment subnet.
     FromTgw {
         /// The attachment subnet.
-        subnet: Idx,
+        subnet: SubnetIdx,
     },
     /// A route sends the packet to a virtual private gateway.
     VgwOut {
         /// The virtual private gateway.
         vgw: Idx,
         /// The VPC it comes from.
-        vpc: Idx,
+        vpc: VpcIdx,
     },
     /// A packet from the on-premises network behind a VPN connection.
     FromOnPrem {
@@ -165,9 +165,9 @@ pub enum Node {
         /// The endpoint.
         endpoint: Idx,
         /// The VPC whose route table sent it.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet it comes from (`None`: from a gateway route table).
-        from_subnet: Option<Idx>,
+        from_subnet: Option<SubnetIdx>,
     },
 }
 

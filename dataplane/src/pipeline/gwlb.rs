@@ -11,7 +11,7 @@ use super::{network_acl, Node};
 use crate::aws::MAX_FORWARDS;
 use crate::topology::gwlb::{GwlbEndpoint, GwlbNode, NoTarget, Stickiness};
 use crate::topology::nlb::Choice;
-use crate::topology::Idx;
+use crate::topology::{Idx, SubnetIdx, VpcIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve;
@@ -22,8 +22,8 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
     d: &mut D,
     mut p: D::Packet,
     x: Idx,
-    vpc: Idx,
-    from_subnet: Option<Idx>,
+    vpc: VpcIdx,
+    from_subnet: Option<SubnetIdx>,
 ) {
     let topo = d.topo();
     let ep = &topo.gwlb.endpoints[x as usize];
@@ -103,7 +103,7 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
                 let at = lb
                     .target_group
                     .map_or(lb.res, |g| topo.gwlb.target_groups[g as usize].res);
-                let zone = &topo.subnets[node.subnet as usize].availability_zone;
+                let zone = &topo.subnets[node.subnet].availability_zone;
                 let listener = lb.target_group.is_some();
                 d.drop(p, DropReason::GwlbNoTarget, at, Stage::Gwlb, None, |_| match why {
                     NoTarget::NoneRegistered if !listener => {
@@ -149,7 +149,7 @@ fn through_appliance<'t, D: Driver<'t>>(
         format!(
             "node {} ({}): target group {}, appliance {} {} ({} flow hash, {how})",
             node.addr,
-            topo.subnets[node.subnet as usize].availability_zone,
+            topo.subnets[node.subnet].availability_zone,
             topo.name(g.res),
             topo.name(t.res),
             t.addr,
@@ -223,7 +223,7 @@ fn through_appliance<'t, D: Driver<'t>>(
         |_| {
             format!(
                 "decapsulated and back at the endpoint: continues with the route table of {}",
-                topo.name(topo.subnets[ep.subnet as usize].res)
+                topo.name(topo.subnets[ep.subnet].res)
             )
         },
     );

@@ -8,7 +8,7 @@ use crate::aws::Zone;
 use crate::pipeline::driver::{gather, Conn};
 use crate::state::conntrack::Tracked;
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
-use crate::topology::{EniKind, Idx};
+use crate::topology::{EniKind, Idx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -68,7 +68,7 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
     let Some(p) = rest else { return };
     let (link_local, p) = within(d, p, Field::Dst, &Reserved::LinkLocal);
     if let Some(ll) = link_local {
-        let rt = topo.route_tables[topo.subnets[e.subnet as usize].route_table as usize].res;
+        let rt = topo.route_tables[topo.subnets[e.subnet].route_table].res;
         d.drop(ll, DropReason::NoRoute, rt, Stage::Route, None, |_| {
             "link-local destinations are never forwarded".into()
         });
@@ -140,7 +140,7 @@ fn endpoint_replies<'t, D: Driver<'t>>(
 pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
     let topo = d.topo();
     let s = topo.enis[eni as usize].subnet;
-    let (inside, outside) = within(d, p, Field::Dst, &topo.subnets[s as usize]);
+    let (inside, outside) = within(d, p, Field::Dst, &topo.subnets[s]);
     if let Some(p) = outside {
         d.next(
             p,
@@ -158,10 +158,10 @@ pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) 
 
 /// Deliver to the interface of subnet `s` that owns the destination (which is in `s`); without
 /// one the packet is dropped at the subnet. `hop`: say so in the trace (from an interface).
-pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: Idx, hop: bool) {
+pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: SubnetIdx, hop: bool) {
     let topo = d.topo();
-    let subnet = &topo.subnets[s as usize];
-    let vpc = &topo.vpcs[subnet.vpc as usize];
+    let subnet = &topo.subnets[s];
+    let vpc = &topo.vpcs[subnet.vpc];
     for (dst, p) in d.split(p, Field::Dst, &VpcInterfaces(vpc)) {
         match dst {
             Some(eni) if topo.enis[eni as usize].subnet == s => {
@@ -198,7 +198,7 @@ pub(super) fn enter<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     eni: Idx,
-    from_subnet: Option<Idx>,
+    from_subnet: Option<SubnetIdx>,
 ) {
     let topo = d.topo();
     let e = &topo.enis[eni as usize];

@@ -11,7 +11,7 @@ use crate::aws::{Zone, MAX_FORWARDS};
 use crate::topology::maps::{
     Ipv6Vpcs, OwnedOnInternet, PublicAddresses, Reserved, VpcInterfaces, VpcPublicAddresses,
 };
-use crate::topology::{EniKind, Idx, ResId, RouteTarget};
+use crate::topology::{EniKind, Idx, ResId, RouteTableIdx, RouteTarget, SubnetIdx, VpcIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 use crate::wire::Family;
@@ -21,8 +21,8 @@ pub(super) fn egress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     g: Idx,
-    vpc: Idx,
-    from_subnet: Idx,
+    vpc: VpcIdx,
+    from_subnet: SubnetIdx,
 ) {
     let topo = d.topo();
     let igw = &topo.internet_gateways[g as usize];
@@ -99,7 +99,7 @@ pub(super) fn egress<'t, D: Driver<'t>>(
             }
         }
         Family::V6 => {
-            let v = &topo.vpcs[vpc as usize];
+            let v = &topo.vpcs[vpc];
             let (ours, foreign) = within(d, p, Field::Src, &VpcInterfaces(v));
             if let Some(p) = foreign {
                 d.drop(
@@ -142,12 +142,12 @@ pub(super) fn egress<'t, D: Driver<'t>>(
 fn not_bypassing<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    rt: Idx,
+    rt: RouteTableIdx,
     igw: ResId,
-    from_subnet: Idx,
+    from_subnet: SubnetIdx,
 ) -> Option<D::Packet> {
     let topo = d.topo();
-    let table = &topo.route_tables[rt as usize];
+    let table = &topo.route_tables[rt];
     let mut ok = None;
     for (ri, p) in d.split(p, Field::Src, table) {
         let route = ri.map(|ri| &table.routes[ri as usize]);
@@ -281,7 +281,7 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             continue;
         };
         let eni = &topo.enis[m.eni as usize];
-        let Some(g) = topo.vpcs[eni.vpc as usize].internet_gateway else {
+        let Some(g) = topo.vpcs[eni.vpc].internet_gateway else {
             d.drop(
                 p,
                 DropReason::NotMapped,
@@ -367,7 +367,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             );
             continue;
         };
-        let v = &topo.vpcs[vpc as usize];
+        let v = &topo.vpcs[vpc];
         // Replies of flows the VPC's egress-only gateway let out come back through it.
         let (mut via_eigw, mut rest) = (None, None);
         match v.egress_only_igw {

@@ -5,15 +5,15 @@
 use super::driver::{rewritten, Driver};
 use super::{network_acl, Node};
 use crate::state::nat::{NatError, Translatable};
-use crate::topology::Idx;
+use crate::topology::{Idx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
 /// `NatOut`: a client's packet reaches NAT gateway `n` through a route of `from_subnet`.
-pub(super) fn outbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: Idx, from_subnet: Idx) {
+pub(super) fn outbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: Idx, from_subnet: SubnetIdx) {
     let topo = d.topo();
     let nat = &topo.nat_gateways[n as usize];
-    if topo.subnets[nat.subnet as usize].vpc != topo.subnets[from_subnet as usize].vpc {
+    if topo.subnets[nat.subnet].vpc != topo.subnets[from_subnet].vpc {
         d.drop(
             p,
             DropReason::BlackholeRoute,

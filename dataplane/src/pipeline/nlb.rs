@@ -80,7 +80,7 @@ fn node_rules<'t, D: Driver<'t>>(
     if D::TRACING {
         let at = rule.map_or_else(
             || security_group::culprit(topo, node),
-            |r| topo.security_groups[r.group as usize].res,
+            |r| topo.security_groups[r.group].res,
         );
         let text = rule.map(|r| security_group::rule_text(topo, r, dir));
         d.hop(&p, at, stage, Action::Allow, text, |_| {

@@ -68,7 +68,7 @@ pub(super) fn rules<'a>(
 pub(super) fn culprit(topo: &Topology, eni: Idx) -> ResId {
     let e = &topo.enis[eni as usize];
     match e.security_groups.as_slice() {
-        [g] => topo.security_groups[*g as usize].res,
+        [g] => topo.security_groups[*g].res,
         _ => e.owner,
     }
 }
@@ -79,7 +79,7 @@ pub(super) fn names(topo: &Topology, eni: Idx) -> String {
     let names: Vec<&str> = e
         .security_groups
         .iter()
-        .map(|g| topo.name(topo.security_groups[*g as usize].res))
+        .map(|g| topo.name(topo.security_groups[*g].res))
         .collect();
     if names.is_empty() {
         "no security groups".into()
@@ -178,10 +178,7 @@ fn by_rules<'t, D: Driver<'t>>(
         return None;
     }
     if D::TRACING {
-        let at = rule.map_or_else(
-            || culprit(topo, eni),
-            |r| topo.security_groups[r.group as usize].res,
-        );
+        let at = rule.map_or_else(|| culprit(topo, eni), |r| topo.security_groups[r.group].res);
         let text = rule.map(|r| rule_text(topo, r, dir));
         d.hop(&p, at, stage, Action::Allow, text, |_| {
             "new connection tracked".into()

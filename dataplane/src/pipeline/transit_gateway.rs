@@ -7,18 +7,18 @@ use super::driver::{within, Driver, Field};
 use super::{interface, network_acl, vpn, Node};
 use crate::aws::MAX_FORWARDS;
 use crate::topology::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
-use crate::topology::Idx;
+use crate::topology::{Idx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 
 /// `TgwFromVpc`: a route of `from_subnet` sends the packet to transit gateway `t`: it enters
 /// through the VPC attachment's subnet in the sender's Availability Zone (SPEC §9.1), whose
 /// inbound NACL applies whether or not the sender shares the subnet (SPEC §3.2).
-pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_subnet: Idx) {
+pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_subnet: SubnetIdx) {
     let topo = d.topo();
-    let subnet = &topo.subnets[from_subnet as usize];
+    let subnet = &topo.subnets[from_subnet];
     let tgw = topo.transit_gateways[t as usize].res;
-    let attachment = topo.vpcs[subnet.vpc as usize]
+    let attachment = topo.vpcs[subnet.vpc]
         .tgw_attachments
         .iter()
         .copied()
@@ -61,7 +61,7 @@ pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_
         Action::Forward,
         None,
         |_| {
-            let s = &topo.subnets[att_subnet as usize];
+            let s = &topo.subnets[att_subnet];
             format!(
                 "enters {} through subnet {} ({})",
                 topo.name(tgw),
@@ -87,7 +87,7 @@ pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, a: Idx) {
         d.next(p, Node::FromOnPrem { conn });
         return;
     }
-    let az = att.subnets.first().map(|&s| topo.subnets[s as usize].az);
+    let az = att.subnets.first().map(|&s| topo.subnets[s].az);
     d.hop(&p, att.res, Stage::Origin, Action::Forward, None, |_| {
         format!(
             "arrives at {} from the attachment",
@@ -171,7 +171,7 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entr
             AttachmentKind::Vpc(_) => {
                 for (s, p) in d.tgw_egress_subnet(p, b, entry_az) {
                     d.hop(&p, to.res, Stage::TgwAttachment, Action::Forward, None, |_| {
-                        let sub = &topo.subnets[s as usize];
+                        let sub = &topo.subnets[s];
                         let how = if to.appliance_mode {
                             "appliance mode: zone chosen by flow hash"
                         } else if entry_az == Some(sub.az) {
@@ -208,8 +208,8 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entr
 /// subnet's route table routes it (its local route delivers into the VPC; other routes send it
 /// on, as inspection VPCs do); a destination inside the attachment subnet itself is reached
 /// without any NACL (SPEC §3.2).
-pub(super) fn into_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: Idx) {
-    let subnet = &d.topo().subnets[s as usize];
+pub(super) fn into_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: SubnetIdx) {
+    let subnet = &d.topo().subnets[s];
     let (inside, outside) = within(d, p, Field::Dst, subnet);
     if let Some(p) = inside {
         interface::in_subnet(d, p, s, false);

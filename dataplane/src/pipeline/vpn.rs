@@ -7,13 +7,13 @@ use super::route_table::deliver_in_vpc;
 use super::Node;
 use crate::topology::maps::{VpcInterfaces, VpcRanges};
 use crate::topology::vpn::VpnEdge;
-use crate::topology::{Idx, ResId};
+use crate::topology::{Idx, ResId, VpcIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 
 /// `VgwOut`: a route of `vpc` sends the packet to virtual private gateway `g`: only traffic from
 /// its own VPC, only to prefixes its VPN connections reach.
-pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc: Idx) {
+pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc: VpcIdx) {
     let topo = d.topo();
     let vgw = &topo.vpn_gateways[g as usize];
     if vgw.vpc != Some(vpc) {
@@ -27,7 +27,7 @@ pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc
         );
         return;
     }
-    let v = &topo.vpcs[vpc as usize];
+    let v = &topo.vpcs[vpc];
     let (ours, foreign) = within(d, p, Field::Src, &VpcInterfaces(v));
     if let Some(p) = foreign {
         d.drop(
@@ -157,7 +157,7 @@ pub(super) fn vgw_ingress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx) {
         refuse(d, p);
         return;
     };
-    let v = &topo.vpcs[vpc as usize];
+    let v = &topo.vpcs[vpc];
     let (inside, outside) = within(d, p, Field::Dst, &VpcRanges(v));
     if let Some(p) = outside {
         refuse(d, p);

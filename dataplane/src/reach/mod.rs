@@ -33,7 +33,7 @@ pub use matrix::{matrix, sources, Endpoint, Matrix};
 
 use crate::aws;
 use crate::pipeline::{Node, Origin};
-use crate::topology::{EniKind, Idx, ResId, Topology};
+use crate::topology::{EniKind, Idx, ResId, SgIdx, SubnetIdx, Topology};
 use crate::verdict::DropReason;
 use crate::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use expr::Ctx;
@@ -276,7 +276,7 @@ impl<'t> Prepared<'t> {
     pub fn new(topo: &'t Topology) -> Prepared<'t> {
         let mut classes: Vec<Vec<Idx>> = Vec::new();
         let mut eni_class = vec![0u32; topo.enis.len()];
-        let mut by_key: HashMap<(Idx, Vec<Idx>), u32> = HashMap::new();
+        let mut by_key: HashMap<(SubnetIdx, Vec<SgIdx>), u32> = HashMap::new();
         for (i, e) in topo.enis.iter().enumerate() {
             let alike =
                 e.kind == EniKind::Host && e.source_dest_check && !topo.nlb.is_target(i as Idx);

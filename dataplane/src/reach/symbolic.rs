@@ -14,7 +14,7 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{self, NoTarget};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{Idx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::{self, Encapsulation};
@@ -554,7 +554,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         p: Sym,
         b: Idx,
         entry_az: Option<u32>,
-    ) -> std::vec::IntoIter<(Idx, Sym)> {
+    ) -> std::vec::IntoIter<(SubnetIdx, Sym)> {
         let topo = self.p.topo;
         let to = &topo.tgw_attachments[b as usize];
         if !to.appliance_mode {

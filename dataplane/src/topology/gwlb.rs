@@ -10,7 +10,7 @@
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
 use crate::topology::nlb::{choose_target, HealthState, TargetHealth};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{Idx, ResId, SubnetIdx, Topology, VpcIdx};
 use crate::wire::{AddrKey, Header};
 use std::net::Ipv4Addr;
 
@@ -73,7 +73,7 @@ pub struct GwlbTargetGroup {
 pub struct GwlbNode {
     /// The node's interface (its address in the subnet).
     pub eni: Idx,
-    pub subnet: Idx,
+    pub subnet: SubnetIdx,
     pub az: u32,
     pub addr: Ipv4Addr,
 }
@@ -81,7 +81,7 @@ pub struct GwlbNode {
 #[derive(Clone, Debug)]
 pub struct GatewayLoadBalancer {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub nodes: Vec<GwlbNode>,
     /// Off by default (SPEC §11.1).
     pub cross_zone: bool,
@@ -93,8 +93,8 @@ pub struct GatewayLoadBalancer {
 #[derive(Clone, Debug)]
 pub struct GwlbEndpoint {
     pub res: ResId,
-    pub vpc: Idx,
-    pub subnet: Idx,
+    pub vpc: VpcIdx,
+    pub subnet: SubnetIdx,
     /// The endpoint service's load balancer.
     pub load_balancer: Idx,
     /// The endpoint service (named in traces).
@@ -184,7 +184,7 @@ impl Gwlbs {
     /// accepts endpoints in zones the load balancer serves), else the first.
     pub fn node_for(&self, topo: &Topology, x: Idx) -> Option<GwlbNode> {
         let ep = &self.endpoints[x as usize];
-        let az = topo.subnets[ep.subnet as usize].az;
+        let az = topo.subnets[ep.subnet].az;
         let l = &self.load_balancers[ep.load_balancer as usize];
         l.nodes
             .iter()

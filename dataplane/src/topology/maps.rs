@@ -8,7 +8,7 @@ use crate::pipeline::driver::AddressMap;
 use crate::space::Segments;
 use crate::space::{first_match_segs, point_segs, union_segs};
 use crate::topology::tgw::{PrefixMap, TgwRouteTable};
-use crate::topology::{Idx, ResId};
+use crate::topology::{Idx, ResId, VpcIdx};
 use crate::wire::Family;
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
@@ -202,7 +202,7 @@ pub struct VpcPublicAddresses<'a> {
     /// The topology (the interfaces' address pairs).
     pub topo: &'a Topology,
     /// The VPC.
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
 }
 
 impl AddressMap for VpcPublicAddresses<'_> {
@@ -210,18 +210,18 @@ impl AddressMap for VpcPublicAddresses<'_> {
     #[inline]
     fn lookup(&self, a: IpAddr) -> Option<Ipv4Addr> {
         let IpAddr::V4(a4) = a else { return None };
-        let e = self.topo.vpcs[self.vpc as usize].eni_for(a)?;
+        let e = self.topo.vpcs[self.vpc].eni_for(a)?;
         self.topo.enis[e as usize].public_for(a4)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
-        let m = &self.topo.vpcs[self.vpc as usize].maps;
+        let m = &self.topo.vpcs[self.vpc].maps;
         match fam {
             Family::V4 => (Cow::Borrowed(&m.public), m.public_keys.len()),
             Family::V6 => (Cow::Borrowed(&[]), 0),
         }
     }
     fn key(&self, n: usize) -> Ipv4Addr {
-        self.topo.vpcs[self.vpc as usize].maps.public_keys[n]
+        self.topo.vpcs[self.vpc].maps.public_keys[n]
     }
 }
 
@@ -254,15 +254,13 @@ impl AddressMap for PublicAddresses<'_> {
 pub struct Ipv6Vpcs<'a>(pub &'a Topology);
 
 impl AddressMap for Ipv6Vpcs<'_> {
-    type Key = Idx;
+    type Key = VpcIdx;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<Idx> {
+    fn lookup(&self, a: IpAddr) -> Option<VpcIdx> {
         let IpAddr::V6(a) = a else { return None };
         self.0
             .vpcs
-            .iter()
             .position(|v| v.cidrs_v6.iter().any(|c| c.contains(&a)))
-            .map(|i| i as Idx)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
         match fam {
@@ -270,8 +268,8 @@ impl AddressMap for Ipv6Vpcs<'_> {
             Family::V6 => (Cow::Borrowed(&self.0.maps.v6_vpcs), self.0.vpcs.len()),
         }
     }
-    fn key(&self, n: usize) -> Idx {
-        n as Idx
+    fn key(&self, n: usize) -> VpcIdx {
+        VpcIdx::from(n)
     }
 }
 
@@ -430,7 +428,7 @@ pub struct Services<'a> {
     /// The topology.
     pub topo: &'a Topology,
     /// The sender's VPC (its resolver at base + 2).
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
 }
 
 impl AddressMap for Services<'_> {
@@ -442,10 +440,10 @@ impl AddressMap for Services<'_> {
     fn segments(&self, fam: Family) -> Segments<'_> {
         let pts = aws::service_addresses(self.topo, self.vpc, fam)
             .into_iter()
-            .map(|(a, r)| (a, r.0 as usize));
+            .map(|(a, r)| (a, r.index()));
         (Cow::Owned(point_segs(pts)), 4)
     }
     fn key(&self, n: usize) -> ResId {
-        ResId(n as u32)
+        ResId::from(n)
     }
 }

@@ -1,7 +1,8 @@
 //! The compiled topology: immutable, index-linked tables the pipeline reads.
 //!
-//! Everything refers to everything else by `u32` index; names (logical ids, AWS ids) live only in
-//! [`Topology::resources`] and are looked at when a verdict or trace is printed.
+//! Everything refers to everything else by index, one index type per table ([`ids`]); names
+//! (logical ids, AWS ids) live only in [`Topology::resources`] and are looked at when a verdict or
+//! trace is printed.
 
 use crate::tables::lpm::{Lpm, LpmBuilder};
 use crate::tables::nacl::NetworkAcl;
@@ -20,17 +21,16 @@ use crate::wire::Family;
 
 pub mod endpoint;
 pub mod gwlb;
+pub mod ids;
 pub mod maps;
 pub mod nlb;
 pub mod tgw;
 pub mod vpn;
 
+pub use ids::{NaclIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, VpcIdx};
+
 /// Index into one of the topology's tables.
 pub type Idx = u32;
-
-/// Index into [`Topology::resources`]: the name of something that can appear in a verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ResId(pub u32);
 
 impl ResId {
     /// The internet: origin of inbound traffic and the `at` of drops no resource can be blamed for.
@@ -102,15 +102,15 @@ impl Vpc {
 #[derive(Clone, Debug, Default)]
 pub struct Subnet {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub availability_zone: String,
     /// The Availability Zone as a number (assigned by [`Topology::finish`]), so the transit
     /// gateway's zone affinity compares integers, not names.
     pub az: u32,
     pub cidr_v4: Option<Ipv4Net>,
     pub cidr_v6: Option<Ipv6Net>,
-    pub route_table: Idx,
-    pub network_acl: Idx,
+    pub route_table: RouteTableIdx,
+    pub network_acl: NaclIdx,
 }
 
 impl Subnet {
@@ -164,7 +164,7 @@ pub struct Route {
 #[derive(Clone, Debug, Default)]
 pub struct RouteTable {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub routes: Vec<Route>,
     v4: Lpm<u32>,
     v6: Lpm<u128>,
@@ -174,7 +174,7 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn new(res: ResId, vpc: Idx, routes: Vec<Route>) -> RouteTable {
+    pub fn new(res: ResId, vpc: VpcIdx, routes: Vec<Route>) -> RouteTable {
         let mut v4 = LpmBuilder::<u32>::new();
         let mut v6 = LpmBuilder::<u128>::new();
         // Insert in reverse so that, for two routes with the same destination, the earlier one
@@ -250,14 +250,14 @@ pub struct NetworkInterface {
     /// interface, otherwise the interface itself.
     pub owner: ResId,
     pub kind: EniKind,
-    pub subnet: Idx,
-    pub vpc: Idx,
+    pub subnet: SubnetIdx,
+    pub vpc: VpcIdx,
     /// Primary first.
     pub private_v4: Vec<Ipv4Addr>,
     pub ipv6: Vec<Ipv6Addr>,
     /// Private → public (auto-assigned public IP or Elastic IP) pairs.
     pub public_v4: Vec<(Ipv4Addr, Ipv4Addr)>,
-    pub security_groups: Vec<Idx>,
+    pub security_groups: Vec<SgIdx>,
     pub source_dest_check: bool,
     pub mac: [u8; 6],
     /// Union of the inbound rules of every group, peers flattened.
@@ -289,21 +289,21 @@ impl NetworkInterface {
 #[derive(Clone, Debug, Default)]
 pub struct InternetGateway {
     pub res: ResId,
-    pub vpc: Option<Idx>,
+    pub vpc: Option<VpcIdx>,
     /// The gateway route table (edge association) that routes traffic entering the VPC here.
-    pub route_table: Option<Idx>,
+    pub route_table: Option<RouteTableIdx>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct EgressOnlyInternetGateway {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
 }
 
 #[derive(Clone, Debug)]
 pub struct NatGateway {
     pub res: ResId,
-    pub subnet: Idx,
+    pub subnet: SubnetIdx,
     pub eni: Idx,
     /// Public gateways translate to addresses with Elastic IPs; private ones to private addresses.
     pub public: bool,
@@ -315,13 +315,13 @@ pub struct NatGateway {
 #[derive(Clone, Debug, Default)]
 pub struct PeeringConnection {
     pub res: ResId,
-    pub requester: Idx,
-    pub accepter: Idx,
+    pub requester: VpcIdx,
+    pub accepter: VpcIdx,
 }
 
 impl PeeringConnection {
     /// The VPC on the other side from `vpc`, if `vpc` is one of the two.
-    pub fn peer_of(&self, vpc: Idx) -> Option<Idx> {
+    pub fn peer_of(&self, vpc: VpcIdx) -> Option<VpcIdx> {
         if vpc == self.requester {
             Some(self.accepter)
         } else if vpc == self.accepter {
@@ -342,12 +342,12 @@ pub struct PublicMapping {
 /// Everything the pipeline reads. Build it by filling the tables, then call [`Topology::finish`].
 #[derive(Clone, Debug)]
 pub struct Topology {
-    pub resources: Vec<Resource>,
-    pub vpcs: Vec<Vpc>,
-    pub subnets: Vec<Subnet>,
-    pub route_tables: Vec<RouteTable>,
-    pub network_acls: Vec<NetworkAcl>,
-    pub security_groups: Vec<SecurityGroup>,
+    pub resources: Table<ResId, Resource>,
+    pub vpcs: Table<VpcIdx, Vpc>,
+    pub subnets: Table<SubnetIdx, Subnet>,
+    pub route_tables: Table<RouteTableIdx, RouteTable>,
+    pub network_acls: Table<NaclIdx, NetworkAcl>,
+    pub security_groups: Table<SgIdx, SecurityGroup>,
     pub enis: Vec<NetworkInterface>,
     pub internet_gateways: Vec<InternetGateway>,
     pub egress_only_igws: Vec<EgressOnlyInternetGateway>,
@@ -401,11 +401,11 @@ impl Topology {
                     name: None,
                 })
                 .collect(),
-            vpcs: vec![],
-            subnets: vec![],
-            route_tables: vec![],
-            network_acls: vec![],
-            security_groups: vec![],
+            vpcs: Table::new(),
+            subnets: Table::new(),
+            route_tables: Table::new(),
+            network_acls: Table::new(),
+            security_groups: Table::new(),
             enis: vec![],
             internet_gateways: vec![],
             egress_only_igws: vec![],
@@ -439,16 +439,15 @@ impl Topology {
             aws_id: aws_id.to_string(),
             kind: kind.to_string(),
             name,
-        });
-        ResId(self.resources.len() as u32 - 1)
+        })
     }
 
     pub fn resource(&self, id: ResId) -> &Resource {
-        &self.resources[id.0 as usize]
+        &self.resources[id]
     }
 
     pub fn name(&self, id: ResId) -> &str {
-        &self.resources[id.0 as usize].logical_id
+        &self.resources[id].logical_id
     }
 
     /// Find a resource by logical id or AWS id, else by its `Name` tag when exactly one resource
@@ -456,20 +455,18 @@ impl Topology {
     pub fn find_resource(&self, name: &str) -> Option<ResId> {
         let by_id = self
             .resources
-            .iter()
             .position(|r| r.logical_id == name || r.aws_id == name);
         let by_tag = || {
             let mut named = self
                 .resources
-                .iter()
-                .enumerate()
+                .iter_enumerated()
                 .filter(|(_, r)| r.name.as_deref() == Some(name));
             match (named.next(), named.next()) {
                 (Some((i, _)), None) => Some(i),
                 _ => None,
             }
         };
-        by_id.or_else(by_tag).map(|i| ResId(i as u32))
+        by_id.or_else(by_tag)
     }
 
     /// The interface whose `res` or `owner` is `id` (an instance names its primary interface).
@@ -531,7 +528,7 @@ impl Topology {
         }
         for (i, e) in self.enis.iter().enumerate() {
             let i = i as Idx;
-            let vpc = &mut self.vpcs[e.vpc as usize];
+            let vpc = &mut self.vpcs[e.vpc];
             for a in &e.private_v4 {
                 vpc.enis_v4.entry(a.to_bits()).or_insert(i);
             }
@@ -585,7 +582,7 @@ impl Topology {
         }
         for (i, a) in self.tgw_attachments.iter().enumerate() {
             if let AttachmentKind::Vpc(vpc) = a.kind {
-                if let Some(v) = self.vpcs.get_mut(vpc as usize) {
+                if let Some(v) = self.vpcs.get_mut(vpc) {
                     v.tgw_attachments.push(i as Idx);
                 }
             }
@@ -608,25 +605,24 @@ impl Topology {
     /// Flatten each interface's groups into one rule list per direction, expanding group
     /// references into the private addresses of the referenced group's members.
     fn compile_security_groups(&mut self) {
-        let mut members: Vec<Vec<IpNet>> = vec![Vec::new(); self.security_groups.len()];
+        let mut members: Table<SgIdx, Vec<IpNet>> =
+            Table::from(vec![Vec::new(); self.security_groups.len()]);
         for e in &self.enis {
             for &g in &e.security_groups {
-                if let Some(m) = members.get_mut(g as usize) {
+                if let Some(m) = members.get_mut(g) {
                     m.extend(e.private_v4.iter().map(|a| IpNet::V4(Ipv4Net::from(*a))));
                     m.extend(e.ipv6.iter().map(|a| IpNet::V6(Ipv6Net::from(*a))));
                 }
             }
         }
         let expand =
-            |g: Idx, rules: &[crate::tables::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
+            |g: SgIdx, rules: &[crate::tables::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
                 for (ri, r) in rules.iter().enumerate() {
                     let by_reference = matches!(r.peer, SgPeer::Group(_));
                     let peers: &[IpNet] = match &r.peer {
                         SgPeer::Cidr(c) => std::slice::from_ref(c),
                         SgPeer::PrefixList { entries, .. } => entries.as_slice(),
-                        SgPeer::Group(ref_g) => {
-                            members.get(*ref_g as usize).map_or(&[], |m| m.as_slice())
-                        }
+                        SgPeer::Group(ref_g) => members.get(*ref_g).map_or(&[], |m| m.as_slice()),
                     };
                     for &peer in peers {
                         out.push(CompiledSgRule {
@@ -645,7 +641,7 @@ impl Topology {
             e.sg_ingress.clear();
             e.sg_egress.clear();
             for &g in &e.security_groups {
-                if let Some(sg) = self.security_groups.get(g as usize) {
+                if let Some(sg) = self.security_groups.get(g) {
                     expand(g, &sg.ingress, &mut e.sg_ingress);
                     expand(g, &sg.egress, &mut e.sg_egress);
                 }
@@ -656,12 +652,12 @@ impl Topology {
     /// The subnet that holds an interface.
     #[inline]
     pub fn subnet_of(&self, eni: Idx) -> &Subnet {
-        &self.subnets[self.enis[eni as usize].subnet as usize]
+        &self.subnets[self.enis[eni as usize].subnet]
     }
 
     /// Human-readable text of the security group rule a compiled rule came from.
     pub fn sg_rule_text(&self, r: &CompiledSgRule, ingress: bool) -> String {
-        let g = &self.security_groups[r.group as usize];
+        let g = &self.security_groups[r.group];
         let list = if ingress { &g.ingress } else { &g.egress };
         let text = list.get(r.rule as usize).map_or("", |x| x.text.as_str());
         format!(

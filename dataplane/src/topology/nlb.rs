@@ -509,7 +509,7 @@ pub fn new_flow(
     let tg = l.target_group;
     let g = &topo.nlb.target_groups[tg as usize];
     let node_eni = &topo.enis[node as usize];
-    let az = topo.subnets[node_eni.subnet as usize].az;
+    let az = topo.subnets[node_eni.subnet].az;
     let hash = flow_hash(h);
     let choice = topo.nlb.choose(tg, az, topo.nlb.cross_zone(lb, tg), hash)?;
     let t = &g.targets[choice.target as usize];

@@ -7,7 +7,7 @@
 
 use crate::space::first_match_segs;
 use crate::tables::lpm::{Lpm, LpmBuilder};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{Idx, ResId, SubnetIdx, Topology, VpcIdx};
 use crate::wire::{Family, FlowKey, Header};
 use ipnet::IpNet;
 use std::hash::{Hash, Hasher};
@@ -80,7 +80,7 @@ pub struct TransitGateway {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttachmentKind {
     /// A VPC: the gateway has an interface in one subnet per enabled Availability Zone.
-    Vpc(Idx),
+    Vpc(VpcIdx),
     /// A Site-to-Site VPN connection (index into [`Topology::vpn_connections`]).
     Vpn(Idx),
 }
@@ -91,7 +91,7 @@ pub struct TgwAttachment {
     pub tgw: Idx,
     pub kind: AttachmentKind,
     /// VPC attachments: one subnet per Availability Zone, ordered by zone name.
-    pub subnets: Vec<Idx>,
+    pub subnets: Vec<SubnetIdx>,
     /// Appliance mode (`Options.ApplianceModeSupport: enable`): traffic sent to this attachment
     /// uses one zone per flow, chosen by a flow hash, in both directions (SPEC §9.3).
     pub appliance_mode: bool,
@@ -102,11 +102,11 @@ pub struct TgwAttachment {
 impl TgwAttachment {
     /// The attachment's subnet in an Availability Zone (by [`crate::topology::Subnet::az`]).
     #[inline]
-    pub fn subnet_in(&self, topo: &Topology, az: u32) -> Option<Idx> {
+    pub fn subnet_in(&self, topo: &Topology, az: u32) -> Option<SubnetIdx> {
         self.subnets
             .iter()
             .copied()
-            .find(|&s| topo.subnets[s as usize].az == az)
+            .find(|&s| topo.subnets[s].az == az)
     }
 
     /// The subnet a packet of this flow leaves the transit gateway through. Without appliance
@@ -114,7 +114,7 @@ impl TgwAttachment {
     /// appliance mode (or when the zone is not enabled) a symmetric flow hash picks one, so a
     /// request and its reply use the same zone.
     #[inline]
-    pub fn egress_subnet(&self, topo: &Topology, entry_az: Option<u32>, h: &Header) -> Idx {
+    pub fn egress_subnet(&self, topo: &Topology, entry_az: Option<u32>, h: &Header) -> SubnetIdx {
         if !self.appliance_mode {
             if let Some(s) = entry_az.and_then(|az| self.subnet_in(topo, az)) {
                 return s;

@@ -35,7 +35,7 @@ pub(super) fn security_group(d: &Drop) -> Finding {
             topo.enis[e as usize]
                 .security_groups
                 .iter()
-                .any(|&g| topo.security_groups[g as usize].res == v.at)
+                .any(|&g| topo.security_groups[g].res == v.at)
         };
         let lb_node = || {
             (0..topo.enis.len() as Idx).find(|&e| {
@@ -55,11 +55,11 @@ pub(super) fn security_group(d: &Drop) -> Finding {
                 .security_groups
                 .iter()
                 .copied()
-                .find(|&g| topo.security_groups[g as usize].res == v.at)
+                .find(|&g| topo.security_groups[g].res == v.at)
                 .or_else(|| eni.security_groups.first().copied());
             if let Some(g) = group {
                 fix = Some(Change::AddSecurityGroupRule {
-                    group: g as usize,
+                    group: g.index(),
                     ingress,
                     rule: sg_rule_for(&h, sg_peer(topo, e, other, via_appliance)),
                 });
@@ -180,7 +180,7 @@ fn eni_at(topo: &Topology, addr: IpAddr, at: ResId) -> Option<Idx> {
                 || eni
                     .security_groups
                     .iter()
-                    .any(|&g| topo.security_groups[g as usize].res == at)
+                    .any(|&g| topo.security_groups[g].res == at)
         })
         .or_else(|| owns.first().copied())
 }
@@ -211,7 +211,7 @@ fn sg_peer(topo: &Topology, own: Idx, addr: IpAddr, via_appliance: bool) -> SgPe
             let other = &topo.enis[e as usize];
             if other.vpc == topo.enis[own as usize].vpc {
                 if let Some(&g) = other.security_groups.first() {
-                    return SgPeer::Group(g as usize);
+                    return SgPeer::Group(g.index());
                 }
             }
         }
@@ -271,7 +271,7 @@ fn asymmetric_tgw_attachment(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Opti
             && (e.owner == v.at
                 || e.security_groups
                     .iter()
-                    .any(|&g| topo.security_groups[g as usize].res == v.at))
+                    .any(|&g| topo.security_groups[g].res == v.at))
     });
     appliance.then_some(entered)
 }

@@ -8,6 +8,7 @@ use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{Model, RouteTarget};
 use vpcsim_dataplane::topology::tgw::TgwRouteTarget;
 use vpcsim_dataplane::topology::RouteTarget as TopoTarget;
+use vpcsim_dataplane::topology::VpcIdx;
 use vpcsim_dataplane::trace::Stage;
 use vpcsim_dataplane::{DropReason, Idx, Topology};
 
@@ -127,7 +128,7 @@ pub(super) fn appliance_bypassed(d: &Drop) -> Finding {
             .iter()
             .find(|g| g.res == v.at)
             .and_then(|g| g.route_table)
-            .and_then(|rt| topo.route_tables[rt as usize].lookup(h.src))
+            .and_then(|rt| topo.route_tables[rt].lookup(h.src))
             .and_then(|r| match r.target {
                 TopoTarget::NetworkInterface(a) => Some(a),
                 _ => None,
@@ -136,11 +137,11 @@ pub(super) fn appliance_bypassed(d: &Drop) -> Finding {
             .iter()
             .rev()
             .find(|x| x.stage == Stage::Route)
-            .and_then(|x| topo.route_tables.iter().position(|t| t.res == x.resource));
+            .and_then(|x| topo.route_tables.position(|t| t.res == x.resource));
         if let (Some(a), Some(t)) = (appliance, table) {
             if let Some(r) = topo.route_tables[t].lookup(h.dst) {
                 fix = Some(Change::SetRoute {
-                    table: t,
+                    table: t.index(),
                     destination: r.destination,
                     target: RouteTarget::NetworkInterface(a as usize),
                 });
@@ -241,7 +242,7 @@ fn target_towards(
     // A transit gateway attached to the VPC whose route table knows the destination.
     for &a in topo
         .vpcs
-        .get(vpc)
+        .get(VpcIdx::from(vpc))
         .map_or(&[][..], |v| &v.tgw_attachments[..])
     {
         let att = &topo.tgw_attachments[a as usize];

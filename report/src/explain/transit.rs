@@ -6,6 +6,7 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
 use vpcsim_dataplane::topology::tgw::{AttachmentKind, TgwRouteTarget};
+use vpcsim_dataplane::topology::SubnetIdx;
 use vpcsim_dataplane::trace::{Hop, Stage};
 use vpcsim_dataplane::{DropReason, Idx, Topology};
 
@@ -21,10 +22,10 @@ pub(super) fn tgw_no_attachment_in_az(d: &Drop) -> Finding {
         if let (Some(a), Some(s)) = (a, from) {
             fix = Some(Change::AddTgwAttachmentSubnet {
                 attachment: a as usize,
-                subnet: s as usize,
+                subnet: s.index(),
             });
         }
-        let zone = from.map_or("?", |s| topo.subnets[s as usize].availability_zone.as_str());
+        let zone = from.map_or("?", |s| topo.subnets[s].availability_zone.as_str());
         format!(
             "transit gateway attachment {} has no subnet in {zone}: subnets of that zone cannot send to the transit gateway",
             topo.name(v.at)
@@ -142,7 +143,7 @@ fn attachment_towards(topo: &Topology, tgw: Idx, dst: IpAddr) -> Option<(Idx, Ip
         }
         let prefixes: Vec<IpNet> = match a.kind {
             AttachmentKind::Vpc(v) => {
-                let v = &topo.vpcs[v as usize];
+                let v = &topo.vpcs[v];
                 v.cidrs_v4
                     .iter()
                     .map(|c| IpNet::V4(*c))
@@ -162,7 +163,7 @@ fn attachment_towards(topo: &Topology, tgw: Idx, dst: IpAddr) -> Option<(Idx, Ip
 
 /// The subnet the packet was last sent from: the interface (instance or appliance) or NAT
 /// gateway of the latest hop that forwarded it.
-fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<Idx> {
+fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<SubnetIdx> {
     for h in hops.iter().rev() {
         match h.stage {
             Stage::Origin | Stage::Appliance => {

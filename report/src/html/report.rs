@@ -95,13 +95,13 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         return Some(format!(
             "<code>{}</code> in {} ({}); route table {}, network ACL {}",
             esc(&cidrs.join(", ")),
-            name(topo.vpcs[s.vpc as usize].res),
+            name(topo.vpcs[s.vpc].res),
             esc(&s.availability_zone),
             topo.route_tables
-                .get(s.route_table as usize)
+                .get(s.route_table)
                 .map_or("?".into(), |t| name(t.res)),
             topo.network_acls
-                .get(s.network_acl as usize)
+                .get(s.network_acl)
                 .map_or("?".into(), |a| name(a.res)),
         ));
     }
@@ -110,13 +110,13 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         .iter()
         .find(|e| e.owner == r && !matches!(e.kind, EniKind::NatGateway(_)))
     {
-        let subnet = topo.subnets.get(e.subnet as usize).map(|s| s.res);
+        let subnet = topo.subnets.get(e.subnet).map(|s| s.res);
         let mut addrs = both_families(&e.private_v4, &e.ipv6);
         addrs.extend(e.public_v4.iter().map(|(_, p)| format!("{p} (public)")));
         let groups: Vec<String> = e
             .security_groups
             .iter()
-            .filter_map(|g| topo.security_groups.get(*g as usize))
+            .filter_map(|g| topo.security_groups.get(*g))
             .map(|g| name(g.res))
             .collect();
         return Some(format!(
@@ -139,27 +139,24 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         return Some(format!(
             "{} NAT gateway in {}: <code>{}</code>",
             if g.public { "public" } else { "private" },
-            name(topo.subnets[g.subnet as usize].res),
+            name(topo.subnets[g.subnet].res),
             esc(&addrs.join(", "))
         ));
     }
     if let Some(g) = topo.internet_gateways.iter().find(|g| g.res == r) {
         return Some(match g.vpc {
-            Some(v) => format!("attached to {}", name(topo.vpcs[v as usize].res)),
+            Some(v) => format!("attached to {}", name(topo.vpcs[v].res)),
             None => "not attached".into(),
         });
     }
     if let Some(g) = topo.egress_only_igws.iter().find(|g| g.res == r) {
-        return Some(format!(
-            "attached to {}",
-            name(topo.vpcs[g.vpc as usize].res)
-        ));
+        return Some(format!("attached to {}", name(topo.vpcs[g.vpc].res)));
     }
     if let Some(p) = topo.peerings.iter().find(|p| p.res == r) {
         return Some(format!(
             "{} ↔ {}",
-            name(topo.vpcs[p.requester as usize].res),
-            name(topo.vpcs[p.accepter as usize].res)
+            name(topo.vpcs[p.requester].res),
+            name(topo.vpcs[p.accepter].res)
         ));
     }
     if let Some(t) = topo.route_tables.iter().find(|t| t.res == r) {

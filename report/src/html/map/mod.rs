@@ -13,7 +13,7 @@ mod layout;
 mod svg;
 
 use std::collections::BTreeMap;
-use vpcsim_dataplane::topology::{Idx, ResId};
+use vpcsim_dataplane::topology::{Idx, ResId, SubnetIdx, VpcIdx};
 use vpcsim_dataplane::trace::Hop;
 
 const MARGIN: i32 = 20;
@@ -65,8 +65,8 @@ impl Rect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Place {
     Internet,
-    Vpc(Idx),
-    Subnet(Idx),
+    Vpc(VpcIdx),
+    Subnet(SubnetIdx),
     Eni(Idx),
     Nat(Idx),
     Igw(Idx),
@@ -154,7 +154,7 @@ mod tests {
         let sn = topo.add_resource("Sn", "subnet-1", "AWS::EC2::Subnet", None);
         topo.subnets.push(Subnet {
             res: sn,
-            vpc: 0,
+            vpc: VpcIdx(0),
             availability_zone: "us-east-1a".into(),
             cidr_v4: Some("10.0.0.0/24".parse().unwrap()),
             ..Default::default()
@@ -174,7 +174,11 @@ mod tests {
         let places = map.resolve(&topo, &hops);
         assert_eq!(
             places,
-            vec![Place::Subnet(0), Place::Other(tgw), Place::Other(tgw)]
+            vec![
+                Place::Subnet(SubnetIdx(0)),
+                Place::Other(tgw),
+                Place::Other(tgw)
+            ]
         );
         let svg = map.svg(
             &topo,

@@ -1,0 +1,223 @@
+//! Typed indices: one index type per table of the [`Topology`](super::Topology), and [`Table`],
+//! a vector that only its own index type indexes. An interface's index cannot pick a subnet: the
+//! compiler refuses `topo.subnets[eni]`.
+//!
+//! An index is a `u32` (tables never hold 2³² rows), free at run time: indexing a [`Table`] is
+//! indexing its vector, with the same bounds check.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Index, IndexMut};
+
+/// A row of one table: what indexes a [`Table`].
+pub trait TableIdx: Copy + From<usize> {
+    /// The row's position in the table's vector.
+    fn index(self) -> usize;
+}
+
+macro_rules! table_indices {
+    ($( $(#[$doc:meta])* $name:ident; )*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(transparent)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The row's position in the table's vector.
+            #[inline(always)]
+            pub const fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl TableIdx for $name {
+            #[inline(always)]
+            fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        /// The row at a position of the table's vector (the model's index, at the compile
+        /// boundary).
+        impl From<usize> for $name {
+            #[inline(always)]
+            fn from(i: usize) -> $name {
+                $name(i as u32)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+table_indices! {
+    /// A resource's name: index into [`Topology::resources`](super::Topology::resources).
+    ResId;
+    /// Index into [`Topology::vpcs`](super::Topology::vpcs).
+    VpcIdx;
+    /// Index into [`Topology::subnets`](super::Topology::subnets).
+    SubnetIdx;
+    /// Index into [`Topology::route_tables`](super::Topology::route_tables).
+    RouteTableIdx;
+    /// Index into [`Topology::network_acls`](super::Topology::network_acls).
+    NaclIdx;
+    /// Index into [`Topology::security_groups`](super::Topology::security_groups).
+    SgIdx;
+}
+
+/// One table of the topology: a vector indexed by `I` only.
+pub struct Table<I, T> {
+    rows: Vec<T>,
+    index: PhantomData<fn(I) -> I>,
+}
+
+impl<I: TableIdx, T> Table<I, T> {
+    pub const fn new() -> Table<I, T> {
+        Table {
+            rows: Vec::new(),
+            index: PhantomData,
+        }
+    }
+
+    /// Append a row; its index.
+    #[inline]
+    pub fn push(&mut self, row: T) -> I {
+        self.rows.push(row);
+        I::from(self.rows.len() - 1)
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, i: I) -> Option<&T> {
+        self.rows.get(i.index())
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, i: I) -> Option<&mut T> {
+        self.rows.get_mut(i.index())
+    }
+
+    /// The rows in order.
+    #[inline]
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.rows.iter()
+    }
+
+    #[inline]
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.rows.iter_mut()
+    }
+
+    /// The rows in order, each with its index.
+    #[inline]
+    pub fn iter_enumerated(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (I, &T)> + ExactSizeIterator + Clone {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (I::from(i), row))
+    }
+
+    /// Every index, in order.
+    #[inline]
+    pub fn indices(&self) -> impl DoubleEndedIterator<Item = I> + ExactSizeIterator + Clone {
+        (0..self.rows.len()).map(I::from)
+    }
+
+    /// The index of the first row that satisfies `pred`.
+    #[inline]
+    pub fn position(&self, pred: impl FnMut(&T) -> bool) -> Option<I> {
+        self.rows.iter().position(pred).map(I::from)
+    }
+}
+
+impl<I, T> Index<I> for Table<I, T>
+where
+    I: TableIdx,
+{
+    type Output = T;
+    #[inline]
+    fn index(&self, i: I) -> &T {
+        &self.rows[i.index()]
+    }
+}
+
+impl<I, T> IndexMut<I> for Table<I, T>
+where
+    I: TableIdx,
+{
+    #[inline]
+    fn index_mut(&mut self, i: I) -> &mut T {
+        &mut self.rows[i.index()]
+    }
+}
+
+impl<I, T> Default for Table<I, T> {
+    fn default() -> Table<I, T> {
+        Table {
+            rows: Vec::new(),
+            index: PhantomData,
+        }
+    }
+}
+
+impl<I, T: Clone> Clone for Table<I, T> {
+    fn clone(&self) -> Table<I, T> {
+        Table {
+            rows: self.rows.clone(),
+            index: PhantomData,
+        }
+    }
+}
+
+/// Prints as the vector would.
+impl<I, T: fmt::Debug> fmt::Debug for Table<I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.rows.fmt(f)
+    }
+}
+
+impl<I, T> From<Vec<T>> for Table<I, T> {
+    fn from(rows: Vec<T>) -> Table<I, T> {
+        Table {
+            rows,
+            index: PhantomData,
+        }
+    }
+}
+
+impl<I, T> FromIterator<T> for Table<I, T> {
+    fn from_iter<It: IntoIterator<Item = T>>(rows: It) -> Table<I, T> {
+        Table::from(rows.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<'a, I, T> IntoIterator for &'a Table<I, T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
+impl<'a, I, T> IntoIterator for &'a mut Table<I, T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter_mut()
+    }
+}
