@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
     let app_eni = topo
         .owner_of("10.0.2.30".parse().unwrap())
         .expect("app instance");
-    let rules = &topo.enis[app_eni as usize].sg_egress;
+    let rules = &topo.enis[app_eni].sg_egress;
     let headers: Vec<Header> = metas.iter().map(Header::from_meta).collect();
     g.throughput(Throughput::Elements(headers.len() as u64));
     g.bench_function("nacl_ingress_and_egress", |b| {

@@ -1,7 +1,7 @@
 //! AWS's reserved addresses and fixed numbers, in one place: every node of the stage graph and
 //! both drivers (concrete and symbolic) read them here, so they cannot drift apart.
 
-use crate::topology::{Idx, ResId, Topology, VpcIdx};
+use crate::topology::{EniIdx, Idx, ResId, Topology, VpcIdx};
 use crate::wire::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -125,7 +125,7 @@ pub fn service_addresses(topo: &Topology, vpc: VpcIdx, fam: Family) -> Vec<(u128
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Zone {
     /// A network interface (its security groups).
-    Interface(Idx),
+    Interface(EniIdx),
     /// An egress-only internet gateway (stateful for IPv6).
     EgressOnlyGateway(Idx),
 }
@@ -138,9 +138,15 @@ impl Zone {
     #[inline]
     pub fn id(self) -> u32 {
         match self {
-            Zone::Interface(e) => e,
+            Zone::Interface(e) => e.0,
             Zone::EgressOnlyGateway(g) => Zone::EGRESS_ONLY_BASE | g,
         }
+    }
+
+    /// The interface whose zone has this [`Zone::id`], when it is an interface's.
+    #[inline]
+    pub(crate) fn interface_of(id: u32) -> Option<EniIdx> {
+        (id < Zone::EGRESS_ONLY_BASE).then_some(EniIdx(id))
     }
 }
 

@@ -4,10 +4,10 @@
 use crate::fastfmt::{push_ip, push_ts, push_u64};
 use serde_json::{json, Value};
 use std::net::IpAddr;
-use vpcsim_dataplane::topology::Table;
+use vpcsim_dataplane::topology::{EniIdx, Table};
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
+use vpcsim_dataplane::{Disposition, DropReason, ResId, Timestamp, Topology, Verdict};
 
 /// A field name, and the same written as it follows another field in an object (`,"name":`),
 /// so that the byte writer copies one slice per key.
@@ -223,7 +223,7 @@ pub struct Outcome {
     /// The gateway it left through.
     pub egress: Option<ResId>,
     /// The interface it was delivered to (its MAC addresses the output frame).
-    pub delivered_eni: Option<Idx>,
+    pub delivered_eni: Option<EniIdx>,
     /// The packet as it ended, after every rewrite.
     pub header: Header,
 }

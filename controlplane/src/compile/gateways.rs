@@ -37,7 +37,7 @@ pub(super) fn nat_gateways(model: &Model, topo: &mut Topology, nat_res: &[ResId]
         topo.nat_gateways.push(NatGateway {
             res: nat_res[n],
             subnet: nat.subnet.into(),
-            eni: nat.eni as u32,
+            eni: nat.eni.into(),
             public: nat.public,
             addresses: model.enis[nat.eni].private_v4.clone(),
         });

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use vpcsim_dataplane::topology::gwlb as dp;
 use vpcsim_dataplane::topology::nlb::TargetHealth;
 use vpcsim_dataplane::topology::{
-    EniKind, NetworkInterface, Route, RouteTarget, SubnetIdx, Topology,
+    EniIdx, EniKind, NetworkInterface, Route, RouteTarget, SubnetIdx, Topology,
 };
 
 /// Everything GWLB; runs after [`Topology::finish`], since targets and nodes need zone numbers.
@@ -21,11 +21,12 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             .filter_map(|(id, inst)| {
                 let eni = *model.instances[*inst].enis.first()?;
                 let addr = *model.enis[eni].private_v4.first()?;
+                let eni = EniIdx::from(eni);
                 let e = &topo.enis[eni];
                 Some(dp::GwlbTarget {
                     id: id.clone(),
                     res: e.owner,
-                    eni: eni as u32,
+                    eni,
                     addr,
                     az: topo.subnets[e.subnet].az,
                     health: TargetHealth::default(),
@@ -86,7 +87,7 @@ fn node_interface(
     lb: usize,
     subnet: usize,
     addr: Ipv4Addr,
-) -> u32 {
+) -> EniIdx {
     let balancer = &model.gateway_load_balancers[lb];
     let s = &model.subnets[subnet];
     let id = format!(
@@ -113,8 +114,7 @@ fn node_interface(
         mac: super::interfaces::mac_for(&id),
         sg_ingress: vec![],
         sg_egress: vec![],
-    });
-    topo.enis.len() as u32 - 1
+    })
 }
 
 /// The routes of route table `table` whose target is a Gateway Load Balancer endpoint.

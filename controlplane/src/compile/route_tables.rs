@@ -5,7 +5,9 @@ use super::edges::vgw_prefixes;
 use super::res;
 use crate::model::{self, EdgeGateway, EniOwner, Model, VpcEndpointKind};
 use ipnet::IpNet;
-use vpcsim_dataplane::topology::{ResId, Route, RouteTable, RouteTableIdx, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{
+    EniIdx, ResId, Route, RouteTable, RouteTableIdx, RouteTarget, Topology,
+};
 
 /// Every route table; `pl_res` are the resources of the model's prefix lists.
 pub(super) fn route_tables(model: &Model, topo: &mut Topology, pl_res: &[ResId]) {
@@ -80,7 +82,7 @@ fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, Str
                 EniOwner::Instance(inst, 0) => model.instances[inst].origin.logical_id.clone(),
                 _ => model.enis[*e].origin.logical_id.clone(),
             };
-            (RouteTarget::NetworkInterface(*e as u32), name)
+            (RouteTarget::NetworkInterface(EniIdx::from(*e)), name)
         }
         model::RouteTarget::Peering(p) if model.peerings[*p].accepter.is_some() => (
             RouteTarget::Peering(*p as u32),

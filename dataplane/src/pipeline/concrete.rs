@@ -13,7 +13,7 @@ use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
 use crate::topology::nlb::{self, NlbFlow};
-use crate::topology::{Idx, ResId, SubnetIdx, Topology};
+use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
 use crate::wire::geneve::Encapsulation;
@@ -93,7 +93,7 @@ pub fn process_header<T: Tracer>(
             }
             None => {
                 let at = match origin {
-                    Origin::Eni(e) => topo.enis[e as usize].owner,
+                    Origin::Eni(e) => topo.enis[e].owner,
                     Origin::OnPrem(c) => topo.vpn_connections[c as usize].customer_gateway,
                     Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a as usize].res,
                     Origin::Auto | Origin::Internet => ResId::INTERNET,
@@ -189,7 +189,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn deliver(&mut self, _: Here, to: ResId, eni: Option<Idx>) {
+    fn deliver(&mut self, _: Here, to: ResId, eni: Option<EniIdx>) {
         self.v.disposition = Disposition::Delivered;
         self.v.at = to;
         self.v.delivered_to = Some(to);
@@ -260,7 +260,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn observe(&mut self, _: &Here, eni: Idx, direction: FlowDirection, action: FlowAction) {
+    fn observe(&mut self, _: &Here, eni: EniIdx, direction: FlowDirection, action: FlowAction) {
         self.v.observe(Observation {
             eni,
             direction,
@@ -340,8 +340,8 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline(always)]
-    fn sent_by(&mut self, p: Here, eni: Idx) -> (Option<Here>, Option<Here>) {
-        if self.topo.enis[eni as usize].owns(self.h.src) {
+    fn sent_by(&mut self, p: Here, eni: EniIdx) -> (Option<Here>, Option<Here>) {
+        if self.topo.enis[eni].owns(self.h.src) {
             (Some(p), None)
         } else {
             (None, Some(p))
@@ -349,7 +349,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline(always)]
-    fn senders(&mut self, p: Here, eni: Idx) -> Once<(Idx, Here)> {
+    fn senders(&mut self, p: Here, eni: EniIdx) -> Once<(EniIdx, Here)> {
         once((eni, p))
     }
 
@@ -415,7 +415,11 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nlb_find(&mut self, p: Here, _: Idx) -> Once<(Option<crate::state::nlb_flows::Seen>, Here)> {
+    fn nlb_find(
+        &mut self,
+        p: Here,
+        _: EniIdx,
+    ) -> Once<(Option<crate::state::nlb_flows::Seen>, Here)> {
         once((self.state.nlb.find(&self.h, self.now), p))
     }
 
@@ -424,7 +428,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         p: Here,
         lb: Idx,
         listener: u32,
-        node: Idx,
+        node: EniIdx,
     ) -> Once<(Result<Opened<NlbFlow>, Refused>, Here)> {
         let opened = match nlb::new_flow(self.topo, &self.state.nlb, lb, listener, node, &self.h) {
             Err(why) => Err(Refused::NoTarget(why)),
@@ -440,7 +444,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nlb_reply_of(&mut self, p: Here, _: Idx) -> Once<(Option<NlbFlow>, Here)> {
+    fn nlb_reply_of(&mut self, p: Here, _: EniIdx) -> Once<(Option<NlbFlow>, Here)> {
         let flow = self
             .state
             .nlb

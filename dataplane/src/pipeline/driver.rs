@@ -18,7 +18,7 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{Choice, NoTarget};
-use crate::topology::{Idx, ResId, SubnetIdx, Topology};
+use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::Encapsulation;
@@ -95,7 +95,7 @@ pub struct FlowRoute {
     /// The Network Load Balancer.
     pub lb: Idx,
     /// The node's interface the client sent to.
-    pub node: Idx,
+    pub node: EniIdx,
     /// The listener that accepted the flow.
     pub listener: u32,
     /// The listener's target group.
@@ -165,7 +165,7 @@ pub trait Driver<'t>: Sized {
     /// Hand the packet to the next node.
     fn next(&mut self, p: Self::Packet, node: Node);
     /// The packet arrived: at interface `eni` (owned by `to`), or at a link-local service.
-    fn deliver(&mut self, p: Self::Packet, to: ResId, eni: Option<Idx>);
+    fn deliver(&mut self, p: Self::Packet, to: ResId, eni: Option<EniIdx>);
     /// The packet left the topology through `via` (to on-premises behind `vpn` when set).
     fn exit(&mut self, p: Self::Packet, via: ResId, vpn: Option<Idx>);
     /// The packet was dropped by `at`; `rule` is the rule that decided, when tracing.
@@ -196,7 +196,7 @@ pub trait Driver<'t>: Sized {
         detail: impl FnOnce(&Header) -> String,
     );
     /// Record a sighting of the packet at an interface (VPC Flow Logs).
-    fn observe(&mut self, p: &Self::Packet, eni: Idx, dir: FlowDirection, action: FlowAction);
+    fn observe(&mut self, p: &Self::Packet, eni: EniIdx, dir: FlowDirection, action: FlowAction);
 
     // ----- the path so far ----------------------------------------------------------------
 
@@ -233,11 +233,11 @@ pub trait Driver<'t>: Sized {
     fn sent_by(
         &mut self,
         p: Self::Packet,
-        eni: Idx,
+        eni: EniIdx,
     ) -> (Option<Self::Packet>, Option<Self::Packet>);
     /// The interfaces that sent each part: `eni`, or (symbolic walks of a class of alike
     /// interfaces) each member for its own source addresses.
-    fn senders(&mut self, p: Self::Packet, eni: Idx) -> Self::Split<Idx>;
+    fn senders(&mut self, p: Self::Packet, eni: EniIdx) -> Self::Split<EniIdx>;
 
     // ----- rewrites -----------------------------------------------------------------------
 
@@ -270,18 +270,22 @@ pub trait Driver<'t>: Sized {
     /// Start fetching the flow-table entry the packet may belong to (concrete driver).
     fn nlb_prefetch(&self, p: &Self::Packet);
     /// The known flow a packet reaching node `node` belongs to.
-    fn nlb_find(&mut self, p: Self::Packet, node: Idx) -> Self::Split<Option<Seen<Self::NlbFlow>>>;
+    fn nlb_find(
+        &mut self,
+        p: Self::Packet,
+        node: EniIdx,
+    ) -> Self::Split<Option<Seen<Self::NlbFlow>>>;
     /// Open a flow for a client's packet that listener `listener` of `lb` accepted at `node`.
     fn nlb_open(
         &mut self,
         p: Self::Packet,
         lb: Idx,
         listener: u32,
-        node: Idx,
+        node: EniIdx,
     ) -> Self::Split<Result<Opened<Self::NlbFlow>, Refused>>;
     /// A target's packet leaving interface `eni` that replies to a flow keeping the client's
     /// address: its flow.
-    fn nlb_reply_of(&mut self, p: Self::Packet, eni: Idx) -> Self::Split<Option<Self::NlbFlow>>;
+    fn nlb_reply_of(&mut self, p: Self::Packet, eni: EniIdx) -> Self::Split<Option<Self::NlbFlow>>;
     /// The fixed part of a flow.
     fn nlb_route(&self, f: &Self::NlbFlow) -> FlowRoute;
     /// Rewrite a client's packet towards the flow's target.
@@ -320,7 +324,7 @@ pub trait Driver<'t>: Sized {
 #[derive(Clone, Copy, Debug)]
 pub struct GeneveTo {
     /// The appliance's interface.
-    pub appliance: Idx,
+    pub appliance: EniIdx,
     /// The node's address (outer source).
     pub node: std::net::Ipv4Addr,
     /// The appliance's address (outer destination).

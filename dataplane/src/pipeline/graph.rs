@@ -1,7 +1,7 @@
 //! The vertices of the stage graph and its edges, as data: what `vpcsim graph` prints, what the
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
-use crate::topology::{Idx, ResId, RouteTableIdx, SubnetIdx, VpcIdx};
+use crate::topology::{EniIdx, Idx, ResId, RouteTableIdx, SubnetIdx, VpcIdx};
 use crate::trace::Stage;
 
 /// A node of the stage graph with its arguments: where a packet goes next.
@@ -11,7 +11,7 @@ pub enum Node {
     /// appliance forwarding it).
     Leave {
         /// The interface.
-        eni: Idx,
+        eni: EniIdx,
         /// The walk starts here.
         origin: bool,
     },
@@ -19,12 +19,12 @@ pub enum Node {
     /// the same subnet, routed otherwise.
     IntoSubnet {
         /// The sending interface.
-        eni: Idx,
+        eni: EniIdx,
     },
     /// A packet arrives at interface `eni`, from `from_subnet` (`None`: from outside the VPC).
     Enter {
         /// The receiving interface.
-        eni: Idx,
+        eni: EniIdx,
         /// The subnet it comes from, when inside the VPC.
         from_subnet: Option<SubnetIdx>,
     },
@@ -33,7 +33,7 @@ pub enum Node {
         /// The subnet whose route table decides.
         subnet: SubnetIdx,
         /// The interface that sent the packet (for flow logs).
-        from: Option<Idx>,
+        from: Option<EniIdx>,
     },
     /// The local route: the interface of the VPC that owns the destination.
     Local {
@@ -94,7 +94,7 @@ pub enum Node {
     /// A route sends the packet to an appliance's interface.
     Appliance {
         /// The appliance's interface.
-        eni: Idx,
+        eni: EniIdx,
         /// The VPC whose route table (or gateway route table) sent it.
         vpc: VpcIdx,
         /// The subnet it comes from (`None`: from a gateway route table).
@@ -158,7 +158,7 @@ pub enum Node {
         /// The load balancer.
         lb: Idx,
         /// The node's interface.
-        node: Idx,
+        node: EniIdx,
     },
     /// A route sends the packet to a Gateway Load Balancer endpoint.
     GwlbEndpoint {

@@ -183,7 +183,7 @@ fn through_appliance<'t, D: Driver<'t>>(
             )
         })
     });
-    let e = &topo.enis[t.eni as usize];
+    let e = &topo.enis[t.eni];
     let crosses = node.subnet != e.subnet;
     let p = if crosses {
         network_acl::egress(d, p, node.subnet, None)

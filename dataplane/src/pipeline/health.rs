@@ -9,7 +9,7 @@ use crate::pipeline::Origin;
 use crate::state::{State, StateConfig};
 use crate::topology::gwlb::GwlbNode;
 use crate::topology::nlb::TargetHealth;
-use crate::topology::{Idx, Topology};
+use crate::topology::{EniIdx, Idx, Topology};
 use crate::trace::NoTrace;
 use crate::verdict::{Disposition, Verdict};
 use crate::wire::{Header, Timestamp, PROTO_TCP, TCP_SYN};
@@ -30,7 +30,7 @@ pub fn check(topo: &mut Topology) {
 fn nlb_targets(topo: &mut Topology) {
     let mut results = Vec::new();
     for (gi, g) in topo.nlb.target_groups.iter().enumerate() {
-        let nodes: Vec<Idx> = topo
+        let nodes: Vec<EniIdx> = topo
             .nlb
             .load_balancers
             .iter()
@@ -117,12 +117,12 @@ const SOURCE_PORT: u16 = 43_210;
 /// and the SYN-ACK back at the node. The error says where the check failed.
 pub fn handshake(
     topo: &Topology,
-    node: Idx,
+    node: EniIdx,
     target: IpAddr,
-    target_eni: Option<Idx>,
+    target_eni: Option<EniIdx>,
     port: u16,
 ) -> Result<(), String> {
-    let Some(src) = topo.enis[node as usize].primary_v4().map(IpAddr::V4) else {
+    let Some(src) = topo.enis[node].primary_v4().map(IpAddr::V4) else {
         return Err("the node has no IPv4 address".into());
     };
     let mut state = State::new(StateConfig {

@@ -8,7 +8,7 @@ use crate::aws::Zone;
 use crate::pipeline::driver::{gather, Conn};
 use crate::state::conntrack::Tracked;
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
-use crate::topology::{EniKind, Idx, SubnetIdx};
+use crate::topology::{EniIdx, EniKind, Idx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -16,9 +16,9 @@ use crate::verdict::{DropReason, FlowAction, FlowDirection};
 /// (answered on the host, unfiltered), interface endpoints' answer-only rule, the security
 /// groups' outbound rules; a target's reply to a load-balanced flow goes back through the load
 /// balancer.
-pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin: bool) {
+pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx, origin: bool) {
     let topo = d.topo();
-    let e = &topo.enis[eni as usize];
+    let e = &topo.enis[eni];
     if origin && D::TRACING {
         let subnet = topo.subnet_of(eni);
         d.hop(&p, e.owner, Stage::Origin, Action::Forward, None, |_| {
@@ -112,7 +112,7 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
 fn endpoint_replies<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
+    eni: EniIdx,
     endpoint: Idx,
 ) -> Option<D::Packet> {
     let res = d.topo().vpc_endpoints[endpoint as usize].res;
@@ -137,9 +137,9 @@ fn endpoint_replies<'t, D: Driver<'t>>(
 /// `IntoSubnet`: a packet that passed `eni`'s outbound checks enters its subnet: delivered at
 /// layer 2 when the destination is in the same subnet, without route table or NACL (SPEC §0.2
 /// step 3); routed by the subnet's route table otherwise.
-pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
+pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
     let topo = d.topo();
-    let s = topo.enis[eni as usize].subnet;
+    let s = topo.enis[eni].subnet;
     let (inside, outside) = within(d, p, Field::Dst, &topo.subnets[s]);
     if let Some(p) = outside {
         d.next(
@@ -164,7 +164,7 @@ pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: SubnetIdx
     let vpc = &topo.vpcs[subnet.vpc];
     for (dst, p) in d.split(p, Field::Dst, &VpcInterfaces(vpc)) {
         match dst {
-            Some(eni) if topo.enis[eni as usize].subnet == s => {
+            Some(eni) if topo.enis[eni].subnet == s => {
                 if hop {
                     d.hop(&p, subnet.res, Stage::Route, Action::Forward, None, |_| {
                         "destination is in the same subnet: delivered directly (no route table, no NACL)".into()
@@ -197,11 +197,11 @@ pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: SubnetIdx
 pub(super) fn enter<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
+    eni: EniIdx,
     from_subnet: Option<SubnetIdx>,
 ) {
     let topo = d.topo();
-    let e = &topo.enis[eni as usize];
+    let e = &topo.enis[eni];
     let p = if from_subnet != Some(e.subnet) {
         match network_acl::ingress(d, p, e.subnet, Some(eni)) {
             Some(p) => p,
@@ -262,8 +262,8 @@ pub(super) fn enter<'t, D: Driver<'t>>(
 
 /// A packet reaches a Gateway Load Balancer node's own address: only the replies to its health
 /// checks are for it (GENEVE from its appliances is the GWLB stage's).
-fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
-    let owner = d.topo().enis[eni as usize].owner;
+fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
+    let owner = d.topo().enis[eni].owner;
     for (conn, p) in d.conntrack(p, crate::aws::Zone::Interface(eni), true) {
         match conn {
             Some(Conn::Tracked(Tracked::Reply)) => {
@@ -283,8 +283,8 @@ fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
 }
 
 /// The packet arrived at interface `eni`.
-pub(super) fn deliver<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
-    let owner = d.topo().enis[eni as usize].owner;
+pub(super) fn deliver<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
+    let owner = d.topo().enis[eni].owner;
     d.hop(&p, owner, Stage::Deliver, Action::Deliver, None, |_| {
         "delivered".into()
     });

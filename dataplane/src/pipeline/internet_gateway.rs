@@ -157,7 +157,7 @@ fn not_bypassing<'t, D: Driver<'t>>(
                 (ep.subnet != from_subnet).then_some(ep.res)
             }
             RouteTarget::NetworkInterface(a) => {
-                let e = &topo.enis[a as usize];
+                let e = &topo.enis[a];
                 (e.subnet != from_subnet).then_some(e.owner)
             }
             _ => None,
@@ -280,7 +280,7 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             );
             continue;
         };
-        let eni = &topo.enis[m.eni as usize];
+        let eni = &topo.enis[m.eni];
         let Some(g) = topo.vpcs[eni.vpc].internet_gateway else {
             d.drop(
                 p,

@@ -3,7 +3,7 @@
 
 use super::driver::Driver;
 use crate::tables::nacl::NaclDecision;
-use crate::topology::{Idx, SubnetIdx};
+use crate::topology::{EniIdx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::Family;
@@ -21,7 +21,7 @@ pub(super) fn egress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     subnet: SubnetIdx,
-    eni: Option<Idx>,
+    eni: Option<EniIdx>,
 ) -> Option<D::Packet> {
     filter(d, p, subnet, eni, Direction::Outbound)
 }
@@ -32,7 +32,7 @@ pub(super) fn ingress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     subnet: SubnetIdx,
-    eni: Option<Idx>,
+    eni: Option<EniIdx>,
 ) -> Option<D::Packet> {
     filter(d, p, subnet, eni, Direction::Inbound)
 }
@@ -42,7 +42,7 @@ fn filter<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     subnet: SubnetIdx,
-    eni: Option<Idx>,
+    eni: Option<EniIdx>,
     dir: Direction,
 ) -> Option<D::Packet> {
     let topo = d.topo();

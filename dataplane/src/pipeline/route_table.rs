@@ -5,7 +5,9 @@
 use super::driver::{Driver, Field};
 use super::{network_acl, Node};
 use crate::topology::maps::VpcInterfaces;
-use crate::topology::{Idx, ResId, Route, RouteTableIdx, RouteTarget, SubnetIdx, Topology, VpcIdx};
+use crate::topology::{
+    EniIdx, ResId, Route, RouteTableIdx, RouteTarget, SubnetIdx, Topology, VpcIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::Family;
@@ -16,7 +18,7 @@ pub(super) fn route<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     subnet: SubnetIdx,
-    from: Option<Idx>,
+    from: Option<EniIdx>,
 ) {
     let topo = d.topo();
     let s = &topo.subnets[subnet];
@@ -180,7 +182,7 @@ pub(super) fn edge_route<'t, D: Driver<'t>>(
                         topo.name(gateway)
                     )
                 });
-                let e = &topo.enis[a as usize];
+                let e = &topo.enis[a];
                 if from_internet && d.family(&p) == Family::V4 && e.public_v4.is_empty() {
                     d.drop(p, DropReason::IngressApplianceNoPublicIp, e.owner, Stage::Appliance, None, |_| {
                         "an appliance that receives internet traffic through a gateway route table needs a public IPv4 address".into()

@@ -4,14 +4,14 @@ use super::{
     public_ranges, ranges_minus, universe, with_addresses, Family, Fate, HeaderSet, Prepared,
     Start, SRC,
 };
-use crate::topology::{Idx, Topology};
+use crate::topology::{EniIdx, Idx, Topology};
 use std::collections::BTreeMap;
 
 /// A row or column of the reachability matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     /// An instance's interface or a standalone interface (never a NAT gateway's).
-    Eni(Idx),
+    Eni(EniIdx),
     /// Public addresses outside the topology, through internet gateways.
     Internet,
     /// The on-premises network behind a VPN connection.
@@ -36,7 +36,7 @@ pub struct Matrix {
 pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> {
     match start {
         Start::Eni(e) => {
-            let e = &topo.enis[e as usize];
+            let e = &topo.enis[e];
             let mut v: Vec<(u128, u128)> = match fam {
                 Family::V4 => e
                     .private_v4
@@ -94,9 +94,11 @@ pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> 
 /// `threads`.
 pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
     let topo = prep.topo;
-    let mut endpoints: Vec<Endpoint> = (0..topo.enis.len() as Idx)
-        .filter(|&e| topo.enis[e as usize].kind == crate::topology::EniKind::Host)
-        .map(Endpoint::Eni)
+    let mut endpoints: Vec<Endpoint> = topo
+        .enis
+        .iter_enumerated()
+        .filter(|(_, e)| e.kind == crate::topology::EniKind::Host)
+        .map(|(e, _)| Endpoint::Eni(e))
         .collect();
     endpoints.push(Endpoint::Internet);
     endpoints.extend((0..topo.vpn_connections.len() as Idx).map(Endpoint::OnPrem));
@@ -110,7 +112,7 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
     let mut jobs: Vec<Job> = (0..prep.classes.len() as u32)
         .filter(|&k| {
             let m = &prep.classes[k as usize];
-            !m.is_empty() && topo.enis[m[0] as usize].kind == crate::topology::EniKind::Host
+            !m.is_empty() && topo.enis[m[0]].kind == crate::topology::EniKind::Host
         })
         .map(Job::Class)
         .collect();

@@ -14,7 +14,7 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{self, NoTarget};
-use crate::topology::{Idx, ResId, SubnetIdx, Topology};
+use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::{self, Encapsulation};
@@ -124,7 +124,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         self.work.push((p, node));
     }
 
-    fn deliver(&mut self, mut p: Sym, to: ResId, eni: Option<Idx>) {
+    fn deliver(&mut self, mut p: Sym, to: ResId, eni: Option<EniIdx>) {
         p.c.origin_class = None;
         self.emit(p, Fate::Delivered { to, eni });
     }
@@ -169,7 +169,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     ) {
     }
 
-    fn observe(&mut self, _: &Sym, _: Idx, _: FlowDirection, _: FlowAction) {}
+    fn observe(&mut self, _: &Sym, _: EniIdx, _: FlowDirection, _: FlowAction) {}
 
     fn via_appliance(&self, p: &Sym) -> bool {
         p.c.via_appliance
@@ -265,13 +265,13 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         }
     }
 
-    fn sent_by(&mut self, p: Sym, eni: Idx) -> (Option<Sym>, Option<Sym>) {
+    fn sent_by(&mut self, p: Sym, eni: EniIdx) -> (Option<Sym>, Option<Sym>) {
         let (owned, rest) = self.owned(&p.set, &p.c, SRC, eni);
         let side = |set: HeaderSet| (!set.is_empty()).then(|| Self::part(set, &p.c));
         (side(owned), side(rest))
     }
 
-    fn senders(&mut self, p: Sym, eni: Idx) -> std::vec::IntoIter<(Idx, Sym)> {
+    fn senders(&mut self, p: Sym, eni: EniIdx) -> std::vec::IntoIter<(EniIdx, Sym)> {
         let Some(k) = self.class_of_walk(&p.c, eni) else {
             return vec![(eni, p)].into_iter();
         };
@@ -399,7 +399,11 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
 
     fn nlb_prefetch(&self, _: &Sym) {}
 
-    fn nlb_find(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(Option<Seen<NlbHandle>>, Sym)> {
+    fn nlb_find(
+        &mut self,
+        p: Sym,
+        _: EniIdx,
+    ) -> std::vec::IntoIter<(Option<Seen<NlbHandle>>, Sym)> {
         let mut out = Vec::new();
         let mut remaining = p.set.clone();
         for (i, f) in p.c.nlb.iter().enumerate() {
@@ -441,7 +445,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         p: Sym,
         lb: Idx,
         listener: u32,
-        node: Idx,
+        node: EniIdx,
     ) -> std::vec::IntoIter<(Result<Opened<NlbHandle>, Refused>, Sym)> {
         let topo = self.p.topo;
         let l = &topo.nlb.load_balancers[lb as usize].listeners[listener as usize];
@@ -455,7 +459,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             }
             Err(why) => return vec![(Err(Refused::NoTarget(why)), p)].into_iter(),
         };
-        let node_addr = topo.enis[node as usize].primary_v4();
+        let node_addr = topo.enis[node].primary_v4();
         let branch = choices.len() > 1;
         let mut out = Vec::new();
         for choice in choices {
@@ -501,7 +505,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         out.into_iter()
     }
 
-    fn nlb_reply_of(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(Option<NlbHandle>, Sym)> {
+    fn nlb_reply_of(&mut self, p: Sym, _: EniIdx) -> std::vec::IntoIter<(Option<NlbHandle>, Sym)> {
         let mut out = Vec::new();
         let mut remaining = p.set.clone();
         for (i, f) in p.c.nlb.iter().enumerate() {

@@ -9,7 +9,7 @@
 //! line, and that line can be requested early ([`NlbFlows::prefetch`]).
 
 use crate::state::flow_index::{mix, FlowIndex, IndexEntry, MAX_SLOTS};
-use crate::topology::Idx;
+use crate::topology::{EniIdx, Idx};
 use crate::wire::{Header, Timestamp, PROTO_UDP};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -24,7 +24,7 @@ pub const UDP_IDLE_TIMEOUT_S: u64 = 120;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NlbFlow {
     pub lb: Idx,
-    pub node: Idx,
+    pub node: EniIdx,
     pub listener: u32,
     pub target_group: Idx,
     pub target: u32,
@@ -110,7 +110,7 @@ struct Flow {
     /// The reply leg's key (target → backend source).
     reply: Key,
     lb: Idx,
-    node: Idx,
+    node: EniIdx,
     listener: u32,
     target_group: Idx,
     target: u32,
@@ -396,7 +396,7 @@ mod tests {
     fn flow(c: &Header, backend_src: (IpAddr, u16)) -> NlbFlow {
         NlbFlow {
             lb: 0,
-            node: 0,
+            node: EniIdx(0),
             listener: 0,
             target_group: 0,
             target: 0,

@@ -10,7 +10,7 @@
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
 use crate::topology::nlb::{choose_target, HealthState, TargetHealth};
-use crate::topology::{Idx, ResId, SubnetIdx, Topology, VpcIdx};
+use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology, VpcIdx};
 use crate::wire::{AddrKey, Header};
 use std::net::Ipv4Addr;
 
@@ -51,7 +51,7 @@ pub struct GwlbTarget {
     pub id: String,
     /// The instance (named in traces).
     pub res: ResId,
-    pub eni: Idx,
+    pub eni: EniIdx,
     pub addr: Ipv4Addr,
     /// Availability Zone number of the target's subnet.
     pub az: u32,
@@ -72,7 +72,7 @@ pub struct GwlbTargetGroup {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GwlbNode {
     /// The node's interface (its address in the subnet).
-    pub eni: Idx,
+    pub eni: EniIdx,
     pub subnet: SubnetIdx,
     pub az: u32,
     pub addr: Ipv4Addr,

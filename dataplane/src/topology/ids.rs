@@ -67,6 +67,8 @@ table_indices! {
     NaclIdx;
     /// Index into [`Topology::security_groups`](super::Topology::security_groups).
     SgIdx;
+    /// Index into [`Topology::enis`](super::Topology::enis): a network interface.
+    EniIdx;
 }
 
 /// One table of the topology: a vector indexed by `I` only.
@@ -128,6 +130,15 @@ impl<I: TableIdx, T> Table<I, T> {
     ) -> impl DoubleEndedIterator<Item = (I, &T)> + ExactSizeIterator + Clone {
         self.rows
             .iter()
+            .enumerate()
+            .map(|(i, row)| (I::from(i), row))
+    }
+
+    /// The rows in order, each with its index, to change them.
+    #[inline]
+    pub fn iter_enumerated_mut(&mut self) -> impl Iterator<Item = (I, &mut T)> {
+        self.rows
+            .iter_mut()
             .enumerate()
             .map(|(i, row)| (I::from(i), row))
     }

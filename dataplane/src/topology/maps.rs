@@ -8,7 +8,7 @@ use crate::pipeline::driver::AddressMap;
 use crate::space::Segments;
 use crate::space::{first_match_segs, point_segs, union_segs};
 use crate::topology::tgw::{PrefixMap, TgwRouteTable};
-use crate::topology::{Idx, ResId, VpcIdx};
+use crate::topology::{EniIdx, ResId, VpcIdx};
 use crate::wire::Family;
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
@@ -21,7 +21,7 @@ type Segs = Vec<(u128, u128, usize)>;
 pub struct VpcMaps {
     /// Per family: interface addresses, keyed by position in `iface_keys`.
     ifaces: [Segs; 2],
-    iface_keys: Vec<Idx>,
+    iface_keys: Vec<EniIdx>,
     /// Private IPv4 addresses that have a public IP or Elastic IP, keyed by position in
     /// `public_keys` (the public address).
     public: Segs,
@@ -46,10 +46,10 @@ impl Topology {
         for v in self.vpcs.iter_mut() {
             let mut maps = VpcMaps::default();
             // One key numbering for both families: IPv4 interfaces first.
-            let mut addrs: Vec<(u128, Idx)> =
+            let mut addrs: Vec<(u128, EniIdx)> =
                 v.enis_v4.iter().map(|(&a, &e)| (a as u128, e)).collect();
             addrs.sort_unstable();
-            let mut v6: Vec<(u128, Idx)> = v.enis_v6.iter().map(|(&a, &e)| (a, e)).collect();
+            let mut v6: Vec<(u128, EniIdx)> = v.enis_v6.iter().map(|(&a, &e)| (a, e)).collect();
             v6.sort_unstable();
             maps.ifaces[0] = addrs
                 .iter()
@@ -67,7 +67,7 @@ impl Topology {
                 .enis_v4
                 .iter()
                 .filter_map(|(&a, &e)| {
-                    let p = self.enis[e as usize].public_for(Ipv4Addr::from_bits(a))?;
+                    let p = self.enis[e].public_for(Ipv4Addr::from_bits(a))?;
                     Some((a as u128, p))
                 })
                 .collect();
@@ -107,7 +107,7 @@ impl Topology {
                 };
                 for a in addrs {
                     if let Some(o) = self.owner_of(a) {
-                        pts.push((Family::bits(a), o as usize));
+                        pts.push((Family::bits(a), o.index()));
                     }
                 }
             }
@@ -182,16 +182,16 @@ impl AddressMap for TgwRouteTable {
 pub struct VpcInterfaces<'a>(pub &'a Vpc);
 
 impl AddressMap for VpcInterfaces<'_> {
-    type Key = Idx;
+    type Key = EniIdx;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<Idx> {
+    fn lookup(&self, a: IpAddr) -> Option<EniIdx> {
         self.0.eni_for(a)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
         let m = &self.0.maps;
         (Cow::Borrowed(&m.ifaces[fam as usize]), m.iface_keys.len())
     }
-    fn key(&self, n: usize) -> Idx {
+    fn key(&self, n: usize) -> EniIdx {
         self.0.maps.iface_keys[n]
     }
 }
@@ -211,7 +211,7 @@ impl AddressMap for VpcPublicAddresses<'_> {
     fn lookup(&self, a: IpAddr) -> Option<Ipv4Addr> {
         let IpAddr::V4(a4) = a else { return None };
         let e = self.topo.vpcs[self.vpc].eni_for(a)?;
-        self.topo.enis[e as usize].public_for(a4)
+        self.topo.enis[e].public_for(a4)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
         let m = &self.topo.vpcs[self.vpc].maps;
@@ -278,9 +278,9 @@ impl AddressMap for Ipv6Vpcs<'_> {
 pub struct Owners<'a>(pub &'a Topology);
 
 impl AddressMap for Owners<'_> {
-    type Key = Idx;
+    type Key = EniIdx;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<Idx> {
+    fn lookup(&self, a: IpAddr) -> Option<EniIdx> {
         self.0.owner_of(a)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
@@ -289,8 +289,8 @@ impl AddressMap for Owners<'_> {
             self.0.enis.len(),
         )
     }
-    fn key(&self, n: usize) -> Idx {
-        n as Idx
+    fn key(&self, n: usize) -> EniIdx {
+        EniIdx::from(n)
     }
 }
 

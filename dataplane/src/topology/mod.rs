@@ -27,7 +27,7 @@ pub mod nlb;
 pub mod tgw;
 pub mod vpn;
 
-pub use ids::{NaclIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, VpcIdx};
+pub use ids::{EniIdx, NaclIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, VpcIdx};
 
 /// Index into one of the topology's tables.
 pub type Idx = u32;
@@ -75,8 +75,8 @@ pub struct Vpc {
     /// The Amazon DNS resolver at the primary CIDR's base + 2.
     pub resolver_v4: Option<Ipv4Addr>,
     /// Private addresses of the interfaces in this VPC.
-    pub enis_v4: FxHashMap<u32, Idx>,
-    pub enis_v6: FxHashMap<u128, Idx>,
+    pub enis_v4: FxHashMap<u32, EniIdx>,
+    pub enis_v6: FxHashMap<u128, EniIdx>,
     /// The symbolic side of the address maps above ([`maps::VpcInterfaces`],
     /// [`maps::VpcPublicAddresses`]), derived by [`Topology::finish`].
     pub maps: maps::VpcMaps,
@@ -91,7 +91,7 @@ impl Vpc {
     }
 
     #[inline]
-    pub fn eni_for(&self, a: IpAddr) -> Option<Idx> {
+    pub fn eni_for(&self, a: IpAddr) -> Option<EniIdx> {
         match a {
             IpAddr::V4(a) => self.enis_v4.get(&a.to_bits()).copied(),
             IpAddr::V6(a) => self.enis_v6.get(&a.to_bits()).copied(),
@@ -130,7 +130,7 @@ pub enum RouteTarget {
     EgressOnlyInternetGateway(Idx),
     NatGateway(Idx),
     /// An appliance: a network interface (or an instance's primary interface).
-    NetworkInterface(Idx),
+    NetworkInterface(EniIdx),
     Peering(Idx),
     TransitGateway(Idx),
     /// A virtual private gateway (VPN).
@@ -304,7 +304,7 @@ pub struct EgressOnlyInternetGateway {
 pub struct NatGateway {
     pub res: ResId,
     pub subnet: SubnetIdx,
-    pub eni: Idx,
+    pub eni: EniIdx,
     /// Public gateways translate to addresses with Elastic IPs; private ones to private addresses.
     pub public: bool,
     /// The private addresses it translates to, primary first (each secondary one carries a
@@ -335,7 +335,7 @@ impl PeeringConnection {
 /// A public IPv4 address and the interface address it maps to at the internet gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicMapping {
-    pub eni: Idx,
+    pub eni: EniIdx,
     pub private: Ipv4Addr,
 }
 
@@ -348,7 +348,7 @@ pub struct Topology {
     pub route_tables: Table<RouteTableIdx, RouteTable>,
     pub network_acls: Table<NaclIdx, NetworkAcl>,
     pub security_groups: Table<SgIdx, SecurityGroup>,
-    pub enis: Vec<NetworkInterface>,
+    pub enis: Table<EniIdx, NetworkInterface>,
     pub internet_gateways: Vec<InternetGateway>,
     pub egress_only_igws: Vec<EgressOnlyInternetGateway>,
     pub nat_gateways: Vec<NatGateway>,
@@ -365,7 +365,7 @@ pub struct Topology {
     /// addresses no interface owns).
     onprem: PrefixMap,
     /// Any address → the first interface that owns it (origin of packets by source address).
-    owners: FxHashMap<IpAddr, Idx>,
+    owners: FxHashMap<IpAddr, EniIdx>,
     /// Addresses owned by more than one interface (in VPCs that overlap), for warnings.
     pub ambiguous: Vec<IpAddr>,
     /// Network Load Balancers and their target groups.
@@ -406,7 +406,7 @@ impl Topology {
             route_tables: Table::new(),
             network_acls: Table::new(),
             security_groups: Table::new(),
-            enis: vec![],
+            enis: Table::new(),
             internet_gateways: vec![],
             egress_only_igws: vec![],
             nat_gateways: vec![],
@@ -470,17 +470,15 @@ impl Topology {
     }
 
     /// The interface whose `res` or `owner` is `id` (an instance names its primary interface).
-    pub fn eni_by_resource(&self, id: ResId) -> Option<Idx> {
+    pub fn eni_by_resource(&self, id: ResId) -> Option<EniIdx> {
         self.enis
-            .iter()
             .position(|e| e.res == id)
-            .or_else(|| self.enis.iter().position(|e| e.owner == id))
-            .map(|i| i as Idx)
+            .or_else(|| self.enis.position(|e| e.owner == id))
     }
 
     /// The interface that owns an address (first one loaded, when VPCs overlap).
     #[inline]
-    pub fn owner_of(&self, a: IpAddr) -> Option<Idx> {
+    pub fn owner_of(&self, a: IpAddr) -> Option<EniIdx> {
         self.owners.get(&a).copied()
     }
 
@@ -526,8 +524,7 @@ impl Topology {
             v.enis_v4.clear();
             v.enis_v6.clear();
         }
-        for (i, e) in self.enis.iter().enumerate() {
-            let i = i as Idx;
+        for (i, e) in self.enis.iter_enumerated() {
             let vpc = &mut self.vpcs[e.vpc];
             for a in &e.private_v4 {
                 vpc.enis_v4.entry(a.to_bits()).or_insert(i);
@@ -552,14 +549,14 @@ impl Topology {
             }
         }
         // First loaded wins for overlapping addresses.
-        for (i, e) in self.enis.iter().enumerate().rev() {
+        for (i, e) in self.enis.iter_enumerated().rev() {
             for a in e
                 .private_v4
                 .iter()
                 .map(|a| IpAddr::V4(*a))
                 .chain(e.ipv6.iter().map(|a| IpAddr::V6(*a)))
             {
-                self.owners.insert(a, i as Idx);
+                self.owners.insert(a, i);
             }
         }
         self.ambiguous.sort();
@@ -651,8 +648,8 @@ impl Topology {
 
     /// The subnet that holds an interface.
     #[inline]
-    pub fn subnet_of(&self, eni: Idx) -> &Subnet {
-        &self.subnets[self.enis[eni as usize].subnet]
+    pub fn subnet_of(&self, eni: EniIdx) -> &Subnet {
+        &self.subnets[self.enis[eni].subnet]
     }
 
     /// Human-readable text of the security group rule a compiled rule came from.

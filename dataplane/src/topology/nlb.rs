@@ -13,7 +13,7 @@
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox, DPORT};
 use crate::state::flow_index::mix;
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{EniIdx, Idx, ResId, Table, Topology};
 use crate::wire::{AddrKey, Family, Header, PROTO_TCP, PROTO_UDP};
 use std::net::IpAddr;
 
@@ -113,7 +113,7 @@ impl Rules for ListenerRules<'_> {
 pub struct NetworkLoadBalancer {
     pub res: ResId,
     /// One interface per enabled subnet, in the order the subnets were given.
-    pub nodes: Vec<Idx>,
+    pub nodes: Vec<EniIdx>,
     pub internet_facing: bool,
     /// `load_balancing.cross_zone.enabled` (off by default for NLBs).
     pub cross_zone: bool,
@@ -232,7 +232,7 @@ pub struct Target {
     /// target group itself for an address nothing in the topology owns.
     pub res: ResId,
     pub addr: IpAddr,
-    pub eni: Option<Idx>,
+    pub eni: Option<EniIdx>,
     pub port: u16,
     /// Availability Zone number of the target's subnet (none: outside the topology).
     pub az: Option<u32>,
@@ -378,30 +378,30 @@ pub struct Nlbs {
     pub load_balancers: Vec<NetworkLoadBalancer>,
     pub target_groups: Vec<TargetGroup>,
     /// Per interface: registered as a target (its replies may belong to a load-balanced flow).
-    target_enis: Vec<bool>,
+    target_enis: Table<EniIdx, bool>,
 }
 
 impl Nlbs {
     /// Derive lookup tables; call after filling the tables.
     pub fn finish(&mut self, n_enis: usize) {
-        self.target_enis = vec![
+        self.target_enis = Table::from(vec![
             false;
             if self.target_groups.is_empty() {
                 0
             } else {
                 n_enis
             }
-        ];
+        ]);
         for t in self.target_groups.iter().flat_map(|g| &g.targets) {
-            if let Some(e) = t.eni.and_then(|e| self.target_enis.get_mut(e as usize)) {
+            if let Some(e) = t.eni.and_then(|e| self.target_enis.get_mut(e)) {
                 *e = true;
             }
         }
     }
 
     #[inline]
-    pub fn is_target(&self, eni: Idx) -> bool {
-        self.target_enis.get(eni as usize).copied().unwrap_or(false)
+    pub fn is_target(&self, eni: EniIdx) -> bool {
+        self.target_enis.get(eni).copied().unwrap_or(false)
     }
 
     /// Whether a target group balances across zones behind load balancer `lb`.
@@ -502,13 +502,13 @@ pub fn new_flow(
     flows: &NlbFlows,
     lb: Idx,
     li: u32,
-    node: Idx,
+    node: EniIdx,
     h: &Header,
 ) -> Result<NewFlow, NoTarget> {
     let l = &topo.nlb.load_balancers[lb as usize].listeners[li as usize];
     let tg = l.target_group;
     let g = &topo.nlb.target_groups[tg as usize];
-    let node_eni = &topo.enis[node as usize];
+    let node_eni = &topo.enis[node];
     let az = topo.subnets[node_eni.subnet].az;
     let hash = flow_hash(h);
     let choice = topo.nlb.choose(tg, az, topo.nlb.cross_zone(lb, tg), hash)?;
@@ -608,7 +608,7 @@ mod tests {
                 cross_zone: None,
                 targets,
             }],
-            target_enis: vec![],
+            target_enis: Table::new(),
         }
     }
 

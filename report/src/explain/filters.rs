@@ -7,6 +7,7 @@ use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{self, SgPeer, SgRule};
 use vpcsim_dataplane::tables::nacl::NaclEntry;
 use vpcsim_dataplane::topology::tgw::AttachmentKind;
+use vpcsim_dataplane::topology::EniIdx;
 use vpcsim_dataplane::trace::{Hop, Stage};
 use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
@@ -31,16 +32,16 @@ pub(super) fn security_group(d: &Drop) -> Finding {
         let other = if ingress { h.src } else { h.dst };
         // A load balancer's group decides at a node whose address need not be in the
         // packet (client IP preservation): the node is the interface to fix.
-        let has_group = |e: Idx| {
-            topo.enis[e as usize]
+        let has_group = |e: EniIdx| {
+            topo.enis[e]
                 .security_groups
                 .iter()
                 .any(|&g| topo.security_groups[g].res == v.at)
         };
         let lb_node = || {
-            (0..topo.enis.len() as Idx).find(|&e| {
+            topo.enis.indices().find(|&e| {
                 matches!(
-                    topo.enis[e as usize].kind,
+                    topo.enis[e].kind,
                     vpcsim_dataplane::topology::EniKind::NetworkLoadBalancer(_)
                 ) && has_group(e)
             })
@@ -50,7 +51,7 @@ pub(super) fn security_group(d: &Drop) -> Finding {
             .or_else(lb_node)
             .or_else(|| eni_at(topo, own, v.at));
         if let Some(e) = at_eni {
-            let eni = &topo.enis[e as usize];
+            let eni = &topo.enis[e];
             let group = eni
                 .security_groups
                 .iter()
@@ -167,14 +168,17 @@ fn looks_like_reply(h: &Header) -> bool {
 
 /// The interface in `topo` that owns `addr`, preferring the one named by `at` (an instance or
 /// interface) or carrying the group `at`.
-fn eni_at(topo: &Topology, addr: IpAddr, at: ResId) -> Option<Idx> {
-    let owns: Vec<Idx> = (0..topo.enis.len() as Idx)
-        .filter(|&e| topo.enis[e as usize].owns(addr))
+fn eni_at(topo: &Topology, addr: IpAddr, at: ResId) -> Option<EniIdx> {
+    let owns: Vec<EniIdx> = topo
+        .enis
+        .iter_enumerated()
+        .filter(|(_, e)| e.owns(addr))
+        .map(|(e, _)| e)
         .collect();
     owns.iter()
         .copied()
         .find(|&e| {
-            let eni = &topo.enis[e as usize];
+            let eni = &topo.enis[e];
             eni.owner == at
                 || eni.res == at
                 || eni
@@ -205,11 +209,11 @@ fn sg_rule_for(h: &Header, peer: SgPeer) -> SgRule {
 /// The peer for a security-group rule: the other side's group when it is an interface of this or
 /// a peered VPC reached directly (references never match public addresses or traffic forwarded
 /// by an appliance), its address otherwise.
-fn sg_peer(topo: &Topology, own: Idx, addr: IpAddr, via_appliance: bool) -> SgPeer {
+fn sg_peer(topo: &Topology, own: EniIdx, addr: IpAddr, via_appliance: bool) -> SgPeer {
     if !via_appliance {
         if let Some(e) = topo.owner_of(addr) {
-            let other = &topo.enis[e as usize];
-            if other.vpc == topo.enis[own as usize].vpc {
+            let other = &topo.enis[e];
+            if other.vpc == topo.enis[own].vpc {
                 if let Some(&g) = other.security_groups.first() {
                     return SgPeer::Group(g.index());
                 }

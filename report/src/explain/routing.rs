@@ -74,7 +74,7 @@ pub(super) fn source_dest_check(d: &Drop) -> Finding {
     let mut fix = None;
     let message = {
         if let Some(e) = topo.eni_by_resource(v.at) {
-            fix = Some(Change::DisableSourceDestCheck { eni: e as usize });
+            fix = Some(Change::DisableSourceDestCheck { eni: e.index() });
         }
         format!(
             "{} checks that it owns the source of what it sends and the destination of what it receives; this packet is neither",
@@ -97,7 +97,7 @@ pub(super) fn no_public_ip(d: &Drop) -> Finding {
         if let IpAddr::V4(src) = h.src {
             if let Some(e) = topo.owner_of(h.src) {
                 fix = Some(Change::AssociateElasticIp {
-                    eni: e as usize,
+                    eni: e.index(),
                     private: src,
                 });
             }
@@ -143,7 +143,7 @@ pub(super) fn appliance_bypassed(d: &Drop) -> Finding {
                 fix = Some(Change::SetRoute {
                     table: t.index(),
                     destination: r.destination,
-                    target: RouteTarget::NetworkInterface(a as usize),
+                    target: RouteTarget::NetworkInterface(a.index()),
                 });
             }
         }
@@ -171,9 +171,9 @@ pub(super) fn ingress_appliance_no_public_ip(d: &Drop) -> Finding {
     let mut fix = None;
     let message = {
         if let Some(e) = topo.eni_by_resource(v.at) {
-            if let Some(private) = topo.enis[e as usize].primary_v4() {
+            if let Some(private) = topo.enis[e].primary_v4() {
                 fix = Some(Change::AssociateElasticIp {
-                    eni: e as usize,
+                    eni: e.index(),
                     private,
                 });
             }
@@ -274,9 +274,9 @@ fn target_towards(
             .internet_gateway
             .map(|g| (default, RouteTarget::InternetGateway(g)));
     }
-    let src_has_public = topo.owner_of(src).is_some_and(
-        |e| matches!(src, IpAddr::V4(s) if topo.enis[e as usize].public_for(s).is_some()),
-    );
+    let src_has_public = topo
+        .owner_of(src)
+        .is_some_and(|e| matches!(src, IpAddr::V4(s) if topo.enis[e].public_for(s).is_some()));
     if src_has_public {
         if let Some(g) = v.internet_gateway {
             return Some((default, RouteTarget::InternetGateway(g)));

@@ -168,7 +168,7 @@ fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<SubnetId
         match h.stage {
             Stage::Origin | Stage::Appliance => {
                 if let Some(e) = topo.eni_by_resource(h.resource) {
-                    return Some(topo.enis[e as usize].subnet);
+                    return Some(topo.enis[e].subnet);
                 }
             }
             Stage::NatGateway => {
@@ -179,5 +179,5 @@ fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<SubnetId
             _ => {}
         }
     }
-    topo.owner_of(src).map(|e| topo.enis[e as usize].subnet)
+    topo.owner_of(src).map(|e| topo.enis[e].subnet)
 }

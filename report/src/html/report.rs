@@ -133,7 +133,7 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
     }
     if let Some(g) = topo.nat_gateways.iter().find(|g| g.res == r) {
         let mut addrs: Vec<String> = g.addresses.iter().map(|a| a.to_string()).collect();
-        if let Some(e) = topo.enis.get(g.eni as usize) {
+        if let Some(e) = topo.enis.get(g.eni) {
             addrs.extend(e.public_v4.iter().map(|(_, p)| format!("{p} (Elastic IP)")));
         }
         return Some(format!(

@@ -9,13 +9,13 @@ use super::{
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use vpcsim_dataplane::topology::{
-    EniKind, Idx, ResId, RouteTarget, SubnetIdx, Table, Topology, VpcIdx,
+    EniIdx, EniKind, Idx, ResId, RouteTarget, SubnetIdx, Table, Topology, VpcIdx,
 };
 
 /// What a subnet holds, drawn as a grid of equal boxes.
 #[derive(Clone, Copy)]
 enum Item {
-    Host(Idx),
+    Host(EniIdx),
     Nat(Idx),
 }
 
@@ -97,12 +97,12 @@ impl<'t> Builder<'t> {
             },
         );
         b.m.by_res.insert(ResId::INTERNET, Place::Internet);
-        for (i, e) in topo.enis.iter().enumerate() {
+        for (i, e) in topo.enis.iter_enumerated() {
             if matches!(e.kind, EniKind::NatGateway(_)) {
                 continue;
             }
             if let Some(v) = b.items.get_mut(e.subnet) {
-                v.push(Item::Host(i as Idx));
+                v.push(Item::Host(i));
             }
         }
         for (n, g) in topo.nat_gateways.iter().enumerate() {
@@ -510,9 +510,9 @@ impl<'t> Builder<'t> {
     }
 
     /// An instance or interface: its addresses, public ones after them.
-    fn host(&mut self, e: Idx, r: Rect) {
+    fn host(&mut self, e: EniIdx, r: Rect) {
         let topo = self.topo;
-        let eni = &topo.enis[e as usize];
+        let eni = &topo.enis[e];
         let mut addrs = both_families(&eni.private_v4, &eni.ipv6);
         let publics: Vec<String> = eni.public_v4.iter().map(|(_, p)| p.to_string()).collect();
         let first = addrs.first().cloned().unwrap_or_default();
@@ -555,7 +555,7 @@ impl<'t> Builder<'t> {
     fn nat(&mut self, n: Idx, r: Rect) {
         let topo = self.topo;
         let g = &topo.nat_gateways[n as usize];
-        let eni = topo.enis.get(g.eni as usize);
+        let eni = topo.enis.get(g.eni);
         let first = g
             .addresses
             .first()

@@ -13,7 +13,7 @@ mod layout;
 mod svg;
 
 use std::collections::BTreeMap;
-use vpcsim_dataplane::topology::{Idx, ResId, SubnetIdx, VpcIdx};
+use vpcsim_dataplane::topology::{EniIdx, Idx, ResId, SubnetIdx, VpcIdx};
 use vpcsim_dataplane::trace::Hop;
 
 const MARGIN: i32 = 20;
@@ -67,7 +67,7 @@ enum Place {
     Internet,
     Vpc(VpcIdx),
     Subnet(SubnetIdx),
-    Eni(Idx),
+    Eni(EniIdx),
     Nat(Idx),
     Igw(Idx),
     Eigw(Idx),

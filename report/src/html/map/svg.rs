@@ -43,7 +43,7 @@ impl Map {
 
     fn subnet_of(&self, topo: &Topology, p: Place) -> Option<SubnetIdx> {
         match p {
-            Place::Eni(e) => topo.enis.get(e as usize).map(|e| e.subnet),
+            Place::Eni(e) => topo.enis.get(e).map(|e| e.subnet),
             Place::Nat(n) => topo.nat_gateways.get(n as usize).map(|g| g.subnet),
             Place::Subnet(s) => Some(s),
             _ => None,
@@ -60,7 +60,7 @@ impl Map {
             .collect();
         let hostlike = |p: &Place| matches!(p, Place::Eni(_) | Place::Nat(_));
         let owner_place = |a: IpAddr| {
-            topo.owner_of(a).map(|e| match topo.enis[e as usize].kind {
+            topo.owner_of(a).map(|e| match topo.enis[e].kind {
                 EniKind::NatGateway(n) => Place::Nat(n),
                 _ => Place::Eni(e),
             })
