@@ -1,7 +1,7 @@
 //! AWS's reserved addresses and fixed numbers, in one place: every node of the stage graph and
 //! both drivers (concrete and symbolic) read them here, so they cannot drift apart.
 
-use crate::topology::{EniIdx, Idx, ResId, Topology, VpcIdx};
+use crate::topology::{EigwIdx, EniIdx, ResId, Topology, VpcIdx};
 use crate::wire::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -127,7 +127,7 @@ pub enum Zone {
     /// A network interface (its security groups).
     Interface(EniIdx),
     /// An egress-only internet gateway (stateful for IPv6).
-    EgressOnlyGateway(Idx),
+    EgressOnlyGateway(EigwIdx),
 }
 
 impl Zone {
@@ -139,7 +139,7 @@ impl Zone {
     pub fn id(self) -> u32 {
         match self {
             Zone::Interface(e) => e.0,
-            Zone::EgressOnlyGateway(g) => Zone::EGRESS_ONLY_BASE | g,
+            Zone::EgressOnlyGateway(g) => Zone::EGRESS_ONLY_BASE | g.0,
         }
     }
 

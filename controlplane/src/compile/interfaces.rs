@@ -3,7 +3,9 @@
 
 use super::{fnv1a, res};
 use crate::model::{EniOwner, Model};
-use vpcsim_dataplane::topology::{EniKind, NetworkInterface, ResId, SgIdx, Topology};
+use vpcsim_dataplane::topology::{
+    EniKind, NatIdx, NetworkInterface, ResId, SgIdx, Topology, VpcEndpointIdx,
+};
 
 /// The resources interfaces belong to, created before the interfaces (index = model index).
 pub(super) struct Owners {
@@ -33,7 +35,11 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
                     "AWS::EC2::NetworkInterface",
                     None,
                 );
-                (r, owners.nat_gateways[n], EniKind::NatGateway(n as u32))
+                (
+                    r,
+                    owners.nat_gateways[n],
+                    EniKind::NatGateway(NatIdx::from(n)),
+                )
             }
             // A load balancer node names itself (`<Nlb>.<Subnet>`): one flow log and capture per
             // node, as AWS keeps one interface per node; load balancer drops name the balancer.
@@ -43,7 +49,11 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
             }
             EniOwner::VpcEndpoint(x) => {
                 let r = res(topo, &e.origin);
-                (r, owners.vpc_endpoints[x], EniKind::VpcEndpoint(x as u32))
+                (
+                    r,
+                    owners.vpc_endpoints[x],
+                    EniKind::VpcEndpoint(VpcEndpointIdx::from(x)),
+                )
             }
             _ => {
                 let r = res(topo, &e.origin);

@@ -6,7 +6,8 @@ use super::res;
 use crate::model::{self, EdgeGateway, EniOwner, Model, VpcEndpointKind};
 use ipnet::IpNet;
 use vpcsim_dataplane::topology::{
-    EniIdx, ResId, Route, RouteTable, RouteTableIdx, RouteTarget, Topology,
+    EigwIdx, EniIdx, IgwIdx, NatIdx, PeeringIdx, ResId, Route, RouteTable, RouteTableIdx,
+    RouteTarget, Topology, VpcEndpointIdx,
 };
 
 /// Every route table; `pl_res` are the resources of the model's prefix lists.
@@ -66,15 +67,15 @@ pub(super) fn gateway_route_table(model: &Model, gateway: EdgeGateway) -> Option
 fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, String) {
     match target {
         model::RouteTarget::InternetGateway(g) => (
-            RouteTarget::InternetGateway(*g as u32),
+            RouteTarget::InternetGateway(IgwIdx::from(*g)),
             model.internet_gateways[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::EgressOnlyInternetGateway(g) => (
-            RouteTarget::EgressOnlyInternetGateway(*g as u32),
+            RouteTarget::EgressOnlyInternetGateway(EigwIdx::from(*g)),
             model.egress_only_igws[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::NatGateway(n) => (
-            RouteTarget::NatGateway(*n as u32),
+            RouteTarget::NatGateway(NatIdx::from(*n)),
             model.nat_gateways[*n].origin.logical_id.clone(),
         ),
         model::RouteTarget::NetworkInterface(e) => {
@@ -85,7 +86,7 @@ fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, Str
             (RouteTarget::NetworkInterface(EniIdx::from(*e)), name)
         }
         model::RouteTarget::Peering(p) if model.peerings[*p].accepter.is_some() => (
-            RouteTarget::Peering(*p as u32),
+            RouteTarget::Peering(PeeringIdx::from(*p)),
             model.peerings[*p].origin.logical_id.clone(),
         ),
         model::RouteTarget::Peering(p) => {
@@ -189,7 +190,7 @@ fn prefix_list_routes(
             routes.push(Route {
                 res: None,
                 destination: *entry,
-                target: RouteTarget::GatewayEndpoint(x as u32),
+                target: RouteTarget::GatewayEndpoint(VpcEndpointIdx::from(x)),
                 target_name: ep.origin.logical_id.clone(),
                 propagated: false,
                 prefix_list: Some(pl_res[*prefix_list]),

@@ -13,7 +13,7 @@ use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
 use crate::topology::nlb::{self, NlbFlow};
-use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology};
+use crate::topology::{EniIdx, Idx, NatIdx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
 use crate::wire::geneve::Encapsulation;
@@ -382,8 +382,8 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nat_outbound(&mut self, _: &mut Here, n: Idx) -> Result<bool, NatError> {
-        let nat = &self.topo.nat_gateways[n as usize];
+    fn nat_outbound(&mut self, _: &mut Here, n: NatIdx) -> Result<bool, NatError> {
+        let nat = &self.topo.nat_gateways[n];
         let t = self
             .state
             .nat
@@ -397,7 +397,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nat_inbound(&mut self, p: Here, _: Idx) -> Once<(bool, Here)> {
+    fn nat_inbound(&mut self, p: Here, _: NatIdx) -> Once<(bool, Here)> {
         let Ok(t) = self.state.nat.inbound(&self.h, self.now) else {
             return once((false, p));
         };

@@ -18,7 +18,7 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{Choice, NoTarget};
-use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology};
+use crate::topology::{EniIdx, Idx, NatIdx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::Encapsulation;
@@ -260,10 +260,10 @@ pub trait Driver<'t>: Sized {
 
     /// Translate a packet leaving through NAT gateway `nat` (source to the gateway's address
     /// and a port of its choosing); whether the packet opened a new session.
-    fn nat_outbound(&mut self, p: &mut Self::Packet, nat: Idx) -> Result<bool, NatError>;
+    fn nat_outbound(&mut self, p: &mut Self::Packet, nat: NatIdx) -> Result<bool, NatError>;
     /// Translate back a packet arriving at NAT gateway `nat`: translated parts (rewritten)
     /// with `true`, parts without a session with `false`.
-    fn nat_inbound(&mut self, p: Self::Packet, nat: Idx) -> Self::Split<bool>;
+    fn nat_inbound(&mut self, p: Self::Packet, nat: NatIdx) -> Self::Split<bool>;
 
     // ----- Network Load Balancers ---------------------------------------------------------
 

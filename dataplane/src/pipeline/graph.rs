@@ -1,7 +1,10 @@
 //! The vertices of the stage graph and its edges, as data: what `vpcsim graph` prints, what the
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
-use crate::topology::{EniIdx, Idx, ResId, RouteTableIdx, SubnetIdx, VpcIdx};
+use crate::topology::{
+    EigwIdx, EniIdx, Idx, IgwIdx, NatIdx, PeeringIdx, ResId, RouteTableIdx, SubnetIdx,
+    VpcEndpointIdx, VpcIdx,
+};
 use crate::trace::Stage;
 
 /// A node of the stage graph with its arguments: where a packet goes next.
@@ -58,7 +61,7 @@ pub enum Node {
     /// A route sends the packet to an internet gateway.
     IgwOut {
         /// The internet gateway.
-        igw: Idx,
+        igw: IgwIdx,
         /// The VPC the packet leaves.
         vpc: VpcIdx,
         /// The subnet the packet leaves.
@@ -67,7 +70,7 @@ pub enum Node {
     /// A route sends the packet to an egress-only internet gateway.
     EigwOut {
         /// The egress-only gateway.
-        eigw: Idx,
+        eigw: EigwIdx,
     },
     /// The packet leaves through a gateway to the internet, or comes back in when the topology
     /// itself owns the destination.
@@ -82,14 +85,14 @@ pub enum Node {
     /// A route sends a client's packet to a NAT gateway.
     NatOut {
         /// The NAT gateway.
-        nat: Idx,
+        nat: NatIdx,
         /// The subnet the packet comes from.
         from_subnet: SubnetIdx,
     },
     /// A packet reaches a NAT gateway's interface from outside: translated back.
     NatIn {
         /// The NAT gateway.
-        nat: Idx,
+        nat: NatIdx,
     },
     /// A route sends the packet to an appliance's interface.
     Appliance {
@@ -103,7 +106,7 @@ pub enum Node {
     /// A route sends the packet over a VPC peering connection.
     Peering {
         /// The peering connection.
-        pcx: Idx,
+        pcx: PeeringIdx,
         /// The VPC it comes from.
         from_vpc: VpcIdx,
     },
@@ -151,7 +154,7 @@ pub enum Node {
     /// A route sends the packet to a gateway endpoint (S3, DynamoDB).
     GatewayEndpoint {
         /// The endpoint.
-        endpoint: Idx,
+        endpoint: VpcEndpointIdx,
     },
     /// A packet reaches a node of a Network Load Balancer.
     Nlb {

@@ -8,7 +8,7 @@ use crate::aws::Zone;
 use crate::pipeline::driver::{gather, Conn};
 use crate::state::conntrack::Tracked;
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
-use crate::topology::{EniIdx, EniKind, Idx, SubnetIdx};
+use crate::topology::{EniIdx, EniKind, SubnetIdx, VpcEndpointIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -113,9 +113,9 @@ fn endpoint_replies<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     eni: EniIdx,
-    endpoint: Idx,
+    endpoint: VpcEndpointIdx,
 ) -> Option<D::Packet> {
-    let res = d.topo().vpc_endpoints[endpoint as usize].res;
+    let res = d.topo().vpc_endpoints[endpoint].res;
     let mut replies = None;
     for (conn, p) in d.conntrack(p, crate::aws::Zone::Interface(eni), false) {
         match conn {
@@ -228,7 +228,7 @@ pub(super) fn enter<'t, D: Driver<'t>>(
     };
     if let EniKind::VpcEndpoint(x) = e.kind {
         // The endpoint's interface hands the packet to the endpoint service (SPEC §10.2).
-        let service = &topo.vpc_endpoints[x as usize].service_name;
+        let service = &topo.vpc_endpoints[x].service_name;
         d.hop(&p, e.res, Stage::Deliver, Action::Forward, None, |_| {
             format!("interface endpoint: handed to {service}")
         });

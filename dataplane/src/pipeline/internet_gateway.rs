@@ -11,7 +11,9 @@ use crate::aws::{Zone, MAX_FORWARDS};
 use crate::topology::maps::{
     Ipv6Vpcs, OwnedOnInternet, PublicAddresses, Reserved, VpcInterfaces, VpcPublicAddresses,
 };
-use crate::topology::{EniKind, Idx, ResId, RouteTableIdx, RouteTarget, SubnetIdx, VpcIdx};
+use crate::topology::{
+    EigwIdx, EniKind, IgwIdx, ResId, RouteTableIdx, RouteTarget, SubnetIdx, VpcIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 use crate::wire::Family;
@@ -20,12 +22,12 @@ use crate::wire::Family;
 pub(super) fn egress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    g: Idx,
+    g: IgwIdx,
     vpc: VpcIdx,
     from_subnet: SubnetIdx,
 ) {
     let topo = d.topo();
-    let igw = &topo.internet_gateways[g as usize];
+    let igw = &topo.internet_gateways[g];
     if igw.vpc != Some(vpc) {
         d.drop(
             p,
@@ -181,8 +183,8 @@ fn not_bypassing<'t, D: Driver<'t>>(
 
 /// `EigwOut`: a route sends the packet to egress-only internet gateway `g`: IPv6 only, and
 /// the flow is tracked so its replies may come back.
-pub(super) fn egress_only<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx) {
-    let res = d.topo().egress_only_igws[g as usize].res;
+pub(super) fn egress_only<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: EigwIdx) {
+    let res = d.topo().egress_only_igws[g].res;
     let stage = Stage::EgressOnlyInternetGateway;
     if d.family(&p) == Family::V4 {
         d.drop(p, DropReason::NoRoute, res, stage, None, |_| {
@@ -292,7 +294,7 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             );
             continue;
         };
-        let igw = &topo.internet_gateways[g as usize];
+        let igw = &topo.internet_gateways[g];
         let (private, p) = within(d, p, Field::Src, &Reserved::NotRoutedByIgw);
         if let Some(p) = private {
             d.drop(
@@ -389,7 +391,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             None => rest = Some(p),
         }
         if let (Some(p), Some(g)) = (via_eigw, v.egress_only_igw) {
-            let res = topo.egress_only_igws[g as usize].res;
+            let res = topo.egress_only_igws[g].res;
             d.hop(
                 &p,
                 res,
@@ -410,7 +412,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
         }
         let Some(p) = rest else { continue };
         if let Some(g) = v.internet_gateway {
-            let igw = &topo.internet_gateways[g as usize];
+            let igw = &topo.internet_gateways[g];
             d.hop(
                 &p,
                 igw.res,
@@ -440,7 +442,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
                 ),
             }
         } else if let Some(g) = v.egress_only_igw {
-            let res = topo.egress_only_igws[g as usize].res;
+            let res = topo.egress_only_igws[g].res;
             d.drop(
                 p,
                 DropReason::EgressOnly,

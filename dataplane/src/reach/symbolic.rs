@@ -14,7 +14,7 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{self, NoTarget};
-use crate::topology::{EniIdx, Idx, ResId, SubnetIdx, Topology};
+use crate::topology::{EniIdx, Idx, NatIdx, ResId, SubnetIdx, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::{self, Encapsulation};
@@ -333,9 +333,9 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         Ok(())
     }
 
-    fn nat_outbound(&mut self, p: &mut Sym, n: Idx) -> Result<bool, NatError> {
+    fn nat_outbound(&mut self, p: &mut Sym, n: NatIdx) -> Result<bool, NatError> {
         // A fresh table always has room: the primary address, a port of the gateway's choice.
-        let nat = &self.p.topo.nat_gateways[n as usize];
+        let nat = &self.p.topo.nat_gateways[n];
         let addr = nat.addresses.first().ok_or(NatError::PortsExhausted)?;
         let inside = p.c.t;
         p.c.t[SRC] = Expr::Const(addr.to_bits() as u128);
@@ -351,7 +351,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         Ok(true)
     }
 
-    fn nat_inbound(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(bool, Sym)> {
+    fn nat_inbound(&mut self, p: Sym, _: NatIdx) -> std::vec::IntoIter<(bool, Sym)> {
         let c = &p.c;
         let mut out = Vec::new();
         let mut remaining = p.set.clone();

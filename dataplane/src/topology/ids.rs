@@ -69,6 +69,17 @@ table_indices! {
     SgIdx;
     /// Index into [`Topology::enis`](super::Topology::enis): a network interface.
     EniIdx;
+    /// Index into [`Topology::internet_gateways`](super::Topology::internet_gateways).
+    IgwIdx;
+    /// Index into [`Topology::egress_only_igws`](super::Topology::egress_only_igws).
+    EigwIdx;
+    /// Index into [`Topology::nat_gateways`](super::Topology::nat_gateways).
+    NatIdx;
+    /// Index into [`Topology::peerings`](super::Topology::peerings).
+    PeeringIdx;
+    /// Index into [`Topology::vpc_endpoints`](super::Topology::vpc_endpoints): a gateway or
+    /// interface endpoint.
+    VpcEndpointIdx;
 }
 
 /// One table of the topology: a vector indexed by `I` only.

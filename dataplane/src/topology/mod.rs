@@ -27,7 +27,10 @@ pub mod nlb;
 pub mod tgw;
 pub mod vpn;
 
-pub use ids::{EniIdx, NaclIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, VpcIdx};
+pub use ids::{
+    EigwIdx, EniIdx, IgwIdx, NaclIdx, NatIdx, PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx,
+    Table, TableIdx, VpcEndpointIdx, VpcIdx,
+};
 
 /// Index into one of the topology's tables.
 pub type Idx = u32;
@@ -66,8 +69,8 @@ pub struct Vpc {
     pub res: ResId,
     pub cidrs_v4: Vec<Ipv4Net>,
     pub cidrs_v6: Vec<Ipv6Net>,
-    pub internet_gateway: Option<Idx>,
-    pub egress_only_igw: Option<Idx>,
+    pub internet_gateway: Option<IgwIdx>,
+    pub egress_only_igw: Option<EigwIdx>,
     /// The attached virtual private gateway (one per VPC).
     pub vpn_gateway: Option<Idx>,
     /// Transit gateway VPC attachments of this VPC (at most one per transit gateway).
@@ -126,17 +129,17 @@ impl Subnet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RouteTarget {
     Local,
-    InternetGateway(Idx),
-    EgressOnlyInternetGateway(Idx),
-    NatGateway(Idx),
+    InternetGateway(IgwIdx),
+    EgressOnlyInternetGateway(EigwIdx),
+    NatGateway(NatIdx),
     /// An appliance: a network interface (or an instance's primary interface).
     NetworkInterface(EniIdx),
-    Peering(Idx),
+    Peering(PeeringIdx),
     TransitGateway(Idx),
     /// A virtual private gateway (VPN).
     VpnGateway(Idx),
     /// A gateway endpoint (S3, DynamoDB): index into [`Topology::vpc_endpoints`].
-    GatewayEndpoint(Idx),
+    GatewayEndpoint(VpcEndpointIdx),
     /// A Gateway Load Balancer endpoint: index into [`crate::topology::gwlb::Gwlbs::endpoints`].
     GatewayLoadBalancerEndpoint(Idx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
@@ -232,9 +235,9 @@ pub enum EniKind {
     /// An instance's interface or a standalone `AWS::EC2::NetworkInterface`.
     Host,
     /// The requester-managed interface of a NAT gateway.
-    NatGateway(Idx),
+    NatGateway(NatIdx),
     /// An interface endpoint's interface: index into [`Topology::vpc_endpoints`].
-    VpcEndpoint(Idx),
+    VpcEndpoint(VpcEndpointIdx),
     /// A node of a Network Load Balancer (index into [`crate::topology::nlb::Nlbs::load_balancers`]).
     NetworkLoadBalancer(Idx),
     /// A node of a Gateway Load Balancer (index into
@@ -349,16 +352,16 @@ pub struct Topology {
     pub network_acls: Table<NaclIdx, NetworkAcl>,
     pub security_groups: Table<SgIdx, SecurityGroup>,
     pub enis: Table<EniIdx, NetworkInterface>,
-    pub internet_gateways: Vec<InternetGateway>,
-    pub egress_only_igws: Vec<EgressOnlyInternetGateway>,
-    pub nat_gateways: Vec<NatGateway>,
-    pub peerings: Vec<PeeringConnection>,
+    pub internet_gateways: Table<IgwIdx, InternetGateway>,
+    pub egress_only_igws: Table<EigwIdx, EgressOnlyInternetGateway>,
+    pub nat_gateways: Table<NatIdx, NatGateway>,
+    pub peerings: Table<PeeringIdx, PeeringConnection>,
     pub transit_gateways: Vec<TransitGateway>,
     pub tgw_attachments: Vec<TgwAttachment>,
     pub tgw_route_tables: Vec<TgwRouteTable>,
     pub vpn_gateways: Vec<VpnGateway>,
     pub vpn_connections: Vec<VpnConnection>,
-    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub vpc_endpoints: Table<VpcEndpointIdx, VpcEndpoint>,
     /// Public IPv4 (EIPs, auto-assigned public IPs) → interface.
     pub public_v4: FxHashMap<u32, PublicMapping>,
     /// On-premises prefixes → the VPN connection that reaches them (origin of packets from
@@ -407,16 +410,16 @@ impl Topology {
             network_acls: Table::new(),
             security_groups: Table::new(),
             enis: Table::new(),
-            internet_gateways: vec![],
-            egress_only_igws: vec![],
-            nat_gateways: vec![],
-            peerings: vec![],
+            internet_gateways: Table::new(),
+            egress_only_igws: Table::new(),
+            nat_gateways: Table::new(),
+            peerings: Table::new(),
             transit_gateways: vec![],
             tgw_attachments: vec![],
             tgw_route_tables: vec![],
             vpn_gateways: vec![],
             vpn_connections: vec![],
-            vpc_endpoints: vec![],
+            vpc_endpoints: Table::new(),
             public_v4: FxHashMap::default(),
             onprem: PrefixMap::default(),
             owners: FxHashMap::default(),

@@ -191,27 +191,24 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
 }
 
 fn resource_table(topo: &Topology) -> String {
-    let mut rows: Vec<(u8, usize)> = topo
+    let mut rows: Vec<(u8, ResId)> = topo
         .resources
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .skip(4) // the internet and the built-in link-local services
-        .filter(|(i, res)| {
-            let r = ResId(*i as u32);
+        .filter(|&(r, res)| {
             // Routes and ACL entries are listed inside their table; an instance's primary
             // interface and a NAT gateway's interface inside their owner.
             !res.kind.ends_with("::Route")
                 && !res.kind.ends_with("NetworkAclEntry")
                 && !topo.enis.iter().any(|e| e.res == r && e.owner != r)
         })
-        .map(|(i, res)| (kind_rank(&res.kind), i))
+        .map(|(r, res)| (kind_rank(&res.kind), r))
         .collect();
     rows.sort();
     let mut s = String::from(
         r#"<table class="resources"><thead><tr><th>resource</th><th>type</th><th>AWS id</th><th>Name</th><th>details</th></tr></thead><tbody>"#,
     );
-    for (_, i) in rows {
-        let r = ResId(i as u32);
+    for (_, r) in rows {
         let res = topo.resource(r);
         let _ = write!(
             s,

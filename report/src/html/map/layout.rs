@@ -9,14 +9,14 @@ use super::{
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use vpcsim_dataplane::topology::{
-    EniIdx, EniKind, Idx, ResId, RouteTarget, SubnetIdx, Table, Topology, VpcIdx,
+    EniIdx, EniKind, NatIdx, ResId, RouteTarget, SubnetIdx, Table, Topology, VpcIdx,
 };
 
 /// What a subnet holds, drawn as a grid of equal boxes.
 #[derive(Clone, Copy)]
 enum Item {
     Host(EniIdx),
-    Nat(Idx),
+    Nat(NatIdx),
 }
 
 /// A VPC measured before it is placed: its zones (in name order, subnets in topology order
@@ -105,9 +105,9 @@ impl<'t> Builder<'t> {
                 v.push(Item::Host(i));
             }
         }
-        for (n, g) in topo.nat_gateways.iter().enumerate() {
+        for (n, g) in topo.nat_gateways.iter_enumerated() {
             if let Some(v) = b.items.get_mut(g.subnet) {
-                v.push(Item::Nat(n as Idx));
+                v.push(Item::Nat(n));
             }
         }
         b
@@ -163,16 +163,14 @@ impl<'t> Builder<'t> {
             .unwrap_or(0);
         let gateways: Vec<Place> = topo
             .internet_gateways
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .filter(|(_, g)| g.vpc == Some(vi))
-            .map(|(i, _)| Place::Igw(i as Idx))
+            .map(|(i, _)| Place::Igw(i))
             .chain(
                 topo.egress_only_igws
-                    .iter()
-                    .enumerate()
+                    .iter_enumerated()
                     .filter(|(_, g)| g.vpc == vi)
-                    .map(|(i, _)| Place::Eigw(i as Idx)),
+                    .map(|(i, _)| Place::Eigw(i)),
             )
             .collect();
         let mut plan = VpcPlan {
@@ -352,11 +350,8 @@ impl<'t> Builder<'t> {
             };
             gx += GW_W + PAD;
             let (res, what) = match g {
-                Place::Igw(i) => (topo.internet_gateways[i as usize].res, "internet gateway"),
-                Place::Eigw(i) => (
-                    topo.egress_only_igws[i as usize].res,
-                    "egress-only internet gateway",
-                ),
+                Place::Igw(i) => (topo.internet_gateways[i].res, "internet gateway"),
+                Place::Eigw(i) => (topo.egress_only_igws[i].res, "egress-only internet gateway"),
                 _ => continue,
             };
             let id = self.dom_id(&topo.resource(res).logical_id);
@@ -383,7 +378,7 @@ impl<'t> Builder<'t> {
         let topo = self.topo;
         let mut px_min = MARGIN;
         let mut any_peering = false;
-        for (pi, p) in topo.peerings.iter().enumerate() {
+        for (pi, p) in topo.peerings.iter_enumerated() {
             let (Some(a), Some(b)) = (vpc_rects.get(p.requester), vpc_rects.get(p.accepter)) else {
                 continue;
             };
@@ -402,7 +397,7 @@ impl<'t> Builder<'t> {
             );
             let id = self.dom_id(&topo.resource(p.res).logical_id);
             self.m.push(
-                Some(Place::Peering(pi as Idx)),
+                Some(Place::Peering(pi)),
                 Node {
                     dom_id: Some(id),
                     class: "res peering",
@@ -412,7 +407,7 @@ impl<'t> Builder<'t> {
                     tooltip: tooltip(topo, p.res, &[format!("peering {names}")]),
                 },
             );
-            self.m.by_res.insert(p.res, Place::Peering(pi as Idx));
+            self.m.by_res.insert(p.res, Place::Peering(pi));
             for v in [a, b] {
                 let vx = pr.cx().clamp(v.x + 2 * PAD, v.right() - 2 * PAD);
                 self.m.links.push((pr.cx(), pr.y, vx, v.bottom()));
@@ -439,9 +434,8 @@ impl<'t> Builder<'t> {
             .max()
             .unwrap_or(0)
             .max(MAX_ROW_W / 2);
-        for (i, res) in topo.resources.iter().enumerate() {
-            let r = ResId(i as u32);
-            let builtin = i < 4;
+        for (r, res) in topo.resources.iter_enumerated() {
+            let builtin = r.index() < 4;
             if self.m.by_res.contains_key(&r)
                 || (builtin && !referenced.contains(&r))
                 || rule_like(&res.kind)
@@ -552,9 +546,9 @@ impl<'t> Builder<'t> {
     }
 
     /// A NAT gateway: its private address and its Elastic IP.
-    fn nat(&mut self, n: Idx, r: Rect) {
+    fn nat(&mut self, n: NatIdx, r: Rect) {
         let topo = self.topo;
-        let g = &topo.nat_gateways[n as usize];
+        let g = &topo.nat_gateways[n];
         let eni = topo.enis.get(g.eni);
         let first = g
             .addresses

@@ -13,7 +13,9 @@ mod layout;
 mod svg;
 
 use std::collections::BTreeMap;
-use vpcsim_dataplane::topology::{EniIdx, Idx, ResId, SubnetIdx, VpcIdx};
+use vpcsim_dataplane::topology::{
+    EigwIdx, EniIdx, IgwIdx, NatIdx, PeeringIdx, ResId, SubnetIdx, VpcIdx,
+};
 use vpcsim_dataplane::trace::Hop;
 
 const MARGIN: i32 = 20;
@@ -68,10 +70,10 @@ enum Place {
     Vpc(VpcIdx),
     Subnet(SubnetIdx),
     Eni(EniIdx),
-    Nat(Idx),
-    Igw(Idx),
-    Eigw(Idx),
-    Peering(Idx),
+    Nat(NatIdx),
+    Igw(IgwIdx),
+    Eigw(EigwIdx),
+    Peering(PeeringIdx),
     Other(ResId),
 }
 

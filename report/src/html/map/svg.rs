@@ -44,7 +44,7 @@ impl Map {
     fn subnet_of(&self, topo: &Topology, p: Place) -> Option<SubnetIdx> {
         match p {
             Place::Eni(e) => topo.enis.get(e).map(|e| e.subnet),
-            Place::Nat(n) => topo.nat_gateways.get(n as usize).map(|g| g.subnet),
+            Place::Nat(n) => topo.nat_gateways.get(n).map(|g| g.subnet),
             Place::Subnet(s) => Some(s),
             _ => None,
         }
