@@ -171,9 +171,14 @@ fn every_step_the_pipeline_takes_is_an_edge_of_the_graph() {
                     .map(|a| (Origin::Eni(i), Some(IpAddr::V6(*a)))),
             );
         }
-        origins.extend((0..topo.vpn_connections.len() as u32).map(|c| (Origin::OnPrem(c), None)));
         origins.extend(
-            (0..topo.tgw_attachments.len() as u32)
+            topo.vpn_connections
+                .indices()
+                .map(|c| (Origin::OnPrem(c), None)),
+        );
+        origins.extend(
+            topo.tgw_attachments
+                .indices()
                 .map(|a| (Origin::TransitGatewayAttachment(a), None)),
         );
         for &(origin, own) in &origins {

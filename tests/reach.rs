@@ -311,9 +311,11 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
         .collect();
     // Other origins: on-premises networks behind each VPN connection, and each transit gateway
     // attachment.
-    let edges: Vec<Start> = (0..topo.vpn_connections.len() as u32)
+    let edges: Vec<Start> = topo
+        .vpn_connections
+        .indices()
         .map(Start::OnPrem)
-        .chain((0..topo.tgw_attachments.len() as u32).map(Start::TgwAttachment))
+        .chain(topo.tgw_attachments.indices().map(Start::TgwAttachment))
         .collect();
     let families: Vec<Family> = if topo.enis.iter().any(|e| !e.ipv6.is_empty()) {
         vec![Family::V4, Family::V6]
@@ -441,8 +443,8 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
         let from = match start {
             Start::Eni(e) => topo.name(topo.enis[e].res).to_string(),
             Start::Internet => "internet".into(),
-            Start::OnPrem(c) => topo.name(topo.vpn_connections[c as usize].res).to_string(),
-            Start::TgwAttachment(x) => topo.name(topo.tgw_attachments[x as usize].res).to_string(),
+            Start::OnPrem(c) => topo.name(topo.vpn_connections[c].res).to_string(),
+            Start::TgwAttachment(x) => topo.name(topo.tgw_attachments[x].res).to_string(),
         };
         let repro = format!(
             "vpcsim trace -t {} '{h}' --from {from} --return{}",

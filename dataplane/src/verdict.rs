@@ -1,6 +1,6 @@
 //! What happened to a packet: its disposition, the reason for a drop, and where.
 
-use crate::topology::{EniIdx, Idx, ResId};
+use crate::topology::{EniIdx, ResId, VpnConnIdx};
 use crate::wire::Header;
 use std::fmt;
 
@@ -235,7 +235,7 @@ pub struct Verdict {
     pub egress: Option<ResId>,
     /// The VPN connection it exited through, when it left towards on-premises networks (the
     /// reply comes back from there).
-    pub egress_vpn: Option<Idx>,
+    pub egress_vpn: Option<VpnConnIdx>,
     /// The header as it was when the packet was delivered, exited or dropped (after NAT rewrites).
     pub header: Header,
     /// The packet was GENEVE-encapsulated for a Gateway Load Balancer appliance: how, so output

@@ -7,7 +7,7 @@ use crate::model::{self, EdgeGateway, EniOwner, Model, VpcEndpointKind};
 use ipnet::IpNet;
 use vpcsim_dataplane::topology::{
     EigwIdx, EniIdx, IgwIdx, NatIdx, PeeringIdx, ResId, Route, RouteTable, RouteTableIdx,
-    RouteTarget, Topology, VpcEndpointIdx,
+    RouteTarget, TgwIdx, Topology, VgwIdx, VpcEndpointIdx,
 };
 
 /// Every route table; `pl_res` are the resources of the model's prefix lists.
@@ -99,11 +99,11 @@ fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, Str
             )
         }
         model::RouteTarget::TransitGateway(g) => (
-            RouteTarget::TransitGateway(*g as u32),
+            RouteTarget::TransitGateway(TgwIdx::from(*g)),
             model.transit_gateways[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::VpnGateway(g) => (
-            RouteTarget::VpnGateway(*g as u32),
+            RouteTarget::VpnGateway(VgwIdx::from(*g)),
             model.vpn_gateways[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::Missing(id) => {
@@ -137,7 +137,7 @@ fn propagated_routes(model: &Model, topo: &mut Topology, table: usize, routes: &
             routes.push(Route {
                 res: Some(prop),
                 destination: p,
-                target: RouteTarget::VpnGateway(g as u32),
+                target: RouteTarget::VpnGateway(g.into()),
                 target_name: vgw.origin.logical_id.clone(),
                 propagated: true,
                 prefix_list: None,

@@ -13,7 +13,9 @@ use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
 use crate::topology::nlb::{self, NlbFlow};
-use crate::topology::{EniIdx, Idx, NatIdx, ResId, SubnetIdx, Topology};
+use crate::topology::{
+    EniIdx, Idx, NatIdx, ResId, SubnetIdx, TgwAttachmentIdx, Topology, VpnConnIdx,
+};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
 use crate::wire::geneve::Encapsulation;
@@ -94,8 +96,8 @@ pub fn process_header<T: Tracer>(
             None => {
                 let at = match origin {
                     Origin::Eni(e) => topo.enis[e].owner,
-                    Origin::OnPrem(c) => topo.vpn_connections[c as usize].customer_gateway,
-                    Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a as usize].res,
+                    Origin::OnPrem(c) => topo.vpn_connections[c].customer_gateway,
+                    Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a].res,
                     Origin::Auto | Origin::Internet => ResId::INTERNET,
                 };
                 w.drop(Here, DropReason::FragmentOrphan, at, Stage::Origin, None, |_| {
@@ -197,7 +199,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn exit(&mut self, _: Here, via: ResId, vpn: Option<Idx>) {
+    fn exit(&mut self, _: Here, via: ResId, vpn: Option<VpnConnIdx>) {
         self.v.disposition = Disposition::Exited;
         self.v.at = via;
         self.v.egress = Some(via);
@@ -485,11 +487,10 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     fn tgw_egress_subnet(
         &mut self,
         p: Here,
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
         entry_az: Option<u32>,
     ) -> Once<(SubnetIdx, Here)> {
-        let s = self.topo.tgw_attachments[attachment as usize]
-            .egress_subnet(self.topo, entry_az, &self.h);
+        let s = self.topo.tgw_attachments[attachment].egress_subnet(self.topo, entry_az, &self.h);
         once((s, p))
     }
 

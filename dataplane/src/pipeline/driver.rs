@@ -18,7 +18,9 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{Choice, NoTarget};
-use crate::topology::{EniIdx, Idx, NatIdx, ResId, SubnetIdx, Topology};
+use crate::topology::{
+    EniIdx, Idx, NatIdx, ResId, SubnetIdx, TgwAttachmentIdx, Topology, VpnConnIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::Encapsulation;
@@ -167,7 +169,7 @@ pub trait Driver<'t>: Sized {
     /// The packet arrived: at interface `eni` (owned by `to`), or at a link-local service.
     fn deliver(&mut self, p: Self::Packet, to: ResId, eni: Option<EniIdx>);
     /// The packet left the topology through `via` (to on-premises behind `vpn` when set).
-    fn exit(&mut self, p: Self::Packet, via: ResId, vpn: Option<Idx>);
+    fn exit(&mut self, p: Self::Packet, via: ResId, vpn: Option<VpnConnIdx>);
     /// The packet was dropped by `at`; `rule` is the rule that decided, when tracing.
     fn drop(
         &mut self,
@@ -300,7 +302,7 @@ pub trait Driver<'t>: Sized {
     fn tgw_egress_subnet(
         &mut self,
         p: Self::Packet,
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
         entry_az: Option<u32>,
     ) -> Self::Split<SubnetIdx>;
     /// The appliance Gateway Load Balancer `lb`'s node in zone `az` sends the flow to.

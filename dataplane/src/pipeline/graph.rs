@@ -3,7 +3,7 @@
 
 use crate::topology::{
     EigwIdx, EniIdx, Idx, IgwIdx, NatIdx, PeeringIdx, ResId, RouteTableIdx, SubnetIdx,
-    VpcEndpointIdx, VpcIdx,
+    TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
 use crate::trace::Stage;
 
@@ -113,19 +113,19 @@ pub enum Node {
     /// A route sends the packet to a transit gateway through the VPC's attachment.
     TgwFromVpc {
         /// The transit gateway.
-        tgw: Idx,
+        tgw: TgwIdx,
         /// The subnet it comes from.
         from_subnet: SubnetIdx,
     },
     /// A packet arrives at a transit gateway from an attachment (a walk's origin).
     TgwArrive {
         /// The attachment.
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
     },
     /// The transit gateway route table associated with the attachment decides.
     TgwRoute {
         /// The attachment the packet arrived from.
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
         /// The Availability Zone it entered in (none from a VPN).
         entry_az: Option<u32>,
     },
@@ -137,19 +137,19 @@ pub enum Node {
     /// A route sends the packet to a virtual private gateway.
     VgwOut {
         /// The virtual private gateway.
-        vgw: Idx,
+        vgw: VgwIdx,
         /// The VPC it comes from.
         vpc: VpcIdx,
     },
     /// A packet from the on-premises network behind a VPN connection.
     FromOnPrem {
         /// The VPN connection.
-        conn: Idx,
+        conn: VpnConnIdx,
     },
     /// A packet from a VPN connection reaches its virtual private gateway.
     VgwIn {
         /// The virtual private gateway.
-        vgw: Idx,
+        vgw: VgwIdx,
     },
     /// A route sends the packet to a gateway endpoint (S3, DynamoDB).
     GatewayEndpoint {

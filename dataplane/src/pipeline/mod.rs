@@ -46,7 +46,7 @@ pub use driver::Driver;
 pub use graph::{Node, NodeKind};
 pub use route_table::describe_route;
 
-use crate::topology::{EniIdx, Idx};
+use crate::topology::{EniIdx, TgwAttachmentIdx, VpnConnIdx};
 
 /// Where a packet enters the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +59,9 @@ pub enum Origin {
     /// Arrives from the internet at the gateway that owns the destination.
     Internet,
     /// Arrives from the on-premises network behind this VPN connection.
-    OnPrem(Idx),
+    OnPrem(VpnConnIdx),
     /// Arrives at a transit gateway from this attachment.
-    TransitGatewayAttachment(Idx),
+    TransitGatewayAttachment(TgwAttachmentIdx),
 }
 
 impl Origin {

@@ -15,7 +15,7 @@ use super::Class;
 use crate::aws::{MAX_FORWARDS, START_TTL};
 use crate::pipeline::driver::FlowRoute;
 use crate::space::{DIMS, DPORT, DST, SPORT, SRC};
-use crate::topology::{Idx, SubnetIdx};
+use crate::topology::{Idx, SubnetIdx, TgwAttachmentIdx};
 
 /// The echo identifier of ICMP echo packets: no dimension of the space (no filter reads it),
 /// but connection tracking and NAT sessions key on it, and NAT gateways rewrite it.
@@ -84,7 +84,7 @@ pub(crate) struct NlbSession {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Choice {
     /// A transit gateway picked the subnet of attachment `.0`.
-    TgwZone(Idx, Xf, SubnetIdx),
+    TgwZone(TgwAttachmentIdx, Xf, SubnetIdx),
     /// A Gateway Load Balancer picked appliance `.2` of its target group.
     Appliance(Idx, Xf, u32),
 }

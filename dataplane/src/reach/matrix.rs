@@ -4,7 +4,7 @@ use super::{
     public_ranges, ranges_minus, universe, with_addresses, Family, Fate, HeaderSet, Prepared,
     Start, SRC,
 };
-use crate::topology::{EniIdx, Idx, Topology};
+use crate::topology::{EniIdx, Topology, VpnConnIdx};
 use std::collections::BTreeMap;
 
 /// A row or column of the reachability matrix.
@@ -15,7 +15,7 @@ pub enum Endpoint {
     /// Public addresses outside the topology, through internet gateways.
     Internet,
     /// The on-premises network behind a VPN connection.
-    OnPrem(Idx),
+    OnPrem(VpnConnIdx),
 }
 
 /// Every endpoint pair at once: for each pair, the requests from the first that arrive at the
@@ -68,7 +68,7 @@ pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> 
             ranges_minus(&public_ranges(fam), &owned)
         }
         Start::OnPrem(c) => {
-            let mut v: Vec<(u128, u128)> = topo.vpn_connections[c as usize]
+            let mut v: Vec<(u128, u128)> = topo.vpn_connections[c]
                 .prefixes
                 .iter()
                 .filter(|n| {
@@ -101,7 +101,7 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
         .map(|(e, _)| Endpoint::Eni(e))
         .collect();
     endpoints.push(Endpoint::Internet);
-    endpoints.extend((0..topo.vpn_connections.len() as Idx).map(Endpoint::OnPrem));
+    endpoints.extend(topo.vpn_connections.indices().map(Endpoint::OnPrem));
     let index: std::collections::HashMap<Endpoint, usize> =
         endpoints.iter().enumerate().map(|(i, e)| (*e, i)).collect();
     // One job per class of host interfaces, and one per other endpoint.
@@ -117,7 +117,11 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
         .map(Job::Class)
         .collect();
     jobs.push(Job::Single(Start::Internet));
-    jobs.extend((0..topo.vpn_connections.len() as Idx).map(|c| Job::Single(Start::OnPrem(c))));
+    jobs.extend(
+        topo.vpn_connections
+            .indices()
+            .map(|c| Job::Single(Start::OnPrem(c))),
+    );
     type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
     let run = |job: &Job| -> Row {
         // (endpoint, its source ranges) the job answers for.

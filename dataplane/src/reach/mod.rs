@@ -33,7 +33,9 @@ pub use matrix::{matrix, sources, Endpoint, Matrix};
 
 use crate::aws;
 use crate::pipeline::{Node, Origin};
-use crate::topology::{EniIdx, EniKind, Idx, ResId, SgIdx, SubnetIdx, Table, Topology};
+use crate::topology::{
+    EniIdx, EniKind, ResId, SgIdx, SubnetIdx, Table, TgwAttachmentIdx, Topology, VpnConnIdx,
+};
 use crate::verdict::DropReason;
 use crate::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use expr::Ctx;
@@ -180,7 +182,7 @@ pub enum Fate {
         /// The gateway (or endpoint) it left through.
         via: ResId,
         /// The VPN connection, when it left to on-premises.
-        vpn: Option<Idx>,
+        vpn: Option<VpnConnIdx>,
     },
     /// Dropped by `at` for `reason`.
     Dropped {
@@ -223,9 +225,9 @@ pub enum Start {
     /// Arrives from the internet.
     Internet,
     /// Arrives from the on-premises network behind this VPN connection.
-    OnPrem(Idx),
+    OnPrem(VpnConnIdx),
     /// Arrives at a transit gateway from this attachment.
-    TgwAttachment(Idx),
+    TgwAttachment(TgwAttachmentIdx),
 }
 
 impl Start {

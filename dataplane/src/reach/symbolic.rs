@@ -14,7 +14,9 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{self, NoTarget};
-use crate::topology::{EniIdx, Idx, NatIdx, ResId, SubnetIdx, Topology};
+use crate::topology::{
+    EniIdx, Idx, NatIdx, ResId, SubnetIdx, TgwAttachmentIdx, Topology, VpnConnIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::{self, Encapsulation};
@@ -129,7 +131,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         self.emit(p, Fate::Delivered { to, eni });
     }
 
-    fn exit(&mut self, mut p: Sym, via: ResId, vpn: Option<Idx>) {
+    fn exit(&mut self, mut p: Sym, via: ResId, vpn: Option<VpnConnIdx>) {
         p.c.origin_class = None;
         self.emit(p, Fate::Exited { via, vpn });
     }
@@ -556,11 +558,11 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn tgw_egress_subnet(
         &mut self,
         p: Sym,
-        b: Idx,
+        b: TgwAttachmentIdx,
         entry_az: Option<u32>,
     ) -> std::vec::IntoIter<(SubnetIdx, Sym)> {
         let topo = self.p.topo;
-        let to = &topo.tgw_attachments[b as usize];
+        let to = &topo.tgw_attachments[b];
         if !to.appliance_mode {
             if let Some(sub) = entry_az.and_then(|az| to.subnet_in(topo, az)) {
                 return vec![(sub, p)].into_iter();

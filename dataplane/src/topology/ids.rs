@@ -46,6 +46,21 @@ macro_rules! table_indices {
             }
         }
 
+        /// The index as the `u32` it is (as [`PrefixMap`](super::tgw::PrefixMap) stores it).
+        impl From<$name> for u32 {
+            #[inline(always)]
+            fn from(i: $name) -> u32 {
+                i.0
+            }
+        }
+
+        impl From<u32> for $name {
+            #[inline(always)]
+            fn from(i: u32) -> $name {
+                $name(i)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.fmt(f)
@@ -80,6 +95,17 @@ table_indices! {
     /// Index into [`Topology::vpc_endpoints`](super::Topology::vpc_endpoints): a gateway or
     /// interface endpoint.
     VpcEndpointIdx;
+    /// Index into [`Topology::transit_gateways`](super::Topology::transit_gateways).
+    TgwIdx;
+    /// Index into [`Topology::tgw_attachments`](super::Topology::tgw_attachments).
+    TgwAttachmentIdx;
+    /// Index into [`Topology::tgw_route_tables`](super::Topology::tgw_route_tables).
+    TgwRouteTableIdx;
+    /// Index into [`Topology::vpn_gateways`](super::Topology::vpn_gateways): a virtual private
+    /// gateway.
+    VgwIdx;
+    /// Index into [`Topology::vpn_connections`](super::Topology::vpn_connections).
+    VpnConnIdx;
 }
 
 /// One table of the topology: a vector indexed by `I` only.

@@ -145,10 +145,10 @@ impl AddressMap for RouteTable {
     }
 }
 
-impl AddressMap for PrefixMap {
-    type Key = u32;
+impl<K: Copy + From<u32> + Into<u32>> AddressMap for PrefixMap<K> {
+    type Key = K;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<u32> {
+    fn lookup(&self, a: IpAddr) -> Option<K> {
         PrefixMap::lookup(self, a)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
@@ -156,8 +156,8 @@ impl AddressMap for PrefixMap {
         let keys = segs.iter().map(|s| s.2 + 1).max().unwrap_or(0);
         (Cow::Borrowed(segs), keys)
     }
-    fn key(&self, n: usize) -> u32 {
-        n as u32
+    fn key(&self, n: usize) -> K {
+        K::from(n as u32)
     }
 }
 

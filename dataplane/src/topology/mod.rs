@@ -29,7 +29,8 @@ pub mod vpn;
 
 pub use ids::{
     EigwIdx, EniIdx, IgwIdx, NaclIdx, NatIdx, PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx,
-    Table, TableIdx, VpcEndpointIdx, VpcIdx,
+    Table, TableIdx, TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx,
+    VpnConnIdx,
 };
 
 /// Index into one of the topology's tables.
@@ -72,9 +73,9 @@ pub struct Vpc {
     pub internet_gateway: Option<IgwIdx>,
     pub egress_only_igw: Option<EigwIdx>,
     /// The attached virtual private gateway (one per VPC).
-    pub vpn_gateway: Option<Idx>,
+    pub vpn_gateway: Option<VgwIdx>,
     /// Transit gateway VPC attachments of this VPC (at most one per transit gateway).
-    pub tgw_attachments: Vec<Idx>,
+    pub tgw_attachments: Vec<TgwAttachmentIdx>,
     /// The Amazon DNS resolver at the primary CIDR's base + 2.
     pub resolver_v4: Option<Ipv4Addr>,
     /// Private addresses of the interfaces in this VPC.
@@ -135,9 +136,9 @@ pub enum RouteTarget {
     /// An appliance: a network interface (or an instance's primary interface).
     NetworkInterface(EniIdx),
     Peering(PeeringIdx),
-    TransitGateway(Idx),
+    TransitGateway(TgwIdx),
     /// A virtual private gateway (VPN).
-    VpnGateway(Idx),
+    VpnGateway(VgwIdx),
     /// A gateway endpoint (S3, DynamoDB): index into [`Topology::vpc_endpoints`].
     GatewayEndpoint(VpcEndpointIdx),
     /// A Gateway Load Balancer endpoint: index into [`crate::topology::gwlb::Gwlbs::endpoints`].
@@ -356,17 +357,17 @@ pub struct Topology {
     pub egress_only_igws: Table<EigwIdx, EgressOnlyInternetGateway>,
     pub nat_gateways: Table<NatIdx, NatGateway>,
     pub peerings: Table<PeeringIdx, PeeringConnection>,
-    pub transit_gateways: Vec<TransitGateway>,
-    pub tgw_attachments: Vec<TgwAttachment>,
-    pub tgw_route_tables: Vec<TgwRouteTable>,
-    pub vpn_gateways: Vec<VpnGateway>,
-    pub vpn_connections: Vec<VpnConnection>,
+    pub transit_gateways: Table<TgwIdx, TransitGateway>,
+    pub tgw_attachments: Table<TgwAttachmentIdx, TgwAttachment>,
+    pub tgw_route_tables: Table<TgwRouteTableIdx, TgwRouteTable>,
+    pub vpn_gateways: Table<VgwIdx, VpnGateway>,
+    pub vpn_connections: Table<VpnConnIdx, VpnConnection>,
     pub vpc_endpoints: Table<VpcEndpointIdx, VpcEndpoint>,
     /// Public IPv4 (EIPs, auto-assigned public IPs) → interface.
     pub public_v4: FxHashMap<u32, PublicMapping>,
     /// On-premises prefixes → the VPN connection that reaches them (origin of packets from
     /// addresses no interface owns).
-    onprem: PrefixMap,
+    onprem: PrefixMap<VpnConnIdx>,
     /// Any address → the first interface that owns it (origin of packets by source address).
     owners: FxHashMap<IpAddr, EniIdx>,
     /// Addresses owned by more than one interface (in VPCs that overlap), for warnings.
@@ -414,11 +415,11 @@ impl Topology {
             egress_only_igws: Table::new(),
             nat_gateways: Table::new(),
             peerings: Table::new(),
-            transit_gateways: vec![],
-            tgw_attachments: vec![],
-            tgw_route_tables: vec![],
-            vpn_gateways: vec![],
-            vpn_connections: vec![],
+            transit_gateways: Table::new(),
+            tgw_attachments: Table::new(),
+            tgw_route_tables: Table::new(),
+            vpn_gateways: Table::new(),
+            vpn_connections: Table::new(),
             vpc_endpoints: Table::new(),
             public_v4: FxHashMap::default(),
             onprem: PrefixMap::default(),
@@ -487,34 +488,29 @@ impl Topology {
 
     /// The VPN connection whose on-premises prefixes hold an address (longest match).
     #[inline]
-    pub fn onprem_of(&self, a: IpAddr) -> Option<Idx> {
+    pub fn onprem_of(&self, a: IpAddr) -> Option<VpnConnIdx> {
         self.onprem.lookup(a)
     }
 
     /// The VPN connection a resource names: the connection itself, its customer gateway, its
     /// transit gateway attachment, or the virtual private gateway it ends on (first one).
-    pub fn vpn_connection_by_resource(&self, id: ResId) -> Option<Idx> {
-        let pos = |f: &dyn Fn(&VpnConnection) -> bool| {
-            self.vpn_connections.iter().position(f).map(|i| i as Idx)
-        };
+    pub fn vpn_connection_by_resource(&self, id: ResId) -> Option<VpnConnIdx> {
+        let pos = |f: &dyn Fn(&VpnConnection) -> bool| self.vpn_connections.position(f);
         pos(&|c| c.res == id)
             .or_else(|| pos(&|c| c.customer_gateway == id))
             .or_else(|| {
                 pos(&|c| match c.edge {
                     VpnEdge::TransitGateway { attachment } => {
-                        self.tgw_attachments[attachment as usize].res == id
+                        self.tgw_attachments[attachment].res == id
                     }
-                    VpnEdge::VpnGateway(g) => self.vpn_gateways[g as usize].res == id,
+                    VpnEdge::VpnGateway(g) => self.vpn_gateways[g].res == id,
                 })
             })
     }
 
     /// The transit gateway attachment a resource names.
-    pub fn tgw_attachment_by_resource(&self, id: ResId) -> Option<Idx> {
-        self.tgw_attachments
-            .iter()
-            .position(|a| a.res == id)
-            .map(|i| i as Idx)
+    pub fn tgw_attachment_by_resource(&self, id: ResId) -> Option<TgwAttachmentIdx> {
+        self.tgw_attachments.position(|a| a.res == id)
     }
 
     /// Derive lookup maps (addresses → interfaces, expanded security group rules). Call after
@@ -580,19 +576,18 @@ impl Topology {
         for v in &mut self.vpcs {
             v.tgw_attachments.clear();
         }
-        for (i, a) in self.tgw_attachments.iter().enumerate() {
+        for (i, a) in self.tgw_attachments.iter_enumerated() {
             if let AttachmentKind::Vpc(vpc) = a.kind {
                 if let Some(v) = self.vpcs.get_mut(vpc) {
-                    v.tgw_attachments.push(i as Idx);
+                    v.tgw_attachments.push(i);
                 }
             }
         }
         // Two connections reaching the same prefix: the first one loaded is the origin.
         self.onprem = PrefixMap::new(
             self.vpn_connections
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| c.prefixes.iter().map(move |p| (*p, i as u32))),
+                .iter_enumerated()
+                .flat_map(|(i, c)| c.prefixes.iter().map(move |p| (*p, i))),
         );
         for acl in &mut self.network_acls {
             acl.finish();

@@ -7,10 +7,10 @@ use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{self, SgPeer, SgRule};
 use vpcsim_dataplane::tables::nacl::NaclEntry;
 use vpcsim_dataplane::topology::tgw::AttachmentKind;
-use vpcsim_dataplane::topology::EniIdx;
+use vpcsim_dataplane::topology::{EniIdx, TgwAttachmentIdx};
 use vpcsim_dataplane::trace::{Hop, Stage};
 use vpcsim_dataplane::wire::{Header, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
-use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
+use vpcsim_dataplane::{DropReason, ResId, Topology, Verdict};
 
 /// A security group denied the packet: a rule for it on the group that decided (or appliance mode,
 /// for a reply that crossed another zone's appliance).
@@ -71,11 +71,11 @@ pub(super) fn security_group(d: &Drop) -> Finding {
             .flatten();
         if let Some(a) = asymmetric {
             fix = Some(Change::EnableApplianceMode {
-                attachment: a as usize,
+                attachment: a.index(),
             });
             format!(
                 "the transit gateway kept the reply in the Availability Zone it entered, so it reached an appliance that never saw the request; appliance mode is off on {}",
-                topo.name(topo.tgw_attachments[a as usize].res)
+                topo.name(topo.tgw_attachments[a].res)
             )
         } else if ingress {
             "no inbound rule of the destination's security groups admits this packet, and it is not the reply of a tracked connection".to_string()
@@ -254,14 +254,18 @@ fn free_rule_number(
 /// A reply denied by the security group of an appliance in a VPC that the transit gateway
 /// entered through an attachment without appliance mode: the request crossed another zone's
 /// appliance (SPEC §9.3). Returns that attachment.
-fn asymmetric_tgw_attachment(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Option<Idx> {
+fn asymmetric_tgw_attachment(
+    topo: &Topology,
+    v: &Verdict,
+    hops: &[Hop],
+) -> Option<TgwAttachmentIdx> {
     let h = v.header;
     let entered = hops.iter().rev().find_map(|x| {
         (x.stage == Stage::TgwAttachment)
             .then(|| topo.tgw_attachment_by_resource(x.resource))
             .flatten()
     })?;
-    let att = &topo.tgw_attachments[entered as usize];
+    let att = &topo.tgw_attachments[entered];
     let AttachmentKind::Vpc(vpc) = att.kind else {
         return None;
     };

@@ -7,10 +7,11 @@ use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{Model, RouteTarget};
 use vpcsim_dataplane::topology::tgw::TgwRouteTarget;
+use vpcsim_dataplane::topology::vpn::VpnEdge;
 use vpcsim_dataplane::topology::RouteTarget as TopoTarget;
-use vpcsim_dataplane::topology::VpcIdx;
+use vpcsim_dataplane::topology::{VgwIdx, VpcIdx};
 use vpcsim_dataplane::trace::Stage;
-use vpcsim_dataplane::{DropReason, Idx, Topology};
+use vpcsim_dataplane::{DropReason, Topology};
 
 /// No route, or a route to a target that does not exist: a route towards whatever leads to the
 /// destination.
@@ -231,7 +232,7 @@ fn target_towards(
         let prefix = topo
             .vpn_connections
             .iter()
-            .filter(|c| c.edge == vpcsim_dataplane::topology::vpn::VpnEdge::VpnGateway(g as Idx))
+            .filter(|c| c.edge == VpnEdge::VpnGateway(VgwIdx::from(g)))
             .flat_map(|c| c.prefixes.iter().copied())
             .filter(|p| p.contains(&dst))
             .max_by_key(|p| p.prefix_len());
@@ -245,12 +246,12 @@ fn target_towards(
         .get(VpcIdx::from(vpc))
         .map_or(&[][..], |v| &v.tgw_attachments[..])
     {
-        let att = &topo.tgw_attachments[a as usize];
+        let att = &topo.tgw_attachments[a];
         let route = att
             .route_table
-            .and_then(|t| topo.tgw_route_tables[t as usize].lookup(dst));
+            .and_then(|t| topo.tgw_route_tables[t].lookup(dst));
         if let Some(r) = route.filter(|r| matches!(r.target, TgwRouteTarget::Attachment(_))) {
-            return Some((r.destination, RouteTarget::TransitGateway(att.tgw as usize)));
+            return Some((r.destination, RouteTarget::TransitGateway(att.tgw.index())));
         }
     }
     let public = match dst {
