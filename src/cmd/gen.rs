@@ -211,7 +211,7 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         // To a Network Load Balancer listener: from the internet to a node's public address,
         // or from a host to a node's private address.
         6 if !topo.nlb.load_balancers.is_empty() => {
-            let lb = rng.pick(&topo.nlb.load_balancers)?;
+            let lb = rng.pick(topo.nlb.load_balancers.as_slice())?;
             let listener = rng.pick(&lb.listeners)?;
             let node = &topo.enis[*rng.pick(&lb.nodes)?];
             let private = node.primary_v4()?;

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use vpcsim_dataplane::topology::gwlb as dp;
 use vpcsim_dataplane::topology::nlb::TargetHealth;
 use vpcsim_dataplane::topology::{
-    EniIdx, EniKind, NetworkInterface, Route, RouteTarget, SubnetIdx, Topology,
+    EniIdx, EniKind, GwlbTargetGroupIdx, NetworkInterface, Route, RouteTarget, SubnetIdx, Topology,
 };
 
 /// Everything GWLB; runs after [`Topology::finish`], since targets and nodes need zone numbers.
@@ -59,7 +59,7 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             vpc: lb.vpc.into(),
             nodes,
             cross_zone: lb.cross_zone,
-            target_group: lb.target_group.map(|g| g as u32),
+            target_group: lb.target_group.map(GwlbTargetGroupIdx::from),
         });
     }
     let service_res = resources(topo, model.endpoint_services.iter().map(|s| &s.origin));
@@ -70,7 +70,7 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             res,
             vpc: ep.vpc.into(),
             subnet: ep.subnet.into(),
-            load_balancer: svc.load_balancers.first().copied().unwrap_or(0) as u32,
+            load_balancer: svc.load_balancers.first().copied().unwrap_or(0).into(),
             service: service_res[ep.service],
             endpoint_id: id_bits(&ep.origin.id),
             attachment_id: fnv1a(&ep.origin.id) ^ fnv1a(&svc.origin.id).rotate_left(17),
@@ -103,7 +103,7 @@ fn node_interface(
     topo.enis.push(NetworkInterface {
         res,
         owner: res,
-        kind: EniKind::GatewayLoadBalancer(lb as u32),
+        kind: EniKind::GatewayLoadBalancer(lb.into()),
         subnet: subnet.into(),
         vpc: s.vpc.into(),
         private_v4: vec![addr],
@@ -129,7 +129,7 @@ pub(super) fn endpoint_routes(
         routes.push(Route {
             res: Some(res),
             destination: r.destination,
-            target: RouteTarget::GatewayLoadBalancerEndpoint(r.endpoint as u32),
+            target: RouteTarget::GatewayLoadBalancerEndpoint(r.endpoint.into()),
             target_name: model.gwlb_endpoints[r.endpoint].origin.logical_id.clone(),
             propagated: false,
             prefix_list: None,

@@ -45,7 +45,7 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
             // node, as AWS keeps one interface per node; load balancer drops name the balancer.
             EniOwner::LoadBalancer(lb) => {
                 let r = res(topo, &e.origin);
-                (r, r, EniKind::NetworkLoadBalancer(lb as u32))
+                (r, r, EniKind::NetworkLoadBalancer(lb.into()))
             }
             EniOwner::VpcEndpoint(x) => {
                 let r = res(topo, &e.origin);

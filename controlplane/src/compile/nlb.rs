@@ -35,7 +35,7 @@ pub(super) fn network_load_balancers(model: &Model, topo: &mut Topology, lb_res:
                 res: res(topo, &l.origin),
                 protocol: l.protocol,
                 port: l.port,
-                target_group: l.target_group as u32,
+                target_group: l.target_group.into(),
             })
             .collect();
         topo.nlb.load_balancers.push(dp::NetworkLoadBalancer {

@@ -3,7 +3,7 @@
 use super::res;
 use crate::model::{self, Model, SgPeer};
 use vpcsim_dataplane::tables::sg::{SecurityGroup, SgRule};
-use vpcsim_dataplane::topology::{ResId, Topology};
+use vpcsim_dataplane::topology::{ResId, Topology, VpcIdx};
 
 /// Every security group; `prefix_lists` are the resources of the model's prefix lists.
 pub(super) fn security_groups(model: &Model, topo: &mut Topology, prefix_lists: &[ResId]) {
@@ -11,7 +11,7 @@ pub(super) fn security_groups(model: &Model, topo: &mut Topology, prefix_lists: 
         let r = res(topo, &g.origin);
         topo.security_groups.push(SecurityGroup {
             res: r,
-            vpc: g.vpc.unwrap_or(usize::MAX).into(),
+            vpc: g.vpc.map_or(VpcIdx(u32::MAX), VpcIdx::from),
             ingress: sg_rules(model, prefix_lists, &g.ingress, true),
             egress: sg_rules(model, prefix_lists, &g.egress, false),
         });

@@ -14,7 +14,8 @@ use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
 use crate::topology::nlb::{self, NlbFlow};
 use crate::topology::{
-    EniIdx, Idx, NatIdx, ResId, SubnetIdx, TgwAttachmentIdx, Topology, VpnConnIdx,
+    EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
+    Topology, VpnConnIdx,
 };
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
@@ -428,7 +429,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     fn nlb_open(
         &mut self,
         p: Here,
-        lb: Idx,
+        lb: NlbIdx,
         listener: u32,
         node: EniIdx,
     ) -> Once<(Result<Opened<NlbFlow>, Refused>, Here)> {
@@ -498,10 +499,13 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     fn gwlb_choose(
         &mut self,
         p: Here,
-        lb: Idx,
+        lb: GwlbIdx,
         az: u32,
         stickiness: Stickiness,
-    ) -> Once<(Result<(Idx, nlb::Choice), nlb::NoTarget>, Here)> {
+    ) -> Once<(
+        Result<(GwlbTargetGroupIdx, nlb::Choice), nlb::NoTarget>,
+        Here,
+    )> {
         let hash = gwlb::flow_hash(&self.h, stickiness);
         once((self.topo.gwlb.choose(lb, az, hash), p))
     }

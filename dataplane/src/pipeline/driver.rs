@@ -19,7 +19,8 @@ use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{Choice, NoTarget};
 use crate::topology::{
-    EniIdx, Idx, NatIdx, ResId, SubnetIdx, TgwAttachmentIdx, Topology, VpnConnIdx,
+    EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TargetGroupIdx,
+    TgwAttachmentIdx, Topology, VpnConnIdx,
 };
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
@@ -95,13 +96,13 @@ pub enum Conn<U> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowRoute {
     /// The Network Load Balancer.
-    pub lb: Idx,
+    pub lb: NlbIdx,
     /// The node's interface the client sent to.
     pub node: EniIdx,
     /// The listener that accepted the flow.
     pub listener: u32,
     /// The listener's target group.
-    pub target_group: Idx,
+    pub target_group: TargetGroupIdx,
     /// The target the flow is pinned to (index into the group's targets).
     pub target: u32,
     /// The target sees the client's own address.
@@ -281,7 +282,7 @@ pub trait Driver<'t>: Sized {
     fn nlb_open(
         &mut self,
         p: Self::Packet,
-        lb: Idx,
+        lb: NlbIdx,
         listener: u32,
         node: EniIdx,
     ) -> Self::Split<Result<Opened<Self::NlbFlow>, Refused>>;
@@ -309,10 +310,10 @@ pub trait Driver<'t>: Sized {
     fn gwlb_choose(
         &mut self,
         p: Self::Packet,
-        lb: Idx,
+        lb: GwlbIdx,
         az: u32,
         stickiness: Stickiness,
-    ) -> Self::Split<Result<(Idx, Choice), NoTarget>>;
+    ) -> Self::Split<Result<(GwlbTargetGroupIdx, Choice), NoTarget>>;
     /// GENEVE-encapsulate the packet from a Gateway Load Balancer node to an appliance; the
     /// encapsulation when the driver knows it.
     fn encapsulate(&mut self, p: &mut Self::Packet, to: GeneveTo) -> Option<Encapsulation>;

@@ -2,8 +2,8 @@
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
 use crate::topology::{
-    EigwIdx, EniIdx, Idx, IgwIdx, NatIdx, PeeringIdx, ResId, RouteTableIdx, SubnetIdx,
-    TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
+    EigwIdx, EniIdx, GwlbEndpointIdx, IgwIdx, NatIdx, NlbIdx, PeeringIdx, ResId, RouteTableIdx,
+    SubnetIdx, TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
 use crate::trace::Stage;
 
@@ -159,14 +159,14 @@ pub enum Node {
     /// A packet reaches a node of a Network Load Balancer.
     Nlb {
         /// The load balancer.
-        lb: Idx,
+        lb: NlbIdx,
         /// The node's interface.
         node: EniIdx,
     },
     /// A route sends the packet to a Gateway Load Balancer endpoint.
     GwlbEndpoint {
         /// The endpoint.
-        endpoint: Idx,
+        endpoint: GwlbEndpointIdx,
         /// The VPC whose route table sent it.
         vpc: VpcIdx,
         /// The subnet it comes from (`None`: from a gateway route table).

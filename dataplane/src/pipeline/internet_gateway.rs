@@ -155,7 +155,7 @@ fn not_bypassing<'t, D: Driver<'t>>(
         let route = ri.map(|ri| &table.routes[ri as usize]);
         let through = route.and_then(|r| match r.target {
             RouteTarget::GatewayLoadBalancerEndpoint(x) => {
-                let ep = &topo.gwlb.endpoints[x as usize];
+                let ep = &topo.gwlb.endpoints[x];
                 (ep.subnet != from_subnet).then_some(ep.res)
             }
             RouteTarget::NetworkInterface(a) => {

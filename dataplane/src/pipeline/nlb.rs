@@ -11,7 +11,7 @@ use super::{interface, network_acl, Node};
 use crate::aws::Zone;
 use crate::state::conntrack::Tracked;
 use crate::topology::nlb::{Choice, ListenerRules, NoTarget};
-use crate::topology::{EniIdx, Idx};
+use crate::topology::{EniIdx, NlbIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -92,7 +92,7 @@ fn node_rules<'t, D: Driver<'t>>(
 
 /// `Nlb`: the packet reached node `node` of load balancer `lb` (its subnet's NACL already
 /// passed).
-pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: EniIdx) {
+pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
     for (seen, p) in d.nlb_find(p, node) {
         // A packet of a flow the load balancer already tracks: its security groups admitted
         // the flow when it began (the flow table is the node's connection tracking).
@@ -112,7 +112,7 @@ pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: 
 
 /// A packet of no load-balanced flow: the reply of a connection the node opened itself (a
 /// health check), or a client's first packet.
-fn untracked<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: EniIdx) {
+fn untracked<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
     for (conn, p) in d.conntrack(p, Zone::Interface(node), false) {
         match conn {
             Some(Conn::Tracked(Tracked::Reply)) => {
@@ -138,7 +138,7 @@ fn untracked<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: EniIdx) 
 }
 
 /// A client's first packet: the listener, then a target for the new flow.
-fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: EniIdx) {
+fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
     let topo = d.topo();
     let p = if has_sgs(d, node) {
         node_rules(d, p, node, Direction::Ingress)
@@ -147,7 +147,7 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: EniIdx) {
     };
     let Some(p) = p else { return };
     d.observe(&p, node, FlowDirection::Ingress, FlowAction::Accept);
-    let balancer = &topo.nlb.load_balancers[lb as usize];
+    let balancer = &topo.nlb.load_balancers[lb];
     for (li, p) in d.split_rules(p, &ListenerRules(&balancer.listeners)) {
         let Some(li) = li else {
             d.drop(
@@ -188,15 +188,15 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: EniIdx) {
 fn no_target<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    lb: Idx,
+    lb: NlbIdx,
     li: u32,
     node: EniIdx,
     why: NoTarget,
 ) {
     let topo = d.topo();
     listener_hop(d, &p, lb, li);
-    let listener = &topo.nlb.load_balancers[lb as usize].listeners[li as usize];
-    let group = &topo.nlb.target_groups[listener.target_group as usize];
+    let listener = &topo.nlb.load_balancers[lb].listeners[li as usize];
+    let group = &topo.nlb.target_groups[listener.target_group];
     let az = &topo.subnet_of(node).availability_zone;
     d.drop(p, DropReason::NlbNoTarget, group.res, Stage::NlbTargetGroup, None, |_| {
         match why {
@@ -207,18 +207,18 @@ fn no_target<'t, D: Driver<'t>>(
     });
 }
 
-fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: Idx, li: u32) {
+fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: NlbIdx, li: u32) {
     if !D::TRACING {
         return;
     }
     let topo = d.topo();
-    let balancer = &topo.nlb.load_balancers[lb as usize];
+    let balancer = &topo.nlb.load_balancers[lb];
     let listener = &balancer.listeners[li as usize];
     let rule = format!(
         "{}:{} → forward to {}",
         listener.protocol.as_str(),
         listener.port,
-        topo.name(topo.nlb.target_groups[listener.target_group as usize].res)
+        topo.name(topo.nlb.target_groups[listener.target_group].res)
     );
     d.hop(
         p,
@@ -235,7 +235,7 @@ fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: Idx, li: u32) {
 fn forward<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow, how: Option<Choice>) {
     let topo = d.topo();
     let r = d.nlb_route(&flow);
-    let group = &topo.nlb.target_groups[r.target_group as usize];
+    let group = &topo.nlb.target_groups[r.target_group];
     let target = &group.targets[r.target as usize];
     if D::TRACING {
         listener_hop(d, &p, r.lb, r.listener);
@@ -318,7 +318,7 @@ fn to_client<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow) {
     let r = d.nlb_route(&flow);
     let before = d.header_now(&p);
     d.nlb_to_client(&mut p, &flow);
-    let lb = topo.nlb.load_balancers[r.lb as usize].res;
+    let lb = topo.nlb.load_balancers[r.lb].res;
     let detail = rewritten(before, |b, a| {
         format!(
             "reply of a tracked load-balanced flow: source {}:{} → {}:{}, destination {}:{}",
@@ -361,7 +361,7 @@ pub(super) fn reply_from_target<'t, D: Driver<'t>>(
             d.observe(&p, eni, FlowDirection::Egress, FlowAction::Accept);
             p
         };
-        let lb = topo.nlb.load_balancers[r.lb as usize].res;
+        let lb = topo.nlb.load_balancers[r.lb].res;
         let node_addr = topo.enis[node].primary_v4();
         d.hop(&p, lb, Stage::NlbTarget, Action::Forward, None, |_| {
             format!(

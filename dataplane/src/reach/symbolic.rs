@@ -15,7 +15,8 @@ use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{self, NoTarget};
 use crate::topology::{
-    EniIdx, Idx, NatIdx, ResId, SubnetIdx, TgwAttachmentIdx, Topology, VpnConnIdx,
+    EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
+    Topology, VpnConnIdx,
 };
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
@@ -445,14 +446,14 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn nlb_open(
         &mut self,
         p: Sym,
-        lb: Idx,
+        lb: NlbIdx,
         listener: u32,
         node: EniIdx,
     ) -> std::vec::IntoIter<(Result<Opened<NlbHandle>, Refused>, Sym)> {
         let topo = self.p.topo;
-        let l = &topo.nlb.load_balancers[lb as usize].listeners[listener as usize];
+        let l = &topo.nlb.load_balancers[lb].listeners[listener as usize];
         let tg = l.target_group;
-        let g = &topo.nlb.target_groups[tg as usize];
+        let g = &topo.nlb.target_groups[tg];
         let az = topo.subnet_of(node).az;
         let choices = match topo.nlb.every_choice(tg, az, topo.nlb.cross_zone(lb, tg)) {
             Ok(c) if self.fam == Family::V4 => c,
@@ -613,10 +614,10 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn gwlb_choose(
         &mut self,
         p: Sym,
-        lb: Idx,
+        lb: GwlbIdx,
         az: u32,
         _: Stickiness,
-    ) -> std::vec::IntoIter<(Result<(Idx, nlb::Choice), NoTarget>, Sym)> {
+    ) -> std::vec::IntoIter<(Result<(GwlbTargetGroupIdx, nlb::Choice), NoTarget>, Sym)> {
         let (tg, choices) = match self.p.topo.gwlb.every_choice(lb, az) {
             Ok(c) => c,
             Err(why) => return vec![(Err(why), p)].into_iter(),

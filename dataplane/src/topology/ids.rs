@@ -60,12 +60,6 @@ macro_rules! table_indices {
                 $name(i)
             }
         }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
     )*};
 }
 
@@ -106,6 +100,21 @@ table_indices! {
     VgwIdx;
     /// Index into [`Topology::vpn_connections`](super::Topology::vpn_connections).
     VpnConnIdx;
+    /// Index into [`Nlbs::load_balancers`](super::nlb::Nlbs::load_balancers): a Network Load
+    /// Balancer.
+    NlbIdx;
+    /// Index into [`Nlbs::target_groups`](super::nlb::Nlbs::target_groups): a Network Load
+    /// Balancer's target group.
+    TargetGroupIdx;
+    /// Index into [`Gwlbs::load_balancers`](super::gwlb::Gwlbs::load_balancers): a Gateway Load
+    /// Balancer.
+    GwlbIdx;
+    /// Index into [`Gwlbs::target_groups`](super::gwlb::Gwlbs::target_groups): a Gateway Load
+    /// Balancer's target group.
+    GwlbTargetGroupIdx;
+    /// Index into [`Gwlbs::endpoints`](super::gwlb::Gwlbs::endpoints): a Gateway Load Balancer
+    /// endpoint.
+    GwlbEndpointIdx;
 }
 
 /// One table of the topology: a vector indexed by `I` only.
@@ -147,6 +156,12 @@ impl<I: TableIdx, T> Table<I, T> {
     #[inline]
     pub fn get_mut(&mut self, i: I) -> Option<&mut T> {
         self.rows.get_mut(i.index())
+    }
+
+    /// The rows as a slice (positions in it are the rows' indices).
+    #[inline]
+    pub fn as_slice(&self) -> &[T] {
+        &self.rows
     }
 
     /// The rows in order.

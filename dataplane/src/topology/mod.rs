@@ -28,13 +28,10 @@ pub mod tgw;
 pub mod vpn;
 
 pub use ids::{
-    EigwIdx, EniIdx, IgwIdx, NaclIdx, NatIdx, PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx,
-    Table, TableIdx, TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx,
-    VpnConnIdx,
+    EigwIdx, EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, IgwIdx, NaclIdx, NatIdx, NlbIdx,
+    PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
+    TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
-
-/// Index into one of the topology's tables.
-pub type Idx = u32;
 
 impl ResId {
     /// The internet: origin of inbound traffic and the `at` of drops no resource can be blamed for.
@@ -142,7 +139,7 @@ pub enum RouteTarget {
     /// A gateway endpoint (S3, DynamoDB): index into [`Topology::vpc_endpoints`].
     GatewayEndpoint(VpcEndpointIdx),
     /// A Gateway Load Balancer endpoint: index into [`crate::topology::gwlb::Gwlbs::endpoints`].
-    GatewayLoadBalancerEndpoint(Idx),
+    GatewayLoadBalancerEndpoint(GwlbEndpointIdx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
     Blackhole {
         target: String,
@@ -240,11 +237,11 @@ pub enum EniKind {
     /// An interface endpoint's interface: index into [`Topology::vpc_endpoints`].
     VpcEndpoint(VpcEndpointIdx),
     /// A node of a Network Load Balancer (index into [`crate::topology::nlb::Nlbs::load_balancers`]).
-    NetworkLoadBalancer(Idx),
+    NetworkLoadBalancer(NlbIdx),
     /// A node of a Gateway Load Balancer (index into
     /// [`crate::topology::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
     /// GENEVE to and from its appliances is the GWLB stage's own.
-    GatewayLoadBalancer(Idx),
+    GatewayLoadBalancer(GwlbIdx),
 }
 
 #[derive(Clone, Debug)]
