@@ -33,7 +33,7 @@ macro_rules! table_indices {
         impl TableIdx for $name {
             #[inline(always)]
             fn index(self) -> usize {
-                self.0 as usize
+                $name::index(self)
             }
         }
 
@@ -54,6 +54,7 @@ macro_rules! table_indices {
             }
         }
 
+        /// The index a `u32` stands for (as [`PrefixMap`](super::tgw::PrefixMap) stores it).
         impl From<u32> for $name {
             #[inline(always)]
             fn from(i: u32) -> $name {
@@ -64,7 +65,8 @@ macro_rules! table_indices {
 }
 
 table_indices! {
-    /// A resource's name: index into [`Topology::resources`](super::Topology::resources).
+    /// Index into [`Topology::resources`](super::Topology::resources): the name of something
+    /// that can appear in a verdict.
     ResId;
     /// Index into [`Topology::vpcs`](super::Topology::vpcs).
     VpcIdx;
@@ -123,14 +125,16 @@ pub struct Table<I, T> {
     index: PhantomData<fn(I) -> I>,
 }
 
-impl<I: TableIdx, T> Table<I, T> {
+impl<I, T> Table<I, T> {
     pub const fn new() -> Table<I, T> {
         Table {
             rows: Vec::new(),
             index: PhantomData,
         }
     }
+}
 
+impl<I: TableIdx, T> Table<I, T> {
     /// Append a row; its index.
     #[inline]
     pub fn push(&mut self, row: T) -> I {
@@ -231,10 +235,7 @@ where
 
 impl<I, T> Default for Table<I, T> {
     fn default() -> Table<I, T> {
-        Table {
-            rows: Vec::new(),
-            index: PhantomData,
-        }
+        Table::new()
     }
 }
 
