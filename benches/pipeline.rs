@@ -12,6 +12,7 @@ mod support;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use support::{establish, foundation_flows, parse, topology};
+use vpcsim_dataplane::topology::NaclIdx;
 use vpcsim_dataplane::wire::Header;
 use vpcsim_dataplane::wire::Meta;
 use vpcsim_dataplane::{process, NoTrace, Origin, Timestamp};
@@ -54,13 +55,12 @@ fn bench(c: &mut Criterion) {
     let acl = &topo.network_acls[topo
         .subnets
         .iter()
-        .position(|s| topo.name(s.res) == "PrivateSubnetA")
-        .map(|s| topo.subnets[s].network_acl as usize)
-        .unwrap_or(0)];
+        .find(|s| topo.name(s.res) == "PrivateSubnetA")
+        .map_or(NaclIdx(0), |s| s.network_acl)];
     let app_eni = topo
         .owner_of("10.0.2.30".parse().unwrap())
         .expect("app instance");
-    let rules = &topo.enis[app_eni as usize].sg_egress;
+    let rules = &topo.enis[app_eni].sg_egress;
     let headers: Vec<Header> = metas.iter().map(|m| m.header).collect();
     g.throughput(Throughput::Elements(headers.len() as u64));
     g.bench_function("nacl_ingress_and_egress", |b| {

@@ -163,21 +163,26 @@ fn every_step_the_pipeline_takes_is_an_edge_of_the_graph() {
         let topo = compile(&loaded.model);
         let dsts = destinations(&topo);
         let mut origins: Vec<(Origin, Option<IpAddr>)> = vec![(Origin::Internet, None)];
-        for (i, e) in topo.enis.iter().enumerate() {
+        for (i, e) in topo.enis.iter_enumerated() {
             origins.extend(
                 e.private_v4
                     .first()
-                    .map(|a| (Origin::Eni(i as u32), Some(IpAddr::V4(*a)))),
+                    .map(|a| (Origin::Eni(i), Some(IpAddr::V4(*a)))),
             );
             origins.extend(
                 e.ipv6
                     .first()
-                    .map(|a| (Origin::Eni(i as u32), Some(IpAddr::V6(*a)))),
+                    .map(|a| (Origin::Eni(i), Some(IpAddr::V6(*a)))),
             );
         }
-        origins.extend((0..topo.vpn_connections.len() as u32).map(|c| (Origin::OnPrem(c), None)));
         origins.extend(
-            (0..topo.tgw_attachments.len() as u32)
+            topo.vpn_connections
+                .indices()
+                .map(|c| (Origin::OnPrem(c), None)),
+        );
+        origins.extend(
+            topo.tgw_attachments
+                .indices()
                 .map(|a| (Origin::TransitGatewayAttachment(a), None)),
         );
         for &(origin, own) in &origins {

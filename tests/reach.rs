@@ -19,7 +19,7 @@ use vpcsim_dataplane::reach::{
     self, point_of, universe, Analysis, Family, Fate, HBox, HeaderSet, Prepared, Replies, Start,
     DIMS, DPORT, DST, PROTO, SPORT, SRC,
 };
-use vpcsim_dataplane::topology::EniKind;
+use vpcsim_dataplane::topology::{EniIdx, EniKind};
 use vpcsim_dataplane::wire::{tcp_flags, Header, IpProtocol};
 use vpcsim_dataplane::{Disposition, NoTrace, State, Timestamp, Topology, Verdict};
 
@@ -308,14 +308,18 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
     let mut cache: HashMap<(Query, Family), Analysis> = HashMap::new();
     let mut covered: std::collections::HashSet<(Query, Family)> = Default::default();
     let mut r = Rng(0x5eed ^ path.to_string_lossy().len() as u64);
-    let hosts: Vec<u32> = (0..topo.enis.len() as u32)
-        .filter(|&e| topo.enis[e as usize].kind == EniKind::Host)
+    let hosts: Vec<EniIdx> = topo
+        .enis
+        .indices()
+        .filter(|&e| topo.enis[e].kind == EniKind::Host)
         .collect();
     // Other origins: on-premises networks behind each VPN connection, and each transit gateway
     // attachment.
-    let edges: Vec<Start> = (0..topo.vpn_connections.len() as u32)
+    let edges: Vec<Start> = topo
+        .vpn_connections
+        .indices()
         .map(Start::OnPrem)
-        .chain((0..topo.tgw_attachments.len() as u32).map(Start::TgwAttachment))
+        .chain(topo.tgw_attachments.indices().map(Start::TgwAttachment))
         .collect();
     let families: Vec<Family> = if topo.enis.iter().any(|e| !e.ipv6.is_empty()) {
         vec![Family::V4, Family::V6]
@@ -338,7 +342,7 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
         };
         // A quarter of the interface walks go through the walk of the interface's class.
         let query = match start {
-            Start::Eni(e) if r.chance(25) => Query::Class(prep.eni_class[e as usize]),
+            Start::Eni(e) if r.chance(25) => Query::Class(prep.eni_class[e]),
             s => Query::One(s),
         };
         let a = cache.entry((query, fam)).or_insert_with(|| match query {
@@ -410,7 +414,7 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
                     let own: Vec<IpAddr> = members
                         .iter()
                         .flat_map(|&m| {
-                            let e = &topo.enis[m as usize];
+                            let e = &topo.enis[m];
                             match fam {
                                 Family::V4 => e.private_v4.iter().map(|a| IpAddr::V4(*a)).collect(),
                                 Family::V6 => {
@@ -433,7 +437,7 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
         if let Query::Class(k) = query {
             // The class walk answers for each member from its own addresses.
             match topo.owner_of(h.src) {
-                Some(m) if prep.eni_class[m as usize] == k => start = Start::Eni(m),
+                Some(m) if prep.eni_class[m] == k => start = Start::Eni(m),
                 _ => continue,
             }
         }
@@ -441,10 +445,10 @@ fn check_topology(path: &Path, topo: &Topology, rounds: usize, stats: &mut Stats
         let a = &cache[&(query, fam)];
         let p = point_of(&h);
         let from = match start {
-            Start::Eni(e) => topo.name(topo.enis[e as usize].res).to_string(),
+            Start::Eni(e) => topo.name(topo.enis[e].res).to_string(),
             Start::Internet => "internet".into(),
-            Start::OnPrem(c) => topo.name(topo.vpn_connections[c as usize].res).to_string(),
-            Start::TgwAttachment(x) => topo.name(topo.tgw_attachments[x as usize].res).to_string(),
+            Start::OnPrem(c) => topo.name(topo.vpn_connections[c].res).to_string(),
+            Start::TgwAttachment(x) => topo.name(topo.tgw_attachments[x].res).to_string(),
         };
         let repro = format!(
             "vpcsim trace -t {} '{h}' --from {from} --return{}",

@@ -1,7 +1,7 @@
 //! AWS's reserved addresses and fixed numbers, in one place: every node of the stage graph and
 //! both drivers (concrete and symbolic) read them here, so they cannot drift apart.
 
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{EigwIdx, EniIdx, ResId, Topology, VpcIdx};
 use crate::wire::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -86,12 +86,10 @@ pub fn is_not_routed_by_igw(a: IpAddr) -> bool {
 /// resolver (also at the VPC's base + 2), instance metadata, time sync. They answer on the
 /// host: neither security groups nor network ACLs see these packets.
 #[inline]
-pub fn service_at(topo: &Topology, vpc: Idx, dst: IpAddr) -> Option<ResId> {
+pub fn service_at(topo: &Topology, vpc: VpcIdx, dst: IpAddr) -> Option<ResId> {
     match dst {
         IpAddr::V4(a) if a == AMAZON_DNS_V4 => Some(Topology::AMAZON_DNS),
-        IpAddr::V4(a) if Some(a) == topo.vpcs[vpc as usize].resolver_v4 => {
-            Some(Topology::AMAZON_DNS)
-        }
+        IpAddr::V4(a) if Some(a) == topo.vpcs[vpc].resolver_v4 => Some(Topology::AMAZON_DNS),
         IpAddr::V4(a) if a == IMDS_V4 => Some(Topology::IMDS),
         IpAddr::V4(a) if a == TIME_SYNC_V4 => Some(Topology::TIME_SYNC),
         IpAddr::V6(a) if a == AMAZON_DNS_V6 => Some(Topology::AMAZON_DNS),
@@ -102,7 +100,7 @@ pub fn service_at(topo: &Topology, vpc: Idx, dst: IpAddr) -> Option<ResId> {
 }
 
 /// The service addresses of [`service_at`] for `vpc` in one family, each with its service.
-pub fn service_addresses(topo: &Topology, vpc: Idx, fam: Family) -> Vec<(u128, ResId)> {
+pub fn service_addresses(topo: &Topology, vpc: VpcIdx, fam: Family) -> Vec<(u128, ResId)> {
     match fam {
         Family::V4 => {
             let mut v = vec![
@@ -110,7 +108,7 @@ pub fn service_addresses(topo: &Topology, vpc: Idx, fam: Family) -> Vec<(u128, R
                 (IMDS_V4.to_bits() as u128, Topology::IMDS),
                 (TIME_SYNC_V4.to_bits() as u128, Topology::TIME_SYNC),
             ];
-            if let Some(r) = topo.vpcs[vpc as usize].resolver_v4 {
+            if let Some(r) = topo.vpcs[vpc].resolver_v4 {
                 v.push((r.to_bits() as u128, Topology::AMAZON_DNS));
             }
             v
@@ -127,9 +125,9 @@ pub fn service_addresses(topo: &Topology, vpc: Idx, fam: Family) -> Vec<(u128, R
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Zone {
     /// A network interface (its security groups).
-    Interface(Idx),
+    Interface(EniIdx),
     /// An egress-only internet gateway (stateful for IPv6).
-    EgressOnlyGateway(Idx),
+    EgressOnlyGateway(EigwIdx),
 }
 
 impl Zone {
@@ -140,9 +138,15 @@ impl Zone {
     #[inline]
     pub fn id(self) -> u32 {
         match self {
-            Zone::Interface(e) => e,
-            Zone::EgressOnlyGateway(g) => Zone::EGRESS_ONLY_BASE | g,
+            Zone::Interface(e) => e.0,
+            Zone::EgressOnlyGateway(g) => Zone::EGRESS_ONLY_BASE | g.0,
         }
+    }
+
+    /// The interface whose zone has this [`Zone::id`], when it is an interface's.
+    #[inline]
+    pub(crate) fn interface_of(id: u32) -> Option<EniIdx> {
+        (id < Zone::EGRESS_ONLY_BASE).then_some(EniIdx(id))
     }
 }
 

@@ -31,7 +31,7 @@ pub mod wire;
 
 pub use pipeline::{process, process_header, Origin};
 pub use state::{State, StateConfig};
-pub use topology::{Idx, ResId, Topology};
+pub use topology::{ResId, Topology};
 pub use trace::{NoTrace, Trace, Tracer};
 pub use verdict::{Disposition, DropReason, Verdict};
 pub use wire::{Header, Timestamp};

@@ -1,6 +1,6 @@
 //! What happened to a packet: its disposition, the reason for a drop, and where.
 
-use crate::topology::{Idx, ResId};
+use crate::topology::{EniIdx, ResId, VpnConnIdx};
 use crate::wire::Header;
 use std::fmt;
 
@@ -209,7 +209,7 @@ pub enum FlowDirection {
 /// One sighting of the packet at a network interface, for VPC Flow Logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Observation {
-    pub eni: Idx,
+    pub eni: EniIdx,
     pub direction: FlowDirection,
     pub action: FlowAction,
     /// The packet's header as it was at this interface.
@@ -230,12 +230,12 @@ pub struct Verdict {
     /// The interface (or service) the packet was delivered to.
     pub delivered_to: Option<ResId>,
     /// The interface index it was delivered to, for output files and `--return`.
-    pub delivered_eni: Option<Idx>,
+    pub delivered_eni: Option<EniIdx>,
     /// The gateway the packet exited through.
     pub egress: Option<ResId>,
     /// The VPN connection it exited through, when it left towards on-premises networks (the
     /// reply comes back from there).
-    pub egress_vpn: Option<Idx>,
+    pub egress_vpn: Option<VpnConnIdx>,
     /// The header as it was when the packet was delivered, exited or dropped (after NAT rewrites).
     pub header: Header,
     /// The packet was GENEVE-encapsulated for a Gateway Load Balancer appliance: how, so output

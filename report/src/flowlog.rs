@@ -7,15 +7,16 @@ use crate::fastfmt::{push_ip, push_u64};
 use rustc_hash::FxHashMap;
 use std::io::{self, Write};
 use std::net::IpAddr;
+use vpcsim_dataplane::topology::{EniIdx, Table};
 use vpcsim_dataplane::verdict::{FlowAction, FlowDirection, Observation};
-use vpcsim_dataplane::{Idx, Timestamp, Topology};
+use vpcsim_dataplane::{Timestamp, Topology};
 
 /// Aggregation interval in seconds (the 60 s option; Nitro instances always use it).
 pub const WINDOW_S: u64 = 60;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    eni: Idx,
+    eni: EniIdx,
     window: u64,
     src: IpAddr,
     dst: IpAddr,
@@ -44,7 +45,7 @@ impl FlowLogs {
     /// Count one packet seen at an interface.
     #[inline]
     pub fn add(&mut self, topo: &Topology, obs: &Observation, ts: Timestamp, bytes: u64) {
-        let eni = &topo.enis[obs.eni as usize];
+        let eni = &topo.enis[obs.eni];
         let h = &obs.header;
         // The interface's own side is always its primary private IPv4 (SPEC §12.2, §5).
         let own = |a: IpAddr| match (a, eni.primary_v4()) {
@@ -92,27 +93,26 @@ impl FlowLogs {
         &self,
         topo: &Topology,
         account_id: &str,
-        mut open: impl FnMut(Idx) -> io::Result<Box<dyn Write>>,
+        mut open: impl FnMut(EniIdx) -> io::Result<Box<dyn Write>>,
     ) -> io::Result<usize> {
-        let mut by_eni: Vec<Vec<u32>> = vec![Vec::new(); topo.enis.len()];
+        let mut by_eni: Table<EniIdx, Vec<u32>> = Table::from(vec![Vec::new(); topo.enis.len()]);
         for (i, (k, _)) in self.records.iter().enumerate() {
-            by_eni[k.eni as usize].push(i as u32);
+            by_eni[k.eni].push(i as u32);
         }
         let mut files = 0;
-        for (eni, rows) in by_eni.iter_mut().enumerate() {
+        for (eni, rows) in by_eni.iter_enumerated_mut() {
             if rows.is_empty() {
                 continue;
             }
             files += 1;
-            let eni = &(eni as Idx);
             // Stable and nearly free on a capture in time order; orders windows otherwise.
             rows.sort_by_key(|&i| self.records[i as usize].0.window);
             let rows = rows.iter().map(|&i| {
                 let (k, r) = &self.records[i as usize];
                 (k, r)
             });
-            let mut w = open(*eni)?;
-            let id = &topo.resource(topo.enis[*eni as usize].res).aws_id;
+            let mut w = open(eni)?;
+            let id = &topo.resource(topo.enis[eni].res).aws_id;
             let mut line = Vec::with_capacity(160);
             for (k, r) in rows {
                 line.clear();

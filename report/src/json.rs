@@ -4,9 +4,10 @@
 use crate::fastfmt::{push_ip, push_ts, push_u64};
 use serde_json::{json, Value};
 use std::net::IpAddr;
+use vpcsim_dataplane::topology::{EniIdx, Table};
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::wire::Header;
-use vpcsim_dataplane::{Disposition, DropReason, Idx, ResId, Timestamp, Topology, Verdict};
+use vpcsim_dataplane::{Disposition, DropReason, ResId, Timestamp, Topology, Verdict};
 
 /// A field name, and the same written as it follows another field in an object (`,"name":`),
 /// so that the byte writer copies one slice per key.
@@ -274,7 +275,7 @@ pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
 
 /// Every resource's logical id as a JSON string (quoted, escaped), computed once so that writing
 /// a verdict line formats no strings.
-pub struct JsonNames(Vec<String>);
+pub struct JsonNames(Table<ResId, String>);
 
 impl JsonNames {
     /// The names of every resource of `topo`, indexed by [`ResId`].
@@ -288,7 +289,7 @@ impl JsonNames {
     }
 
     fn get(&self, r: ResId) -> &[u8] {
-        self.0[r.0 as usize].as_bytes()
+        self.0[r].as_bytes()
     }
 }
 
@@ -306,7 +307,7 @@ pub struct Outcome {
     /// The gateway it left through.
     pub egress: Option<ResId>,
     /// The interface it was delivered to (its MAC addresses the output frame).
-    pub delivered_eni: Option<Idx>,
+    pub delivered_eni: Option<EniIdx>,
     /// The packet as it ended, after every rewrite.
     pub header: Header,
 }

@@ -217,7 +217,7 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
     for (group, target, port, state) in entries {
         let resources = &topo.resources;
         let names = |r: vpcsim_dataplane::ResId| {
-            let res = &resources[r.0 as usize];
+            let res = &resources[r];
             (res.logical_id.as_str(), res.aws_id.as_str())
         };
         if !topo.nlb.set_health(names, &group, &target, port, state) {

@@ -13,10 +13,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use vpcsim_capture::CaptureWriter;
 use vpcsim_dataplane::pipeline::Origin;
-use vpcsim_dataplane::topology::EniKind;
+use vpcsim_dataplane::topology::{EniIdx, EniKind};
 use vpcsim_dataplane::wire::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
 use vpcsim_dataplane::wire::{Header, IpProtocol};
-use vpcsim_dataplane::{process_header, Disposition, Idx, NoTrace, State, Timestamp, Topology};
+use vpcsim_dataplane::{process_header, Disposition, NoTrace, State, Timestamp, Topology};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -131,14 +131,14 @@ struct Flow {
 
 /// A host that can send: an instance or standalone interface with an IPv4 address.
 struct Host {
-    eni: Idx,
+    eni: EniIdx,
     addr: Ipv4Addr,
     public: Option<Ipv4Addr>,
 }
 
 /// Ports a group's rules open to `peer`-like sources, for plausible traffic.
-fn open_ports(topo: &Topology, eni: Idx, ingress: bool, proto: IpProtocol) -> Vec<u16> {
-    let e = &topo.enis[eni as usize];
+fn open_ports(topo: &Topology, eni: EniIdx, ingress: bool, proto: IpProtocol) -> Vec<u16> {
+    let e = &topo.enis[eni];
     let rules = if ingress { &e.sg_ingress } else { &e.sg_egress };
     let mut ports: Vec<u16> = rules
         .iter()
@@ -211,9 +211,9 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         // To a Network Load Balancer listener: from the internet to a node's public address,
         // or from a host to a node's private address.
         6 if !topo.nlb.load_balancers.is_empty() => {
-            let lb = rng.pick(&topo.nlb.load_balancers)?;
+            let lb = rng.pick(topo.nlb.load_balancers.as_slice())?;
             let listener = rng.pick(&lb.listeners)?;
-            let node = &topo.enis[*rng.pick(&lb.nodes)? as usize];
+            let node = &topo.enis[*rng.pick(&lb.nodes)?];
             let private = node.primary_v4()?;
             (kind, h.proto) = match listener.protocol {
                 vpcsim_dataplane::topology::nlb::LbProtocol::Udp => (Kind::Udp, IpProtocol::UDP),
@@ -291,13 +291,12 @@ pub fn run(args: &GenArgs) -> i32 {
     };
     let hosts: Vec<Host> = topo
         .enis
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .filter(|(_, e)| e.kind == EniKind::Host)
         .filter_map(|(i, e)| {
             let addr = e.primary_v4()?;
             Some(Host {
-                eni: i as Idx,
+                eni: i,
                 addr,
                 public: e.public_for(addr),
             })

@@ -155,7 +155,7 @@ fn destinations(topo: &Topology, to: &str, fam: Family) -> Result<Vec<(u128, u12
         )
     })?;
     if let Some(e) = topo.eni_by_resource(r) {
-        let e = &topo.enis[e as usize];
+        let e = &topo.enis[e];
         match fam {
             Family::V4 => {
                 for a in &e.private_v4 {

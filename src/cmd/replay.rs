@@ -245,7 +245,7 @@ impl Outputs<'_> {
         };
         let dst_mac = v
             .delivered_eni
-            .map(|e| self.topo.enis[e as usize].mac)
+            .map(|e| self.topo.enis[e].mac)
             .unwrap_or(INTERNET_MAC);
         self.framed.clear();
         wire::to_ethernet(bytes, meta, ROUTER_MAC, dst_mac, &mut self.framed);
@@ -290,7 +290,7 @@ impl Outputs<'_> {
             .scratch
             .get(usize::from(meta.l3_offset)..)
             .unwrap_or_default();
-        let appliance = &self.topo.enis[enc.appliance as usize];
+        let appliance = &self.topo.enis[enc.appliance];
         self.framed.clear();
         self.framed.extend_from_slice(&appliance.mac);
         self.framed.extend_from_slice(&ROUTER_MAC);
@@ -427,7 +427,7 @@ fn write_flowlogs(
 ) -> Result<(), String> {
     flowlogs
         .write(topo, account, |eni| {
-            let owner = topo.enis[eni as usize].owner;
+            let owner = topo.enis[eni].owner;
             let path = dir.join(file_name(topo, owner, "log"));
             let f = File::create(&path)?;
             Ok(Box::new(BufWriter::new(f)) as Box<dyn Write>)

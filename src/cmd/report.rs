@@ -16,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::tables::sg::CompiledSgRule;
-use vpcsim_dataplane::topology::{EniKind, Idx};
+use vpcsim_dataplane::topology::{EniIdx, EniKind};
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::wire::IpProtocol;
 use vpcsim_dataplane::{Disposition, StateConfig, Topology, Verdict};
@@ -228,17 +228,16 @@ fn same_family(a: &[IpAddr], b: &[IpAddr]) -> Option<(IpAddr, IpAddr)> {
 /// then the internet to each host with a public address, and each host to the internet.
 fn reachability(topo: &Topology, max_hosts: usize) -> (Vec<ReachRow>, Vec<String>) {
     // Managed interfaces that never start a connection of a user's are not probed.
-    let hosts: Vec<Idx> = topo
+    let hosts: Vec<EniIdx> = topo
         .enis
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .filter(|(_, e)| {
             !matches!(
                 e.kind,
                 EniKind::NatGateway(_) | EniKind::GatewayLoadBalancer(_)
             )
         })
-        .map(|(i, _)| i as Idx)
+        .map(|(i, _)| i)
         .collect();
     let mut notes = vec![format!(
         "Each cell traces one packet and its reply from a fresh state (hover for the flow to give vpcsim trace); \
@@ -251,9 +250,9 @@ the ports are those the destination's security groups open to the source, and {I
         ));
     }
     let shown = &hosts[..hosts.len().min(max_hosts)];
-    let name = |e: Idx| topo.name(topo.enis[e as usize].owner).to_string();
-    let addrs = |e: Idx| -> Vec<IpAddr> {
-        let eni = &topo.enis[e as usize];
+    let name = |e: EniIdx| topo.name(topo.enis[e].owner).to_string();
+    let addrs = |e: EniIdx| -> Vec<IpAddr> {
+        let eni = &topo.enis[e];
         eni.private_v4
             .iter()
             .map(|a| IpAddr::V4(*a))
@@ -269,7 +268,7 @@ the ports are those the destination's security groups open to the source, and {I
             let Some((src, dst)) = same_family(&addrs(a), &addrs(b)) else {
                 continue;
             };
-            let probes = wants(&topo.enis[b as usize].sg_ingress, src)
+            let probes = wants(&topo.enis[b].sg_ingress, src)
                 .into_iter()
                 .filter_map(|w| probe(topo, w, src, dst, Origin::Eni(a)))
                 .collect();
@@ -281,7 +280,7 @@ the ports are those the destination's security groups open to the source, and {I
         }
     }
     for &h in shown {
-        let eni = &topo.enis[h as usize];
+        let eni = &topo.enis[h];
         // In from the internet, to the public address (or the IPv6 address, which is public).
         let dst = eni
             .public_v4

@@ -10,7 +10,7 @@ use vpcsim_dataplane::topology::tgw::{
     TgwRouteTarget, TransitGateway,
 };
 use vpcsim_dataplane::topology::vpn::{VpnConnection, VpnEdge, VpnGateway};
-use vpcsim_dataplane::topology::Topology;
+use vpcsim_dataplane::topology::{SubnetIdx, TgwRouteTableIdx, Topology, VpcIdx, VpnConnIdx};
 
 /// Transit gateways, their attachments and their route tables.
 pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
@@ -22,18 +22,18 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
         let r = res(topo, &a.origin);
         let (kind, subnets) = match &a.kind {
             TgwAttachmentKind::Vpc { vpc, subnets } => (
-                AttachmentKind::Vpc(*vpc as u32),
-                subnets.iter().map(|&s| s as u32).collect(),
+                AttachmentKind::Vpc(VpcIdx::from(*vpc)),
+                subnets.iter().map(|&s| SubnetIdx::from(s)).collect(),
             ),
-            TgwAttachmentKind::Vpn(c) => (AttachmentKind::Vpn(*c as u32), vec![]),
+            TgwAttachmentKind::Vpn(c) => (AttachmentKind::Vpn(VpnConnIdx::from(*c)), vec![]),
         };
         topo.tgw_attachments.push(TgwAttachment {
             res: r,
-            tgw: a.tgw as u32,
+            tgw: a.tgw.into(),
             kind,
             subnets,
             appliance_mode: a.appliance_mode,
-            route_table: a.association.map(|t| t as u32),
+            route_table: a.association.map(TgwRouteTableIdx::from),
         });
     }
     for (t, table) in model.tgw_route_tables.iter().enumerate() {
@@ -45,14 +45,14 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
                 res: Some(rr),
                 destination: route.destination,
                 target: route.attachment.map_or(TgwRouteTarget::Blackhole, |a| {
-                    TgwRouteTarget::Attachment(a as u32)
+                    TgwRouteTarget::Attachment(a.into())
                 }),
                 origin: TgwRouteOrigin::Static,
             });
         }
         routes.extend(tgw_propagated_routes(model, t));
         topo.tgw_route_tables
-            .push(TgwRouteTable::new(r, table.tgw as u32, routes));
+            .push(TgwRouteTable::new(r, table.tgw.into(), routes));
     }
 }
 
@@ -65,7 +65,7 @@ fn tgw_propagated_routes(model: &Model, table: usize) -> Vec<TgwRoute> {
         if !att.propagations.contains(&table) {
             continue;
         }
-        let target = TgwRouteTarget::Attachment(a as u32);
+        let target = TgwRouteTarget::Attachment(a.into());
         match &att.kind {
             TgwAttachmentKind::Vpc { vpc, .. } => {
                 let v = &model.vpcs[*vpc];
@@ -106,17 +106,17 @@ fn tgw_propagated_routes(model: &Model, table: usize) -> Vec<TgwRoute> {
 pub(super) fn vpn(model: &Model, topo: &mut Topology) {
     for (g, vgw) in model.vpn_gateways.iter().enumerate() {
         let r = res(topo, &vgw.origin);
-        if let Some(v) = vgw.vpc.and_then(|v| topo.vpcs.get_mut(v)) {
-            v.vpn_gateway = Some(g as u32);
+        if let Some(v) = vgw.vpc.and_then(|v| topo.vpcs.get_mut(v.into())) {
+            v.vpn_gateway = Some(g.into());
         }
         let routes = PrefixMap::new(
             vgw_prefixes(model, g)
                 .into_iter()
-                .map(|(p, c)| (p, c as u32)),
+                .map(|(p, c)| (p, VpnConnIdx::from(c))),
         );
         topo.vpn_gateways.push(VpnGateway {
             res: r,
-            vpc: vgw.vpc.map(|v| v as u32),
+            vpc: vgw.vpc.map(VpcIdx::from),
             route_table: gateway_route_table(model, EdgeGateway::VpnGateway(g)),
             routes,
         });
@@ -126,7 +126,7 @@ pub(super) fn vpn(model: &Model, topo: &mut Topology) {
         let r = res(topo, &c.origin);
         let mut prefixes = c.prefixes(model);
         let edge = match c.edge {
-            model::VpnEdge::VpnGateway(g) => VpnEdge::VpnGateway(g as u32),
+            model::VpnEdge::VpnGateway(g) => VpnEdge::VpnGateway(g.into()),
             model::VpnEdge::TransitGateway { attachment, .. } => {
                 // Static routes of a VPN on a transit gateway live in its route tables.
                 for table in &model.tgw_route_tables {
@@ -139,7 +139,7 @@ pub(super) fn vpn(model: &Model, topo: &mut Topology) {
                     }
                 }
                 VpnEdge::TransitGateway {
-                    attachment: attachment as u32,
+                    attachment: attachment.into(),
                 }
             }
         };

@@ -19,7 +19,7 @@ pub(super) fn vpc_endpoints(model: &Model, topo: &mut Topology, pl_res: &[ResId]
         };
         topo.vpc_endpoints.push(VpcEndpoint {
             res: r,
-            vpc: ep.vpc as u32,
+            vpc: ep.vpc.into(),
             kind,
             service_name: ep.service_name.clone(),
             prefix_list,

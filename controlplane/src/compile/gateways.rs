@@ -4,7 +4,7 @@ use super::res;
 use super::route_tables::gateway_route_table;
 use crate::model::{EdgeGateway, Model};
 use vpcsim_dataplane::topology::{
-    EgressOnlyInternetGateway, InternetGateway, NatGateway, ResId, Topology,
+    EgressOnlyInternetGateway, InternetGateway, NatGateway, ResId, Topology, VpcIdx,
 };
 
 /// Every internet gateway, with its gateway route table (ingress routing) when it has one.
@@ -13,7 +13,7 @@ pub(super) fn internet_gateways(model: &Model, topo: &mut Topology) {
         let r = res(topo, &g.origin);
         topo.internet_gateways.push(InternetGateway {
             res: r,
-            vpc: g.vpc.map(|v| v as u32),
+            vpc: g.vpc.map(VpcIdx::from),
             route_table: gateway_route_table(model, EdgeGateway::InternetGateway(i)),
         });
     }
@@ -25,7 +25,7 @@ pub(super) fn egress_only_internet_gateways(model: &Model, topo: &mut Topology) 
         let r = res(topo, &g.origin);
         topo.egress_only_igws.push(EgressOnlyInternetGateway {
             res: r,
-            vpc: g.vpc as u32,
+            vpc: g.vpc.into(),
         });
     }
 }
@@ -36,8 +36,8 @@ pub(super) fn nat_gateways(model: &Model, topo: &mut Topology, nat_res: &[ResId]
     for (n, nat) in model.nat_gateways.iter().enumerate() {
         topo.nat_gateways.push(NatGateway {
             res: nat_res[n],
-            subnet: nat.subnet as u32,
-            eni: nat.eni as u32,
+            subnet: nat.subnet.into(),
+            eni: nat.eni.into(),
             public: nat.public,
             addresses: model.enis[nat.eni].private_v4.clone(),
         });

@@ -7,7 +7,9 @@ use crate::model::Model;
 use std::net::Ipv4Addr;
 use vpcsim_dataplane::topology::gwlb as dp;
 use vpcsim_dataplane::topology::nlb::TargetHealth;
-use vpcsim_dataplane::topology::{EniKind, NetworkInterface, Route, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{
+    EniIdx, EniKind, GwlbTargetGroupIdx, NetworkInterface, Route, RouteTarget, SubnetIdx, Topology,
+};
 
 /// Everything GWLB; runs after [`Topology::finish`], since targets and nodes need zone numbers.
 pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
@@ -19,13 +21,14 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             .filter_map(|(id, inst)| {
                 let eni = *model.instances[*inst].enis.first()?;
                 let addr = *model.enis[eni].private_v4.first()?;
+                let eni = EniIdx::from(eni);
                 let e = &topo.enis[eni];
                 Some(dp::GwlbTarget {
                     id: id.clone(),
                     res: e.owner,
-                    eni: eni as u32,
+                    eni,
                     addr,
-                    az: topo.subnets[e.subnet as usize].az,
+                    az: topo.subnets[e.subnet].az,
                     health: TargetHealth::default(),
                 })
             })
@@ -46,17 +49,17 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
             .zip(&lb.nodes)
             .map(|(&s, &addr)| dp::GwlbNode {
                 eni: node_interface(model, topo, li, s, addr),
-                subnet: s as u32,
-                az: topo.subnets[s].az,
+                subnet: s.into(),
+                az: topo.subnets[SubnetIdx::from(s)].az,
                 addr,
             })
             .collect();
         topo.gwlb.load_balancers.push(dp::GatewayLoadBalancer {
             res,
-            vpc: lb.vpc as u32,
+            vpc: lb.vpc.into(),
             nodes,
             cross_zone: lb.cross_zone,
-            target_group: lb.target_group.map(|g| g as u32),
+            target_group: lb.target_group.map(GwlbTargetGroupIdx::from),
         });
     }
     let service_res = resources(topo, model.endpoint_services.iter().map(|s| &s.origin));
@@ -65,9 +68,9 @@ pub(super) fn gateway_load_balancers(model: &Model, topo: &mut Topology) {
         let svc = &model.endpoint_services[ep.service];
         topo.gwlb.endpoints.push(dp::GwlbEndpoint {
             res,
-            vpc: ep.vpc as u32,
-            subnet: ep.subnet as u32,
-            load_balancer: svc.load_balancers.first().copied().unwrap_or(0) as u32,
+            vpc: ep.vpc.into(),
+            subnet: ep.subnet.into(),
+            load_balancer: svc.load_balancers.first().copied().unwrap_or(0).into(),
             service: service_res[ep.service],
             endpoint_id: id_bits(&ep.origin.id),
             attachment_id: fnv1a(&ep.origin.id) ^ fnv1a(&svc.origin.id).rotate_left(17),
@@ -84,7 +87,7 @@ fn node_interface(
     lb: usize,
     subnet: usize,
     addr: Ipv4Addr,
-) -> u32 {
+) -> EniIdx {
     let balancer = &model.gateway_load_balancers[lb];
     let s = &model.subnets[subnet];
     let id = format!(
@@ -100,9 +103,9 @@ fn node_interface(
     topo.enis.push(NetworkInterface {
         res,
         owner: res,
-        kind: EniKind::GatewayLoadBalancer(lb as u32),
-        subnet: subnet as u32,
-        vpc: s.vpc as u32,
+        kind: EniKind::GatewayLoadBalancer(lb.into()),
+        subnet: subnet.into(),
+        vpc: s.vpc.into(),
         private_v4: vec![addr],
         ipv6: vec![],
         public_v4: vec![],
@@ -111,8 +114,7 @@ fn node_interface(
         mac: super::interfaces::mac_for(&id),
         sg_ingress: vec![],
         sg_egress: vec![],
-    });
-    topo.enis.len() as u32 - 1
+    })
 }
 
 /// The routes of route table `table` whose target is a Gateway Load Balancer endpoint.
@@ -127,7 +129,7 @@ pub(super) fn endpoint_routes(
         routes.push(Route {
             res: Some(res),
             destination: r.destination,
-            target: RouteTarget::GatewayLoadBalancerEndpoint(r.endpoint as u32),
+            target: RouteTarget::GatewayLoadBalancerEndpoint(r.endpoint.into()),
             target_name: model.gwlb_endpoints[r.endpoint].origin.logical_id.clone(),
             propagated: false,
             prefix_list: None,

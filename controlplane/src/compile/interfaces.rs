@@ -3,7 +3,9 @@
 
 use super::{fnv1a, res};
 use crate::model::{EniOwner, Model};
-use vpcsim_dataplane::topology::{EniKind, NetworkInterface, ResId, Topology};
+use vpcsim_dataplane::topology::{
+    EniKind, NatIdx, NetworkInterface, ResId, SgIdx, Topology, VpcEndpointIdx,
+};
 
 /// The resources interfaces belong to, created before the interfaces (index = model index).
 pub(super) struct Owners {
@@ -33,17 +35,25 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
                     "AWS::EC2::NetworkInterface",
                     None,
                 );
-                (r, owners.nat_gateways[n], EniKind::NatGateway(n as u32))
+                (
+                    r,
+                    owners.nat_gateways[n],
+                    EniKind::NatGateway(NatIdx::from(n)),
+                )
             }
             // A load balancer node names itself (`<Nlb>.<Subnet>`): one flow log and capture per
             // node, as AWS keeps one interface per node; load balancer drops name the balancer.
             EniOwner::LoadBalancer(lb) => {
                 let r = res(topo, &e.origin);
-                (r, r, EniKind::NetworkLoadBalancer(lb as u32))
+                (r, r, EniKind::NetworkLoadBalancer(lb.into()))
             }
             EniOwner::VpcEndpoint(x) => {
                 let r = res(topo, &e.origin);
-                (r, owners.vpc_endpoints[x], EniKind::VpcEndpoint(x as u32))
+                (
+                    r,
+                    owners.vpc_endpoints[x],
+                    EniKind::VpcEndpoint(VpcEndpointIdx::from(x)),
+                )
             }
             _ => {
                 let r = res(topo, &e.origin);
@@ -59,12 +69,12 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
             res: eni_res,
             owner,
             kind,
-            subnet: e.subnet as u32,
-            vpc: model.subnets[e.subnet].vpc as u32,
+            subnet: e.subnet.into(),
+            vpc: model.subnets[e.subnet].vpc.into(),
             private_v4: e.private_v4.clone(),
             ipv6: e.ipv6.clone(),
             public_v4,
-            security_groups: e.security_groups.iter().map(|&g| g as u32).collect(),
+            security_groups: e.security_groups.iter().map(|&g| SgIdx::from(g)).collect(),
             source_dest_check: e.source_dest_check,
             mac: mac_for(&e.origin.id),
             sg_ingress: vec![],

@@ -6,7 +6,7 @@ use super::{res, resources};
 use crate::model::{Model, TargetGroup, TargetRef};
 use std::net::{IpAddr, Ipv4Addr};
 use vpcsim_dataplane::topology::nlb::{self as dp, TargetHealth};
-use vpcsim_dataplane::topology::{ResId, Topology};
+use vpcsim_dataplane::topology::{EniIdx, ResId, Topology};
 
 /// Target groups, then load balancers with their listeners; `lb_res` are the resources compile
 /// created for the load balancers (the nodes' owner).
@@ -35,12 +35,12 @@ pub(super) fn network_load_balancers(model: &Model, topo: &mut Topology, lb_res:
                 res: res(topo, &l.origin),
                 protocol: l.protocol,
                 port: l.port,
-                target_group: l.target_group as u32,
+                target_group: l.target_group.into(),
             })
             .collect();
         topo.nlb.load_balancers.push(dp::NetworkLoadBalancer {
             res: lb_res[i],
-            nodes: lb.nodes.iter().map(|&e| e as u32).collect(),
+            nodes: lb.nodes.iter().map(|&e| EniIdx::from(e)).collect(),
             internet_facing: lb.internet_facing,
             cross_zone: lb.cross_zone,
             listeners,
@@ -62,12 +62,13 @@ fn targets(model: &Model, topo: &Topology, g: &TargetGroup, group_res: ResId) ->
                     let addr = eni
                         .and_then(|e| model.enis[e].private_v4.first().copied())
                         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V4);
+                    let eni = eni.map(EniIdx::from);
                     let res = eni.map_or(group_res, |e| topo.enis[e].owner);
-                    (addr, eni.map(|e| e as u32), res)
+                    (addr, eni, res)
                 }
                 TargetRef::Ip(a) => {
                     let eni = topo.owner_of(a);
-                    let res = eni.map_or(group_res, |e| topo.enis[e as usize].owner);
+                    let res = eni.map_or(group_res, |e| topo.enis[e].owner);
                     (a, eni, res)
                 }
             };

@@ -10,9 +10,9 @@ pub(super) fn peering_connections(model: &Model, topo: &mut Topology) {
         let r = res(topo, &p.origin);
         topo.peerings.push(PeeringConnection {
             res: r,
-            requester: p.requester as u32,
+            requester: p.requester.into(),
             // An unknown peer: routes to this peering compile to blackholes (route_tables).
-            accepter: p.accepter.unwrap_or(p.requester) as u32,
+            accepter: p.accepter.unwrap_or(p.requester).into(),
         });
     }
 }

@@ -5,7 +5,10 @@ use super::edges::vgw_prefixes;
 use super::res;
 use crate::model::{self, EdgeGateway, EniOwner, Model, VpcEndpointKind};
 use ipnet::IpNet;
-use vpcsim_dataplane::topology::{ResId, Route, RouteTable, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{
+    EigwIdx, EniIdx, IgwIdx, NatIdx, PeeringIdx, ResId, Route, RouteTable, RouteTableIdx,
+    RouteTarget, TgwIdx, Topology, VgwIdx, VpcEndpointIdx,
+};
 
 /// Every route table; `pl_res` are the resources of the model's prefix lists.
 pub(super) fn route_tables(model: &Model, topo: &mut Topology, pl_res: &[ResId]) {
@@ -46,33 +49,33 @@ pub(super) fn route_tables(model: &Model, topo: &mut Topology, pl_res: &[ResId])
             });
         }
         topo.route_tables
-            .push(RouteTable::new(r, rt.vpc as u32, routes));
+            .push(RouteTable::new(r, rt.vpc.into(), routes));
     }
 }
 
 /// The route table associated with an internet gateway or virtual private gateway (ingress
 /// routing), if any.
-pub(super) fn gateway_route_table(model: &Model, gateway: EdgeGateway) -> Option<u32> {
+pub(super) fn gateway_route_table(model: &Model, gateway: EdgeGateway) -> Option<RouteTableIdx> {
     model
         .gateway_route_tables
         .iter()
         .find(|g| g.gateway == gateway)
-        .map(|g| g.route_table as u32)
+        .map(|g| g.route_table.into())
 }
 
 /// A route target in the data plane's form, with the name traces print.
 fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, String) {
     match target {
         model::RouteTarget::InternetGateway(g) => (
-            RouteTarget::InternetGateway(*g as u32),
+            RouteTarget::InternetGateway(IgwIdx::from(*g)),
             model.internet_gateways[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::EgressOnlyInternetGateway(g) => (
-            RouteTarget::EgressOnlyInternetGateway(*g as u32),
+            RouteTarget::EgressOnlyInternetGateway(EigwIdx::from(*g)),
             model.egress_only_igws[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::NatGateway(n) => (
-            RouteTarget::NatGateway(*n as u32),
+            RouteTarget::NatGateway(NatIdx::from(*n)),
             model.nat_gateways[*n].origin.logical_id.clone(),
         ),
         model::RouteTarget::NetworkInterface(e) => {
@@ -80,10 +83,10 @@ fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, Str
                 EniOwner::Instance(inst, 0) => model.instances[inst].origin.logical_id.clone(),
                 _ => model.enis[*e].origin.logical_id.clone(),
             };
-            (RouteTarget::NetworkInterface(*e as u32), name)
+            (RouteTarget::NetworkInterface(EniIdx::from(*e)), name)
         }
         model::RouteTarget::Peering(p) if model.peerings[*p].accepter.is_some() => (
-            RouteTarget::Peering(*p as u32),
+            RouteTarget::Peering(PeeringIdx::from(*p)),
             model.peerings[*p].origin.logical_id.clone(),
         ),
         model::RouteTarget::Peering(p) => {
@@ -96,11 +99,11 @@ fn route_target(model: &Model, target: &model::RouteTarget) -> (RouteTarget, Str
             )
         }
         model::RouteTarget::TransitGateway(g) => (
-            RouteTarget::TransitGateway(*g as u32),
+            RouteTarget::TransitGateway(TgwIdx::from(*g)),
             model.transit_gateways[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::VpnGateway(g) => (
-            RouteTarget::VpnGateway(*g as u32),
+            RouteTarget::VpnGateway(VgwIdx::from(*g)),
             model.vpn_gateways[*g].origin.logical_id.clone(),
         ),
         model::RouteTarget::Missing(id) => {
@@ -134,7 +137,7 @@ fn propagated_routes(model: &Model, topo: &mut Topology, table: usize, routes: &
             routes.push(Route {
                 res: Some(prop),
                 destination: p,
-                target: RouteTarget::VpnGateway(g as u32),
+                target: RouteTarget::VpnGateway(g.into()),
                 target_name: vgw.origin.logical_id.clone(),
                 propagated: true,
                 prefix_list: None,
@@ -187,7 +190,7 @@ fn prefix_list_routes(
             routes.push(Route {
                 res: None,
                 destination: *entry,
-                target: RouteTarget::GatewayEndpoint(x as u32),
+                target: RouteTarget::GatewayEndpoint(VpcEndpointIdx::from(x)),
                 target_name: ep.origin.logical_id.clone(),
                 propagated: false,
                 prefix_list: Some(pl_res[*prefix_list]),

@@ -3,7 +3,7 @@
 use super::res;
 use crate::model::{self, Model, SgPeer};
 use vpcsim_dataplane::tables::sg::{SecurityGroup, SgRule};
-use vpcsim_dataplane::topology::{ResId, Topology};
+use vpcsim_dataplane::topology::{ResId, Topology, VpcIdx};
 use vpcsim_dataplane::wire::IpProtocol;
 
 /// Every security group; `prefix_lists` are the resources of the model's prefix lists.
@@ -12,7 +12,7 @@ pub(super) fn security_groups(model: &Model, topo: &mut Topology, prefix_lists: 
         let r = res(topo, &g.origin);
         topo.security_groups.push(SecurityGroup {
             res: r,
-            vpc: g.vpc.unwrap_or(usize::MAX) as u32,
+            vpc: g.vpc.map_or(VpcIdx(u32::MAX), VpcIdx::from),
             ingress: sg_rules(model, prefix_lists, &g.ingress, true),
             egress: sg_rules(model, prefix_lists, &g.egress, false),
         });
@@ -72,7 +72,7 @@ fn sg_rules(
                 to_port: r.to_port,
                 peer: match &r.peer {
                     SgPeer::Cidr(c) => vpcsim_dataplane::tables::sg::SgPeer::Cidr(*c),
-                    SgPeer::Group(g) => vpcsim_dataplane::tables::sg::SgPeer::Group(*g as u32),
+                    SgPeer::Group(g) => vpcsim_dataplane::tables::sg::SgPeer::Group((*g).into()),
                     SgPeer::PrefixList(l) => vpcsim_dataplane::tables::sg::SgPeer::PrefixList {
                         list: pl_res[*l],
                         entries: model.prefix_lists[*l].entries.clone(),

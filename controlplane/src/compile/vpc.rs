@@ -3,7 +3,7 @@
 use super::{res, resources};
 use crate::model::Model;
 use std::net::Ipv4Addr;
-use vpcsim_dataplane::topology::{Subnet, Topology, Vpc};
+use vpcsim_dataplane::topology::{EigwIdx, IgwIdx, Subnet, Topology, Vpc};
 
 /// Every VPC, with the Amazon DNS server at the VPC's base address + 2 when DNS support is on.
 pub(super) fn vpcs(model: &Model, topo: &mut Topology) {
@@ -18,8 +18,8 @@ pub(super) fn vpcs(model: &Model, topo: &mut Topology) {
             res: vpc_res[i],
             cidrs_v4: v.cidrs_v4.clone(),
             cidrs_v6: v.cidrs_v6.clone(),
-            internet_gateway: v.internet_gateway.map(|g| g as u32),
-            egress_only_igw: v.egress_only_igw.map(|g| g as u32),
+            internet_gateway: v.internet_gateway.map(IgwIdx::from),
+            egress_only_igw: v.egress_only_igw.map(EigwIdx::from),
             resolver_v4,
             ..Default::default()
         });
@@ -34,14 +34,14 @@ pub(super) fn subnets(model: &Model, topo: &mut Topology) {
         let v = &model.vpcs[s.vpc];
         topo.subnets.push(Subnet {
             res: r,
-            vpc: s.vpc as u32,
+            vpc: s.vpc.into(),
             availability_zone: s.availability_zone.clone(),
             // Numbered by Topology::finish.
             az: 0,
             cidr_v4: s.cidr_v4,
             cidr_v6: s.cidr_v6,
-            route_table: s.route_table.unwrap_or(v.main_route_table) as u32,
-            network_acl: s.network_acl.unwrap_or(v.default_network_acl) as u32,
+            route_table: s.route_table.unwrap_or(v.main_route_table).into(),
+            network_acl: s.network_acl.unwrap_or(v.default_network_acl).into(),
         });
     }
 }

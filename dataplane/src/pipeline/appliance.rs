@@ -8,7 +8,7 @@ use super::security_group::{self, Direction};
 use super::{interface, network_acl, Node};
 use crate::aws::MAX_FORWARDS;
 use crate::topology::maps::OwnAddresses;
-use crate::topology::{EniKind, Idx};
+use crate::topology::{EniIdx, EniKind, SubnetIdx, VpcIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -17,12 +17,12 @@ use crate::verdict::{DropReason, FlowAction, FlowDirection};
 pub(super) fn appliance<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    a: Idx,
-    vpc: Idx,
-    from_subnet: Option<Idx>,
+    a: EniIdx,
+    vpc: VpcIdx,
+    from_subnet: Option<SubnetIdx>,
 ) {
     let topo = d.topo();
-    let e = &topo.enis[a as usize];
+    let e = &topo.enis[a];
     if e.vpc != vpc {
         d.drop(
             p,

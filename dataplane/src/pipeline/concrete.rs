@@ -13,7 +13,10 @@ use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
 use crate::topology::nlb::{self, NlbFlow};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{
+    EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
+    Topology, VpnConnIdx,
+};
 use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
 use crate::wire::geneve::Encapsulation;
@@ -85,9 +88,9 @@ pub fn process_header<T: Tracer>(
             }
             None => {
                 let at = match origin {
-                    Origin::Eni(e) => topo.enis[e as usize].owner,
-                    Origin::OnPrem(c) => topo.vpn_connections[c as usize].customer_gateway,
-                    Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a as usize].res,
+                    Origin::Eni(e) => topo.enis[e].owner,
+                    Origin::OnPrem(c) => topo.vpn_connections[c].customer_gateway,
+                    Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a].res,
                     Origin::Auto | Origin::Internet => ResId::INTERNET,
                 };
                 w.drop(Here, DropReason::FragmentOrphan, at, Stage::Origin, None, |_| {
@@ -181,7 +184,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn deliver(&mut self, _: Here, to: ResId, eni: Option<Idx>) {
+    fn deliver(&mut self, _: Here, to: ResId, eni: Option<EniIdx>) {
         self.v.disposition = Disposition::Delivered;
         self.v.at = to;
         self.v.delivered_to = Some(to);
@@ -189,7 +192,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn exit(&mut self, _: Here, via: ResId, vpn: Option<Idx>) {
+    fn exit(&mut self, _: Here, via: ResId, vpn: Option<VpnConnIdx>) {
         self.v.disposition = Disposition::Exited;
         self.v.at = via;
         self.v.egress = Some(via);
@@ -252,7 +255,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn observe(&mut self, _: &Here, eni: Idx, direction: FlowDirection, action: FlowAction) {
+    fn observe(&mut self, _: &Here, eni: EniIdx, direction: FlowDirection, action: FlowAction) {
         self.v.observe(Observation {
             eni,
             direction,
@@ -332,8 +335,8 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline(always)]
-    fn sent_by(&mut self, p: Here, eni: Idx) -> (Option<Here>, Option<Here>) {
-        if self.topo.enis[eni as usize].owns(self.h.src) {
+    fn sent_by(&mut self, p: Here, eni: EniIdx) -> (Option<Here>, Option<Here>) {
+        if self.topo.enis[eni].owns(self.h.src) {
             (Some(p), None)
         } else {
             (None, Some(p))
@@ -341,7 +344,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline(always)]
-    fn senders(&mut self, p: Here, eni: Idx) -> Once<(Idx, Here)> {
+    fn senders(&mut self, p: Here, eni: EniIdx) -> Once<(EniIdx, Here)> {
         once((eni, p))
     }
 
@@ -374,8 +377,8 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nat_outbound(&mut self, _: &mut Here, n: Idx) -> Result<bool, NatError> {
-        let nat = &self.topo.nat_gateways[n as usize];
+    fn nat_outbound(&mut self, _: &mut Here, n: NatIdx) -> Result<bool, NatError> {
+        let nat = &self.topo.nat_gateways[n];
         let t = self
             .state
             .nat
@@ -389,7 +392,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nat_inbound(&mut self, p: Here, _: Idx) -> Once<(bool, Here)> {
+    fn nat_inbound(&mut self, p: Here, _: NatIdx) -> Once<(bool, Here)> {
         let Ok(t) = self.state.nat.inbound(&self.h, self.now) else {
             return once((false, p));
         };
@@ -407,16 +410,20 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nlb_find(&mut self, p: Here, _: Idx) -> Once<(Option<crate::state::nlb_flows::Seen>, Here)> {
+    fn nlb_find(
+        &mut self,
+        p: Here,
+        _: EniIdx,
+    ) -> Once<(Option<crate::state::nlb_flows::Seen>, Here)> {
         once((self.state.nlb.find(&self.h, self.now), p))
     }
 
     fn nlb_open(
         &mut self,
         p: Here,
-        lb: Idx,
+        lb: NlbIdx,
         listener: u32,
-        node: Idx,
+        node: EniIdx,
     ) -> Once<(Result<Opened<NlbFlow>, Refused>, Here)> {
         let opened = match nlb::new_flow(self.topo, &self.state.nlb, lb, listener, node, &self.h) {
             Err(why) => Err(Refused::NoTarget(why)),
@@ -432,7 +439,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nlb_reply_of(&mut self, p: Here, _: Idx) -> Once<(Option<NlbFlow>, Here)> {
+    fn nlb_reply_of(&mut self, p: Here, _: EniIdx) -> Once<(Option<NlbFlow>, Here)> {
         let flow = self
             .state
             .nlb
@@ -473,11 +480,10 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     fn tgw_egress_subnet(
         &mut self,
         p: Here,
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
         entry_az: Option<u32>,
-    ) -> Once<(Idx, Here)> {
-        let s = self.topo.tgw_attachments[attachment as usize]
-            .egress_subnet(self.topo, entry_az, &self.h);
+    ) -> Once<(SubnetIdx, Here)> {
+        let s = self.topo.tgw_attachments[attachment].egress_subnet(self.topo, entry_az, &self.h);
         once((s, p))
     }
 
@@ -485,10 +491,13 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     fn gwlb_choose(
         &mut self,
         p: Here,
-        lb: Idx,
+        lb: GwlbIdx,
         az: u32,
         stickiness: Stickiness,
-    ) -> Once<(Result<(Idx, nlb::Choice), nlb::NoTarget>, Here)> {
+    ) -> Once<(
+        Result<(GwlbTargetGroupIdx, nlb::Choice), nlb::NoTarget>,
+        Here,
+    )> {
         let hash = gwlb::flow_hash(&self.h, stickiness);
         once((self.topo.gwlb.choose(lb, az, hash), p))
     }

@@ -18,7 +18,10 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{Choice, NoTarget};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{
+    EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TargetGroupIdx,
+    TgwAttachmentIdx, Topology, VpnConnIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::Encapsulation;
@@ -93,13 +96,13 @@ pub enum Conn<U> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowRoute {
     /// The Network Load Balancer.
-    pub lb: Idx,
+    pub lb: NlbIdx,
     /// The node's interface the client sent to.
-    pub node: Idx,
+    pub node: EniIdx,
     /// The listener that accepted the flow.
     pub listener: u32,
     /// The listener's target group.
-    pub target_group: Idx,
+    pub target_group: TargetGroupIdx,
     /// The target the flow is pinned to (index into the group's targets).
     pub target: u32,
     /// The target sees the client's own address.
@@ -165,9 +168,9 @@ pub trait Driver<'t>: Sized {
     /// Hand the packet to the next node.
     fn next(&mut self, p: Self::Packet, node: Node);
     /// The packet arrived: at interface `eni` (owned by `to`), or at a link-local service.
-    fn deliver(&mut self, p: Self::Packet, to: ResId, eni: Option<Idx>);
+    fn deliver(&mut self, p: Self::Packet, to: ResId, eni: Option<EniIdx>);
     /// The packet left the topology through `via` (to on-premises behind `vpn` when set).
-    fn exit(&mut self, p: Self::Packet, via: ResId, vpn: Option<Idx>);
+    fn exit(&mut self, p: Self::Packet, via: ResId, vpn: Option<VpnConnIdx>);
     /// The packet was dropped by `at`; `rule` is the rule that decided, when tracing.
     fn drop(
         &mut self,
@@ -196,7 +199,7 @@ pub trait Driver<'t>: Sized {
         detail: impl FnOnce(&Header) -> String,
     );
     /// Record a sighting of the packet at an interface (VPC Flow Logs).
-    fn observe(&mut self, p: &Self::Packet, eni: Idx, dir: FlowDirection, action: FlowAction);
+    fn observe(&mut self, p: &Self::Packet, eni: EniIdx, dir: FlowDirection, action: FlowAction);
 
     // ----- the path so far ----------------------------------------------------------------
 
@@ -233,11 +236,11 @@ pub trait Driver<'t>: Sized {
     fn sent_by(
         &mut self,
         p: Self::Packet,
-        eni: Idx,
+        eni: EniIdx,
     ) -> (Option<Self::Packet>, Option<Self::Packet>);
     /// The interfaces that sent each part: `eni`, or (symbolic walks of a class of alike
     /// interfaces) each member for its own source addresses.
-    fn senders(&mut self, p: Self::Packet, eni: Idx) -> Self::Split<Idx>;
+    fn senders(&mut self, p: Self::Packet, eni: EniIdx) -> Self::Split<EniIdx>;
 
     // ----- rewrites -----------------------------------------------------------------------
 
@@ -260,28 +263,32 @@ pub trait Driver<'t>: Sized {
 
     /// Translate a packet leaving through NAT gateway `nat` (source to the gateway's address
     /// and a port of its choosing); whether the packet opened a new session.
-    fn nat_outbound(&mut self, p: &mut Self::Packet, nat: Idx) -> Result<bool, NatError>;
+    fn nat_outbound(&mut self, p: &mut Self::Packet, nat: NatIdx) -> Result<bool, NatError>;
     /// Translate back a packet arriving at NAT gateway `nat`: translated parts (rewritten)
     /// with `true`, parts without a session with `false`.
-    fn nat_inbound(&mut self, p: Self::Packet, nat: Idx) -> Self::Split<bool>;
+    fn nat_inbound(&mut self, p: Self::Packet, nat: NatIdx) -> Self::Split<bool>;
 
     // ----- Network Load Balancers ---------------------------------------------------------
 
     /// Start fetching the flow-table entry the packet may belong to (concrete driver).
     fn nlb_prefetch(&self, p: &Self::Packet);
     /// The known flow a packet reaching node `node` belongs to.
-    fn nlb_find(&mut self, p: Self::Packet, node: Idx) -> Self::Split<Option<Seen<Self::NlbFlow>>>;
+    fn nlb_find(
+        &mut self,
+        p: Self::Packet,
+        node: EniIdx,
+    ) -> Self::Split<Option<Seen<Self::NlbFlow>>>;
     /// Open a flow for a client's packet that listener `listener` of `lb` accepted at `node`.
     fn nlb_open(
         &mut self,
         p: Self::Packet,
-        lb: Idx,
+        lb: NlbIdx,
         listener: u32,
-        node: Idx,
+        node: EniIdx,
     ) -> Self::Split<Result<Opened<Self::NlbFlow>, Refused>>;
     /// A target's packet leaving interface `eni` that replies to a flow keeping the client's
     /// address: its flow.
-    fn nlb_reply_of(&mut self, p: Self::Packet, eni: Idx) -> Self::Split<Option<Self::NlbFlow>>;
+    fn nlb_reply_of(&mut self, p: Self::Packet, eni: EniIdx) -> Self::Split<Option<Self::NlbFlow>>;
     /// The fixed part of a flow.
     fn nlb_route(&self, f: &Self::NlbFlow) -> FlowRoute;
     /// Rewrite a client's packet towards the flow's target.
@@ -296,17 +303,17 @@ pub trait Driver<'t>: Sized {
     fn tgw_egress_subnet(
         &mut self,
         p: Self::Packet,
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
         entry_az: Option<u32>,
-    ) -> Self::Split<Idx>;
+    ) -> Self::Split<SubnetIdx>;
     /// The appliance Gateway Load Balancer `lb`'s node in zone `az` sends the flow to.
     fn gwlb_choose(
         &mut self,
         p: Self::Packet,
-        lb: Idx,
+        lb: GwlbIdx,
         az: u32,
         stickiness: Stickiness,
-    ) -> Self::Split<Result<(Idx, Choice), NoTarget>>;
+    ) -> Self::Split<Result<(GwlbTargetGroupIdx, Choice), NoTarget>>;
     /// GENEVE-encapsulate the packet from a Gateway Load Balancer node to an appliance; the
     /// encapsulation when the driver knows it.
     fn encapsulate(&mut self, p: &mut Self::Packet, to: GeneveTo) -> Option<Encapsulation>;
@@ -320,7 +327,7 @@ pub trait Driver<'t>: Sized {
 #[derive(Clone, Copy, Debug)]
 pub struct GeneveTo {
     /// The appliance's interface.
-    pub appliance: Idx,
+    pub appliance: EniIdx,
     /// The node's address (outer source).
     pub node: std::net::Ipv4Addr,
     /// The appliance's address (outer destination).

@@ -6,13 +6,13 @@ use super::driver::{gather, Driver, Field};
 use super::Node;
 use crate::topology::endpoint::GatewayTraffic;
 use crate::topology::maps::Owners;
-use crate::topology::{Idx, RouteTarget};
+use crate::topology::{RouteTarget, VpcEndpointIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 
 /// `GatewayEndpoint`: out of the VPC to the AWS service through gateway endpoint `x`.
-pub(super) fn gateway_endpoint<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: Idx) {
-    let ep = &d.topo().vpc_endpoints[x as usize];
+pub(super) fn gateway_endpoint<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: VpcEndpointIdx) {
+    let ep = &d.topo().vpc_endpoints[x];
     let decided = d.decide(
         p,
         &GatewayTraffic {
@@ -52,14 +52,14 @@ pub(super) fn replies<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) -> Option<D::P
             gather(d, &mut rest, p);
             continue;
         };
-        let rt = &topo.route_tables[topo.subnet_of(eni).route_table as usize];
+        let rt = &topo.route_tables[topo.subnet_of(eni).route_table];
         for (ri, p) in d.split(p, Field::Src, rt) {
             let Some(RouteTarget::GatewayEndpoint(x)) = ri.map(|ri| &rt.routes[ri as usize].target)
             else {
                 gather(d, &mut rest, p);
                 continue;
             };
-            let ep = &topo.vpc_endpoints[*x as usize];
+            let ep = &topo.vpc_endpoints[*x];
             let service = &ep.service_name;
             d.hop(&p, ep.res, Stage::Origin, Action::Forward, None, |_| {
                 format!("arrives from {service} through the gateway endpoint")

@@ -1,7 +1,10 @@
 //! The vertices of the stage graph and its edges, as data: what `vpcsim graph` prints, what the
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
-use crate::topology::{Idx, ResId};
+use crate::topology::{
+    EigwIdx, EniIdx, GwlbEndpointIdx, IgwIdx, NatIdx, NlbIdx, PeeringIdx, ResId, RouteTableIdx,
+    SubnetIdx, TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
+};
 use crate::trace::Stage;
 
 /// A node of the stage graph with its arguments: where a packet goes next.
@@ -11,7 +14,7 @@ pub enum Node {
     /// appliance forwarding it).
     Leave {
         /// The interface.
-        eni: Idx,
+        eni: EniIdx,
         /// The walk starts here.
         origin: bool,
     },
@@ -19,37 +22,37 @@ pub enum Node {
     /// the same subnet, routed otherwise.
     IntoSubnet {
         /// The sending interface.
-        eni: Idx,
+        eni: EniIdx,
     },
     /// A packet arrives at interface `eni`, from `from_subnet` (`None`: from outside the VPC).
     Enter {
         /// The receiving interface.
-        eni: Idx,
+        eni: EniIdx,
         /// The subnet it comes from, when inside the VPC.
-        from_subnet: Option<Idx>,
+        from_subnet: Option<SubnetIdx>,
     },
     /// The subnet's route table, its outbound network ACL, then the route's target.
     Route {
         /// The subnet whose route table decides.
-        subnet: Idx,
+        subnet: SubnetIdx,
         /// The interface that sent the packet (for flow logs).
-        from: Option<Idx>,
+        from: Option<EniIdx>,
     },
     /// The local route: the interface of the VPC that owns the destination.
     Local {
         /// The VPC.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet the packet leaves.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
         /// The route table (blamed when nobody owns the destination).
         rt: ResId,
     },
     /// A gateway route table (edge association) decides for traffic entering a VPC.
     EdgeRoute {
         /// The gateway route table.
-        rt: Idx,
+        rt: RouteTableIdx,
         /// The VPC entered.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The internet or virtual private gateway the traffic entered through.
         gateway: ResId,
         /// Entered from the internet (not from a VPN).
@@ -58,16 +61,16 @@ pub enum Node {
     /// A route sends the packet to an internet gateway.
     IgwOut {
         /// The internet gateway.
-        igw: Idx,
+        igw: IgwIdx,
         /// The VPC the packet leaves.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet the packet leaves.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
     },
     /// A route sends the packet to an egress-only internet gateway.
     EigwOut {
         /// The egress-only gateway.
-        eigw: Idx,
+        eigw: EigwIdx,
     },
     /// The packet leaves through a gateway to the internet, or comes back in when the topology
     /// itself owns the destination.
@@ -82,92 +85,92 @@ pub enum Node {
     /// A route sends a client's packet to a NAT gateway.
     NatOut {
         /// The NAT gateway.
-        nat: Idx,
+        nat: NatIdx,
         /// The subnet the packet comes from.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
     },
     /// A packet reaches a NAT gateway's interface from outside: translated back.
     NatIn {
         /// The NAT gateway.
-        nat: Idx,
+        nat: NatIdx,
     },
     /// A route sends the packet to an appliance's interface.
     Appliance {
         /// The appliance's interface.
-        eni: Idx,
+        eni: EniIdx,
         /// The VPC whose route table (or gateway route table) sent it.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet it comes from (`None`: from a gateway route table).
-        from_subnet: Option<Idx>,
+        from_subnet: Option<SubnetIdx>,
     },
     /// A route sends the packet over a VPC peering connection.
     Peering {
         /// The peering connection.
-        pcx: Idx,
+        pcx: PeeringIdx,
         /// The VPC it comes from.
-        from_vpc: Idx,
+        from_vpc: VpcIdx,
     },
     /// A route sends the packet to a transit gateway through the VPC's attachment.
     TgwFromVpc {
         /// The transit gateway.
-        tgw: Idx,
+        tgw: TgwIdx,
         /// The subnet it comes from.
-        from_subnet: Idx,
+        from_subnet: SubnetIdx,
     },
     /// A packet arrives at a transit gateway from an attachment (a walk's origin).
     TgwArrive {
         /// The attachment.
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
     },
     /// The transit gateway route table associated with the attachment decides.
     TgwRoute {
         /// The attachment the packet arrived from.
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
         /// The Availability Zone it entered in (none from a VPN).
         entry_az: Option<u32>,
     },
     /// A packet leaves a transit gateway into a VPC through an attachment subnet.
     FromTgw {
         /// The attachment subnet.
-        subnet: Idx,
+        subnet: SubnetIdx,
     },
     /// A route sends the packet to a virtual private gateway.
     VgwOut {
         /// The virtual private gateway.
-        vgw: Idx,
+        vgw: VgwIdx,
         /// The VPC it comes from.
-        vpc: Idx,
+        vpc: VpcIdx,
     },
     /// A packet from the on-premises network behind a VPN connection.
     FromOnPrem {
         /// The VPN connection.
-        conn: Idx,
+        conn: VpnConnIdx,
     },
     /// A packet from a VPN connection reaches its virtual private gateway.
     VgwIn {
         /// The virtual private gateway.
-        vgw: Idx,
+        vgw: VgwIdx,
     },
     /// A route sends the packet to a gateway endpoint (S3, DynamoDB).
     GatewayEndpoint {
         /// The endpoint.
-        endpoint: Idx,
+        endpoint: VpcEndpointIdx,
     },
     /// A packet reaches a node of a Network Load Balancer.
     Nlb {
         /// The load balancer.
-        lb: Idx,
+        lb: NlbIdx,
         /// The node's interface.
-        node: Idx,
+        node: EniIdx,
     },
     /// A route sends the packet to a Gateway Load Balancer endpoint.
     GwlbEndpoint {
         /// The endpoint.
-        endpoint: Idx,
+        endpoint: GwlbEndpointIdx,
         /// The VPC whose route table sent it.
-        vpc: Idx,
+        vpc: VpcIdx,
         /// The subnet it comes from (`None`: from a gateway route table).
-        from_subnet: Option<Idx>,
+        from_subnet: Option<SubnetIdx>,
     },
 }
 

@@ -11,7 +11,7 @@ use super::{network_acl, Node};
 use crate::aws::MAX_FORWARDS;
 use crate::topology::gwlb::{GwlbEndpoint, GwlbNode, NoTarget, Stickiness};
 use crate::topology::nlb::Choice;
-use crate::topology::Idx;
+use crate::topology::{GwlbEndpointIdx, GwlbTargetGroupIdx, SubnetIdx, VpcIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve;
@@ -21,12 +21,12 @@ use crate::wire::geneve;
 pub(super) fn endpoint<'t, D: Driver<'t>>(
     d: &mut D,
     mut p: D::Packet,
-    x: Idx,
-    vpc: Idx,
-    from_subnet: Option<Idx>,
+    x: GwlbEndpointIdx,
+    vpc: VpcIdx,
+    from_subnet: Option<SubnetIdx>,
 ) {
     let topo = d.topo();
-    let ep = &topo.gwlb.endpoints[x as usize];
+    let ep = &topo.gwlb.endpoints[x];
     if ep.vpc != vpc {
         d.drop(
             p,
@@ -57,7 +57,7 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
     } else {
         p
     };
-    let lb = &topo.gwlb.load_balancers[ep.load_balancer as usize];
+    let lb = &topo.gwlb.load_balancers[ep.load_balancer];
     d.hop(
         &p,
         ep.res,
@@ -94,7 +94,7 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
         return;
     };
     let stickiness = lb.target_group.map_or(Stickiness::FiveTuple, |g| {
-        topo.gwlb.target_groups[g as usize].stickiness
+        topo.gwlb.target_groups[g].stickiness
     });
     for (chosen, p) in d.gwlb_choose(p, ep.load_balancer, node.az, stickiness) {
         match chosen {
@@ -102,8 +102,8 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
             Err(why) => {
                 let at = lb
                     .target_group
-                    .map_or(lb.res, |g| topo.gwlb.target_groups[g as usize].res);
-                let zone = &topo.subnets[node.subnet as usize].availability_zone;
+                    .map_or(lb.res, |g| topo.gwlb.target_groups[g].res);
+                let zone = &topo.subnets[node.subnet].availability_zone;
                 let listener = lb.target_group.is_some();
                 d.drop(p, DropReason::GwlbNoTarget, at, Stage::Gwlb, None, |_| match why {
                     NoTarget::NoneRegistered if !listener => {
@@ -132,13 +132,13 @@ fn through_appliance<'t, D: Driver<'t>>(
     mut p: D::Packet,
     ep: &GwlbEndpoint,
     node: GwlbNode,
-    tg: Idx,
+    tg: GwlbTargetGroupIdx,
     choice: Choice,
     stickiness: Stickiness,
 ) {
     let topo = d.topo();
-    let lb = &topo.gwlb.load_balancers[ep.load_balancer as usize];
-    let g = &topo.gwlb.target_groups[tg as usize];
+    let lb = &topo.gwlb.load_balancers[ep.load_balancer];
+    let g = &topo.gwlb.target_groups[tg];
     let t = &g.targets[choice.target as usize];
     d.hop(&p, lb.res, Stage::Gwlb, Action::Forward, None, |_| {
         let how = if choice.fail_open {
@@ -149,7 +149,7 @@ fn through_appliance<'t, D: Driver<'t>>(
         format!(
             "node {} ({}): target group {}, appliance {} {} ({} flow hash, {how})",
             node.addr,
-            topo.subnets[node.subnet as usize].availability_zone,
+            topo.subnets[node.subnet].availability_zone,
             topo.name(g.res),
             topo.name(t.res),
             t.addr,
@@ -183,7 +183,7 @@ fn through_appliance<'t, D: Driver<'t>>(
             )
         })
     });
-    let e = &topo.enis[t.eni as usize];
+    let e = &topo.enis[t.eni];
     let crosses = node.subnet != e.subnet;
     let p = if crosses {
         network_acl::egress(d, p, node.subnet, None)
@@ -223,7 +223,7 @@ fn through_appliance<'t, D: Driver<'t>>(
         |_| {
             format!(
                 "decapsulated and back at the endpoint: continues with the route table of {}",
-                topo.name(topo.subnets[ep.subnet as usize].res)
+                topo.name(topo.subnets[ep.subnet].res)
             )
         },
     );

@@ -9,7 +9,7 @@ use crate::pipeline::Origin;
 use crate::state::{State, StateConfig};
 use crate::topology::gwlb::GwlbNode;
 use crate::topology::nlb::TargetHealth;
-use crate::topology::{Idx, Topology};
+use crate::topology::{EniIdx, Topology};
 use crate::trace::NoTrace;
 use crate::verdict::{Disposition, Verdict};
 use crate::wire::{tcp_flags, Header, IpProtocol, Timestamp};
@@ -29,12 +29,12 @@ pub fn check(topo: &mut Topology) {
 /// model decide). Overrides set earlier are kept.
 fn nlb_targets(topo: &mut Topology) {
     let mut results = Vec::new();
-    for (gi, g) in topo.nlb.target_groups.iter().enumerate() {
-        let nodes: Vec<Idx> = topo
+    for (gi, g) in topo.nlb.target_groups.iter_enumerated() {
+        let nodes: Vec<EniIdx> = topo
             .nlb
             .load_balancers
             .iter()
-            .filter(|lb| lb.listeners.iter().any(|l| l.target_group == gi as Idx))
+            .filter(|lb| lb.listeners.iter().any(|l| l.target_group == gi))
             .flat_map(|lb| lb.nodes.iter().copied())
             .collect();
         for (ti, t) in g.targets.iter().enumerate() {
@@ -70,12 +70,12 @@ fn nlb_targets(topo: &mut Topology) {
 /// Targets overridden earlier keep their state.
 fn gwlb_targets(topo: &mut Topology) {
     let mut results = Vec::new();
-    for (gi, g) in topo.gwlb.target_groups.iter().enumerate() {
+    for (gi, g) in topo.gwlb.target_groups.iter_enumerated() {
         let nodes: Vec<GwlbNode> = topo
             .gwlb
             .load_balancers
             .iter()
-            .filter(|l| l.target_group == Some(gi as Idx))
+            .filter(|l| l.target_group == Some(gi))
             .flat_map(|l| l.nodes.iter().copied())
             .collect();
         for (ti, t) in g.targets.iter().enumerate() {
@@ -117,12 +117,12 @@ const SOURCE_PORT: u16 = 43_210;
 /// and the SYN-ACK back at the node. The error says where the check failed.
 pub fn handshake(
     topo: &Topology,
-    node: Idx,
+    node: EniIdx,
     target: IpAddr,
-    target_eni: Option<Idx>,
+    target_eni: Option<EniIdx>,
     port: u16,
 ) -> Result<(), String> {
-    let Some(src) = topo.enis[node as usize].primary_v4().map(IpAddr::V4) else {
+    let Some(src) = topo.enis[node].primary_v4().map(IpAddr::V4) else {
         return Err("the node has no IPv4 address".into());
     };
     let mut state = State::new(StateConfig {

@@ -8,7 +8,7 @@ use crate::aws::Zone;
 use crate::pipeline::driver::{gather, Conn};
 use crate::state::conntrack::Tracked;
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
-use crate::topology::{EniKind, Idx};
+use crate::topology::{EniIdx, EniKind, SubnetIdx, VpcEndpointIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -16,9 +16,9 @@ use crate::verdict::{DropReason, FlowAction, FlowDirection};
 /// (answered on the host, unfiltered), interface endpoints' answer-only rule, the security
 /// groups' outbound rules; a target's reply to a load-balanced flow goes back through the load
 /// balancer.
-pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin: bool) {
+pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx, origin: bool) {
     let topo = d.topo();
-    let e = &topo.enis[eni as usize];
+    let e = &topo.enis[eni];
     if origin && D::TRACING {
         let subnet = topo.subnet_of(eni);
         d.hop(&p, e.owner, Stage::Origin, Action::Forward, None, |_| {
@@ -68,7 +68,7 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
     let Some(p) = rest else { return };
     let (link_local, p) = within(d, p, Field::Dst, &Reserved::LinkLocal);
     if let Some(ll) = link_local {
-        let rt = topo.route_tables[topo.subnets[e.subnet as usize].route_table as usize].res;
+        let rt = topo.route_tables[topo.subnets[e.subnet].route_table].res;
         d.drop(ll, DropReason::NoRoute, rt, Stage::Route, None, |_| {
             "link-local destinations are never forwarded".into()
         });
@@ -112,10 +112,10 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, origin
 fn endpoint_replies<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
-    endpoint: Idx,
+    eni: EniIdx,
+    endpoint: VpcEndpointIdx,
 ) -> Option<D::Packet> {
-    let res = d.topo().vpc_endpoints[endpoint as usize].res;
+    let res = d.topo().vpc_endpoints[endpoint].res;
     let mut replies = None;
     for (conn, p) in d.conntrack(p, crate::aws::Zone::Interface(eni), false) {
         match conn {
@@ -137,10 +137,10 @@ fn endpoint_replies<'t, D: Driver<'t>>(
 /// `IntoSubnet`: a packet that passed `eni`'s outbound checks enters its subnet: delivered at
 /// layer 2 when the destination is in the same subnet, without route table or NACL (SPEC §0.2
 /// step 3); routed by the subnet's route table otherwise.
-pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
+pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
     let topo = d.topo();
-    let s = topo.enis[eni as usize].subnet;
-    let (inside, outside) = within(d, p, Field::Dst, &topo.subnets[s as usize]);
+    let s = topo.enis[eni].subnet;
+    let (inside, outside) = within(d, p, Field::Dst, &topo.subnets[s]);
     if let Some(p) = outside {
         d.next(
             p,
@@ -158,13 +158,13 @@ pub(super) fn into_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) 
 
 /// Deliver to the interface of subnet `s` that owns the destination (which is in `s`); without
 /// one the packet is dropped at the subnet. `hop`: say so in the trace (from an interface).
-pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: Idx, hop: bool) {
+pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: SubnetIdx, hop: bool) {
     let topo = d.topo();
-    let subnet = &topo.subnets[s as usize];
-    let vpc = &topo.vpcs[subnet.vpc as usize];
+    let subnet = &topo.subnets[s];
+    let vpc = &topo.vpcs[subnet.vpc];
     for (dst, p) in d.split(p, Field::Dst, &VpcInterfaces(vpc)) {
         match dst {
-            Some(eni) if topo.enis[eni as usize].subnet == s => {
+            Some(eni) if topo.enis[eni].subnet == s => {
                 if hop {
                     d.hop(&p, subnet.res, Stage::Route, Action::Forward, None, |_| {
                         "destination is in the same subnet: delivered directly (no route table, no NACL)".into()
@@ -197,11 +197,11 @@ pub(super) fn in_subnet<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: Idx, hop:
 pub(super) fn enter<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
-    from_subnet: Option<Idx>,
+    eni: EniIdx,
+    from_subnet: Option<SubnetIdx>,
 ) {
     let topo = d.topo();
-    let e = &topo.enis[eni as usize];
+    let e = &topo.enis[eni];
     let p = if from_subnet != Some(e.subnet) {
         match network_acl::ingress(d, p, e.subnet, Some(eni)) {
             Some(p) => p,
@@ -228,7 +228,7 @@ pub(super) fn enter<'t, D: Driver<'t>>(
     };
     if let EniKind::VpcEndpoint(x) = e.kind {
         // The endpoint's interface hands the packet to the endpoint service (SPEC §10.2).
-        let service = &topo.vpc_endpoints[x as usize].service_name;
+        let service = &topo.vpc_endpoints[x].service_name;
         d.hop(&p, e.res, Stage::Deliver, Action::Forward, None, |_| {
             format!("interface endpoint: handed to {service}")
         });
@@ -262,8 +262,8 @@ pub(super) fn enter<'t, D: Driver<'t>>(
 
 /// A packet reaches a Gateway Load Balancer node's own address: only the replies to its health
 /// checks are for it (GENEVE from its appliances is the GWLB stage's).
-fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
-    let owner = d.topo().enis[eni as usize].owner;
+fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
+    let owner = d.topo().enis[eni].owner;
     for (conn, p) in d.conntrack(p, crate::aws::Zone::Interface(eni), true) {
         match conn {
             Some(Conn::Tracked(Tracked::Reply)) => {
@@ -283,8 +283,8 @@ fn gwlb_node<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
 }
 
 /// The packet arrived at interface `eni`.
-pub(super) fn deliver<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx) {
-    let owner = d.topo().enis[eni as usize].owner;
+pub(super) fn deliver<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
+    let owner = d.topo().enis[eni].owner;
     d.hop(&p, owner, Stage::Deliver, Action::Deliver, None, |_| {
         "delivered".into()
     });

@@ -11,7 +11,9 @@ use crate::aws::{Zone, MAX_FORWARDS};
 use crate::topology::maps::{
     Ipv6Vpcs, OwnedOnInternet, PublicAddresses, Reserved, VpcInterfaces, VpcPublicAddresses,
 };
-use crate::topology::{EniKind, Idx, ResId, RouteTarget};
+use crate::topology::{
+    EigwIdx, EniKind, IgwIdx, ResId, RouteTableIdx, RouteTarget, SubnetIdx, VpcIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 use crate::wire::Family;
@@ -20,12 +22,12 @@ use crate::wire::Family;
 pub(super) fn egress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    g: Idx,
-    vpc: Idx,
-    from_subnet: Idx,
+    g: IgwIdx,
+    vpc: VpcIdx,
+    from_subnet: SubnetIdx,
 ) {
     let topo = d.topo();
-    let igw = &topo.internet_gateways[g as usize];
+    let igw = &topo.internet_gateways[g];
     if igw.vpc != Some(vpc) {
         d.drop(
             p,
@@ -99,7 +101,7 @@ pub(super) fn egress<'t, D: Driver<'t>>(
             }
         }
         Family::V6 => {
-            let v = &topo.vpcs[vpc as usize];
+            let v = &topo.vpcs[vpc];
             let (ours, foreign) = within(d, p, Field::Src, &VpcInterfaces(v));
             if let Some(p) = foreign {
                 d.drop(
@@ -142,22 +144,22 @@ pub(super) fn egress<'t, D: Driver<'t>>(
 fn not_bypassing<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    rt: Idx,
+    rt: RouteTableIdx,
     igw: ResId,
-    from_subnet: Idx,
+    from_subnet: SubnetIdx,
 ) -> Option<D::Packet> {
     let topo = d.topo();
-    let table = &topo.route_tables[rt as usize];
+    let table = &topo.route_tables[rt];
     let mut ok = None;
     for (ri, p) in d.split(p, Field::Src, table) {
         let route = ri.map(|ri| &table.routes[ri as usize]);
         let through = route.and_then(|r| match r.target {
             RouteTarget::GatewayLoadBalancerEndpoint(x) => {
-                let ep = &topo.gwlb.endpoints[x as usize];
+                let ep = &topo.gwlb.endpoints[x];
                 (ep.subnet != from_subnet).then_some(ep.res)
             }
             RouteTarget::NetworkInterface(a) => {
-                let e = &topo.enis[a as usize];
+                let e = &topo.enis[a];
                 (e.subnet != from_subnet).then_some(e.owner)
             }
             _ => None,
@@ -181,8 +183,8 @@ fn not_bypassing<'t, D: Driver<'t>>(
 
 /// `EigwOut`: a route sends the packet to egress-only internet gateway `g`: IPv6 only, and
 /// the flow is tracked so its replies may come back.
-pub(super) fn egress_only<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx) {
-    let res = d.topo().egress_only_igws[g as usize].res;
+pub(super) fn egress_only<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: EigwIdx) {
+    let res = d.topo().egress_only_igws[g].res;
     let stage = Stage::EgressOnlyInternetGateway;
     if d.family(&p) == Family::V4 {
         d.drop(p, DropReason::NoRoute, res, stage, None, |_| {
@@ -280,8 +282,8 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             );
             continue;
         };
-        let eni = &topo.enis[m.eni as usize];
-        let Some(g) = topo.vpcs[eni.vpc as usize].internet_gateway else {
+        let eni = &topo.enis[m.eni];
+        let Some(g) = topo.vpcs[eni.vpc].internet_gateway else {
             d.drop(
                 p,
                 DropReason::NotMapped,
@@ -292,7 +294,7 @@ fn from_internet_v4<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             );
             continue;
         };
-        let igw = &topo.internet_gateways[g as usize];
+        let igw = &topo.internet_gateways[g];
         let (private, p) = within(d, p, Field::Src, &Reserved::NotRoutedByIgw);
         if let Some(p) = private {
             d.drop(
@@ -367,7 +369,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             );
             continue;
         };
-        let v = &topo.vpcs[vpc as usize];
+        let v = &topo.vpcs[vpc];
         // Replies of flows the VPC's egress-only gateway let out come back through it.
         let (mut via_eigw, mut rest) = (None, None);
         match v.egress_only_igw {
@@ -389,7 +391,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
             None => rest = Some(p),
         }
         if let (Some(p), Some(g)) = (via_eigw, v.egress_only_igw) {
-            let res = topo.egress_only_igws[g as usize].res;
+            let res = topo.egress_only_igws[g].res;
             d.hop(
                 &p,
                 res,
@@ -410,7 +412,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
         }
         let Some(p) = rest else { continue };
         if let Some(g) = v.internet_gateway {
-            let igw = &topo.internet_gateways[g as usize];
+            let igw = &topo.internet_gateways[g];
             d.hop(
                 &p,
                 igw.res,
@@ -440,7 +442,7 @@ fn from_internet_v6<'t, D: Driver<'t>>(d: &mut D, p: D::Packet) {
                 ),
             }
         } else if let Some(g) = v.egress_only_igw {
-            let res = topo.egress_only_igws[g as usize].res;
+            let res = topo.egress_only_igws[g].res;
             d.drop(
                 p,
                 DropReason::EgressOnly,

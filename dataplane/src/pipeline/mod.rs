@@ -46,7 +46,7 @@ pub use driver::Driver;
 pub use graph::{Node, NodeKind};
 pub use route_table::describe_route;
 
-use crate::topology::Idx;
+use crate::topology::{EniIdx, TgwAttachmentIdx, VpnConnIdx};
 
 /// Where a packet enters the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,13 +55,13 @@ pub enum Origin {
     /// prefixes hold it; else the internet.
     Auto,
     /// Leaves this interface.
-    Eni(Idx),
+    Eni(EniIdx),
     /// Arrives from the internet at the gateway that owns the destination.
     Internet,
     /// Arrives from the on-premises network behind this VPN connection.
-    OnPrem(Idx),
+    OnPrem(VpnConnIdx),
     /// Arrives at a transit gateway from this attachment.
-    TransitGatewayAttachment(Idx),
+    TransitGatewayAttachment(TgwAttachmentIdx),
 }
 
 impl Origin {

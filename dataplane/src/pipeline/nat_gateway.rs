@@ -5,15 +5,20 @@
 use super::driver::{rewritten, Driver};
 use super::{network_acl, Node};
 use crate::state::nat::{NatError, Translatable};
-use crate::topology::Idx;
+use crate::topology::{NatIdx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
 /// `NatOut`: a client's packet reaches NAT gateway `n` through a route of `from_subnet`.
-pub(super) fn outbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: Idx, from_subnet: Idx) {
+pub(super) fn outbound<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    n: NatIdx,
+    from_subnet: SubnetIdx,
+) {
     let topo = d.topo();
-    let nat = &topo.nat_gateways[n as usize];
-    if topo.subnets[nat.subnet as usize].vpc != topo.subnets[from_subnet as usize].vpc {
+    let nat = &topo.nat_gateways[n];
+    if topo.subnets[nat.subnet].vpc != topo.subnets[from_subnet].vpc {
         d.drop(
             p,
             DropReason::BlackholeRoute,
@@ -114,9 +119,9 @@ pub(super) fn outbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: Idx, from_
 
 /// `NatIn`: a packet reaches NAT gateway `n`'s interface from the outside: translated back
 /// when it answers a session, dropped otherwise.
-pub(super) fn inbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: Idx) {
+pub(super) fn inbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: NatIdx) {
     let topo = d.topo();
-    let nat = &topo.nat_gateways[n as usize];
+    let nat = &topo.nat_gateways[n];
     d.observe(&p, nat.eni, FlowDirection::Ingress, FlowAction::Accept);
     let fragmented = d.fragmented(&p);
     let decided = d.decide(p, &Translatable { fragmented });

@@ -3,7 +3,7 @@
 
 use super::driver::Driver;
 use crate::tables::nacl::NaclDecision;
-use crate::topology::Idx;
+use crate::topology::{EniIdx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::Family;
@@ -20,8 +20,8 @@ enum Direction {
 pub(super) fn egress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    subnet: Idx,
-    eni: Option<Idx>,
+    subnet: SubnetIdx,
+    eni: Option<EniIdx>,
 ) -> Option<D::Packet> {
     filter(d, p, subnet, eni, Direction::Outbound)
 }
@@ -31,8 +31,8 @@ pub(super) fn egress<'t, D: Driver<'t>>(
 pub(super) fn ingress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    subnet: Idx,
-    eni: Option<Idx>,
+    subnet: SubnetIdx,
+    eni: Option<EniIdx>,
 ) -> Option<D::Packet> {
     filter(d, p, subnet, eni, Direction::Inbound)
 }
@@ -41,12 +41,12 @@ pub(super) fn ingress<'t, D: Driver<'t>>(
 fn filter<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    subnet: Idx,
-    eni: Option<Idx>,
+    subnet: SubnetIdx,
+    eni: Option<EniIdx>,
     dir: Direction,
 ) -> Option<D::Packet> {
     let topo = d.topo();
-    let acl = &topo.network_acls[topo.subnets[subnet as usize].network_acl as usize];
+    let acl = &topo.network_acls[topo.subnets[subnet].network_acl];
     let v6 = D::TRACING && d.family(&p) == Family::V6;
     let (rules, stage, flow_dir) = match dir {
         Direction::Outbound => (acl.egress_rules(), Stage::NaclEgress, FlowDirection::Egress),

@@ -11,13 +11,13 @@ use super::{interface, network_acl, Node};
 use crate::aws::Zone;
 use crate::state::conntrack::Tracked;
 use crate::topology::nlb::{Choice, ListenerRules, NoTarget};
-use crate::topology::Idx;
+use crate::topology::{EniIdx, NlbIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
 /// Security groups on a node apply only when the load balancer has some (SPEC §11.3).
-fn has_sgs<'t, D: Driver<'t>>(d: &D, node: Idx) -> bool {
-    !d.topo().enis[node as usize].security_groups.is_empty()
+fn has_sgs<'t, D: Driver<'t>>(d: &D, node: EniIdx) -> bool {
+    !d.topo().enis[node].security_groups.is_empty()
 }
 
 /// A packet the node itself sends (a health check): its groups' outbound rules when it has
@@ -25,12 +25,12 @@ fn has_sgs<'t, D: Driver<'t>>(d: &D, node: Idx) -> bool {
 pub(super) fn node_egress<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    node: Idx,
+    node: EniIdx,
 ) -> Option<D::Packet> {
     if has_sgs(d, node) {
         return security_group::check(d, p, node, Direction::Egress);
     }
-    let owner = d.topo().enis[node as usize].owner;
+    let owner = d.topo().enis[node].owner;
     security_group::track_always(d, p, Zone::Interface(node), owner, Stage::SgEgress)
 }
 
@@ -40,7 +40,7 @@ pub(super) fn node_egress<'t, D: Driver<'t>>(
 fn node_rules<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    node: Idx,
+    node: EniIdx,
     dir: Direction,
 ) -> Option<D::Packet> {
     let topo = d.topo();
@@ -80,7 +80,7 @@ fn node_rules<'t, D: Driver<'t>>(
     if D::TRACING {
         let at = rule.map_or_else(
             || security_group::culprit(topo, node),
-            |r| topo.security_groups[r.group as usize].res,
+            |r| topo.security_groups[r.group].res,
         );
         let text = rule.map(|r| security_group::rule_text(topo, r, dir));
         d.hop(&p, at, stage, Action::Allow, text, |_| {
@@ -92,7 +92,7 @@ fn node_rules<'t, D: Driver<'t>>(
 
 /// `Nlb`: the packet reached node `node` of load balancer `lb` (its subnet's NACL already
 /// passed).
-pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
+pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
     for (seen, p) in d.nlb_find(p, node) {
         // A packet of a flow the load balancer already tracks: its security groups admitted
         // the flow when it began (the flow table is the node's connection tracking).
@@ -112,7 +112,7 @@ pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: 
 
 /// A packet of no load-balanced flow: the reply of a connection the node opened itself (a
 /// health check), or a client's first packet.
-fn untracked<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
+fn untracked<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
     for (conn, p) in d.conntrack(p, Zone::Interface(node), false) {
         match conn {
             Some(Conn::Tracked(Tracked::Reply)) => {
@@ -138,7 +138,7 @@ fn untracked<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
 }
 
 /// A client's first packet: the listener, then a target for the new flow.
-fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
+fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
     let topo = d.topo();
     let p = if has_sgs(d, node) {
         node_rules(d, p, node, Direction::Ingress)
@@ -147,7 +147,7 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
     };
     let Some(p) = p else { return };
     d.observe(&p, node, FlowDirection::Ingress, FlowAction::Accept);
-    let balancer = &topo.nlb.load_balancers[lb as usize];
+    let balancer = &topo.nlb.load_balancers[lb];
     for (li, p) in d.split_rules(p, &ListenerRules(&balancer.listeners)) {
         let Some(li) = li else {
             d.drop(
@@ -187,15 +187,15 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: Idx, node: Idx) {
 fn no_target<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    lb: Idx,
+    lb: NlbIdx,
     li: u32,
-    node: Idx,
+    node: EniIdx,
     why: NoTarget,
 ) {
     let topo = d.topo();
     listener_hop(d, &p, lb, li);
-    let listener = &topo.nlb.load_balancers[lb as usize].listeners[li as usize];
-    let group = &topo.nlb.target_groups[listener.target_group as usize];
+    let listener = &topo.nlb.load_balancers[lb].listeners[li as usize];
+    let group = &topo.nlb.target_groups[listener.target_group];
     let az = &topo.subnet_of(node).availability_zone;
     d.drop(p, DropReason::NlbNoTarget, group.res, Stage::NlbTargetGroup, None, |_| {
         match why {
@@ -206,18 +206,18 @@ fn no_target<'t, D: Driver<'t>>(
     });
 }
 
-fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: Idx, li: u32) {
+fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: NlbIdx, li: u32) {
     if !D::TRACING {
         return;
     }
     let topo = d.topo();
-    let balancer = &topo.nlb.load_balancers[lb as usize];
+    let balancer = &topo.nlb.load_balancers[lb];
     let listener = &balancer.listeners[li as usize];
     let rule = format!(
         "{}:{} → forward to {}",
         listener.protocol.as_str(),
         listener.port,
-        topo.name(topo.nlb.target_groups[listener.target_group as usize].res)
+        topo.name(topo.nlb.target_groups[listener.target_group].res)
     );
     d.hop(
         p,
@@ -234,7 +234,7 @@ fn listener_hop<'t, D: Driver<'t>>(d: &mut D, p: &D::Packet, lb: Idx, li: u32) {
 fn forward<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow, how: Option<Choice>) {
     let topo = d.topo();
     let r = d.nlb_route(&flow);
-    let group = &topo.nlb.target_groups[r.target_group as usize];
+    let group = &topo.nlb.target_groups[r.target_group];
     let target = &group.targets[r.target as usize];
     if D::TRACING {
         listener_hop(d, &p, r.lb, r.listener);
@@ -317,7 +317,7 @@ fn to_client<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow) {
     let r = d.nlb_route(&flow);
     let before = d.header_now(&p);
     d.nlb_to_client(&mut p, &flow);
-    let lb = topo.nlb.load_balancers[r.lb as usize].res;
+    let lb = topo.nlb.load_balancers[r.lb].res;
     let detail = rewritten(before, |b, a| {
         format!(
             "reply of a tracked load-balanced flow: source {}:{} → {}:{}, destination {}:{}",
@@ -334,7 +334,7 @@ fn to_client<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, flow: D::NlbFlow) {
 pub(super) fn reply_from_target<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
+    eni: EniIdx,
 ) -> Option<D::Packet> {
     let topo = d.topo();
     let mut rest = None;
@@ -344,9 +344,9 @@ pub(super) fn reply_from_target<'t, D: Driver<'t>>(
             continue;
         };
         let r = d.nlb_route(&flow);
-        let from = topo.enis[eni as usize].subnet;
+        let from = topo.enis[eni].subnet;
         let node = r.node;
-        let to = topo.enis[node as usize].subnet;
+        let to = topo.enis[node].subnet;
         let p = if from != to {
             let Some(p) = network_acl::egress(d, p, from, Some(eni)) else {
                 continue;
@@ -360,8 +360,8 @@ pub(super) fn reply_from_target<'t, D: Driver<'t>>(
             d.observe(&p, eni, FlowDirection::Egress, FlowAction::Accept);
             p
         };
-        let lb = topo.nlb.load_balancers[r.lb as usize].res;
-        let node_addr = topo.enis[node as usize].primary_v4();
+        let lb = topo.nlb.load_balancers[r.lb].res;
+        let node_addr = topo.enis[node].primary_v4();
         d.hop(&p, lb, Stage::NlbTarget, Action::Forward, None, |_| {
             format!(
                 "reply of a load-balanced flow: back through the load balancer node {}",

@@ -4,14 +4,14 @@
 use super::driver::{within, Driver, Field};
 use super::route_table::deliver_in_vpc;
 use crate::topology::maps::VpcRanges;
-use crate::topology::Idx;
+use crate::topology::{PeeringIdx, VpcIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 
 /// `Peering`: a route of `from_vpc` sends the packet over peering connection `x`.
-pub(super) fn peering<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: Idx, from_vpc: Idx) {
+pub(super) fn peering<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: PeeringIdx, from_vpc: VpcIdx) {
     let topo = d.topo();
-    let pcx = &topo.peerings[x as usize];
+    let pcx = &topo.peerings[x];
     let Some(peer) = pcx.peer_of(from_vpc) else {
         d.drop(
             p,
@@ -23,7 +23,7 @@ pub(super) fn peering<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: Idx, from_v
         );
         return;
     };
-    let pv = &topo.vpcs[peer as usize];
+    let pv = &topo.vpcs[peer];
     let (inside, outside) = within(d, p, Field::Dst, &VpcRanges(pv));
     if let Some(p) = outside {
         let name = topo.name(pv.res);

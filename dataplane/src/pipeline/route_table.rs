@@ -5,17 +5,24 @@
 use super::driver::{Driver, Field};
 use super::{network_acl, Node};
 use crate::topology::maps::VpcInterfaces;
-use crate::topology::{Idx, ResId, Route, RouteTarget, Topology};
+use crate::topology::{
+    EniIdx, ResId, Route, RouteTableIdx, RouteTarget, SubnetIdx, Topology, VpcIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::Family;
 
 /// `Route`: the route table of `subnet` (the packet sent by `from`, for flow logs), then the
 /// subnet's outbound NACL, then the route's target.
-pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, subnet: Idx, from: Option<Idx>) {
+pub(super) fn route<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    subnet: SubnetIdx,
+    from: Option<EniIdx>,
+) {
     let topo = d.topo();
-    let s = &topo.subnets[subnet as usize];
-    let rt = &topo.route_tables[s.route_table as usize];
+    let s = &topo.subnets[subnet];
+    let rt = &topo.route_tables[s.route_table];
     for (ri, p) in d.split(p, Field::Dst, rt) {
         let Some(ri) = ri else {
             if let Some(e) = from {
@@ -115,8 +122,8 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, subnet: Idx, fro
 pub(super) fn local<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    vpc: Idx,
-    from_subnet: Idx,
+    vpc: VpcIdx,
+    from_subnet: SubnetIdx,
     rt: ResId,
 ) {
     deliver_in_vpc(
@@ -137,13 +144,13 @@ pub(super) fn local<'t, D: Driver<'t>>(
 pub(super) fn edge_route<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    rt_idx: Idx,
-    vpc: Idx,
+    rt_idx: RouteTableIdx,
+    vpc: VpcIdx,
     gateway: ResId,
     from_internet: bool,
 ) {
     let topo = d.topo();
-    let rt = &topo.route_tables[rt_idx as usize];
+    let rt = &topo.route_tables[rt_idx];
     for (ri, p) in d.split(p, Field::Dst, rt) {
         let Some(ri) = ri else {
             d.drop(p, DropReason::NoRoute, rt.res, Stage::Route, None, |h| {
@@ -175,7 +182,7 @@ pub(super) fn edge_route<'t, D: Driver<'t>>(
                         topo.name(gateway)
                     )
                 });
-                let e = &topo.enis[a as usize];
+                let e = &topo.enis[a];
                 if from_internet && d.family(&p) == Family::V4 && e.public_v4.is_empty() {
                     d.drop(p, DropReason::IngressApplianceNoPublicIp, e.owner, Stage::Appliance, None, |_| {
                         "an appliance that receives internet traffic through a gateway route table needs a public IPv4 address".into()
@@ -274,13 +281,13 @@ pub fn describe_route(topo: &Topology, r: &Route) -> String {
 pub(super) fn deliver_in_vpc<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    vpc: Idx,
-    from_subnet: Option<Idx>,
+    vpc: VpcIdx,
+    from_subnet: Option<SubnetIdx>,
     at: ResId,
     stage: Stage,
     why: &'static str,
 ) {
-    let v = &d.topo().vpcs[vpc as usize];
+    let v = &d.topo().vpcs[vpc];
     for (eni, p) in d.split(p, Field::Dst, &VpcInterfaces(v)) {
         match eni {
             Some(eni) => d.next(p, Node::Enter { eni, from_subnet }),

@@ -7,7 +7,7 @@ use super::driver::{gather, Conn, Driver, Field};
 use crate::aws::Zone;
 use crate::state::conntrack::Tracked;
 use crate::tables::sg::{CompiledSgRule, SgRules};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{EniIdx, ResId, Topology};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -47,11 +47,11 @@ impl Direction {
 /// appliance or transit gateway has forwarded the packet.
 pub(super) fn rules<'a>(
     topo: &'a Topology,
-    eni: Idx,
+    eni: EniIdx,
     dir: Direction,
     via_appliance: bool,
 ) -> SgRules<'a> {
-    let e = &topo.enis[eni as usize];
+    let e = &topo.enis[eni];
     let (rules, peer) = match dir {
         Direction::Egress => (&e.sg_egress, Field::Dst),
         Direction::Ingress => (&e.sg_ingress, Field::Src),
@@ -65,21 +65,21 @@ pub(super) fn rules<'a>(
 
 /// The resource blamed for a denial: the group when the interface has one, the interface's
 /// owner when the union of several groups denied.
-pub(super) fn culprit(topo: &Topology, eni: Idx) -> ResId {
-    let e = &topo.enis[eni as usize];
+pub(super) fn culprit(topo: &Topology, eni: EniIdx) -> ResId {
+    let e = &topo.enis[eni];
     match e.security_groups.as_slice() {
-        [g] => topo.security_groups[*g as usize].res,
+        [g] => topo.security_groups[*g].res,
         _ => e.owner,
     }
 }
 
 /// The names of an interface's groups, for messages.
-pub(super) fn names(topo: &Topology, eni: Idx) -> String {
-    let e = &topo.enis[eni as usize];
+pub(super) fn names(topo: &Topology, eni: EniIdx) -> String {
+    let e = &topo.enis[eni];
     let names: Vec<&str> = e
         .security_groups
         .iter()
-        .map(|g| topo.name(topo.security_groups[*g as usize].res))
+        .map(|g| topo.name(topo.security_groups[*g].res))
         .collect();
     if names.is_empty() {
         "no security groups".into()
@@ -98,7 +98,7 @@ pub(super) fn rule_text(topo: &Topology, rule: &CompiledSgRule, dir: Direction) 
 pub(super) fn check<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
+    eni: EniIdx,
     dir: Direction,
 ) -> Option<D::Packet> {
     let topo = d.topo();
@@ -158,7 +158,7 @@ pub(super) fn check<'t, D: Driver<'t>>(
 fn by_rules<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
-    eni: Idx,
+    eni: EniIdx,
     dir: Direction,
 ) -> Option<D::Packet> {
     let topo = d.topo();
@@ -171,17 +171,14 @@ fn by_rules<'t, D: Driver<'t>>(
     let (mut p, rule) = decided.pass?;
     if d.track(&mut p, Zone::Interface(eni)).is_err() {
         d.observe(&p, eni, dir.flow(), FlowAction::Reject);
-        let owner = topo.enis[eni as usize].owner;
+        let owner = topo.enis[eni].owner;
         d.drop(p, DropReason::ConntrackFull, owner, stage, None, |_| {
             "connection-tracking table full: new connection refused".into()
         });
         return None;
     }
     if D::TRACING {
-        let at = rule.map_or_else(
-            || culprit(topo, eni),
-            |r| topo.security_groups[r.group as usize].res,
-        );
+        let at = rule.map_or_else(|| culprit(topo, eni), |r| topo.security_groups[r.group].res);
         let text = rule.map(|r| rule_text(topo, r, dir));
         d.hop(&p, at, stage, Action::Allow, text, |_| {
             "new connection tracked".into()
@@ -192,7 +189,7 @@ fn by_rules<'t, D: Driver<'t>>(
 
 /// No rule admits the packet: dropped, blamed on the group (or, with several groups, on the
 /// interface that sent or was to receive it).
-fn denied<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, dir: Direction) {
+fn denied<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx, dir: Direction) {
     let topo = d.topo();
     let groups = if D::TRACING {
         names(topo, eni)
@@ -208,12 +205,12 @@ fn denied<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: Idx, dir: Direction) 
     } else {
         ""
     };
-    let one_group = topo.enis[eni as usize].security_groups.len() == 1;
+    let one_group = topo.enis[eni].security_groups.len() == 1;
     for (sender, p) in d.senders(p, eni) {
         let at = if one_group {
             culprit(topo, eni)
         } else {
-            topo.enis[sender as usize].owner
+            topo.enis[sender].owner
         };
         d.observe(&p, sender, dir.flow(), FlowAction::Reject);
         let groups = groups.clone();

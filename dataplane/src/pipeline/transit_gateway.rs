@@ -7,22 +7,27 @@ use super::driver::{within, Driver, Field};
 use super::{interface, network_acl, vpn, Node};
 use crate::aws::MAX_FORWARDS;
 use crate::topology::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
-use crate::topology::Idx;
+use crate::topology::{SubnetIdx, TgwAttachmentIdx, TgwIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 
 /// `TgwFromVpc`: a route of `from_subnet` sends the packet to transit gateway `t`: it enters
 /// through the VPC attachment's subnet in the sender's Availability Zone (SPEC §9.1), whose
 /// inbound NACL applies whether or not the sender shares the subnet (SPEC §3.2).
-pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_subnet: Idx) {
+pub(super) fn from_vpc<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    t: TgwIdx,
+    from_subnet: SubnetIdx,
+) {
     let topo = d.topo();
-    let subnet = &topo.subnets[from_subnet as usize];
-    let tgw = topo.transit_gateways[t as usize].res;
-    let attachment = topo.vpcs[subnet.vpc as usize]
+    let subnet = &topo.subnets[from_subnet];
+    let tgw = topo.transit_gateways[t].res;
+    let attachment = topo.vpcs[subnet.vpc]
         .tgw_attachments
         .iter()
         .copied()
-        .find(|&a| topo.tgw_attachments[a as usize].tgw == t);
+        .find(|&a| topo.tgw_attachments[a].tgw == t);
     let Some(a) = attachment else {
         d.drop(
             p,
@@ -34,7 +39,7 @@ pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_
         );
         return;
     };
-    let att = &topo.tgw_attachments[a as usize];
+    let att = &topo.tgw_attachments[a];
     let Some(att_subnet) = att.subnet_in(topo, subnet.az) else {
         let az = &subnet.availability_zone;
         d.drop(
@@ -61,7 +66,7 @@ pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_
         Action::Forward,
         None,
         |_| {
-            let s = &topo.subnets[att_subnet as usize];
+            let s = &topo.subnets[att_subnet];
             format!(
                 "enters {} through subnet {} ({})",
                 topo.name(tgw),
@@ -80,18 +85,18 @@ pub(super) fn from_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, t: Idx, from_
 }
 
 /// `TgwArrive`: a walk that starts at attachment `a` (`--from` an attachment).
-pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, a: Idx) {
+pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, a: TgwAttachmentIdx) {
     let topo = d.topo();
-    let att = &topo.tgw_attachments[a as usize];
+    let att = &topo.tgw_attachments[a];
     if let AttachmentKind::Vpn(conn) = att.kind {
         d.next(p, Node::FromOnPrem { conn });
         return;
     }
-    let az = att.subnets.first().map(|&s| topo.subnets[s as usize].az);
+    let az = att.subnets.first().map(|&s| topo.subnets[s].az);
     d.hop(&p, att.res, Stage::Origin, Action::Forward, None, |_| {
         format!(
             "arrives at {} from the attachment",
-            topo.name(topo.transit_gateways[att.tgw as usize].res)
+            topo.name(topo.transit_gateways[att.tgw].res)
         )
     });
     d.next(
@@ -105,10 +110,15 @@ pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, a: Idx) {
 
 /// `TgwRoute`: the transit gateway route table associated with attachment `a` decides (SPEC
 /// §9.2); `entry_az` is the Availability Zone the packet entered in (none from a VPN).
-pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entry_az: Option<u32>) {
+pub(super) fn route<'t, D: Driver<'t>>(
+    d: &mut D,
+    mut p: D::Packet,
+    a: TgwAttachmentIdx,
+    entry_az: Option<u32>,
+) {
     let topo = d.topo();
-    let att = &topo.tgw_attachments[a as usize];
-    let tgw = topo.transit_gateways[att.tgw as usize].res;
+    let att = &topo.tgw_attachments[a];
+    let tgw = topo.transit_gateways[att.tgw].res;
     if !d.spend_forward(&mut p) {
         d.drop(
             p,
@@ -131,7 +141,7 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entr
         );
         return;
     };
-    let rt = &topo.tgw_route_tables[rt_idx as usize];
+    let rt = &topo.tgw_route_tables[rt_idx];
     for (ri, mut p) in d.split(p, Field::Dst, rt) {
         let Some(ri) = ri else {
             d.drop(
@@ -166,12 +176,12 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entr
         // Security-group information does not cross a transit gateway (SG referencing support
         // is off by default, SPEC §4.3): references no longer match, as after an appliance.
         d.set_via_appliance(&mut p);
-        let to = &topo.tgw_attachments[b as usize];
+        let to = &topo.tgw_attachments[b];
         match to.kind {
             AttachmentKind::Vpc(_) => {
                 for (s, p) in d.tgw_egress_subnet(p, b, entry_az) {
                     d.hop(&p, to.res, Stage::TgwAttachment, Action::Forward, None, |_| {
-                        let sub = &topo.subnets[s as usize];
+                        let sub = &topo.subnets[s];
                         let how = if to.appliance_mode {
                             "appliance mode: zone chosen by flow hash"
                         } else if entry_az == Some(sub.az) {
@@ -198,7 +208,7 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entr
                     None,
                     |_| format!("leaves {} into the VPN connection", topo.name(tgw)),
                 );
-                vpn::exit(d, p, c, topo.vpn_connections[c as usize].res);
+                vpn::exit(d, p, c, topo.vpn_connections[c].res);
             }
         }
     }
@@ -208,8 +218,8 @@ pub(super) fn route<'t, D: Driver<'t>>(d: &mut D, mut p: D::Packet, a: Idx, entr
 /// subnet's route table routes it (its local route delivers into the VPC; other routes send it
 /// on, as inspection VPCs do); a destination inside the attachment subnet itself is reached
 /// without any NACL (SPEC §3.2).
-pub(super) fn into_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: Idx) {
-    let subnet = &d.topo().subnets[s as usize];
+pub(super) fn into_vpc<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, s: SubnetIdx) {
+    let subnet = &d.topo().subnets[s];
     let (inside, outside) = within(d, p, Field::Dst, subnet);
     if let Some(p) = inside {
         interface::in_subnet(d, p, s, false);

@@ -7,15 +7,15 @@ use super::route_table::deliver_in_vpc;
 use super::Node;
 use crate::topology::maps::{VpcInterfaces, VpcRanges};
 use crate::topology::vpn::VpnEdge;
-use crate::topology::{Idx, ResId};
+use crate::topology::{ResId, VgwIdx, VpcIdx, VpnConnIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::DropReason;
 
 /// `VgwOut`: a route of `vpc` sends the packet to virtual private gateway `g`: only traffic from
 /// its own VPC, only to prefixes its VPN connections reach.
-pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc: Idx) {
+pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: VgwIdx, vpc: VpcIdx) {
     let topo = d.topo();
-    let vgw = &topo.vpn_gateways[g as usize];
+    let vgw = &topo.vpn_gateways[g];
     if vgw.vpc != Some(vpc) {
         d.drop(
             p,
@@ -27,7 +27,7 @@ pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc
         );
         return;
     }
-    let v = &topo.vpcs[vpc as usize];
+    let v = &topo.vpcs[vpc];
     let (ours, foreign) = within(d, p, Field::Src, &VpcInterfaces(v));
     if let Some(p) = foreign {
         d.drop(
@@ -73,7 +73,7 @@ pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc
             Stage::VpnGateway,
             Action::Forward,
             None,
-            |_| format!("to {}", topo.name(topo.vpn_connections[c as usize].res)),
+            |_| format!("to {}", topo.name(topo.vpn_connections[c].res)),
         );
         exit(d, p, c, vgw.res);
     }
@@ -81,9 +81,9 @@ pub(super) fn vgw_egress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx, vpc
 
 /// The packet leaves through VPN connection `c` to the on-premises network (`egress` is what
 /// the verdict names: the virtual private gateway, or the connection on a transit gateway).
-pub(super) fn exit<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: Idx, egress: ResId) {
+pub(super) fn exit<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: VpnConnIdx, egress: ResId) {
     let topo = d.topo();
-    let conn = &topo.vpn_connections[c as usize];
+    let conn = &topo.vpn_connections[c];
     d.hop(&p, conn.res, Stage::Exit, Action::Exit, None, |_| {
         format!(
             "to on-premises through customer gateway {}",
@@ -94,9 +94,9 @@ pub(super) fn exit<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: Idx, egress: R
 }
 
 /// `FromOnPrem`: a packet from the on-premises network behind VPN connection `c`.
-pub(super) fn from_onprem<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: Idx) {
+pub(super) fn from_onprem<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: VpnConnIdx) {
     let topo = d.topo();
-    let conn = &topo.vpn_connections[c as usize];
+    let conn = &topo.vpn_connections[c];
     d.hop(
         &p,
         conn.customer_gateway,
@@ -108,19 +108,14 @@ pub(super) fn from_onprem<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: Idx) {
     match conn.edge {
         VpnEdge::VpnGateway(vgw) => d.next(p, Node::VgwIn { vgw }),
         VpnEdge::TransitGateway { attachment } => {
-            let att = &topo.tgw_attachments[attachment as usize];
+            let att = &topo.tgw_attachments[attachment];
             d.hop(
                 &p,
                 att.res,
                 Stage::TgwAttachment,
                 Action::Forward,
                 None,
-                |_| {
-                    format!(
-                        "enters {}",
-                        topo.name(topo.transit_gateways[att.tgw as usize].res)
-                    )
-                },
+                |_| format!("enters {}", topo.name(topo.transit_gateways[att.tgw].res)),
             );
             d.next(
                 p,
@@ -135,9 +130,9 @@ pub(super) fn from_onprem<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, c: Idx) {
 
 /// `VgwIn`: a packet from a VPN connection reaches virtual private gateway `g`: it forwards only
 /// into its VPC, through the gateway route table when there is one.
-pub(super) fn vgw_ingress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx) {
+pub(super) fn vgw_ingress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: VgwIdx) {
     let topo = d.topo();
-    let vgw = &topo.vpn_gateways[g as usize];
+    let vgw = &topo.vpn_gateways[g];
     let refuse = |d: &mut D, p: D::Packet| {
         d.drop(
             p,
@@ -157,7 +152,7 @@ pub(super) fn vgw_ingress<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, g: Idx) {
         refuse(d, p);
         return;
     };
-    let v = &topo.vpcs[vpc as usize];
+    let v = &topo.vpcs[vpc];
     let (inside, outside) = within(d, p, Field::Dst, &VpcRanges(v));
     if let Some(p) = outside {
         refuse(d, p);

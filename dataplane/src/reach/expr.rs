@@ -15,7 +15,7 @@ use super::Class;
 use crate::aws::{MAX_FORWARDS, START_TTL};
 use crate::pipeline::driver::FlowRoute;
 use crate::space::{DIMS, DPORT, DST, SPORT, SRC};
-use crate::topology::Idx;
+use crate::topology::{GwlbIdx, SubnetIdx, TgwAttachmentIdx};
 
 /// The echo identifier of ICMP echo packets: no dimension of the space (no filter reads it),
 /// but connection tracking and NAT sessions key on it, and NAT gateways rewrite it.
@@ -84,9 +84,9 @@ pub(crate) struct NlbSession {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Choice {
     /// A transit gateway picked the subnet of attachment `.0`.
-    TgwZone(Idx, Xf, Idx),
+    TgwZone(TgwAttachmentIdx, Xf, SubnetIdx),
     /// A Gateway Load Balancer picked appliance `.2` of its target group.
-    Appliance(Idx, Xf, u32),
+    Appliance(GwlbIdx, Xf, u32),
 }
 
 /// A walk's packet variables and the state the flow created so far.

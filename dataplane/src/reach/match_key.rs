@@ -8,7 +8,7 @@ use super::Class;
 use crate::aws::Zone;
 use crate::aws::NAT_PORTS as PORTS;
 use crate::space::{HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
-use crate::topology::Idx;
+use crate::topology::EniIdx;
 
 /// Ports picked from state, as numbers.
 pub(crate) const NAT_PORTS: (u128, u128) = (PORTS.0 as u128, PORTS.1 as u128);
@@ -84,9 +84,9 @@ fn union(a: HeaderSet, b: HeaderSet) -> HeaderSet {
 
 impl Symbolic<'_, '_> {
     /// The class a walk leaves as, when `eni` stands for it.
-    pub(super) fn class_of_walk(&self, c: &Ctx, eni: Idx) -> Option<u32> {
+    pub(super) fn class_of_walk(&self, c: &Ctx, eni: EniIdx) -> Option<u32> {
         c.origin_class
-            .filter(|&k| self.p.eni_class.get(eni as usize) == Some(&k))
+            .filter(|&k| self.p.eni_class.get(eni) == Some(&k))
     }
 
     /// The zone connection tracking uses for `zone` in this walk.
@@ -205,13 +205,14 @@ impl Symbolic<'_, '_> {
         // A class entry is the entry of the member that sent its packet: it counts in an
         // interface's zone only where that packet's source was this interface's.
         let class_zone = (zone < ZONE_CLASS)
-            .then(|| self.p.eni_class.get(zone as usize).map(|k| ZONE_CLASS | k))
-            .flatten();
+            .then(|| Zone::interface_of(zone))
+            .flatten()
+            .and_then(|own| Some((own, ZONE_CLASS | self.p.eni_class.get(own)?)));
         for (z, e) in &c.tracked {
             let s: HeaderSet = if *z == zone {
                 s.clone()
-            } else if Some(*z) == class_zone {
-                self.split_own(s, e[SRC], zone).0
+            } else if let Some((own, _)) = class_zone.filter(|&(_, k)| k == *z) {
+                self.split_own(s, e[SRC], own).0
             } else {
                 continue;
             };

@@ -4,18 +4,18 @@ use super::{
     public_ranges, ranges_minus, universe, with_addresses, Family, Fate, HeaderSet, Prepared,
     Start, SRC,
 };
-use crate::topology::{Idx, Topology};
+use crate::topology::{EniIdx, Topology, VpnConnIdx};
 use std::collections::BTreeMap;
 
 /// A row or column of the reachability matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     /// An instance's interface or a standalone interface (never a NAT gateway's).
-    Eni(Idx),
+    Eni(EniIdx),
     /// Public addresses outside the topology, through internet gateways.
     Internet,
     /// The on-premises network behind a VPN connection.
-    OnPrem(Idx),
+    OnPrem(VpnConnIdx),
 }
 
 /// Every endpoint pair at once: for each pair, the requests from the first that arrive at the
@@ -36,7 +36,7 @@ pub struct Matrix {
 pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> {
     match start {
         Start::Eni(e) => {
-            let e = &topo.enis[e as usize];
+            let e = &topo.enis[e];
             let mut v: Vec<(u128, u128)> = match fam {
                 Family::V4 => e
                     .private_v4
@@ -68,7 +68,7 @@ pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> 
             ranges_minus(&public_ranges(fam), &owned)
         }
         Start::OnPrem(c) => {
-            let mut v: Vec<(u128, u128)> = topo.vpn_connections[c as usize]
+            let mut v: Vec<(u128, u128)> = topo.vpn_connections[c]
                 .prefixes
                 .iter()
                 .filter(|n| {
@@ -94,12 +94,14 @@ pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> 
 /// `threads`.
 pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
     let topo = prep.topo;
-    let mut endpoints: Vec<Endpoint> = (0..topo.enis.len() as Idx)
-        .filter(|&e| topo.enis[e as usize].kind == crate::topology::EniKind::Host)
-        .map(Endpoint::Eni)
+    let mut endpoints: Vec<Endpoint> = topo
+        .enis
+        .iter_enumerated()
+        .filter(|(_, e)| e.kind == crate::topology::EniKind::Host)
+        .map(|(e, _)| Endpoint::Eni(e))
         .collect();
     endpoints.push(Endpoint::Internet);
-    endpoints.extend((0..topo.vpn_connections.len() as Idx).map(Endpoint::OnPrem));
+    endpoints.extend(topo.vpn_connections.indices().map(Endpoint::OnPrem));
     let index: std::collections::HashMap<Endpoint, usize> =
         endpoints.iter().enumerate().map(|(i, e)| (*e, i)).collect();
     // One job per class of host interfaces, and one per other endpoint.
@@ -110,12 +112,16 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
     let mut jobs: Vec<Job> = (0..prep.classes.len() as u32)
         .filter(|&k| {
             let m = &prep.classes[k as usize];
-            !m.is_empty() && topo.enis[m[0] as usize].kind == crate::topology::EniKind::Host
+            !m.is_empty() && topo.enis[m[0]].kind == crate::topology::EniKind::Host
         })
         .map(Job::Class)
         .collect();
     jobs.push(Job::Single(Start::Internet));
-    jobs.extend((0..topo.vpn_connections.len() as Idx).map(|c| Job::Single(Start::OnPrem(c))));
+    jobs.extend(
+        topo.vpn_connections
+            .indices()
+            .map(|c| Job::Single(Start::OnPrem(c))),
+    );
     type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
     let run = |job: &Job| -> Row {
         // (endpoint, its source ranges) the job answers for.

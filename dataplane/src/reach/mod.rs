@@ -33,7 +33,9 @@ pub use matrix::{matrix, sources, Endpoint, Matrix};
 
 use crate::aws;
 use crate::pipeline::{Node, Origin};
-use crate::topology::{EniKind, Idx, ResId, Topology};
+use crate::topology::{
+    EniIdx, EniKind, ResId, SgIdx, SubnetIdx, Table, TgwAttachmentIdx, Topology, VpnConnIdx,
+};
 use crate::verdict::DropReason;
 use crate::wire::{Header, IpProtocol};
 use expr::Ctx;
@@ -173,14 +175,14 @@ pub enum Fate {
         /// The instance or interface (or service) that received it.
         to: ResId,
         /// The interface, unless a link-local service answered.
-        eni: Option<Idx>,
+        eni: Option<EniIdx>,
     },
     /// Left through a gateway; `vpn` is the VPN connection when it left to on-premises.
     Exited {
         /// The gateway (or endpoint) it left through.
         via: ResId,
         /// The VPN connection, when it left to on-premises.
-        vpn: Option<Idx>,
+        vpn: Option<VpnConnIdx>,
     },
     /// Dropped by `at` for `reason`.
     Dropped {
@@ -219,13 +221,13 @@ impl Fate {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Start {
     /// Leaves this interface.
-    Eni(Idx),
+    Eni(EniIdx),
     /// Arrives from the internet.
     Internet,
     /// Arrives from the on-premises network behind this VPN connection.
-    OnPrem(Idx),
+    OnPrem(VpnConnIdx),
     /// Arrives at a transit gateway from this attachment.
-    TgwAttachment(Idx),
+    TgwAttachment(TgwAttachmentIdx),
 }
 
 impl Start {
@@ -266,20 +268,19 @@ pub struct Prepared<'t> {
     /// Interfaces no stage tells apart except by address: same subnet, same security groups,
     /// source/destination check on, owned by an instance (or standalone). Every other interface
     /// is a class of its own.
-    pub classes: Vec<Vec<Idx>>,
+    pub classes: Vec<Vec<EniIdx>>,
     /// Each interface's class.
-    pub eni_class: Vec<u32>,
+    pub eni_class: Table<EniIdx, u32>,
 }
 
 impl<'t> Prepared<'t> {
     /// Group the topology's interfaces into classes.
     pub fn new(topo: &'t Topology) -> Prepared<'t> {
-        let mut classes: Vec<Vec<Idx>> = Vec::new();
-        let mut eni_class = vec![0u32; topo.enis.len()];
-        let mut by_key: HashMap<(Idx, Vec<Idx>), u32> = HashMap::new();
-        for (i, e) in topo.enis.iter().enumerate() {
-            let alike =
-                e.kind == EniKind::Host && e.source_dest_check && !topo.nlb.is_target(i as Idx);
+        let mut classes: Vec<Vec<EniIdx>> = Vec::new();
+        let mut eni_class = Table::from(vec![0u32; topo.enis.len()]);
+        let mut by_key: HashMap<(SubnetIdx, Vec<SgIdx>), u32> = HashMap::new();
+        for (i, e) in topo.enis.iter_enumerated() {
+            let alike = e.kind == EniKind::Host && e.source_dest_check && !topo.nlb.is_target(i);
             let k = if alike {
                 *by_key
                     .entry((e.subnet, e.security_groups.clone()))
@@ -291,7 +292,7 @@ impl<'t> Prepared<'t> {
                 classes.push(Vec::new());
                 classes.len() as u32 - 1
             };
-            classes[k as usize].push(i as Idx);
+            classes[k as usize].push(i);
             eni_class[i] = k;
         }
         Prepared {

@@ -8,7 +8,7 @@ use super::Fate;
 use crate::pipeline::driver::{AddressMap, Rules};
 use crate::space::{HBox, HeaderSet};
 use crate::topology::maps::OwnAddresses;
-use crate::topology::Idx;
+use crate::topology::EniIdx;
 
 /// The pre-image of a filter box.
 pub(super) enum Pre {
@@ -124,9 +124,9 @@ impl Symbolic<'_, '_> {
         s: &HeaderSet,
         c: &Ctx,
         d: usize,
-        eni: Idx,
+        eni: EniIdx,
     ) -> (HeaderSet, HeaderSet) {
-        let members: Vec<Idx> = match self.class_of_walk(c, eni) {
+        let members: Vec<EniIdx> = match self.class_of_walk(c, eni) {
             Some(k) => self.p.classes[k as usize].clone(),
             None => vec![eni],
         };
@@ -141,8 +141,8 @@ impl Symbolic<'_, '_> {
     }
 
     /// The part of `s` whose field (expression `e`) is one of `eni`'s addresses, and the rest.
-    pub(super) fn split_own(&self, s: &HeaderSet, e: Expr, eni: Idx) -> (HeaderSet, HeaderSet) {
-        let map = OwnAddresses(&self.p.topo.enis[eni as usize]);
+    pub(super) fn split_own(&self, s: &HeaderSet, e: Expr, eni: EniIdx) -> (HeaderSet, HeaderSet) {
+        let map = OwnAddresses(&self.p.topo.enis[eni]);
         let (segs, keys) = map.segments(self.fam);
         let (mut parts, rest) = self.partition(s, e, &segs, keys);
         (parts.pop().unwrap_or_default(), rest)

@@ -14,7 +14,10 @@ use crate::state::conntrack::{TableFull, Tracked};
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
 use crate::topology::nlb::{self, NoTarget};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{
+    EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
+    Topology, VpnConnIdx,
+};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 use crate::wire::geneve::{self, Encapsulation};
@@ -124,12 +127,12 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         self.work.push((p, node));
     }
 
-    fn deliver(&mut self, mut p: Sym, to: ResId, eni: Option<Idx>) {
+    fn deliver(&mut self, mut p: Sym, to: ResId, eni: Option<EniIdx>) {
         p.c.origin_class = None;
         self.emit(p, Fate::Delivered { to, eni });
     }
 
-    fn exit(&mut self, mut p: Sym, via: ResId, vpn: Option<Idx>) {
+    fn exit(&mut self, mut p: Sym, via: ResId, vpn: Option<VpnConnIdx>) {
         p.c.origin_class = None;
         self.emit(p, Fate::Exited { via, vpn });
     }
@@ -169,7 +172,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     ) {
     }
 
-    fn observe(&mut self, _: &Sym, _: Idx, _: FlowDirection, _: FlowAction) {}
+    fn observe(&mut self, _: &Sym, _: EniIdx, _: FlowDirection, _: FlowAction) {}
 
     fn via_appliance(&self, p: &Sym) -> bool {
         p.c.via_appliance
@@ -265,13 +268,13 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         }
     }
 
-    fn sent_by(&mut self, p: Sym, eni: Idx) -> (Option<Sym>, Option<Sym>) {
+    fn sent_by(&mut self, p: Sym, eni: EniIdx) -> (Option<Sym>, Option<Sym>) {
         let (owned, rest) = self.owned(&p.set, &p.c, SRC, eni);
         let side = |set: HeaderSet| (!set.is_empty()).then(|| Self::part(set, &p.c));
         (side(owned), side(rest))
     }
 
-    fn senders(&mut self, p: Sym, eni: Idx) -> std::vec::IntoIter<(Idx, Sym)> {
+    fn senders(&mut self, p: Sym, eni: EniIdx) -> std::vec::IntoIter<(EniIdx, Sym)> {
         let Some(k) = self.class_of_walk(&p.c, eni) else {
             return vec![(eni, p)].into_iter();
         };
@@ -333,9 +336,9 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         Ok(())
     }
 
-    fn nat_outbound(&mut self, p: &mut Sym, n: Idx) -> Result<bool, NatError> {
+    fn nat_outbound(&mut self, p: &mut Sym, n: NatIdx) -> Result<bool, NatError> {
         // A fresh table always has room: the primary address, a port of the gateway's choice.
-        let nat = &self.p.topo.nat_gateways[n as usize];
+        let nat = &self.p.topo.nat_gateways[n];
         let addr = nat.addresses.first().ok_or(NatError::PortsExhausted)?;
         let inside = p.c.t;
         p.c.t[SRC] = Expr::Const(addr.to_bits() as u128);
@@ -351,7 +354,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         Ok(true)
     }
 
-    fn nat_inbound(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(bool, Sym)> {
+    fn nat_inbound(&mut self, p: Sym, _: NatIdx) -> std::vec::IntoIter<(bool, Sym)> {
         let c = &p.c;
         let mut out = Vec::new();
         let mut remaining = p.set.clone();
@@ -399,7 +402,11 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
 
     fn nlb_prefetch(&self, _: &Sym) {}
 
-    fn nlb_find(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(Option<Seen<NlbHandle>>, Sym)> {
+    fn nlb_find(
+        &mut self,
+        p: Sym,
+        _: EniIdx,
+    ) -> std::vec::IntoIter<(Option<Seen<NlbHandle>>, Sym)> {
         let mut out = Vec::new();
         let mut remaining = p.set.clone();
         for (i, f) in p.c.nlb.iter().enumerate() {
@@ -439,14 +446,14 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn nlb_open(
         &mut self,
         p: Sym,
-        lb: Idx,
+        lb: NlbIdx,
         listener: u32,
-        node: Idx,
+        node: EniIdx,
     ) -> std::vec::IntoIter<(Result<Opened<NlbHandle>, Refused>, Sym)> {
         let topo = self.p.topo;
-        let l = &topo.nlb.load_balancers[lb as usize].listeners[listener as usize];
+        let l = &topo.nlb.load_balancers[lb].listeners[listener as usize];
         let tg = l.target_group;
-        let g = &topo.nlb.target_groups[tg as usize];
+        let g = &topo.nlb.target_groups[tg];
         let az = topo.subnet_of(node).az;
         let choices = match topo.nlb.every_choice(tg, az, topo.nlb.cross_zone(lb, tg)) {
             Ok(c) if self.fam == Family::V4 => c,
@@ -455,7 +462,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             }
             Err(why) => return vec![(Err(Refused::NoTarget(why)), p)].into_iter(),
         };
-        let node_addr = topo.enis[node as usize].primary_v4();
+        let node_addr = topo.enis[node].primary_v4();
         let branch = choices.len() > 1;
         let mut out = Vec::new();
         for choice in choices {
@@ -501,7 +508,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         out.into_iter()
     }
 
-    fn nlb_reply_of(&mut self, p: Sym, _: Idx) -> std::vec::IntoIter<(Option<NlbHandle>, Sym)> {
+    fn nlb_reply_of(&mut self, p: Sym, _: EniIdx) -> std::vec::IntoIter<(Option<NlbHandle>, Sym)> {
         let mut out = Vec::new();
         let mut remaining = p.set.clone();
         for (i, f) in p.c.nlb.iter().enumerate() {
@@ -552,11 +559,11 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn tgw_egress_subnet(
         &mut self,
         p: Sym,
-        b: Idx,
+        b: TgwAttachmentIdx,
         entry_az: Option<u32>,
-    ) -> std::vec::IntoIter<(Idx, Sym)> {
+    ) -> std::vec::IntoIter<(SubnetIdx, Sym)> {
         let topo = self.p.topo;
-        let to = &topo.tgw_attachments[b as usize];
+        let to = &topo.tgw_attachments[b];
         if !to.appliance_mode {
             if let Some(sub) = entry_az.and_then(|az| to.subnet_in(topo, az)) {
                 return vec![(sub, p)].into_iter();
@@ -607,10 +614,10 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn gwlb_choose(
         &mut self,
         p: Sym,
-        lb: Idx,
+        lb: GwlbIdx,
         az: u32,
         _: Stickiness,
-    ) -> std::vec::IntoIter<(Result<(Idx, nlb::Choice), NoTarget>, Sym)> {
+    ) -> std::vec::IntoIter<(Result<(GwlbTargetGroupIdx, nlb::Choice), NoTarget>, Sym)> {
         let (tg, choices) = match self.p.topo.gwlb.every_choice(lb, az) {
             Ok(c) => c,
             Err(why) => return vec![(Err(why), p)].into_iter(),

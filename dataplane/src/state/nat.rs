@@ -8,7 +8,7 @@
 
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
-use crate::topology::Idx;
+use crate::topology::NatIdx;
 use crate::wire::Family;
 use crate::wire::{tcp_flags, Header, IpProtocol, Timestamp};
 use hashbrown::HashMap;
@@ -25,7 +25,7 @@ pub const IDLE_TIMEOUT_S: u64 = 350;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Inside {
-    nat: Idx,
+    nat: NatIdx,
     src: u32,
     src_port: u16,
     dst: u32,
@@ -164,7 +164,7 @@ impl NatTable {
     /// ICMP echo reach here (the pipeline filters the rest).
     pub fn outbound(
         &mut self,
-        nat: Idx,
+        nat: NatIdx,
         addresses: &[Ipv4Addr],
         h: &Header,
         now: Timestamp,
@@ -413,7 +413,12 @@ mod tests {
     fn round_trip() {
         let mut t = NatTable::default();
         let out = t
-            .outbound(0, &[NAT_IP], &syn(45000, "8.8.8.8", 53), Timestamp(S))
+            .outbound(
+                NatIdx(0),
+                &[NAT_IP],
+                &syn(45000, "8.8.8.8", 53),
+                Timestamp(S),
+            )
             .unwrap();
         assert_eq!(out.addr, NAT_IP);
         assert!((PORT_MIN..=PORT_MAX).contains(&out.port));
@@ -443,7 +448,7 @@ mod tests {
         let mut t = NatTable::new(IDLE_TIMEOUT_S, 3);
         for p in 0..3 {
             t.outbound(
-                0,
+                NatIdx(0),
                 &[NAT_IP],
                 &syn(40000 + p, "93.184.216.34", 443),
                 Timestamp(S),
@@ -452,7 +457,7 @@ mod tests {
         }
         assert_eq!(
             t.outbound(
-                0,
+                NatIdx(0),
                 &[NAT_IP],
                 &syn(40003, "93.184.216.34", 443),
                 Timestamp(S)
@@ -462,12 +467,17 @@ mod tests {
         assert_eq!(t.metrics.error_port_allocation, 1);
         // Another destination port is another tuple.
         assert!(t
-            .outbound(0, &[NAT_IP], &syn(40003, "93.184.216.34", 80), Timestamp(S))
+            .outbound(
+                NatIdx(0),
+                &[NAT_IP],
+                &syn(40003, "93.184.216.34", 80),
+                Timestamp(S)
+            )
             .is_ok());
         // A secondary address doubles the limit.
         let spilled = t
             .outbound(
-                0,
+                NatIdx(0),
                 &[NAT_IP, NAT_IP2],
                 &syn(40004, "93.184.216.34", 443),
                 Timestamp(S),
@@ -477,7 +487,12 @@ mod tests {
         // After 351 s idle, ports are free again.
         let later = Timestamp(S + 351 * S);
         assert!(t
-            .outbound(0, &[NAT_IP], &syn(40005, "93.184.216.34", 443), later)
+            .outbound(
+                NatIdx(0),
+                &[NAT_IP],
+                &syn(40005, "93.184.216.34", 443),
+                later
+            )
             .is_ok());
         assert_eq!(
             t.connections_to(
@@ -495,12 +510,14 @@ mod tests {
     fn idle_then_data_has_no_session() {
         let mut t = NatTable::default();
         let h = syn(40000, "198.51.100.7", 443);
-        t.outbound(0, &[NAT_IP], &h, Timestamp(0)).unwrap();
+        t.outbound(NatIdx(0), &[NAT_IP], &h, Timestamp(0)).unwrap();
         let mut data = h;
         data.tcp_flags = tcp_flags::ACK;
-        assert!(t.outbound(0, &[NAT_IP], &data, Timestamp(300 * S)).is_ok());
+        assert!(t
+            .outbound(NatIdx(0), &[NAT_IP], &data, Timestamp(300 * S))
+            .is_ok());
         assert_eq!(
-            t.outbound(0, &[NAT_IP], &data, Timestamp(651 * S)),
+            t.outbound(NatIdx(0), &[NAT_IP], &data, Timestamp(651 * S)),
             Err(NatError::NoSession)
         );
         assert_eq!(t.metrics.idle_timeout_count, 1);
@@ -513,7 +530,7 @@ mod tests {
         for i in 0..64_512u32 {
             let mut h = syn((i % 60000) as u16 + 1, "93.184.216.34", 443);
             h.src = Ipv4Addr::from_bits(0x0a00_0200 + i / 60000).into();
-            let tr = t.outbound(0, &[NAT_IP], &h, Timestamp(S)).unwrap();
+            let tr = t.outbound(NatIdx(0), &[NAT_IP], &h, Timestamp(S)).unwrap();
             assert!(tr.port >= PORT_MIN);
             assert!(seen.insert(tr.port));
         }
@@ -521,7 +538,7 @@ mod tests {
         let mut h2 = h;
         h2.src = "10.0.9.9".parse().unwrap();
         assert_eq!(
-            t.outbound(0, &[NAT_IP], &h2, Timestamp(S)),
+            t.outbound(NatIdx(0), &[NAT_IP], &h2, Timestamp(S)),
             Err(NatError::PortsExhausted)
         );
     }

@@ -9,7 +9,7 @@
 //! line, and that line can be requested early ([`NlbFlows::prefetch`]).
 
 use crate::state::flow_index::{mix, FlowIndex, IndexEntry, MAX_SLOTS};
-use crate::topology::Idx;
+use crate::topology::{EniIdx, NlbIdx, TargetGroupIdx};
 use crate::wire::{Header, IpProtocol, Timestamp};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -23,10 +23,10 @@ pub const UDP_IDLE_TIMEOUT_S: u64 = 120;
 /// every address of a flow is IPv4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NlbFlow {
-    pub lb: Idx,
-    pub node: Idx,
+    pub lb: NlbIdx,
+    pub node: EniIdx,
     pub listener: u32,
-    pub target_group: Idx,
+    pub target_group: TargetGroupIdx,
     pub target: u32,
     pub client: (Ipv4Addr, u16),
     /// The node address and listener port the client sent to.
@@ -109,10 +109,10 @@ struct Flow {
     client: Key,
     /// The reply leg's key (target → backend source).
     reply: Key,
-    lb: Idx,
-    node: Idx,
+    lb: NlbIdx,
+    node: EniIdx,
     listener: u32,
-    target_group: Idx,
+    target_group: TargetGroupIdx,
     target: u32,
     live: bool,
     last_seen: Timestamp,
@@ -395,10 +395,10 @@ mod tests {
 
     fn flow(c: &Header, backend_src: (IpAddr, u16)) -> NlbFlow {
         NlbFlow {
-            lb: 0,
-            node: 0,
+            lb: NlbIdx(0),
+            node: EniIdx(0),
             listener: 0,
-            target_group: 0,
+            target_group: TargetGroupIdx(0),
             target: 0,
             client: (a4(c.src), c.src_port),
             frontend: (a4(c.dst), c.dst_port),

@@ -6,7 +6,7 @@
 
 use crate::pipeline::driver::{Field, Rules};
 use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
-use crate::topology::{Idx, ResId};
+use crate::topology::{ResId, SgIdx, VpcIdx};
 use crate::wire::{Family, Header, IpProtocol};
 use ipnet::IpNet;
 
@@ -27,7 +27,7 @@ pub struct SgRule {
 pub enum SgPeer {
     Cidr(IpNet),
     /// Private addresses of interfaces in this group (same VPC or an active peer).
-    Group(Idx),
+    Group(SgIdx),
     /// A managed prefix list: a rule matches any of its entries (SPEC §4.3).
     PrefixList {
         list: ResId,
@@ -39,7 +39,7 @@ pub enum SgPeer {
 #[derive(Clone, Debug, Default)]
 pub struct SecurityGroup {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub ingress: Vec<SgRule>,
     pub egress: Vec<SgRule>,
 }
@@ -52,7 +52,7 @@ pub struct CompiledSgRule {
     pub to_port: i32,
     pub peer: IpNet,
     /// Which group and which of its rules (index into `ingress`/`egress`) this came from.
-    pub group: Idx,
+    pub group: SgIdx,
     pub rule: u32,
     /// The peer came from a security-group reference: it matches only traffic that comes
     /// straight from the member interface, not traffic forwarded by an appliance.
@@ -197,7 +197,7 @@ mod tests {
             from_port: from,
             to_port: to,
             peer: peer.parse().unwrap(),
-            group: 0,
+            group: SgIdx(0),
             rule: 0,
             by_reference: false,
         }

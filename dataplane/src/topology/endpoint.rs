@@ -9,7 +9,7 @@
 
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox};
-use crate::topology::{Idx, ResId};
+use crate::topology::{ResId, VpcIdx};
 use crate::wire::{Family, Header, IpProtocol};
 
 /// What kind of endpoint.
@@ -24,7 +24,7 @@ pub enum EndpointKind {
 #[derive(Clone, Debug)]
 pub struct VpcEndpoint {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub kind: EndpointKind,
     /// `com.amazonaws.us-east-1.s3`.
     pub service_name: String,

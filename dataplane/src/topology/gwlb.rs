@@ -10,7 +10,9 @@
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
 use crate::topology::nlb::{choose_target, HealthState, TargetHealth};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{
+    EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, ResId, SubnetIdx, Table, Topology, VpcIdx,
+};
 use crate::wire::{AddrKey, Header};
 use std::net::Ipv4Addr;
 
@@ -51,7 +53,7 @@ pub struct GwlbTarget {
     pub id: String,
     /// The instance (named in traces).
     pub res: ResId,
-    pub eni: Idx,
+    pub eni: EniIdx,
     pub addr: Ipv4Addr,
     /// Availability Zone number of the target's subnet.
     pub az: u32,
@@ -72,8 +74,8 @@ pub struct GwlbTargetGroup {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GwlbNode {
     /// The node's interface (its address in the subnet).
-    pub eni: Idx,
-    pub subnet: Idx,
+    pub eni: EniIdx,
+    pub subnet: SubnetIdx,
     pub az: u32,
     pub addr: Ipv4Addr,
 }
@@ -81,22 +83,22 @@ pub struct GwlbNode {
 #[derive(Clone, Debug)]
 pub struct GatewayLoadBalancer {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub nodes: Vec<GwlbNode>,
     /// Off by default (SPEC §11.1).
     pub cross_zone: bool,
     /// The listener's target group; `None` without a listener.
-    pub target_group: Option<Idx>,
+    pub target_group: Option<GwlbTargetGroupIdx>,
 }
 
 /// A `VpcEndpoint` of type `GatewayLoadBalancer`.
 #[derive(Clone, Debug)]
 pub struct GwlbEndpoint {
     pub res: ResId,
-    pub vpc: Idx,
-    pub subnet: Idx,
+    pub vpc: VpcIdx,
+    pub subnet: SubnetIdx,
     /// The endpoint service's load balancer.
-    pub load_balancer: Idx,
+    pub load_balancer: GwlbIdx,
     /// The endpoint service (named in traces).
     pub service: ResId,
     /// GENEVE option type 1: the endpoint id's hex digits as a number.
@@ -108,9 +110,9 @@ pub struct GwlbEndpoint {
 /// Every Gateway Load Balancer, target group and endpoint of the topology.
 #[derive(Clone, Debug, Default)]
 pub struct Gwlbs {
-    pub load_balancers: Vec<GatewayLoadBalancer>,
-    pub target_groups: Vec<GwlbTargetGroup>,
-    pub endpoints: Vec<GwlbEndpoint>,
+    pub load_balancers: Table<GwlbIdx, GatewayLoadBalancer>,
+    pub target_groups: Table<GwlbTargetGroupIdx, GwlbTargetGroup>,
+    pub endpoints: Table<GwlbEndpointIdx, GwlbEndpoint>,
 }
 
 pub use crate::topology::nlb::{Choice, NoTarget};
@@ -156,11 +158,16 @@ impl Gwlbs {
     /// Pick the appliance for a flow at a node in zone `node_az`: a healthy target (in that
     /// zone unless cross-zone) by `hash`; every target when all are unhealthy (fail open, SPEC
     /// §11.1).
-    pub fn choose(&self, lb: Idx, node_az: u32, hash: u64) -> Result<(Idx, Choice), NoTarget> {
-        let l = &self.load_balancers[lb as usize];
+    pub fn choose(
+        &self,
+        lb: GwlbIdx,
+        node_az: u32,
+        hash: u64,
+    ) -> Result<(GwlbTargetGroupIdx, Choice), NoTarget> {
+        let l = &self.load_balancers[lb];
         let tg = l.target_group.ok_or(NoTarget::NoneRegistered)?;
         let c = choose_target(
-            &self.target_groups[tg as usize].targets,
+            &self.target_groups[tg].targets,
             |t| l.cross_zone || t.az == node_az,
             |t| t.health.state != HealthState::Unhealthy,
             hash,
@@ -169,11 +176,15 @@ impl Gwlbs {
     }
 
     /// Every appliance a flow at a node in zone `node_az` of load balancer `lb` may get.
-    pub fn every_choice(&self, lb: Idx, node_az: u32) -> Result<(Idx, Vec<Choice>), NoTarget> {
-        let l = &self.load_balancers[lb as usize];
+    pub fn every_choice(
+        &self,
+        lb: GwlbIdx,
+        node_az: u32,
+    ) -> Result<(GwlbTargetGroupIdx, Vec<Choice>), NoTarget> {
+        let l = &self.load_balancers[lb];
         let tg = l.target_group.ok_or(NoTarget::NoneRegistered)?;
         let c = crate::topology::nlb::every_choice(
-            &self.target_groups[tg as usize].targets,
+            &self.target_groups[tg].targets,
             |t| l.cross_zone || t.az == node_az,
             |t| t.health.state != HealthState::Unhealthy,
         )?;
@@ -182,10 +193,10 @@ impl Gwlbs {
 
     /// The node that serves endpoint `x`: the one in the endpoint's zone (the loader only
     /// accepts endpoints in zones the load balancer serves), else the first.
-    pub fn node_for(&self, topo: &Topology, x: Idx) -> Option<GwlbNode> {
-        let ep = &self.endpoints[x as usize];
-        let az = topo.subnets[ep.subnet as usize].az;
-        let l = &self.load_balancers[ep.load_balancer as usize];
+    pub fn node_for(&self, topo: &Topology, x: GwlbEndpointIdx) -> Option<GwlbNode> {
+        let ep = &self.endpoints[x];
+        let az = topo.subnets[ep.subnet].az;
+        let l = &self.load_balancers[ep.load_balancer];
         l.nodes
             .iter()
             .find(|n| n.az == az)

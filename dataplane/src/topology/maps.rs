@@ -8,7 +8,7 @@ use crate::pipeline::driver::AddressMap;
 use crate::space::Segments;
 use crate::space::{first_match_segs, point_segs, union_segs};
 use crate::topology::tgw::{PrefixMap, TgwRouteTable};
-use crate::topology::{Idx, ResId};
+use crate::topology::{EniIdx, ResId, VpcIdx};
 use crate::wire::Family;
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
@@ -21,7 +21,7 @@ type Segs = Vec<(u128, u128, usize)>;
 pub struct VpcMaps {
     /// Per family: interface addresses, keyed by position in `iface_keys`.
     ifaces: [Segs; 2],
-    iface_keys: Vec<Idx>,
+    iface_keys: Vec<EniIdx>,
     /// Private IPv4 addresses that have a public IP or Elastic IP, keyed by position in
     /// `public_keys` (the public address).
     public: Segs,
@@ -46,10 +46,10 @@ impl Topology {
         for v in self.vpcs.iter_mut() {
             let mut maps = VpcMaps::default();
             // One key numbering for both families: IPv4 interfaces first.
-            let mut addrs: Vec<(u128, Idx)> =
+            let mut addrs: Vec<(u128, EniIdx)> =
                 v.enis_v4.iter().map(|(&a, &e)| (a as u128, e)).collect();
             addrs.sort_unstable();
-            let mut v6: Vec<(u128, Idx)> = v.enis_v6.iter().map(|(&a, &e)| (a, e)).collect();
+            let mut v6: Vec<(u128, EniIdx)> = v.enis_v6.iter().map(|(&a, &e)| (a, e)).collect();
             v6.sort_unstable();
             maps.ifaces[0] = addrs
                 .iter()
@@ -67,7 +67,7 @@ impl Topology {
                 .enis_v4
                 .iter()
                 .filter_map(|(&a, &e)| {
-                    let p = self.enis[e as usize].public_for(Ipv4Addr::from_bits(a))?;
+                    let p = self.enis[e].public_for(Ipv4Addr::from_bits(a))?;
                     Some((a as u128, p))
                 })
                 .collect();
@@ -107,7 +107,7 @@ impl Topology {
                 };
                 for a in addrs {
                     if let Some(o) = self.owner_of(a) {
-                        pts.push((Family::bits(a), o as usize));
+                        pts.push((Family::bits(a), o.index()));
                     }
                 }
             }
@@ -145,10 +145,10 @@ impl AddressMap for RouteTable {
     }
 }
 
-impl AddressMap for PrefixMap {
-    type Key = u32;
+impl<K: Copy + From<u32> + Into<u32>> AddressMap for PrefixMap<K> {
+    type Key = K;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<u32> {
+    fn lookup(&self, a: IpAddr) -> Option<K> {
         PrefixMap::lookup(self, a)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
@@ -156,8 +156,8 @@ impl AddressMap for PrefixMap {
         let keys = segs.iter().map(|s| s.2 + 1).max().unwrap_or(0);
         (Cow::Borrowed(segs), keys)
     }
-    fn key(&self, n: usize) -> u32 {
-        n as u32
+    fn key(&self, n: usize) -> K {
+        K::from(n as u32)
     }
 }
 
@@ -182,16 +182,16 @@ impl AddressMap for TgwRouteTable {
 pub struct VpcInterfaces<'a>(pub &'a Vpc);
 
 impl AddressMap for VpcInterfaces<'_> {
-    type Key = Idx;
+    type Key = EniIdx;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<Idx> {
+    fn lookup(&self, a: IpAddr) -> Option<EniIdx> {
         self.0.eni_for(a)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
         let m = &self.0.maps;
         (Cow::Borrowed(&m.ifaces[fam as usize]), m.iface_keys.len())
     }
-    fn key(&self, n: usize) -> Idx {
+    fn key(&self, n: usize) -> EniIdx {
         self.0.maps.iface_keys[n]
     }
 }
@@ -202,7 +202,7 @@ pub struct VpcPublicAddresses<'a> {
     /// The topology (the interfaces' address pairs).
     pub topo: &'a Topology,
     /// The VPC.
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
 }
 
 impl AddressMap for VpcPublicAddresses<'_> {
@@ -210,18 +210,18 @@ impl AddressMap for VpcPublicAddresses<'_> {
     #[inline]
     fn lookup(&self, a: IpAddr) -> Option<Ipv4Addr> {
         let IpAddr::V4(a4) = a else { return None };
-        let e = self.topo.vpcs[self.vpc as usize].eni_for(a)?;
-        self.topo.enis[e as usize].public_for(a4)
+        let e = self.topo.vpcs[self.vpc].eni_for(a)?;
+        self.topo.enis[e].public_for(a4)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
-        let m = &self.topo.vpcs[self.vpc as usize].maps;
+        let m = &self.topo.vpcs[self.vpc].maps;
         match fam {
             Family::V4 => (Cow::Borrowed(&m.public), m.public_keys.len()),
             Family::V6 => (Cow::Borrowed(&[]), 0),
         }
     }
     fn key(&self, n: usize) -> Ipv4Addr {
-        self.topo.vpcs[self.vpc as usize].maps.public_keys[n]
+        self.topo.vpcs[self.vpc].maps.public_keys[n]
     }
 }
 
@@ -254,15 +254,13 @@ impl AddressMap for PublicAddresses<'_> {
 pub struct Ipv6Vpcs<'a>(pub &'a Topology);
 
 impl AddressMap for Ipv6Vpcs<'_> {
-    type Key = Idx;
+    type Key = VpcIdx;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<Idx> {
+    fn lookup(&self, a: IpAddr) -> Option<VpcIdx> {
         let IpAddr::V6(a) = a else { return None };
         self.0
             .vpcs
-            .iter()
             .position(|v| v.cidrs_v6.iter().any(|c| c.contains(&a)))
-            .map(|i| i as Idx)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
         match fam {
@@ -270,8 +268,8 @@ impl AddressMap for Ipv6Vpcs<'_> {
             Family::V6 => (Cow::Borrowed(&self.0.maps.v6_vpcs), self.0.vpcs.len()),
         }
     }
-    fn key(&self, n: usize) -> Idx {
-        n as Idx
+    fn key(&self, n: usize) -> VpcIdx {
+        VpcIdx::from(n)
     }
 }
 
@@ -280,9 +278,9 @@ impl AddressMap for Ipv6Vpcs<'_> {
 pub struct Owners<'a>(pub &'a Topology);
 
 impl AddressMap for Owners<'_> {
-    type Key = Idx;
+    type Key = EniIdx;
     #[inline]
-    fn lookup(&self, a: IpAddr) -> Option<Idx> {
+    fn lookup(&self, a: IpAddr) -> Option<EniIdx> {
         self.0.owner_of(a)
     }
     fn segments(&self, fam: Family) -> Segments<'_> {
@@ -291,8 +289,8 @@ impl AddressMap for Owners<'_> {
             self.0.enis.len(),
         )
     }
-    fn key(&self, n: usize) -> Idx {
-        n as Idx
+    fn key(&self, n: usize) -> EniIdx {
+        EniIdx::from(n)
     }
 }
 
@@ -430,7 +428,7 @@ pub struct Services<'a> {
     /// The topology.
     pub topo: &'a Topology,
     /// The sender's VPC (its resolver at base + 2).
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
 }
 
 impl AddressMap for Services<'_> {
@@ -442,10 +440,10 @@ impl AddressMap for Services<'_> {
     fn segments(&self, fam: Family) -> Segments<'_> {
         let pts = aws::service_addresses(self.topo, self.vpc, fam)
             .into_iter()
-            .map(|(a, r)| (a, r.0 as usize));
+            .map(|(a, r)| (a, r.index()));
         (Cow::Owned(point_segs(pts)), 4)
     }
     fn key(&self, n: usize) -> ResId {
-        ResId(n as u32)
+        ResId::from(n)
     }
 }

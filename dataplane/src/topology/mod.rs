@@ -1,7 +1,8 @@
 //! The compiled topology: immutable, index-linked tables the pipeline reads.
 //!
-//! Everything refers to everything else by `u32` index; names (logical ids, AWS ids) live only in
-//! [`Topology::resources`] and are looked at when a verdict or trace is printed.
+//! Everything refers to everything else by index, one index type per table ([`ids`]); names
+//! (logical ids, AWS ids) live only in [`Topology::resources`] and are looked at when a verdict or
+//! trace is printed.
 
 use crate::tables::lpm::{Lpm, LpmBuilder};
 use crate::tables::nacl::NetworkAcl;
@@ -20,17 +21,17 @@ use crate::wire::Family;
 
 pub mod endpoint;
 pub mod gwlb;
+pub mod ids;
 pub mod maps;
 pub mod nlb;
 pub mod tgw;
 pub mod vpn;
 
-/// Index into one of the topology's tables.
-pub type Idx = u32;
-
-/// Index into [`Topology::resources`]: the name of something that can appear in a verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ResId(pub u32);
+pub use ids::{
+    EigwIdx, EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, IgwIdx, NaclIdx, NatIdx, NlbIdx,
+    PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
+    TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
+};
 
 impl ResId {
     /// The internet: origin of inbound traffic and the `at` of drops no resource can be blamed for.
@@ -66,17 +67,17 @@ pub struct Vpc {
     pub res: ResId,
     pub cidrs_v4: Vec<Ipv4Net>,
     pub cidrs_v6: Vec<Ipv6Net>,
-    pub internet_gateway: Option<Idx>,
-    pub egress_only_igw: Option<Idx>,
+    pub internet_gateway: Option<IgwIdx>,
+    pub egress_only_igw: Option<EigwIdx>,
     /// The attached virtual private gateway (one per VPC).
-    pub vpn_gateway: Option<Idx>,
+    pub vpn_gateway: Option<VgwIdx>,
     /// Transit gateway VPC attachments of this VPC (at most one per transit gateway).
-    pub tgw_attachments: Vec<Idx>,
+    pub tgw_attachments: Vec<TgwAttachmentIdx>,
     /// The Amazon DNS resolver at the primary CIDR's base + 2.
     pub resolver_v4: Option<Ipv4Addr>,
     /// Private addresses of the interfaces in this VPC.
-    pub enis_v4: FxHashMap<u32, Idx>,
-    pub enis_v6: FxHashMap<u128, Idx>,
+    pub enis_v4: FxHashMap<u32, EniIdx>,
+    pub enis_v6: FxHashMap<u128, EniIdx>,
     /// The symbolic side of the address maps above ([`maps::VpcInterfaces`],
     /// [`maps::VpcPublicAddresses`]), derived by [`Topology::finish`].
     pub maps: maps::VpcMaps,
@@ -91,7 +92,7 @@ impl Vpc {
     }
 
     #[inline]
-    pub fn eni_for(&self, a: IpAddr) -> Option<Idx> {
+    pub fn eni_for(&self, a: IpAddr) -> Option<EniIdx> {
         match a {
             IpAddr::V4(a) => self.enis_v4.get(&a.to_bits()).copied(),
             IpAddr::V6(a) => self.enis_v6.get(&a.to_bits()).copied(),
@@ -102,15 +103,15 @@ impl Vpc {
 #[derive(Clone, Debug, Default)]
 pub struct Subnet {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub availability_zone: String,
     /// The Availability Zone as a number (assigned by [`Topology::finish`]), so the transit
     /// gateway's zone affinity compares integers, not names.
     pub az: u32,
     pub cidr_v4: Option<Ipv4Net>,
     pub cidr_v6: Option<Ipv6Net>,
-    pub route_table: Idx,
-    pub network_acl: Idx,
+    pub route_table: RouteTableIdx,
+    pub network_acl: NaclIdx,
 }
 
 impl Subnet {
@@ -126,19 +127,19 @@ impl Subnet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RouteTarget {
     Local,
-    InternetGateway(Idx),
-    EgressOnlyInternetGateway(Idx),
-    NatGateway(Idx),
+    InternetGateway(IgwIdx),
+    EgressOnlyInternetGateway(EigwIdx),
+    NatGateway(NatIdx),
     /// An appliance: a network interface (or an instance's primary interface).
-    NetworkInterface(Idx),
-    Peering(Idx),
-    TransitGateway(Idx),
+    NetworkInterface(EniIdx),
+    Peering(PeeringIdx),
+    TransitGateway(TgwIdx),
     /// A virtual private gateway (VPN).
-    VpnGateway(Idx),
+    VpnGateway(VgwIdx),
     /// A gateway endpoint (S3, DynamoDB): index into [`Topology::vpc_endpoints`].
-    GatewayEndpoint(Idx),
+    GatewayEndpoint(VpcEndpointIdx),
     /// A Gateway Load Balancer endpoint: index into [`crate::topology::gwlb::Gwlbs::endpoints`].
-    GatewayLoadBalancerEndpoint(Idx),
+    GatewayLoadBalancerEndpoint(GwlbEndpointIdx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
     Blackhole {
         target: String,
@@ -164,7 +165,7 @@ pub struct Route {
 #[derive(Clone, Debug, Default)]
 pub struct RouteTable {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
     pub routes: Vec<Route>,
     v4: Lpm<u32>,
     v6: Lpm<u128>,
@@ -174,7 +175,7 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn new(res: ResId, vpc: Idx, routes: Vec<Route>) -> RouteTable {
+    pub fn new(res: ResId, vpc: VpcIdx, routes: Vec<Route>) -> RouteTable {
         let mut v4 = LpmBuilder::<u32>::new();
         let mut v6 = LpmBuilder::<u128>::new();
         // Insert in reverse so that, for two routes with the same destination, the earlier one
@@ -232,15 +233,15 @@ pub enum EniKind {
     /// An instance's interface or a standalone `AWS::EC2::NetworkInterface`.
     Host,
     /// The requester-managed interface of a NAT gateway.
-    NatGateway(Idx),
+    NatGateway(NatIdx),
     /// An interface endpoint's interface: index into [`Topology::vpc_endpoints`].
-    VpcEndpoint(Idx),
+    VpcEndpoint(VpcEndpointIdx),
     /// A node of a Network Load Balancer (index into [`crate::topology::nlb::Nlbs::load_balancers`]).
-    NetworkLoadBalancer(Idx),
+    NetworkLoadBalancer(NlbIdx),
     /// A node of a Gateway Load Balancer (index into
     /// [`crate::topology::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
     /// GENEVE to and from its appliances is the GWLB stage's own.
-    GatewayLoadBalancer(Idx),
+    GatewayLoadBalancer(GwlbIdx),
 }
 
 #[derive(Clone, Debug)]
@@ -250,14 +251,14 @@ pub struct NetworkInterface {
     /// interface, otherwise the interface itself.
     pub owner: ResId,
     pub kind: EniKind,
-    pub subnet: Idx,
-    pub vpc: Idx,
+    pub subnet: SubnetIdx,
+    pub vpc: VpcIdx,
     /// Primary first.
     pub private_v4: Vec<Ipv4Addr>,
     pub ipv6: Vec<Ipv6Addr>,
     /// Private → public (auto-assigned public IP or Elastic IP) pairs.
     pub public_v4: Vec<(Ipv4Addr, Ipv4Addr)>,
-    pub security_groups: Vec<Idx>,
+    pub security_groups: Vec<SgIdx>,
     pub source_dest_check: bool,
     pub mac: [u8; 6],
     /// Union of the inbound rules of every group, peers flattened.
@@ -289,22 +290,22 @@ impl NetworkInterface {
 #[derive(Clone, Debug, Default)]
 pub struct InternetGateway {
     pub res: ResId,
-    pub vpc: Option<Idx>,
+    pub vpc: Option<VpcIdx>,
     /// The gateway route table (edge association) that routes traffic entering the VPC here.
-    pub route_table: Option<Idx>,
+    pub route_table: Option<RouteTableIdx>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct EgressOnlyInternetGateway {
     pub res: ResId,
-    pub vpc: Idx,
+    pub vpc: VpcIdx,
 }
 
 #[derive(Clone, Debug)]
 pub struct NatGateway {
     pub res: ResId,
-    pub subnet: Idx,
-    pub eni: Idx,
+    pub subnet: SubnetIdx,
+    pub eni: EniIdx,
     /// Public gateways translate to addresses with Elastic IPs; private ones to private addresses.
     pub public: bool,
     /// The private addresses it translates to, primary first (each secondary one carries a
@@ -315,13 +316,13 @@ pub struct NatGateway {
 #[derive(Clone, Debug, Default)]
 pub struct PeeringConnection {
     pub res: ResId,
-    pub requester: Idx,
-    pub accepter: Idx,
+    pub requester: VpcIdx,
+    pub accepter: VpcIdx,
 }
 
 impl PeeringConnection {
     /// The VPC on the other side from `vpc`, if `vpc` is one of the two.
-    pub fn peer_of(&self, vpc: Idx) -> Option<Idx> {
+    pub fn peer_of(&self, vpc: VpcIdx) -> Option<VpcIdx> {
         if vpc == self.requester {
             Some(self.accepter)
         } else if vpc == self.accepter {
@@ -335,37 +336,37 @@ impl PeeringConnection {
 /// A public IPv4 address and the interface address it maps to at the internet gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicMapping {
-    pub eni: Idx,
+    pub eni: EniIdx,
     pub private: Ipv4Addr,
 }
 
 /// Everything the pipeline reads. Build it by filling the tables, then call [`Topology::finish`].
 #[derive(Clone, Debug)]
 pub struct Topology {
-    pub resources: Vec<Resource>,
-    pub vpcs: Vec<Vpc>,
-    pub subnets: Vec<Subnet>,
-    pub route_tables: Vec<RouteTable>,
-    pub network_acls: Vec<NetworkAcl>,
-    pub security_groups: Vec<SecurityGroup>,
-    pub enis: Vec<NetworkInterface>,
-    pub internet_gateways: Vec<InternetGateway>,
-    pub egress_only_igws: Vec<EgressOnlyInternetGateway>,
-    pub nat_gateways: Vec<NatGateway>,
-    pub peerings: Vec<PeeringConnection>,
-    pub transit_gateways: Vec<TransitGateway>,
-    pub tgw_attachments: Vec<TgwAttachment>,
-    pub tgw_route_tables: Vec<TgwRouteTable>,
-    pub vpn_gateways: Vec<VpnGateway>,
-    pub vpn_connections: Vec<VpnConnection>,
-    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub resources: Table<ResId, Resource>,
+    pub vpcs: Table<VpcIdx, Vpc>,
+    pub subnets: Table<SubnetIdx, Subnet>,
+    pub route_tables: Table<RouteTableIdx, RouteTable>,
+    pub network_acls: Table<NaclIdx, NetworkAcl>,
+    pub security_groups: Table<SgIdx, SecurityGroup>,
+    pub enis: Table<EniIdx, NetworkInterface>,
+    pub internet_gateways: Table<IgwIdx, InternetGateway>,
+    pub egress_only_igws: Table<EigwIdx, EgressOnlyInternetGateway>,
+    pub nat_gateways: Table<NatIdx, NatGateway>,
+    pub peerings: Table<PeeringIdx, PeeringConnection>,
+    pub transit_gateways: Table<TgwIdx, TransitGateway>,
+    pub tgw_attachments: Table<TgwAttachmentIdx, TgwAttachment>,
+    pub tgw_route_tables: Table<TgwRouteTableIdx, TgwRouteTable>,
+    pub vpn_gateways: Table<VgwIdx, VpnGateway>,
+    pub vpn_connections: Table<VpnConnIdx, VpnConnection>,
+    pub vpc_endpoints: Table<VpcEndpointIdx, VpcEndpoint>,
     /// Public IPv4 (EIPs, auto-assigned public IPs) → interface.
     pub public_v4: FxHashMap<u32, PublicMapping>,
     /// On-premises prefixes → the VPN connection that reaches them (origin of packets from
     /// addresses no interface owns).
-    onprem: PrefixMap,
+    onprem: PrefixMap<VpnConnIdx>,
     /// Any address → the first interface that owns it (origin of packets by source address).
-    owners: FxHashMap<IpAddr, Idx>,
+    owners: FxHashMap<IpAddr, EniIdx>,
     /// Addresses owned by more than one interface (in VPCs that overlap), for warnings.
     pub ambiguous: Vec<IpAddr>,
     /// Network Load Balancers and their target groups.
@@ -401,22 +402,22 @@ impl Topology {
                     name: None,
                 })
                 .collect(),
-            vpcs: vec![],
-            subnets: vec![],
-            route_tables: vec![],
-            network_acls: vec![],
-            security_groups: vec![],
-            enis: vec![],
-            internet_gateways: vec![],
-            egress_only_igws: vec![],
-            nat_gateways: vec![],
-            peerings: vec![],
-            transit_gateways: vec![],
-            tgw_attachments: vec![],
-            tgw_route_tables: vec![],
-            vpn_gateways: vec![],
-            vpn_connections: vec![],
-            vpc_endpoints: vec![],
+            vpcs: Table::new(),
+            subnets: Table::new(),
+            route_tables: Table::new(),
+            network_acls: Table::new(),
+            security_groups: Table::new(),
+            enis: Table::new(),
+            internet_gateways: Table::new(),
+            egress_only_igws: Table::new(),
+            nat_gateways: Table::new(),
+            peerings: Table::new(),
+            transit_gateways: Table::new(),
+            tgw_attachments: Table::new(),
+            tgw_route_tables: Table::new(),
+            vpn_gateways: Table::new(),
+            vpn_connections: Table::new(),
+            vpc_endpoints: Table::new(),
             public_v4: FxHashMap::default(),
             onprem: PrefixMap::default(),
             owners: FxHashMap::default(),
@@ -439,16 +440,15 @@ impl Topology {
             aws_id: aws_id.to_string(),
             kind: kind.to_string(),
             name,
-        });
-        ResId(self.resources.len() as u32 - 1)
+        })
     }
 
     pub fn resource(&self, id: ResId) -> &Resource {
-        &self.resources[id.0 as usize]
+        &self.resources[id]
     }
 
     pub fn name(&self, id: ResId) -> &str {
-        &self.resources[id.0 as usize].logical_id
+        &self.resources[id].logical_id
     }
 
     /// Find a resource by logical id or AWS id, else by its `Name` tag when exactly one resource
@@ -456,67 +456,58 @@ impl Topology {
     pub fn find_resource(&self, name: &str) -> Option<ResId> {
         let by_id = self
             .resources
-            .iter()
             .position(|r| r.logical_id == name || r.aws_id == name);
         let by_tag = || {
             let mut named = self
                 .resources
-                .iter()
-                .enumerate()
+                .iter_enumerated()
                 .filter(|(_, r)| r.name.as_deref() == Some(name));
             match (named.next(), named.next()) {
                 (Some((i, _)), None) => Some(i),
                 _ => None,
             }
         };
-        by_id.or_else(by_tag).map(|i| ResId(i as u32))
+        by_id.or_else(by_tag)
     }
 
     /// The interface whose `res` or `owner` is `id` (an instance names its primary interface).
-    pub fn eni_by_resource(&self, id: ResId) -> Option<Idx> {
+    pub fn eni_by_resource(&self, id: ResId) -> Option<EniIdx> {
         self.enis
-            .iter()
             .position(|e| e.res == id)
-            .or_else(|| self.enis.iter().position(|e| e.owner == id))
-            .map(|i| i as Idx)
+            .or_else(|| self.enis.position(|e| e.owner == id))
     }
 
     /// The interface that owns an address (first one loaded, when VPCs overlap).
     #[inline]
-    pub fn owner_of(&self, a: IpAddr) -> Option<Idx> {
+    pub fn owner_of(&self, a: IpAddr) -> Option<EniIdx> {
         self.owners.get(&a).copied()
     }
 
     /// The VPN connection whose on-premises prefixes hold an address (longest match).
     #[inline]
-    pub fn onprem_of(&self, a: IpAddr) -> Option<Idx> {
+    pub fn onprem_of(&self, a: IpAddr) -> Option<VpnConnIdx> {
         self.onprem.lookup(a)
     }
 
     /// The VPN connection a resource names: the connection itself, its customer gateway, its
     /// transit gateway attachment, or the virtual private gateway it ends on (first one).
-    pub fn vpn_connection_by_resource(&self, id: ResId) -> Option<Idx> {
-        let pos = |f: &dyn Fn(&VpnConnection) -> bool| {
-            self.vpn_connections.iter().position(f).map(|i| i as Idx)
-        };
+    pub fn vpn_connection_by_resource(&self, id: ResId) -> Option<VpnConnIdx> {
+        let pos = |f: &dyn Fn(&VpnConnection) -> bool| self.vpn_connections.position(f);
         pos(&|c| c.res == id)
             .or_else(|| pos(&|c| c.customer_gateway == id))
             .or_else(|| {
                 pos(&|c| match c.edge {
                     VpnEdge::TransitGateway { attachment } => {
-                        self.tgw_attachments[attachment as usize].res == id
+                        self.tgw_attachments[attachment].res == id
                     }
-                    VpnEdge::VpnGateway(g) => self.vpn_gateways[g as usize].res == id,
+                    VpnEdge::VpnGateway(g) => self.vpn_gateways[g].res == id,
                 })
             })
     }
 
     /// The transit gateway attachment a resource names.
-    pub fn tgw_attachment_by_resource(&self, id: ResId) -> Option<Idx> {
-        self.tgw_attachments
-            .iter()
-            .position(|a| a.res == id)
-            .map(|i| i as Idx)
+    pub fn tgw_attachment_by_resource(&self, id: ResId) -> Option<TgwAttachmentIdx> {
+        self.tgw_attachments.position(|a| a.res == id)
     }
 
     /// Derive lookup maps (addresses → interfaces, expanded security group rules). Call after
@@ -529,9 +520,8 @@ impl Topology {
             v.enis_v4.clear();
             v.enis_v6.clear();
         }
-        for (i, e) in self.enis.iter().enumerate() {
-            let i = i as Idx;
-            let vpc = &mut self.vpcs[e.vpc as usize];
+        for (i, e) in self.enis.iter_enumerated() {
+            let vpc = &mut self.vpcs[e.vpc];
             for a in &e.private_v4 {
                 vpc.enis_v4.entry(a.to_bits()).or_insert(i);
             }
@@ -555,14 +545,14 @@ impl Topology {
             }
         }
         // First loaded wins for overlapping addresses.
-        for (i, e) in self.enis.iter().enumerate().rev() {
+        for (i, e) in self.enis.iter_enumerated().rev() {
             for a in e
                 .private_v4
                 .iter()
                 .map(|a| IpAddr::V4(*a))
                 .chain(e.ipv6.iter().map(|a| IpAddr::V6(*a)))
             {
-                self.owners.insert(a, i as Idx);
+                self.owners.insert(a, i);
             }
         }
         self.ambiguous.sort();
@@ -583,19 +573,18 @@ impl Topology {
         for v in &mut self.vpcs {
             v.tgw_attachments.clear();
         }
-        for (i, a) in self.tgw_attachments.iter().enumerate() {
+        for (i, a) in self.tgw_attachments.iter_enumerated() {
             if let AttachmentKind::Vpc(vpc) = a.kind {
-                if let Some(v) = self.vpcs.get_mut(vpc as usize) {
-                    v.tgw_attachments.push(i as Idx);
+                if let Some(v) = self.vpcs.get_mut(vpc) {
+                    v.tgw_attachments.push(i);
                 }
             }
         }
         // Two connections reaching the same prefix: the first one loaded is the origin.
         self.onprem = PrefixMap::new(
             self.vpn_connections
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| c.prefixes.iter().map(move |p| (*p, i as u32))),
+                .iter_enumerated()
+                .flat_map(|(i, c)| c.prefixes.iter().map(move |p| (*p, i))),
         );
         for acl in &mut self.network_acls {
             acl.finish();
@@ -608,25 +597,24 @@ impl Topology {
     /// Flatten each interface's groups into one rule list per direction, expanding group
     /// references into the private addresses of the referenced group's members.
     fn compile_security_groups(&mut self) {
-        let mut members: Vec<Vec<IpNet>> = vec![Vec::new(); self.security_groups.len()];
+        let mut members: Table<SgIdx, Vec<IpNet>> =
+            Table::from(vec![Vec::new(); self.security_groups.len()]);
         for e in &self.enis {
             for &g in &e.security_groups {
-                if let Some(m) = members.get_mut(g as usize) {
+                if let Some(m) = members.get_mut(g) {
                     m.extend(e.private_v4.iter().map(|a| IpNet::V4(Ipv4Net::from(*a))));
                     m.extend(e.ipv6.iter().map(|a| IpNet::V6(Ipv6Net::from(*a))));
                 }
             }
         }
         let expand =
-            |g: Idx, rules: &[crate::tables::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
+            |g: SgIdx, rules: &[crate::tables::sg::SgRule], out: &mut Vec<CompiledSgRule>| {
                 for (ri, r) in rules.iter().enumerate() {
                     let by_reference = matches!(r.peer, SgPeer::Group(_));
                     let peers: &[IpNet] = match &r.peer {
                         SgPeer::Cidr(c) => std::slice::from_ref(c),
                         SgPeer::PrefixList { entries, .. } => entries.as_slice(),
-                        SgPeer::Group(ref_g) => {
-                            members.get(*ref_g as usize).map_or(&[], |m| m.as_slice())
-                        }
+                        SgPeer::Group(ref_g) => members.get(*ref_g).map_or(&[], |m| m.as_slice()),
                     };
                     for &peer in peers {
                         out.push(CompiledSgRule {
@@ -645,7 +633,7 @@ impl Topology {
             e.sg_ingress.clear();
             e.sg_egress.clear();
             for &g in &e.security_groups {
-                if let Some(sg) = self.security_groups.get(g as usize) {
+                if let Some(sg) = self.security_groups.get(g) {
                     expand(g, &sg.ingress, &mut e.sg_ingress);
                     expand(g, &sg.egress, &mut e.sg_egress);
                 }
@@ -655,13 +643,13 @@ impl Topology {
 
     /// The subnet that holds an interface.
     #[inline]
-    pub fn subnet_of(&self, eni: Idx) -> &Subnet {
-        &self.subnets[self.enis[eni as usize].subnet as usize]
+    pub fn subnet_of(&self, eni: EniIdx) -> &Subnet {
+        &self.subnets[self.enis[eni].subnet]
     }
 
     /// Human-readable text of the security group rule a compiled rule came from.
     pub fn sg_rule_text(&self, r: &CompiledSgRule, ingress: bool) -> String {
-        let g = &self.security_groups[r.group as usize];
+        let g = &self.security_groups[r.group];
         let list = if ingress { &g.ingress } else { &g.egress };
         let text = list.get(r.rule as usize).map_or("", |x| x.text.as_str());
         format!(

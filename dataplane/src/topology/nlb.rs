@@ -13,7 +13,7 @@
 use crate::pipeline::driver::Rules;
 use crate::space::{protocol_box, HBox, DPORT};
 use crate::state::flow_index::mix;
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{EniIdx, NlbIdx, ResId, Table, TargetGroupIdx, Topology};
 use crate::wire::{AddrKey, Family, Header, IpProtocol};
 use std::net::IpAddr;
 
@@ -71,7 +71,7 @@ pub struct Listener {
     pub protocol: LbProtocol,
     pub port: u16,
     /// The target group of the default forward action.
-    pub target_group: Idx,
+    pub target_group: TargetGroupIdx,
 }
 
 /// A load balancer's listeners as a rule list over protocol and destination port: the listener
@@ -113,7 +113,7 @@ impl Rules for ListenerRules<'_> {
 pub struct NetworkLoadBalancer {
     pub res: ResId,
     /// One interface per enabled subnet, in the order the subnets were given.
-    pub nodes: Vec<Idx>,
+    pub nodes: Vec<EniIdx>,
     pub internet_facing: bool,
     /// `load_balancing.cross_zone.enabled` (off by default for NLBs).
     pub cross_zone: bool,
@@ -232,7 +232,7 @@ pub struct Target {
     /// target group itself for an address nothing in the topology owns.
     pub res: ResId,
     pub addr: IpAddr,
-    pub eni: Option<Idx>,
+    pub eni: Option<EniIdx>,
     pub port: u16,
     /// Availability Zone number of the target's subnet (none: outside the topology).
     pub az: Option<u32>,
@@ -375,53 +375,53 @@ pub fn choose_target<T>(
 /// Every load balancer and target group of the topology.
 #[derive(Clone, Debug, Default)]
 pub struct Nlbs {
-    pub load_balancers: Vec<NetworkLoadBalancer>,
-    pub target_groups: Vec<TargetGroup>,
+    pub load_balancers: Table<NlbIdx, NetworkLoadBalancer>,
+    pub target_groups: Table<TargetGroupIdx, TargetGroup>,
     /// Per interface: registered as a target (its replies may belong to a load-balanced flow).
-    target_enis: Vec<bool>,
+    target_enis: Table<EniIdx, bool>,
 }
 
 impl Nlbs {
     /// Derive lookup tables; call after filling the tables.
     pub fn finish(&mut self, n_enis: usize) {
-        self.target_enis = vec![
+        self.target_enis = Table::from(vec![
             false;
             if self.target_groups.is_empty() {
                 0
             } else {
                 n_enis
             }
-        ];
+        ]);
         for t in self.target_groups.iter().flat_map(|g| &g.targets) {
-            if let Some(e) = t.eni.and_then(|e| self.target_enis.get_mut(e as usize)) {
+            if let Some(e) = t.eni.and_then(|e| self.target_enis.get_mut(e)) {
                 *e = true;
             }
         }
     }
 
     #[inline]
-    pub fn is_target(&self, eni: Idx) -> bool {
-        self.target_enis.get(eni as usize).copied().unwrap_or(false)
+    pub fn is_target(&self, eni: EniIdx) -> bool {
+        self.target_enis.get(eni).copied().unwrap_or(false)
     }
 
     /// Whether a target group balances across zones behind load balancer `lb`.
-    pub fn cross_zone(&self, lb: Idx, tg: Idx) -> bool {
-        self.target_groups[tg as usize]
+    pub fn cross_zone(&self, lb: NlbIdx, tg: TargetGroupIdx) -> bool {
+        self.target_groups[tg]
             .cross_zone
-            .unwrap_or(self.load_balancers[lb as usize].cross_zone)
+            .unwrap_or(self.load_balancers[lb].cross_zone)
     }
 
     /// Pick the target of a new flow: a healthy target (in the node's zone unless cross-zone),
     /// by `hash`; every target when all are unhealthy (fail open).
     pub fn choose(
         &self,
-        tg: Idx,
+        tg: TargetGroupIdx,
         node_az: u32,
         cross_zone: bool,
         hash: u64,
     ) -> Result<Choice, NoTarget> {
         choose_target(
-            &self.target_groups[tg as usize].targets,
+            &self.target_groups[tg].targets,
             |t| cross_zone || t.az == Some(node_az),
             Target::routable,
             hash,
@@ -431,12 +431,12 @@ impl Nlbs {
     /// Every target a new flow of group `tg` at a node in zone `node_az` may get.
     pub fn every_choice(
         &self,
-        tg: Idx,
+        tg: TargetGroupIdx,
         node_az: u32,
         cross_zone: bool,
     ) -> Result<Vec<Choice>, NoTarget> {
         every_choice(
-            &self.target_groups[tg as usize].targets,
+            &self.target_groups[tg].targets,
             |t| cross_zone || t.az == Some(node_az),
             Target::routable,
         )
@@ -500,16 +500,16 @@ pub struct NewFlow {
 pub fn new_flow(
     topo: &Topology,
     flows: &NlbFlows,
-    lb: Idx,
+    lb: NlbIdx,
     li: u32,
-    node: Idx,
+    node: EniIdx,
     h: &Header,
 ) -> Result<NewFlow, NoTarget> {
-    let l = &topo.nlb.load_balancers[lb as usize].listeners[li as usize];
+    let l = &topo.nlb.load_balancers[lb].listeners[li as usize];
     let tg = l.target_group;
-    let g = &topo.nlb.target_groups[tg as usize];
-    let node_eni = &topo.enis[node as usize];
-    let az = topo.subnets[node_eni.subnet as usize].az;
+    let g = &topo.nlb.target_groups[tg];
+    let node_eni = &topo.enis[node];
+    let az = topo.subnets[node_eni.subnet].az;
     let hash = flow_hash(h);
     let choice = topo.nlb.choose(tg, az, topo.nlb.cross_zone(lb, tg), hash)?;
     let t = &g.targets[choice.target as usize];
@@ -596,8 +596,8 @@ mod tests {
             })
             .collect();
         Nlbs {
-            load_balancers: vec![],
-            target_groups: vec![TargetGroup {
+            load_balancers: Table::new(),
+            target_groups: Table::from(vec![TargetGroup {
                 res: ResId(0),
                 target_type: TargetType::Ip,
                 protocol: LbProtocol::Tcp,
@@ -607,8 +607,8 @@ mod tests {
                 preserve_client_ip: false,
                 cross_zone: None,
                 targets,
-            }],
-            target_enis: vec![],
+            }]),
+            target_enis: Table::new(),
         }
     }
 
@@ -616,17 +616,29 @@ mod tests {
     fn choice_follows_zone_health_and_fails_open() {
         let e = group(&[(0, true), (0, false), (1, true)]);
         for hash in 0..50 {
-            assert_eq!(e.choose(0, 0, false, hash).unwrap().target, 0);
-            assert_ne!(e.choose(0, 0, true, hash).unwrap().target, 1);
+            assert_eq!(
+                e.choose(TargetGroupIdx(0), 0, false, hash).unwrap().target,
+                0
+            );
+            assert_ne!(
+                e.choose(TargetGroupIdx(0), 0, true, hash).unwrap().target,
+                1
+            );
         }
         let e = group(&[(0, false), (1, true)]);
-        assert_eq!(e.choose(0, 0, false, 7), Err(NoTarget::NoneHealthyInZone));
-        assert_eq!(e.choose(0, 2, false, 7), Err(NoTarget::NoneInZone));
+        assert_eq!(
+            e.choose(TargetGroupIdx(0), 0, false, 7),
+            Err(NoTarget::NoneHealthyInZone)
+        );
+        assert_eq!(
+            e.choose(TargetGroupIdx(0), 2, false, 7),
+            Err(NoTarget::NoneInZone)
+        );
         let e = group(&[(0, false), (0, false)]);
-        let c = e.choose(0, 0, false, 3).unwrap();
+        let c = e.choose(TargetGroupIdx(0), 0, false, 3).unwrap();
         assert!(c.fail_open && c.among == 2);
         assert_eq!(
-            group(&[]).choose(0, 0, true, 1),
+            group(&[]).choose(TargetGroupIdx(0), 0, true, 1),
             Err(NoTarget::NoneRegistered)
         );
     }

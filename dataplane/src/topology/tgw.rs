@@ -7,26 +7,31 @@
 
 use crate::space::first_match_segs;
 use crate::tables::lpm::{Lpm, LpmBuilder};
-use crate::topology::{Idx, ResId, Topology};
+use crate::topology::{
+    ResId, SubnetIdx, TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, Topology, VpcIdx, VpnConnIdx,
+};
 use crate::wire::{Family, FlowKey, Header};
 use ipnet::IpNet;
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
-/// Longest-prefix match over IPv4 and IPv6 prefixes, each mapped to a `u32` (an index into
-/// whatever table the caller keeps). For two entries with the same prefix the first one wins.
+/// Longest-prefix match over IPv4 and IPv6 prefixes, each mapped to a `K`: an index into
+/// whatever table the caller keeps, stored as the `u32` it is. For two entries with the same
+/// prefix the first one wins.
 #[derive(Clone, Debug, Default)]
-pub struct PrefixMap {
+pub struct PrefixMap<K> {
     v4: Lpm<u32>,
     v6: Lpm<u128>,
     /// Per family, the segments on which one value wins (the symbolic side of
     /// [`PrefixMap::lookup`], computed from it).
     segs: [Vec<(u128, u128, usize)>; 2],
+    key: PhantomData<K>,
 }
 
-impl PrefixMap {
-    pub fn new(entries: impl IntoIterator<Item = (IpNet, u32)>) -> PrefixMap {
-        let entries: Vec<(IpNet, u32)> = entries.into_iter().collect();
+impl<K: Copy + From<u32> + Into<u32>> PrefixMap<K> {
+    pub fn new(entries: impl IntoIterator<Item = (IpNet, K)>) -> PrefixMap<K> {
+        let entries: Vec<(IpNet, u32)> = entries.into_iter().map(|(n, k)| (n, k.into())).collect();
         let mut v4 = LpmBuilder::<u32>::new();
         let mut v6 = LpmBuilder::<u128>::new();
         // A later insert of the same prefix replaces the value: insert in reverse so the first
@@ -41,6 +46,7 @@ impl PrefixMap {
             v4: v4.build(),
             v6: v6.build(),
             segs: [Vec::new(), Vec::new()],
+            key: PhantomData,
         };
         m.segs = [Family::V4, Family::V6].map(|fam| {
             let ranges: Vec<(u128, u128)> = entries
@@ -48,7 +54,7 @@ impl PrefixMap {
                 .filter(|(n, _)| Family::of_net(n) == fam)
                 .map(|(n, _)| Family::prefix_range(n))
                 .collect();
-            first_match_segs(&ranges, |a| m.lookup(fam.addr(a)).map(|v| v as usize))
+            first_match_segs(&ranges, |a| m.stored(fam.addr(a)).map(|v| v as usize))
         });
         m
     }
@@ -59,7 +65,13 @@ impl PrefixMap {
     }
 
     #[inline]
-    pub fn lookup(&self, a: IpAddr) -> Option<u32> {
+    pub fn lookup(&self, a: IpAddr) -> Option<K> {
+        self.stored(a).map(K::from)
+    }
+
+    /// The value [`PrefixMap::lookup`] finds, as stored.
+    #[inline]
+    fn stored(&self, a: IpAddr) -> Option<u32> {
         match a {
             IpAddr::V4(a) => self.v4.lookup(a.to_bits()),
             IpAddr::V6(a) => self.v6.lookup(a.to_bits()),
@@ -80,33 +92,33 @@ pub struct TransitGateway {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttachmentKind {
     /// A VPC: the gateway has an interface in one subnet per enabled Availability Zone.
-    Vpc(Idx),
+    Vpc(VpcIdx),
     /// A Site-to-Site VPN connection (index into [`Topology::vpn_connections`]).
-    Vpn(Idx),
+    Vpn(VpnConnIdx),
 }
 
 #[derive(Clone, Debug)]
 pub struct TgwAttachment {
     pub res: ResId,
-    pub tgw: Idx,
+    pub tgw: TgwIdx,
     pub kind: AttachmentKind,
     /// VPC attachments: one subnet per Availability Zone, ordered by zone name.
-    pub subnets: Vec<Idx>,
+    pub subnets: Vec<SubnetIdx>,
     /// Appliance mode (`Options.ApplianceModeSupport: enable`): traffic sent to this attachment
     /// uses one zone per flow, chosen by a flow hash, in both directions (SPEC §9.3).
     pub appliance_mode: bool,
     /// The transit gateway route table that decides for packets arriving from this attachment.
-    pub route_table: Option<Idx>,
+    pub route_table: Option<TgwRouteTableIdx>,
 }
 
 impl TgwAttachment {
     /// The attachment's subnet in an Availability Zone (by [`crate::topology::Subnet::az`]).
     #[inline]
-    pub fn subnet_in(&self, topo: &Topology, az: u32) -> Option<Idx> {
+    pub fn subnet_in(&self, topo: &Topology, az: u32) -> Option<SubnetIdx> {
         self.subnets
             .iter()
             .copied()
-            .find(|&s| topo.subnets[s as usize].az == az)
+            .find(|&s| topo.subnets[s].az == az)
     }
 
     /// The subnet a packet of this flow leaves the transit gateway through. Without appliance
@@ -114,7 +126,7 @@ impl TgwAttachment {
     /// appliance mode (or when the zone is not enabled) a symmetric flow hash picks one, so a
     /// request and its reply use the same zone.
     #[inline]
-    pub fn egress_subnet(&self, topo: &Topology, entry_az: Option<u32>, h: &Header) -> Idx {
+    pub fn egress_subnet(&self, topo: &Topology, entry_az: Option<u32>, h: &Header) -> SubnetIdx {
         if !self.appliance_mode {
             if let Some(s) = entry_az.and_then(|az| self.subnet_in(topo, az)) {
                 return s;
@@ -140,7 +152,7 @@ pub fn flow_hash(h: &Header) -> u64 {
 /// Where a transit gateway route sends packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TgwRouteTarget {
-    Attachment(Idx),
+    Attachment(TgwAttachmentIdx),
     /// A static blackhole route: matching packets are dropped.
     Blackhole,
 }
@@ -167,15 +179,16 @@ pub struct TgwRoute {
 #[derive(Clone, Debug, Default)]
 pub struct TgwRouteTable {
     pub res: ResId,
-    pub tgw: Idx,
+    pub tgw: TgwIdx,
     pub routes: Vec<TgwRoute>,
-    lpm: PrefixMap,
+    /// Prefix → position of its route in `routes`.
+    lpm: PrefixMap<u32>,
 }
 
 impl TgwRouteTable {
     /// Keep the preferred route per prefix (by origin, then by the order given) and build the
     /// lookup structure.
-    pub fn new(res: ResId, tgw: Idx, mut routes: Vec<TgwRoute>) -> TgwRouteTable {
+    pub fn new(res: ResId, tgw: TgwIdx, mut routes: Vec<TgwRoute>) -> TgwRouteTable {
         routes.sort_by_key(|r| r.origin);
         let mut seen = std::collections::HashSet::new();
         routes.retain(|r| seen.insert(r.destination));
@@ -205,7 +218,7 @@ impl TgwRouteTable {
     }
 
     /// The longest-prefix structure over the installed routes (values: route indices).
-    pub fn prefixes(&self) -> &PrefixMap {
+    pub fn prefixes(&self) -> &PrefixMap<u32> {
         &self.lpm
     }
 }
@@ -213,7 +226,7 @@ impl TgwRouteTable {
 /// `10.1.0.0/16 → SpokeB (propagated)`, `0.0.0.0/0 → Inspection (DefaultToInspection)`.
 pub fn describe_tgw_route(topo: &Topology, r: &TgwRoute) -> String {
     let target = match r.target {
-        TgwRouteTarget::Attachment(a) => topo.name(topo.tgw_attachments[a as usize].res),
+        TgwRouteTarget::Attachment(a) => topo.name(topo.tgw_attachments[a].res),
         TgwRouteTarget::Blackhole => "blackhole",
     };
     match (r.res, r.origin) {
@@ -245,16 +258,16 @@ mod tests {
     fn static_beats_propagated_for_the_same_prefix_and_lpm_otherwise() {
         let t = TgwRouteTable::new(
             ResId(0),
-            0,
+            TgwIdx(0),
             vec![
                 r(
                     "10.8.0.0/16",
-                    TgwRouteTarget::Attachment(2),
+                    TgwRouteTarget::Attachment(TgwAttachmentIdx(2)),
                     TgwRouteOrigin::VpcPropagated,
                 ),
                 r(
                     "10.8.0.0/16",
-                    TgwRouteTarget::Attachment(1),
+                    TgwRouteTarget::Attachment(TgwAttachmentIdx(1)),
                     TgwRouteOrigin::Static,
                 ),
                 r(
@@ -264,19 +277,25 @@ mod tests {
                 ),
                 r(
                     "10.9.1.0/24",
-                    TgwRouteTarget::Attachment(2),
+                    TgwRouteTarget::Attachment(TgwAttachmentIdx(2)),
                     TgwRouteOrigin::VpcPropagated,
                 ),
                 r(
                     "10.9.1.0/24",
-                    TgwRouteTarget::Attachment(3),
+                    TgwRouteTarget::Attachment(TgwAttachmentIdx(3)),
                     TgwRouteOrigin::VpnPropagated,
                 ),
             ],
         );
         let at = |a: &str| t.lookup(a.parse().unwrap()).map(|r| r.target);
-        assert_eq!(at("10.8.1.1"), Some(TgwRouteTarget::Attachment(1)));
-        assert_eq!(at("10.9.1.5"), Some(TgwRouteTarget::Attachment(2)));
+        assert_eq!(
+            at("10.8.1.1"),
+            Some(TgwRouteTarget::Attachment(TgwAttachmentIdx(1)))
+        );
+        assert_eq!(
+            at("10.9.1.5"),
+            Some(TgwRouteTarget::Attachment(TgwAttachmentIdx(2)))
+        );
         assert_eq!(at("10.9.2.5"), Some(TgwRouteTarget::Blackhole));
         assert_eq!(at("10.10.0.1"), None);
         assert_eq!(
@@ -288,7 +307,7 @@ mod tests {
 
     #[test]
     fn prefix_map_first_entry_wins() {
-        let m = PrefixMap::new([
+        let m = PrefixMap::<u32>::new([
             ("172.16.0.0/12".parse().unwrap(), 1),
             ("172.16.0.0/12".parse().unwrap(), 2),
             ("172.16.5.0/24".parse().unwrap(), 3),

@@ -3,28 +3,28 @@
 //! connection reaches.
 
 use crate::topology::tgw::PrefixMap;
-use crate::topology::{Idx, ResId};
+use crate::topology::{ResId, RouteTableIdx, TgwAttachmentIdx, VgwIdx, VpcIdx, VpnConnIdx};
 use ipnet::IpNet;
 
 /// A virtual private gateway.
 #[derive(Clone, Debug, Default)]
 pub struct VpnGateway {
     pub res: ResId,
-    pub vpc: Option<Idx>,
+    pub vpc: Option<VpcIdx>,
     /// The gateway route table (edge association) that routes traffic entering the VPC here.
-    pub route_table: Option<Idx>,
+    pub route_table: Option<RouteTableIdx>,
     /// Every prefix the gateway knows from its connections → the connection. A VGW forwards
     /// only to these (and into its VPC); anything else is dropped.
-    pub routes: PrefixMap,
+    pub routes: PrefixMap<VpnConnIdx>,
 }
 
 /// Where a VPN connection terminates on the AWS side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VpnEdge {
-    VpnGateway(Idx),
+    VpnGateway(VgwIdx),
     /// A transit gateway: the connection is one of its attachments.
     TransitGateway {
-        attachment: Idx,
+        attachment: TgwAttachmentIdx,
     },
 }
 

@@ -9,7 +9,7 @@
 //! the outer IPv4 (20) and UDP (8) headers and the 8-byte GENEVE base header that is 68 bytes in
 //! front of the client's packet, the number AWS documents (SPEC.md says 64; see [`OVERHEAD`]).
 
-use crate::topology::Idx;
+use crate::topology::EniIdx;
 use crate::wire::Header;
 use std::net::Ipv4Addr;
 
@@ -36,7 +36,7 @@ pub const GWLB_MTU: u32 = 8500;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Encapsulation {
     /// The appliance's interface (the target).
-    pub appliance: Idx,
+    pub appliance: EniIdx,
     /// The load balancer node's private address.
     pub outer_src: Ipv4Addr,
     /// The appliance's private address.
@@ -129,7 +129,7 @@ mod tests {
 
     fn enc() -> Encapsulation {
         Encapsulation {
-            appliance: 3,
+            appliance: EniIdx(3),
             outer_src: Ipv4Addr::new(10, 9, 0, 4),
             outer_dst: Ipv4Addr::new(10, 9, 1, 10),
             src_port: 51234,

@@ -7,9 +7,10 @@ use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{self, SgPeer, SgRule};
 use vpcsim_dataplane::tables::nacl::NaclEntry;
 use vpcsim_dataplane::topology::tgw::AttachmentKind;
+use vpcsim_dataplane::topology::{EniIdx, TgwAttachmentIdx};
 use vpcsim_dataplane::trace::{Hop, Stage};
 use vpcsim_dataplane::wire::{Header, IpProtocol};
-use vpcsim_dataplane::{DropReason, Idx, ResId, Topology, Verdict};
+use vpcsim_dataplane::{DropReason, ResId, Topology, Verdict};
 
 /// A security group denied the packet: a rule for it on the group that decided (or appliance mode,
 /// for a reply that crossed another zone's appliance).
@@ -31,16 +32,16 @@ pub(super) fn security_group(d: &Drop) -> Finding {
         let other = if ingress { h.src } else { h.dst };
         // A load balancer's group decides at a node whose address need not be in the
         // packet (client IP preservation): the node is the interface to fix.
-        let has_group = |e: Idx| {
-            topo.enis[e as usize]
+        let has_group = |e: EniIdx| {
+            topo.enis[e]
                 .security_groups
                 .iter()
-                .any(|&g| topo.security_groups[g as usize].res == v.at)
+                .any(|&g| topo.security_groups[g].res == v.at)
         };
         let lb_node = || {
-            (0..topo.enis.len() as Idx).find(|&e| {
+            topo.enis.indices().find(|&e| {
                 matches!(
-                    topo.enis[e as usize].kind,
+                    topo.enis[e].kind,
                     vpcsim_dataplane::topology::EniKind::NetworkLoadBalancer(_)
                 ) && has_group(e)
             })
@@ -50,16 +51,16 @@ pub(super) fn security_group(d: &Drop) -> Finding {
             .or_else(lb_node)
             .or_else(|| eni_at(topo, own, v.at));
         if let Some(e) = at_eni {
-            let eni = &topo.enis[e as usize];
+            let eni = &topo.enis[e];
             let group = eni
                 .security_groups
                 .iter()
                 .copied()
-                .find(|&g| topo.security_groups[g as usize].res == v.at)
+                .find(|&g| topo.security_groups[g].res == v.at)
                 .or_else(|| eni.security_groups.first().copied());
             if let Some(g) = group {
                 fix = Some(Change::AddSecurityGroupRule {
-                    group: g as usize,
+                    group: g.index(),
                     ingress,
                     rule: sg_rule_for(&h, sg_peer(topo, e, other, via_appliance)),
                 });
@@ -70,11 +71,11 @@ pub(super) fn security_group(d: &Drop) -> Finding {
             .flatten();
         if let Some(a) = asymmetric {
             fix = Some(Change::EnableApplianceMode {
-                attachment: a as usize,
+                attachment: a.index(),
             });
             format!(
                 "the transit gateway kept the reply in the Availability Zone it entered, so it reached an appliance that never saw the request; appliance mode is off on {}",
-                topo.name(topo.tgw_attachments[a as usize].res)
+                topo.name(topo.tgw_attachments[a].res)
             )
         } else if ingress {
             "no inbound rule of the destination's security groups admits this packet, and it is not the reply of a tracked connection".to_string()
@@ -169,20 +170,23 @@ fn looks_like_reply(h: &Header) -> bool {
 
 /// The interface in `topo` that owns `addr`, preferring the one named by `at` (an instance or
 /// interface) or carrying the group `at`.
-fn eni_at(topo: &Topology, addr: IpAddr, at: ResId) -> Option<Idx> {
-    let owns: Vec<Idx> = (0..topo.enis.len() as Idx)
-        .filter(|&e| topo.enis[e as usize].owns(addr))
+fn eni_at(topo: &Topology, addr: IpAddr, at: ResId) -> Option<EniIdx> {
+    let owns: Vec<EniIdx> = topo
+        .enis
+        .iter_enumerated()
+        .filter(|(_, e)| e.owns(addr))
+        .map(|(e, _)| e)
         .collect();
     owns.iter()
         .copied()
         .find(|&e| {
-            let eni = &topo.enis[e as usize];
+            let eni = &topo.enis[e];
             eni.owner == at
                 || eni.res == at
                 || eni
                     .security_groups
                     .iter()
-                    .any(|&g| topo.security_groups[g as usize].res == at)
+                    .any(|&g| topo.security_groups[g].res == at)
         })
         .or_else(|| owns.first().copied())
 }
@@ -207,13 +211,13 @@ fn sg_rule_for(h: &Header, peer: SgPeer) -> SgRule {
 /// The peer for a security-group rule: the other side's group when it is an interface of this or
 /// a peered VPC reached directly (references never match public addresses or traffic forwarded
 /// by an appliance), its address otherwise.
-fn sg_peer(topo: &Topology, own: Idx, addr: IpAddr, via_appliance: bool) -> SgPeer {
+fn sg_peer(topo: &Topology, own: EniIdx, addr: IpAddr, via_appliance: bool) -> SgPeer {
     if !via_appliance {
         if let Some(e) = topo.owner_of(addr) {
-            let other = &topo.enis[e as usize];
-            if other.vpc == topo.enis[own as usize].vpc {
+            let other = &topo.enis[e];
+            if other.vpc == topo.enis[own].vpc {
                 if let Some(&g) = other.security_groups.first() {
-                    return SgPeer::Group(g as usize);
+                    return SgPeer::Group(g.index());
                 }
             }
         }
@@ -252,14 +256,18 @@ fn free_rule_number(
 /// A reply denied by the security group of an appliance in a VPC that the transit gateway
 /// entered through an attachment without appliance mode: the request crossed another zone's
 /// appliance (SPEC §9.3). Returns that attachment.
-fn asymmetric_tgw_attachment(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Option<Idx> {
+fn asymmetric_tgw_attachment(
+    topo: &Topology,
+    v: &Verdict,
+    hops: &[Hop],
+) -> Option<TgwAttachmentIdx> {
     let h = v.header;
     let entered = hops.iter().rev().find_map(|x| {
         (x.stage == Stage::TgwAttachment)
             .then(|| topo.tgw_attachment_by_resource(x.resource))
             .flatten()
     })?;
-    let att = &topo.tgw_attachments[entered as usize];
+    let att = &topo.tgw_attachments[entered];
     let AttachmentKind::Vpc(vpc) = att.kind else {
         return None;
     };
@@ -273,7 +281,7 @@ fn asymmetric_tgw_attachment(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Opti
             && (e.owner == v.at
                 || e.security_groups
                     .iter()
-                    .any(|&g| topo.security_groups[g as usize].res == v.at))
+                    .any(|&g| topo.security_groups[g].res == v.at))
     });
     appliance.then_some(entered)
 }

@@ -9,23 +9,23 @@ pub(super) fn nlb_no_listener(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        let lb = topo.nlb.load_balancers.iter().position(|l| l.res == v.at);
+        let lb = topo.nlb.load_balancers.position(|l| l.res == v.at);
         // A listener like an existing one whose target group takes this protocol.
         let like = lb.and_then(|i| {
             topo.nlb.load_balancers[i].listeners.iter().find_map(|l| {
-                let g = &topo.nlb.target_groups[l.target_group as usize];
+                let g = &topo.nlb.target_groups[l.target_group];
                 g.protocol
                     .accepts(h.proto)
-                    .then_some((i, g.protocol, l.target_group as usize))
+                    .then_some((i, g.protocol, l.target_group))
             })
         });
         match like {
                 Some((load_balancer, protocol, target_group)) => {
                     fix = Some(Change::AddListener {
-                        load_balancer,
+                        load_balancer: load_balancer.index(),
                         protocol,
                         port: h.dst_port,
-                        target_group,
+                        target_group: target_group.index(),
                     })
                 }
                 None => no_fix = Some("no target group of this load balancer takes this protocol: create one with targets, then a listener"),
@@ -50,12 +50,12 @@ pub(super) fn nlb_no_target(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        let tg = topo.nlb.target_groups.iter().position(|g| g.res == v.at);
+        let tg = topo.nlb.target_groups.position(|g| g.res == v.at);
         let lb = tg.and_then(|g| {
-            topo.nlb.load_balancers.iter().position(|l| {
+            topo.nlb.load_balancers.position(|l| {
                 l.listeners
                     .iter()
-                    .any(|x| x.target_group as usize == g && x.port == h.dst_port)
+                    .any(|x| x.target_group == g && x.port == h.dst_port)
             })
         });
         match (lb, tg) {
@@ -63,8 +63,8 @@ pub(super) fn nlb_no_target(d: &Drop) -> Finding {
                 if !topo.nlb.target_groups[target_group].targets.is_empty() =>
             {
                 fix = Some(Change::EnableCrossZone {
-                    load_balancer,
-                    target_group,
+                    load_balancer: load_balancer.index(),
+                    target_group: target_group.index(),
                 });
                 format!(
                     "{} has no usable target in the node's Availability Zone and cross-zone load balancing is off",

@@ -7,9 +7,11 @@ use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
 use vpcsim_controlplane::model::{Model, RouteTarget};
 use vpcsim_dataplane::topology::tgw::TgwRouteTarget;
+use vpcsim_dataplane::topology::vpn::VpnEdge;
 use vpcsim_dataplane::topology::RouteTarget as TopoTarget;
+use vpcsim_dataplane::topology::{VgwIdx, VpcIdx};
 use vpcsim_dataplane::trace::Stage;
-use vpcsim_dataplane::{DropReason, Idx, Topology};
+use vpcsim_dataplane::{DropReason, Topology};
 
 /// No route, or a route to a target that does not exist: a route towards whatever leads to the
 /// destination.
@@ -73,7 +75,7 @@ pub(super) fn source_dest_check(d: &Drop) -> Finding {
     let mut fix = None;
     let message = {
         if let Some(e) = topo.eni_by_resource(v.at) {
-            fix = Some(Change::DisableSourceDestCheck { eni: e as usize });
+            fix = Some(Change::DisableSourceDestCheck { eni: e.index() });
         }
         format!(
             "{} checks that it owns the source of what it sends and the destination of what it receives; this packet is neither",
@@ -96,7 +98,7 @@ pub(super) fn no_public_ip(d: &Drop) -> Finding {
         if let IpAddr::V4(src) = h.src {
             if let Some(e) = topo.owner_of(h.src) {
                 fix = Some(Change::AssociateElasticIp {
-                    eni: e as usize,
+                    eni: e.index(),
                     private: src,
                 });
             }
@@ -127,7 +129,7 @@ pub(super) fn appliance_bypassed(d: &Drop) -> Finding {
             .iter()
             .find(|g| g.res == v.at)
             .and_then(|g| g.route_table)
-            .and_then(|rt| topo.route_tables[rt as usize].lookup(h.src))
+            .and_then(|rt| topo.route_tables[rt].lookup(h.src))
             .and_then(|r| match r.target {
                 TopoTarget::NetworkInterface(a) => Some(a),
                 _ => None,
@@ -136,13 +138,13 @@ pub(super) fn appliance_bypassed(d: &Drop) -> Finding {
             .iter()
             .rev()
             .find(|x| x.stage == Stage::Route)
-            .and_then(|x| topo.route_tables.iter().position(|t| t.res == x.resource));
+            .and_then(|x| topo.route_tables.position(|t| t.res == x.resource));
         if let (Some(a), Some(t)) = (appliance, table) {
             if let Some(r) = topo.route_tables[t].lookup(h.dst) {
                 fix = Some(Change::SetRoute {
-                    table: t,
+                    table: t.index(),
                     destination: r.destination,
-                    target: RouteTarget::NetworkInterface(a as usize),
+                    target: RouteTarget::NetworkInterface(a.index()),
                 });
             }
         }
@@ -170,9 +172,9 @@ pub(super) fn ingress_appliance_no_public_ip(d: &Drop) -> Finding {
     let mut fix = None;
     let message = {
         if let Some(e) = topo.eni_by_resource(v.at) {
-            if let Some(private) = topo.enis[e as usize].primary_v4() {
+            if let Some(private) = topo.enis[e].primary_v4() {
                 fix = Some(Change::AssociateElasticIp {
-                    eni: e as usize,
+                    eni: e.index(),
                     private,
                 });
             }
@@ -230,7 +232,7 @@ fn target_towards(
         let prefix = topo
             .vpn_connections
             .iter()
-            .filter(|c| c.edge == vpcsim_dataplane::topology::vpn::VpnEdge::VpnGateway(g as Idx))
+            .filter(|c| c.edge == VpnEdge::VpnGateway(VgwIdx::from(g)))
             .flat_map(|c| c.prefixes.iter().copied())
             .filter(|p| p.contains(&dst))
             .max_by_key(|p| p.prefix_len());
@@ -241,15 +243,15 @@ fn target_towards(
     // A transit gateway attached to the VPC whose route table knows the destination.
     for &a in topo
         .vpcs
-        .get(vpc)
+        .get(VpcIdx::from(vpc))
         .map_or(&[][..], |v| &v.tgw_attachments[..])
     {
-        let att = &topo.tgw_attachments[a as usize];
+        let att = &topo.tgw_attachments[a];
         let route = att
             .route_table
-            .and_then(|t| topo.tgw_route_tables[t as usize].lookup(dst));
+            .and_then(|t| topo.tgw_route_tables[t].lookup(dst));
         if let Some(r) = route.filter(|r| matches!(r.target, TgwRouteTarget::Attachment(_))) {
-            return Some((r.destination, RouteTarget::TransitGateway(att.tgw as usize)));
+            return Some((r.destination, RouteTarget::TransitGateway(att.tgw.index())));
         }
     }
     let public = match dst {
@@ -273,9 +275,9 @@ fn target_towards(
             .internet_gateway
             .map(|g| (default, RouteTarget::InternetGateway(g)));
     }
-    let src_has_public = topo.owner_of(src).is_some_and(
-        |e| matches!(src, IpAddr::V4(s) if topo.enis[e as usize].public_for(s).is_some()),
-    );
+    let src_has_public = topo
+        .owner_of(src)
+        .is_some_and(|e| matches!(src, IpAddr::V4(s) if topo.enis[e].public_for(s).is_some()));
     if src_has_public {
         if let Some(g) = v.internet_gateway {
             return Some((default, RouteTarget::InternetGateway(g)));

@@ -6,8 +6,9 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 use vpcsim_controlplane::fix::Change;
 use vpcsim_dataplane::topology::tgw::{AttachmentKind, TgwRouteTarget};
+use vpcsim_dataplane::topology::{SubnetIdx, TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx};
 use vpcsim_dataplane::trace::{Hop, Stage};
-use vpcsim_dataplane::{DropReason, Idx, Topology};
+use vpcsim_dataplane::{DropReason, Topology};
 
 /// A transit gateway attachment without a subnet in the sender's zone: that subnet added.
 pub(super) fn tgw_no_attachment_in_az(d: &Drop) -> Finding {
@@ -20,11 +21,11 @@ pub(super) fn tgw_no_attachment_in_az(d: &Drop) -> Finding {
         let from = sending_subnet(topo, hops, h.src);
         if let (Some(a), Some(s)) = (a, from) {
             fix = Some(Change::AddTgwAttachmentSubnet {
-                attachment: a as usize,
-                subnet: s as usize,
+                attachment: a.index(),
+                subnet: s.index(),
             });
         }
-        let zone = from.map_or("?", |s| topo.subnets[s as usize].availability_zone.as_str());
+        let zone = from.map_or("?", |s| topo.subnets[s].availability_zone.as_str());
         format!(
             "transit gateway attachment {} has no subnet in {zone}: subnets of that zone cannot send to the transit gateway",
             topo.name(v.at)
@@ -44,12 +45,15 @@ pub(super) fn tgw_no_association(d: &Drop) -> Finding {
     let mut no_fix = None;
     let message = {
         if let Some(a) = topo.tgw_attachment_by_resource(v.at) {
-            let tgw = topo.tgw_attachments[a as usize].tgw;
-            let tables: Vec<usize> = (0..topo.tgw_route_tables.len())
-                .filter(|&t| topo.tgw_route_tables[t].tgw == tgw)
+            let tgw = topo.tgw_attachments[a].tgw;
+            let tables: Vec<TgwRouteTableIdx> = topo
+                .tgw_route_tables
+                .iter_enumerated()
+                .filter(|(_, t)| t.tgw == tgw)
+                .map(|(t, _)| t)
                 .collect();
             // Prefer a table that already routes the destination somewhere.
-            let routes = |t: &usize| {
+            let routes = |t: &TgwRouteTableIdx| {
                 topo.tgw_route_tables[*t]
                     .lookup(h.dst)
                     .is_some_and(|r| matches!(r.target, TgwRouteTarget::Attachment(_)))
@@ -57,8 +61,8 @@ pub(super) fn tgw_no_association(d: &Drop) -> Finding {
             match tables.iter().find(|t| routes(t)).or(tables.first()) {
                     Some(&table) => {
                         fix = Some(Change::AssociateTgwRouteTable {
-                            attachment: a as usize,
-                            table,
+                            attachment: a.index(),
+                            table: table.index(),
                         })
                     }
                     None => no_fix = Some("the transit gateway has no route table: add an AWS::EC2::TransitGatewayRouteTable and associate the attachment with it"),
@@ -85,27 +89,24 @@ pub(super) fn tgw_route(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        let table = topo.tgw_route_tables.iter().position(|t| t.res == v.at);
+        let table = topo.tgw_route_tables.position(|t| t.res == v.at);
         let towards =
             table.and_then(|t| attachment_towards(topo, topo.tgw_route_tables[t].tgw, h.dst));
         match (table, towards) {
             (Some(t), Some((b, prefix))) => {
-                let vpc_attachment = matches!(
-                    topo.tgw_attachments[b as usize].kind,
-                    AttachmentKind::Vpc(_)
-                );
+                let vpc_attachment = matches!(topo.tgw_attachments[b].kind, AttachmentKind::Vpc(_));
                 fix = Some(if reason == DropReason::TgwNoRoute && vpc_attachment {
                     Change::AddTgwPropagation {
-                        attachment: b as usize,
-                        table: t,
+                        attachment: b.index(),
+                        table: t.index(),
                     }
                 } else {
                     // A static route for the destination's network, more specific than
                     // (or replacing) the blackhole, which keeps dropping the rest.
                     Change::SetTgwRoute {
-                        table: t,
+                        table: t.index(),
                         destination: prefix,
-                        attachment: b as usize,
+                        attachment: b.index(),
                     }
                 });
             }
@@ -134,26 +135,30 @@ pub(super) fn tgw_route(d: &Drop) -> Finding {
 
 /// The attachment of transit gateway `tgw` that leads to `dst` (the VPC whose CIDRs hold it, or
 /// the VPN connection whose on-premises prefixes do), with that covering prefix.
-fn attachment_towards(topo: &Topology, tgw: Idx, dst: IpAddr) -> Option<(Idx, IpNet)> {
-    let mut best: Option<(Idx, IpNet)> = None;
-    for (i, a) in topo.tgw_attachments.iter().enumerate() {
+fn attachment_towards(
+    topo: &Topology,
+    tgw: TgwIdx,
+    dst: IpAddr,
+) -> Option<(TgwAttachmentIdx, IpNet)> {
+    let mut best: Option<(TgwAttachmentIdx, IpNet)> = None;
+    for (i, a) in topo.tgw_attachments.iter_enumerated() {
         if a.tgw != tgw {
             continue;
         }
         let prefixes: Vec<IpNet> = match a.kind {
             AttachmentKind::Vpc(v) => {
-                let v = &topo.vpcs[v as usize];
+                let v = &topo.vpcs[v];
                 v.cidrs_v4
                     .iter()
                     .map(|c| IpNet::V4(*c))
                     .chain(v.cidrs_v6.iter().map(|c| IpNet::V6(*c)))
                     .collect()
             }
-            AttachmentKind::Vpn(c) => topo.vpn_connections[c as usize].prefixes.clone(),
+            AttachmentKind::Vpn(c) => topo.vpn_connections[c].prefixes.clone(),
         };
         for p in prefixes.into_iter().filter(|p| p.contains(&dst)) {
             if best.is_none_or(|(_, b)| p.prefix_len() > b.prefix_len()) {
-                best = Some((i as Idx, p));
+                best = Some((i, p));
             }
         }
     }
@@ -162,12 +167,12 @@ fn attachment_towards(topo: &Topology, tgw: Idx, dst: IpAddr) -> Option<(Idx, Ip
 
 /// The subnet the packet was last sent from: the interface (instance or appliance) or NAT
 /// gateway of the latest hop that forwarded it.
-fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<Idx> {
+fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<SubnetIdx> {
     for h in hops.iter().rev() {
         match h.stage {
             Stage::Origin | Stage::Appliance => {
                 if let Some(e) = topo.eni_by_resource(h.resource) {
-                    return Some(topo.enis[e as usize].subnet);
+                    return Some(topo.enis[e].subnet);
                 }
             }
             Stage::NatGateway => {
@@ -178,5 +183,5 @@ fn sending_subnet(topo: &Topology, hops: &[Hop], src: IpAddr) -> Option<Idx> {
             _ => {}
         }
     }
-    topo.owner_of(src).map(|e| topo.enis[e as usize].subnet)
+    topo.owner_of(src).map(|e| topo.enis[e].subnet)
 }

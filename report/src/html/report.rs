@@ -95,13 +95,13 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         return Some(format!(
             "<code>{}</code> in {} ({}); route table {}, network ACL {}",
             esc(&cidrs.join(", ")),
-            name(topo.vpcs[s.vpc as usize].res),
+            name(topo.vpcs[s.vpc].res),
             esc(&s.availability_zone),
             topo.route_tables
-                .get(s.route_table as usize)
+                .get(s.route_table)
                 .map_or("?".into(), |t| name(t.res)),
             topo.network_acls
-                .get(s.network_acl as usize)
+                .get(s.network_acl)
                 .map_or("?".into(), |a| name(a.res)),
         ));
     }
@@ -110,13 +110,13 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
         .iter()
         .find(|e| e.owner == r && !matches!(e.kind, EniKind::NatGateway(_)))
     {
-        let subnet = topo.subnets.get(e.subnet as usize).map(|s| s.res);
+        let subnet = topo.subnets.get(e.subnet).map(|s| s.res);
         let mut addrs = both_families(&e.private_v4, &e.ipv6);
         addrs.extend(e.public_v4.iter().map(|(_, p)| format!("{p} (public)")));
         let groups: Vec<String> = e
             .security_groups
             .iter()
-            .filter_map(|g| topo.security_groups.get(*g as usize))
+            .filter_map(|g| topo.security_groups.get(*g))
             .map(|g| name(g.res))
             .collect();
         return Some(format!(
@@ -133,33 +133,30 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
     }
     if let Some(g) = topo.nat_gateways.iter().find(|g| g.res == r) {
         let mut addrs: Vec<String> = g.addresses.iter().map(|a| a.to_string()).collect();
-        if let Some(e) = topo.enis.get(g.eni as usize) {
+        if let Some(e) = topo.enis.get(g.eni) {
             addrs.extend(e.public_v4.iter().map(|(_, p)| format!("{p} (Elastic IP)")));
         }
         return Some(format!(
             "{} NAT gateway in {}: <code>{}</code>",
             if g.public { "public" } else { "private" },
-            name(topo.subnets[g.subnet as usize].res),
+            name(topo.subnets[g.subnet].res),
             esc(&addrs.join(", "))
         ));
     }
     if let Some(g) = topo.internet_gateways.iter().find(|g| g.res == r) {
         return Some(match g.vpc {
-            Some(v) => format!("attached to {}", name(topo.vpcs[v as usize].res)),
+            Some(v) => format!("attached to {}", name(topo.vpcs[v].res)),
             None => "not attached".into(),
         });
     }
     if let Some(g) = topo.egress_only_igws.iter().find(|g| g.res == r) {
-        return Some(format!(
-            "attached to {}",
-            name(topo.vpcs[g.vpc as usize].res)
-        ));
+        return Some(format!("attached to {}", name(topo.vpcs[g.vpc].res)));
     }
     if let Some(p) = topo.peerings.iter().find(|p| p.res == r) {
         return Some(format!(
             "{} ↔ {}",
-            name(topo.vpcs[p.requester as usize].res),
-            name(topo.vpcs[p.accepter as usize].res)
+            name(topo.vpcs[p.requester].res),
+            name(topo.vpcs[p.accepter].res)
         ));
     }
     if let Some(t) = topo.route_tables.iter().find(|t| t.res == r) {
@@ -194,27 +191,24 @@ fn resource_details(topo: &Topology, r: ResId) -> Option<String> {
 }
 
 fn resource_table(topo: &Topology) -> String {
-    let mut rows: Vec<(u8, usize)> = topo
+    let mut rows: Vec<(u8, ResId)> = topo
         .resources
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .skip(4) // the internet and the built-in link-local services
-        .filter(|(i, res)| {
-            let r = ResId(*i as u32);
+        .filter(|&(r, res)| {
             // Routes and ACL entries are listed inside their table; an instance's primary
             // interface and a NAT gateway's interface inside their owner.
             !res.kind.ends_with("::Route")
                 && !res.kind.ends_with("NetworkAclEntry")
                 && !topo.enis.iter().any(|e| e.res == r && e.owner != r)
         })
-        .map(|(i, res)| (kind_rank(&res.kind), i))
+        .map(|(r, res)| (kind_rank(&res.kind), r))
         .collect();
     rows.sort();
     let mut s = String::from(
         r#"<table class="resources"><thead><tr><th>resource</th><th>type</th><th>AWS id</th><th>Name</th><th>details</th></tr></thead><tbody>"#,
     );
-    for (_, i) in rows {
-        let r = ResId(i as u32);
+    for (_, r) in rows {
         let res = topo.resource(r);
         let _ = write!(
             s,

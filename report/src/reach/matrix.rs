@@ -14,12 +14,9 @@ use vpcsim_dataplane::Topology;
 /// connection>`.
 pub fn endpoint_name(topo: &Topology, e: Endpoint) -> String {
     match e {
-        Endpoint::Eni(i) => topo.name(topo.enis[i as usize].owner).to_string(),
+        Endpoint::Eni(i) => topo.name(topo.enis[i].owner).to_string(),
         Endpoint::Internet => "internet".into(),
-        Endpoint::OnPrem(c) => format!(
-            "on-prem:{}",
-            topo.name(topo.vpn_connections[c as usize].res)
-        ),
+        Endpoint::OnPrem(c) => format!("on-prem:{}", topo.name(topo.vpn_connections[c].res)),
     }
 }
 

@@ -228,7 +228,7 @@ fn fate_text(topo: &Topology, f: &Fate) -> String {
         Fate::Exited { via, vpn: Some(c) } => format!(
             "EXITED via {} to {}",
             topo.name(*via),
-            topo.name(topo.vpn_connections[*c as usize].res)
+            topo.name(topo.vpn_connections[*c].res)
         ),
         Fate::Exited { via, vpn: None } => format!("EXITED via {}", topo.name(*via)),
         Fate::Dropped { reason, at } => format!("{} at {}", reason.as_str(), topo.name(*at)),
@@ -262,7 +262,7 @@ fn fate_json(topo: &Topology, f: &Fate) -> Value {
         Fate::Exited { via, vpn } => {
             let mut v = json!({"disposition": "EXITED", "egress": topo.name(*via)});
             if let Some(c) = vpn {
-                v["vpn_connection"] = json!(topo.name(topo.vpn_connections[*c as usize].res));
+                v["vpn_connection"] = json!(topo.name(topo.vpn_connections[*c].res));
             }
             v
         }

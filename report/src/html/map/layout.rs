@@ -8,20 +8,22 @@ use super::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
-use vpcsim_dataplane::topology::{EniKind, Idx, ResId, RouteTarget, Topology};
+use vpcsim_dataplane::topology::{
+    EniIdx, EniKind, NatIdx, ResId, RouteTarget, SubnetIdx, Table, Topology, VpcIdx,
+};
 
 /// What a subnet holds, drawn as a grid of equal boxes.
 #[derive(Clone, Copy)]
 enum Item {
-    Host(Idx),
-    Nat(Idx),
+    Host(EniIdx),
+    Nat(NatIdx),
 }
 
 /// A VPC measured before it is placed: its zones (in name order, subnets in topology order
 /// within each), its gateways, and the size of its box.
 struct VpcPlan<'t> {
-    vpc: Idx,
-    azs: BTreeMap<&'t str, Vec<Idx>>,
+    vpc: VpcIdx,
+    azs: BTreeMap<&'t str, Vec<SubnetIdx>>,
     gateways: Vec<Place>,
     /// Boxes per row inside a subnet.
     cols: i32,
@@ -49,7 +51,7 @@ struct Builder<'t> {
     topo: &'t Topology,
     m: Map,
     used: BTreeSet<String>,
-    items: Vec<Vec<Item>>,
+    items: Table<SubnetIdx, Vec<Item>>,
 }
 
 impl Map {
@@ -80,7 +82,7 @@ impl<'t> Builder<'t> {
                 internet: Rect::default(),
             },
             used: BTreeSet::new(),
-            items: vec![vec![]; topo.subnets.len()],
+            items: Table::from(vec![vec![]; topo.subnets.len()]),
         };
         let internet_id = b.dom_id("internet");
         b.m.push(
@@ -95,17 +97,17 @@ impl<'t> Builder<'t> {
             },
         );
         b.m.by_res.insert(ResId::INTERNET, Place::Internet);
-        for (i, e) in topo.enis.iter().enumerate() {
+        for (i, e) in topo.enis.iter_enumerated() {
             if matches!(e.kind, EniKind::NatGateway(_)) {
                 continue;
             }
-            if let Some(v) = b.items.get_mut(e.subnet as usize) {
-                v.push(Item::Host(i as Idx));
+            if let Some(v) = b.items.get_mut(e.subnet) {
+                v.push(Item::Host(i));
             }
         }
-        for (n, g) in topo.nat_gateways.iter().enumerate() {
-            if let Some(v) = b.items.get_mut(g.subnet as usize) {
-                v.push(Item::Nat(n as Idx));
+        for (n, g) in topo.nat_gateways.iter_enumerated() {
+            if let Some(v) = b.items.get_mut(g.subnet) {
+                v.push(Item::Nat(n));
             }
         }
         b
@@ -117,12 +119,12 @@ impl<'t> Builder<'t> {
 
     /// Every VPC, left to right in rows no wider than [`MAX_ROW_W`]: their boxes, and the
     /// bottom of the last row.
-    fn vpcs(&mut self) -> (Vec<Rect>, i32) {
+    fn vpcs(&mut self) -> (Table<VpcIdx, Rect>, i32) {
         let topo = self.topo;
         let (mut x, mut y) = (MARGIN, MARGIN + INTERNET_H + GW_H / 2 + 44);
         let mut row_bottom = y;
-        let mut rects = vec![Rect::default(); topo.vpcs.len()];
-        for vi in 0..topo.vpcs.len() as Idx {
+        let mut rects = Table::from(vec![Rect::default(); topo.vpcs.len()]);
+        for vi in topo.vpcs.indices() {
             let plan = self.plan(vi);
             if x > MARGIN && x + plan.w > MAX_ROW_W {
                 x = MARGIN;
@@ -134,7 +136,7 @@ impl<'t> Builder<'t> {
                 w: plan.w,
                 h: plan.h,
             };
-            rects[vi as usize] = r;
+            rects[vi] = r;
             row_bottom = row_bottom.max(r.bottom());
             x += plan.w + VPC_GAP;
             self.vpc(&plan, r);
@@ -143,34 +145,32 @@ impl<'t> Builder<'t> {
     }
 
     /// Measure a VPC: three boxes per subnet row when some subnet holds more than four, else two.
-    fn plan(&self, vi: Idx) -> VpcPlan<'t> {
+    fn plan(&self, vi: VpcIdx) -> VpcPlan<'t> {
         let topo = self.topo;
-        let mut azs: BTreeMap<&str, Vec<Idx>> = BTreeMap::new();
-        for (si, s) in topo.subnets.iter().enumerate() {
+        let mut azs: BTreeMap<&str, Vec<SubnetIdx>> = BTreeMap::new();
+        for (si, s) in topo.subnets.iter_enumerated() {
             if s.vpc == vi {
                 azs.entry(s.availability_zone.as_str())
                     .or_default()
-                    .push(si as Idx);
+                    .push(si);
             }
         }
         let most = azs
             .values()
             .flatten()
-            .map(|&s| self.items[s as usize].len())
+            .map(|&s| self.items[s].len())
             .max()
             .unwrap_or(0);
         let gateways: Vec<Place> = topo
             .internet_gateways
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .filter(|(_, g)| g.vpc == Some(vi))
-            .map(|(i, _)| Place::Igw(i as Idx))
+            .map(|(i, _)| Place::Igw(i))
             .chain(
                 topo.egress_only_igws
-                    .iter()
-                    .enumerate()
+                    .iter_enumerated()
                     .filter(|(_, g)| g.vpc == vi)
-                    .map(|(i, _)| Place::Eigw(i as Idx)),
+                    .map(|(i, _)| Place::Eigw(i)),
             )
             .collect();
         let mut plan = VpcPlan {
@@ -196,18 +196,18 @@ impl<'t> Builder<'t> {
         plan
     }
 
-    fn az_h(&self, plan: &VpcPlan, subnets: &[Idx]) -> i32 {
+    fn az_h(&self, plan: &VpcPlan, subnets: &[SubnetIdx]) -> i32 {
         AZ_HEAD
             + subnets
                 .iter()
-                .map(|&s| plan.subnet_h(self.items[s as usize].len()) + PAD)
+                .map(|&s| plan.subnet_h(self.items[s].len()) + PAD)
                 .sum::<i32>()
     }
 
     /// A VPC's box at `r`, its zones and subnets inside, its gateways on its top edge.
     fn vpc(&mut self, plan: &VpcPlan, r: Rect) {
         let topo = self.topo;
-        let vpc = &topo.vpcs[plan.vpc as usize];
+        let vpc = &topo.vpcs[plan.vpc];
         let cidrs = both_families(&vpc.cidrs_v4, &vpc.cidrs_v6);
         let id = self.dom_id(&topo.resource(vpc.res).logical_id);
         let cidr_line = cidrs.join(" · ");
@@ -242,7 +242,7 @@ impl<'t> Builder<'t> {
     }
 
     /// An Availability Zone column and its subnets, top to bottom.
-    fn az(&mut self, plan: &VpcPlan, az: &str, subnets: &[Idx], ar: Rect) {
+    fn az(&mut self, plan: &VpcPlan, az: &str, subnets: &[SubnetIdx], ar: Rect) {
         let label = if az.is_empty() { "(no AZ)" } else { az };
         self.m.push(
             None,
@@ -261,11 +261,11 @@ impl<'t> Builder<'t> {
                 x: ar.x + PAD,
                 y: sy,
                 w: plan.subnet_w(),
-                h: plan.subnet_h(self.items[si as usize].len()),
+                h: plan.subnet_h(self.items[si].len()),
             };
             sy += sr.h + PAD;
             self.subnet(si, label, sr);
-            for k in 0..self.items[si as usize].len() {
+            for k in 0..self.items[si].len() {
                 let (col, row) = (k as i32 % plan.cols, k as i32 / plan.cols);
                 let ir = Rect {
                     x: sr.x + PAD + col * (HOST_W + PAD),
@@ -273,7 +273,7 @@ impl<'t> Builder<'t> {
                     w: HOST_W,
                     h: HOST_H,
                 };
-                match self.items[si as usize][k] {
+                match self.items[si][k] {
                     Item::Host(e) => self.host(e, ir),
                     Item::Nat(n) => self.nat(n, ir),
                 }
@@ -283,17 +283,17 @@ impl<'t> Builder<'t> {
 
     /// A subnet's box: public (its default route goes to an internet gateway) or private, with
     /// its CIDRs, route table and network ACL.
-    fn subnet(&mut self, si: Idx, az_label: &str, sr: Rect) {
+    fn subnet(&mut self, si: SubnetIdx, az_label: &str, sr: Rect) {
         let topo = self.topo;
-        let s = &topo.subnets[si as usize];
+        let s = &topo.subnets[si];
         let cidrs = both_families(s.cidr_v4, s.cidr_v6);
         let rt = topo
             .route_tables
-            .get(s.route_table as usize)
+            .get(s.route_table)
             .map_or("?", |t| topo.name(t.res));
         let acl = topo
             .network_acls
-            .get(s.network_acl as usize)
+            .get(s.network_acl)
             .map_or("?", |a| topo.name(a.res));
         let public = is_public(topo, si);
         let cidr_line = cidrs.join(" · ");
@@ -350,11 +350,8 @@ impl<'t> Builder<'t> {
             };
             gx += GW_W + PAD;
             let (res, what) = match g {
-                Place::Igw(i) => (topo.internet_gateways[i as usize].res, "internet gateway"),
-                Place::Eigw(i) => (
-                    topo.egress_only_igws[i as usize].res,
-                    "egress-only internet gateway",
-                ),
+                Place::Igw(i) => (topo.internet_gateways[i].res, "internet gateway"),
+                Place::Eigw(i) => (topo.egress_only_igws[i].res, "egress-only internet gateway"),
                 _ => continue,
             };
             let id = self.dom_id(&topo.resource(res).logical_id);
@@ -377,15 +374,12 @@ impl<'t> Builder<'t> {
 
     /// Peering connections in a band at `band_y`, each near the middle of its two VPCs; returns
     /// where the next band starts.
-    fn peerings(&mut self, vpc_rects: &[Rect], band_y: i32) -> i32 {
+    fn peerings(&mut self, vpc_rects: &Table<VpcIdx, Rect>, band_y: i32) -> i32 {
         let topo = self.topo;
         let mut px_min = MARGIN;
         let mut any_peering = false;
-        for (pi, p) in topo.peerings.iter().enumerate() {
-            let (Some(a), Some(b)) = (
-                vpc_rects.get(p.requester as usize),
-                vpc_rects.get(p.accepter as usize),
-            ) else {
+        for (pi, p) in topo.peerings.iter_enumerated() {
+            let (Some(a), Some(b)) = (vpc_rects.get(p.requester), vpc_rects.get(p.accepter)) else {
                 continue;
             };
             any_peering = true;
@@ -398,12 +392,12 @@ impl<'t> Builder<'t> {
             px_min = pr.right() + PAD;
             let names = format!(
                 "{} ↔ {}",
-                topo.name(topo.vpcs[p.requester as usize].res),
-                topo.name(topo.vpcs[p.accepter as usize].res)
+                topo.name(topo.vpcs[p.requester].res),
+                topo.name(topo.vpcs[p.accepter].res)
             );
             let id = self.dom_id(&topo.resource(p.res).logical_id);
             self.m.push(
-                Some(Place::Peering(pi as Idx)),
+                Some(Place::Peering(pi)),
                 Node {
                     dom_id: Some(id),
                     class: "res peering",
@@ -413,7 +407,7 @@ impl<'t> Builder<'t> {
                     tooltip: tooltip(topo, p.res, &[format!("peering {names}")]),
                 },
             );
-            self.m.by_res.insert(p.res, Place::Peering(pi as Idx));
+            self.m.by_res.insert(p.res, Place::Peering(pi));
             for v in [a, b] {
                 let vx = pr.cx().clamp(v.x + 2 * PAD, v.right() - 2 * PAD);
                 self.m.links.push((pr.cx(), pr.y, vx, v.bottom()));
@@ -440,9 +434,8 @@ impl<'t> Builder<'t> {
             .max()
             .unwrap_or(0)
             .max(MAX_ROW_W / 2);
-        for (i, res) in topo.resources.iter().enumerate() {
-            let r = ResId(i as u32);
-            let builtin = i < 4;
+        for (r, res) in topo.resources.iter_enumerated() {
+            let builtin = r.index() < 4;
             if self.m.by_res.contains_key(&r)
                 || (builtin && !referenced.contains(&r))
                 || rule_like(&res.kind)
@@ -511,9 +504,9 @@ impl<'t> Builder<'t> {
     }
 
     /// An instance or interface: its addresses, public ones after them.
-    fn host(&mut self, e: Idx, r: Rect) {
+    fn host(&mut self, e: EniIdx, r: Rect) {
         let topo = self.topo;
-        let eni = &topo.enis[e as usize];
+        let eni = &topo.enis[e];
         let mut addrs = both_families(&eni.private_v4, &eni.ipv6);
         let publics: Vec<String> = eni.public_v4.iter().map(|(_, p)| p.to_string()).collect();
         let first = addrs.first().cloned().unwrap_or_default();
@@ -524,7 +517,7 @@ impl<'t> Builder<'t> {
         let groups: Vec<&str> = eni
             .security_groups
             .iter()
-            .filter_map(|g| topo.security_groups.get(*g as usize))
+            .filter_map(|g| topo.security_groups.get(*g))
             .map(|g| topo.name(g.res))
             .collect();
         addrs.extend(publics.iter().map(|p| format!("{p} (public)")));
@@ -553,10 +546,10 @@ impl<'t> Builder<'t> {
     }
 
     /// A NAT gateway: its private address and its Elastic IP.
-    fn nat(&mut self, n: Idx, r: Rect) {
+    fn nat(&mut self, n: NatIdx, r: Rect) {
         let topo = self.topo;
-        let g = &topo.nat_gateways[n as usize];
-        let eni = topo.enis.get(g.eni as usize);
+        let g = &topo.nat_gateways[n];
+        let eni = topo.enis.get(g.eni);
         let first = g
             .addresses
             .first()
@@ -688,16 +681,13 @@ fn tooltip(topo: &Topology, r: ResId, extra: &[String]) -> String {
 }
 
 /// Whether the subnet's route table sends the default route to an internet gateway.
-fn is_public(topo: &Topology, subnet: Idx) -> bool {
-    let s = &topo.subnets[subnet as usize];
-    topo.route_tables
-        .get(s.route_table as usize)
-        .is_some_and(|rt| {
-            rt.routes.iter().any(|r| {
-                r.destination.prefix_len() == 0
-                    && matches!(r.target, RouteTarget::InternetGateway(_))
-            })
+fn is_public(topo: &Topology, subnet: SubnetIdx) -> bool {
+    let s = &topo.subnets[subnet];
+    topo.route_tables.get(s.route_table).is_some_and(|rt| {
+        rt.routes.iter().any(|r| {
+            r.destination.prefix_len() == 0 && matches!(r.target, RouteTarget::InternetGateway(_))
         })
+    })
 }
 
 #[cfg(test)]

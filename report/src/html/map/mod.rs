@@ -13,7 +13,9 @@ mod layout;
 mod svg;
 
 use std::collections::BTreeMap;
-use vpcsim_dataplane::topology::{Idx, ResId};
+use vpcsim_dataplane::topology::{
+    EigwIdx, EniIdx, IgwIdx, NatIdx, PeeringIdx, ResId, SubnetIdx, VpcIdx,
+};
 use vpcsim_dataplane::trace::Hop;
 
 const MARGIN: i32 = 20;
@@ -65,13 +67,13 @@ impl Rect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Place {
     Internet,
-    Vpc(Idx),
-    Subnet(Idx),
-    Eni(Idx),
-    Nat(Idx),
-    Igw(Idx),
-    Eigw(Idx),
-    Peering(Idx),
+    Vpc(VpcIdx),
+    Subnet(SubnetIdx),
+    Eni(EniIdx),
+    Nat(NatIdx),
+    Igw(IgwIdx),
+    Eigw(EigwIdx),
+    Peering(PeeringIdx),
     Other(ResId),
 }
 
@@ -154,7 +156,7 @@ mod tests {
         let sn = topo.add_resource("Sn", "subnet-1", "AWS::EC2::Subnet", None);
         topo.subnets.push(Subnet {
             res: sn,
-            vpc: 0,
+            vpc: VpcIdx(0),
             availability_zone: "us-east-1a".into(),
             cidr_v4: Some("10.0.0.0/24".parse().unwrap()),
             ..Default::default()
@@ -174,7 +176,11 @@ mod tests {
         let places = map.resolve(&topo, &hops);
         assert_eq!(
             places,
-            vec![Place::Subnet(0), Place::Other(tgw), Place::Other(tgw)]
+            vec![
+                Place::Subnet(SubnetIdx(0)),
+                Place::Other(tgw),
+                Place::Other(tgw)
+            ]
         );
         let svg = map.svg(
             &topo,

@@ -6,7 +6,7 @@ use crate::html::esc;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::net::IpAddr;
-use vpcsim_dataplane::topology::{EniKind, Idx, ResId, Topology};
+use vpcsim_dataplane::topology::{EniKind, ResId, SubnetIdx, Topology};
 use vpcsim_dataplane::trace::{Action, Hop, Stage};
 
 impl Map {
@@ -41,10 +41,10 @@ impl Map {
         }
     }
 
-    fn subnet_of(&self, topo: &Topology, p: Place) -> Option<Idx> {
+    fn subnet_of(&self, topo: &Topology, p: Place) -> Option<SubnetIdx> {
         match p {
-            Place::Eni(e) => topo.enis.get(e as usize).map(|e| e.subnet),
-            Place::Nat(n) => topo.nat_gateways.get(n as usize).map(|g| g.subnet),
+            Place::Eni(e) => topo.enis.get(e).map(|e| e.subnet),
+            Place::Nat(n) => topo.nat_gateways.get(n).map(|g| g.subnet),
             Place::Subnet(s) => Some(s),
             _ => None,
         }
@@ -60,22 +60,19 @@ impl Map {
             .collect();
         let hostlike = |p: &Place| matches!(p, Place::Eni(_) | Place::Nat(_));
         let owner_place = |a: IpAddr| {
-            topo.owner_of(a).map(|e| match topo.enis[e as usize].kind {
+            topo.owner_of(a).map(|e| match topo.enis[e].kind {
                 EniKind::NatGateway(n) => Place::Nat(n),
                 _ => Place::Eni(e),
             })
         };
         // Subnets that use the hop's ACL or route table, when the resource is one.
-        let users = |r: ResId| -> Vec<Idx> {
-            let acl = topo.network_acls.iter().position(|a| a.res == r);
-            let rt = topo.route_tables.iter().position(|t| t.res == r);
+        let users = |r: ResId| -> Vec<SubnetIdx> {
+            let acl = topo.network_acls.position(|a| a.res == r);
+            let rt = topo.route_tables.position(|t| t.res == r);
             topo.subnets
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| {
-                    Some(s.network_acl as usize) == acl || Some(s.route_table as usize) == rt
-                })
-                .map(|(i, _)| i as Idx)
+                .iter_enumerated()
+                .filter(|(_, s)| Some(s.network_acl) == acl || Some(s.route_table) == rt)
+                .map(|(i, _)| i)
                 .collect()
         };
         let mut out: Vec<Place> = Vec::with_capacity(hops.len());
@@ -87,7 +84,7 @@ impl Map {
             let prev_any = out.last().copied();
             let prev_host = out.iter().rev().copied().find(hostlike);
             let next_direct = direct[i + 1..].iter().flatten().next().copied();
-            let subnet_among = |cand: Option<Idx>, users: &[Idx]| {
+            let subnet_among = |cand: Option<SubnetIdx>, users: &[SubnetIdx]| {
                 cand.filter(|s| users.is_empty() || users.contains(s))
                     .or_else(|| users.first().copied())
                     .map(Place::Subnet)
@@ -109,7 +106,7 @@ impl Map {
                     let by_dst = u
                         .iter()
                         .copied()
-                        .find(|&s| topo.subnets[s as usize].contains(h.header.dst));
+                        .find(|&s| topo.subnets[s].contains(h.header.dst));
                     subnet_among(by_next.or(by_dst), &u)
                 }
                 _ => None,
