@@ -3,7 +3,7 @@
 //! admits opens a tracked connection. A filter the nodes apply when a packet leaves or reaches
 //! an interface.
 
-use super::driver::{gather, Conn, Driver, Field};
+use super::driver::{gather, Conn, Driver};
 use crate::aws::Zone;
 use crate::state::conntrack::Tracked;
 use crate::tables::sg::{CompiledSgRule, SgRules};
@@ -51,16 +51,7 @@ pub(super) fn rules<'a>(
     dir: Direction,
     via_appliance: bool,
 ) -> SgRules<'a> {
-    let e = &topo.enis[eni];
-    let (rules, peer) = match dir {
-        Direction::Egress => (&e.sg_egress, Field::Dst),
-        Direction::Ingress => (&e.sg_ingress, Field::Src),
-    };
-    SgRules {
-        rules,
-        peer,
-        references: !via_appliance,
-    }
+    topo.sg_rules(eni, dir == Direction::Ingress, !via_appliance)
 }
 
 /// The resource blamed for a denial: the group when the interface has one, the interface's

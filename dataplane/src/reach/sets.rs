@@ -148,36 +148,35 @@ impl Symbolic<'_, '_> {
         (parts.pop().unwrap_or_default(), rest)
     }
 
-    /// An ordered first-match partition of `s` by rule boxes: the parts each rule decided (in
-    /// rule order, with the rule), the part no rule matched; parts that depend on a picked
-    /// port are reported as not analysed.
+    /// An ordered first-match partition of `p`'s set by rule boxes: hands each part a rule
+    /// decided to `decided` (in rule order, with the rule) and returns the part no rule
+    /// matched; parts that depend on a picked port are reported as not analysed.
     pub(super) fn first_match<R: Rules>(
         &mut self,
         p: &Sym,
         rules: &R,
-    ) -> (Vec<(R::Key, HeaderSet)>, HeaderSet) {
-        let mut boxes: Vec<(HBox, R::Key)> = Vec::new();
-        rules.for_each_box(self.fam, &mut |b, k| boxes.push((b, k)));
+        mut decided: impl FnMut(R::Key, HeaderSet),
+    ) -> HeaderSet {
         let mut remaining = p.set.clone();
-        let mut decided: Vec<(R::Key, HeaderSet)> = Vec::new();
         let mut unsure_boxes: Vec<HBox> = Vec::new();
         let mut unsure = HeaderSet::new();
         let mut hull = remaining.hull();
-        for (fb, key) in boxes {
-            let Some(h) = hull else { break };
-            match self.pre(&p.c.t, &fb) {
+        let this = &*self;
+        rules.for_each_box(this.fam, &mut |fb, key| {
+            let Some(h) = hull else { return };
+            match this.pre(&p.c.t, &fb) {
                 Pre::Empty => {}
                 Pre::Sure(b) => {
                     if !h.intersects(&b) {
-                        continue;
+                        return;
                     }
                     let m = remaining.intersect_box(&b);
                     if m.is_empty() {
-                        continue;
+                        return;
                     }
                     remaining = remaining.subtract_box(&b);
                     hull = remaining.hull();
-                    decided.push((key, m));
+                    decided(key, m);
                 }
                 // With every rule deciding alike, a rule that might match matters only for
                 // what no rule surely matches; in order, it stops the rules after it.
@@ -191,7 +190,7 @@ impl Symbolic<'_, '_> {
                     }
                 }
             }
-        }
+        });
         for b in unsure_boxes {
             let m = remaining.intersect_box(&b);
             if !m.is_empty() {
@@ -203,6 +202,6 @@ impl Symbolic<'_, '_> {
             Self::part(unsure, &p.c),
             Fate::NotAnalysed(PICKED_PORT.into()),
         );
-        (decided, remaining)
+        remaining
     }
 }

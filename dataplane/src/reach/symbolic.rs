@@ -233,11 +233,10 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         p: Sym,
         rules: &R,
     ) -> std::vec::IntoIter<(Option<R::Key>, Sym)> {
-        let (decided, rest) = self.first_match(&p, rules);
-        let mut out: Vec<(Option<R::Key>, Sym)> = decided
-            .into_iter()
-            .map(|(k, set)| (Some(k), Self::part(set, &p.c)))
-            .collect();
+        let mut out: Vec<(Option<R::Key>, Sym)> = Vec::new();
+        let rest = self.first_match(&p, rules, |k, set| {
+            out.push((Some(k), Self::part(set, &p.c)))
+        });
         if !rest.is_empty() {
             out.push((None, Sym { set: rest, c: p.c }));
         }
@@ -245,16 +244,15 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     }
 
     fn decide<R: Rules>(&mut self, p: Sym, rules: &R) -> Decided<Sym, R::Key> {
-        let (decided, rest) = self.first_match(&p, rules);
         let mut pass = HeaderSet::new();
         let mut fail = HeaderSet::new();
-        for (k, set) in decided {
+        let rest = self.first_match(&p, rules, |k, set| {
             if R::passes(Some(k)) {
                 pass.extend_disjoint(set);
             } else {
                 fail.extend_disjoint(set);
             }
-        }
+        });
         if R::passes(None) {
             pass.extend_disjoint(rest);
         } else {

@@ -129,6 +129,37 @@ impl CompiledSgRule {
     }
 }
 
+/// The header boxes each compiled rule of a set of security groups matches
+/// ([`CompiledSgRule::boxes`]), per family and direction, each with its rule's position:
+/// what `reach` partitions a set of headers by. Computed once per distinct set of groups when
+/// the topology is built, since a walk checks the same groups many times.
+#[derive(Clone, Debug, Default)]
+pub struct SgBoxes {
+    /// `[family][inbound]`: (box, index into the interface's rules of that direction).
+    boxes: [[Vec<(HBox, u32)>; 2]; 2],
+}
+
+impl SgBoxes {
+    /// The boxes of an interface's compiled inbound and outbound rules.
+    pub fn new(ingress: &[CompiledSgRule], egress: &[CompiledSgRule]) -> SgBoxes {
+        let side = |fam: Family, rules: &[CompiledSgRule], dim: usize| {
+            rules
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| r.boxes(fam, dim).into_iter().map(move |b| (b, i as u32)))
+                .collect::<Vec<_>>()
+        };
+        SgBoxes {
+            boxes: [Family::V4, Family::V6]
+                .map(|fam| [side(fam, egress, DST), side(fam, ingress, SRC)]),
+        }
+    }
+
+    fn of(&self, fam: Family, ingress: bool) -> &[(HBox, u32)] {
+        &self.boxes[fam as usize][ingress as usize]
+    }
+}
+
 /// One direction of an interface's security groups as a rule list: any rule admits.
 #[derive(Clone, Copy, Debug)]
 pub struct SgRules<'a> {
@@ -139,6 +170,8 @@ pub struct SgRules<'a> {
     /// Whether rules that came from a group reference still match (not after an appliance or
     /// a transit gateway forwarded the packet).
     pub references: bool,
+    /// The same rules as header boxes (both directions; `peer` picks one).
+    pub boxes: &'a SgBoxes,
 }
 
 impl<'a> Rules for SgRules<'a> {
@@ -153,15 +186,10 @@ impl<'a> Rules for SgRules<'a> {
         evaluate(self.rules, h, peer, self.references)
     }
     fn for_each_box(&self, fam: Family, f: &mut dyn FnMut(HBox, &'a CompiledSgRule)) {
-        let dim = match self.peer {
-            Field::Src => SRC,
-            Field::Dst => DST,
-        };
-        for r in self.rules {
-            if !self.references && r.by_reference {
-                continue;
-            }
-            for b in r.boxes(fam, dim) {
+        let ingress = self.peer == Field::Src;
+        for &(b, i) in self.boxes.of(fam, ingress) {
+            let r = &self.rules[i as usize];
+            if self.references || !r.by_reference {
                 f(b, r);
             }
         }

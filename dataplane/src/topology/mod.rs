@@ -375,6 +375,10 @@ pub struct Topology {
     pub gwlb: crate::topology::gwlb::Gwlbs,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
+    /// Each distinct set of security groups' rules as header boxes, and each interface's
+    /// entry, derived by [`Topology::finish`] (the symbolic side of the interfaces' rules).
+    sg_boxes: Vec<crate::tables::sg::SgBoxes>,
+    eni_sg_boxes: Table<EniIdx, u32>,
 }
 
 impl Default for Topology {
@@ -425,6 +429,8 @@ impl Topology {
             nlb: crate::topology::nlb::Nlbs::default(),
             gwlb: crate::topology::gwlb::Gwlbs::default(),
             maps: maps::TopologyMaps::default(),
+            sg_boxes: Vec::new(),
+            eni_sg_boxes: Table::default(),
         }
     }
 
@@ -638,6 +644,42 @@ impl Topology {
                     expand(g, &sg.egress, &mut e.sg_egress);
                 }
             }
+        }
+        // Interfaces with the same groups have the same rules: one set of boxes for them all.
+        let mut sets: std::collections::HashMap<&[SgIdx], u32> = std::collections::HashMap::new();
+        self.sg_boxes.clear();
+        let mut eni_sets = Vec::with_capacity(self.enis.len());
+        for e in self.enis.iter() {
+            let k = *sets.entry(&e.security_groups).or_insert_with(|| {
+                self.sg_boxes
+                    .push(crate::tables::sg::SgBoxes::new(&e.sg_ingress, &e.sg_egress));
+                self.sg_boxes.len() as u32 - 1
+            });
+            eni_sets.push(k);
+        }
+        self.eni_sg_boxes = Table::from(eni_sets);
+    }
+
+    /// The rules of one direction of an interface's security groups (`ingress`: inbound), with
+    /// group references matching only when `references` (not after an appliance or a transit
+    /// gateway forwarded the packet).
+    pub fn sg_rules(
+        &self,
+        eni: EniIdx,
+        ingress: bool,
+        references: bool,
+    ) -> crate::tables::sg::SgRules<'_> {
+        let e = &self.enis[eni];
+        let (rules, peer) = if ingress {
+            (&e.sg_ingress, crate::pipeline::driver::Field::Src)
+        } else {
+            (&e.sg_egress, crate::pipeline::driver::Field::Dst)
+        };
+        crate::tables::sg::SgRules {
+            rules,
+            peer,
+            references,
+            boxes: &self.sg_boxes[self.eni_sg_boxes[eni] as usize],
         }
     }
 
