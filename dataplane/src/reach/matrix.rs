@@ -5,7 +5,7 @@ use super::{
     Start, SRC,
 };
 use crate::topology::{EniIdx, Topology, VpnConnIdx};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A row or column of the reachability matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +86,16 @@ pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> 
     }
 }
 
+/// One walk of the matrix: a class of alike host interfaces, or one other endpoint.
+enum Job {
+    Class(u32),
+    Single(Start),
+}
+
+/// What one job found: cells (from, to, requests) and, per endpoint it answers for, the
+/// requests the analysis cannot decide.
+type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
+
 /// The reachability matrix of every host interface, the internet and the on-premises network
 /// behind each VPN connection, in one family (an endpoint's traffic to itself is left out).
 /// Each source is analysed over every destination at once (its walk splits by destination
@@ -94,26 +104,19 @@ pub fn sources(topo: &Topology, start: Start, fam: Family) -> Vec<(u128, u128)> 
 /// `threads`.
 pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
     let topo = prep.topo;
+    let host = |e: EniIdx| topo.enis[e].kind == crate::topology::EniKind::Host;
     let mut endpoints: Vec<Endpoint> = topo
         .enis
-        .iter_enumerated()
-        .filter(|(_, e)| e.kind == crate::topology::EniKind::Host)
-        .map(|(e, _)| Endpoint::Eni(e))
+        .indices()
+        .filter(|&e| host(e))
+        .map(Endpoint::Eni)
         .collect();
     endpoints.push(Endpoint::Internet);
     endpoints.extend(topo.vpn_connections.indices().map(Endpoint::OnPrem));
-    let index: std::collections::HashMap<Endpoint, usize> =
+    let index: HashMap<Endpoint, usize> =
         endpoints.iter().enumerate().map(|(i, e)| (*e, i)).collect();
-    // One job per class of host interfaces, and one per other endpoint.
-    enum Job {
-        Class(u32),
-        Single(Start),
-    }
     let mut jobs: Vec<Job> = (0..prep.classes.len() as u32)
-        .filter(|&k| {
-            let m = &prep.classes[k as usize];
-            !m.is_empty() && topo.enis[m[0]].kind == crate::topology::EniKind::Host
-        })
+        .filter(|&k| prep.classes[k as usize].first().is_some_and(|&m| host(m)))
         .map(Job::Class)
         .collect();
     jobs.push(Job::Single(Start::Internet));
@@ -122,124 +125,7 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
             .indices()
             .map(|c| Job::Single(Start::OnPrem(c))),
     );
-    type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
-    let run = |job: &Job| -> Row {
-        // (endpoint, its source ranges) the job answers for.
-        let (sources_of, summary) = match job {
-            Job::Class(k) => {
-                let members: Vec<(usize, Vec<(u128, u128)>)> = prep.classes[*k as usize]
-                    .iter()
-                    .map(|&m| (index[&Endpoint::Eni(m)], sources(topo, Start::Eni(m), fam)))
-                    .filter(|(_, r)| !r.is_empty())
-                    .collect();
-                let mut all: Vec<(u128, u128)> = members
-                    .iter()
-                    .flat_map(|(_, r)| r.iter().copied())
-                    .collect();
-                all.sort_unstable();
-                if all.is_empty() {
-                    return (Vec::new(), Vec::new());
-                }
-                let set = with_addresses(&universe(fam), &all, &[(0, fam.addr_max())]);
-                (members, prep.analyse_class(*k, fam, &set).summary())
-            }
-            Job::Single(start) => {
-                let src = sources(topo, *start, fam);
-                if src.is_empty() {
-                    return (Vec::new(), Vec::new());
-                }
-                let from = match start {
-                    Start::OnPrem(c) => index[&Endpoint::OnPrem(*c)],
-                    _ => index[&Endpoint::Internet],
-                };
-                let set = with_addresses(&universe(fam), &src, &[(0, fam.addr_max())]);
-                (
-                    vec![(from, vec![(0, fam.addr_max())])],
-                    prep.analyse(*start, fam, &set).summary(),
-                )
-            }
-        };
-        let d = crate::space::domain(fam);
-        let only = |s: &HeaderSet, ranges: &[(u128, u128)]| -> HeaderSet {
-            let mut out = HeaderSet::new();
-            for &(lo, hi) in ranges {
-                if let Some(b) = d.with(SRC, lo, hi) {
-                    out.extend_disjoint(s.intersect_box(&b));
-                }
-            }
-            out
-        };
-        let mut cells: BTreeMap<(usize, usize), HeaderSet> = BTreeMap::new();
-        // A flow whose flow-hash choice decides where it goes (or whether it gets through)
-        // counts in the cell of every endpoint some answer reaches.
-        let reached = summary
-            .complete
-            .iter()
-            .chain(&summary.depends)
-            .flat_map(|(fate, s)| fate.alternatives().iter().map(move |f| (f, s)));
-        for (fate, s) in reached {
-            let to = match fate {
-                Fate::Delivered { eni: Some(d), .. } => index.get(&Endpoint::Eni(*d)),
-                Fate::Exited { vpn: None, .. } => index.get(&Endpoint::Internet),
-                Fate::Exited { vpn: Some(c), .. } => index.get(&Endpoint::OnPrem(*c)),
-                _ => None,
-            };
-            let Some(&to) = to else { continue };
-            for (from, ranges) in &sources_of {
-                if *from == to {
-                    continue;
-                }
-                let mine = only(s, ranges);
-                if !mine.is_empty() {
-                    cells.entry((*from, to)).or_default().extend_disjoint(mine);
-                }
-            }
-        }
-        let mut unknown: Vec<(usize, HeaderSet)> = Vec::new();
-        for (from, ranges) in &sources_of {
-            let mut u = HeaderSet::new();
-            for m in [&summary.blocked, &summary.reply_blocked] {
-                for (fate, s) in m {
-                    if matches!(fate, Fate::NotAnalysed(_)) {
-                        u.extend_disjoint(only(s, ranges));
-                    }
-                }
-            }
-            u.coalesce();
-            unknown.push((*from, u));
-        }
-        let cells = cells
-            .into_iter()
-            .map(|((f, t), mut s)| {
-                s.coalesce();
-                (f, t, s)
-            })
-            .collect();
-        (cells, unknown)
-    };
-    let n = jobs.len();
-    let threads = threads.clamp(1, n.max(1));
-    let mut rows: Vec<Row> = Vec::new();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (run, jobs) = (&run, &jobs);
-                scope.spawn(move || {
-                    (t..n)
-                        .step_by(threads)
-                        .map(|i| run(&jobs[i]))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            // A worker panics only on a bug; its rows stay out rather than taking the process
-            // down a second time.
-            if let Ok(done) = h.join() {
-                rows.extend(done);
-            }
-        }
-    });
+    let rows = spread(&jobs, threads, |job| row(prep, fam, &index, job));
     let mut cells = Vec::new();
     let mut not_analysed = vec![HeaderSet::new(); endpoints.len()];
     for (c, u) in rows {
@@ -255,4 +141,128 @@ pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
         cells,
         not_analysed,
     }
+}
+
+/// Run `run` on every job over `threads` scoped threads; a worker panics only on a bug, and
+/// then its rows stay out rather than taking the process down a second time.
+fn spread<J: Sync, R: Send>(jobs: &[J], threads: usize, run: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let n = jobs.len();
+    let threads = threads.clamp(1, n.max(1));
+    let mut out = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let run = &run;
+                scope.spawn(move || {
+                    (t..n)
+                        .step_by(threads)
+                        .map(|i| run(&jobs[i]))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(done) = h.join() {
+                out.extend(done);
+            }
+        }
+    });
+    out
+}
+
+/// One job's walk, summarised into cells of the matrix.
+fn row(prep: &Prepared<'_>, fam: Family, index: &HashMap<Endpoint, usize>, job: &Job) -> Row {
+    let topo = prep.topo;
+    // (endpoint, its source ranges) the job answers for, and its summary.
+    let (sources_of, summary) = match job {
+        Job::Class(k) => {
+            let members: Vec<(usize, Vec<(u128, u128)>)> = prep.classes[*k as usize]
+                .iter()
+                .map(|&m| (index[&Endpoint::Eni(m)], sources(topo, Start::Eni(m), fam)))
+                .filter(|(_, r)| !r.is_empty())
+                .collect();
+            let mut all: Vec<(u128, u128)> = members
+                .iter()
+                .flat_map(|(_, r)| r.iter().copied())
+                .collect();
+            all.sort_unstable();
+            if all.is_empty() {
+                return (Vec::new(), Vec::new());
+            }
+            let set = with_addresses(&universe(fam), &all, &[(0, fam.addr_max())]);
+            (members, prep.analyse_class(*k, fam, &set).summary())
+        }
+        Job::Single(start) => {
+            let src = sources(topo, *start, fam);
+            if src.is_empty() {
+                return (Vec::new(), Vec::new());
+            }
+            let from = match start {
+                Start::OnPrem(c) => index[&Endpoint::OnPrem(*c)],
+                _ => index[&Endpoint::Internet],
+            };
+            let set = with_addresses(&universe(fam), &src, &[(0, fam.addr_max())]);
+            (
+                vec![(from, vec![(0, fam.addr_max())])],
+                prep.analyse(*start, fam, &set).summary(),
+            )
+        }
+    };
+    let d = crate::space::domain(fam);
+    let only = |s: &HeaderSet, ranges: &[(u128, u128)]| -> HeaderSet {
+        let mut out = HeaderSet::new();
+        for &(lo, hi) in ranges {
+            if let Some(b) = d.with(SRC, lo, hi) {
+                out.extend_disjoint(s.intersect_box(&b));
+            }
+        }
+        out
+    };
+    let mut cells: BTreeMap<(usize, usize), HeaderSet> = BTreeMap::new();
+    // A flow whose flow-hash choice decides where it goes (or whether it gets through) counts
+    // in the cell of every endpoint some answer reaches.
+    let reached = summary
+        .complete
+        .iter()
+        .chain(&summary.depends)
+        .flat_map(|(fate, s)| fate.alternatives().iter().map(move |f| (f, s)));
+    for (fate, s) in reached {
+        let to = match fate {
+            Fate::Delivered { eni: Some(d), .. } => index.get(&Endpoint::Eni(*d)),
+            Fate::Exited { vpn: None, .. } => index.get(&Endpoint::Internet),
+            Fate::Exited { vpn: Some(c), .. } => index.get(&Endpoint::OnPrem(*c)),
+            _ => None,
+        };
+        let Some(&to) = to else { continue };
+        for (from, ranges) in &sources_of {
+            if *from == to {
+                continue;
+            }
+            let mine = only(s, ranges);
+            if !mine.is_empty() {
+                cells.entry((*from, to)).or_default().extend_disjoint(mine);
+            }
+        }
+    }
+    let mut unknown: Vec<(usize, HeaderSet)> = Vec::new();
+    for (from, ranges) in &sources_of {
+        let mut u = HeaderSet::new();
+        for m in [&summary.blocked, &summary.reply_blocked] {
+            for (fate, s) in m {
+                if matches!(fate, Fate::NotAnalysed(_)) {
+                    u.extend_disjoint(only(s, ranges));
+                }
+            }
+        }
+        u.coalesce();
+        unknown.push((*from, u));
+    }
+    let cells = cells
+        .into_iter()
+        .map(|((f, t), mut s)| {
+            s.coalesce();
+            (f, t, s)
+        })
+        .collect();
+    (cells, unknown)
 }
