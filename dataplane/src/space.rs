@@ -445,6 +445,32 @@ pub fn icmp_boxes(base: HBox, ty: Option<u8>, code: Option<u8>) -> Vec<HBox> {
         .collect()
 }
 
+/// The boxes a rule over one peer prefix matches in family `fam`: the prefix on `peer_dim`
+/// (the source for inbound rules, the destination for outbound), the protocol (every protocol
+/// when `None`), then what `within_protocol` keeps of that protocol's box (ports, ICMP types).
+pub fn rule_boxes(
+    fam: crate::wire::Family,
+    peer: &ipnet::IpNet,
+    peer_dim: usize,
+    protocol: Option<crate::wire::IpProtocol>,
+    within_protocol: impl FnOnce(crate::wire::IpProtocol, HBox) -> Vec<HBox>,
+) -> Vec<HBox> {
+    if crate::wire::Family::of_net(peer) != fam {
+        return Vec::new();
+    }
+    let (lo, hi) = crate::wire::Family::prefix_range(peer);
+    let Some(base) = domain(fam).with(peer_dim, lo, hi) else {
+        return Vec::new();
+    };
+    let Some(p) = protocol else {
+        return vec![base];
+    };
+    match base.with(PROTO, p.0 as u128, p.0 as u128) {
+        Some(base) => within_protocol(p, base),
+        None => Vec::new(),
+    }
+}
+
 /// The box of one protocol (and, for ICMP, one type) in a family, every address and port.
 pub fn protocol_box(
     fam: crate::wire::Family,

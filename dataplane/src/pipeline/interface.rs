@@ -8,7 +8,7 @@ use crate::aws::Zone;
 use crate::pipeline::driver::{gather, Conn};
 use crate::state::conntrack::Tracked;
 use crate::topology::maps::{OwnAddresses, Reserved, Services, VpcInterfaces};
-use crate::topology::{EniIdx, EniKind, SubnetIdx, VpcEndpointIdx};
+use crate::topology::{EniIdx, EniKind, ResId, SubnetIdx, VpcEndpointIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -32,19 +32,7 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx, ori
     let p = if e.source_dest_check {
         let (owned, foreign) = d.sent_by(p, eni);
         if let Some(p) = foreign {
-            d.drop(
-                p,
-                DropReason::SourceDestCheck,
-                e.owner,
-                Stage::SourceDestCheck,
-                None,
-                |h| {
-                    format!(
-                        "source/destination check is on and {} is not an address of this interface",
-                        h.src
-                    )
-                },
-            );
+            source_dest_check_drop(d, p, e.owner, Field::Src);
         }
         let Some(p) = owned else { return };
         p
@@ -237,19 +225,7 @@ pub(super) fn enter<'t, D: Driver<'t>>(
         let (owned, foreign) = within(d, p, Field::Dst, &OwnAddresses(e));
         if let Some(p) = foreign {
             d.observe(&p, eni, FlowDirection::Ingress, FlowAction::Accept);
-            d.drop(
-                p,
-                DropReason::SourceDestCheck,
-                e.owner,
-                Stage::SourceDestCheck,
-                None,
-                |h| {
-                    format!(
-                        "source/destination check is on and {} is not an address of this interface",
-                        h.dst
-                    )
-                },
-            );
+            source_dest_check_drop(d, p, e.owner, Field::Dst);
         }
         let Some(p) = owned else { return };
         p
@@ -289,4 +265,23 @@ pub(super) fn deliver<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx) {
         "delivered".into()
     });
     d.deliver(p, owner, Some(eni));
+}
+
+/// The interface refuses a packet whose source (leaving) or destination (arriving) is not one of
+/// its addresses while source/destination check is on (SPEC §0.2 steps 1 and 10).
+fn source_dest_check_drop<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, owner: ResId, field: Field) {
+    d.drop(
+        p,
+        DropReason::SourceDestCheck,
+        owner,
+        Stage::SourceDestCheck,
+        None,
+        |h| {
+            let addr = match field {
+                Field::Src => h.src,
+                Field::Dst => h.dst,
+            };
+            format!("source/destination check is on and {addr} is not an address of this interface")
+        },
+    );
 }

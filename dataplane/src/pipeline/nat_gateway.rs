@@ -5,7 +5,7 @@
 use super::driver::{rewritten, Driver};
 use super::{network_acl, Node};
 use crate::state::nat::{NatError, Translatable};
-use crate::topology::{NatIdx, SubnetIdx};
+use crate::topology::{NatGateway, NatIdx, SubnetIdx};
 use crate::trace::{Action, Stage};
 use crate::verdict::{DropReason, FlowAction, FlowDirection};
 
@@ -78,21 +78,7 @@ pub(super) fn outbound<'t, D: Driver<'t>>(
                     a.src_port
                 )
             });
-            d.hop(
-                &p,
-                nat.res,
-                Stage::NatGateway,
-                Action::Translate,
-                None,
-                detail,
-            );
-            d.next(
-                p,
-                Node::Route {
-                    subnet: nat.subnet,
-                    from: Some(nat.eni),
-                },
-            );
+            continue_translated(d, p, nat, detail);
         }
         Err(NatError::NoSession) => {
             d.drop(p, DropReason::NatNoSession, nat.res, Stage::NatGateway, None, |_| {
@@ -157,20 +143,31 @@ pub(super) fn inbound<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, n: NatIdx) {
                 b.dst, b.dst_port, a.dst, a.dst_port
             )
         });
-        d.hop(
-            &p,
-            nat.res,
-            Stage::NatGateway,
-            Action::Translate,
-            None,
-            detail,
-        );
-        d.next(
-            p,
-            Node::Route {
-                subnet: nat.subnet,
-                from: Some(nat.eni),
-            },
-        );
+        continue_translated(d, p, nat, detail);
     }
+}
+
+/// A translated packet continues from the NAT gateway's subnet, its route table deciding (the
+/// translation is the hop).
+fn continue_translated<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    nat: &NatGateway,
+    detail: impl FnOnce(&crate::wire::Header) -> String,
+) {
+    d.hop(
+        &p,
+        nat.res,
+        Stage::NatGateway,
+        Action::Translate,
+        None,
+        detail,
+    );
+    d.next(
+        p,
+        Node::Route {
+            subnet: nat.subnet,
+            from: Some(nat.eni),
+        },
+    );
 }

@@ -355,9 +355,9 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     fn nat_inbound(&mut self, p: Sym, _: NatIdx) -> std::vec::IntoIter<(bool, Sym)> {
         let c = &p.c;
         let mut out = Vec::new();
-        let mut remaining = p.set.clone();
+        let mut rest = p.set.clone();
         for sess in &c.nat {
-            if remaining.is_empty() {
+            if rest.is_empty() {
                 break;
             }
             let o = &sess.outside;
@@ -369,8 +369,8 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
                 }
                 _ => pairs.push((c.t[IDENT], o[IDENT])),
             }
-            let (m, u) = self.all_same(&remaining, &pairs);
-            remaining = remaining.subtract(&m).subtract(&u);
+            let (m, u) = self.all_same(&rest, &pairs);
+            rest = rest.subtract(&m).subtract(&u);
             self.emit(
                 Self::part(u, c),
                 Fate::NotAnalysed("depends on the NAT gateway's translation table".into()),
@@ -386,14 +386,8 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             }
             out.push((true, Sym { set: m, c: c2 }));
         }
-        if !remaining.is_empty() {
-            out.push((
-                false,
-                Sym {
-                    set: remaining,
-                    c: p.c,
-                },
-            ));
+        if !rest.is_empty() {
+            out.push((false, Sym { set: rest, c: p.c }));
         }
         out.into_iter()
     }
@@ -406,9 +400,9 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         _: EniIdx,
     ) -> std::vec::IntoIter<(Option<Seen<NlbHandle>>, Sym)> {
         let mut out = Vec::new();
-        let mut remaining = p.set.clone();
+        let mut rest = p.set.clone();
         for (i, f) in p.c.nlb.iter().enumerate() {
-            if remaining.is_empty() {
+            if rest.is_empty() {
                 break;
             }
             let handle = NlbHandle {
@@ -421,22 +415,16 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
                 (&f.client, false, Seen::Client(handle)),
                 (&f.backend, true, Seen::Reply(handle)),
             ] {
-                let (m, u) = self.key_match(&remaining, &p.c.t, leg, p.c.class, &[back]);
-                remaining = remaining.subtract(&m).subtract(&u);
+                let (m, u) = self.key_match(&rest, &p.c.t, leg, p.c.class, &[back]);
+                rest = rest.subtract(&m).subtract(&u);
                 self.emit(Self::part(u, &p.c), Fate::NotAnalysed(PICKED_PORT.into()));
                 if !m.is_empty() {
                     out.push((Some(seen), Self::part(m, &p.c)));
                 }
             }
         }
-        if !remaining.is_empty() {
-            out.push((
-                None,
-                Sym {
-                    set: remaining,
-                    c: p.c,
-                },
-            ));
+        if !rest.is_empty() {
+            out.push((None, Sym { set: rest, c: p.c }));
         }
         out.into_iter()
     }
@@ -508,13 +496,13 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
 
     fn nlb_reply_of(&mut self, p: Sym, _: EniIdx) -> std::vec::IntoIter<(Option<NlbHandle>, Sym)> {
         let mut out = Vec::new();
-        let mut remaining = p.set.clone();
+        let mut rest = p.set.clone();
         for (i, f) in p.c.nlb.iter().enumerate() {
-            if remaining.is_empty() || !f.route.preserves_client_ip {
+            if rest.is_empty() || !f.route.preserves_client_ip {
                 continue;
             }
-            let (m, u) = self.key_match(&remaining, &p.c.t, &f.backend, p.c.class, &[true]);
-            remaining = remaining.subtract(&m).subtract(&u);
+            let (m, u) = self.key_match(&rest, &p.c.t, &f.backend, p.c.class, &[true]);
+            rest = rest.subtract(&m).subtract(&u);
             self.emit(Self::part(u, &p.c), Fate::NotAnalysed(PICKED_PORT.into()));
             if !m.is_empty() {
                 let handle = NlbHandle {
@@ -524,14 +512,8 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
                 out.push((Some(handle), Self::part(m, &p.c)));
             }
         }
-        if !remaining.is_empty() {
-            out.push((
-                None,
-                Sym {
-                    set: remaining,
-                    c: p.c,
-                },
-            ));
+        if !rest.is_empty() {
+            out.push((None, Sym { set: rest, c: p.c }));
         }
         out.into_iter()
     }

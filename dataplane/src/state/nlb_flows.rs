@@ -369,21 +369,9 @@ impl NlbFlows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tcp_flags;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
-        Header {
-            src: IpAddr::V4(Ipv4Addr::from(src)),
-            dst: IpAddr::V4(Ipv4Addr::from(dst)),
-            proto: IpProtocol::TCP,
-            src_port: sp,
-            dst_port: dp,
-            icmp_type: 0,
-            icmp_code: 0,
-            tcp_flags: tcp_flags::SYN,
-            ttl: 64,
-            len: 60,
-        }
+        Header::syn(src, sp, dst, dp)
     }
 
     fn a4(a: IpAddr) -> Ipv4Addr {

@@ -1,7 +1,7 @@
 //! Network ACLs: stateless, ordered, first match wins, `*` deny at the end (SPEC §3).
 
 use crate::pipeline::driver::{Field, Rules};
-use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
+use crate::space::{icmp_boxes, rule_boxes, HBox, DPORT, DST, SRC};
 use crate::topology::ResId;
 use crate::wire::{Family, Header, IpProtocol};
 use ipnet::IpNet;
@@ -53,30 +53,23 @@ impl NaclEntry {
     /// What [`NaclEntry::matches`] matches, as boxes of header space (`peer_dim`: the
     /// dimension the CIDR applies to, the source inbound and the destination outbound).
     pub fn boxes(&self, fam: Family, peer_dim: usize) -> Vec<HBox> {
-        if Family::of_net(&self.cidr) != fam {
-            return Vec::new();
-        }
-        let (lo, hi) = Family::prefix_range(&self.cidr);
-        let Some(base) = domain(fam).with(peer_dim, lo, hi) else {
-            return Vec::new();
-        };
-        let Some(p) = self.protocol else {
-            return vec![base];
-        };
-        let Some(base) = base.with(PROTO, p.0 as u128, p.0 as u128) else {
-            return Vec::new();
-        };
-        match p {
-            IpProtocol::TCP | IpProtocol::UDP => base
-                .with(DPORT, self.ports.0 as u128, self.ports.1 as u128)
-                .into_iter()
-                .collect(),
-            IpProtocol::ICMP => icmp_boxes(base, self.icmp_type, self.icmp_code),
-            IpProtocol::ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => {
-                icmp_boxes(base, self.icmp_type, self.icmp_code)
-            }
-            _ => vec![base],
-        }
+        rule_boxes(
+            fam,
+            &self.cidr,
+            peer_dim,
+            self.protocol,
+            |p, base| match p {
+                IpProtocol::TCP | IpProtocol::UDP => base
+                    .with(DPORT, self.ports.0 as u128, self.ports.1 as u128)
+                    .into_iter()
+                    .collect(),
+                IpProtocol::ICMP => icmp_boxes(base, self.icmp_type, self.icmp_code),
+                IpProtocol::ICMPV6 if matches!(self.cidr, IpNet::V6(_)) => {
+                    icmp_boxes(base, self.icmp_type, self.icmp_code)
+                }
+                _ => vec![base],
+            },
+        )
     }
 
     fn icmp_matches(&self, h: &Header) -> bool {

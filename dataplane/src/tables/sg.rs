@@ -5,7 +5,7 @@
 //! Connection tracking lives in [`crate::state`]; this module only answers "does a rule allow it".
 
 use crate::pipeline::driver::{Field, Rules};
-use crate::space::{domain, icmp_boxes, HBox, DPORT, DST, PROTO, SRC};
+use crate::space::{icmp_boxes, rule_boxes, HBox, DPORT, DST, SRC};
 use crate::topology::{ResId, SgIdx, VpcIdx};
 use crate::wire::{Family, Header, IpProtocol};
 use ipnet::IpNet;
@@ -91,41 +91,34 @@ impl CompiledSgRule {
     /// What [`CompiledSgRule::matches`] matches, as boxes of header space (`peer_dim`: the
     /// dimension the peer applies to, the source inbound and the destination outbound).
     pub fn boxes(&self, fam: Family, peer_dim: usize) -> Vec<HBox> {
-        if Family::of_net(&self.peer) != fam {
-            return Vec::new();
-        }
-        let (lo, hi) = Family::prefix_range(&self.peer);
-        let Some(base) = domain(fam).with(peer_dim, lo, hi) else {
-            return Vec::new();
-        };
-        let Some(p) = self.protocol else {
-            return vec![base];
-        };
-        let Some(base) = base.with(PROTO, p.0 as u128, p.0 as u128) else {
-            return Vec::new();
-        };
-        match p {
-            IpProtocol::TCP | IpProtocol::UDP => {
-                let lo = self.from_port.max(0) as u128;
-                let hi = self.to_port.min(0xffff);
-                if hi < 0 {
-                    return Vec::new();
+        rule_boxes(
+            fam,
+            &self.peer,
+            peer_dim,
+            self.protocol,
+            |p, base| match p {
+                IpProtocol::TCP | IpProtocol::UDP => {
+                    let lo = self.from_port.max(0) as u128;
+                    let hi = self.to_port.min(0xffff);
+                    if hi < 0 {
+                        return Vec::new();
+                    }
+                    base.with(DPORT, lo, hi as u128).into_iter().collect()
                 }
-                base.with(DPORT, lo, hi as u128).into_iter().collect()
-            }
-            IpProtocol::ICMP | IpProtocol::ICMPV6 => {
-                let field = |v: i32| match v {
-                    -1 => Some(None),
-                    0..=255 => Some(Some(v as u8)),
-                    _ => None,
-                };
-                match (field(self.from_port), field(self.to_port)) {
-                    (Some(t), Some(c)) => icmp_boxes(base, t, c),
-                    _ => Vec::new(),
+                IpProtocol::ICMP | IpProtocol::ICMPV6 => {
+                    let field = |v: i32| match v {
+                        -1 => Some(None),
+                        0..=255 => Some(Some(v as u8)),
+                        _ => None,
+                    };
+                    match (field(self.from_port), field(self.to_port)) {
+                        (Some(t), Some(c)) => icmp_boxes(base, t, c),
+                        _ => Vec::new(),
+                    }
                 }
-            }
-            _ => vec![base],
-        }
+                _ => vec![base],
+            },
+        )
     }
 }
 

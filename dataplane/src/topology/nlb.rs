@@ -554,22 +554,10 @@ pub fn new_flow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tcp_flags;
     use std::net::Ipv4Addr;
 
     fn h(src: [u8; 4], sp: u16, dst: [u8; 4], dp: u16) -> Header {
-        Header {
-            src: IpAddr::V4(Ipv4Addr::from(src)),
-            dst: IpAddr::V4(Ipv4Addr::from(dst)),
-            proto: IpProtocol::TCP,
-            src_port: sp,
-            dst_port: dp,
-            icmp_type: 0,
-            icmp_code: 0,
-            tcp_flags: tcp_flags::SYN,
-            ttl: 64,
-            len: 60,
-        }
+        Header::syn(src, sp, dst, dp)
     }
 
     fn group(healthy: &[(u32, bool)]) -> Nlbs {

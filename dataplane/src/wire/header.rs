@@ -279,22 +279,40 @@ pub fn flow_ports(h: &Header) -> (u16, u16) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn h(src: &str, sp: u16, dst: &str, dp: u16) -> Header {
+impl Header {
+    /// A 60-byte TCP SYN with TTL 64: the opening packet most unit tests start from.
+    pub(crate) fn syn(
+        src: impl Into<IpAddr>,
+        src_port: u16,
+        dst: impl Into<IpAddr>,
+        dst_port: u16,
+    ) -> Header {
         Header {
-            src: src.parse().unwrap(),
-            dst: dst.parse().unwrap(),
+            src: src.into(),
+            dst: dst.into(),
             proto: IpProtocol::TCP,
-            src_port: sp,
-            dst_port: dp,
+            src_port,
+            dst_port,
             icmp_type: 0,
             icmp_code: 0,
             tcp_flags: tcp_flags::SYN,
             ttl: 64,
             len: 60,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(src: &str, sp: u16, dst: &str, dp: u16) -> Header {
+        Header::syn(
+            src.parse::<IpAddr>().unwrap(),
+            sp,
+            dst.parse::<IpAddr>().unwrap(),
+            dp,
+        )
     }
 
     #[test]
