@@ -52,8 +52,8 @@ impl NaclEntry {
         }
     }
 
-    /// What the entry matches, as boxes of header space (`peer_dim`: the
-    /// dimension the CIDR applies to, the source inbound and the destination outbound).
+    /// What the entry matches, as boxes of header space (`peer_dim`: the dimension the CIDR
+    /// applies to, the source inbound and the destination outbound).
     pub fn boxes(&self, fam: Family, peer_dim: usize) -> Vec<HBox> {
         if Family::of_net(&self.cidr) != fam {
             return Vec::new();

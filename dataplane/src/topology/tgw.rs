@@ -102,7 +102,7 @@ pub enum AttachmentKind {
     Vpn(VpnConnIdx),
 }
 
-/// A transit gateway attachment: a VPC or a VPN connection on one of the gateway's ports.
+/// A transit gateway attachment: the VPC or VPN connection it connects to the gateway.
 #[derive(Clone, Debug)]
 pub struct TgwAttachment {
     /// The attachment's resource, which names it in output.
