@@ -7,6 +7,9 @@
 //!
 //! `cargo bench --bench pipeline`
 
+// criterion_group! defines an undocumented `pub fn`; a bench has no API to document.
+#![allow(missing_docs)]
+
 mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

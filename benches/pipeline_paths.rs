@@ -22,6 +22,9 @@
 //!
 //! `cargo bench --bench pipeline_paths`
 
+// criterion_group! defines an undocumented `pub fn`; a bench has no API to document.
+#![allow(missing_docs)]
+
 mod support;
 
 use criterion::{criterion_group, Criterion, Throughput};

@@ -9,6 +9,9 @@
 //!
 //! `cargo bench --bench reach`
 
+// criterion_group! defines an undocumented `pub fn`; a bench has no API to document.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::fmt::Write;
 use std::hint::black_box;

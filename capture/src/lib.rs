@@ -21,8 +21,6 @@
 //! `vpcsim_dataplane::wire::parse`: a [`Frame`] carries its interface's [`LinkType`] and the
 //! bytes as captured.
 
-#![warn(missing_docs)]
-
 mod pcap;
 mod pcapng;
 mod reader;

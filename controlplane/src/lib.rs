@@ -8,8 +8,6 @@
 //!                                         compile ──► vpcsim_dataplane::Topology
 //! ```
 
-#![warn(missing_docs)]
-
 pub mod cfn;
 pub mod compile;
 pub mod fix;

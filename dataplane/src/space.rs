@@ -9,11 +9,17 @@
 
 use std::cmp::Ordering;
 
+/// Dimension of the source address (IPv4 addresses stay below 2^32).
 pub const SRC: usize = 0;
+/// Dimension of the destination address.
 pub const DST: usize = 1;
+/// Dimension of the IP protocol number, 0–255.
 pub const PROTO: usize = 2;
+/// Dimension of the source port (only 0 for ICMP and for protocols without ports).
 pub const SPORT: usize = 3;
+/// Dimension of the destination port; for ICMP and ICMPv6, `type * 256 + code`.
 pub const DPORT: usize = 4;
+/// Number of dimensions.
 pub const DIMS: usize = 5;
 
 /// A point of header space: one header as the five dimensions see it.
@@ -22,7 +28,9 @@ pub type Point = [u128; DIMS];
 /// A product of inclusive ranges, never empty.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HBox {
+    /// Each dimension's lowest value, inclusive.
     pub lo: [u128; DIMS],
+    /// Each dimension's highest value, inclusive (never below `lo`).
     pub hi: [u128; DIMS],
 }
 
@@ -55,10 +63,12 @@ impl HBox {
         })
     }
 
+    /// Dimension `d`'s inclusive range.
     pub fn range(&self, d: usize) -> (u128, u128) {
         (self.lo[d], self.hi[d])
     }
 
+    /// The points in both boxes, or `None` when they do not meet.
     pub fn intersect(&self, o: &HBox) -> Option<HBox> {
         let mut b = *self;
         for d in 0..DIMS {
@@ -71,6 +81,7 @@ impl HBox {
         Some(b)
     }
 
+    /// Whether the boxes share a point.
     pub fn intersects(&self, o: &HBox) -> bool {
         (0..DIMS).all(|d| self.lo[d] <= o.hi[d] && o.lo[d] <= self.hi[d])
     }
@@ -80,6 +91,7 @@ impl HBox {
         (0..DIMS).all(|d| self.lo[d] <= o.lo[d] && o.hi[d] <= self.hi[d])
     }
 
+    /// Whether `p` lies inside the box.
     pub fn contains(&self, p: &Point) -> bool {
         (0..DIMS).all(|d| self.lo[d] <= p[d] && p[d] <= self.hi[d])
     }
@@ -123,10 +135,12 @@ pub struct HeaderSet {
 }
 
 impl HeaderSet {
+    /// The empty set.
     pub fn new() -> HeaderSet {
         HeaderSet { boxes: Vec::new() }
     }
 
+    /// The set of one box's points.
     pub fn from_box(b: HBox) -> HeaderSet {
         HeaderSet { boxes: vec![b] }
     }
@@ -140,26 +154,32 @@ impl HeaderSet {
         s
     }
 
+    /// The boxes, pairwise disjoint.
     pub fn boxes(&self) -> &[HBox] {
         &self.boxes
     }
 
+    /// The boxes, pairwise disjoint, without copying them.
     pub fn into_boxes(self) -> Vec<HBox> {
         self.boxes
     }
 
+    /// Whether the set holds no header (boxes are never empty, so: whether it has no box).
     pub fn is_empty(&self) -> bool {
         self.boxes.is_empty()
     }
 
+    /// Number of boxes, not of headers (that is [`HeaderSet::volume`]).
     pub fn len(&self) -> usize {
         self.boxes.len()
     }
 
+    /// Whether the set holds the header `p`.
     pub fn contains(&self, p: &Point) -> bool {
         self.boxes.iter().any(|b| b.contains(p))
     }
 
+    /// Number of headers: the sum of the disjoint boxes' volumes, as a float.
     pub fn volume(&self) -> f64 {
         self.boxes.iter().map(HBox::volume).sum()
     }
@@ -177,12 +197,14 @@ impl HeaderSet {
         Some(h)
     }
 
+    /// The set's headers that lie in `b`.
     pub fn intersect_box(&self, b: &HBox) -> HeaderSet {
         HeaderSet {
             boxes: self.boxes.iter().filter_map(|x| x.intersect(b)).collect(),
         }
     }
 
+    /// The headers in both sets.
     pub fn intersect(&self, o: &HeaderSet) -> HeaderSet {
         let mut boxes = Vec::new();
         for a in &self.boxes {
@@ -195,6 +217,7 @@ impl HeaderSet {
         HeaderSet { boxes }
     }
 
+    /// The set's headers outside `b`.
     pub fn subtract_box(&self, b: &HBox) -> HeaderSet {
         let mut boxes = Vec::with_capacity(self.boxes.len());
         for a in &self.boxes {
@@ -203,6 +226,7 @@ impl HeaderSet {
         HeaderSet { boxes }
     }
 
+    /// The set's headers that are not in `o`.
     pub fn subtract(&self, o: &HeaderSet) -> HeaderSet {
         let mut s = self.clone();
         let Some(hull) = self.hull() else {
@@ -235,6 +259,7 @@ impl HeaderSet {
         self.boxes.extend(pieces);
     }
 
+    /// The headers in either set.
     pub fn union(&self, o: &HeaderSet) -> HeaderSet {
         let mut s = self.clone();
         s.boxes.extend(o.subtract(self).boxes);

@@ -11,35 +11,63 @@ use crate::wire::Header;
 /// Which stage of the data plane a hop belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stage {
+    /// Where the packet enters the topology (from the internet, from on premises), and drops
+    /// decided there (an unmapped public address, an orphan fragment).
     Origin,
+    /// An interface's source/destination check.
     SourceDestCheck,
+    /// The sending interface's security groups: outbound rules or connection tracking.
     SgEgress,
+    /// The receiving interface's security groups: inbound rules or connection tracking.
     SgIngress,
+    /// The network ACL of the subnet the packet leaves.
     NaclEgress,
+    /// The network ACL of the subnet the packet enters.
     NaclIngress,
+    /// A route table lookup.
     Route,
+    /// An internet gateway and its translation between public and private addresses.
     InternetGateway,
+    /// An egress-only internet gateway.
     EgressOnlyInternetGateway,
+    /// A NAT gateway and its translation.
     NatGateway,
+    /// A VPC peering connection.
     Peering,
+    /// An appliance: the interface a route targets, or a Gateway Load Balancer target.
     Appliance,
+    /// A transit gateway attachment, on the way into or out of the gateway.
     TgwAttachment,
+    /// A transit gateway route table lookup.
     TgwRoute,
+    /// A virtual private gateway.
     VpnGateway,
+    /// A Site-to-Site VPN connection.
     Vpn,
+    /// A link-local service (Amazon DNS, instance metadata, Time Sync) that answered.
     Service,
+    /// A Network Load Balancer's listeners.
     NlbListener,
+    /// A Network Load Balancer target group choosing a target.
     NlbTargetGroup,
+    /// The translation to a Network Load Balancer target, or of its reply back to the client.
     NlbTarget,
+    /// A Gateway Load Balancer endpoint.
     GwlbEndpoint,
+    /// A Gateway Load Balancer choosing an appliance.
     Gwlb,
+    /// GENEVE encapsulation towards an appliance.
     GeneveEncap,
+    /// GENEVE decapsulation of what the appliance sent back.
     GeneveDecap,
+    /// Delivery to an interface.
     Deliver,
+    /// Leaving the topology: to the internet, an AWS service or on premises.
     Exit,
 }
 
 impl Stage {
+    /// The name traces print (`sg-egress`).
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Origin => "origin",
@@ -75,16 +103,24 @@ impl Stage {
 /// What a stage did with the packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// A rule allowed the packet (security group, network ACL, listener).
     Allow,
+    /// A security group or network ACL denied it.
     Deny,
+    /// Passed it on unchanged.
     Forward,
+    /// Passed it on with addresses or ports rewritten (NAT, load balancer, GENEVE).
     Translate,
+    /// Delivered it.
     Deliver,
+    /// Let it leave the topology.
     Exit,
+    /// Dropped it, at a stage other than a security group or network ACL.
     Drop,
 }
 
 impl Action {
+    /// The name traces print (`allow`).
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Allow => "allow",
@@ -101,11 +137,15 @@ impl Action {
 /// One step of a packet's path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hop {
+    /// The resource that acted.
     pub resource: ResId,
+    /// Which stage it was.
     pub stage: Stage,
+    /// What it did.
     pub action: Action,
     /// The rule or route that decided, in a readable form (`egress 0: tcp 443 0.0.0.0/0`).
     pub rule: Option<String>,
+    /// What happened, in words.
     pub detail: String,
     /// The packet's header after this hop.
     pub header: Header,

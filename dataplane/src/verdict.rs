@@ -17,8 +17,10 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    /// Every disposition.
     pub const ALL: [Disposition; 3] = [Self::Delivered, Self::Exited, Self::Dropped];
 
+    /// The name verdicts print (`DELIVERED`, `EXITED`, `DROPPED`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Delivered => "DELIVERED",
@@ -45,7 +47,9 @@ macro_rules! drop_reasons {
         pub enum DropReason { $( $(#[$doc])* $variant, )* }
 
         impl DropReason {
+            /// Every reason, in declaration order.
             pub const ALL: &'static [DropReason] = &[ $( DropReason::$variant, )* ];
+            /// Number of reasons: the length of per-reason counter arrays.
             pub const COUNT: usize = Self::ALL.len();
 
             /// The code as printed (`NACL_INGRESS_DENIED`, ...).
@@ -60,6 +64,7 @@ macro_rules! drop_reasons {
             pub fn hint(self) -> &'static str {
                 match self { $( DropReason::$variant => $hint, )* }
             }
+            /// The reason a printed code (`NACL_INGRESS_DENIED`) names.
             pub fn from_code(code: &str) -> Option<DropReason> {
                 match code { $( $code => Some(DropReason::$variant), )* _ => None }
             }
@@ -195,22 +200,29 @@ impl fmt::Display for DropReason {
 /// Flow-log decision recorded at an interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FlowAction {
+    /// `ACCEPT`: let through.
     Accept,
+    /// `REJECT`: a security group or network ACL at the interface dropped it.
     Reject,
 }
 
 /// Direction of a packet relative to an interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FlowDirection {
+    /// Arriving at the interface.
     Ingress,
+    /// Leaving the interface.
     Egress,
 }
 
 /// One sighting of the packet at a network interface, for VPC Flow Logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Observation {
+    /// The interface.
     pub eni: EniIdx,
+    /// Which way the packet crossed it.
     pub direction: FlowDirection,
+    /// What the flow log records.
     pub action: FlowAction,
     /// The packet's header as it was at this interface.
     pub header: Header,
@@ -223,7 +235,9 @@ pub const MAX_OBSERVATIONS: usize = 8;
 /// The outcome of pushing one packet through the pipeline.
 #[derive(Clone, Copy, Debug)]
 pub struct Verdict {
+    /// Delivered, exited or dropped.
     pub disposition: Disposition,
+    /// Why, when dropped.
     pub reason: Option<DropReason>,
     /// The resource that decided: the dropping resource, the interface delivered to, or the exit gateway.
     pub at: ResId,
@@ -271,6 +285,7 @@ impl Verdict {
         }
     }
 
+    /// Whether the packet was dropped.
     pub fn is_dropped(&self) -> bool {
         self.disposition == Disposition::Dropped
     }

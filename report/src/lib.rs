@@ -3,8 +3,6 @@
 //! through, and self-contained HTML pages. No command-line parsing and no file I/O: callers
 //! hand in the topology, verdicts and traces and get text, JSON or bytes back.
 
-#![warn(missing_docs)]
-
 pub mod explain;
 mod fastfmt;
 pub mod flowlog;

@@ -1,7 +1,7 @@
 //! The contract between the nodes of the stage graph and the two drivers that run them.
 //!
 //! A node is written once, generic over a [`Driver`]. The concrete driver
-//! ([`super::concrete`]) pushes one packet: every split has exactly one part, rewrites change
+//! (behind [`super::process`]) pushes one packet: every split has exactly one part, rewrites change
 //! the header, state lives in [`crate::State`], and a tracer may record hops. The symbolic
 //! driver ([`crate::reach`]) pushes a set of headers: a split cuts the set into every part a
 //! table or rule treats differently, rewrites are recorded as expressions over the original

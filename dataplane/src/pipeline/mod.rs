@@ -17,7 +17,7 @@
 //!
 //! Adding a resource type means adding a node (one file here, one variant of [`Node`], its
 //! edges in [`graph`]) and its compiled table; a new route target that no node handles does
-//! not compile (route targets are matched exhaustively in [`route_table`]).
+//! not compile (route targets are matched exhaustively in the `route_table` node).
 
 pub mod driver;
 pub mod exchange;

@@ -22,7 +22,10 @@ pub enum Endpoint {
 /// second and whose replies get back.
 #[derive(Clone, Debug)]
 pub struct Matrix {
+    /// The address family of every cell.
     pub family: Family,
+    /// The rows and columns: host interfaces in topology order, then the internet, then each VPN
+    /// connection's on-premises network.
     pub endpoints: Vec<Endpoint>,
     /// (from, to, requests) with indices into `endpoints`; pairs with nothing are left out.
     pub cells: Vec<(usize, usize, HeaderSet)>,

@@ -12,7 +12,7 @@
 //! state. Where the pipeline picks by flow hash (a transit gateway's zone with appliance mode, a
 //! load balancer's target or appliance) the walk follows every answer: a header whose answers
 //! agree has that fate; one whose answers differ has the [`Fate`] of each answer
-//! ([`Outcome::choices`]). What depends on state the static topology does not determine (the
+//! ([`Fate::OneOf`]). What depends on state the static topology does not determine (the
 //! port a NAT gateway picks, when a filter looks at part of its range; packets that might match
 //! a connection they opened themselves) is reported as [`Fate::NotAnalysed`], never guessed.
 //!
@@ -46,14 +46,20 @@ use symbolic::Symbolic;
 /// the rest (no ports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Class {
+    /// TCP and UDP: both port dimensions are ports.
     Ports,
+    /// ICMP and ICMPv6: the destination-port dimension holds `type * 256 + code`, the source port
+    /// is 0.
     Icmp,
+    /// Every other protocol: both port dimensions are 0.
     Other,
 }
 
 impl Class {
+    /// Every class.
     pub const ALL: [Class; 3] = [Class::Ports, Class::Icmp, Class::Other];
 
+    /// The class of a protocol.
     pub fn of(proto: IpProtocol) -> Class {
         match proto {
             IpProtocol::TCP | IpProtocol::UDP => Class::Ports,

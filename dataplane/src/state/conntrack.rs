@@ -47,23 +47,34 @@ impl Default for Timeouts {
 /// Protocol state of a tracked connection, which picks its idle timeout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnState {
+    /// TCP opened with a SYN that the responder has not answered yet.
     TcpSyn,
+    /// TCP that the responder answered, or that was picked up mid-stream (no SYN seen).
     TcpEstablished,
+    /// TCP after a FIN or RST from either side.
     TcpClosing,
     /// UDP: `replied` once the responder answered; `stream` once the initiator spoke again after that.
     Udp {
+        /// The responder has sent a datagram.
         replied: bool,
+        /// The initiator sent again after the responder's answer: the stream timeout applies.
         stream: bool,
     },
+    /// ICMP or ICMPv6.
     Icmp,
+    /// Any other protocol.
     Other,
 }
 
+/// One zone's view of a tracked connection: who opened it, its protocol state, and when it last
+/// saw a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conn {
     /// Whether the connection's initiator is the `lo` endpoint of the key.
     pub initiator_lo: bool,
+    /// Protocol state, which picks the idle timeout.
     pub state: ConnState,
+    /// Packet time of the last packet in either direction; the idle timeout counts from it.
     pub last_seen: Timestamp,
 }
 
@@ -219,6 +230,7 @@ pub struct Conntrack {
     overflow: HashMap<(u32, CtKey), Conn, FxBuildHasher>,
     /// Tracked connections (zone and flow), the count the capacity limits.
     conns: usize,
+    /// Idle timeouts of every entry.
     pub timeouts: Timeouts,
     capacity: usize,
     last_sweep: Timestamp,
@@ -227,6 +239,8 @@ pub struct Conntrack {
 }
 
 impl Conntrack {
+    /// An empty table that refuses new connections once it tracks `capacity` (each zone of a flow
+    /// counting once; see [`Conntrack::len`]).
     pub fn new(capacity: usize, timeouts: Timeouts) -> Conntrack {
         Conntrack {
             // Start small: a table sized for the cap would spread a few live flows over a cold,
@@ -246,6 +260,7 @@ impl Conntrack {
         self.conns
     }
 
+    /// Whether no connection is tracked.
     pub fn is_empty(&self) -> bool {
         self.conns == 0
     }

@@ -17,8 +17,12 @@ use rustc_hash::FxBuildHasher;
 pub struct StateConfig {
     /// Tracked connections across all interfaces before new ones are refused (`CONNTRACK_FULL`).
     pub conntrack_capacity: usize,
+    /// Connection-tracking idle timeouts.
     pub timeouts: Timeouts,
+    /// Seconds a NAT gateway session may idle (AWS: 350).
     pub nat_idle_timeout_s: u64,
+    /// Sessions one NAT gateway address may hold to one destination (IP, port, protocol) (AWS:
+    /// 55,000).
     pub nat_max_per_destination: u32,
 }
 
@@ -45,9 +49,13 @@ pub struct Fragments {
 /// What later fragments inherit from the first one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FirstFragment {
+    /// The first fragment's source port.
     pub src_port: u16,
+    /// The first fragment's destination port.
     pub dst_port: u16,
+    /// The first fragment's ICMP type.
     pub icmp_type: u8,
+    /// The first fragment's ICMP code.
     pub icmp_code: u8,
     seen: Timestamp,
 }
@@ -63,6 +71,9 @@ impl Fragments {
         }
     }
 
+    /// Remember the first fragment of datagram `id` (its IP identification). When the table is
+    /// still full after dropping timed-out entries it is not remembered, and its later fragments
+    /// are orphans.
     pub fn remember(&mut self, h: &Header, id: u32, now: Timestamp) {
         if self.map.len() >= self.capacity {
             self.sweep(now);
@@ -96,8 +107,11 @@ impl Fragments {
 /// The mutable half of the simulation.
 #[derive(Clone, Debug)]
 pub struct State {
+    /// Security-group and egress-only gateway connection tracking.
     pub conntrack: Conntrack,
+    /// NAT gateway sessions.
     pub nat: NatTable,
+    /// First fragments, for the later fragments of their datagrams.
     pub fragments: Fragments,
     /// Network Load Balancer flow stickiness.
     pub nlb: nlb_flows::NlbFlows,
@@ -116,6 +130,7 @@ impl Default for State {
 const MAINTENANCE_INTERVAL_NS: u64 = 10 * 1_000_000_000;
 
 impl State {
+    /// Empty tables with `config`'s capacities and timeouts.
     pub fn new(config: StateConfig) -> State {
         State {
             conntrack: Conntrack::new(config.conntrack_capacity, config.timeouts),

@@ -16,7 +16,9 @@ use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr};
 
+/// First port a NAT gateway translates to.
 pub const PORT_MIN: u16 = 1024;
+/// Last port a NAT gateway translates to.
 pub const PORT_MAX: u16 = 65535;
 /// Simultaneous connections per gateway address to one destination (IP, port, protocol).
 pub const MAX_PER_DESTINATION: u32 = 55_000;
@@ -68,7 +70,10 @@ pub enum NatError {
 /// A translation: the outside address and port the packet now carries (or, inbound, the inside ones).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Translation {
+    /// Outbound: the gateway address the packet now comes from (one of its private addresses; the
+    /// internet gateway maps it to the Elastic IP). Inbound: the client's address.
     pub addr: Ipv4Addr,
+    /// The port that goes with `addr` (for ICMP echo, the identifier).
     pub port: u16,
     /// A session was created by this packet.
     pub new: bool,
@@ -77,19 +82,29 @@ pub struct Translation {
 /// NAT gateway metrics, named as in CloudWatch (namespace AWS/NATGateway).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NatMetrics {
+    /// `ErrorPortAllocation`: connections refused because every address of the gateway had reached
+    /// the per-destination limit.
     pub error_port_allocation: u64,
+    /// `IdleTimeoutCount`: sessions removed after idling out.
     pub idle_timeout_count: u64,
+    /// `ConnectionAttemptCount`: packets that tried to open a session (not a TCP segment without
+    /// SYN, which cannot).
     pub connection_attempt_count: u64,
 }
 
+/// The sessions of every NAT gateway, found from either side, with the count of sessions per
+/// gateway address and destination that the per-destination limit applies to.
 #[derive(Clone, Debug)]
 pub struct NatTable {
     inside: HashMap<Inside, Session, FxBuildHasher>,
     outside: HashMap<Outside, Inside, FxBuildHasher>,
     per_destination: HashMap<Destination, u32, FxBuildHasher>,
+    /// Seconds a session may idle before it is removed (AWS: 350).
     pub idle_timeout_s: u64,
+    /// Sessions one gateway address may hold to one destination (IP, port, protocol) (AWS: 55,000).
     pub max_per_destination: u32,
     last_sweep: Timestamp,
+    /// Counters summed over every gateway.
     pub metrics: NatMetrics,
 }
 
@@ -116,6 +131,7 @@ fn v4(a: IpAddr) -> Option<u32> {
 }
 
 impl NatTable {
+    /// An empty table with these limits.
     pub fn new(idle_timeout_s: u64, max_per_destination: u32) -> NatTable {
         NatTable {
             inside: HashMap::with_hasher(FxBuildHasher),
@@ -133,6 +149,7 @@ impl NatTable {
         self.inside.len()
     }
 
+    /// Whether no session is held.
     pub fn is_empty(&self) -> bool {
         self.inside.is_empty()
     }

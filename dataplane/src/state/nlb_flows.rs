@@ -4,7 +4,7 @@
 //! A flow has two legs with different addresses: the client's (client → node) and the
 //! target's reply (target → backend source). Flows live in a slab, one 64-byte,
 //! cache-line-aligned entry each, holding both legs' keys, the target and one idle timer that
-//! traffic in either direction refreshes. A [`FlowIndex`] maps each leg's key to its flow (its
+//! traffic in either direction refreshes. A `FlowIndex` maps each leg's key to its flow (its
 //! bit says which leg), so a packet of either direction costs one cache miss, on its flow's
 //! line, and that line can be requested early ([`NlbFlows::prefetch`]).
 
@@ -23,22 +23,32 @@ pub const UDP_IDLE_TIMEOUT_S: u64 = 120;
 /// every address of a flow is IPv4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NlbFlow {
+    /// The load balancer.
     pub lb: NlbIdx,
+    /// The node (its interface) the client sent to.
     pub node: EniIdx,
+    /// The listener that accepted the flow: index into
+    /// [`NetworkLoadBalancer::listeners`](crate::topology::nlb::NetworkLoadBalancer::listeners).
     pub listener: u32,
+    /// The listener's target group.
     pub target_group: TargetGroupIdx,
+    /// The target: index into [`TargetGroup::targets`](crate::topology::nlb::TargetGroup::targets).
     pub target: u32,
+    /// The client's address and port.
     pub client: (Ipv4Addr, u16),
     /// The node address and listener port the client sent to.
     pub frontend: (Ipv4Addr, u16),
     /// Source of the packets the target receives: the client, or the node's address and a port
     /// of its own when client IP preservation is off.
     pub backend_src: (Ipv4Addr, u16),
+    /// The target's address and port.
     pub backend_dst: (Ipv4Addr, u16),
+    /// The IP protocol (TCP or UDP).
     pub proto: IpProtocol,
 }
 
 impl NlbFlow {
+    /// Whether the target sees the client's own address and port as the source.
     pub fn preserves_client_ip(&self) -> bool {
         self.backend_src == self.client
     }
@@ -179,6 +189,8 @@ pub struct NlbFlows {
 }
 
 impl NlbFlows {
+    /// An empty table that refuses new flows past `capacity` (at most 4,194,304, what the index
+    /// addresses).
     pub fn new(capacity: usize) -> NlbFlows {
         NlbFlows {
             index: FlowIndex::new(),
@@ -192,10 +204,12 @@ impl NlbFlows {
         }
     }
 
+    /// Flows held; an idle one counts until a sweep or a lookup removes it.
     pub fn len(&self) -> usize {
         self.flows
     }
 
+    /// Whether no flow is held.
     pub fn is_empty(&self) -> bool {
         self.flows == 0
     }

@@ -19,9 +19,11 @@ pub struct NaclEntry {
     pub ports: (u16, u16),
     /// ICMP type and code, `None` = any (`-1`).
     pub icmp_type: Option<u8>,
+    /// ICMP code, `None` = any (`-1`).
     pub icmp_code: Option<u8>,
     /// Source (ingress) or destination (egress) CIDR.
     pub cidr: IpNet,
+    /// `allow` (else `deny`).
     pub allow: bool,
 }
 
@@ -50,8 +52,8 @@ impl NaclEntry {
         }
     }
 
-    /// What [`NaclEntry::matches`] matches, as boxes of header space (`peer_dim`: the
-    /// dimension the CIDR applies to, the source inbound and the destination outbound).
+    /// What the entry matches, as boxes of header space (`peer_dim`: the dimension the CIDR
+    /// applies to, the source inbound and the destination outbound).
     pub fn boxes(&self, fam: Family, peer_dim: usize) -> Vec<HBox> {
         rule_boxes(
             fam,
@@ -109,23 +111,31 @@ impl NaclEntry {
 /// A compiled network ACL: each direction's entries sorted by rule number.
 #[derive(Clone, Debug, Default)]
 pub struct NetworkAcl {
+    /// The `AWS::EC2::NetworkAcl` resource, which names it in output.
     pub res: ResId,
+    /// Inbound entries, in rule-number order once [`NetworkAcl::finish`] has run.
     pub ingress: Vec<NaclEntry>,
+    /// Outbound entries, likewise.
     pub egress: Vec<NaclEntry>,
 }
 
 /// The rule that decided a NACL evaluation: an entry, or the implicit `*` deny.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NaclDecision<'a> {
+    /// A stored entry matched.
     Entry(&'a NaclEntry),
+    /// No entry matched: the implicit `*` rule denies.
     DefaultDeny,
 }
 
 impl NaclDecision<'_> {
+    /// Whether the packet may pass.
     pub fn allowed(&self) -> bool {
         matches!(self, NaclDecision::Entry(e) if e.allow)
     }
 
+    /// The deciding rule as the console lists it (`100 allow tcp 443 0.0.0.0/0`,
+    /// `* deny all 0.0.0.0/0`); `ipv6` picks the CIDR of the `*` rule.
     pub fn describe(&self, ipv6: bool) -> String {
         match self {
             NaclDecision::Entry(e) => e.describe(),

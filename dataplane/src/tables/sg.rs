@@ -17,20 +17,26 @@ pub struct SgRule {
     pub protocol: Option<IpProtocol>,
     /// TCP/UDP: inclusive port range. ICMP: `from` = type, `to` = code, `-1` = any.
     pub from_port: i32,
+    /// TCP/UDP: the range's last port. ICMP: the code, `-1` = any.
     pub to_port: i32,
+    /// Whom the rule admits: the source of inbound traffic, the destination of outbound.
     pub peer: SgPeer,
     /// Readable form for traces: `tcp 8080 from WebSg`.
     pub text: String,
 }
 
+/// The other side of a security group rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SgPeer {
+    /// An IPv4 or IPv6 CIDR block.
     Cidr(IpNet),
     /// Private addresses of interfaces in this group (same VPC or an active peer).
     Group(SgIdx),
     /// A managed prefix list: a rule matches any of its entries (SPEC §4.3).
     PrefixList {
+        /// The prefix list.
         list: ResId,
+        /// Its CIDR blocks.
         entries: Vec<IpNet>,
     },
 }
@@ -38,21 +44,31 @@ pub enum SgPeer {
 /// A compiled group.
 #[derive(Clone, Debug, Default)]
 pub struct SecurityGroup {
+    /// The `AWS::EC2::SecurityGroup` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it belongs to.
     pub vpc: VpcIdx,
+    /// Inbound rules as written.
     pub ingress: Vec<SgRule>,
+    /// Outbound rules as written.
     pub egress: Vec<SgRule>,
 }
 
 /// One rule of one of an interface's groups, with the peer flattened to a prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompiledSgRule {
+    /// `None` = all protocols (`-1`).
     pub protocol: Option<IpProtocol>,
+    /// As [`SgRule::from_port`]: the first port, or the ICMP type (`-1` = any).
     pub from_port: i32,
+    /// As [`SgRule::to_port`]: the last port, or the ICMP code (`-1` = any).
     pub to_port: i32,
+    /// One prefix of the rule's peer: the CIDR, a prefix-list entry, or a private address of a
+    /// member of the referenced group.
     pub peer: IpNet,
     /// Which group and which of its rules (index into `ingress`/`egress`) this came from.
     pub group: SgIdx,
+    /// Index of the rule in the group's `ingress` or `egress`.
     pub rule: u32,
     /// The peer came from a security-group reference: it matches only traffic that comes
     /// straight from the member interface, not traffic forwarded by an appliance.
@@ -60,6 +76,8 @@ pub struct CompiledSgRule {
 }
 
 impl CompiledSgRule {
+    /// Whether the rule allows `h`, whose other side is `peer` (its source inbound, its destination
+    /// outbound).
     #[inline]
     pub fn matches(&self, h: &Header, peer: std::net::IpAddr) -> bool {
         if !self.peer.contains(&peer) {

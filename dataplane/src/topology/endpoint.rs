@@ -21,10 +21,15 @@ pub enum EndpointKind {
     Interface,
 }
 
+/// A VPC endpoint: a gateway endpoint that routes reach, or an interface endpoint reached at its
+/// interfaces.
 #[derive(Clone, Debug)]
 pub struct VpcEndpoint {
+    /// The `AWS::EC2::VPCEndpoint` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it belongs to.
     pub vpc: VpcIdx,
+    /// Gateway or interface endpoint.
     pub kind: EndpointKind,
     /// `com.amazonaws.us-east-1.s3`.
     pub service_name: String,

@@ -38,6 +38,7 @@ impl Stickiness {
         }
     }
 
+    /// The name output uses.
     pub fn as_str(self) -> &'static str {
         match self {
             Stickiness::FiveTuple => "5-tuple",
@@ -47,26 +48,37 @@ impl Stickiness {
     }
 }
 
+/// An appliance registered with a Gateway Load Balancer target group: an instance, reached at
+/// its primary interface.
 #[derive(Clone, Debug)]
 pub struct GwlbTarget {
     /// The instance id as registered.
     pub id: String,
     /// The instance (named in traces).
     pub res: ResId,
+    /// The instance's primary interface, which receives the GENEVE packets.
     pub eni: EniIdx,
+    /// That interface's primary private IPv4 address.
     pub addr: Ipv4Addr,
     /// Availability Zone number of the target's subnet.
     pub az: u32,
+    /// Health, computed with the pipeline when the topology is built.
     pub health: TargetHealth,
 }
 
+/// A Gateway Load Balancer target group (GENEVE): its appliances, how a flow picks one, and how
+/// they are health-checked.
 #[derive(Clone, Debug)]
 pub struct GwlbTargetGroup {
+    /// The `AWS::ElasticLoadBalancingV2::TargetGroup` resource, which names it in output.
     pub res: ResId,
+    /// Which header fields pick a flow's appliance.
     pub stickiness: Stickiness,
     /// TCP health checks by default, port 80 (SPEC §11.4).
     pub health_check_port: u16,
+    /// `TCP`, `HTTP` or `HTTPS` as configured; only the TCP handshake is modelled.
     pub health_check_protocol: String,
+    /// The registered appliances.
     pub targets: Vec<GwlbTarget>,
 }
 
@@ -75,15 +87,23 @@ pub struct GwlbTargetGroup {
 pub struct GwlbNode {
     /// The node's interface (its address in the subnet).
     pub eni: EniIdx,
+    /// The enabled subnet it is in.
     pub subnet: SubnetIdx,
+    /// Availability Zone number of that subnet (see [`crate::topology::Subnet::az`]).
     pub az: u32,
+    /// The node's private IPv4 address.
     pub addr: Ipv4Addr,
 }
 
+/// A Gateway Load Balancer: a node per enabled subnet, each sending the traffic of its zone's
+/// endpoints to an appliance.
 #[derive(Clone, Debug)]
 pub struct GatewayLoadBalancer {
+    /// The `AWS::ElasticLoadBalancingV2::LoadBalancer` resource, which names it in output.
     pub res: ResId,
+    /// The VPC of its subnets.
     pub vpc: VpcIdx,
+    /// One node per enabled subnet, in the order the subnets were given.
     pub nodes: Vec<GwlbNode>,
     /// Off by default (SPEC §11.1).
     pub cross_zone: bool,
@@ -94,8 +114,11 @@ pub struct GatewayLoadBalancer {
 /// A `VpcEndpoint` of type `GatewayLoadBalancer`.
 #[derive(Clone, Debug)]
 pub struct GwlbEndpoint {
+    /// The `AWS::EC2::VPCEndpoint` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it is in.
     pub vpc: VpcIdx,
+    /// The subnet it is in; its Availability Zone picks the load balancer node.
     pub subnet: SubnetIdx,
     /// The endpoint service's load balancer.
     pub load_balancer: GwlbIdx,
@@ -110,8 +133,11 @@ pub struct GwlbEndpoint {
 /// Every Gateway Load Balancer, target group and endpoint of the topology.
 #[derive(Clone, Debug, Default)]
 pub struct Gwlbs {
+    /// Gateway Load Balancers.
     pub load_balancers: Table<GwlbIdx, GatewayLoadBalancer>,
+    /// Their target groups.
     pub target_groups: Table<GwlbTargetGroupIdx, GwlbTargetGroup>,
+    /// Gateway Load Balancer endpoints.
     pub endpoints: Table<GwlbEndpointIdx, GwlbEndpoint>,
 }
 

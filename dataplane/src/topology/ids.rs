@@ -126,6 +126,7 @@ pub struct Table<I, T> {
 }
 
 impl<I, T> Table<I, T> {
+    /// An empty table.
     pub const fn new() -> Table<I, T> {
         Table {
             rows: Vec::new(),
@@ -142,21 +143,25 @@ impl<I: TableIdx, T> Table<I, T> {
         I::from(self.rows.len() - 1)
     }
 
+    /// Number of rows.
     #[inline]
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    /// Whether the table has no row.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
+    /// The row at `i`, or `None` past the end.
     #[inline]
     pub fn get(&self, i: I) -> Option<&T> {
         self.rows.get(i.index())
     }
 
+    /// The row at `i` to change it, or `None` past the end.
     #[inline]
     pub fn get_mut(&mut self, i: I) -> Option<&mut T> {
         self.rows.get_mut(i.index())
@@ -174,6 +179,7 @@ impl<I: TableIdx, T> Table<I, T> {
         self.rows.iter()
     }
 
+    /// The rows in order, to change them.
     #[inline]
     pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
         self.rows.iter_mut()

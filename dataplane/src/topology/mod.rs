@@ -62,12 +62,18 @@ pub struct Resource {
     pub name: Option<String>,
 }
 
+/// A VPC: its CIDR blocks, the gateways attached to it and the addresses of its interfaces.
 #[derive(Clone, Debug, Default)]
 pub struct Vpc {
+    /// The `AWS::EC2::VPC` resource, which names it in output.
     pub res: ResId,
+    /// IPv4 CIDR blocks, primary first.
     pub cidrs_v4: Vec<Ipv4Net>,
+    /// IPv6 CIDR blocks.
     pub cidrs_v6: Vec<Ipv6Net>,
+    /// The attached internet gateway.
     pub internet_gateway: Option<IgwIdx>,
+    /// The attached egress-only internet gateway (IPv6 only).
     pub egress_only_igw: Option<EigwIdx>,
     /// The attached virtual private gateway (one per VPC).
     pub vpn_gateway: Option<VgwIdx>,
@@ -77,6 +83,7 @@ pub struct Vpc {
     pub resolver_v4: Option<Ipv4Addr>,
     /// Private addresses of the interfaces in this VPC.
     pub enis_v4: FxHashMap<u32, EniIdx>,
+    /// IPv6 addresses of the interfaces in this VPC.
     pub enis_v6: FxHashMap<u128, EniIdx>,
     /// The symbolic side of the address maps above ([`maps::VpcInterfaces`],
     /// [`maps::VpcPublicAddresses`]), derived by [`Topology::finish`].
@@ -84,6 +91,7 @@ pub struct Vpc {
 }
 
 impl Vpc {
+    /// Whether one of the VPC's CIDR blocks holds `a`.
     pub fn contains(&self, a: IpAddr) -> bool {
         match a {
             IpAddr::V4(a) => self.cidrs_v4.iter().any(|c| c.contains(&a)),
@@ -91,6 +99,7 @@ impl Vpc {
         }
     }
 
+    /// The interface of this VPC that owns `a` (the first one loaded, when several do).
     #[inline]
     pub fn eni_for(&self, a: IpAddr) -> Option<EniIdx> {
         match a {
@@ -100,21 +109,31 @@ impl Vpc {
     }
 }
 
+/// A subnet: its CIDR blocks, its Availability Zone, and the route table and network ACL that
+/// apply to its traffic.
 #[derive(Clone, Debug, Default)]
 pub struct Subnet {
+    /// The `AWS::EC2::Subnet` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it belongs to.
     pub vpc: VpcIdx,
+    /// The Availability Zone's name (`us-east-1a`).
     pub availability_zone: String,
     /// The Availability Zone as a number (assigned by [`Topology::finish`]), so the transit
     /// gateway's zone affinity compares integers, not names.
     pub az: u32,
+    /// The IPv4 CIDR block (`None`: an IPv6-only subnet).
     pub cidr_v4: Option<Ipv4Net>,
+    /// The IPv6 CIDR block, if it has one.
     pub cidr_v6: Option<Ipv6Net>,
+    /// The route table associated with the subnet (the VPC's main table when none is).
     pub route_table: RouteTableIdx,
+    /// The network ACL associated with the subnet (the VPC's default ACL when none is).
     pub network_acl: NaclIdx,
 }
 
 impl Subnet {
+    /// Whether one of the subnet's CIDR blocks holds `a`.
     pub fn contains(&self, a: IpAddr) -> bool {
         match a {
             IpAddr::V4(a) => self.cidr_v4.is_some_and(|c| c.contains(&a)),
@@ -126,13 +145,19 @@ impl Subnet {
 /// Where a route sends packets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RouteTarget {
+    /// `local`: the VPC's own CIDR blocks, delivered inside the VPC.
     Local,
+    /// An internet gateway (`igw-…`).
     InternetGateway(IgwIdx),
+    /// An egress-only internet gateway (`eigw-…`), IPv6 only.
     EgressOnlyInternetGateway(EigwIdx),
+    /// A NAT gateway (`nat-…`).
     NatGateway(NatIdx),
     /// An appliance: a network interface (or an instance's primary interface).
     NetworkInterface(EniIdx),
+    /// A VPC peering connection (`pcx-…`).
     Peering(PeeringIdx),
+    /// A transit gateway (`tgw-…`).
     TransitGateway(TgwIdx),
     /// A virtual private gateway (VPN).
     VpnGateway(VgwIdx),
@@ -142,15 +167,19 @@ pub enum RouteTarget {
     GatewayLoadBalancerEndpoint(GwlbEndpointIdx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
     Blackhole {
+        /// The target as the route named it.
         target: String,
     },
 }
 
+/// One route of a route table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     /// The `AWS::EC2::Route` resource; `None` for local routes.
     pub res: Option<ResId>,
+    /// The destination CIDR block (one entry of the prefix list, for a prefix-list route).
     pub destination: IpNet,
+    /// Where packets for the destination go.
     pub target: RouteTarget,
     /// The target as the user named it (`igw-…`/logical id), for traces.
     pub target_name: String,
@@ -164,8 +193,12 @@ pub struct Route {
 /// A route table with one LPM structure per address family; LPM values index `routes`.
 #[derive(Clone, Debug, Default)]
 pub struct RouteTable {
+    /// The `AWS::EC2::RouteTable` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it belongs to.
     pub vpc: VpcIdx,
+    /// The routes; of two with the same destination the earlier wins (the compiler puts static
+    /// routes before propagated ones).
     pub routes: Vec<Route>,
     v4: Lpm<u32>,
     v6: Lpm<u128>,
@@ -175,6 +208,7 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// A table of `routes`, with its longest-prefix-match structures built.
     pub fn new(res: ResId, vpc: VpcIdx, routes: Vec<Route>) -> RouteTable {
         let mut v4 = LpmBuilder::<u32>::new();
         let mut v6 = LpmBuilder::<u128>::new();
@@ -244,29 +278,43 @@ pub enum EniKind {
     GatewayLoadBalancer(GwlbIdx),
 }
 
+/// An elastic network interface: what owns it, its addresses, and its security groups compiled
+/// into one rule list per direction.
 #[derive(Clone, Debug)]
 pub struct NetworkInterface {
+    /// The `AWS::EC2::NetworkInterface` resource of the interface itself.
     pub res: ResId,
     /// Name used for delivered_to, output pcaps and flow-log files: the instance for its primary
     /// interface, otherwise the interface itself.
     pub owner: ResId,
+    /// What kind of thing owns it.
     pub kind: EniKind,
+    /// The subnet it is in.
     pub subnet: SubnetIdx,
+    /// The VPC of that subnet.
     pub vpc: VpcIdx,
     /// Primary first.
     pub private_v4: Vec<Ipv4Addr>,
+    /// IPv6 addresses.
     pub ipv6: Vec<Ipv6Addr>,
     /// Private → public (auto-assigned public IP or Elastic IP) pairs.
     pub public_v4: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// Its security groups.
     pub security_groups: Vec<SgIdx>,
+    /// The source/destination check: when on, the interface sends only from and receives only for
+    /// its own addresses (appliances turn it off).
     pub source_dest_check: bool,
+    /// A locally administered MAC address derived from the interface id, stable across runs, for
+    /// the frames written out.
     pub mac: [u8; 6],
     /// Union of the inbound rules of every group, peers flattened.
     pub sg_ingress: Vec<CompiledSgRule>,
+    /// Union of the outbound rules of every group, peers flattened.
     pub sg_egress: Vec<CompiledSgRule>,
 }
 
 impl NetworkInterface {
+    /// Whether `a` is one of its private IPv4 or IPv6 addresses.
     #[inline]
     pub fn owns(&self, a: IpAddr) -> bool {
         match a {
@@ -275,6 +323,7 @@ impl NetworkInterface {
         }
     }
 
+    /// The public address mapped to one of its private addresses.
     pub fn public_for(&self, private: Ipv4Addr) -> Option<Ipv4Addr> {
         self.public_v4
             .iter()
@@ -282,29 +331,42 @@ impl NetworkInterface {
             .map(|&(_, public)| public)
     }
 
+    /// Its primary private IPv4 address.
     pub fn primary_v4(&self) -> Option<Ipv4Addr> {
         self.private_v4.first().copied()
     }
 }
 
+/// An internet gateway: one-to-one NAT between public IPv4 addresses and the private addresses
+/// of its VPC's interfaces; IPv6 passes through untranslated.
 #[derive(Clone, Debug, Default)]
 pub struct InternetGateway {
+    /// The `AWS::EC2::InternetGateway` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it is attached to (`None`: detached).
     pub vpc: Option<VpcIdx>,
     /// The gateway route table (edge association) that routes traffic entering the VPC here.
     pub route_table: Option<RouteTableIdx>,
 }
 
+/// An egress-only internet gateway: IPv6 out to the internet, and only replies back in
+/// (connection tracking).
 #[derive(Clone, Debug, Default)]
 pub struct EgressOnlyInternetGateway {
+    /// The `AWS::EC2::EgressOnlyInternetGateway` resource, which names it in output.
     pub res: ResId,
+    /// The VPC it is attached to.
     pub vpc: VpcIdx,
 }
 
+/// A NAT gateway: port address translation of IPv4 connections to its own addresses.
 #[derive(Clone, Debug)]
 pub struct NatGateway {
+    /// The `AWS::EC2::NatGateway` resource, which names it in output.
     pub res: ResId,
+    /// The subnet it is in, whose route table and network ACL its translated packets go through.
     pub subnet: SubnetIdx,
+    /// Its requester-managed interface.
     pub eni: EniIdx,
     /// Public gateways translate to addresses with Elastic IPs; private ones to private addresses.
     pub public: bool,
@@ -313,10 +375,14 @@ pub struct NatGateway {
     pub addresses: Vec<Ipv4Addr>,
 }
 
+/// A VPC peering connection. It is not transitive: each side reaches the other VPC only.
 #[derive(Clone, Debug, Default)]
 pub struct PeeringConnection {
+    /// The `AWS::EC2::VPCPeeringConnection` resource, which names it in output.
     pub res: ResId,
+    /// The VPC that requested the connection.
     pub requester: VpcIdx,
+    /// The VPC that accepted it.
     pub accepter: VpcIdx,
 }
 
@@ -336,29 +402,49 @@ impl PeeringConnection {
 /// A public IPv4 address and the interface address it maps to at the internet gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicMapping {
+    /// The interface that holds the address.
     pub eni: EniIdx,
+    /// The private address the public one maps to.
     pub private: Ipv4Addr,
 }
 
 /// Everything the pipeline reads. Build it by filling the tables, then call [`Topology::finish`].
 #[derive(Clone, Debug)]
 pub struct Topology {
+    /// Every named resource, indexed by [`ResId`]; the first four are the built-in ones.
     pub resources: Table<ResId, Resource>,
+    /// VPCs.
     pub vpcs: Table<VpcIdx, Vpc>,
+    /// Subnets.
     pub subnets: Table<SubnetIdx, Subnet>,
+    /// Route tables, of subnets and of gateways.
     pub route_tables: Table<RouteTableIdx, RouteTable>,
+    /// Network ACLs.
     pub network_acls: Table<NaclIdx, NetworkAcl>,
+    /// Security groups, with their rules as written (interfaces hold them compiled).
     pub security_groups: Table<SgIdx, SecurityGroup>,
+    /// Elastic network interfaces: of instances, NAT gateways, interface endpoints, load balancer
+    /// nodes, and standalone ones.
     pub enis: Table<EniIdx, NetworkInterface>,
+    /// Internet gateways.
     pub internet_gateways: Table<IgwIdx, InternetGateway>,
+    /// Egress-only internet gateways.
     pub egress_only_igws: Table<EigwIdx, EgressOnlyInternetGateway>,
+    /// NAT gateways.
     pub nat_gateways: Table<NatIdx, NatGateway>,
+    /// VPC peering connections.
     pub peerings: Table<PeeringIdx, PeeringConnection>,
+    /// Transit gateways.
     pub transit_gateways: Table<TgwIdx, TransitGateway>,
+    /// Transit gateway attachments (VPC and VPN).
     pub tgw_attachments: Table<TgwAttachmentIdx, TgwAttachment>,
+    /// Transit gateway route tables.
     pub tgw_route_tables: Table<TgwRouteTableIdx, TgwRouteTable>,
+    /// Virtual private gateways.
     pub vpn_gateways: Table<VgwIdx, VpnGateway>,
+    /// Site-to-Site VPN connections.
     pub vpn_connections: Table<VpnConnIdx, VpnConnection>,
+    /// VPC endpoints, gateway and interface.
     pub vpc_endpoints: Table<VpcEndpointIdx, VpcEndpoint>,
     /// Public IPv4 (EIPs, auto-assigned public IPs) → interface.
     pub public_v4: FxHashMap<u32, PublicMapping>,
@@ -395,6 +481,7 @@ impl Topology {
     /// Amazon Time Sync (169.254.169.123, fd00:ec2::123).
     pub const TIME_SYNC: ResId = ResId(3);
 
+    /// A topology holding only the built-in resources: the internet and the link-local services.
     pub fn new() -> Topology {
         Topology {
             resources: BUILTIN_RESOURCES
@@ -434,6 +521,7 @@ impl Topology {
         }
     }
 
+    /// Name a new resource for output and return its id.
     pub fn add_resource(
         &mut self,
         logical_id: &str,
@@ -449,10 +537,12 @@ impl Topology {
         })
     }
 
+    /// A resource's names and type.
     pub fn resource(&self, id: ResId) -> &Resource {
         &self.resources[id]
     }
 
+    /// A resource's logical id (the AWS id, for snapshots): the name output uses.
     pub fn name(&self, id: ResId) -> &str {
         &self.resources[id].logical_id
     }

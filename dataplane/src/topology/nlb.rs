@@ -23,13 +23,18 @@ pub use crate::state::nlb_flows::{NlbFlow, NlbFlows};
 /// not terminate it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LbProtocol {
+    /// `TCP`.
     Tcp,
+    /// `UDP`.
     Udp,
+    /// `TCP_UDP`: TCP and UDP on the same port.
     TcpUdp,
+    /// `TLS`, passed through as TCP.
     Tls,
 }
 
 impl LbProtocol {
+    /// The protocol of its AWS name (`TCP`, `UDP`, `TCP_UDP`, `TLS`).
     pub fn parse(s: &str) -> Option<LbProtocol> {
         match s {
             "TCP" => Some(LbProtocol::Tcp),
@@ -40,6 +45,7 @@ impl LbProtocol {
         }
     }
 
+    /// The AWS name.
     pub fn as_str(self) -> &'static str {
         match self {
             LbProtocol::Tcp => "TCP",
@@ -65,10 +71,14 @@ impl LbProtocol {
     }
 }
 
+/// A listener: a protocol and port on every node, forwarding to one target group.
 #[derive(Clone, Debug)]
 pub struct Listener {
+    /// The `AWS::ElasticLoadBalancingV2::Listener` resource, which names it in output.
     pub res: ResId,
+    /// The protocol it accepts.
     pub protocol: LbProtocol,
+    /// The port it listens on, on every node's address.
     pub port: u16,
     /// The target group of the default forward action.
     pub target_group: TargetGroupIdx,
@@ -109,24 +119,32 @@ impl Rules for ListenerRules<'_> {
     }
 }
 
+/// A Network Load Balancer: its nodes and listeners.
 #[derive(Clone, Debug)]
 pub struct NetworkLoadBalancer {
+    /// The `AWS::ElasticLoadBalancingV2::LoadBalancer` resource, which names it in output.
     pub res: ResId,
     /// One interface per enabled subnet, in the order the subnets were given.
     pub nodes: Vec<EniIdx>,
+    /// Scheme `internet-facing` (its nodes have public addresses) rather than `internal`.
     pub internet_facing: bool,
     /// `load_balancing.cross_zone.enabled` (off by default for NLBs).
     pub cross_zone: bool,
+    /// Its listeners; the first that accepts a packet's protocol and port takes it.
     pub listeners: Vec<Listener>,
 }
 
+/// How a target group's targets are registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetType {
+    /// `instance`: by instance id, reached at the instance's primary interface.
     Instance,
+    /// `ip`: by IP address.
     Ip,
 }
 
 impl TargetType {
+    /// The AWS name (`instance`, `ip`).
     pub fn as_str(self) -> &'static str {
         match self {
             TargetType::Instance => "instance",
@@ -138,13 +156,16 @@ impl TargetType {
 /// `describe-target-health` states the simulator produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HealthState {
+    /// Passes its health check from at least one node.
     Healthy,
+    /// Fails its health check from every node.
     Unhealthy,
     /// The target group is not used by any listener: nothing checks it.
     Unused,
 }
 
 impl HealthState {
+    /// The AWS name (`healthy`, `unhealthy`, `unused`).
     pub fn as_str(self) -> &'static str {
         match self {
             HealthState::Healthy => "healthy",
@@ -153,6 +174,7 @@ impl HealthState {
         }
     }
 
+    /// The state of its AWS name.
     pub fn parse(s: &str) -> Option<HealthState> {
         match s {
             "healthy" => Some(HealthState::Healthy),
@@ -163,11 +185,14 @@ impl HealthState {
     }
 }
 
+/// A target's health as `describe-target-health` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetHealth {
+    /// The state.
     pub state: HealthState,
     /// AWS reason code (`Target.FailedHealthChecks`, `Target.NotInUse`), none when healthy.
     pub reason: Option<&'static str>,
+    /// Why, in words: the check that passed or the first failure.
     pub description: String,
     /// Set by `--target-health` rather than computed.
     pub overridden: bool,
@@ -224,6 +249,7 @@ impl Default for TargetHealth {
     }
 }
 
+/// A registered target of a Network Load Balancer target group.
 #[derive(Clone, Debug)]
 pub struct Target {
     /// The target id as registered: an instance id or an IP address.
@@ -231,11 +257,16 @@ pub struct Target {
     /// Resource named in traces: the instance, the interface that owns the address, or the
     /// target group itself for an address nothing in the topology owns.
     pub res: ResId,
+    /// The address packets go to: an instance target's primary private IPv4 address, or the
+    /// registered IP.
     pub addr: IpAddr,
+    /// The interface that holds `addr`, when one in the topology does.
     pub eni: Option<EniIdx>,
+    /// The port packets go to: the registered port, else the target group's.
     pub port: u16,
     /// Availability Zone number of the target's subnet (none: outside the topology).
     pub az: Option<u32>,
+    /// Health, computed with the pipeline when the topology is built, or set by `--target-health`.
     pub health: TargetHealth,
 }
 
@@ -246,19 +277,27 @@ impl Target {
     }
 }
 
+/// A Network Load Balancer target group: its targets and how they are reached and checked.
 #[derive(Clone, Debug)]
 pub struct TargetGroup {
+    /// The `AWS::ElasticLoadBalancingV2::TargetGroup` resource, which names it in output.
     pub res: ResId,
+    /// How its targets are registered.
     pub target_type: TargetType,
+    /// The protocol it forwards with.
     pub protocol: LbProtocol,
+    /// The default port of its targets.
     pub port: u16,
     /// `None`: the traffic port of each target.
     pub health_check_port: Option<u16>,
     /// `TCP`, `HTTP` or `HTTPS`: all start with a TCP handshake, which is what the model checks.
     pub health_check_protocol: String,
+    /// Whether targets see the client's address as the source, else the node's
+    /// (`preserve_client_ip.enabled`: on by default for instance targets, always for UDP).
     pub preserve_client_ip: bool,
     /// The target group's `load_balancing.cross_zone.enabled`; `None` follows the load balancer.
     pub cross_zone: Option<bool>,
+    /// The registered targets.
     pub targets: Vec<Target>,
 }
 
@@ -277,6 +316,7 @@ pub enum NoTarget {
 /// How a target was picked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Choice {
+    /// The chosen target: index into its group's [`TargetGroup::targets`].
     pub target: u32,
     /// Among how many candidates.
     pub among: u32,
@@ -375,7 +415,9 @@ pub fn choose_target<T>(
 /// Every load balancer and target group of the topology.
 #[derive(Clone, Debug, Default)]
 pub struct Nlbs {
+    /// Network Load Balancers.
     pub load_balancers: Table<NlbIdx, NetworkLoadBalancer>,
+    /// Their target groups.
     pub target_groups: Table<TargetGroupIdx, TargetGroup>,
     /// Per interface: registered as a target (its replies may belong to a load-balanced flow).
     target_enis: Table<EniIdx, bool>,
@@ -399,6 +441,8 @@ impl Nlbs {
         }
     }
 
+    /// Whether the interface is registered as a target, so its replies may belong to a
+    /// load-balanced flow.
     #[inline]
     pub fn is_target(&self, eni: EniIdx) -> bool {
         self.target_enis.get(eni).copied().unwrap_or(false)
@@ -492,7 +536,9 @@ pub fn flow_hash(h: &Header) -> u64 {
 
 /// A new flow's target as [`NlbFlow`] fields: computed here so the pipeline stage stays short.
 pub struct NewFlow {
+    /// The flow to insert into the flow table.
     pub flow: NlbFlow,
+    /// How its target was chosen.
     pub choice: Choice,
 }
 

@@ -30,6 +30,7 @@ pub struct PrefixMap<K> {
 }
 
 impl<K: Copy + From<u32> + Into<u32>> PrefixMap<K> {
+    /// The map of `entries`; for two with the same prefix the first is kept.
     pub fn new(entries: impl IntoIterator<Item = (IpNet, K)>) -> PrefixMap<K> {
         let entries: Vec<(IpNet, u32)> = entries.into_iter().map(|(n, k)| (n, k.into())).collect();
         let mut v4 = LpmBuilder::<u32>::new();
@@ -64,6 +65,7 @@ impl<K: Copy + From<u32> + Into<u32>> PrefixMap<K> {
         &self.segs[fam as usize]
     }
 
+    /// The value of the longest prefix that holds `a`.
     #[inline]
     pub fn lookup(&self, a: IpAddr) -> Option<K> {
         self.stored(a).map(K::from)
@@ -78,13 +80,16 @@ impl<K: Copy + From<u32> + Into<u32>> PrefixMap<K> {
         }
     }
 
+    /// Whether the map holds no prefix.
     pub fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
 }
 
+/// A transit gateway; its attachments and route tables point at it.
 #[derive(Clone, Debug, Default)]
 pub struct TransitGateway {
+    /// The `AWS::EC2::TransitGateway` resource, which names it in output.
     pub res: ResId,
 }
 
@@ -97,10 +102,14 @@ pub enum AttachmentKind {
     Vpn(VpnConnIdx),
 }
 
+/// A transit gateway attachment: the VPC or VPN connection it connects to the gateway.
 #[derive(Clone, Debug)]
 pub struct TgwAttachment {
+    /// The attachment's resource, which names it in output.
     pub res: ResId,
+    /// The transit gateway.
     pub tgw: TgwIdx,
+    /// What it connects.
     pub kind: AttachmentKind,
     /// VPC attachments: one subnet per Availability Zone, ordered by zone name.
     pub subnets: Vec<SubnetIdx>,
@@ -152,6 +161,7 @@ pub fn flow_hash(h: &Header) -> u64 {
 /// Where a transit gateway route sends packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TgwRouteTarget {
+    /// Out through an attachment.
     Attachment(TgwAttachmentIdx),
     /// A static blackhole route: matching packets are dropped.
     Blackhole,
@@ -161,25 +171,35 @@ pub enum TgwRouteTarget {
 /// wins (SPEC §9.2: static > VPC-propagated > VPN-propagated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TgwRouteOrigin {
+    /// A static route (`AWS::EC2::TransitGatewayRoute`).
     Static,
+    /// Propagated from a VPC attachment (its CIDR blocks).
     VpcPropagated,
+    /// Propagated from a VPN attachment (its on-premises prefixes).
     VpnPropagated,
 }
 
+/// One route of a transit gateway route table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TgwRoute {
     /// The `AWS::EC2::TransitGatewayRoute` of a static route.
     pub res: Option<ResId>,
+    /// The destination CIDR block.
     pub destination: IpNet,
+    /// Where packets for the destination go.
     pub target: TgwRouteTarget,
+    /// How the route got into the table.
     pub origin: TgwRouteOrigin,
 }
 
 /// A transit gateway route table: only the preferred route of each prefix is installed.
 #[derive(Clone, Debug, Default)]
 pub struct TgwRouteTable {
+    /// The `AWS::EC2::TransitGatewayRouteTable` resource, which names it in output.
     pub res: ResId,
+    /// The transit gateway it belongs to.
     pub tgw: TgwIdx,
+    /// The installed routes: one per prefix, the preferred one.
     pub routes: Vec<TgwRoute>,
     /// Prefix → position of its route in `routes`.
     lpm: PrefixMap<u32>,
@@ -206,6 +226,7 @@ impl TgwRouteTable {
         }
     }
 
+    /// The installed route with the longest prefix that holds `dst`.
     #[inline]
     pub fn lookup(&self, dst: IpAddr) -> Option<&TgwRoute> {
         self.routes.get(self.lpm.lookup(dst)? as usize)

@@ -19,7 +19,9 @@ pub const PORT: u16 = 6081;
 pub const AWS_OPTION_CLASS: u16 = 0x0108;
 /// Option types of class 0x0108.
 pub const OPTION_ENDPOINT_ID: u8 = 1;
+/// Option type of the attachment id.
 pub const OPTION_ATTACHMENT_ID: u8 = 2;
+/// Option type of the flow cookie.
 pub const OPTION_FLOW_COOKIE: u8 = 3;
 /// Length of the three options with their 4-byte option headers: (4 + 8) + (4 + 8) + (4 + 4).
 pub const OPTIONS_LEN: usize = 32;
@@ -43,8 +45,11 @@ pub struct Encapsulation {
     pub outer_dst: Ipv4Addr,
     /// Outer UDP source port: from the flow hash, so one flow keeps one outer 5-tuple.
     pub src_port: u16,
+    /// Option type 1: the GWLB endpoint id.
     pub endpoint_id: u64,
+    /// Option type 2: the attachment id.
     pub attachment_id: u64,
+    /// Option type 3: the flow cookie (from the flow hash).
     pub flow_cookie: u32,
     /// The client's packet as it was wrapped.
     pub inner: Header,

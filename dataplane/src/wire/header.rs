@@ -40,10 +40,12 @@ pub struct Header {
 }
 
 impl Header {
+    /// Whether the packet is IPv6.
     pub fn is_v6(&self) -> bool {
         self.dst.is_ipv6()
     }
 
+    /// Whether the protocol is ICMP or ICMPv6.
     pub fn is_icmp(&self) -> bool {
         self.proto == IpProtocol::ICMP || self.proto == IpProtocol::ICMPV6
     }
@@ -182,12 +184,15 @@ impl Family {
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
+    /// `s` whole seconds after the epoch.
     pub const fn from_secs(s: u64) -> Timestamp {
         Timestamp(s * 1_000_000_000)
     }
+    /// Whole seconds since the epoch.
     pub fn secs(self) -> u64 {
         self.0 / 1_000_000_000
     }
+    /// Seconds since the epoch, with the fraction.
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
@@ -195,6 +200,7 @@ impl Timestamp {
     pub fn since(self, earlier: Timestamp) -> u64 {
         self.0.saturating_sub(earlier.0) / 1_000_000_000
     }
+    /// Nanoseconds elapsed since `earlier` (0 when time went backwards).
     pub fn elapsed_ns(self, earlier: Timestamp) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
@@ -203,7 +209,9 @@ impl Timestamp {
 /// An address as a fixed-width key: IPv4 in the low 32 bits, with the family kept apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AddrKey {
+    /// The address as an integer (IPv4 in the low 32 bits).
     pub bits: u128,
+    /// Whether it is IPv6, so that `::a.b.c.d` and `a.b.c.d` stay apart.
     pub v6: bool,
 }
 
@@ -227,10 +235,15 @@ impl From<IpAddr> for AddrKey {
 /// connection-tracking entry serves request and reply (Retina's connection id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowKey {
+    /// The lower endpoint's address (endpoints ordered by address, then port).
     pub lo: AddrKey,
+    /// The higher endpoint's address.
     pub hi: AddrKey,
+    /// The lower endpoint's port, as [`flow_ports`] gives it.
     pub lo_port: u16,
+    /// The higher endpoint's port.
     pub hi_port: u16,
+    /// The IP protocol.
     pub proto: IpProtocol,
 }
 

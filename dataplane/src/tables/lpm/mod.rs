@@ -560,9 +560,11 @@ impl<K: LpmKey> Lpm<K> {
     #[inline]
     pub fn lookup(&self, addr: K) -> Option<u32> {
         #[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt")))]
+        #[allow(unsafe_code)]
         {
             if std::arch::is_x86_feature_detected!("popcnt") {
-                // SAFETY: the CPU supports POPCNT, the only feature `lookup_popcnt` enables.
+                // SAFETY: the CPU supports POPCNT, the only feature `lookup_popcnt` enables, so
+                // none of its instructions can be illegal here; the walk itself is safe code.
                 return unsafe { self.lookup_popcnt(addr) };
             }
         }
@@ -575,6 +577,9 @@ impl<K: LpmKey> Lpm<K> {
     /// The CPU must support POPCNT.
     #[cfg(all(target_arch = "x86_64", not(target_feature = "popcnt")))]
     #[target_feature(enable = "popcnt")]
+    // `unsafe` only because a `target_feature` function may run on a CPU without the feature;
+    // its one caller checks for it first.
+    #[allow(unsafe_code)]
     unsafe fn lookup_popcnt(&self, addr: K) -> Option<u32> {
         self.walk(addr)
     }
