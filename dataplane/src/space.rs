@@ -120,7 +120,8 @@ impl HBox {
         }
     }
 
-    /// Number of points, saturating (IPv6 boxes overflow any integer).
+    /// Number of points as a float: IPv6 boxes overflow any integer, so above 2^53 it is
+    /// approximate.
     pub fn volume(&self) -> f64 {
         (0..DIMS)
             .map(|d| (self.hi[d] - self.lo[d]) as f64 + 1.0)

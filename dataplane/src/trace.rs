@@ -42,8 +42,6 @@ pub enum Stage {
     TgwRoute,
     /// A virtual private gateway.
     VpnGateway,
-    /// A Site-to-Site VPN connection.
-    Vpn,
     /// A link-local service (Amazon DNS, instance metadata, Time Sync) that answered.
     Service,
     /// A Network Load Balancer's listeners.
@@ -85,7 +83,6 @@ impl Stage {
             Stage::TgwAttachment => "tgw-attachment",
             Stage::TgwRoute => "tgw-route",
             Stage::VpnGateway => "vgw",
-            Stage::Vpn => "vpn",
             Stage::Service => "service",
             Stage::NlbListener => "nlb-listener",
             Stage::NlbTargetGroup => "nlb-target-group",

@@ -40,7 +40,7 @@ macro_rules! drop_reasons {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $ra:literal, $hint:literal; )*) => {
         /// Why a packet was dropped. Every drop the pipeline can produce carries one of these.
         ///
-        /// The codes are vpcsim's own (stable, used in verdicts, summaries and flow of tests);
+        /// The codes are vpcsim's own (stable, used in verdicts, summaries, flow logs and tests);
         /// [`DropReason::ra_code`] gives the closest AWS Reachability Analyzer explanation code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]

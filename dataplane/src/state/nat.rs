@@ -79,7 +79,8 @@ pub struct Translation {
     pub new: bool,
 }
 
-/// NAT gateway metrics, named as in CloudWatch (namespace AWS/NATGateway).
+/// NAT gateway metrics, named as in CloudWatch (namespace AWS/NATGateway) but summed over every
+/// NAT gateway of the topology, where CloudWatch reports each gateway alone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NatMetrics {
     /// `ErrorPortAllocation`: connections refused because every address of the gateway had reached

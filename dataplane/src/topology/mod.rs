@@ -79,7 +79,8 @@ pub struct Vpc {
     pub vpn_gateway: Option<VgwIdx>,
     /// Transit gateway VPC attachments of this VPC (at most one per transit gateway).
     pub tgw_attachments: Vec<TgwAttachmentIdx>,
-    /// The Amazon DNS resolver at the primary CIDR's base + 2.
+    /// The Amazon DNS resolver at the primary CIDR's base + 2; `None` when the VPC turns DNS
+    /// support off.
     pub resolver_v4: Option<Ipv4Addr>,
     /// Private addresses of the interfaces in this VPC.
     pub enis_v4: FxHashMap<u32, EniIdx>,
