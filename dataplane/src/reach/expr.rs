@@ -104,8 +104,9 @@ pub(crate) struct Ctx {
     pub(crate) choices: Vec<Choice>,
     /// Ports picked from state so far (the next [`Expr::Picked`] number).
     pub(crate) picks: u32,
-    /// The packet inside a GENEVE encapsulation, and its class.
-    pub(crate) inner: Option<(Xf, Class)>,
+    /// The packet inside a GENEVE encapsulation, and its class. Boxed: only walks through a
+    /// Gateway Load Balancer have one, and every part of every walk moves a context around.
+    pub(crate) inner: Option<Box<(Xf, Class)>>,
     /// The walk starts at a class of alike interfaces ([`super::Prepared::classes`]): while it
     /// leaves the first interface, that interface stands for every member.
     pub(crate) origin_class: Option<u32>,

@@ -77,6 +77,8 @@ pub(super) struct Lookup {
 fn union(a: HeaderSet, b: HeaderSet) -> HeaderSet {
     if a.is_empty() {
         b
+    } else if b.is_empty() {
+        a
     } else {
         a.union(&b)
     }
@@ -164,36 +166,45 @@ impl Symbolic<'_, '_> {
     ) -> (HeaderSet, HeaderSet) {
         let mut sure = HeaderSet::new();
         let mut unsure = HeaderSet::new();
-        let groups: Vec<(HeaderSet, bool)> = match class {
-            Class::Ports => vec![(s.clone(), true)],
-            Class::Icmp => {
-                let (echo, rest) = self.echo(s);
-                vec![(echo, true), (rest, false)]
-            }
-            Class::Other => vec![(s.clone(), false)],
-        };
-        for (g, with_ports) in groups {
+        // This runs for every tracked entry at every filter of a walk: no copies of `s`.
+        let mut add = |g: &HeaderSet, with_ports: bool| {
             if g.is_empty() {
-                continue;
+                return;
             }
             for &back in orientations {
                 let (a, b) = if back { (DST, SRC) } else { (SRC, DST) };
-                let mut pairs = vec![(t[SRC], e[a]), (t[DST], e[b])];
-                if with_ports {
-                    match class {
-                        Class::Ports => {
-                            let (pa, pb) = if back { (DPORT, SPORT) } else { (SPORT, DPORT) };
-                            pairs.push((t[SPORT], e[pa]));
-                            pairs.push((t[DPORT], e[pb]));
-                        }
-                        // An echo identifier is the same on both sides of a flow.
-                        _ => pairs.push((t[IDENT], e[IDENT])),
+                let addresses = [(t[SRC], e[a]), (t[DST], e[b])];
+                let (m, u) = match (with_ports, class) {
+                    (false, _) => self.all_same(g, &addresses),
+                    (true, Class::Ports) => {
+                        let (pa, pb) = if back { (DPORT, SPORT) } else { (SPORT, DPORT) };
+                        self.all_same(
+                            g,
+                            &[
+                                addresses[0],
+                                addresses[1],
+                                (t[SPORT], e[pa]),
+                                (t[DPORT], e[pb]),
+                            ],
+                        )
                     }
-                }
-                let (m, u) = self.all_same(&g, &pairs);
-                sure = sure.union(&m);
-                unsure = unsure.union(&u);
+                    // An echo identifier is the same on both sides of a flow.
+                    (true, _) => {
+                        self.all_same(g, &[addresses[0], addresses[1], (t[IDENT], e[IDENT])])
+                    }
+                };
+                sure = union(std::mem::take(&mut sure), m);
+                unsure = union(std::mem::take(&mut unsure), u);
             }
+        };
+        match class {
+            Class::Ports => add(s, true),
+            Class::Icmp => {
+                let (echo, rest) = self.echo(s);
+                add(&echo, true);
+                add(&rest, false);
+            }
+            Class::Other => add(s, false),
         }
         let unsure = unsure.subtract(&sure);
         (sure, unsure)
@@ -209,15 +220,17 @@ impl Symbolic<'_, '_> {
             .flatten()
             .and_then(|own| Some((own, ZONE_CLASS | self.p.eni_class.get(own)?)));
         for (z, e) in &c.tracked {
-            let s: HeaderSet = if *z == zone {
-                s.clone()
+            let mine;
+            let s: &HeaderSet = if *z == zone {
+                s
             } else if let Some((own, _)) = class_zone.filter(|&(_, k)| k == *z) {
-                self.split_own(s, e[SRC], own).0
+                mine = self.split_own(s, e[SRC], own).0;
+                &mine
             } else {
                 continue;
             };
-            let (a, b) = self.key_match(&s, &c.t, e, c.class, &[false]);
-            let (x, y) = self.key_match(&s, &c.t, e, c.class, &[true]);
+            let (a, b) = self.key_match(s, &c.t, e, c.class, &[false]);
+            let (x, y) = self.key_match(s, &c.t, e, c.class, &[true]);
             is = union(is, a);
             iu = union(iu, b);
             rs = union(rs, x);

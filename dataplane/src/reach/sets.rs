@@ -4,7 +4,6 @@
 use super::expr::{Ctx, Expr, Xf};
 use super::match_key::NAT_PORTS;
 use super::symbolic::{Sym, Symbolic, PICKED_PORT};
-use super::Fate;
 use crate::pipeline::driver::{AddressMap, Rules};
 use crate::space::{HBox, HeaderSet};
 use crate::topology::maps::OwnAddresses;
@@ -198,10 +197,7 @@ impl Symbolic<'_, '_> {
                 unsure.extend_disjoint(m);
             }
         }
-        self.emit(
-            Self::part(unsure, &p.c),
-            Fate::NotAnalysed(PICKED_PORT.into()),
-        );
+        self.not_analysed(unsure, &p.c, PICKED_PORT);
         remaining
     }
 }

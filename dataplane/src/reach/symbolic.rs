@@ -91,6 +91,14 @@ impl<'a, 't> Symbolic<'a, 't> {
         }
     }
 
+    /// Report `set` as not analysed, for `why`; nothing when it is empty (the common case,
+    /// so neither the context nor the text is copied then).
+    pub(super) fn not_analysed(&mut self, set: HeaderSet, c: &Ctx, why: &str) {
+        if !set.is_empty() {
+            self.emit(Self::part(set, c), Fate::NotAnalysed(why.into()));
+        }
+    }
+
     pub(super) fn part(set: HeaderSet, c: &Ctx) -> Sym {
         Sym { set, c: c.clone() }
     }
@@ -259,17 +267,17 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             fail.extend_disjoint(rest);
         }
         pass.coalesce();
-        let side = |set: HeaderSet| (!set.is_empty()).then(|| (Self::part(set, &p.c), None));
-        Decided {
-            pass: side(pass),
-            fail: side(fail),
-        }
+        // The context is copied only when both sides have packets.
+        let fail = (!fail.is_empty()).then(|| (Self::part(fail, &p.c), None));
+        let pass = (!pass.is_empty()).then_some((Sym { set: pass, c: p.c }, None));
+        Decided { pass, fail }
     }
 
     fn sent_by(&mut self, p: Sym, eni: EniIdx) -> (Option<Sym>, Option<Sym>) {
         let (owned, rest) = self.owned(&p.set, &p.c, SRC, eni);
-        let side = |set: HeaderSet| (!set.is_empty()).then(|| Self::part(set, &p.c));
-        (side(owned), side(rest))
+        let rest = (!rest.is_empty()).then(|| Self::part(rest, &p.c));
+        let owned = (!owned.is_empty()).then_some(Sym { set: owned, c: p.c });
+        (owned, rest)
     }
 
     fn senders(&mut self, p: Sym, eni: EniIdx) -> std::vec::IntoIter<(EniIdx, Sym)> {
@@ -303,23 +311,22 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     ) -> std::vec::IntoIter<(Option<Conn<Unsure>>, Sym)> {
         let zone = self.zone_id(&p.c, zone);
         let l = self.lookup(&p.set, &p.c, zone);
-        let rest = p
-            .set
-            .subtract(&l.initiator)
-            .subtract(&l.reply)
-            .subtract(&l.either)
-            .subtract(&l.unknown);
+        let mut rest = p.set;
         let mut out = Vec::new();
         for (k, set) in [
-            (Some(Conn::Tracked(Tracked::Initiator)), l.initiator),
-            (Some(Conn::Tracked(Tracked::Reply)), l.reply),
-            (Some(Conn::TrackedEitherSide(Unsure)), l.either),
-            (Some(Conn::Unknown(Unsure)), l.unknown),
-            (None, rest),
+            (Conn::Tracked(Tracked::Initiator), l.initiator),
+            (Conn::Tracked(Tracked::Reply), l.reply),
+            (Conn::TrackedEitherSide(Unsure), l.either),
+            (Conn::Unknown(Unsure), l.unknown),
         ] {
+            // Most parts meet no tracked connection: then nothing is subtracted or copied.
             if !set.is_empty() {
-                out.push((k, Self::part(set, &p.c)));
+                rest = rest.subtract(&set);
+                out.push((Some(k), Self::part(set, &p.c)));
             }
+        }
+        if !rest.is_empty() {
+            out.push((None, Sym { set: rest, c: p.c }));
         }
         out.into_iter()
     }
@@ -371,10 +378,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             }
             let (m, u) = self.all_same(&rest, &pairs);
             rest = rest.subtract(&m).subtract(&u);
-            self.emit(
-                Self::part(u, c),
-                Fate::NotAnalysed("depends on the NAT gateway's translation table".into()),
-            );
+            self.not_analysed(u, c, "depends on the NAT gateway's translation table");
             if m.is_empty() {
                 continue;
             }
@@ -417,7 +421,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             ] {
                 let (m, u) = self.key_match(&rest, &p.c.t, leg, p.c.class, &[back]);
                 rest = rest.subtract(&m).subtract(&u);
-                self.emit(Self::part(u, &p.c), Fate::NotAnalysed(PICKED_PORT.into()));
+                self.not_analysed(u, &p.c, PICKED_PORT);
                 if !m.is_empty() {
                     out.push((Some(seen), Self::part(m, &p.c)));
                 }
@@ -503,7 +507,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             }
             let (m, u) = self.key_match(&rest, &p.c.t, &f.backend, p.c.class, &[true]);
             rest = rest.subtract(&m).subtract(&u);
-            self.emit(Self::part(u, &p.c), Fate::NotAnalysed(PICKED_PORT.into()));
+            self.not_analysed(u, &p.c, PICKED_PORT);
             if !m.is_empty() {
                 let handle = NlbHandle {
                     session: i as u32,
@@ -640,7 +644,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
 
     fn encapsulate(&mut self, p: &mut Sym, to: GeneveTo) -> Option<Encapsulation> {
         let c = &mut p.c;
-        c.inner = Some((c.t, c.class));
+        c.inner = Some(Box::new((c.t, c.class)));
         let sport = c.pick();
         c.t[SRC] = Expr::Const(to.node.to_bits() as u128);
         c.t[DST] = Expr::Const(to.target.to_bits() as u128);
@@ -656,7 +660,8 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
     }
 
     fn decapsulate(&mut self, p: &mut Sym) {
-        if let Some((t, class)) = p.c.inner.take() {
+        if let Some(inner) = p.c.inner.take() {
+            let (t, class) = *inner;
             p.c.t = t;
             p.c.class = class;
         }
