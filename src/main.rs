@@ -64,5 +64,5 @@ fn main() {
         Command::Export(a) => export::run(a),
         Command::Graph(a) => graph::run(a),
     };
-    std::process::exit(code);
+    std::process::exit(cmd::stdio::exit_code(code));
 }

@@ -61,6 +61,9 @@ pub struct ReplaySummary<'a> {
     pub nodes: &'a NodeCounters,
     /// Why reading stopped early, when the capture ends with a corrupt record.
     pub read_error: Option<&'a str>,
+    /// The files the replay wrote beside `summary.json`, relative to its folder, with their
+    /// sizes in bytes.
+    pub files: &'a [(String, u64)],
 }
 
 impl ReplaySummary<'_> {
@@ -92,6 +95,7 @@ impl ReplaySummary<'_> {
             },
             "read_error": self.read_error,
             "nodes": self.nodes_json(),
+            "files": self.files.iter().map(|(path, bytes)| (path.clone(), json!({"bytes": bytes}))).collect::<serde_json::Map<_, _>>(),
         })
     }
 
@@ -198,9 +202,33 @@ impl ReplaySummary<'_> {
         }
         let _ = writeln!(
             out,
-            "outputs in {}: verdicts.jsonl, out/*.pcap, flowlogs/*.log, summary.json",
-            out_dir.display()
+            "outputs in {}: {}",
+            out_dir.display(),
+            self.files_text()
         );
         out
+    }
+
+    /// The files written, by kind: `verdicts.jsonl, out/ (3 pcaps), flowlogs/ (2 logs), summary.json`.
+    fn files_text(&self) -> String {
+        let mut parts = vec![];
+        if self.files.iter().any(|(p, _)| p == "verdicts.jsonl") {
+            parts.push("verdicts.jsonl".to_string());
+        }
+        for (dir, what) in [("out/", "pcap"), ("flowlogs/", "log")] {
+            let n = self
+                .files
+                .iter()
+                .filter(|(p, _)| p.starts_with(dir))
+                .count();
+            if n > 0 {
+                parts.push(format!(
+                    "{dir} ({n} {what}{})",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        parts.push("summary.json".to_string());
+        parts.join(", ")
     }
 }

@@ -1,5 +1,6 @@
 //! Loading topologies from the command line: `--topology`, `--param`, `--import`.
 
+use super::stdio::errln;
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,13 +94,13 @@ impl TopologyArgs {
     pub fn topology(&self) -> Result<(Loaded, Topology), ()> {
         let loaded = self.load();
         for w in loaded.warnings() {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}");
         }
         if loaded.has_errors() {
             for e in loaded.errors() {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
             }
-            eprintln!(
+            errln!(
                 "error: the topology has {} error(s); `vpcsim validate` lists them",
                 loaded.errors().count()
             );
@@ -108,12 +109,12 @@ impl TopologyArgs {
         let mut topo = compile(&loaded.model);
         if let Some(path) = &self.target_health {
             if let Err(e) = apply_target_health(&mut topo, path) {
-                eprintln!("error: --target-health {}: {e}", path.display());
+                errln!("error: --target-health {}: {e}", path.display());
                 return Err(());
             }
         }
         for a in &topo.ambiguous {
-            eprintln!("warning: {a} belongs to interfaces in several VPCs; packets from it start at the first one loaded (use --from/--at)");
+            errln!("warning: {a} belongs to interfaces in several VPCs; packets from it start at the first one loaded (use --from/--at)");
         }
         Ok((loaded, topo))
     }

@@ -3,6 +3,7 @@
 
 use super::args::{parse_key_value, worker_threads, TopologyArgs};
 use super::reach::out;
+use super::stdio::errln;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -208,7 +209,7 @@ pub fn run(args: &DiffArgs) -> i32 {
         let side = match args.side(files, extra) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return 2;
             }
         };

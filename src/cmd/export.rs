@@ -1,6 +1,7 @@
 //! `vpcsim export`: a topology as a describe-* snapshot, the files a real account would give.
 
 use super::args::TopologyArgs;
+use super::stdio::{errln, outln};
 use clap::Args;
 use std::path::PathBuf;
 use vpcsim_controlplane::snapshot::export;
@@ -41,7 +42,7 @@ pub fn run(args: &ExportArgs) -> i32 {
         });
     let dir = args.out.join("aws_configs").join(account).join(region);
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("error: {}: cannot create the directory: {e}", dir.display());
+        errln!("error: {}: cannot create the directory: {e}", dir.display());
         return 2;
     }
     let (files, skipped) = export(m);
@@ -52,7 +53,7 @@ pub fn run(args: &ExportArgs) -> i32 {
         let path = dir.join(&f.name);
         let text = serde_json::to_string_pretty(&f.json).unwrap_or_default();
         if let Err(e) = std::fs::write(&path, text + "\n") {
-            eprintln!("error: {}: cannot write: {e}", path.display());
+            errln!("error: {}: cannot write: {e}", path.display());
             return 2;
         }
         let n = f
@@ -64,10 +65,10 @@ pub fn run(args: &ExportArgs) -> i32 {
         written.push(format!("wrote {} ({n})", path.display()));
     }
     for line in written {
-        println!("{line}");
+        outln!("{line}");
     }
     for (kind, id) in &skipped {
-        eprintln!("warning: {id} ({kind}) is not exported: snapshots do not carry this kind yet");
+        errln!("warning: {id} ({kind}) is not exported: snapshots do not carry this kind yet");
     }
     0
 }

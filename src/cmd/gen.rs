@@ -8,6 +8,7 @@
 //! replay of the file, which starts from the same empty state, reproduces them.
 
 use super::args::{StateArgs, TopologyArgs};
+use super::stdio::{errln, outln};
 use clap::Args;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -303,7 +304,7 @@ pub fn run(args: &GenArgs) -> i32 {
         })
         .collect();
     if hosts.is_empty() {
-        eprintln!("error: the topology has no instance or network interface with an IPv4 address to generate traffic for");
+        errln!("error: the topology has no instance or network interface with an IPv4 address to generate traffic for");
         return 2;
     }
     let mut rng = Rng(args.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
@@ -336,7 +337,7 @@ pub fn run(args: &GenArgs) -> i32 {
     let mut writer = match CaptureWriter::create(&args.out, LinkType::Ethernet) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
     };
@@ -394,7 +395,7 @@ pub fn run(args: &GenArgs) -> i32 {
             &mut NoTrace,
         );
         if let Err(e) = writer.write(Timestamp(t), &buf, buf.len() as u32) {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
         written += 1;
@@ -406,10 +407,10 @@ pub fn run(args: &GenArgs) -> i32 {
         }
     }
     if let Err(e) = writer.finish() {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         return 2;
     }
-    println!(
+    outln!(
         "wrote {written} packets of {} flows to {}",
         flows.len(),
         args.out.display()

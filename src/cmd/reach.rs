@@ -5,6 +5,7 @@
 //! parts the walk returns.
 
 use super::args::{resolve_start, worker_threads, TopologyArgs};
+use super::stdio::errln;
 use clap::Args;
 use vpcsim_dataplane::reach::{self, Family, Prepared, Start};
 use vpcsim_dataplane::wire::IpProtocol;
@@ -82,7 +83,7 @@ pub fn run(args: &ReachArgs) -> i32 {
     let start = match resolve_start(&topo, from) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
     };
@@ -91,7 +92,7 @@ pub fn run(args: &ReachArgs) -> i32 {
         Some(to) => match destinations(&topo, to, fam) {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return 2;
             }
         },
@@ -99,7 +100,7 @@ pub fn run(args: &ReachArgs) -> i32 {
     let proto = match args.protocol.as_deref().map(parse_protocol).transpose() {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
     };
@@ -127,10 +128,9 @@ pub fn run(args: &ReachArgs) -> i32 {
     0
 }
 
-/// Write to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+/// Write to stdout; see `stdio` for what happens when it fails.
 pub fn out(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    super::stdio::out!("{text}");
 }
 
 fn parse_protocol(s: &str) -> Result<IpProtocol, String> {

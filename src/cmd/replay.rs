@@ -5,12 +5,14 @@
 //! and `summary.json`.
 
 use super::args::{StateArgs, TopologyArgs};
+use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
+use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
 use vpcsim_dataplane::verdict::Observation;
@@ -38,7 +40,8 @@ pub struct ReplayArgs {
     /// Capture to replay (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2, BSD loopback; VLAN tags are stripped).
     #[arg(long = "in", short = 'i', value_name = "CAPTURE")]
     pub input: PathBuf,
-    /// Directory for the outputs (created if missing; existing output files are replaced).
+    /// Directory for the outputs (created if missing). The files the previous replay into it
+    /// wrote are removed first (it lists them in `.vpcsim-manifest`); no other file is touched.
     #[arg(long = "out", short = 'o', value_name = "DIR")]
     pub out: PathBuf,
     /// Where the capture was taken: every frame starts at this instance or interface (logical id or
@@ -77,15 +80,11 @@ fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
 const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
 
-fn create_dir(p: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(p).map_err(|e| format!("{}: cannot create directory: {e}", p.display()))
-}
-
 pub fn run(args: &ReplayArgs) -> i32 {
     match replay(args) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             2
         }
     }
@@ -132,8 +131,9 @@ const BATCH: usize = 2048;
 struct Outputs<'a> {
     topo: &'a Topology,
     names: &'a JsonNames,
-    out_dir: PathBuf,
+    folder: &'a OutputFolder,
     verdicts: Option<BufWriter<File>>,
+    verdicts_path: PathBuf,
     writers: FxHashMap<ResId, CaptureWriter>,
     line: Vec<u8>,
     scratch: Vec<u8>,
@@ -164,7 +164,8 @@ impl Outputs<'_> {
                                 detail,
                             },
                         );
-                        w.write_all(&self.line).map_err(|e| e.to_string())?;
+                        w.write_all(&self.line)
+                            .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
                     }
                 }
                 Item::Judged {
@@ -205,7 +206,8 @@ impl Outputs<'_> {
                             *ts,
                             FrameVerdict::Judged(outcome),
                         );
-                        w.write_all(&self.line).map_err(|e| e.to_string())?;
+                        w.write_all(&self.line)
+                            .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
                     }
                 }
             }
@@ -252,10 +254,8 @@ impl Outputs<'_> {
         let w = match self.writers.entry(endpoint) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let path = self
-                    .out_dir
-                    .join("out")
-                    .join(file_name(self.topo, endpoint, "pcap"));
+                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, endpoint, "pcap"));
+                let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
                 )
@@ -300,10 +300,11 @@ impl Outputs<'_> {
         let w = match self.writers.entry(appliance.owner) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let path =
-                    self.out_dir
-                        .join("out")
-                        .join(file_name(self.topo, appliance.owner, "pcap"));
+                let rel = format!(
+                    "{PCAP_DIR}/{}",
+                    file_name(self.topo, appliance.owner, "pcap")
+                );
+                let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
                 )
@@ -314,10 +315,10 @@ impl Outputs<'_> {
     }
 
     /// Flush everything; hand back the flow logs and flow count for the summary.
-    fn finish(self, verdicts_path: &Path) -> Result<(FlowLogs, usize), String> {
+    fn finish(self) -> Result<(FlowLogs, usize), String> {
         if let Some(mut w) = self.verdicts {
             w.flush()
-                .map_err(|e| format!("{}: {e}", verdicts_path.display()))?;
+                .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
         }
         for (_, w) in self.writers {
             w.finish().map_err(|e| e.to_string())?;
@@ -334,15 +335,12 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
     let link_type = reader.link_type();
-    create_dir(&args.out)?;
-    create_dir(&args.out.join("out"))?;
-    create_dir(&args.out.join("flowlogs"))?;
-    let verdicts_path = args.out.join("verdicts.jsonl");
+    let folder = OutputFolder::open(&args.out, &args.input)?;
+    let verdicts_path = args.out.join(VERDICTS);
     let verdicts: Option<BufWriter<File>> = if args.no_verdicts {
         None
     } else {
-        let f = File::create(&verdicts_path)
-            .map_err(|e| format!("{}: {e}", verdicts_path.display()))?;
+        let f = outdir::create(&folder.claim(VERDICTS)?)?;
         Some(BufWriter::with_capacity(1 << 20, f))
     };
     let names = JsonNames::new(&topo);
@@ -357,8 +355,9 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     let outputs = Outputs {
         topo: &topo,
         names: &names,
-        out_dir: args.out.clone(),
+        folder: &folder,
         verdicts,
+        verdicts_path,
         writers: FxHashMap::default(),
         line: Vec::with_capacity(512),
         scratch: Vec::with_capacity(65_536),
@@ -366,8 +365,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         flowlogs: FlowLogs::default(),
         flows: FxHashSet::default(),
     };
-    let (written, read_error) =
-        pipeline.run(&mut reader, outputs, &verdicts_path, progress.as_ref())?;
+    let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
     let (flowlogs, flows) = written?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
@@ -379,7 +377,8 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         .first()
         .map(|t| t.account_id.clone())
         .unwrap_or_else(|| args.topology.account_id.clone());
-    write_flowlogs(&topo, &flowlogs, &account, &args.out.join("flowlogs"))?;
+    write_flowlogs(&topo, &flowlogs, &account, &folder)?;
+    let files = folder.files()?;
     let summary = ReplaySummary {
         input: &args.input,
         link_type,
@@ -389,21 +388,20 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         nat: &pipeline.state.nat.metrics,
         nodes: &pipeline.state.nodes,
         read_error: read_error.as_deref(),
+        files: &files,
     };
-    let summary_path = args.out.join("summary.json");
-    std::fs::write(
-        &summary_path,
-        serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default() + "\n",
-    )
-    .map_err(|e| format!("{}: {e}", summary_path.display()))?;
-    print!("{}", summary.text(&args.out, args.stats));
-    if let Some(e) = read_error {
-        eprintln!(
-            "warning: the capture ends with a corrupt record after frame {}: {e}",
-            pipeline.counters.packets
-        );
+    folder.write_summary(
+        &(serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default() + "\n"),
+    )?;
+    out!("{}", summary.text(&args.out, args.stats));
+    // As tcpdump does: what was read is replayed and written, and the run still fails.
+    match read_error {
+        Some(e) => Err(format!(
+            "corrupt capture after frame {n}: {e} (the outputs hold the {n} frames read before it)",
+            n = pipeline.counters.packets
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A progress bar on a terminal, for captures large enough to wait for.
@@ -423,16 +421,17 @@ fn write_flowlogs(
     topo: &Topology,
     flowlogs: &FlowLogs,
     account: &str,
-    dir: &Path,
+    folder: &OutputFolder,
 ) -> Result<(), String> {
     flowlogs
         .write(topo, account, |eni| {
             let owner = topo.enis[eni].owner;
-            let path = dir.join(file_name(topo, owner, "log"));
-            let f = File::create(&path)?;
-            Ok(Box::new(BufWriter::new(f)) as Box<dyn Write>)
+            let rel = format!("{FLOWLOG_DIR}/{}", file_name(topo, owner, "log"));
+            let path = folder.claim(&rel).map_err(std::io::Error::other)?;
+            let f = outdir::create(&path).map_err(std::io::Error::other)?;
+            Ok(Box::new(outdir::NamedWriter::new(path, BufWriter::new(f))) as Box<dyn Write>)
         })
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -454,7 +453,6 @@ impl Pipeline<'_> {
         &mut self,
         reader: &mut CaptureReader,
         outputs: Outputs,
-        verdicts_path: &Path,
         progress: Option<&ProgressBar>,
     ) -> Result<(Written, Option<String>), String> {
         std::thread::scope(|scope| {
@@ -471,7 +469,7 @@ impl Pipeline<'_> {
                     b.encapsulations.clear();
                     let _ = empty_tx.send(b);
                 }
-                outputs.finish(verdicts_path)
+                outputs.finish()
             });
             let mut batch = Batch::default();
             let send = |batch: &mut Batch| -> Result<(), ()> {

@@ -2,6 +2,7 @@
 
 use super::args::{origin, StateArgs, TopologyArgs};
 use super::flowspec;
+use super::stdio::{errln, out, outln};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use vpcsim_controlplane::{compile, Model};
@@ -148,7 +149,7 @@ pub fn run(args: &TraceArgs) -> i32 {
     let header = match flowspec::parse(&args.flow) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
     };
@@ -158,7 +159,7 @@ pub fn run(args: &TraceArgs) -> i32 {
     let origin = match origin(&topo, args.from.as_deref()) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return 2;
         }
     };
@@ -200,7 +201,7 @@ pub fn run(args: &TraceArgs) -> i32 {
             },
         );
         if let Err(e) = std::fs::write(path, page) {
-            eprintln!("error: writing {}: {e}", path.display());
+            errln!("error: writing {}: {e}", path.display());
             return 2;
         }
     }
@@ -229,37 +230,37 @@ pub fn run(args: &TraceArgs) -> i32 {
                 "final": after.as_ref().map(|a| text::final_line(ftopo, first_drop(a).map_or(&a.request, |d| d.0))),
             });
         }
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print!("{}", text::trace_text(&topo, v, &t.request_trace.hops));
+        out!("{}", text::trace_text(&topo, v, &t.request_trace.hops));
         print_explanation(explanation.as_ref(), model);
         if let Some((rv, rt)) = &t.reply {
-            println!("\nreturn path:");
-            print!("{}", text::trace_text(&topo, rv, &rt.hops));
+            outln!("\nreturn path:");
+            out!("{}", text::trace_text(&topo, rv, &rt.hops));
             print_explanation(reply_explanation.as_ref(), model);
         } else if args.with_return {
             match text::answered_on_host(&topo, v) {
-                Some(answer) => println!("\nreturn path: {answer}"),
-                None => println!("\nreturn path: none (the packet was dropped)"),
+                Some(answer) => outln!("\nreturn path: {answer}"),
+                None => outln!("\nreturn path: none (the packet was dropped)"),
             }
         }
         if let Some(a) = &asymmetry {
-            println!("\nasymmetric path:");
+            outln!("\nasymmetric path:");
             for n in a["notes"].as_array().into_iter().flatten() {
-                println!("  {}", n.as_str().unwrap_or_default());
+                outln!("  {}", n.as_str().unwrap_or_default());
             }
         }
         if let Some((steps, after, ftopo)) = &fixes {
-            println!("\nchanges that let it through:");
+            outln!("\nchanges that let it through:");
             for (i, s) in steps.iter().enumerate() {
-                println!("  {}. {s}", i + 1);
+                outln!("  {}. {s}", i + 1);
             }
             match after {
                 Some(a) => {
                     let end = first_drop(a).map_or(&a.request, |d| d.0);
-                    println!("  then: {}", text::final_line(ftopo, end));
+                    outln!("  then: {}", text::final_line(ftopo, end));
                 }
-                None => println!("  then: still dropped after 8 changes"),
+                None => outln!("  then: still dropped after 8 changes"),
             }
         }
     }
@@ -272,10 +273,10 @@ pub fn run(args: &TraceArgs) -> i32 {
 
 fn print_explanation(e: Option<&explain::Explanation>, model: &Model) {
     let Some(e) = e else { return };
-    println!("  why: {} ({})", e.message, e.code);
+    outln!("  why: {} ({})", e.message, e.code);
     match (&e.fix, e.no_fix) {
-        (Some(f), _) => println!("  fix: {}", f.describe(model)),
-        (None, Some(why)) => println!("  fix: none — {why}"),
+        (Some(f), _) => outln!("  fix: {}", f.describe(model)),
+        (None, Some(why)) => outln!("  fix: none — {why}"),
         (None, None) => {}
     }
 }

@@ -1,6 +1,7 @@
 //! `vpcsim validate`: what was loaded and everything wrong with it.
 
 use super::args::TopologyArgs;
+use super::stdio::{errln, outln};
 use clap::Args;
 use serde_json::json;
 use vpcsim_controlplane::compile::cidr_summary;
@@ -50,10 +51,10 @@ pub fn run(args: &ValidateArgs) -> i32 {
             "errors": loaded.errors().map(diag_json).collect::<Vec<_>>(),
             "warnings": loaded.warnings().map(diag_json).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         for t in &m.templates {
-            println!(
+            outln!(
                 "template {} (stack {}, {}, account {})",
                 t.path.display(),
                 t.stack_name,
@@ -61,9 +62,9 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 t.account_id
             );
         }
-        println!("\nresources:");
+        outln!("\nresources:");
         for (k, n) in &counts {
-            println!("  {n:>4}  {k}");
+            outln!("  {n:>4}  {k}");
         }
         for (name, v4, v6, subnets) in &vpcs {
             let cidrs: Vec<String> = v4
@@ -71,21 +72,21 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 .map(|c| c.to_string())
                 .chain(v6.iter().map(|c| c.to_string()))
                 .collect();
-            println!("\nVPC {name}: {}", cidrs.join(", "));
+            outln!("\nVPC {name}: {}", cidrs.join(", "));
             for (s, c4, c6, az) in subnets {
                 let mut c: Vec<String> = c4.iter().map(|c| c.to_string()).collect();
                 c.extend(c6.iter().map(|c| c.to_string()));
-                println!("  subnet {s} ({az}): {}", c.join(", "));
+                outln!("  subnet {s} ({az}): {}", c.join(", "));
             }
         }
         for g in &target_health {
-            println!(
+            outln!(
                 "\ntarget group {} ({}):",
                 g["target_group"].as_str().unwrap_or(""),
                 g["protocol"].as_str().unwrap_or("")
             );
             for t in g["targets"].as_array().into_iter().flatten() {
-                println!(
+                outln!(
                     "  {} port {} ({}): {}{} — {}",
                     t["id"].as_str().unwrap_or(""),
                     t["port"],
@@ -100,29 +101,29 @@ pub fn run(args: &ValidateArgs) -> i32 {
             }
         }
         if !unsupported.is_empty() {
-            println!(
+            outln!(
                 "\nnot simulated ({}; kept in the model, never fail the load):",
                 unsupported.len()
             );
             for (k, id) in &unsupported {
-                println!("  {id} ({k})");
+                outln!("  {id} ({k})");
             }
-            println!("  supported types: {}", SUPPORTED_TYPES.len());
+            outln!("  supported types: {}", SUPPORTED_TYPES.len());
         }
         let warnings: Vec<_> = loaded.warnings().collect();
         if !warnings.is_empty() {
-            println!("\nwarnings ({}):", warnings.len());
+            outln!("\nwarnings ({}):", warnings.len());
             for w in warnings {
-                println!("  {w}");
+                outln!("  {w}");
             }
         }
         let errors: Vec<_> = loaded.errors().collect();
         if errors.is_empty() {
-            println!("\nOK: no errors");
+            outln!("\nOK: no errors");
         } else {
-            println!("\nerrors ({}):", errors.len());
+            outln!("\nerrors ({}):", errors.len());
             for e in errors {
-                println!("  {e}");
+                outln!("  {e}");
             }
         }
     }
@@ -150,7 +151,7 @@ fn target_health(
     let mut topo = vpcsim_controlplane::compile(&loaded.model);
     if let Some(path) = &args.topology.target_health {
         if let Err(e) = super::args::apply_target_health(&mut topo, path) {
-            eprintln!("error: --target-health {}: {e}", path.display());
+            errln!("error: --target-health {}: {e}", path.display());
             return None;
         }
     }

@@ -1,0 +1,239 @@
+//! The output folder of `vpcsim replay`: a run owns it.
+//!
+//! A run first removes what the previous run wrote, `summary.json` before anything else, so a
+//! run that is killed leaves no summary at all rather than one that describes other files. It
+//! knows what it wrote from the manifest (`.vpcsim-manifest`, one path per line, relative to the
+//! folder), to which every output is added before the file is created; a path in the manifest
+//! is only removed when it has one of the names replay writes, so an edited manifest cannot make
+//! it delete anything else. `summary.json` is written last, to a temporary name and renamed, and
+//! lists the files beside it with their sizes.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+/// What the run wrote, one relative path per line.
+pub const MANIFEST: &str = ".vpcsim-manifest";
+/// The summary, written last.
+pub const SUMMARY: &str = "summary.json";
+/// Where the summary is written before it is renamed into place.
+const SUMMARY_TMP: &str = ".summary.json.tmp";
+/// One line per frame.
+pub const VERDICTS: &str = "verdicts.jsonl";
+/// The pcaps per exit and interface.
+pub const PCAP_DIR: &str = "out";
+/// The flow logs per interface.
+pub const FLOWLOG_DIR: &str = "flowlogs";
+
+/// The folder a replay writes into, and what it has written so far.
+pub struct OutputFolder {
+    dir: PathBuf,
+    manifest: Mutex<Manifest>,
+}
+
+struct Manifest {
+    file: File,
+    written: Vec<String>,
+}
+
+/// A path replay may write: the fixed names at the top, `out/*.pcap`, `flowlogs/*.log`.
+fn is_replay_output(rel: &str) -> bool {
+    let path = Path::new(rel);
+    let parts: Vec<&str> = path
+        .components()
+        .map(|c| match c {
+            Component::Normal(s) => s.to_str().unwrap_or("/"),
+            _ => "/",
+        })
+        .collect();
+    match parts.as_slice() {
+        [name] => [SUMMARY, SUMMARY_TMP, VERDICTS].contains(name),
+        [PCAP_DIR, name] => name.ends_with(".pcap") && !name.contains('/'),
+        [FLOWLOG_DIR, name] => name.ends_with(".log") && !name.contains('/'),
+        _ => false,
+    }
+}
+
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> String {
+    format!("{}: {what}: {e}", path.display())
+}
+
+/// Whether two files are the same file: the same inode on Unix (which catches hard links and
+/// symbolic links), the same canonical path elsewhere.
+fn same_file(a: &Metadata, a_path: &Path, b_path: &Path) -> bool {
+    let Ok(b) = std::fs::metadata(b_path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = a_path;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        matches!((a_path.canonicalize(), b_path.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    }
+}
+
+impl OutputFolder {
+    /// Take `dir` over for a run that reads `input`: refuse when the run would write or remove
+    /// the input, remove the previous run's files, start a new manifest.
+    pub fn open(dir: &Path, input: &Path) -> Result<OutputFolder, String> {
+        for d in [dir.to_path_buf(), dir.join(PCAP_DIR), dir.join(FLOWLOG_DIR)] {
+            std::fs::create_dir_all(&d).map_err(|e| io_error(&d, "cannot create directory", e))?;
+        }
+        let manifest_path = dir.join(MANIFEST);
+        let previous: Vec<String> = match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => text
+                .lines()
+                .filter(|l| is_replay_output(l))
+                .map(str::to_string)
+                .collect(),
+            Err(e) if e.kind() == ErrorKind::NotFound => vec![],
+            Err(e) => return Err(io_error(&manifest_path, "cannot read", e)),
+        };
+        if let Ok(meta) = std::fs::metadata(input) {
+            for rel in previous.iter().cloned().chain(candidates(dir)) {
+                let path = dir.join(&rel);
+                if same_file(&meta, input, &path) {
+                    return Err(format!(
+                        "{}: the capture is the file at {}, which this replay would overwrite \
+                         or remove; copy it out of {} first",
+                        input.display(),
+                        path.display(),
+                        dir.display()
+                    ));
+                }
+            }
+        }
+        // The summary goes first: from here on the folder has none until this run finishes.
+        let mut order = previous.clone();
+        order.sort_by_key(|rel| rel != SUMMARY);
+        for rel in &order {
+            let path = dir.join(rel);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&path, "cannot remove the previous run's file", e)),
+            }
+        }
+        let file = File::create(&manifest_path)
+            .map_err(|e| io_error(&manifest_path, "cannot create", e))?;
+        Ok(OutputFolder {
+            dir: dir.to_path_buf(),
+            manifest: Mutex::new(Manifest {
+                file,
+                written: vec![],
+            }),
+        })
+    }
+
+    /// The path of output `rel` (relative to the folder), recorded in the manifest before the
+    /// caller creates it.
+    pub fn claim(&self, rel: &str) -> Result<PathBuf, String> {
+        let mut m = self
+            .manifest
+            .lock()
+            .map_err(|_| "the output manifest is unusable".to_string())?;
+        if !m.written.iter().any(|w| w == rel) {
+            let manifest_path = self.dir.join(MANIFEST);
+            writeln!(m.file, "{rel}").map_err(|e| io_error(&manifest_path, "cannot write", e))?;
+            m.written.push(rel.to_string());
+        }
+        Ok(self.dir.join(rel))
+    }
+
+    /// Every output written so far, except the summary, with its size in bytes.
+    pub fn files(&self) -> Result<Vec<(String, u64)>, String> {
+        let m = self
+            .manifest
+            .lock()
+            .map_err(|_| "the output manifest is unusable".to_string())?;
+        let mut out = vec![];
+        for rel in m
+            .written
+            .iter()
+            .filter(|r| *r != SUMMARY && *r != SUMMARY_TMP)
+        {
+            let path = self.dir.join(rel);
+            let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, "cannot stat", e))?;
+            out.push((rel.clone(), meta.len()));
+        }
+        Ok(out)
+    }
+
+    /// Write `summary.json` whole or not at all: to a temporary file, then renamed.
+    pub fn write_summary(&self, text: &str) -> Result<(), String> {
+        let tmp = self.claim(SUMMARY_TMP)?;
+        let path = self.claim(SUMMARY)?;
+        let written = File::create(&tmp)
+            .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+            .map_err(|e| io_error(&tmp, "cannot write", e))
+            .and_then(|()| {
+                std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, "cannot rename", e))
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+}
+
+/// Files now in the folder at the paths a run may write.
+fn candidates(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = [SUMMARY, VERDICTS].iter().map(|s| s.to_string()).collect();
+    for sub in [PCAP_DIR, FLOWLOG_DIR] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if let Some(name) = entry.file_name().to_str() {
+                let rel = format!("{sub}/{name}");
+                if is_replay_output(&rel) {
+                    out.push(rel);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Open a manifest-claimed file for writing, truncating it.
+pub fn create(path: &Path) -> Result<File, String> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|e| io_error(path, "cannot create", e))
+}
+
+/// A writer whose errors name its file ("No space left on device" alone does not say where).
+pub struct NamedWriter<W> {
+    path: PathBuf,
+    inner: W,
+}
+
+impl<W: Write> NamedWriter<W> {
+    /// `inner`, writing to `path`.
+    pub fn new(path: PathBuf, inner: W) -> NamedWriter<W> {
+        NamedWriter { path, inner }
+    }
+
+    fn name(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+    }
+}
+
+impl<W: Write> Write for NamedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.name(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| self.name(e))
+    }
+}
