@@ -42,10 +42,19 @@ pub fn parse(spec: &str) -> Result<Header, String> {
             proto_word
         ));
     }
-    let proto = match (proto, dst) {
-        (IpProtocol::ICMP, IpAddr::V6(_)) => IpProtocol::ICMPV6,
-        (p, _) => p,
-    };
+    match (proto, dst) {
+        (IpProtocol::ICMP, IpAddr::V6(_)) => {
+            return Err(format!(
+                "{proto_word} is ICMP for IPv4: use icmpv6 with IPv6 addresses"
+            ))
+        }
+        (IpProtocol::ICMPV6, IpAddr::V4(_)) => {
+            return Err(format!(
+                "{proto_word} is ICMP for IPv6: use icmp with IPv4 addresses"
+            ))
+        }
+        _ => {}
+    }
     let mut h = Header {
         src,
         dst,
@@ -101,7 +110,10 @@ pub fn parse(spec: &str) -> Result<Header, String> {
     Ok(h)
 }
 
-/// `10.0.0.1`, `10.0.0.1:80`, `[2001:db8::1]:80`, `2001:db8::1`.
+/// `10.0.0.1`, `10.0.0.1:80`, `[2001:db8::1]:80`, `[2001:db8::1]`, and `2001:db8::1` for a
+/// protocol without ports. With ports, an IPv6 address needs its brackets: `2001:db8::1:443`
+/// is itself an address, `2001:db8::1:40000` is not, so without brackets the same spelling
+/// would mean a port or not depending on the digits.
 fn endpoint(s: &str, ports: bool, default_port: u16) -> Result<(IpAddr, Option<u16>), String> {
     let port = |p: &str| {
         p.parse::<u16>()
@@ -118,6 +130,12 @@ fn endpoint(s: &str, ports: bool, default_port: u16) -> Result<(IpAddr, Option<u
             None => Ok((a, ports.then_some(default_port).filter(|p| *p != 0))),
         };
     }
+    if s.matches(':').count() > 1 {
+        return match s.parse::<IpAddr>() {
+            Ok(a) if !ports => Ok((a, None)),
+            _ => Err(ambiguous_v6(s)),
+        };
+    }
     if let Ok(a) = s.parse::<IpAddr>() {
         return Ok((a, ports.then_some(default_port).filter(|p| *p != 0)));
     }
@@ -129,6 +147,20 @@ fn endpoint(s: &str, ports: bool, default_port: u16) -> Result<(IpAddr, Option<u
         Some(_) => Err(format!("{s:?}: this protocol has no ports")),
         None => Err(format!("bad address {s:?}")),
     }
+}
+
+/// The refusal of an unbracketed IPv6 endpoint, with its bracketed spelling as the hint.
+fn ambiguous_v6(s: &str) -> String {
+    let hint = match s.rsplit_once(':') {
+        Some((a, p)) if a.parse::<IpAddr>().is_ok() && p.parse::<u16>().is_ok() => {
+            format!("[{a}]:{p}")
+        }
+        _ if s.parse::<IpAddr>().is_ok() => format!("[{s}]:PORT"),
+        _ => "[2001:db8::1]:443".to_string(),
+    };
+    format!(
+        "{s:?} is ambiguous: write an IPv6 address in brackets, with its port after them, e.g. {hint}"
+    )
 }
 
 #[cfg(test)]
@@ -157,8 +189,10 @@ mod tests {
         assert_eq!((h.icmp_type, h.icmp_code), (3, 4));
         let e = parse("icmp 10.0.2.30 -> 8.8.8.8").unwrap();
         assert_eq!((e.icmp_type, e.src_port), (8, 1));
-        let v6 = parse("icmp [2001:db8::1] -> [2001:db8::2]").unwrap();
+        let v6 = parse("icmpv6 [2001:db8::1] -> [2001:db8::2]").unwrap();
         assert_eq!((v6.proto, v6.icmp_type), (IpProtocol::ICMPV6, 128));
+        let bare = parse("icmpv6 2001:db8::1 -> 2001:db8::2").unwrap();
+        assert_eq!(bare.dst, "2001:db8::2".parse::<IpAddr>().unwrap());
     }
 
     #[test]
@@ -185,5 +219,35 @@ mod tests {
         assert!(parse("tcp 10.0.0.1:1 -> [::1]:2")
             .unwrap_err()
             .contains("family"));
+    }
+
+    #[test]
+    fn icmp_must_match_the_address_family() {
+        assert!(parse("icmpv6 10.0.2.30 -> 8.8.8.8")
+            .unwrap_err()
+            .contains("use icmp with IPv4"));
+        assert!(parse("icmp [2001:db8::1] -> [2001:db8::2]")
+            .unwrap_err()
+            .contains("use icmpv6 with IPv6"));
+        assert!(parse("58 10.0.2.30 -> 8.8.8.8").is_err());
+        assert!(parse("1 [2001:db8::1] -> [2001:db8::2]").is_err());
+    }
+
+    #[test]
+    fn unbracketed_ipv6_with_ports_is_refused() {
+        for (spec, hint) in [
+            (
+                "tcp [2001:db8::2]:1 -> 2001:db8::1:443",
+                "[2001:db8::1]:443",
+            ),
+            (
+                "tcp [2001:db8::2]:1 -> 2001:db8::1:40000",
+                "[2001:db8::1]:40000",
+            ),
+            ("udp 2001:db8::2 -> [2001:db8::1]:53", "[2001:db8::2]:PORT"),
+        ] {
+            let e = parse(spec).unwrap_err();
+            assert!(e.contains("ambiguous") && e.contains(hint), "{spec}: {e}");
+        }
     }
 }

@@ -9,6 +9,7 @@
 
 use super::args::TopologyArgs;
 use super::flowspec;
+use super::stdio::{errln, outln};
 use super::trace::trace_exchange;
 use clap::Args;
 use ipnet::IpNet;
@@ -122,13 +123,26 @@ impl Want {
             IpProtocol::ICMP | IpProtocol::ICMPV6
                 if self.port < 0 || self.port == 8 || self.port == 128 =>
             {
-                format!("icmp {src} -> {dst}")
+                format!("{} {src} -> {dst}", icmp_word(dst))
             }
             IpProtocol::ICMP | IpProtocol::ICMPV6 => {
-                format!("icmp {src} -> {dst} type {} code 0", self.port)
+                format!(
+                    "{} {src} -> {dst} type {} code 0",
+                    icmp_word(dst),
+                    self.port
+                )
             }
             p => format!("{p} {src} -> {dst}"),
         }
+    }
+}
+
+/// The flow spec's ICMP for the address family: `trace` refuses the other one.
+fn icmp_word(dst: IpAddr) -> &'static str {
+    if dst.is_ipv4() {
+        "icmp"
+    } else {
+        "icmpv6"
     }
 }
 
@@ -342,7 +356,7 @@ pub fn run(args: &ReportArgs) -> i32 {
         match flowspec::parse(f) {
             Ok(h) => headers.push(h),
             Err(e) => {
-                eprintln!("error: --flow {f:?}: {e}");
+                errln!("error: --flow {f:?}: {e}");
                 return 2;
             }
         }
@@ -351,14 +365,14 @@ pub fn run(args: &ReportArgs) -> i32 {
         return 2;
     };
     if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!("error: creating {}: {e}", args.out.display());
+        errln!("error: creating {}: {e}", args.out.display());
         return 2;
     }
     let sources = html::sources(&args.topology.topology);
     let write = |name: &str, page: String| -> Result<(), i32> {
         let path = args.out.join(name);
         std::fs::write(&path, page).map_err(|e| {
-            eprintln!("error: writing {}: {e}", path.display());
+            errln!("error: writing {}: {e}", path.display());
             2
         })
     };
@@ -421,7 +435,7 @@ pub fn run(args: &ReportArgs) -> i32 {
     if let Err(code) = write("index.html", index) {
         return code;
     }
-    println!(
+    outln!(
         "wrote {} ({} reachability rows, {} flow page{})",
         args.out.join("index.html").display(),
         reach.len(),
