@@ -19,7 +19,7 @@ use cmd::{diff, export, gen, graph, reach, replay, report, trace, validate};
 the AWS data plane: route tables, network ACLs, security groups with connection tracking, internet gateways, \
 egress-only gateways, NAT gateways, appliances and peering. Every drop names the resource that dropped the \
 packet and why.",
-    after_help = "Start with:\n  vpcsim validate -t examples/two-tier.yaml\n  vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 198.51.100.7:443'\n\nExit codes: 0 success, 1 a check's answer is negative (trace --expect), 2 bad input or usage."
+    after_help = "Start with:\n  vpcsim validate -t examples/two-tier.yaml\n  vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 198.51.100.7:443'\n\nExit codes: 0 success, 1 a check's answer is negative (trace --expect), 2 bad input or usage, or an output that cannot be written (a closed pipe ends quietly)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,8 +52,38 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
-    let code = match &cli.command {
+    let code = match Cli::try_parse() {
+        Ok(cli) => run(&cli),
+        Err(e) => clap_message(&e),
+    };
+    std::process::exit(cmd::stdio::exit_code(code));
+}
+
+/// Help, version and usage errors, printed as clap would but through `stdio`: clap ignores a
+/// failed write, so `--help > /dev/full` would exit 0.
+fn clap_message(e: &clap::Error) -> i32 {
+    use std::io::IsTerminal;
+    let styled = e.render();
+    let terminal = if e.use_stderr() {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let text = if terminal {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    if e.use_stderr() {
+        cmd::stdio::errln!("{}", text.trim_end());
+    } else {
+        cmd::stdio::out!("{text}");
+    }
+    e.exit_code()
+}
+
+fn run(cli: &Cli) -> i32 {
+    match &cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Trace(a) => trace::run(a),
         Command::Replay(a) => replay::run(a),
@@ -63,6 +93,5 @@ fn main() {
         Command::Diff(a) => diff::run(a),
         Command::Export(a) => export::run(a),
         Command::Graph(a) => graph::run(a),
-    };
-    std::process::exit(cmd::stdio::exit_code(code));
+    }
 }

@@ -276,6 +276,7 @@ fn commands(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
         ("reach", v(&["reach", "-t", &ex, "--from", "WebInstance"])),
         ("diff", v(&["diff", "--before", &ex, "--after", &ex])),
         ("graph", v(&["graph"])),
+        ("--help", v(&["replay", "--help"])),
     ]
 }
 

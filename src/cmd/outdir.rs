@@ -99,11 +99,15 @@ impl OutputFolder {
             for rel in previous.iter().cloned().chain(candidates(dir)) {
                 let path = dir.join(&rel);
                 if same_file(&meta, input, &path) {
+                    let what = if path == input {
+                        "the capture".to_string()
+                    } else {
+                        format!("the capture, also {},", path.display())
+                    };
                     return Err(format!(
-                        "{}: the capture is the file at {}, which this replay would overwrite \
-                         or remove; copy it out of {} first",
+                        "{}: {what} is a file this replay would overwrite or remove; copy it \
+                         out of {} first",
                         input.display(),
-                        path.display(),
                         dir.display()
                     ));
                 }
