@@ -176,6 +176,13 @@ fn an_edited_manifest_cannot_make_replay_delete_other_files() {
     .unwrap();
     assert_eq!(replay(&bundled_capture(), &out, &[]).code, 0);
     assert!(precious.exists() && out.join("keep.txt").exists());
+    // A manifest that is a link elsewhere is replaced, not written through.
+    std::fs::remove_file(out.join(".vpcsim-manifest")).unwrap();
+    std::os::unix::fs::symlink(&precious, out.join(".vpcsim-manifest")).unwrap();
+    assert_eq!(replay(&bundled_capture(), &out, &[]).code, 0);
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep");
+    std::fs::remove_file(out.join("keep.txt")).unwrap();
+    assert!(assert_summary_describes_folder(&out));
 }
 
 #[test]

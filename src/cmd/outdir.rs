@@ -86,8 +86,8 @@ impl OutputFolder {
             std::fs::create_dir_all(&d).map_err(|e| io_error(&d, "cannot create directory", e))?;
         }
         let manifest_path = dir.join(MANIFEST);
-        let previous: Vec<String> = match std::fs::read_to_string(&manifest_path) {
-            Ok(text) => text
+        let previous: Vec<String> = match std::fs::read(&manifest_path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes)
                 .lines()
                 .filter(|l| is_replay_output(l))
                 .map(str::to_string)
@@ -124,7 +124,16 @@ impl OutputFolder {
                 Err(e) => return Err(io_error(&path, "cannot remove the previous run's file", e)),
             }
         }
-        let file = File::create(&manifest_path)
+        // Removed and made anew rather than truncated: a link in its place is not followed.
+        match std::fs::remove_file(&manifest_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&manifest_path, "cannot remove", e)),
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&manifest_path)
             .map_err(|e| io_error(&manifest_path, "cannot create", e))?;
         Ok(OutputFolder {
             dir: dir.to_path_buf(),
@@ -188,7 +197,10 @@ impl OutputFolder {
 
 /// Files now in the folder at the paths a run may write.
 fn candidates(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = [SUMMARY, VERDICTS].iter().map(|s| s.to_string()).collect();
+    let mut out: Vec<String> = [SUMMARY, SUMMARY_TMP, VERDICTS, MANIFEST]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for sub in [PCAP_DIR, FLOWLOG_DIR] {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
