@@ -622,9 +622,18 @@ fn a_full_disk_fails_with_the_path_and_no_summary() {
         .map(|f| pages(f["bytes"].as_u64().unwrap()))
         .sum::<u64>()
         + 1;
+    let sum = |prefix: &str| -> u64 {
+        files
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, f)| pages(f["bytes"].as_u64().unwrap()))
+            .sum()
+    };
+    // The verdicts are written out first, then the pcaps: half of those is amid the pcaps.
+    let (verdicts, pcaps) = (sum("verdicts"), sum("out/"));
     for (point, size) in [
         ("before the pcaps", 8),
-        ("in the middle", before_summary / 2),
+        ("in the middle", 1 + verdicts + pcaps / 2),
         ("at summary.json", before_summary),
     ] {
         let Some(fs) = Tmpfs::mount(size) else {
