@@ -74,6 +74,8 @@ pub(super) struct Builder {
     pub(super) placeholders: Vec<Placeholder>,
     /// Parameter values of the stack being built, to name the parameter behind a bad id.
     pub(super) stack_parameters: Vec<(String, String)>,
+    /// Placeholders whose missing value was already reported as an error.
+    pub(super) reported_placeholders: HashSet<String>,
     /// Parameters whose bad value was already reported: (template, parameter).
     pub(super) reported_parameters: HashSet<(usize, String)>,
 }

@@ -97,8 +97,18 @@ impl Builder {
         code: &str,
         message: &str,
     ) -> Option<(String, String)> {
-        if let Some((code, message)) = self.name_placeholder(message) {
-            return Some((code.to_string(), message));
+        if let Some((code, named)) = self.name_placeholder(message) {
+            // Every resource built from the same missing value would fail the same way.
+            let token = self
+                .placeholders
+                .iter()
+                .find(|p| message.contains(&p.token))
+                .map(|p| p.token.clone())
+                .unwrap_or_default();
+            if !self.reported_placeholders.insert(token) {
+                return None;
+            }
+            return Some((code.to_string(), named));
         }
         if code.ends_with(".NotFound") {
             let words: Vec<&str> = message

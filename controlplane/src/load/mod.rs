@@ -73,7 +73,8 @@ pub struct LoadOptions {
     /// built-in table of [`crate::service_ranges`].
     pub service_ranges: Option<PathBuf>,
     /// `--custom-attr Stack.LogicalId.Attribute=Value`: what `Fn::GetAtt` of a custom resource
-    /// (which runs the template author's code, so vpcsim cannot) returns.
+    /// (which runs the template author's code, so vpcsim cannot) returns. A value
+    /// `Stack.LogicalId` is that resource's `Ref`, `Stack.LogicalId.Attribute` its `Fn::GetAtt`.
     pub custom_attributes: BTreeMap<String, String>,
     /// `--endpoint-service NAME`: endpoint services that exist outside the loaded templates, so
     /// Gateway Load Balancer endpoints of them load (as endpoints whose traffic goes nowhere).

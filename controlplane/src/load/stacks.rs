@@ -196,14 +196,16 @@ impl Builder {
                     .custom_attributes
                     .iter()
                     .filter(|(k, _)| k.starts_with(&prefix))
-                    .map(|(_, v)| v.as_str());
+                    .filter_map(|(_, v)| v.split_once('.'))
+                    .filter(|(stack, _)| names.contains(stack))
+                    .map(|(stack, _)| stack);
                 let mut d: Vec<usize> = Self::given_parameters(s, opts)
                     .into_iter()
-                    .map(|(_, v)| v)
-                    .chain(custom)
-                    .flat_map(|v| v.split(','))
+                    .flat_map(|(_, v)| v.split(','))
                     .filter_map(|item| stack_reference(item, &names))
-                    .filter_map(|(stack, _)| names.iter().position(|n| *n == stack))
+                    .map(|(stack, _)| stack)
+                    .chain(custom)
+                    .filter_map(|stack| names.iter().position(|n| *n == stack))
                     .filter(|&j| j != i)
                     .collect();
                 d.sort_unstable();
@@ -276,12 +278,21 @@ impl Builder {
         ok.then_some(out)
     }
 
-    /// `Ref` of the resource a `Stack.LogicalId` value names, when that stack is loaded.
+    /// What a `--custom-attr` value `Stack.LogicalId` (`Ref`) or `Stack.LogicalId.Attribute`
+    /// (`Fn::GetAtt`) names, when that stack is loaded.
     pub(super) fn stack_reference_value(&self, value: &str) -> Option<String> {
-        let (stack, lid) = value.trim().split_once('.')?;
+        let (stack, rest) = value.trim().split_once('.')?;
         let &t = self.stack_index.get(stack)?;
+        let (lid, attr) = match rest.split_once('.') {
+            Some((lid, attr)) => (lid, Some(attr)),
+            None => (rest, None),
+        };
         let &r = self.by_logical.get(&(t, lid.to_string()))?;
-        props::scalar_string(&self.ref_value(r, t, lid))
+        let v = match attr {
+            Some(a) => self.attribute(r, lid, a).ok()?,
+            None => self.ref_value(r, t, lid),
+        };
+        props::scalar_string(&v)
     }
 
     /// `Ref` of `lid` of stack `name`; `Ok(None)` when it failed (already reported).
