@@ -291,6 +291,31 @@ fn custom_resource_attribute_is_named_not_leaked() {
         text.contains("Firewall is an AWS::NetworkFirewall::Firewall"),
         "{text}"
     );
+    // The blackhole route a trace meets names the attribute too.
+    let t = trace(
+        Path::new(&named("net", "network.yaml")),
+        "tcp 10.0.0.4:40000 -> 10.99.0.1:443",
+        &[
+            "-t",
+            &stack("custom.yaml"),
+            "-t",
+            &stack("app.yaml"),
+            "--param",
+            "RouteTableId=net.PublicRoutes",
+            "--param",
+            "VpcId=net.Vpc",
+            "--param",
+            "SubnetId=net.PublicSubnet",
+            "--from",
+            "Web",
+        ],
+    );
+    common::assert_verdict(&t, "DROPPED", Some("BLACKHOLE_ROUTE"), "PublicRoutes");
+    assert!(!t.to_string().contains("res-"), "{t:#}");
+    assert!(
+        t.to_string().contains("Fn::GetAtt Lookup.GatewayId"),
+        "{t:#}"
+    );
 }
 
 #[test]

@@ -82,6 +82,20 @@ impl Builder {
         })
     }
 
+    /// A value kept in the model (a blackhole route's target), with a placeholder replaced by
+    /// where it came from (`Fn::GetAtt Lookup.GatewayId`).
+    pub(super) fn named_value(&self, value: &str) -> String {
+        match self.placeholders.iter().find(|p| value.contains(&p.token)) {
+            Some(Placeholder {
+                logical_id,
+                attribute: Some(a),
+                ..
+            }) => format!("Fn::GetAtt {logical_id}.{a}"),
+            Some(p) => format!("Ref {}", p.logical_id),
+            None => value.to_string(),
+        }
+    }
+
     /// A finding about a resource, with any placeholder in it named.
     pub(super) fn finding_message(&self, message: String) -> String {
         self.name_placeholder(&message)
