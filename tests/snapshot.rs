@@ -272,19 +272,6 @@ fn bad_snapshot_fails_with_coded_errors_naming_file_and_id() {
 }
 
 #[test]
-fn templates_and_snapshots_do_not_mix() {
-    let o = vpcsim([
-        "validate",
-        "-t",
-        &example().display().to_string(),
-        "-t",
-        &snapshot("small").display().to_string(),
-    ]);
-    assert_eq!(o.code, 2);
-    assert!(o.stdout.contains("InvalidSnapshot.Mixed"), "{}", o.stdout);
-}
-
-#[test]
 fn help_says_topology_takes_a_directory() {
     let o = vpcsim(["trace", "--help"]);
     assert!(o.stdout.contains("describe-* snapshot"), "{}", o.stdout);

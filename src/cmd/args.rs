@@ -4,8 +4,9 @@ use super::stdio::errln;
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use vpcsim_controlplane::load::{load_stacks, StackFile};
 use vpcsim_controlplane::snapshot::load_snapshot;
-use vpcsim_controlplane::{compile, load_files, Diagnostic, LoadOptions, Loaded, Severity};
+use vpcsim_controlplane::{compile, Diagnostic, LoadOptions, Loaded, Severity};
 use vpcsim_dataplane::reach::Start;
 use vpcsim_dataplane::state::conntrack::Timeouts;
 use vpcsim_dataplane::{Origin, StateConfig, Topology};
@@ -16,17 +17,28 @@ pub struct TopologyArgs {
     /// real account (`aws ec2 describe-*` output, one file per call, or
     /// `aws_configs/[account]/[region]/*.json`; `vpcsim export` writes one). Repeat to load
     /// several stacks (or snapshot directories) into one topology; exports of earlier templates
-    /// satisfy Fn::ImportValue in later ones.
+    /// satisfy Fn::ImportValue in later ones. `NAME=FILE` (or `--stack NAME=FILE`) names the
+    /// stack; by default it is the file name without its extension. Templates given with
+    /// snapshot directories are deployed into that account.
     #[arg(
         long = "topology",
         short = 't',
-        value_name = "FILE|DIR",
+        visible_alias = "stack",
+        value_name = "[NAME=]FILE|DIR",
         required = true
     )]
     pub topology: Vec<PathBuf>,
-    /// Template parameter value, overriding its Default (repeatable).
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    /// Template parameter value, overriding its Default (repeatable). `STACK:KEY=VALUE` sets it
+    /// for one stack only; a VALUE (or list item) `STACK.LOGICALID` is that resource's Ref.
+    #[arg(long = "param", value_name = "[STACK:]KEY=VALUE", value_parser = parse_key_value)]
     pub params: Vec<(String, String)>,
+    /// Value of Fn::GetAtt of a custom resource, which vpcsim cannot run (repeatable).
+    #[arg(long = "custom-attr", value_name = "STACK.LOGICALID.ATTR=VALUE", value_parser = parse_key_value)]
+    pub custom_attrs: Vec<(String, String)>,
+    /// An endpoint service (its ServiceName) outside the loaded templates; Gateway Load
+    /// Balancer endpoints of it load, and traffic routed to them goes nowhere (repeatable).
+    #[arg(long = "endpoint-service", value_name = "NAME")]
+    pub endpoint_services: Vec<String>,
     /// Value for an Fn::ImportValue export the templates do not define themselves (repeatable).
     #[arg(long = "import", value_name = "NAME=VALUE", value_parser = parse_key_value)]
     pub imports: Vec<(String, String)>,
@@ -67,27 +79,39 @@ impl TopologyArgs {
             service_ranges: std::env::var_os(SERVICE_RANGES_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
+            custom_attributes: self.custom_attrs.iter().cloned().collect(),
+            endpoint_services: self.endpoint_services.clone(),
         }
     }
 
     pub fn load(&self) -> Loaded {
-        let dirs = self.topology.iter().filter(|p| p.is_dir()).count();
-        if dirs == 0 {
-            return load_files(&self.topology, &self.options());
+        let (dirs, stacks): (Vec<StackFile>, Vec<StackFile>) = self
+            .topology
+            .iter()
+            .map(|p| StackFile::parse(p))
+            .partition(|s| s.path.is_dir());
+        if dirs.is_empty() {
+            return load_stacks(&stacks, None, &self.options());
         }
-        if dirs < self.topology.len() {
+        if let Some(named) = dirs.iter().find(|d| d.stack_name.is_some()) {
             return Loaded {
                 diagnostics: vec![Diagnostic {
                     severity: Severity::Error,
-                    file: self.topology[0].clone(),
+                    file: named.path.clone(),
                     logical_id: None,
-                    code: "InvalidSnapshot.Mixed".into(),
-                    message: "--topology takes templates or snapshot directories, not both in one run (`vpcsim export` turns templates into a snapshot)".into(),
+                    code: "ValidationError".into(),
+                    message: "a snapshot directory is an account, not a stack: it takes no NAME="
+                        .into(),
                 }],
                 ..Loaded::default()
             };
         }
-        load_snapshot(&self.topology, &self.options())
+        let dirs: Vec<PathBuf> = dirs.into_iter().map(|d| d.path).collect();
+        let account = load_snapshot(&dirs, &self.options());
+        if stacks.is_empty() {
+            return account;
+        }
+        load_stacks(&stacks, Some(account), &self.options())
     }
 
     /// Load and compile, or print every error and return `Err` (exit code 2).

@@ -11,6 +11,8 @@ use vpcsim_controlplane::load::SUPPORTED_TYPES;
 #[command(after_help = "Examples:
   vpcsim validate -t examples/two-tier.yaml
   vpcsim validate -t network.yaml -t peer.yaml --param VpcCidr=10.9.0.0/16 --json
+  vpcsim validate -t net=network.yaml -t app.yaml --param VpcId=net.Vpc --param SubnetId=net.PublicSubnet
+  vpcsim validate -t snapshot-dir/ -t change.yaml --param VpcId=vpc-0abc1234def567890
 
 Exit codes: 0 no errors (warnings allowed), 2 errors or unreadable input.")]
 pub struct ValidateArgs {

@@ -369,8 +369,15 @@ impl<'t> Evaluator<'t> {
     /// Every condition a resource, output or `Fn::If` names must exist; catching this up
     /// front reports typos once instead of on every evaluation.
     fn check_condition_names(&self, errors: &mut Vec<CfnError>) {
+        // Declared, not evaluated: a condition that failed to evaluate (a cycle) exists.
+        let declared: std::collections::HashSet<&str> = self
+            .template
+            .conditions
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
         let mut check = |owner: &str, name: &str| {
-            if !self.conditions.contains_key(name) {
+            if !declared.contains(name) {
                 errors.push(self.error(
                     Some(owner),
                     UNRESOLVED_REFERENCE,

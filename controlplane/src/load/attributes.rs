@@ -98,7 +98,10 @@ impl Builder {
             (Ref::Link(l), _) => Some(json!(format!("{}.{attr}", m.links[l].id))),
             // Attributes of resources we don't model are opaque tokens: they can flow into other
             // unsupported resources without failing the load.
-            (Ref::Unsupported(i), _) => Some(opaque_attribute(&m.unsupported[i].origin.id, attr)),
+            (Ref::Unsupported(i), _) => Some(match self.custom_attribute(i, attr) {
+                Some(v) => json!(v),
+                None => opaque_attribute(&m.unsupported[i].origin.id, attr),
+            }),
             (Ref::Failed, _) => Some(json!(format!("failed-{logical_id}.{attr}"))),
             _ => None,
         };

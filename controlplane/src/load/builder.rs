@@ -64,12 +64,65 @@ pub(super) struct Builder {
     pub(super) template: usize,
     /// Address ranges of the AWS services gateway endpoints reach.
     pub(super) service_ranges: crate::service_ranges::ServiceRanges,
+    /// Stack name to its index in `model.templates`, for `--param VpcId=network.Vpc`.
+    pub(super) stack_index: HashMap<String, usize>,
+    /// `--custom-attr`: (stack, logical id, attribute) to the value given.
+    pub(super) custom_attributes: HashMap<(String, String, String), String>,
+    /// `--endpoint-service`: services that exist outside the loaded templates.
+    pub(super) external_services: HashSet<String>,
+    /// Values that resources received from resources vpcsim cannot build.
+    pub(super) placeholders: Vec<Placeholder>,
+    /// Parameter values of the stack being built, to name the parameter behind a bad id.
+    pub(super) stack_parameters: Vec<(String, String)>,
+    /// Placeholders whose missing value was already reported as an error.
+    pub(super) reported_placeholders: HashSet<String>,
+    /// Parameters whose bad value was already reported: (template, parameter).
+    pub(super) reported_parameters: HashSet<(usize, String)>,
 }
 
-/// Resolves Ref/GetAtt for the template being loaded.
+/// Resolves Ref/GetAtt for the template being loaded, noting values that stand for
+/// resources vpcsim could not build, so errors they cause are not blamed on the user.
 pub(super) struct Lookup<'b> {
     pub(super) b: &'b Builder,
     pub(super) template: usize,
+    /// A value came from a resource that failed to build (its error is already reported).
+    pub(super) touched_failed: std::cell::Cell<bool>,
+    /// Values that came from resources of types vpcsim does not model.
+    pub(super) placeholders: std::cell::RefCell<Vec<Placeholder>>,
+}
+
+impl<'b> Lookup<'b> {
+    pub(super) fn new(b: &'b Builder, template: usize) -> Self {
+        Lookup {
+            b,
+            template,
+            touched_failed: std::cell::Cell::new(false),
+            placeholders: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    fn note(&self, r: Ref, logical_id: &str, attribute: Option<&str>) {
+        match r {
+            Ref::Failed => self.touched_failed.set(true),
+            Ref::Unsupported(i) => {
+                if attribute.is_some_and(|a| self.b.custom_attribute(i, a).is_some()) {
+                    return;
+                }
+                let origin = &self.b.model.unsupported[i].origin;
+                self.placeholders.borrow_mut().push(Placeholder {
+                    token: match attribute {
+                        Some(a) => format!("{}.{a}", origin.id),
+                        None => origin.id.clone(),
+                    },
+                    logical_id: logical_id.to_string(),
+                    kind: origin.kind.to_string(),
+                    stack: self.b.model.templates[origin.template].stack_name.clone(),
+                    attribute: attribute.map(str::to_string),
+                });
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Resolver for Lookup<'_> {
@@ -78,7 +131,9 @@ impl Resolver for Lookup<'_> {
             .b
             .by_logical
             .get(&(self.template, logical_id.to_string()))?;
-        Some(self.b.ref_value(r, self.template, logical_id))
+        let v = self.b.ref_value(r, self.template, logical_id);
+        self.note(r, logical_id, None);
+        Some(v)
     }
 
     fn get_att(&self, logical_id: &str, attribute: &str) -> Result<Value, String> {
@@ -90,7 +145,9 @@ impl Resolver for Lookup<'_> {
         else {
             return Err(format!("{logical_id} is not a resource of this template"));
         };
-        self.b.attribute(r, logical_id, attribute)
+        let v = self.b.attribute(r, logical_id, attribute)?;
+        self.note(r, logical_id, Some(attribute));
+        Ok(v)
     }
 }
 
@@ -113,12 +170,13 @@ impl Builder {
         code: &str,
         message: impl Into<String>,
     ) {
+        let message = self.finding_message(message.into());
         self.diags.push(Diagnostic {
             severity,
             file: self.model.templates[template].path.clone(),
             logical_id: Some(logical_id.to_string()),
             code: code.into(),
-            message: message.into(),
+            message,
         });
     }
 

@@ -281,10 +281,20 @@ impl Builder {
         let service = match self.lookup(service_id) {
             Some(Ref::EndpointService(s)) => s,
             Some(Ref::Failed) => return Err(Problem::quiet()),
+            _ if self.external_services.contains(&service_name) => {
+                let origin = self.origin(t, lid, "AWS::EC2::VPCEndpoint", props::name_tag(p));
+                self.warn_at(
+                    &origin,
+                    "InvalidServiceName.External",
+                    format!("ServiceName {service_name} is outside the loaded topology (--endpoint-service): routes to this endpoint act as blackholes"),
+                );
+                self.keep_unsupported(origin);
+                return Ok(());
+            }
             _ => {
                 return Err(Problem::new(
                     "InvalidServiceName",
-                    format!("ServiceName {service_name:?} is not an endpoint service of the loaded topology"),
+                    format!("ServiceName {service_name:?} is not an endpoint service of the loaded topology (load its template too, or declare it with --endpoint-service {service_name})"),
                 ))
             }
         };

@@ -127,8 +127,8 @@ impl Builder {
         if nics.is_empty() {
             let Some(subnet_id) = opt_str(p, "SubnetId")? else {
                 return Err(Problem::new(
-                    "MissingParameter",
-                    "the instance has no SubnetId or NetworkInterfaces (AWS would use the default VPC, which is not modelled)",
+                    "UnsupportedOperation.DefaultVpc",
+                    "the instance has no SubnetId or NetworkInterfaces: AWS would launch it in the default VPC, which vpcsim does not model yet",
                 ));
             };
             let subnet = self.subnet_id("SubnetId", &subnet_id)?;

@@ -30,6 +30,8 @@ mod edges;
 mod elastic_ips;
 mod elbv2;
 mod endpoints;
+mod existing;
+mod followon;
 mod gateways;
 mod gwlb;
 mod ids;
@@ -40,6 +42,7 @@ mod peering;
 mod prefix_lists;
 mod route_tables;
 mod security_groups;
+mod stacks;
 mod template;
 mod vpc;
 
@@ -47,8 +50,11 @@ use attributes::opaque_attribute;
 use builder::{prefix, Builder, Findings, Lookup, Ref};
 use edges::arn;
 pub use edges::PREFIXES_TAG;
+use followon::Placeholder;
 pub use ids::aws_id;
 use ids::{fnv1a, id_prefix};
+use stacks::Stack;
+pub use stacks::StackFile;
 
 /// How templates are instantiated.
 #[derive(Clone, Debug)]
@@ -57,13 +63,22 @@ pub struct LoadOptions {
     pub region: String,
     /// The account the stacks belong to (`AWS::AccountId`).
     pub account_id: String,
-    /// `--param Key=Value`, offered to every template that declares the parameter.
+    /// `--param Key=Value`, offered to every template that declares the parameter, and
+    /// `--param Stack:Key=Value`, for stack `Stack` only (it wins over `Key=Value`). A value
+    /// (or list item) `Stack.LogicalId` stands for `Ref` of that resource of that stack.
     pub parameters: BTreeMap<String, String>,
     /// `--import Name=Value` for `Fn::ImportValue`; exports of earlier templates are added.
     pub imports: BTreeMap<String, String>,
     /// `--service-ranges FILE`: AWS service prefixes (ip-ranges.json format) replacing the
     /// built-in table of [`crate::service_ranges`].
     pub service_ranges: Option<PathBuf>,
+    /// `--custom-attr Stack.LogicalId.Attribute=Value`: what `Fn::GetAtt` of a custom resource
+    /// (which runs the template author's code, so vpcsim cannot) returns. A value
+    /// `Stack.LogicalId` is that resource's `Ref`, `Stack.LogicalId.Attribute` its `Fn::GetAtt`.
+    pub custom_attributes: BTreeMap<String, String>,
+    /// `--endpoint-service NAME`: endpoint services that exist outside the loaded templates, so
+    /// Gateway Load Balancer endpoints of them load (as endpoints whose traffic goes nowhere).
+    pub endpoint_services: Vec<String>,
 }
 
 impl Default for LoadOptions {
@@ -74,6 +89,8 @@ impl Default for LoadOptions {
             parameters: BTreeMap::new(),
             imports: BTreeMap::new(),
             service_ranges: None,
+            custom_attributes: BTreeMap::new(),
+            endpoint_services: Vec::new(),
         }
     }
 }
@@ -150,29 +167,71 @@ pub struct Source {
     pub text: String,
 }
 
-/// Read and load template files; unreadable files become errors.
+/// Read and load template files, each as the stack named after its file; unreadable files
+/// become errors.
 pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
+    let stacks: Vec<StackFile> = paths
+        .iter()
+        .map(|p| StackFile {
+            stack_name: None,
+            path: p.clone(),
+        })
+        .collect();
+    load_stacks(&stacks, None, opts)
+}
+
+/// Read and load templates as stacks, in order (a stack whose parameters name another
+/// stack's resources after that one). With `existing`, the stacks are deployed into it (a
+/// loaded describe-* snapshot): their parameters may name its resources by AWS id.
+pub fn load_stacks(stacks: &[StackFile], existing: Option<Loaded>, opts: &LoadOptions) -> Loaded {
     let mut sources = Vec::new();
-    let mut diagnostics = Vec::new();
-    for p in paths {
-        match std::fs::read(p) {
-            Ok(bytes) => sources.push(Source {
-                path: p.clone(),
-                text: String::from_utf8_lossy(&bytes).into_owned(),
-            }),
-            Err(e) => diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                file: p.clone(),
-                logical_id: None,
-                code: "InvalidTemplate".into(),
-                message: format!("cannot read the file: {e}"),
-            }),
+    let mut unreadable = Vec::new();
+    for s in stacks {
+        match read_template(&s.path) {
+            Ok(text) => sources.push((
+                s.stack_name.clone(),
+                Source {
+                    path: s.path.clone(),
+                    text,
+                },
+            )),
+            Err(d) => unreadable.push(d),
         }
     }
-    let mut loaded = load(&sources, opts);
+    let (b, mut diagnostics) = match existing {
+        Some(l) => (Builder::on_top_of(l.model), l.diagnostics),
+        None => (Builder::default(), Vec::new()),
+    };
+    let mut loaded = build(b, &sources, opts);
+    // The cross-resource checks run again over the existing resources; what they found there
+    // is already in the list.
+    loaded.diagnostics.retain(|d| !diagnostics.contains(d));
+    diagnostics.append(&mut unreadable);
     diagnostics.append(&mut loaded.diagnostics);
     loaded.diagnostics = diagnostics;
     loaded
+}
+
+/// A template file's text. CloudFormation takes UTF-8 only: other bytes are refused rather
+/// than replaced, which would change names and values silently.
+fn read_template(path: &Path) -> Result<String, Diagnostic> {
+    let refuse = |code: &str, message: String| Diagnostic {
+        severity: Severity::Error,
+        file: path.to_path_buf(),
+        logical_id: None,
+        code: code.into(),
+        message,
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| refuse("InvalidTemplate", format!("cannot read the file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes().get(at).copied().unwrap_or(0);
+        refuse(
+            "InvalidTemplate.Encoding",
+            format!("not UTF-8: byte 0x{byte:02x} at byte offset {at} (templates must be UTF-8)"),
+        )
+    })
 }
 
 /// The cross-resource checks of [`load`] (route targets, peering overlaps, group references,
@@ -187,45 +246,49 @@ pub(crate) fn validate_model(model: Model, diags: &mut Vec<Diagnostic>) -> Model
     b.model
 }
 
-/// Load templates, in order, into one model.
+/// Load templates, in order, into one model, each as the stack named after its file.
 pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
-    let mut b = Builder::default();
+    let named: Vec<(Option<String>, Source)> = sources
+        .iter()
+        .map(|s| {
+            (
+                None,
+                Source {
+                    path: s.path.clone(),
+                    text: s.text.clone(),
+                },
+            )
+        })
+        .collect();
+    build(Builder::default(), &named, opts)
+}
+
+fn build(mut b: Builder, sources: &[(Option<String>, Source)], opts: &LoadOptions) -> Loaded {
     b.load_service_ranges(opts);
-    let mut imports = opts.imports.clone();
-    let declared: HashSet<String> = HashSet::new();
-    let mut declared = declared;
+    b.external_services = opts.endpoint_services.iter().cloned().collect();
     let mut parsed = Vec::new();
-    for s in sources {
+    for (name, s) in sources {
         match cfn::parse_template(&s.path, &s.text) {
-            Ok(t) => {
-                declared.extend(t.parameters.iter().map(|p| p.name.clone()));
-                parsed.push(t);
-            }
+            Ok(t) => parsed.push((name.clone(), t)),
             Err(e) => b.cfn_error(&e),
         }
     }
-    for key in opts.parameters.keys() {
-        if !declared.contains(key) {
-            b.diags.push(Diagnostic {
-                severity: Severity::Error,
-                file: sources.first().map(|s| s.path.clone()).unwrap_or_default(),
-                logical_id: None,
-                code: "UnknownParameter".into(),
-                message: format!("--param {key}: no template declares a parameter named {key}"),
-            });
+    let stacks: Vec<Stack> = b.name_stacks(parsed);
+    b.check_parameters(&stacks, opts);
+    b.check_custom_attributes(&stacks, opts);
+    let mut imports = opts.imports.clone();
+    let mut failed = HashSet::new();
+    for i in b.stack_order(&stacks, opts) {
+        let s = &stacks[i];
+        let created = match b.stack_parameters(s, &stacks, opts, &failed) {
+            Some(parameters) => {
+                b.load_template(&s.template, &s.name, parameters, opts, &mut imports)
+            }
+            None => false,
+        };
+        if !created {
+            failed.insert(s.name.clone());
         }
-    }
-    let mut stack_names: HashMap<String, usize> = HashMap::new();
-    for t in &parsed {
-        let stem = t
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "stack".into());
-        let n = stack_names.entry(stem.clone()).or_insert(0);
-        *n += 1;
-        let stack = if *n == 1 { stem } else { format!("{stem}-{n}") };
-        b.load_template(t, &stack, opts, &mut imports);
     }
     b.validate();
     Loaded {

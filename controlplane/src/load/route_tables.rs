@@ -109,7 +109,7 @@ impl Builder {
                     "UnsupportedOperation",
                     format!("routes to {kind} ({value}) are not simulated yet: the route acts as a blackhole"),
                 );
-                RouteTarget::Missing(value.clone())
+                RouteTarget::Missing(self.named_value(&value))
             }
             (_, Some(_)) => {
                 return Err(Problem::new(
@@ -125,7 +125,7 @@ impl Builder {
                         "{key} {value} names no {what} in the topology: the route is a blackhole"
                     ),
                 );
-                RouteTarget::Missing(value.clone())
+                RouteTarget::Missing(self.named_value(&value))
             }
         };
         let (Some(destination), None) = (destination, prefix_list) else {

@@ -12,8 +12,8 @@ impl Builder {
         if vpc.is_none() {
             self.warn_at(
                 &origin,
-                "MissingParameter",
-                "no VpcId: AWS would create the group in the default VPC, which is not modelled",
+                "UnsupportedOperation.DefaultVpc",
+                "no VpcId: AWS would create the group in the default VPC, which vpcsim does not model yet",
             );
         }
         let group_name = opt_str(p, "GroupName")?

@@ -4,15 +4,18 @@
 use super::*;
 
 impl Builder {
-    /// Build template `t` as stack `stack`. Its exports join `imports`, which only the templates
-    /// after it see, as with stacks created one after another.
+    /// Build template `t` as stack `stack` with the parameter values given for it. Its
+    /// exports join `imports`, which only the templates after it see, as with stacks created
+    /// one after another. Returns whether the stack was created (its parameters and
+    /// conditions resolve).
     pub(super) fn load_template(
         &mut self,
         t: &cfn::Template,
         stack: &str,
+        parameters: BTreeMap<String, String>,
         opts: &LoadOptions,
         imports: &mut BTreeMap<String, String>,
-    ) {
+    ) -> bool {
         let template = self.model.templates.len();
         self.template = template;
         self.model.templates.push(TemplateInfo {
@@ -21,13 +24,13 @@ impl Builder {
             region: opts.region.clone(),
             account_id: opts.account_id.clone(),
         });
+        self.stack_index.insert(stack.to_string(), template);
         let mut ctx = StackContext::new(&opts.region, &opts.account_id, stack);
-        ctx.parameter_overrides = opts
-            .parameters
+        self.stack_parameters = parameters
             .iter()
-            .filter(|(k, _)| t.parameters.iter().any(|p| &p.name == *k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        ctx.parameter_overrides = parameters;
         ctx.imports = imports.clone();
         let ev = match Evaluator::new(t, &ctx) {
             Ok(ev) => ev,
@@ -35,7 +38,7 @@ impl Builder {
                 for e in &errors {
                     self.cfn_error(e);
                 }
-                return;
+                return false;
             }
         };
         let order = match ev.dependency_order() {
@@ -44,46 +47,15 @@ impl Builder {
                 for e in &errors {
                     self.cfn_error(e);
                 }
-                return;
+                return false;
             }
         };
         self.prescan_addresses(t, &ev);
         for i in order {
-            let r = &t.resources[i];
-            match ev.resource_enabled(r) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    self.cfn_error(&e);
-                    continue;
-                }
-            }
-            let props = {
-                let lookup = Lookup { b: self, template };
-                ev.eval(&r.properties, &lookup, Some(&r.logical_id))
-            };
-            match props {
-                Ok(p) => self.add(template, &r.logical_id, &r.type_, &p),
-                // A resource vpcsim does not model never fails the load, even when its
-                // properties cannot be evaluated here.
-                Err(e) if !SUPPORTED_TYPES.contains(&r.type_.as_str()) => {
-                    self.diags.push(Diagnostic {
-                        severity: Severity::Warning,
-                        file: e.file.clone(),
-                        logical_id: e.logical_id.clone(),
-                        code: e.code.into(),
-                        message: format!("{} (not simulated, kept as unsupported)", e.message),
-                    });
-                    self.add(template, &r.logical_id, &r.type_, &Value::Null);
-                }
-                Err(e) => {
-                    self.cfn_error(&e);
-                    self.mark_failed(template, &r.logical_id);
-                }
-            }
+            self.build_resource(&ev, template, &t.resources[i]);
         }
         // Exports feed Fn::ImportValue of the templates loaded after this one.
-        let lookup = Lookup { b: self, template };
+        let lookup = Lookup::new(self, template);
         for out in &t.output_details {
             if let Some(Ok(name)) = ev.export_name(&out.name, &lookup) {
                 if let (Some(name), Ok(value)) = (
@@ -98,6 +70,62 @@ impl Builder {
                         imports.entry(name).or_insert(joined.join(","));
                     }
                 }
+            }
+        }
+        true
+    }
+
+    /// Evaluate one resource's properties and build it. A resource whose properties use a
+    /// resource that failed fails quietly: its error would only repeat the first one.
+    fn build_resource(&mut self, ev: &Evaluator<'_>, template: usize, r: &cfn::Resource) {
+        match ev.resource_enabled(r) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                self.cfn_error(&e);
+                return;
+            }
+        }
+        let supported = SUPPORTED_TYPES.contains(&r.type_.as_str());
+        let (props, touched_failed, placeholders) = {
+            let lookup = Lookup::new(self, template);
+            let props = ev.eval(&r.properties, &lookup, Some(&r.logical_id));
+            (
+                props,
+                lookup.touched_failed.get(),
+                lookup.placeholders.take(),
+            )
+        };
+        if touched_failed && supported {
+            self.mark_failed(template, &r.logical_id);
+            return;
+        }
+        self.placeholders.extend(placeholders);
+        match props {
+            Ok(p) => self.add(template, &r.logical_id, &r.type_, &p),
+            // A resource vpcsim does not model never fails the load, even when its
+            // properties cannot be evaluated here.
+            Err(e) if !supported => {
+                self.diags.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: e.file.clone(),
+                    logical_id: e.logical_id.clone(),
+                    code: e.code.into(),
+                    message: format!("{} (not simulated, kept as unsupported)", e.message),
+                });
+                self.add(template, &r.logical_id, &r.type_, &Value::Null);
+            }
+            Err(e) => {
+                if let Some((code, message)) = self.explain(template, e.code, &e.message) {
+                    self.diags.push(Diagnostic {
+                        severity: Severity::Error,
+                        file: e.file.clone(),
+                        logical_id: e.logical_id.clone(),
+                        code,
+                        message,
+                    });
+                }
+                self.mark_failed(template, &r.logical_id);
             }
         }
     }
@@ -187,14 +215,11 @@ impl Builder {
         };
         if let Err(problem) = result {
             self.mark_failed(template, logical_id);
-            if !problem.quiet {
-                self.diag(
-                    Severity::Error,
-                    template,
-                    logical_id,
-                    problem.code,
-                    problem.message,
-                );
+            if problem.quiet {
+                return;
+            }
+            if let Some((code, message)) = self.explain(template, problem.code, &problem.message) {
+                self.diag(Severity::Error, template, logical_id, &code, message);
             }
         }
     }
