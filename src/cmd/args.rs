@@ -48,6 +48,12 @@ pub struct TopologyArgs {
 /// https://ip-ranges.amazonaws.com/ip-ranges.json; VPCSIM_SERVICE_RANGES=ip-ranges.json vpcsim ...`.
 pub const SERVICE_RANGES_ENV: &str = "VPCSIM_SERVICE_RANGES";
 
+/// Whether a file holds `terraform show -json` output (state or plan).
+fn is_terraform_file(path: &std::path::Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| vpcsim_controlplane::terraform::is_terraform_json(&t))
+}
+
 /// `--param KEY=VALUE` and the like.
 pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -72,6 +78,10 @@ impl TopologyArgs {
     pub fn load(&self) -> Loaded {
         let dirs = self.topology.iter().filter(|p| p.is_dir()).count();
         if dirs == 0 {
+            // `terraform show -json` files are told apart by content, not by name.
+            if self.topology.iter().any(|p| is_terraform_file(p)) {
+                return vpcsim_controlplane::terraform::load_files(&self.topology, &self.options());
+            }
             return load_files(&self.topology, &self.options());
         }
         if dirs < self.topology.len() {

@@ -1,0 +1,512 @@
+//! Terraform `terraform show -json` input through the real binary: a state and a plan of the
+//! two-tier example trace like the CloudFormation template, other `aws_` types are listed as
+//! not simulated, and bad input gives coded errors that name the address and attribute.
+
+mod common;
+
+use common::{example, fixture, trace, vpcsim};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn state() -> PathBuf {
+    fixture("terraform/two-tier.state.json")
+}
+
+fn plan() -> PathBuf {
+    fixture("terraform/two-tier.plan.json")
+}
+
+/// Template logical id → Terraform address in the state fixture (root module, `for_each` apps).
+fn state_names() -> HashMap<&'static str, String> {
+    [
+        ("Vpc", "aws_vpc.main"),
+        ("InternetGateway", "aws_internet_gateway.main"),
+        ("PublicSubnetA", "aws_subnet.public[0]"),
+        ("PublicSubnetB", "aws_subnet.public[1]"),
+        ("PrivateSubnetA", "aws_subnet.private[0]"),
+        ("PrivateSubnetB", "aws_subnet.private[1]"),
+        ("PublicRouteTable", "aws_route_table.public"),
+        ("PrivateRouteTable", "aws_route_table.private"),
+        ("PublicDefaultRoute", "aws_route_table.public.route[0]"),
+        ("PrivateDefaultRoute", "aws_route.private_default"),
+        ("NatEip", "aws_eip.nat"),
+        ("NatGateway", "aws_nat_gateway.main"),
+        ("PublicNacl", "aws_network_acl.public"),
+        ("PrivateNacl", "aws_network_acl.private"),
+        ("WebSg", "aws_security_group.web"),
+        ("AppSg", "aws_security_group.app"),
+        ("AppSg2", "aws_security_group.app_peers"),
+        ("WebInstance", "aws_instance.web"),
+        ("WebEip", "aws_eip.web"),
+        ("AppInstanceA", "aws_instance.app[\"a\"]"),
+        ("AppInstanceB", "aws_instance.app[\"b\"]"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
+
+/// The plan fixture: the tiers in `module.network`, the VPC at the root, `count` apps.
+fn plan_names() -> HashMap<&'static str, String> {
+    state_names()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v.replace("[\"a\"]", "[0]").replace("[\"b\"]", "[1]");
+            let v = if k == "Vpc" {
+                v
+            } else {
+                format!("module.network.{v}")
+            };
+            (k, v)
+        })
+        .collect()
+}
+
+/// A name of the template's trace in Terraform terms: `WebInstance.eth0` →
+/// `aws_instance.web.eth0`; names that are not resources (`internet`) stay.
+fn rename(name: &str, names: &HashMap<&str, String>) -> String {
+    let (head, tail) = match name.split_once('.') {
+        Some((h, t)) => (h, format!(".{t}")),
+        None => (name, String::new()),
+    };
+    match names.get(head) {
+        Some(n) => format!("{n}{tail}"),
+        None => name.to_string(),
+    }
+}
+
+/// What must agree between two traces: the verdict, and each hop's resource, stage and
+/// action, with route and network ACL rules (security group rules are numbered per resource,
+/// and Terraform's inline rules are split differently).
+fn summary(v: &Value, names: Option<&HashMap<&str, String>>) -> Value {
+    let name = |s: &Value| {
+        let s = s.as_str().unwrap_or("");
+        names.map(|n| rename(s, n)).unwrap_or_else(|| s.to_string())
+    };
+    let words = |s: &Value| {
+        let s = s.as_str().unwrap_or("");
+        let mapped: Vec<String> = s
+            .split(' ')
+            .map(|w| {
+                // Routes name their resource in parentheses: `(PrivateDefaultRoute)`.
+                let bare = w.trim_start_matches('(').trim_end_matches(')');
+                let mapped = names
+                    .map(|n| rename(bare, n))
+                    .unwrap_or_else(|| bare.to_string());
+                w.replace(bare, &mapped)
+            })
+            .collect();
+        mapped.join(" ")
+    };
+    let hops: Vec<Value> = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let stage = h["stage"].as_str().unwrap_or("");
+            let rule = if stage.starts_with("sg-") {
+                Value::Null
+            } else {
+                json!(words(&h["rule"]))
+            };
+            json!({"resource": name(&h["resource"]), "stage": stage, "action": h["action"], "rule": rule})
+        })
+        .collect();
+    json!({
+        "disposition": v["disposition"],
+        "reason": v["reason"],
+        "at": name(&v["at"]),
+        "hops": hops,
+        "reply": v.get("reply").map(|r| summary(r, names)),
+    })
+}
+
+const FLOWS: &[(&str, &[&str])] = &[
+    // Internet to the web server's Elastic IP: allowed ports, SSH from the admin range only.
+    ("tcp 198.51.100.7:50000 -> 198.18.0.3:443", &["--return"]),
+    ("tcp 203.0.113.9:50000 -> 198.18.0.3:22", &[]),
+    ("tcp 198.51.100.7:50000 -> 198.18.0.3:22", &[]),
+    ("tcp 198.51.100.7:50000 -> 198.18.0.3:8080", &[]),
+    // Web to app tier by group reference; app to app through the peers group.
+    ("tcp 10.0.1.20:40000 -> 10.0.2.30:8080", &["--return"]),
+    ("tcp 10.0.1.20:40000 -> 10.0.3.4:8080", &[]),
+    ("tcp 10.0.1.20:40000 -> 10.0.2.30:22", &[]),
+    ("tcp 10.0.2.30:40000 -> 10.0.3.4:8080", &[]),
+    ("icmp 10.0.3.4 -> 10.0.2.30", &[]),
+    // App tier out through the NAT gateway, and what its groups and ACLs refuse.
+    ("tcp 10.0.2.30:40000 -> 93.184.216.34:443", &["--return"]),
+    ("udp 10.0.3.4:40000 -> 8.8.8.8:53", &[]),
+    ("tcp 10.0.2.30:40000 -> 93.184.216.34:22", &[]),
+    ("tcp 198.51.100.7:50000 -> 10.0.2.30:8080", &[]),
+];
+
+fn assert_traces_like_template(topology: &Path, names: &HashMap<&str, String>) {
+    for (flow, extra) in FLOWS {
+        let want = summary(&trace(&example(), flow, extra), Some(names));
+        let got = summary(&trace(topology, flow, extra), None);
+        assert_eq!(got, want, "{flow} on {}", topology.display());
+    }
+}
+
+#[test]
+fn terraform_state_traces_like_the_template() {
+    assert_traces_like_template(&state(), &state_names());
+}
+
+#[test]
+fn terraform_plan_traces_like_the_template() {
+    assert_traces_like_template(&plan(), &plan_names());
+}
+
+#[test]
+fn hops_are_named_by_terraform_address() {
+    let v = trace(&plan(), "tcp 10.0.2.30:40000 -> 93.184.216.34:443", &[]);
+    assert_eq!(v["disposition"], "EXITED", "{v:#}");
+    let hops: Vec<&str> = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["resource"].as_str())
+        .collect();
+    assert!(
+        hops.contains(&"module.network.aws_instance.app[0]"),
+        "{hops:?}"
+    );
+    assert!(
+        hops.contains(&"module.network.aws_nat_gateway.main"),
+        "{hops:?}"
+    );
+    let v = trace(
+        &state(),
+        "tcp 10.0.1.20:40000 -> 10.0.2.30:8080",
+        &["--from", "aws_instance.web"],
+    );
+    assert_eq!(v["at"], "aws_instance.app[\"a\"]", "{v:#}");
+}
+
+#[test]
+fn unsupported_aws_types_are_listed_as_not_simulated() {
+    let out = vpcsim(["validate", "-t", state().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("not simulated (1;"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("aws_s3_bucket.logs (aws_s3_bucket)"),
+        "{}",
+        out.stdout
+    );
+    let out = vpcsim(["validate", "-t", plan().to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["unsupported"],
+        json!([{"type": "aws_s3_bucket", "logical_id": "aws_s3_bucket.logs"}])
+    );
+    assert_eq!(v["resources"]["AWS::EC2::Instance"], 3, "{v:#}");
+    assert_eq!(v["resources"]["AWS::EC2::NatGateway"], 1, "{v:#}");
+    assert_eq!(v["vpcs"][0]["vpc"], "aws_vpc.main", "{v:#}");
+}
+
+/// A state document holding `resources` in the root module.
+fn state_doc(resources: Value) -> Value {
+    json!({
+        "format_version": "1.0",
+        "terraform_version": "1.5.7",
+        "values": {"root_module": {"resources": resources}}
+    })
+}
+
+fn resource(type_: &str, name: &str, values: Value) -> Value {
+    json!({
+        "address": format!("{type_}.{name}"),
+        "mode": "managed",
+        "type": type_,
+        "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "schema_version": 0,
+        "values": values,
+    })
+}
+
+fn vpc() -> Value {
+    resource(
+        "aws_vpc",
+        "main",
+        json!({"id": "vpc-0123", "cidr_block": "10.1.0.0/16"}),
+    )
+}
+
+/// `validate --json` of a document written to a temporary file: (exit code, errors, warnings).
+fn validate(doc: &Value) -> (i32, Vec<Value>, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tf.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = vpcsim(["validate", "--json", "-t", path.to_str().unwrap()]);
+    let v: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+    let list = |k: &str| v[k].as_array().cloned().unwrap_or_default();
+    (out.code, list("errors"), list("warnings"))
+}
+
+fn only_error(doc: &Value) -> Value {
+    let (code, errors, _) = validate(doc);
+    assert_eq!(code, 2, "{errors:?}");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    errors[0].clone()
+}
+
+#[test]
+fn unknown_id_in_state_is_an_unresolved_reference() {
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": "subnet-1", "vpc_id": "vpc-elsewhere", "cidr_block": "10.1.1.0/24"})
+        ),
+        // Refers to the subnet that failed: left out without a second error.
+        resource(
+            "aws_route_table_association",
+            "a",
+            json!({"id": "rtbassoc-1", "subnet_id": "subnet-1", "route_table_id": "rtb-1"})
+        ),
+        resource(
+            "aws_route_table",
+            "a",
+            json!({"id": "rtb-1", "vpc_id": "vpc-0123", "route": []})
+        ),
+    ]));
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "UnresolvedReference");
+    assert_eq!(e["logical_id"], "aws_subnet.a");
+    let msg = e["message"].as_str().unwrap();
+    assert!(msg.starts_with("vpc_id = vpc-elsewhere:"), "{msg}");
+}
+
+#[test]
+fn unsupported_format_version_is_invalid_terraform() {
+    let doc = json!({"format_version": "2.0", "terraform_version": "9.0.0", "values": {}});
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "InvalidTerraform");
+    assert!(e["message"].as_str().unwrap().contains("2.0"), "{e}");
+}
+
+/// A plan creating `resources` (all in the root module) with `after_unknown` per address.
+fn plan_doc(resources: Value, unknown: Value, config: Value) -> Value {
+    let changes: Vec<Value> = resources
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let a = r["address"].as_str().unwrap();
+            json!({"address": a, "mode": "managed", "type": r["type"], "name": r["name"],
+                   "change": {"actions": ["create"], "before": null, "after": r["values"],
+                              "after_unknown": unknown.get(a).cloned().unwrap_or(json!({}))}})
+        })
+        .collect();
+    json!({
+        "format_version": "1.2",
+        "terraform_version": "1.5.7",
+        "planned_values": {"root_module": {"resources": resources}},
+        "resource_changes": changes,
+        "configuration": {"root_module": {"resources": config}},
+    })
+}
+
+#[test]
+fn unknown_cidr_in_plan_is_an_unknown_value() {
+    let doc = plan_doc(
+        json!([resource(
+            "aws_vpc",
+            "main",
+            json!({"enable_dns_support": true})
+        )]),
+        json!({"aws_vpc.main": {"id": true, "cidr_block": true}}),
+        json!([{"address": "aws_vpc.main", "mode": "managed", "type": "aws_vpc", "name": "main",
+                "expressions": {"ipv4_ipam_pool_id": {"references": ["aws_vpc_ipam_pool.main.id"]}}}]),
+    );
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "InvalidTerraform.UnknownValue");
+    assert_eq!(e["logical_id"], "aws_vpc.main");
+    assert!(
+        e["message"].as_str().unwrap().starts_with("cidr_block "),
+        "{e}"
+    );
+}
+
+#[test]
+fn plan_reference_to_a_data_source_is_unresolved() {
+    let doc = plan_doc(
+        json!([resource(
+            "aws_subnet",
+            "a",
+            json!({"cidr_block": "10.1.1.0/24"})
+        )]),
+        json!({"aws_subnet.a": {"id": true, "vpc_id": true}}),
+        json!([{"address": "aws_subnet.a", "mode": "managed", "type": "aws_subnet", "name": "a",
+                "expressions": {"vpc_id": {"references": ["data.aws_vpc.shared.id", "data.aws_vpc.shared"]}}}]),
+    );
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "UnresolvedReference");
+    assert_eq!(e["logical_id"], "aws_subnet.a");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("vpc_id is known only after apply"),
+        "{e}"
+    );
+}
+
+#[test]
+fn association_without_subnet_or_gateway_is_a_missing_attribute() {
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_route_table",
+            "a",
+            json!({"id": "rtb-1", "vpc_id": "vpc-0123"})
+        ),
+        resource(
+            "aws_route_table_association",
+            "a",
+            json!({"id": "rtbassoc-1", "route_table_id": "rtb-1", "subnet_id": ""})
+        ),
+    ]));
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "InvalidTerraform.MissingAttribute");
+    assert_eq!(e["logical_id"], "aws_route_table_association.a");
+}
+
+#[test]
+fn rule_of_unknown_type_is_an_invalid_attribute() {
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_security_group",
+            "a",
+            json!({"id": "sg-1", "vpc_id": "vpc-0123", "ingress": [], "egress": []})
+        ),
+        resource(
+            "aws_security_group_rule",
+            "a",
+            json!({"type": "sideways", "security_group_id": "sg-1", "protocol": "tcp", "from_port": 1, "to_port": 2, "cidr_blocks": ["10.0.0.0/8"]})
+        ),
+    ]));
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "InvalidTerraform.InvalidAttribute");
+    assert_eq!(e["logical_id"], "aws_security_group_rule.a");
+    assert!(e["message"].as_str().unwrap().starts_with("type "), "{e}");
+}
+
+#[test]
+fn group_attached_to_an_instance_interface_is_unsupported() {
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_security_group",
+            "a",
+            json!({"id": "sg-1", "vpc_id": "vpc-0123"})
+        ),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": "subnet-1", "vpc_id": "vpc-0123", "cidr_block": "10.1.1.0/24"})
+        ),
+        resource(
+            "aws_instance",
+            "a",
+            json!({"id": "i-1", "subnet_id": "subnet-1", "vpc_security_group_ids": []})
+        ),
+        resource(
+            "aws_network_interface_sg_attachment",
+            "a",
+            json!({"security_group_id": "sg-1", "network_interface_id": "i-1"})
+        ),
+    ]));
+    let e = only_error(&doc);
+    assert_eq!(e["code"], "InvalidTerraform.UnsupportedAttachment");
+    assert_eq!(e["logical_id"], "aws_network_interface_sg_attachment.a");
+}
+
+#[test]
+fn duplicate_address_warns_and_keeps_the_first() {
+    let doc = state_doc(json!([vpc(), vpc()]));
+    let (code, errors, warnings) = validate(&doc);
+    assert_eq!(code, 0, "{errors:?}");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["code"], "InvalidTerraform.Duplicate");
+    assert_eq!(warnings[0]["logical_id"], "aws_vpc.main");
+}
+
+#[test]
+fn builder_errors_name_the_terraform_address() {
+    // A subnet outside its VPC: the model builder's own check, named by address.
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_subnet",
+            "outside",
+            json!({"id": "subnet-1", "vpc_id": "vpc-0123", "cidr_block": "10.9.1.0/24"})
+        ),
+    ]));
+    let e = only_error(&doc);
+    assert_eq!(e["logical_id"], "aws_subnet.outside");
+    assert!(
+        e["code"].as_str().unwrap().starts_with("InvalidSubnet"),
+        "{e}"
+    );
+}
+
+#[test]
+fn sg_attachment_joins_the_interface_groups() {
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": "subnet-1", "vpc_id": "vpc-0123", "cidr_block": "10.1.1.0/24"})
+        ),
+        resource(
+            "aws_security_group",
+            "ssh",
+            json!({"id": "sg-1", "vpc_id": "vpc-0123",
+            "ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["10.1.0.0/16"], "security_groups": [], "self": false}],
+            "egress": []})
+        ),
+        resource(
+            "aws_network_interface",
+            "a",
+            json!({"id": "eni-1", "subnet_id": "subnet-1", "private_ip": "10.1.1.10", "private_ips": ["10.1.1.10"], "security_groups": []})
+        ),
+        resource(
+            "aws_network_interface_sg_attachment",
+            "a",
+            json!({"security_group_id": "sg-1", "network_interface_id": "eni-1"})
+        ),
+        resource(
+            "aws_security_group",
+            "out",
+            json!({"id": "sg-2", "vpc_id": "vpc-0123", "ingress": [],
+            "egress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"], "security_groups": [], "self": false}]})
+        ),
+        resource(
+            "aws_network_interface",
+            "b",
+            json!({"id": "eni-2", "subnet_id": "subnet-1", "private_ip": "10.1.1.11", "private_ips": ["10.1.1.11"], "security_groups": ["sg-2"]})
+        ),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eni.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    // Without the attachment the interface would have only the VPC's default group.
+    let v = trace(&path, "tcp 10.1.1.11:40000 -> 10.1.1.10:22", &[]);
+    assert_eq!(v["disposition"], "DELIVERED", "{v:#}");
+    assert_eq!(v["at"], "aws_network_interface.a", "{v:#}");
+    let v = trace(&path, "tcp 10.1.1.11:40000 -> 10.1.1.10:23", &[]);
+    assert_eq!(v["disposition"], "DROPPED", "{v:#}");
+    assert_eq!(
+        v["hops"].as_array().unwrap().last().unwrap()["resource"],
+        "aws_security_group.ssh",
+        "{v:#}"
+    );
+}
