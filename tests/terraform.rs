@@ -510,3 +510,121 @@ fn sg_attachment_joins_the_interface_groups() {
         "{v:#}"
     );
 }
+
+#[test]
+fn peering_transit_gateway_vpn_and_endpoint_from_state() {
+    let f = fixture("terraform/peering-tgw-vpn.state.json");
+    let cases = [
+        // Peering, the transit gateway (default route table), none between b and c.
+        (
+            "tcp 10.1.1.10:40000 -> 10.2.1.10:22",
+            "DELIVERED",
+            "aws_instance.b",
+        ),
+        (
+            "tcp 10.1.1.10:40000 -> 10.3.1.10:22",
+            "DELIVERED",
+            "aws_instance.c",
+        ),
+        (
+            "tcp 10.2.1.10:40000 -> 10.3.1.10:22",
+            "DROPPED",
+            "aws_route_table.b",
+        ),
+        // From the office over the VPN; b's group admits it through the managed prefix list.
+        (
+            "tcp 192.168.1.5:40000 -> 10.2.1.10:22",
+            "DELIVERED",
+            "aws_instance.b",
+        ),
+        // S3 through the gateway endpoint of a's route table.
+        (
+            "tcp 10.1.1.10:40000 -> 52.216.1.1:443",
+            "EXITED",
+            "aws_vpc_endpoint.s3",
+        ),
+    ];
+    for (flow, disposition, at) in cases {
+        let v = trace(&f, flow, &[]);
+        assert_eq!(v["disposition"], disposition, "{flow}: {v:#}");
+        assert_eq!(v["at"], at, "{flow}: {v:#}");
+    }
+    let out = vpcsim(["validate", "-t", f.to_str().unwrap()]);
+    assert!(
+        out.stdout
+            .contains("aws_default_security_group.a (aws_default_security_group)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn network_load_balancer_with_attachments_forwards_to_targets() {
+    let sg_all = json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["10.4.0.0/16"],
+                         "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false}]);
+    let doc = state_doc(json!([
+        resource(
+            "aws_vpc",
+            "main",
+            json!({"id": "vpc-4", "cidr_block": "10.4.0.0/16"})
+        ),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": "subnet-4", "vpc_id": "vpc-4", "cidr_block": "10.4.1.0/24", "availability_zone": "us-east-1a"})
+        ),
+        resource(
+            "aws_security_group",
+            "all",
+            json!({"id": "sg-4", "vpc_id": "vpc-4", "ingress": sg_all, "egress": sg_all})
+        ),
+        resource(
+            "aws_instance",
+            "client",
+            json!({"id": "i-c", "subnet_id": "subnet-4", "private_ip": "10.4.1.10", "vpc_security_group_ids": ["sg-4"]})
+        ),
+        resource(
+            "aws_instance",
+            "web",
+            json!({"id": "i-w", "subnet_id": "subnet-4", "private_ip": "10.4.1.20", "vpc_security_group_ids": ["sg-4"]})
+        ),
+        resource(
+            "aws_lb",
+            "internal",
+            json!({"id": "arn:lb/4", "arn": "arn:lb/4", "name": "internal", "load_balancer_type": "network", "internal": true,
+            "subnets": ["subnet-4"], "subnet_mapping": [{"subnet_id": "subnet-4", "private_ipv4_address": "10.4.1.100", "allocation_id": ""}]})
+        ),
+        resource(
+            "aws_lb_target_group",
+            "web",
+            json!({"id": "arn:tg/4", "arn": "arn:tg/4", "name": "web", "port": 80, "protocol": "TCP", "target_type": "instance", "vpc_id": "vpc-4"})
+        ),
+        resource(
+            "aws_lb_target_group_attachment",
+            "web",
+            json!({"id": "att-1", "target_group_arn": "arn:tg/4", "target_id": "i-w", "port": 80})
+        ),
+        resource(
+            "aws_lb_listener",
+            "tcp80",
+            json!({"id": "arn:listener/4", "arn": "arn:listener/4", "load_balancer_arn": "arn:lb/4", "port": 80, "protocol": "TCP",
+            "default_action": [{"type": "forward", "target_group_arn": "arn:tg/4"}]})
+        ),
+    ]));
+    let (code, errors, _) = validate(&doc);
+    assert_eq!(code, 0, "{errors:#?}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nlb.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let v = trace(&path, "tcp 10.4.1.10:40000 -> 10.4.1.100:80", &[]);
+    assert_eq!(v["disposition"], "DELIVERED", "{v:#}");
+    assert_eq!(v["at"], "aws_instance.web", "{v:#}");
+    let hops: Vec<&str> = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["resource"].as_str())
+        .collect();
+    assert!(hops.contains(&"aws_lb_listener.tcp80"), "{hops:?}");
+    assert!(hops.contains(&"aws_lb_target_group.web"), "{hops:?}");
+}

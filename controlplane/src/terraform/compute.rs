@@ -100,11 +100,7 @@ impl Tx {
         p.insert("SubnetId".into(), self.required_reference(r, "subnet_id")?);
         copy(&mut p, r, "source_dest_check", "SourceDestCheck");
         let mut groups = self.reference_list(r, &r.attr("security_groups"))?;
-        for g in self
-            .eni_sg_attachments
-            .remove(&r.address)
-            .unwrap_or_default()
-        {
+        for g in self.take_folded(r, "GroupSet") {
             if !groups.contains(&g) {
                 groups.push(g);
             }
@@ -192,33 +188,6 @@ impl Tx {
         let device = self.required(r, "device_index")?.clone();
         let p = json!({"InstanceId": instance, "NetworkInterfaceId": eni, "DeviceIndex": device});
         self.emit(&r.address, "AWS::EC2::NetworkInterfaceAttachment", Some(p));
-        Ok(())
-    }
-
-    /// `aws_network_interface_sg_attachment`: the group joins the interface's `GroupSet`.
-    pub(super) fn collect_eni_sg_attachment(&mut self, r: &Res) -> Result<(), Failed> {
-        let group = self.required_reference(r, "security_group_id")?;
-        let eni = self.required_reference(r, "network_interface_id")?;
-        let target = eni
-            .get("Ref")
-            .and_then(Value::as_str)
-            .filter(|a| {
-                self.by_address
-                    .get(*a)
-                    .is_some_and(|&i| self.resources[i].type_ == "aws_network_interface")
-            })
-            .map(str::to_string);
-        let Some(target) = target else {
-            return Err(self.error(
-                r,
-                "InvalidTerraform.UnsupportedAttachment",
-                "network_interface_id: vpcsim attaches groups only to aws_network_interface resources of the same file",
-            ));
-        };
-        self.eni_sg_attachments
-            .entry(target)
-            .or_default()
-            .push(group);
         Ok(())
     }
 }

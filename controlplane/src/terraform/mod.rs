@@ -20,10 +20,15 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 mod compute;
+mod fold;
 mod network;
 mod read;
 mod refs;
 mod security;
+mod services;
+mod transit;
+
+use fold::FOLDED_TYPES;
 
 use read::Res;
 use refs::Failed;
@@ -55,6 +60,28 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "aws_network_interface",
     "aws_network_interface_attachment",
     "aws_network_interface_sg_attachment",
+    "aws_ec2_transit_gateway",
+    "aws_ec2_transit_gateway_vpc_attachment",
+    "aws_ec2_transit_gateway_route_table",
+    "aws_ec2_transit_gateway_route",
+    "aws_ec2_transit_gateway_route_table_association",
+    "aws_ec2_transit_gateway_route_table_propagation",
+    "aws_vpn_gateway",
+    "aws_vpn_gateway_attachment",
+    "aws_vpn_gateway_route_propagation",
+    "aws_customer_gateway",
+    "aws_vpn_connection",
+    "aws_vpn_connection_route",
+    "aws_ec2_managed_prefix_list",
+    "aws_ec2_managed_prefix_list_entry",
+    "aws_vpc_endpoint",
+    "aws_vpc_endpoint_route_table_association",
+    "aws_vpc_endpoint_subnet_association",
+    "aws_vpc_endpoint_service",
+    "aws_lb",
+    "aws_lb_target_group",
+    "aws_lb_target_group_attachment",
+    "aws_lb_listener",
 ];
 
 /// Whether a JSON document is `terraform show -json` output: it carries both `format_version`
@@ -144,9 +171,11 @@ pub(crate) struct Tx {
     by_address: HashMap<String, usize>,
     /// The plan's `configuration.root_module`, when there is one.
     configuration: Option<Value>,
-    /// Security groups attached to interfaces by `aws_network_interface_sg_attachment`, per
-    /// interface address: CloudFormation puts them in the interface's `GroupSet`.
-    eni_sg_attachments: HashMap<String, Vec<Value>>,
+    /// What attachment resources add to a list property of the resource they attach to,
+    /// which is where CloudFormation says it: (address, property) → items. A group of
+    /// `aws_network_interface_sg_attachment` joins the interface's `GroupSet`, an
+    /// `aws_lb_target_group_attachment` the group's `Targets`, and so on.
+    folded: HashMap<(String, &'static str), Vec<Value>>,
     /// CloudFormation resources by logical id, in file order.
     out: Map<String, Value>,
     diags: Vec<Diagnostic>,
@@ -162,7 +191,7 @@ impl Tx {
             by_id: HashMap::new(),
             by_address: HashMap::new(),
             configuration: None,
-            eni_sg_attachments: HashMap::new(),
+            folded: HashMap::new(),
             out: Map::new(),
             diags: Vec::new(),
             failed: HashSet::new(),
@@ -202,10 +231,8 @@ impl Tx {
         // Attachments that CloudFormation folds into the resource they attach to come first.
         for i in (0..n).filter(|&i| first[i]) {
             let r = self.resources[i].clone();
-            if r.type_ == "aws_network_interface_sg_attachment" {
-                if let Err(Failed) = self.collect_eni_sg_attachment(&r) {
-                    self.failed.insert(r.address.clone());
-                }
+            if let Err(Failed) = self.collect_folded(&r) {
+                self.failed.insert(r.address.clone());
             }
         }
         for i in (0..n).filter(|&i| first[i]) {
@@ -242,8 +269,9 @@ impl Tx {
             "aws_instance" => self.instance(r),
             "aws_network_interface" => self.network_interface(r),
             "aws_network_interface_attachment" => self.network_interface_attachment(r),
-            // Folded into the interface's GroupSet by `collect_eni_sg_attachment`.
-            "aws_network_interface_sg_attachment" => Ok(()),
+            t if FOLDED_TYPES.contains(&t) => Ok(()),
+            t if transit::TYPES.contains(&t) => self.transit(r),
+            t if services::TYPES.contains(&t) => self.services(r),
             other => {
                 // Listed as not simulated, under its Terraform type.
                 self.emit(&r.address, other, None);

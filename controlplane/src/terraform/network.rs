@@ -154,6 +154,12 @@ impl Tx {
             }
             self.emit(&lid, "AWS::EC2::Route", Some(Value::Object(rp)));
         }
+        let vgws = self.reference_list(r, &r.attr("propagating_vgws"))?;
+        for (k, vgw) in vgws.into_iter().enumerate() {
+            let p = json!({"VpnGatewayId": vgw, "RouteTableIds": [{"Ref": r.address}]});
+            let lid = format!("{}.{}", r.address, path("propagating_vgws", k));
+            self.emit(&lid, "AWS::EC2::VPNGatewayRoutePropagation", Some(p));
+        }
         Ok(())
     }
 
