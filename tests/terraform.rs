@@ -556,6 +556,12 @@ fn peering_transit_gateway_vpn_and_endpoint_from_state() {
         "{}",
         out.stdout
     );
+    // Its rules would replace the default group's: a trace could differ from AWS, so it warns.
+    assert!(
+        out.stdout.contains("aws_default_security_group.a: UnsupportedResource: not simulated: the VPC's default security group keeps its default rules"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -627,4 +633,35 @@ fn network_load_balancer_with_attachments_forwards_to_targets() {
         .collect();
     assert!(hops.contains(&"aws_lb_listener.tcp80"), "{hops:?}");
     assert!(hops.contains(&"aws_lb_target_group.web"), "{hops:?}");
+}
+
+#[test]
+fn attachment_opting_out_of_default_tables_warns() {
+    let doc = state_doc(json!([
+        vpc(),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": "subnet-1", "vpc_id": "vpc-0123", "cidr_block": "10.1.1.0/24"})
+        ),
+        resource("aws_ec2_transit_gateway", "hub", json!({"id": "tgw-1"})),
+        resource(
+            "aws_ec2_transit_gateway_vpc_attachment",
+            "a",
+            json!({"id": "tgw-attach-1", "transit_gateway_id": "tgw-1",
+            "vpc_id": "vpc-0123", "subnet_ids": ["subnet-1"], "transit_gateway_default_route_table_propagation": false})
+        ),
+    ]));
+    let (code, errors, warnings) = validate(&doc);
+    assert_eq!(code, 0, "{errors:?}");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["code"], "UnsupportedAttribute");
+    assert_eq!(
+        warnings[0]["logical_id"],
+        "aws_ec2_transit_gateway_vpc_attachment.a"
+    );
+    assert!(warnings[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("transit_gateway_default_route_table_propagation = false"));
 }

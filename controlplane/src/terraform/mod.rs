@@ -84,6 +84,27 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "aws_lb_listener",
 ];
 
+/// Types that change what a VPC's implicit resources do, which vpcsim keeps as AWS creates
+/// them: each is listed as not simulated and warned about, since traces differ from AWS.
+const IGNORED_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "aws_main_route_table_association",
+        "subnets without an association use the VPC's own main route table (local routes only)",
+    ),
+    (
+        "aws_default_route_table",
+        "the VPC's main route table keeps only its local routes",
+    ),
+    (
+        "aws_default_network_acl",
+        "the VPC's default network ACL keeps its allow-all rules",
+    ),
+    (
+        "aws_default_security_group",
+        "the VPC's default security group keeps its default rules",
+    ),
+];
+
 /// Whether a JSON document is `terraform show -json` output: it carries both `format_version`
 /// and `terraform_version` at the top level (a CloudFormation template never does).
 pub fn is_terraform_json(text: &str) -> bool {
@@ -275,6 +296,19 @@ impl Tx {
             other => {
                 // Listed as not simulated, under its Terraform type.
                 self.emit(&r.address, other, None);
+                if let Some(effect) = IGNORED_DEFAULTS
+                    .iter()
+                    .find(|(t, _)| *t == other)
+                    .map(|(_, e)| e)
+                {
+                    self.diags.push(Diagnostic {
+                        severity: Severity::Warning,
+                        file: self.file.clone(),
+                        logical_id: Some(r.address.clone()),
+                        code: "UnsupportedResource".into(),
+                        message: format!("not simulated: {effect}"),
+                    });
+                }
                 Ok(())
             }
         }
