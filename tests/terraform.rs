@@ -665,3 +665,205 @@ fn attachment_opting_out_of_default_tables_warns() {
         .unwrap()
         .starts_with("transit_gateway_default_route_table_propagation = false"));
 }
+
+/// A VPC and an office behind a VPN on a transit gateway with its own route table, whose route
+/// to the office names the VPN connection's `transit_gateway_attachment_id`.
+fn tgw_vpn_resources(state: bool) -> Vec<Value> {
+    let id = |s: &str| if state { json!(s) } else { Value::Null };
+    let sg_all = json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
+                         "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false}]);
+    let route = json!([{"cidr_block": "192.168.0.0/16", "transit_gateway_id": id("tgw-1"), "gateway_id": ""}]);
+    vec![
+        resource(
+            "aws_vpc",
+            "main",
+            json!({"id": id("vpc-1"), "cidr_block": "10.1.0.0/16"}),
+        ),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": id("subnet-1"), "vpc_id": id("vpc-1"), "cidr_block": "10.1.1.0/24"}),
+        ),
+        resource(
+            "aws_security_group",
+            "all",
+            json!({"id": id("sg-1"), "vpc_id": id("vpc-1"), "ingress": sg_all, "egress": sg_all}),
+        ),
+        resource(
+            "aws_instance",
+            "a",
+            json!({"id": id("i-1"), "subnet_id": id("subnet-1"), "private_ip": "10.1.1.10", "vpc_security_group_ids": [id("sg-1")]}),
+        ),
+        resource(
+            "aws_ec2_transit_gateway",
+            "hub",
+            json!({"id": id("tgw-1"), "default_route_table_association": "disable", "default_route_table_propagation": "disable"}),
+        ),
+        resource(
+            "aws_ec2_transit_gateway_vpc_attachment",
+            "main",
+            json!({"id": id("tgw-attach-1"), "transit_gateway_id": id("tgw-1"), "vpc_id": id("vpc-1"), "subnet_ids": [id("subnet-1")]}),
+        ),
+        resource(
+            "aws_route_table",
+            "a",
+            json!({"id": id("rtb-1"), "vpc_id": id("vpc-1"), "route": if state { route } else { Value::Null }}),
+        ),
+        resource(
+            "aws_route_table_association",
+            "a",
+            json!({"id": id("rtbassoc-1"), "subnet_id": id("subnet-1"), "route_table_id": id("rtb-1")}),
+        ),
+        resource(
+            "aws_customer_gateway",
+            "office",
+            json!({"id": id("cgw-1"), "ip_address": "203.0.113.10", "bgp_asn": "65000", "type": "ipsec.1",
+            "tags": {"vpcsim:prefixes": "192.168.0.0/16"}}),
+        ),
+        resource(
+            "aws_vpn_connection",
+            "office",
+            json!({"id": id("vpn-1"), "customer_gateway_id": id("cgw-1"), "transit_gateway_id": id("tgw-1"),
+            "static_routes_only": true, "type": "ipsec.1", "transit_gateway_attachment_id": id("tgw-attach-vpn")}),
+        ),
+        resource(
+            "aws_ec2_transit_gateway_route_table",
+            "main",
+            json!({"id": id("tgw-rtb-1"), "transit_gateway_id": id("tgw-1")}),
+        ),
+        resource(
+            "aws_ec2_transit_gateway_route_table_association",
+            "main",
+            json!({"id": id("a1"), "transit_gateway_attachment_id": id("tgw-attach-1"), "transit_gateway_route_table_id": id("tgw-rtb-1")}),
+        ),
+        resource(
+            "aws_ec2_transit_gateway_route",
+            "office",
+            json!({"id": id("r1"), "destination_cidr_block": "192.168.0.0/16",
+            "transit_gateway_attachment_id": id("tgw-attach-vpn"), "transit_gateway_route_table_id": id("tgw-rtb-1")}),
+        ),
+    ]
+}
+
+fn assert_vpn_route_through_attachment_id(doc: &Value) {
+    let (code, errors, _) = validate(doc);
+    assert_eq!(code, 0, "{errors:#?}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tgw.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let v = trace(&path, "tcp 10.1.1.10:40000 -> 192.168.1.5:22", &[]);
+    assert_eq!(v["disposition"], "EXITED", "{v:#}");
+    assert_eq!(v["at"], "aws_vpn_connection.office", "{v:#}");
+}
+
+#[test]
+fn vpn_attachment_id_of_a_state_names_the_connection() {
+    assert_vpn_route_through_attachment_id(&state_doc(json!(tgw_vpn_resources(true))));
+}
+
+#[test]
+fn vpn_attachment_id_in_a_plan_follows_the_reference() {
+    let resources = tgw_vpn_resources(false);
+    let refs =
+        |attr: &str, target: &str| json!({attr: {"references": [format!("{target}.id"), target]}});
+    let mut config = Vec::new();
+    let mut unknown = serde_json::Map::new();
+    let links: &[(&str, &[(&str, &str)])] = &[
+        ("aws_subnet.a", &[("vpc_id", "aws_vpc.main")]),
+        ("aws_security_group.all", &[("vpc_id", "aws_vpc.main")]),
+        (
+            "aws_instance.a",
+            &[
+                ("subnet_id", "aws_subnet.a"),
+                ("vpc_security_group_ids", "aws_security_group.all"),
+            ],
+        ),
+        (
+            "aws_ec2_transit_gateway_vpc_attachment.main",
+            &[
+                ("transit_gateway_id", "aws_ec2_transit_gateway.hub"),
+                ("vpc_id", "aws_vpc.main"),
+                ("subnet_ids", "aws_subnet.a"),
+            ],
+        ),
+        ("aws_route_table.a", &[("vpc_id", "aws_vpc.main")]),
+        (
+            "aws_route_table_association.a",
+            &[
+                ("subnet_id", "aws_subnet.a"),
+                ("route_table_id", "aws_route_table.a"),
+            ],
+        ),
+        (
+            "aws_vpn_connection.office",
+            &[
+                ("customer_gateway_id", "aws_customer_gateway.office"),
+                ("transit_gateway_id", "aws_ec2_transit_gateway.hub"),
+            ],
+        ),
+        (
+            "aws_ec2_transit_gateway_route_table.main",
+            &[("transit_gateway_id", "aws_ec2_transit_gateway.hub")],
+        ),
+        (
+            "aws_ec2_transit_gateway_route_table_association.main",
+            &[
+                (
+                    "transit_gateway_attachment_id",
+                    "aws_ec2_transit_gateway_vpc_attachment.main",
+                ),
+                (
+                    "transit_gateway_route_table_id",
+                    "aws_ec2_transit_gateway_route_table.main",
+                ),
+            ],
+        ),
+        (
+            "aws_ec2_transit_gateway_route.office",
+            &[(
+                "transit_gateway_route_table_id",
+                "aws_ec2_transit_gateway_route_table.main",
+            )],
+        ),
+    ];
+    for r in &resources {
+        let a = r["address"].as_str().unwrap();
+        let mut exprs = serde_json::Map::new();
+        let mut u = serde_json::Map::new();
+        u.insert("id".into(), json!(true));
+        for (attr, target) in links
+            .iter()
+            .find(|(x, _)| *x == a)
+            .map(|(_, l)| *l)
+            .unwrap_or(&[])
+        {
+            exprs.extend(refs(attr, target).as_object().unwrap().clone());
+            u.insert(attr.to_string(), json!(true));
+        }
+        if a == "aws_ec2_transit_gateway_route.office" {
+            exprs.insert("transit_gateway_attachment_id".into(), json!({"references": [
+                "aws_vpn_connection.office.transit_gateway_attachment_id", "aws_vpn_connection.office"]}));
+            u.insert("transit_gateway_attachment_id".into(), json!(true));
+        }
+        if a == "aws_route_table.a" {
+            exprs.insert("route".into(), json!([{"cidr_block": {"constant_value": "192.168.0.0/16"},
+                "transit_gateway_id": {"references": ["aws_ec2_transit_gateway.hub.id", "aws_ec2_transit_gateway.hub"]}}]));
+            u.insert("route".into(), json!(true));
+        }
+        unknown.insert(a.to_string(), Value::Object(u));
+        config.push(json!({"address": a, "mode": "managed", "type": r["type"], "name": r["name"], "expressions": exprs}));
+    }
+    // Unknown values are absent from planned values.
+    let resources: Vec<Value> = resources
+        .into_iter()
+        .map(|mut r| {
+            let v = r["values"].as_object_mut().unwrap();
+            v.retain(|_, x| {
+                !x.is_null() && !(x.is_array() && x.as_array().unwrap().iter().all(Value::is_null))
+            });
+            r
+        })
+        .collect();
+    let doc = plan_doc(json!(resources), Value::Object(unknown), json!(config));
+    assert_vpn_route_through_attachment_id(&doc);
+}

@@ -190,6 +190,9 @@ pub(crate) struct Tx {
     /// Known ids (and ARNs) of the file's resources → index in `resources`.
     by_id: HashMap<String, usize>,
     by_address: HashMap<String, usize>,
+    /// Ids of what resources create besides themselves ([`refs::ATTRIBUTE_IDS`]): the VPN
+    /// connection whose transit gateway attachment it is, and the attribute naming it.
+    attribute_ids: HashMap<String, (usize, &'static str)>,
     /// The plan's `configuration.root_module`, when there is one.
     configuration: Option<Value>,
     /// What attachment resources add to a list property of the resource they attach to,
@@ -211,6 +214,7 @@ impl Tx {
             resources: Vec::new(),
             by_id: HashMap::new(),
             by_address: HashMap::new(),
+            attribute_ids: HashMap::new(),
             configuration: None,
             folded: HashMap::new(),
             out: Map::new(),
@@ -231,6 +235,13 @@ impl Tx {
                     message: "the address is described twice; the first description is kept".into(),
                 });
                 continue;
+            }
+            for (type_, key, attribute) in refs::ATTRIBUTE_IDS {
+                if r.type_ == *type_ {
+                    if let Some(id) = r.str(key) {
+                        self.attribute_ids.insert(id.to_string(), (i, attribute));
+                    }
+                }
             }
             for key in ["id", "arn"] {
                 if let Some(id) = r.values.get(key).and_then(Value::as_str) {

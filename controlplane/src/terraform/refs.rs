@@ -6,6 +6,18 @@ use super::read::{config_module, has_unknown, Res};
 use super::Tx;
 use serde_json::{json, Value};
 
+/// Terraform attributes holding the id of something a resource creates besides itself, and
+/// the attribute (`Fn::GetAtt`) by which the model builder names it.
+pub(crate) const ATTRIBUTE_IDS: &[(&str, &str, &str)] = &[(
+    "aws_vpn_connection",
+    "transit_gateway_attachment_id",
+    "TransitGatewayAttachmentId",
+)];
+
+/// What a reference names: a resource (index into the file's resources) and, for an
+/// attribute id, the attribute.
+type Target = (usize, Option<&'static str>);
+
 /// A resource that could not be translated (the error is already reported).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Failed;
@@ -85,7 +97,7 @@ impl Tx {
             return Ok(None);
         }
         match self.configured_targets(r, a).first() {
-            Some(&t) => Ok(Some(self.ref_to(t))),
+            Some(&t) => Ok(Some(self.ref_to_target(t))),
             // Not configured: a default AWS computes (a NAT gateway's interface), not a link.
             None if a.expr.is_none() => Ok(None),
             None => Err(self.unknown_without_reference(r, &a.name)),
@@ -116,7 +128,7 @@ impl Tx {
             .filter_map(Value::as_str)
         {
             let v = self.known_id(r, &a.name, id)?;
-            if let Some(&t) = self.by_id.get(id) {
+            if let Some(t) = self.target_of_id(id) {
                 targets.push(t);
             }
             out.push(v);
@@ -129,7 +141,7 @@ impl Tx {
             for t in configured {
                 if !targets.contains(&t) {
                     targets.push(t);
-                    out.push(self.ref_to(t));
+                    out.push(self.ref_to_target(t));
                 }
             }
         }
@@ -138,8 +150,8 @@ impl Tx {
 
     /// The resource of this file with a known id, as a reference.
     fn known_id(&mut self, r: &Res, attr: &str, id: &str) -> Result<Value, Failed> {
-        match self.by_id.get(id) {
-            Some(&t) => Ok(self.ref_to(t)),
+        match self.target_of_id(id) {
+            Some(t) => Ok(self.ref_to_target(t)),
             None => Err(self.error(
                 r,
                 "UnresolvedReference",
@@ -160,6 +172,21 @@ impl Tx {
         )
     }
 
+    /// What a known id names: a resource, or something it creates (an attribute id).
+    fn target_of_id(&self, id: &str) -> Option<Target> {
+        if let Some(&t) = self.by_id.get(id) {
+            return Some((t, None));
+        }
+        self.attribute_ids.get(id).map(|&(t, a)| (t, Some(a)))
+    }
+
+    fn ref_to_target(&self, (t, attr): Target) -> Value {
+        match attr {
+            Some(a) => json!({"Fn::GetAtt": [self.resources[t].address, a]}),
+            None => self.ref_to(t),
+        }
+    }
+
     /// `Ref` to a resource, or the attribute CloudFormation uses where Terraform uses its id.
     pub(super) fn ref_to(&self, t: usize) -> Value {
         let target = &self.resources[t];
@@ -171,7 +198,7 @@ impl Tx {
     }
 
     /// The resources a configuration expression refers to, in the referring resource's module.
-    fn configured_targets(&self, r: &Res, a: &Attr) -> Vec<usize> {
+    fn configured_targets(&self, r: &Res, a: &Attr) -> Vec<Target> {
         let mut out = Vec::new();
         if let Some(expr) = a.expr {
             self.expression_targets(expr, &r.module, &r.index, 0, &mut out);
@@ -185,7 +212,7 @@ impl Tx {
         module: &str,
         index: &str,
         depth: usize,
-        out: &mut Vec<usize>,
+        out: &mut Vec<Target>,
     ) {
         // Module nesting is shallow; the bound only guards against a malformed configuration.
         if depth > 16 {
@@ -213,7 +240,7 @@ impl Tx {
                 continue;
             }
             if let Some(t) = self.resource_reference(s, module, index) {
-                if !out.contains(&t) {
+                if !out.iter().any(|(i, _)| *i == t.0) {
                     out.push(t);
                 }
             }
@@ -223,7 +250,7 @@ impl Tx {
     /// `aws_vpc.main.id`, `aws_subnet.a[0].id` or `aws_subnet.a` in `module`: the instance it
     /// names. Without an instance key, the instance with the referring resource's key, else the
     /// only instance.
-    fn resource_reference(&self, s: &str, module: &str, index: &str) -> Option<usize> {
+    fn resource_reference(&self, s: &str, module: &str, index: &str) -> Option<Target> {
         if !s.starts_with("aws_") {
             return None;
         }
@@ -235,12 +262,23 @@ impl Tx {
         } else {
             format!("{module}.{type_}.{name}")
         };
-        if rest.starts_with('[') {
-            let key = &rest[..=rest.find(']')?];
-            return self.by_address.get(&format!("{base}{key}")).copied();
+        let (key, rest) = match rest.strip_prefix('[') {
+            Some(_) => rest.split_at(rest.find(']')? + 1),
+            None => ("", rest),
+        };
+        let attribute = rest
+            .strip_prefix('.')
+            .and_then(|a| a.split(['.', '[']).next());
+        let attr = ATTRIBUTE_IDS
+            .iter()
+            .find(|(t, a, _)| *t == type_ && Some(*a) == attribute)
+            .map(|(_, _, g)| *g);
+        if !key.is_empty() {
+            let t = *self.by_address.get(&format!("{base}{key}"))?;
+            return Some((t, attr));
         }
         if let Some(&t) = self.by_address.get(&format!("{base}{index}")) {
-            return Some(t);
+            return Some((t, attr));
         }
         let mut instances = self
             .resources
@@ -248,7 +286,7 @@ impl Tx {
             .enumerate()
             .filter(|(_, x)| x.address == base || x.address.starts_with(&format!("{base}[")));
         let (t, _) = instances.next()?;
-        instances.next().is_none().then_some(t)
+        instances.next().is_none().then_some((t, attr))
     }
 }
 
