@@ -859,7 +859,7 @@ fn vpn_attachment_id_in_a_plan_follows_the_reference() {
         .map(|mut r| {
             let v = r["values"].as_object_mut().unwrap();
             v.retain(|_, x| {
-                !x.is_null() && !(x.is_array() && x.as_array().unwrap().iter().all(Value::is_null))
+                !x.is_null() && !x.as_array().is_some_and(|a| a.iter().all(Value::is_null))
             });
             r
         })
