@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{example, fixture, trace, vpcsim};
+use common::{example, fixture, root, trace, vpcsim};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -866,4 +866,38 @@ fn vpn_attachment_id_in_a_plan_follows_the_reference() {
         .collect();
     let doc = plan_doc(json!(resources), Value::Object(unknown), json!(config));
     assert_vpn_route_through_attachment_id(&doc);
+}
+
+#[test]
+fn malformed_resources_are_skipped_or_reported_without_panicking() {
+    let doc = json!({
+        "format_version": "1.0",
+        "terraform_version": "1.5.7",
+        "values": {"root_module": {
+            "resources": [1, "x", {"address": 5}, {"mode": "managed", "type": "aws_vpc"},
+                          {"address": "aws_vpc.v", "mode": "managed", "type": "aws_vpc", "name": "v", "values": "nope"}],
+            "child_modules": [{"address": "module.m", "resources": {"not": "a list"}}, 7]
+        }}
+    });
+    let e = only_error(&doc);
+    assert_eq!(e["logical_id"], "aws_vpc.v");
+    assert_eq!(e["code"], "InvalidTerraform.MissingAttribute");
+    let (code, errors, _) =
+        validate(&json!({"format_version": "1.0", "terraform_version": "1.5.7"}));
+    assert_eq!(code, 0, "{errors:?}");
+}
+
+#[test]
+fn terraform_and_templates_load_together() {
+    let out = vpcsim([
+        "validate",
+        "--json",
+        "-t",
+        state().to_str().unwrap(),
+        "-t",
+        root().join("examples/endpoints.yaml").to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["templates"].as_array().unwrap().len(), 2, "{v:#}");
+    assert_eq!(v["templates"][0]["stack"], "two-tier.state", "{v:#}");
 }
