@@ -901,3 +901,60 @@ fn terraform_and_templates_load_together() {
     assert_eq!(v["templates"].as_array().unwrap().len(), 2, "{v:#}");
     assert_eq!(v["templates"][0]["stack"], "two-tier.state", "{v:#}");
 }
+
+#[test]
+fn ipv6_blocks_of_a_state_are_kept() {
+    let sg = json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
+                     "ipv6_cidr_blocks": ["::/0"], "prefix_list_ids": [], "security_groups": [], "self": false}]);
+    let doc = state_doc(json!([
+        resource(
+            "aws_vpc",
+            "v",
+            json!({"id": "vpc-6", "cidr_block": "10.6.0.0/16",
+            "assign_generated_ipv6_cidr_block": true, "ipv6_cidr_block": "2600:1f18:abc:de00::/56"})
+        ),
+        resource(
+            "aws_subnet",
+            "a",
+            json!({"id": "subnet-6", "vpc_id": "vpc-6", "cidr_block": "10.6.1.0/24",
+            "ipv6_cidr_block": "2600:1f18:abc:de01::/64", "assign_ipv6_address_on_creation": true})
+        ),
+        resource(
+            "aws_security_group",
+            "all",
+            json!({"id": "sg-6", "vpc_id": "vpc-6", "ingress": sg, "egress": sg})
+        ),
+        resource(
+            "aws_instance",
+            "a",
+            json!({"id": "i-a", "subnet_id": "subnet-6", "private_ip": "10.6.1.10",
+            "ipv6_addresses": ["2600:1f18:abc:de01::10"], "vpc_security_group_ids": ["sg-6"]})
+        ),
+        resource(
+            "aws_egress_only_internet_gateway",
+            "e",
+            json!({"id": "eigw-6", "vpc_id": "vpc-6"})
+        ),
+        resource(
+            "aws_route_table",
+            "r",
+            json!({"id": "rtb-6", "vpc_id": "vpc-6",
+            "route": [{"ipv6_cidr_block": "::/0", "egress_only_gateway_id": "eigw-6", "cidr_block": ""}]})
+        ),
+        resource(
+            "aws_route_table_association",
+            "r",
+            json!({"subnet_id": "subnet-6", "route_table_id": "rtb-6"})
+        ),
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let v = trace(
+        &path,
+        "tcp [2600:1f18:abc:de01::10]:40000 -> [2001:db8::1]:443",
+        &[],
+    );
+    assert_eq!(v["disposition"], "EXITED", "{v:#}");
+    assert_eq!(v["at"], "aws_egress_only_internet_gateway.e", "{v:#}");
+}

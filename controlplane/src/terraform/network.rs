@@ -34,7 +34,8 @@ impl Tx {
         copy(&mut p, r, "enable_dns_hostnames", "EnableDnsHostnames");
         self.emit(&r.address, "AWS::EC2::VPC", Some(Value::Object(p)));
         let amazon_v6 = r.get("assign_generated_ipv6_cidr_block") == Some(&json!(true));
-        if let Some(v6) = r.str("ipv6_cidr_block").filter(|_| !amazon_v6) {
+        // A state knows the block Amazon gave; a plan only that one is asked for.
+        if let Some(v6) = r.str("ipv6_cidr_block") {
             let p = json!({"VpcId": {"Ref": r.address}, "Ipv6CidrBlock": v6});
             self.emit(&v6_block(&r.address), "AWS::EC2::VPCCidrBlock", Some(p));
         } else if amazon_v6 {
