@@ -958,3 +958,169 @@ fn ipv6_blocks_of_a_state_are_kept() {
     assert_eq!(v["disposition"], "EXITED", "{v:#}");
     assert_eq!(v["at"], "aws_egress_only_internet_gateway.e", "{v:#}");
 }
+
+/// Two peered VPCs with an instance each; a's route to b names the peering through its
+/// accepter, which comes first in the file.
+fn peered_vpcs(state: bool) -> (Vec<Value>, Value, Value) {
+    let id = |s: &str| if state { json!(s) } else { Value::Null };
+    let sg = json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["10.0.0.0/8"],
+                     "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false}]);
+    let mut resources = vec![resource(
+        "aws_vpc_peering_connection_accepter",
+        "b",
+        json!({"id": id("pcx-1"), "vpc_peering_connection_id": id("pcx-1"), "auto_accept": true}),
+    )];
+    let mut config = vec![
+        json!({"address": "aws_vpc_peering_connection_accepter.b", "mode": "managed",
+        "type": "aws_vpc_peering_connection_accepter", "name": "b",
+        "expressions": {"vpc_peering_connection_id": {"references": ["aws_vpc_peering_connection.a_b.id", "aws_vpc_peering_connection.a_b"]}}}),
+    ];
+    let mut unknown = serde_json::Map::new();
+    unknown.insert(
+        "aws_vpc_peering_connection_accepter.b".into(),
+        json!({"id": true, "vpc_peering_connection_id": true}),
+    );
+    for (k, n, peer) in [("a", "7", "8"), ("b", "8", "7")] {
+        let vpc = format!("aws_vpc.{k}");
+        let list = [
+            resource(
+                "aws_vpc",
+                k,
+                json!({"id": id(&format!("vpc-{k}")), "cidr_block": format!("10.{n}.0.0/16")}),
+            ),
+            resource(
+                "aws_subnet",
+                k,
+                json!({"id": id(&format!("subnet-{k}")), "vpc_id": id(&format!("vpc-{k}")), "cidr_block": format!("10.{n}.1.0/24")}),
+            ),
+            resource(
+                "aws_security_group",
+                k,
+                json!({"id": id(&format!("sg-{k}")), "vpc_id": id(&format!("vpc-{k}")), "ingress": sg, "egress": sg}),
+            ),
+            resource(
+                "aws_instance",
+                k,
+                json!({"id": id(&format!("i-{k}")), "subnet_id": id(&format!("subnet-{k}")), "private_ip": format!("10.{n}.1.10"),
+                "vpc_security_group_ids": if state { json!([format!("sg-{k}")]) } else { Value::Null }}),
+            ),
+            resource(
+                "aws_route_table",
+                k,
+                json!({"id": id(&format!("rtb-{k}")), "vpc_id": id(&format!("vpc-{k}")), "route": []}),
+            ),
+            resource(
+                "aws_route",
+                k,
+                json!({"route_table_id": id(&format!("rtb-{k}")), "destination_cidr_block": format!("10.{peer}.0.0/16"),
+                "vpc_peering_connection_id": id("pcx-1")}),
+            ),
+            resource(
+                "aws_route_table_association",
+                k,
+                json!({"subnet_id": id(&format!("subnet-{k}")), "route_table_id": id(&format!("rtb-{k}"))}),
+            ),
+        ];
+        let r = |a: &str, t: &str| json!({a: {"references": [format!("{t}.id"), t.to_string()]}});
+        let links: [(&str, Vec<Value>); 7] = [
+            ("aws_vpc", vec![]),
+            ("aws_subnet", vec![r("vpc_id", &vpc)]),
+            ("aws_security_group", vec![r("vpc_id", &vpc)]),
+            (
+                "aws_instance",
+                vec![
+                    r("subnet_id", &format!("aws_subnet.{k}")),
+                    r("vpc_security_group_ids", &format!("aws_security_group.{k}")),
+                ],
+            ),
+            ("aws_route_table", vec![r("vpc_id", &vpc)]),
+            (
+                "aws_route",
+                vec![
+                    r("route_table_id", &format!("aws_route_table.{k}")),
+                    // a names the accepter, b the requester.
+                    r(
+                        "vpc_peering_connection_id",
+                        if k == "a" {
+                            "aws_vpc_peering_connection_accepter.b"
+                        } else {
+                            "aws_vpc_peering_connection.a_b"
+                        },
+                    ),
+                ],
+            ),
+            (
+                "aws_route_table_association",
+                vec![
+                    r("subnet_id", &format!("aws_subnet.{k}")),
+                    r("route_table_id", &format!("aws_route_table.{k}")),
+                ],
+            ),
+        ];
+        for (res, (type_, exprs)) in list.into_iter().zip(links) {
+            let mut e = serde_json::Map::new();
+            let mut u = serde_json::Map::new();
+            u.insert("id".into(), json!(true));
+            for x in exprs {
+                for (a, v) in x.as_object().unwrap() {
+                    e.insert(a.clone(), v.clone());
+                    u.insert(a.clone(), json!(true));
+                }
+            }
+            let address = format!("{type_}.{k}");
+            unknown.insert(address.clone(), Value::Object(u));
+            config.push(json!({"address": address, "mode": "managed", "type": type_, "name": k, "expressions": e}));
+            resources.push(res);
+        }
+    }
+    resources.push(resource(
+        "aws_vpc_peering_connection",
+        "a_b",
+        json!({"id": id("pcx-1"), "vpc_id": id("vpc-a"), "peer_vpc_id": id("vpc-b")}),
+    ));
+    unknown.insert(
+        "aws_vpc_peering_connection.a_b".into(),
+        json!({"id": true, "vpc_id": true, "peer_vpc_id": true}),
+    );
+    config.push(json!({"address": "aws_vpc_peering_connection.a_b", "mode": "managed", "type": "aws_vpc_peering_connection", "name": "a_b",
+        "expressions": {"vpc_id": {"references": ["aws_vpc.a.id", "aws_vpc.a"]}, "peer_vpc_id": {"references": ["aws_vpc.b.id", "aws_vpc.b"]}}}));
+    (resources, Value::Object(unknown), json!(config))
+}
+
+fn assert_peered(doc: &Value) {
+    let (code, errors, _) = validate(doc);
+    assert_eq!(code, 0, "{errors:#?}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("peered.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    for (flow, at) in [
+        ("tcp 10.7.1.10:40000 -> 10.8.1.10:22", "aws_instance.b"),
+        ("tcp 10.8.1.10:40000 -> 10.7.1.10:22", "aws_instance.a"),
+    ] {
+        let v = trace(&path, flow, &[]);
+        assert_eq!(v["disposition"], "DELIVERED", "{flow}: {v:#}");
+        assert_eq!(v["at"], at, "{flow}: {v:#}");
+    }
+}
+
+#[test]
+fn peering_accepter_names_the_connection_in_a_state() {
+    let (resources, _, _) = peered_vpcs(true);
+    assert_peered(&state_doc(json!(resources)));
+}
+
+#[test]
+fn peering_accepter_names_the_connection_in_a_plan() {
+    let (resources, unknown, config) = peered_vpcs(false);
+    let resources: Vec<Value> = resources
+        .into_iter()
+        .map(|mut r| {
+            r["values"]
+                .as_object_mut()
+                .unwrap()
+                .retain(|_, x| !x.is_null());
+            r
+        })
+        .collect();
+    assert_peered(&plan_doc(json!(resources), unknown, config));
+}

@@ -49,6 +49,7 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "aws_eip",
     "aws_eip_association",
     "aws_vpc_peering_connection",
+    "aws_vpc_peering_connection_accepter",
     "aws_security_group",
     "aws_security_group_rule",
     "aws_vpc_security_group_ingress_rule",
@@ -243,6 +244,10 @@ impl Tx {
                     }
                 }
             }
+            // An accepter's id is its connection's, which should name the connection.
+            if r.type_ == "aws_vpc_peering_connection_accepter" {
+                continue;
+            }
             for key in ["id", "arn"] {
                 if let Some(id) = r.values.get(key).and_then(Value::as_str) {
                     if !id.is_empty() {
@@ -291,6 +296,7 @@ impl Tx {
             "aws_eip" => self.eip(r),
             "aws_eip_association" => self.eip_association(r),
             "aws_vpc_peering_connection" => self.peering(r),
+            "aws_vpc_peering_connection_accepter" => self.peering_accepter(r),
             "aws_security_group" => self.security_group(r),
             "aws_security_group_rule" => self.security_group_rule(r),
             "aws_vpc_security_group_ingress_rule" => self.vpc_security_group_rule(r, true),

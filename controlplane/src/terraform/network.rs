@@ -394,6 +394,19 @@ impl Tx {
         Ok(())
     }
 
+    /// The accepter of a connection the file holds adds nothing: vpcsim's peerings are active
+    /// once created. References to it name the connection ([`Tx::ref_to`]).
+    pub(super) fn peering_accepter(&mut self, r: &Res) -> Result<(), Failed> {
+        match self.reference(r, &r.attr("vpc_peering_connection_id"))? {
+            Some(_) => Ok(()),
+            None => Err(self.error(
+                r,
+                "InvalidTerraform.MissingAttribute",
+                "vpc_peering_connection_id is missing",
+            )),
+        }
+    }
+
     /// [`Tx::emit`] with `DependsOn`.
     pub(super) fn emit_after(
         &mut self,

@@ -191,10 +191,26 @@ impl Tx {
     pub(super) fn ref_to(&self, t: usize) -> Value {
         let target = &self.resources[t];
         match target.type_.as_str() {
+            // The accepter side names the same connection as the requester.
+            "aws_vpc_peering_connection_accepter" => match self.accepted_peering(target) {
+                Some(p) if p != t => self.ref_to(p),
+                _ => json!({"Ref": target.address}),
+            },
             // Ref of an AWS::EC2::EIP is its address; Terraform's id is the allocation id.
             "aws_eip" => json!({"Fn::GetAtt": [target.address, "AllocationId"]}),
             _ => json!({"Ref": target.address}),
         }
+    }
+
+    /// The `aws_vpc_peering_connection` an accepter accepts, when the file holds it.
+    fn accepted_peering(&self, accepter: &Res) -> Option<usize> {
+        let a = accepter.attr("vpc_peering_connection_id");
+        let known = a
+            .value
+            .and_then(Value::as_str)
+            .and_then(|id| self.by_id.get(id).copied());
+        let p = known.or_else(|| self.configured_targets(accepter, &a).first().map(|t| t.0))?;
+        (self.resources[p].type_ == "aws_vpc_peering_connection").then_some(p)
     }
 
     /// The resources a configuration expression refers to, in the referring resource's module.
