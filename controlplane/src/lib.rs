@@ -16,6 +16,7 @@ pub mod model;
 pub mod props;
 pub mod service_ranges;
 pub mod snapshot;
+pub mod terraform;
 
 pub use compile::compile;
 pub use load::{load, load_files, Diagnostic, LoadOptions, Loaded, Severity, Source};

@@ -13,7 +13,8 @@ use vpcsim_dataplane::{Origin, StateConfig, Topology};
 
 #[derive(Args, Debug, Clone)]
 pub struct TopologyArgs {
-    /// CloudFormation template (YAML or JSON), or a directory holding a describe-* snapshot of a
+    /// CloudFormation template (YAML or JSON), `terraform show -json` output (a state or a
+    /// plan), or a directory holding a describe-* snapshot of a
     /// real account (`aws ec2 describe-*` output, one file per call, or
     /// `aws_configs/[account]/[region]/*.json`; `vpcsim export` writes one). Repeat to load
     /// several stacks (or snapshot directories) into one topology; exports of earlier templates

@@ -185,16 +185,28 @@ pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
 /// loaded describe-* snapshot): their parameters may name its resources by AWS id.
 pub fn load_stacks(stacks: &[StackFile], existing: Option<Loaded>, opts: &LoadOptions) -> Loaded {
     let mut sources = Vec::new();
+    // Files that cannot be read, and what translating Terraform files found.
     let mut unreadable = Vec::new();
     for s in stacks {
         match read_template(&s.path) {
-            Ok(text) => sources.push((
-                s.stack_name.clone(),
-                Source {
-                    path: s.path.clone(),
-                    text,
-                },
-            )),
+            Ok(text) => {
+                // `terraform show -json` output is told apart by content, not by name, and
+                // becomes the CloudFormation template of the same resources.
+                let text = if crate::terraform::is_terraform_json(&text) {
+                    let (template, mut found) = crate::terraform::to_template(&s.path, &text);
+                    unreadable.append(&mut found);
+                    template.to_string()
+                } else {
+                    text
+                };
+                sources.push((
+                    s.stack_name.clone(),
+                    Source {
+                        path: s.path.clone(),
+                        text,
+                    },
+                ))
+            }
             Err(d) => unreadable.push(d),
         }
     }

@@ -53,6 +53,27 @@ pub struct Origin {
     pub kind: Cow<'static, str>,
 }
 
+impl Origin {
+    /// Whether the resource exists only because another one does (a VPC's main route table,
+    /// an instance's primary interface): `<owner>.<Suffix>` with one of the suffixes vpcsim
+    /// gives them. A dot alone does not say so: Terraform addresses (`aws_vpc.main`) have them.
+    pub fn is_implicit(&self) -> bool {
+        const SUFFIXES: &[&str] = &[
+            "MainRouteTable",
+            "DefaultNetworkAcl",
+            "DefaultSecurityGroup",
+            "DefaultRouteTable",
+            "Attachment",
+        ];
+        self.logical_id.rsplit_once('.').is_some_and(|(_, last)| {
+            SUFFIXES.contains(&last)
+                || last
+                    .strip_prefix("eth")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+}
+
 /// A template (or snapshot file) that was loaded: one CloudFormation stack.
 #[derive(Clone, Debug)]
 pub struct TemplateInfo {
@@ -166,7 +187,6 @@ impl Model {
     /// Counts of loaded resources per CloudFormation type, implicit ones excluded.
     pub fn counts(&self) -> Vec<(&str, usize)> {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-        let implicit = |o: &Origin| o.logical_id.contains('.');
         let origins = self
             .vpcs
             .iter()
@@ -209,7 +229,7 @@ impl Model {
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
             .chain(self.links.iter());
-        for o in origins.filter(|o| !implicit(o)) {
+        for o in origins.filter(|o| !o.is_implicit()) {
             *counts.entry(&o.kind).or_default() += 1;
         }
         counts.into_iter().collect()

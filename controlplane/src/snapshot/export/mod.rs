@@ -112,7 +112,7 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         .unsupported
         .iter()
         .map(|r| &r.origin)
-        .filter(|o| !o.logical_id.contains('.'))
+        .filter(|o| !o.is_implicit())
         .map(|o| (&*o.kind, o.logical_id.clone()))
         .collect();
     (files, skipped)
