@@ -238,6 +238,7 @@ fn ethernet_ipv4_tcp_all_fields() {
                 len: 45,
             },
             frag: Frag::None,
+            frag_span: Default::default(),
             l4: true,
             l3_offset: 14,
             l4_offset: 34,
