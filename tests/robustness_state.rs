@@ -254,3 +254,83 @@ fn peak_memory_does_not_grow_with_distinct_flows() {
         "50k flows: {small} KiB, 200k flows: {large} KiB"
     );
 }
+
+/// `gen` refuses what it cannot write (more than a billion packets, pcap timestamps past 2106,
+/// more than ten million flows) with exit 2 before writing anything, so neither the output
+/// nor a partial file is left behind.
+#[test]
+fn gen_refuses_absurd_sizes_without_leaving_a_file() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("x.pcap");
+    let t = example();
+    for extra in [
+        &["--flows", "1", "--exchanges", "4000000000"][..],
+        &["--flows", "1", "--start", "4294967295"],
+        &["--flows", "20000000"],
+        &["--flows", "1", "--duration", "inf"],
+    ] {
+        let mut args = vec![
+            "gen",
+            "-t",
+            t.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let r = vpcsim(&args);
+        assert_eq!(r.code, 2, "{extra:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.starts_with("error: --"), "{extra:?}: {}", r.stderr);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{extra:?} left {left:?}");
+    }
+}
+
+/// A long flow is generated packet by packet (nothing per packet is held): one flow of 100,000
+/// exchanges is 200,006 packets, and the file is complete when `gen` says so.
+#[test]
+fn gen_streams_long_flows() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("long.pcap");
+    let t = example();
+    let r = vpcsim([
+        "gen",
+        "-t",
+        t.to_str().unwrap(),
+        "--flows",
+        "1",
+        "--seed",
+        "3",
+        "--exchanges",
+        "100000",
+        "--payload",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let packets: u64 = r.stdout.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(packets == 200_006 || packets == 200_000, "{}", r.stdout);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["long.pcap"]);
+    let replayed = vpcsim([
+        "replay",
+        "-t",
+        t.to_str().unwrap(),
+        "--in",
+        out.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+        "--no-verdicts",
+        "--quiet",
+    ]);
+    assert!(
+        replayed
+            .stdout
+            .starts_with(&format!("replayed {packets} frames")),
+        "{}",
+        replayed.stdout
+    );
+}
