@@ -110,6 +110,15 @@ const COVERED: &[(&str, &[&str])] = &[
         &["fragment_orphan_without_its_first_fragment"],
     ),
     (
+        "FRAGMENT_TABLE_FULL",
+        &["fragment_table_full_refuses_new_datagrams"],
+    ),
+    ("NAT_TABLE_FULL", &["nat_table_full_refuses_new_sessions"]),
+    (
+        "NLB_FLOW_TABLE_FULL",
+        &["nlb_flow_table_full_refuses_new_flows"],
+    ),
+    (
         "TGW_NO_ATTACHMENT_IN_AZ",
         &["tgw_no_attachment_in_the_senders_zone"],
     ),
@@ -1368,6 +1377,122 @@ fn fragment_orphan_without_its_first_fragment() {
     for f in &v[1..] {
         assert_eq!(f["disposition"], "EXITED", "{f}");
     }
+}
+
+/// With room for one datagram in reassembly, a second datagram whose first fragment arrives
+/// while the first is incomplete is refused: its first fragment and its later one are
+/// FRAGMENT_TABLE_FULL (never FRAGMENT_ORPHAN), counted in the summary. Once the first datagram
+/// completes, the table has room again.
+#[test]
+fn fragment_table_full_refuses_new_datagrams() {
+    let app = [10, 0, 2, 30];
+    let dns = [8, 8, 8, 8];
+    let first = |id| {
+        ipv4_frame(
+            app,
+            dns,
+            17,
+            id,
+            true,
+            0,
+            &udp_header(45001, 53, 1488, &[0xee; 1472]),
+        )
+    };
+    let last = |id| ipv4_frame(app, dns, 17, id, false, 185, &[0xdd; 8]);
+    let (dir, v) = replay_frames(
+        &example(),
+        &frames(vec![
+            first(1),
+            first(2),
+            last(2),
+            last(1),
+            first(3),
+            last(3),
+        ]),
+        &["--fragment-capacity", "1"],
+    );
+    let reasons: Vec<&str> = v
+        .iter()
+        .map(|l| l["reason"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "-",
+            "FRAGMENT_TABLE_FULL",
+            "FRAGMENT_TABLE_FULL",
+            "-",
+            "-",
+            "-"
+        ],
+        "{v:?}"
+    );
+    assert_eq!(v[1]["at"], "AppInstanceA", "{}", v[1]);
+    let s = summary(&dir.path().join("out"));
+    assert_eq!(s["reasons"]["FRAGMENT_TABLE_FULL"], 2, "{s:#}");
+    assert_eq!(s["state"]["fragments"]["refused"], 1, "{s:#}");
+    assert_eq!(s["state"]["fragments"]["capacity"], 1, "{s:#}");
+    assert_eq!(s["state"]["fragments"]["entries"], 0, "{s:#}");
+}
+
+/// With room for one NAT gateway session, a second connection through the gateway is refused
+/// with NAT_TABLE_FULL (not NAT_PORTS_EXHAUSTED: ports are plenty); once the first session
+/// idles out (350 s) a new one is admitted.
+#[test]
+fn nat_table_full_refuses_new_sessions() {
+    let ex = example();
+    let (dir, v) = replay_frames(
+        &ex,
+        &[
+            at(T0, tcp("10.0.2.30", 40001, "93.184.216.34", 443, 2, b"")),
+            at(
+                T0 + SECOND,
+                tcp("10.0.2.30", 40002, "93.184.216.34", 443, 2, b""),
+            ),
+            at(
+                T0 + 400 * SECOND,
+                tcp("10.0.2.30", 40003, "93.184.216.34", 443, 2, b""),
+            ),
+        ],
+        &["--nat-capacity", "1"],
+    );
+    assert_eq!(v[0]["disposition"], "EXITED", "{}", v[0]);
+    assert_eq!(v[1]["disposition"], "DROPPED", "{}", v[1]);
+    assert_eq!(v[1]["reason"], "NAT_TABLE_FULL", "{}", v[1]);
+    assert_eq!(v[1]["at"], "NatGateway", "{}", v[1]);
+    assert_eq!(v[2]["disposition"], "EXITED", "{}", v[2]);
+    let s = summary(&dir.path().join("out"));
+    assert_eq!(s["state"]["nat_gateway_sessions"]["refused"], 1, "{s:#}");
+    assert_eq!(
+        s["nodes"]["nat-gateway-out"]["drops"]["NAT_TABLE_FULL"], 1,
+        "{s:#}"
+    );
+}
+
+/// With room for one load-balancer flow, a second client's flow is refused at the load
+/// balancer with NLB_FLOW_TABLE_FULL; the first flow's packets still pass.
+#[test]
+fn nlb_flow_table_full_refuses_new_flows() {
+    let t = fixture("nlb/internal.yaml");
+    let (dir, v) = replay_frames(
+        &t,
+        &[
+            at(T0, tcp("10.1.20.5", 40001, "10.1.0.4", 80, 2, b"")),
+            at(T0 + SECOND, tcp("10.1.20.5", 40002, "10.1.0.4", 80, 2, b"")),
+            at(
+                T0 + 2 * SECOND,
+                tcp("10.1.20.5", 40001, "10.1.0.4", 80, 16, b""),
+            ),
+        ],
+        &["--nlb-flow-capacity", "1"],
+    );
+    assert_eq!(v[0]["disposition"], "DELIVERED", "{}", v[0]);
+    assert_eq!(v[1]["reason"], "NLB_FLOW_TABLE_FULL", "{}", v[1]);
+    assert_eq!(v[1]["at"], "Nlb", "{}", v[1]);
+    assert_eq!(v[2]["disposition"], "DELIVERED", "{}", v[2]);
+    let s = summary(&dir.path().join("out"));
+    assert_eq!(s["state"]["nlb_flows"]["refused"], 1, "{s:#}");
+    assert_eq!(s["state"]["nlb_flows"]["peak"], 1, "{s:#}");
 }
 
 /// A gateway endpoint carries only TCP and ICMP echo (SPEC §10.1,

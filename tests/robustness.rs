@@ -228,6 +228,10 @@ fn output_errors_name_the_file() {
     let o = vpcsim(["gen", "-t", &s(&example()), "--out", "/dev/full"]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("/dev/full"), "{}", o.stderr);
+    // `gen` writes a file beside its output and renames it over; a device is written in place.
+    use std::os::unix::fs::FileTypeExt;
+    let full = std::fs::metadata("/dev/full").unwrap().file_type();
+    assert!(full.is_char_device(), "gen replaced /dev/full");
     let o = vpcsim([
         "trace",
         "-t",

@@ -109,6 +109,10 @@ drop_reasons! {
     /// 55,000 simultaneous connections to this destination (IP, port, protocol) from every NAT gateway address.
     NatPortsExhausted = "NAT_PORTS_EXHAUSTED", "NGW_SOURCE_ADDRESS_REASSIGN",
         "add secondary Elastic IPs to the NAT gateway or spread connections over more destinations";
+    /// The simulator's NAT session table (every NAT gateway together) is full: a bound of the
+    /// simulation (`--nat-capacity`), not an AWS quota.
+    NatTableFull = "NAT_TABLE_FULL", "NGW_SOURCE_ADDRESS_REASSIGN",
+        "too many NAT gateway sessions held at once: raise --nat-capacity";
     /// A NAT gateway only translates TCP, UDP and ICMP echo, and drops TCP and ICMP fragments.
     NatUnsupported = "NAT_UNSUPPORTED", "PROTOCOL_RESTRICTION",
         "NAT gateways translate TCP, UDP and ICMP echo only (fragmented TCP/ICMP is dropped)";
@@ -136,9 +140,17 @@ drop_reasons! {
     /// The interface's connection-tracking table is full (AWS: conntrack_allowance_exceeded).
     ConntrackFull = "CONNTRACK_FULL", "NO_PATH",
         "too many tracked connections: raise --conntrack-capacity or shorten idle timeouts";
+    /// The Network Load Balancer flow table is full (`--nlb-flow-capacity`): a new flow through
+    /// a load balancer is refused.
+    NlbFlowTableFull = "NLB_FLOW_TABLE_FULL", "NO_PATH",
+        "too many load-balancer flows held at once: raise --nlb-flow-capacity";
     /// A non-first IP fragment whose first fragment was not seen: ports unknown, rules cannot match.
     FragmentOrphan = "FRAGMENT_ORPHAN", "NO_PATH",
         "the first fragment of this datagram is missing from the capture";
+    /// The fragment table was full (`--fragment-capacity`): a first fragment was refused, or a
+    /// later fragment arrived whose first may have been refused.
+    FragmentTableFull = "FRAGMENT_TABLE_FULL", "NO_PATH",
+        "too many datagrams in reassembly at once: raise --fragment-capacity";
     /// A route sends the packet to a transit gateway, but the gateway's VPC attachment has no
     /// subnet in the sending subnet's Availability Zone.
     TgwNoAttachmentInAz = "TGW_NO_ATTACHMENT_IN_AZ", "TGW_ROUTE_AZ_RESTRICTION",

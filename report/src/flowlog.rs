@@ -5,9 +5,9 @@
 
 use crate::fastfmt::{push_ip, push_u64};
 use rustc_hash::FxHashMap;
-use std::io::{self, Write};
+use std::io;
 use std::net::IpAddr;
-use vpcsim_dataplane::topology::{EniIdx, Table};
+use vpcsim_dataplane::topology::EniIdx;
 use vpcsim_dataplane::verdict::{FlowAction, FlowDirection, Observation};
 use vpcsim_dataplane::{Timestamp, Topology};
 
@@ -33,15 +33,65 @@ struct Record {
     end: u64,
 }
 
+/// Records held at once by default: [`FlowLogs::new`].
+pub const DEFAULT_CAPACITY: usize = 262_144;
+
 /// Records are kept in the order their flows first appeared; the map only finds them. A capture
 /// in time order therefore needs no sort when the logs are written.
-#[derive(Default)]
+///
+/// Records are written once their window has closed, as AWS publishes them, so memory follows
+/// the flows of the last two windows rather than of the whole capture. A window counts as
+/// closed once a packet of the window after next arrives: a minute of grace for captures
+/// slightly out of time order. When more than the capacity of records are open at once they
+/// are all written early (counted in [`FlowLogs::early_flushes`]): a flow may then have two
+/// records for one window, as AWS also writes when its aggregation is cut short.
 pub struct FlowLogs {
     index: FxHashMap<Key, u32>,
     records: Vec<(Key, Record)>,
+    capacity: usize,
+    oldest_window: u64,
+    latest_window: u64,
+    /// Times the held records reached the capacity and were written before their window closed.
+    pub early_flushes: u64,
+    /// Records written so far.
+    pub written: u64,
+}
+
+impl Default for FlowLogs {
+    fn default() -> Self {
+        FlowLogs::new(DEFAULT_CAPACITY)
+    }
 }
 
 impl FlowLogs {
+    /// An empty aggregation that holds at most `capacity` records (at least one).
+    pub fn new(capacity: usize) -> FlowLogs {
+        FlowLogs {
+            index: FxHashMap::default(),
+            records: Vec::new(),
+            capacity: capacity.max(1),
+            oldest_window: u64::MAX,
+            latest_window: 0,
+            early_flushes: 0,
+            written: 0,
+        }
+    }
+
+    /// Records held, not yet written.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether every record has been written.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The most records held at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Count one packet seen at an interface.
     #[inline]
     pub fn add(&mut self, topo: &Topology, obs: &Observation, ts: Timestamp, bytes: u64) {
@@ -68,6 +118,8 @@ impl FlowLogs {
             proto: h.proto.0,
             accept: obs.action == FlowAction::Accept,
         };
+        self.latest_window = self.latest_window.max(key.window);
+        self.oldest_window = self.oldest_window.min(key.window);
         let next = self.records.len() as u32;
         let i = *self.index.entry(key).or_insert(next) as usize;
         if i == self.records.len() {
@@ -88,63 +140,98 @@ impl FlowLogs {
         r.end = r.end.max(secs);
     }
 
-    /// Write each interface's records, by window and then first appearance.
-    pub fn write(
-        &self,
+    /// Whether [`FlowLogs::flush`] has records to write: a window has closed, or the capacity
+    /// is reached.
+    #[inline]
+    pub fn due(&self) -> bool {
+        self.records.len() >= self.capacity
+            || (!self.records.is_empty()
+                && self.latest_window >= self.oldest_window.saturating_add(2))
+    }
+
+    /// Write the records of closed windows, or every record when the capacity is reached or
+    /// `all` (at the end of the capture), each interface's in window order and then in order
+    /// of first appearance. `line` writes one record's line to its interface's log.
+    pub fn flush(
+        &mut self,
         topo: &Topology,
         account_id: &str,
-        mut open: impl FnMut(EniIdx) -> io::Result<Box<dyn Write>>,
-    ) -> io::Result<usize> {
-        let mut by_eni: Table<EniIdx, Vec<u32>> = Table::from(vec![Vec::new(); topo.enis.len()]);
-        for (i, (k, _)) in self.records.iter().enumerate() {
-            by_eni[k.eni].push(i as u32);
+        all: bool,
+        mut line: impl FnMut(EniIdx, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let everything = all || self.records.len() >= self.capacity;
+        if everything && !all {
+            self.early_flushes += 1;
         }
-        let mut files = 0;
-        for (eni, rows) in by_eni.iter_enumerated_mut() {
-            if rows.is_empty() {
-                continue;
-            }
-            files += 1;
-            // Stable and nearly free on a capture in time order; orders windows otherwise.
-            rows.sort_by_key(|&i| self.records[i as usize].0.window);
-            let rows = rows.iter().map(|&i| {
-                let (k, r) = &self.records[i as usize];
-                (k, r)
-            });
-            let mut w = open(eni)?;
-            let id = &topo.resource(topo.enis[eni].res).aws_id;
-            let mut line = Vec::with_capacity(160);
-            for (k, r) in rows {
-                line.clear();
-                line.extend_from_slice(b"2 ");
-                line.extend_from_slice(account_id.as_bytes());
-                line.push(b' ');
-                line.extend_from_slice(id.as_bytes());
-                for a in [k.src, k.dst] {
-                    line.push(b' ');
-                    push_ip(&mut line, a);
-                }
-                for n in [
-                    k.src_port as u64,
-                    k.dst_port as u64,
-                    k.proto as u64,
-                    r.packets,
-                    r.bytes,
-                    r.start,
-                    r.end,
-                ] {
-                    line.push(b' ');
-                    push_u64(&mut line, n);
-                }
-                line.extend_from_slice(if k.accept {
-                    b" ACCEPT OK\n"
-                } else {
-                    b" REJECT OK\n"
-                });
-                w.write_all(&line)?;
-            }
-            w.flush()?;
+        let limit = if everything {
+            u64::MAX
+        } else {
+            self.latest_window.saturating_sub(2)
+        };
+        let mut rows: Vec<u32> = (0..self.records.len() as u32)
+            .filter(|&i| self.records[i as usize].0.window <= limit)
+            .collect();
+        // Stable and nearly free on a capture in time order; orders windows otherwise.
+        rows.sort_by_key(|&i| self.records[i as usize].0.window);
+        let mut buf = Vec::with_capacity(160);
+        for &i in &rows {
+            let (k, r) = &self.records[i as usize];
+            let id = &topo.resource(topo.enis[k.eni].res).aws_id;
+            format_record(&mut buf, account_id, id, k, r);
+            line(k.eni, &buf)?;
         }
-        Ok(files)
+        self.written += rows.len() as u64;
+        if everything {
+            self.records.clear();
+            self.index.clear();
+        } else {
+            self.records.retain(|(k, _)| k.window > limit);
+            self.index.clear();
+            for (i, (k, _)) in self.records.iter().enumerate() {
+                self.index.insert(*k, i as u32);
+            }
+        }
+        // A table that held more than a quarter of its capacity gives the memory back.
+        if self.records.capacity() > 4 * self.records.len().max(1024) {
+            self.records.shrink_to_fit();
+            self.index.shrink_to_fit();
+        }
+        self.oldest_window = self
+            .records
+            .iter()
+            .map(|(k, _)| k.window)
+            .min()
+            .unwrap_or(u64::MAX);
+        Ok(())
     }
+}
+
+/// One record's line, in the default (version 2) format.
+fn format_record(line: &mut Vec<u8>, account_id: &str, interface_id: &str, k: &Key, r: &Record) {
+    line.clear();
+    line.extend_from_slice(b"2 ");
+    line.extend_from_slice(account_id.as_bytes());
+    line.push(b' ');
+    line.extend_from_slice(interface_id.as_bytes());
+    for a in [k.src, k.dst] {
+        line.push(b' ');
+        push_ip(line, a);
+    }
+    for n in [
+        k.src_port as u64,
+        k.dst_port as u64,
+        k.proto as u64,
+        r.packets,
+        r.bytes,
+        r.start,
+        r.end,
+    ] {
+        line.push(b' ');
+        push_u64(line, n);
+    }
+    line.extend_from_slice(if k.accept {
+        b" ACCEPT OK\n"
+    } else {
+        b" REJECT OK\n"
+    });
 }

@@ -6,6 +6,7 @@
 pub mod explain;
 mod fastfmt;
 pub mod flowlog;
+pub mod flows;
 pub mod graph;
 pub mod html;
 pub mod json;

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 use vpcsim_dataplane::pipeline::NodeCounters;
 use vpcsim_dataplane::state::nat::NatMetrics;
+use vpcsim_dataplane::state::{State, TableUse};
 use vpcsim_dataplane::wire::LinkType;
 use vpcsim_dataplane::{Disposition, DropReason};
 
@@ -43,6 +44,17 @@ impl Counters {
     }
 }
 
+/// How the flow-log aggregation was used.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FlowLogStats {
+    /// Records held at once before they are written early.
+    pub capacity: usize,
+    /// Records written.
+    pub records: u64,
+    /// Times the held records reached the capacity and were written before their window closed.
+    pub early_flushes: u64,
+}
+
 /// A finished replay.
 pub struct ReplaySummary<'a> {
     /// The capture replayed.
@@ -53,6 +65,12 @@ pub struct ReplaySummary<'a> {
     pub counters: &'a Counters,
     /// Distinct flows (both directions of a connection are one).
     pub flows: usize,
+    /// Whether `flows` is exact; past 65,536 flows it is an estimate.
+    pub flows_exact: bool,
+    /// The state tables at the end, for their capacities and how often they were hit.
+    pub state: &'a State,
+    /// How the flow-log aggregation was used.
+    pub flowlogs: FlowLogStats,
     /// Wall-clock seconds from the first frame read to the last output written.
     pub elapsed_s: f64,
     /// The NAT gateways' CloudWatch metrics, summed.
@@ -84,6 +102,7 @@ impl ReplaySummary<'_> {
             "packets": c.packets,
             "bytes": c.bytes,
             "flows": self.flows,
+            "flows_estimated": !self.flows_exact,
             "elapsed_s": self.elapsed_s,
             "pps": self.pps(),
             "dispositions": Disposition::ALL.iter().map(|d| (d.as_str().to_string(), json!(c.dispositions[*d as usize]))).collect::<serde_json::Map<_, _>>(),
@@ -96,7 +115,61 @@ impl ReplaySummary<'_> {
             "read_error": self.read_error,
             "nodes": self.nodes_json(),
             "files": self.files.iter().map(|(path, bytes)| (path.clone(), json!({"bytes": bytes}))).collect::<serde_json::Map<_, _>>(),
+            "state": self.state_json(),
         })
+    }
+
+    /// Every bounded table: its capacity, what it held and how often its cap refused an entry.
+    fn tables(&self) -> [(&'static str, TableUse); 4] {
+        [
+            ("conntrack", self.state.conntrack.table_use()),
+            ("nat_gateway_sessions", self.state.nat.table_use()),
+            ("nlb_flows", self.state.nlb.table_use()),
+            ("fragments", self.state.fragments.table_use()),
+        ]
+    }
+
+    fn state_json(&self) -> Value {
+        let mut tables = serde_json::Map::new();
+        for (name, t) in self.tables() {
+            tables.insert(
+                name.into(),
+                json!({
+                    "capacity": t.capacity,
+                    "entries": t.entries,
+                    "peak": t.peak,
+                    "refused": t.refused,
+                    "expired": t.expired,
+                }),
+            );
+        }
+        let f = self.flowlogs;
+        tables.insert(
+            "flow_logs".into(),
+            json!({"capacity": f.capacity, "records": f.records, "early_flushes": f.early_flushes}),
+        );
+        Value::Object(tables)
+    }
+
+    /// `--stats`: one line per bounded table.
+    fn state_text(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "state tables (capacity; peak entries; refused when full):"
+        );
+        for (name, t) in self.tables() {
+            let _ = writeln!(
+                out,
+                "  {name:<24} {:>10}  peak {}, refused {}, expired {}",
+                t.capacity, t.peak, t.refused, t.expired
+            );
+        }
+        let f = self.flowlogs;
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>10}  records {}, early flushes {}",
+            "flow_logs", f.capacity, f.records, f.early_flushes
+        );
     }
 
     /// Per node, as VPP's `show errors`: the packets that entered it and what it dropped, by
@@ -168,10 +241,11 @@ impl ReplaySummary<'_> {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "replayed {} frames ({} bytes, {} flows) from {}",
+            "replayed {} frames ({} bytes, {} flows{}) from {}",
             c.packets,
             c.bytes,
             self.flows,
+            if self.flows_exact { "" } else { ", estimated" },
             self.input.display()
         );
         for d in Disposition::ALL {
@@ -193,6 +267,7 @@ impl ReplaySummary<'_> {
         }
         if stats {
             self.nodes_text(&mut out);
+            self.state_text(&mut out);
             let _ = writeln!(
                 out,
                 "elapsed {:.3} s, {:.3} Mpps (pcap in to all outputs; pipeline on one thread, output writing on another)",

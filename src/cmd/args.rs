@@ -149,9 +149,21 @@ impl TopologyArgs {
 #[derive(Args, Debug, Clone)]
 pub struct StateArgs {
     /// Tracked connections (all interfaces together) before new ones are refused with CONNTRACK_FULL.
-    /// Also the size of the NLB flow table (at most 4,194,304 flows).
     #[arg(long, default_value_t = 4_000_000, value_name = "N")]
     pub conntrack_capacity: usize,
+    /// Network Load Balancer flows held at once before new ones are refused with
+    /// NLB_FLOW_TABLE_FULL (at most 4,194,304).
+    #[arg(long, default_value_t = 4_000_000, value_name = "N")]
+    pub nlb_flow_capacity: usize,
+    /// NAT gateway sessions held at once (every gateway together) before new connections are
+    /// refused with NAT_TABLE_FULL; a bound of the simulator, not an AWS quota.
+    #[arg(long, default_value_t = 4_000_000, value_name = "N")]
+    pub nat_capacity: usize,
+    /// IP datagrams whose fragments may be in flight at once (each held until all its bytes have
+    /// passed or 30 s after its first fragment); past it first fragments are refused with
+    /// FRAGMENT_TABLE_FULL.
+    #[arg(long, default_value_t = 65_536, value_name = "N")]
+    pub fragment_capacity: usize,
     /// Security-group idle timeout for established TCP, seconds (AWS: 432000; 350 on Nitro v6 types).
     #[arg(long, default_value_t = 432_000, value_name = "SECONDS")]
     pub tcp_established_timeout: u64,
@@ -173,6 +185,9 @@ impl StateArgs {
                 udp_stream: self.udp_stream_timeout,
                 ..Timeouts::default()
             },
+            fragment_capacity: self.fragment_capacity,
+            nlb_flow_capacity: self.nlb_flow_capacity,
+            nat_capacity: self.nat_capacity,
             ..StateConfig::default()
         }
     }

@@ -10,8 +10,10 @@
 use super::args::{StateArgs, TopologyArgs};
 use super::stdio::{errln, outln};
 use clap::Args;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vpcsim_capture::CaptureWriter;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::topology::{EniIdx, EniKind};
@@ -90,34 +92,77 @@ struct Step {
 }
 
 /// The packets of one flow: TCP handshake, `exchanges` data segments each way, FIN both ways and
-/// the last ACK; UDP and ICMP echo are `exchanges` request/response pairs.
-fn steps(kind: Kind, exchanges: usize) -> Vec<Step> {
+/// the last ACK; UDP and ICMP echo are `exchanges` request/response pairs. Computed per packet,
+/// so a flow of billions of exchanges costs nothing until it is written.
+fn step_count(kind: Kind, exchanges: u64) -> u64 {
+    let n = exchanges.max(1);
+    match kind {
+        Kind::Tcp => 6 + 2 * n,
+        _ => 2 * n,
+    }
+}
+
+/// Packet `i` of a flow of `kind` with `exchanges` exchanges ([`step_count`] of them).
+fn step_at(kind: Kind, exchanges: u64, i: u64) -> Step {
     let step = |forward, flags, payload| Step {
         forward,
         flags,
         payload,
     };
-    let n = exchanges.max(1);
-    match kind {
-        Kind::Tcp => {
-            let mut v = vec![
-                step(true, tcp_flags::SYN, false),
-                step(false, tcp_flags::SYN | tcp_flags::ACK, false),
-                step(true, tcp_flags::ACK, false),
-            ];
-            for _ in 0..n {
-                v.push(step(true, tcp_flags::ACK | tcp_flags::PSH, true));
-                v.push(step(false, tcp_flags::ACK | tcp_flags::PSH, true));
-            }
-            v.push(step(true, tcp_flags::FIN | tcp_flags::ACK, false));
-            v.push(step(false, tcp_flags::FIN | tcp_flags::ACK, false));
-            v.push(step(true, tcp_flags::ACK, false));
-            v
-        }
-        _ => (0..n)
-            .flat_map(|_| [step(true, 0, true), step(false, 0, true)])
-            .collect(),
+    if kind != Kind::Tcp {
+        return step(i % 2 == 0, 0, true);
     }
+    let data_end = 3 + 2 * exchanges.max(1);
+    match i {
+        0 => step(true, tcp_flags::SYN, false),
+        1 => step(false, tcp_flags::SYN | tcp_flags::ACK, false),
+        2 => step(true, tcp_flags::ACK, false),
+        i if i < data_end => step(i % 2 == 1, tcp_flags::ACK | tcp_flags::PSH, true),
+        i if i == data_end => step(true, tcp_flags::FIN | tcp_flags::ACK, false),
+        i if i == data_end + 1 => step(false, tcp_flags::FIN | tcp_flags::ACK, false),
+        _ => step(true, tcp_flags::ACK, false),
+    }
+}
+
+/// Packets `gen` writes at most (about 100 GB of pcap at 100 bytes a frame).
+const MAX_PACKETS: u64 = 1_000_000_000;
+/// Flows `gen` holds at most (about 1 GB of flow state).
+const MAX_FLOWS: usize = 10_000_000;
+/// Longest gap between two packets of a flow (`make_flow` draws 0.2 to 2.2 ms).
+const MAX_GAP_NS: u64 = 2_200_000;
+/// pcap timestamps are 32-bit seconds: the last second a packet may carry.
+const LAST_PCAP_SECOND: u64 = u32::MAX as u64;
+
+/// Refuse sizes that cannot be written: too many packets or flows, or packet times past what
+/// pcap can hold. Checked before anything is written, so no partial file is left.
+fn check_size(args: &GenArgs) -> Result<(), String> {
+    if args.flows > MAX_FLOWS {
+        return Err(format!("--flows {}: at most {MAX_FLOWS}", args.flows));
+    }
+    if !(args.duration.is_finite() && args.duration >= 0.0) {
+        return Err(format!(
+            "--duration {}: a number of seconds, 0 or more",
+            args.duration
+        ));
+    }
+    let per_flow = step_count(Kind::Tcp, args.exchanges as u64);
+    let packets = (args.flows as u128) * u128::from(per_flow);
+    if packets > u128::from(MAX_PACKETS) {
+        return Err(format!(
+            "--flows {} with --exchanges {} is up to {packets} packets: at most {MAX_PACKETS}",
+            args.flows, args.exchanges
+        ));
+    }
+    let last_ns = u128::from(args.start) * 1_000_000_000
+        + (args.duration * 1e9) as u128
+        + u128::from(per_flow) * u128::from(MAX_GAP_NS);
+    if last_ns / 1_000_000_000 > u128::from(LAST_PCAP_SECOND) {
+        return Err(format!(
+            "--start {} with --duration {} and --exchanges {}: packets would be timed after {} (Unix time {LAST_PCAP_SECOND}), past what a pcap timestamp holds",
+            args.start, args.duration, args.exchanges, "2106-02-07"
+        ));
+    }
+    Ok(())
 }
 
 struct Flow {
@@ -287,6 +332,10 @@ fn l4(kind: Kind, h: &Header, step: Step, forward: bool, seq: u32) -> L4Spec {
 }
 
 pub fn run(args: &GenArgs) -> i32 {
+    if let Err(e) = check_size(args) {
+        errln!("error: {e}");
+        return 2;
+    }
     let Ok((_, topo)) = args.topology.topology() else {
         return 2;
     };
@@ -315,46 +364,83 @@ pub fn run(args: &GenArgs) -> i32 {
         attempts += 1;
         if let Some(mut f) = make_flow(&topo, &hosts, &mut rng) {
             f.start_ns = args.start * 1_000_000_000 + rng.below(span_ns.max(1));
-            f.gap_ns = 200_000 + rng.below(2_000_000);
+            f.gap_ns = 200_000 + rng.below(MAX_GAP_NS - 200_000);
             flows.push(f);
         }
     }
-    // Every packet of every flow, in time order.
-    let mut events: Vec<(u64, u32, u32)> = Vec::new();
-    let tcp_steps = steps(Kind::Tcp, args.exchanges);
-    let pair_steps = steps(Kind::Udp, args.exchanges);
-    for (i, f) in flows.iter().enumerate() {
-        let n = if f.kind == Kind::Tcp {
-            tcp_steps.len()
-        } else {
-            pair_steps.len()
-        };
-        for s in 0..n {
-            events.push((f.start_ns + s as u64 * f.gap_ns, i as u32, s as u32));
+    // A file is written next to the output and renamed over it once complete: an interrupted
+    // or failed run leaves no file that looks finished. A device or pipe (`/dev/stdout`, a FIFO)
+    // is written in place: renaming over it would replace the device node itself.
+    let existing = std::fs::metadata(&args.out).ok();
+    let in_place = existing.as_ref().is_some_and(|m| !m.is_file());
+    let target = match (&existing, in_place) {
+        (_, true) => args.out.clone(),
+        // Through a symbolic link, the file it points at is replaced, not the link.
+        (Some(_), false) => {
+            partial_path(&std::fs::canonicalize(&args.out).unwrap_or(args.out.clone()))
+        }
+        (None, false) => partial_path(&args.out),
+    };
+    let result = write_flows(args, &topo, &mut flows, &target).and_then(|written| {
+        if !in_place {
+            let dest = std::fs::canonicalize(&args.out).unwrap_or(args.out.clone());
+            std::fs::rename(&target, &dest).map_err(|e| format!("{}: {e}", args.out.display()))?;
+        }
+        Ok(written)
+    });
+    match result {
+        Ok(written) => {
+            outln!(
+                "wrote {written} packets of {} flows to {}",
+                flows.len(),
+                args.out.display()
+            );
+            0
+        }
+        Err(e) => {
+            if !in_place {
+                let _ = std::fs::remove_file(&target);
+            }
+            errln!("error: {e}");
+            2
         }
     }
-    events.sort_unstable();
-    let mut writer = match CaptureWriter::create(&args.out, LinkType::Ethernet) {
-        Ok(w) => w,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
-        }
-    };
+}
+
+/// `FILE.partial-PID` beside `FILE`.
+fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".partial-{}", std::process::id()));
+    out.with_file_name(name)
+}
+
+/// Every packet of every flow, in time order, pushed through the pipeline and written to `path`.
+/// One pending packet per flow waits in a heap, so memory follows the flows, not the packets.
+fn write_flows(
+    args: &GenArgs,
+    topo: &Topology,
+    flows: &mut [Flow],
+    path: &Path,
+) -> Result<u64, String> {
+    let exchanges = args.exchanges as u64;
+    let mut pending: BinaryHeap<Reverse<(u64, u32, u64)>> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Reverse((f.start_ns, i as u32, 0)))
+        .collect();
+    let mut writer = CaptureWriter::create(path, LinkType::Ethernet).map_err(|e| e.to_string())?;
     let mut state = State::new(args.state.config());
     let mut buf = Vec::with_capacity(2048);
     let mut written = 0u64;
-    for (t, fi, si) in events {
+    while let Some(Reverse((t, fi, si))) = pending.pop() {
         let f = &mut flows[fi as usize];
+        if si + 1 < step_count(f.kind, exchanges) {
+            pending.push(Reverse((t + f.gap_ns, fi, si + 1)));
+        }
         if f.dead {
             continue;
         }
-        let steps: &[Step] = if f.kind == Kind::Tcp {
-            &tcp_steps
-        } else {
-            &pair_steps
-        };
-        let step = steps[si as usize];
+        let step = step_at(f.kind, exchanges, si);
         let mut h = if step.forward {
             f.client
         } else {
@@ -376,7 +462,7 @@ pub fn run(args: &GenArgs) -> i32 {
                 &h,
                 step,
                 step.forward,
-                1000u32.wrapping_add(si.wrapping_mul(100)),
+                1000u32.wrapping_add((si as u32).wrapping_mul(100)),
             ),
             payload_len: payload,
         };
@@ -386,7 +472,7 @@ pub fn run(args: &GenArgs) -> i32 {
             continue;
         };
         let v = process_header(
-            &topo,
+            topo,
             &mut state,
             meta.header,
             Frag::None,
@@ -394,10 +480,9 @@ pub fn run(args: &GenArgs) -> i32 {
             Timestamp(t),
             &mut NoTrace,
         );
-        if let Err(e) = writer.write(Timestamp(t), &buf, buf.len() as u32) {
-            errln!("error: {e}");
-            return 2;
-        }
+        writer
+            .write(Timestamp(t), &buf, buf.len() as u32)
+            .map_err(|e| e.to_string())?;
         written += 1;
         if v.disposition == Disposition::Dropped {
             // Nobody answers a packet that never arrived; the flow ends here.
@@ -406,14 +491,6 @@ pub fn run(args: &GenArgs) -> i32 {
             f.server_view = Some(v.header);
         }
     }
-    if let Err(e) = writer.finish() {
-        errln!("error: {e}");
-        return 2;
-    }
-    outln!(
-        "wrote {written} packets of {} flows to {}",
-        flows.len(),
-        args.out.display()
-    );
-    0
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(written)
 }

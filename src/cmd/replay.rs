@@ -9,7 +9,7 @@ use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -18,13 +18,14 @@ use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
 use vpcsim_dataplane::wire::FlowKey;
-use vpcsim_dataplane::wire::{self, LinkType, Meta, ParseError, Rewrite};
+use vpcsim_dataplane::wire::{self, Frag, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::{
     process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
-use vpcsim_report::flowlog::FlowLogs;
+use vpcsim_report::flowlog::{self, FlowLogs};
+use vpcsim_report::flows::FlowCount;
 use vpcsim_report::json::{write_verdict_line, FrameVerdict, JsonNames, Outcome};
-use vpcsim_report::summary::{Counters, ReplaySummary};
+use vpcsim_report::summary::{Counters, FlowLogStats, ReplaySummary};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -57,6 +58,11 @@ pub struct ReplayArgs {
     /// No progress bar, even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Flow-log records held before they are written; past it every open record is written
+    /// early (counted as `early_flushes` in summary.json), so memory does not grow with the
+    /// number of flows.
+    #[arg(long, default_value_t = flowlog::DEFAULT_CAPACITY, value_name = "N")]
+    pub flowlog_capacity: usize,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -139,7 +145,16 @@ struct Outputs<'a> {
     scratch: Vec<u8>,
     framed: Vec<u8>,
     flowlogs: FlowLogs,
-    flows: FxHashSet<FlowKey>,
+    /// Open flow-log files, by the resource that owns the interface (its file's name).
+    flowlog_files: FxHashMap<ResId, outdir::NamedWriter<BufWriter<File>>>,
+    account: String,
+    flows: FlowCount,
+}
+
+/// What the output thread hands back for the summary.
+struct Written {
+    flowlogs: FlowLogStats,
+    flows: (usize, bool),
 }
 
 impl Outputs<'_> {
@@ -179,7 +194,11 @@ impl Outputs<'_> {
                     orig_len,
                     observations,
                 } => {
-                    self.flows.insert(FlowKey::of(&meta.header).0);
+                    // A later fragment carries no ports: its datagram's first fragment counted
+                    // the flow.
+                    if !matches!(meta.frag, Frag::Later { .. }) {
+                        self.flows.add(&FlowKey::of(&meta.header).0);
+                    }
                     for obs in &b.observations[observations.0 as usize..observations.1 as usize] {
                         self.flowlogs
                             .add(self.topo, obs, *ts, obs.header.len as u64);
@@ -212,7 +231,31 @@ impl Outputs<'_> {
                 }
             }
         }
+        if self.flowlogs.due() {
+            self.flush_flowlogs(false)?;
+        }
         Ok(())
+    }
+
+    /// Write the flow-log records whose window has closed (or all of them), each to
+    /// `flowlogs/<Resource>.log`, the file of the resource that owns the interface.
+    fn flush_flowlogs(&mut self, all: bool) -> Result<(), String> {
+        let (topo, folder, files) = (self.topo, self.folder, &mut self.flowlog_files);
+        self.flowlogs
+            .flush(topo, &self.account, all, |eni, line| {
+                let owner = topo.enis[eni].owner;
+                let w = match files.entry(owner) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        let rel = format!("{FLOWLOG_DIR}/{}", file_name(topo, owner, "log"));
+                        let path = folder.claim(&rel).map_err(std::io::Error::other)?;
+                        let f = outdir::create(&path).map_err(std::io::Error::other)?;
+                        slot.insert(outdir::NamedWriter::new(path, BufWriter::new(f)))
+                    }
+                };
+                w.write_all(line)
+            })
+            .map_err(|e| e.to_string())
     }
 
     /// Write the frame as it leaves or arrives, headers rewritten to the verdict's.
@@ -314,16 +357,27 @@ impl Outputs<'_> {
         w.write(ts, &self.framed, orig).map_err(|e| e.to_string())
     }
 
-    /// Flush everything; hand back the flow logs and flow count for the summary.
-    fn finish(self) -> Result<(FlowLogs, usize), String> {
-        if let Some(mut w) = self.verdicts {
+    /// Flush everything; hand back the flow-log counts and flow count for the summary.
+    fn finish(mut self) -> Result<Written, String> {
+        if let Some(mut w) = self.verdicts.take() {
             w.flush()
                 .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
         }
-        for (_, w) in self.writers {
+        for (_, w) in self.writers.drain() {
             w.finish().map_err(|e| e.to_string())?;
         }
-        Ok((self.flowlogs, self.flows.len()))
+        self.flush_flowlogs(true)?;
+        for (_, mut w) in self.flowlog_files.drain() {
+            w.flush().map_err(|e| e.to_string())?;
+        }
+        Ok(Written {
+            flowlogs: FlowLogStats {
+                capacity: self.flowlogs.capacity(),
+                early_flushes: self.flowlogs.early_flushes,
+                records: self.flowlogs.written,
+            },
+            flows: self.flows.count(),
+        })
     }
 }
 
@@ -344,6 +398,12 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         Some(BufWriter::with_capacity(1 << 20, f))
     };
     let names = JsonNames::new(&topo);
+    let account = loaded
+        .model
+        .templates
+        .first()
+        .map(|t| t.account_id.clone())
+        .unwrap_or_else(|| args.topology.account_id.clone());
     let mut pipeline = Pipeline {
         topo: &topo,
         state: State::new(args.state.config()),
@@ -362,28 +422,26 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         line: Vec::with_capacity(512),
         scratch: Vec::with_capacity(65_536),
         framed: Vec::with_capacity(65_536),
-        flowlogs: FlowLogs::default(),
-        flows: FxHashSet::default(),
+        flowlogs: FlowLogs::new(args.flowlog_capacity),
+        flowlog_files: FxHashMap::default(),
+        account,
+        flows: FlowCount::default(),
     };
     let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
-    let (flowlogs, flows) = written?;
+    let written = written?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    let account = loaded
-        .model
-        .templates
-        .first()
-        .map(|t| t.account_id.clone())
-        .unwrap_or_else(|| args.topology.account_id.clone());
-    write_flowlogs(&topo, &flowlogs, &account, &folder)?;
     let files = folder.files()?;
     let summary = ReplaySummary {
         input: &args.input,
         link_type,
         counters: &pipeline.counters,
-        flows,
+        flows: written.flows.0,
+        flows_exact: written.flows.1,
+        state: &pipeline.state,
+        flowlogs: written.flowlogs,
         elapsed_s: elapsed,
         nat: &pipeline.state.nat.metrics,
         nodes: &pipeline.state.nodes,
@@ -416,25 +474,6 @@ fn progress_bar(args: &ReplayArgs, reader: &CaptureReader) -> Option<ProgressBar
     })
 }
 
-/// `flowlogs/<Resource>.log`, one file per interface that saw traffic.
-fn write_flowlogs(
-    topo: &Topology,
-    flowlogs: &FlowLogs,
-    account: &str,
-    folder: &OutputFolder,
-) -> Result<(), String> {
-    flowlogs
-        .write(topo, account, |eni| {
-            let owner = topo.enis[eni].owner;
-            let rel = format!("{FLOWLOG_DIR}/{}", file_name(topo, owner, "log"));
-            let path = folder.claim(&rel).map_err(std::io::Error::other)?;
-            let f = outdir::create(&path).map_err(std::io::Error::other)?;
-            Ok(Box::new(outdir::NamedWriter::new(path, BufWriter::new(f))) as Box<dyn Write>)
-        })
-        .map_err(|e| e.to_string())?;
-    Ok(())
-}
-
 /// The reading thread's side of a replay: the pipeline, its state and the counters.
 struct Pipeline<'a> {
     topo: &'a Topology,
@@ -442,9 +481,6 @@ struct Pipeline<'a> {
     origin: Origin,
     counters: Counters,
 }
-
-/// What the output thread hands back: the flow logs and the number of flows, or why it failed.
-type Written = Result<(FlowLogs, usize), String>;
 
 impl Pipeline<'_> {
     /// Read every frame and judge it on this thread while `outputs` writes on another. Returns
@@ -454,12 +490,12 @@ impl Pipeline<'_> {
         reader: &mut CaptureReader,
         outputs: Outputs,
         progress: Option<&ProgressBar>,
-    ) -> Result<(Written, Option<String>), String> {
+    ) -> Result<(Result<Written, String>, Option<String>), String> {
         std::thread::scope(|scope| {
             // Full batches go to the output thread; emptied ones come back for reuse.
             let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(8);
             let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
-            let writer = scope.spawn(move || -> Written {
+            let writer = scope.spawn(move || -> Result<Written, String> {
                 let mut outputs = outputs;
                 for mut b in full_rx {
                     outputs.batch(&b)?;

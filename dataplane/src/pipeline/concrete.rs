@@ -9,6 +9,7 @@ use super::graph::{Node, NodeKind};
 use super::{dispatch, Origin};
 use crate::aws::{Zone, MAX_FORWARDS};
 use crate::state::conntrack::TableFull;
+use crate::state::fragments::LaterFragment;
 use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
@@ -21,7 +22,7 @@ use crate::trace::{Action, Hop, Stage, Tracer};
 use crate::verdict::{Disposition, DropReason, FlowAction, FlowDirection, Observation, Verdict};
 use crate::wire::geneve::Encapsulation;
 use crate::wire::{Family, Header, Timestamp};
-use crate::wire::{Frag, Meta};
+use crate::wire::{Frag, FragSpan, Meta};
 use std::convert::Infallible;
 use std::iter::{once, Once};
 use std::net::IpAddr;
@@ -36,7 +37,16 @@ pub fn process<T: Tracer>(
     now: Timestamp,
     tracer: &mut T,
 ) -> Verdict {
-    process_header(topo, state, meta.header, meta.frag, origin, now, tracer)
+    process_fragment(
+        topo,
+        state,
+        meta.header,
+        meta.frag,
+        meta.frag_span,
+        origin,
+        now,
+        tracer,
+    )
 }
 
 /// Push a header (no frame needed: `trace` builds one from a flow spec).
@@ -45,6 +55,30 @@ pub fn process_header<T: Tracer>(
     state: &mut State,
     header: Header,
     frag: Frag,
+    origin: Origin,
+    now: Timestamp,
+    tracer: &mut T,
+) -> Verdict {
+    process_fragment(
+        topo,
+        state,
+        header,
+        frag,
+        FragSpan::default(),
+        origin,
+        now,
+        tracer,
+    )
+}
+
+/// [`process_header`] for a fragment whose bytes in the datagram are `span`.
+#[allow(clippy::too_many_arguments)]
+fn process_fragment<T: Tracer>(
+    topo: &Topology,
+    state: &mut State,
+    header: Header,
+    frag: Frag,
+    span: FragSpan,
     origin: Origin,
     now: Timestamp,
     tracer: &mut T,
@@ -76,30 +110,38 @@ pub fn process_header<T: Tracer>(
     if T::ENABLED {
         w.tracer.node(w.node);
     }
-    match frag {
-        Frag::None => {}
-        Frag::First { id } => w.state.fragments.remember(&w.h, id, now),
-        Frag::Later { id } => match w.state.fragments.ports(&w.h, id, now) {
-            Some(first) => {
+    let unknown_first = match frag {
+        Frag::None => None,
+        Frag::First { id } => match w.state.fragments.remember(&w.h, id, span, now) {
+            Ok(()) => None,
+            Err(TableFull) => Some(DropReason::FragmentTableFull),
+        },
+        Frag::Later { id } => match w.state.fragments.later(&w.h, id, span, now) {
+            LaterFragment::Follows(first) => {
                 w.h.src_port = first.src_port;
                 w.h.dst_port = first.dst_port;
                 w.h.icmp_type = first.icmp_type;
                 w.h.icmp_code = first.icmp_code;
+                None
             }
-            None => {
-                let at = match origin {
-                    Origin::Eni(e) => topo.enis[e].owner,
-                    Origin::OnPrem(c) => topo.vpn_connections[c].customer_gateway,
-                    Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a].res,
-                    Origin::Auto | Origin::Internet => ResId::INTERNET,
-                };
-                w.drop(Here, DropReason::FragmentOrphan, at, Stage::Origin, None, |_| {
-                    "non-first fragment whose first fragment was not seen: its ports are unknown"
-                        .into()
-                });
-                return w.v;
-            }
+            LaterFragment::Orphan => Some(DropReason::FragmentOrphan),
+            LaterFragment::TableFull => Some(DropReason::FragmentTableFull),
         },
+    };
+    if let Some(reason) = unknown_first {
+        let at = match origin {
+            Origin::Eni(e) => topo.enis[e].owner,
+            Origin::OnPrem(c) => topo.vpn_connections[c].customer_gateway,
+            Origin::TransitGatewayAttachment(a) => topo.tgw_attachments[a].res,
+            Origin::Auto | Origin::Internet => ResId::INTERNET,
+        };
+        w.drop(Here, reason, at, Stage::Origin, None, |_| match reason {
+            DropReason::FragmentOrphan => {
+                "non-first fragment whose first fragment was not seen: its ports are unknown".into()
+            }
+            _ => "the fragment table is full (--fragment-capacity): this datagram's fragments are not followed".into(),
+        });
+        return w.v;
     }
     // A literal node per origin, so the start is a direct call; a chain of tests, as an
     // interface and the internet alternate packet by packet.

@@ -85,6 +85,11 @@ pub(super) fn outbound<'t, D: Driver<'t>>(
                 "TCP segment without SYN and no translation (idle > 350 s?): the NAT gateway answers with RST".into()
             });
         }
+        Err(NatError::TableFull) => {
+            d.drop(p, DropReason::NatTableFull, nat.res, Stage::NatGateway, None, |_| {
+                "the simulator's NAT session table is full (--nat-capacity): new connection refused".into()
+            });
+        }
         Err(NatError::PortsExhausted) => {
             d.drop(
                 p,

@@ -172,7 +172,7 @@ fn open<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: NlbIdx, node: EniIdx) {
                 Err(Refused::TableFull) => {
                     d.drop(
                         p,
-                        DropReason::ConntrackFull,
+                        DropReason::NlbFlowTableFull,
                         balancer.res,
                         Stage::NlbTargetGroup,
                         None,

@@ -236,6 +236,8 @@ pub struct Conntrack {
     last_sweep: Timestamp,
     /// Entries removed because they idled out.
     pub expired: u64,
+    peak: usize,
+    refused: u64,
 }
 
 impl Conntrack {
@@ -252,6 +254,19 @@ impl Conntrack {
             capacity,
             last_sweep: Timestamp(0),
             expired: 0,
+            peak: 0,
+            refused: 0,
+        }
+    }
+
+    /// Capacity, peak and refusals, for the replay summary.
+    pub fn table_use(&self) -> crate::state::TableUse {
+        crate::state::TableUse {
+            capacity: self.capacity,
+            entries: self.conns,
+            peak: self.peak,
+            refused: self.refused,
+            expired: self.expired,
         }
     }
 
@@ -331,6 +346,7 @@ impl Conntrack {
         if self.conns >= self.capacity {
             self.sweep(now);
             if self.conns >= self.capacity {
+                self.refused += 1;
                 return Err(TableFull);
             }
         }
@@ -351,6 +367,7 @@ impl Conntrack {
         } else if self.overflow.insert((zone, key), conn).is_none() {
             self.conns += 1;
         }
+        self.peak = self.peak.max(self.conns);
         Ok(())
     }
 

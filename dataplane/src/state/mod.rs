@@ -2,15 +2,14 @@
 
 pub mod conntrack;
 pub(crate) mod flow_index;
+pub mod fragments;
 pub mod nat;
 pub mod nlb_flows;
 mod prefetch;
 
 use crate::state::conntrack::{Conntrack, Timeouts};
 use crate::state::nat::{NatTable, IDLE_TIMEOUT_S, MAX_PER_DESTINATION};
-use crate::wire::{AddrKey, Header, IpProtocol, Timestamp};
-use hashbrown::HashMap;
-use rustc_hash::FxBuildHasher;
+use crate::wire::Timestamp;
 
 /// Tunables of the state tables. Defaults are AWS's numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +23,14 @@ pub struct StateConfig {
     /// Sessions one NAT gateway address may hold to one destination (IP, port, protocol) (AWS:
     /// 55,000).
     pub nat_max_per_destination: u32,
+    /// Network Load Balancer flows held at once, before new ones are refused
+    /// (`NLB_FLOW_TABLE_FULL`; at most 4,194,304).
+    pub nlb_flow_capacity: usize,
+    /// NAT gateway sessions held at once, every gateway together (`NAT_TABLE_FULL`).
+    pub nat_capacity: usize,
+    /// Datagrams whose fragments are still arriving, before first fragments are refused
+    /// (`FRAGMENT_TABLE_FULL`).
+    pub fragment_capacity: usize,
 }
 
 impl Default for StateConfig {
@@ -33,75 +40,29 @@ impl Default for StateConfig {
             timeouts: Timeouts::default(),
             nat_idle_timeout_s: IDLE_TIMEOUT_S,
             nat_max_per_destination: MAX_PER_DESTINATION,
+            fragment_capacity: fragments::DEFAULT_CAPACITY,
+            nlb_flow_capacity: 4_000_000,
+            nat_capacity: nat::DEFAULT_CAPACITY,
         }
     }
 }
 
-/// Ports of the first fragment of a datagram, so later fragments (which carry no L4 header) are
-/// judged and translated like it. Model: AWS does not document fragment handling by SGs/NACLs
-/// (SPEC §15): the first fragment is evaluated, the rest follow it.
-#[derive(Clone, Debug)]
-pub struct Fragments {
-    map: HashMap<(AddrKey, AddrKey, IpProtocol, u32), FirstFragment, FxBuildHasher>,
-    capacity: usize,
-}
+pub use fragments::{FirstFragment, Fragments};
 
-/// What later fragments inherit from the first one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FirstFragment {
-    /// The first fragment's source port.
-    pub src_port: u16,
-    /// The first fragment's destination port.
-    pub dst_port: u16,
-    /// The first fragment's ICMP type.
-    pub icmp_type: u8,
-    /// The first fragment's ICMP code.
-    pub icmp_code: u8,
-    seen: Timestamp,
-}
-
-/// Reassembly timeout: fragments arriving later than this after the first are orphans.
-const FRAGMENT_TIMEOUT_NS: u64 = 30 * 1_000_000_000;
-
-impl Fragments {
-    fn new(capacity: usize) -> Fragments {
-        Fragments {
-            map: HashMap::with_hasher(FxBuildHasher),
-            capacity,
-        }
-    }
-
-    /// Remember the first fragment of datagram `id` (its IP identification). When the table is
-    /// still full after dropping timed-out entries it is not remembered, and its later fragments
-    /// are orphans.
-    pub fn remember(&mut self, h: &Header, id: u32, now: Timestamp) {
-        if self.map.len() >= self.capacity {
-            self.sweep(now);
-            if self.map.len() >= self.capacity {
-                return;
-            }
-        }
-        let first = FirstFragment {
-            src_port: h.src_port,
-            dst_port: h.dst_port,
-            icmp_type: h.icmp_type,
-            icmp_code: h.icmp_code,
-            seen: now,
-        };
-        self.map
-            .insert((h.src.into(), h.dst.into(), h.proto, id), first);
-    }
-
-    /// The datagram's first fragment, if it was seen recently.
-    pub fn ports(&self, h: &Header, id: u32, now: Timestamp) -> Option<FirstFragment> {
-        let first = self.map.get(&(h.src.into(), h.dst.into(), h.proto, id))?;
-        (now.elapsed_ns(first.seen) <= FRAGMENT_TIMEOUT_NS).then_some(*first)
-    }
-
-    fn sweep(&mut self, now: Timestamp) {
-        self.map
-            .retain(|_, v| now.elapsed_ns(v.seen) <= FRAGMENT_TIMEOUT_NS);
-    }
+/// How a bounded table was used, for `replay --stats` and `summary.json`: hitting a cap is a
+/// counted event, never a silent one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableUse {
+    /// Entries the table may hold.
+    pub capacity: usize,
+    /// Entries held now.
+    pub entries: usize,
+    /// The most entries held at once.
+    pub peak: usize,
+    /// New entries refused because the table was full.
+    pub refused: u64,
+    /// Entries removed because they idled out (or, for fragments, timed out incomplete).
+    pub expired: u64,
 }
 
 /// The mutable half of the simulation.
@@ -134,9 +95,10 @@ impl State {
     pub fn new(config: StateConfig) -> State {
         State {
             conntrack: Conntrack::new(config.conntrack_capacity, config.timeouts),
-            nat: NatTable::new(config.nat_idle_timeout_s, config.nat_max_per_destination),
-            fragments: Fragments::new(65_536),
-            nlb: nlb_flows::NlbFlows::new(config.conntrack_capacity),
+            nat: NatTable::new(config.nat_idle_timeout_s, config.nat_max_per_destination)
+                .with_capacity(config.nat_capacity),
+            fragments: Fragments::new(config.fragment_capacity),
+            nlb: nlb_flows::NlbFlows::new(config.nlb_flow_capacity),
             nodes: crate::pipeline::NodeCounters::default(),
             last_maintenance: Timestamp(0),
         }
@@ -150,7 +112,7 @@ impl State {
             if self.last_maintenance != Timestamp(0) {
                 self.conntrack.sweep(now);
                 self.nat.sweep(now);
-                self.fragments.sweep(now);
+                self.fragments.expire(now);
                 self.nlb.sweep(now);
             }
             self.last_maintenance = now;

@@ -65,6 +65,8 @@ pub enum NatError {
     NoSession,
     /// Every address already has 55,000 connections to this destination.
     PortsExhausted,
+    /// The simulator's session table (every NAT gateway together) is at its capacity.
+    TableFull,
 }
 
 /// A translation: the outside address and port the packet now carries (or, inbound, the inside ones).
@@ -107,6 +109,9 @@ pub struct NatTable {
     last_sweep: Timestamp,
     /// Counters summed over every gateway.
     pub metrics: NatMetrics,
+    capacity: usize,
+    peak: usize,
+    refused: u64,
 }
 
 impl Default for NatTable {
@@ -114,6 +119,10 @@ impl Default for NatTable {
         NatTable::new(IDLE_TIMEOUT_S, MAX_PER_DESTINATION)
     }
 }
+
+/// Sessions held at once by default, every NAT gateway together: the simulator's bound, not an
+/// AWS quota (AWS limits only connections per destination).
+pub const DEFAULT_CAPACITY: usize = 4_000_000;
 
 /// ICMP echo identifiers stand in for ports; the remote side has none.
 fn remote_port(h: &Header) -> u16 {
@@ -142,6 +151,26 @@ impl NatTable {
             max_per_destination,
             last_sweep: Timestamp(0),
             metrics: NatMetrics::default(),
+            capacity: DEFAULT_CAPACITY,
+            peak: 0,
+            refused: 0,
+        }
+    }
+
+    /// The same table holding at most `capacity` sessions (every gateway together).
+    pub fn with_capacity(mut self, capacity: usize) -> NatTable {
+        self.capacity = capacity;
+        self
+    }
+
+    /// Capacity, peak and refusals, for the replay summary.
+    pub fn table_use(&self) -> crate::state::TableUse {
+        crate::state::TableUse {
+            capacity: self.capacity,
+            entries: self.inside.len(),
+            peak: self.peak,
+            refused: self.refused,
+            expired: self.metrics.idle_timeout_count,
         }
     }
 
@@ -218,7 +247,14 @@ impl NatTable {
             return Err(NatError::NoSession);
         }
         self.metrics.connection_attempt_count += 1;
-        match self.allocate(key, addresses, now) {
+        if self.inside.len() >= self.capacity {
+            self.sweep(now);
+            if self.inside.len() >= self.capacity {
+                self.refused += 1;
+                return Err(NatError::TableFull);
+            }
+        }
+        let allocated = match self.allocate(key, addresses, now) {
             Some(t) => Ok(t),
             None => {
                 // Idle sessions may be holding the ports: sweep once and retry.
@@ -228,7 +264,9 @@ impl NatTable {
                     NatError::PortsExhausted
                 })
             }
-        }
+        };
+        self.peak = self.peak.max(self.inside.len());
+        allocated
     }
 
     fn allocate(

@@ -186,6 +186,10 @@ pub struct NlbFlows {
     flows: usize,
     capacity: usize,
     last: Option<(Key, Hit)>,
+    last_sweep: Timestamp,
+    peak: usize,
+    refused: u64,
+    expired: u64,
 }
 
 impl NlbFlows {
@@ -201,6 +205,21 @@ impl NlbFlows {
             // capacity is 4,000,000).
             capacity: capacity.min(MAX_SLOTS),
             last: None,
+            last_sweep: Timestamp(0),
+            peak: 0,
+            refused: 0,
+            expired: 0,
+        }
+    }
+
+    /// Capacity, peak and refusals, for the replay summary.
+    pub fn table_use(&self) -> crate::state::TableUse {
+        crate::state::TableUse {
+            capacity: self.capacity,
+            entries: self.flows,
+            peak: self.peak,
+            refused: self.refused,
+            expired: self.expired,
         }
     }
 
@@ -251,6 +270,7 @@ impl NlbFlows {
         let f = &mut self.slab[hit.slot as usize];
         if f.expired(now) {
             self.remove_flow(hit.slot);
+            self.expired += 1;
             return None;
         }
         f.last_seen = now;
@@ -298,8 +318,14 @@ impl NlbFlows {
             self.remove_flow(hit.slot);
         }
         if self.flows >= self.capacity {
-            self.sweep(now);
+            // A sweep walks the whole slab: at most one a second of packet time, so a table
+            // full of live flows does not cost a walk per refused packet.
+            if self.last_sweep == Timestamp(0) || now.elapsed_ns(self.last_sweep) >= 1_000_000_000 {
+                self.last_sweep = now;
+                self.sweep(now);
+            }
             if self.flows >= self.capacity {
+                self.refused += 1;
                 return Err(FlowTableFull);
             }
         }
@@ -335,6 +361,7 @@ impl NlbFlows {
         self.index.insert(client.hash(), slot, false, hash_of);
         self.index.insert(reply.hash(), slot, true, hash_of);
         self.flows += 1;
+        self.peak = self.peak.max(self.flows);
         self.last = None;
         Ok(())
     }
@@ -375,6 +402,7 @@ impl NlbFlows {
             let f = &self.slab[slot as usize];
             if f.live && f.expired(now) {
                 self.remove_flow(slot);
+                self.expired += 1;
             }
         }
     }

@@ -34,7 +34,7 @@ pub use build::{build, to_ethernet, L4Spec, PacketSpec};
 pub use header::*;
 pub use ip_protocol::{IpProtocol, ParseIpProtocolError};
 pub use link::LinkType;
-pub use parse::{parse, Frag, Meta, ParseError};
+pub use parse::{parse, Frag, FragSpan, Meta, ParseError};
 pub use rewrite::{rewrite, Rewrite};
 
 /// TCP flag bits as they appear in [`Header::tcp_flags`] (byte 13 of the TCP header).

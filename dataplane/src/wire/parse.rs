@@ -27,6 +27,19 @@ pub enum Frag {
     },
 }
 
+/// Which bytes of the original datagram a fragment carries, so the fragment table can tell
+/// when every fragment of a datagram has passed and forget it (as reassembly frees its queue)
+/// instead of holding it until the timeout. All zero for an unfragmented packet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FragSpan {
+    /// Offset of the fragment's data in the original datagram's fragmentable part, in bytes.
+    pub start: u32,
+    /// One past its last byte, as the IP length fields claim (not as captured).
+    pub end: u32,
+    /// The fragment has no "more fragments" flag: its end is the datagram's.
+    pub last: bool,
+}
+
 /// The parsed view of one frame, small and `Copy` so that every pipeline stage can take
 /// it by value without touching the frame again: the packet's [`Header`], which the
 /// pipeline decides on, and what only the frame has: fragmentation, whether the L4 header
@@ -37,6 +50,8 @@ pub struct Meta {
     pub header: Header,
     /// Fragmentation state.
     pub frag: Frag,
+    /// The bytes a fragment carries; zero when `frag` is [`Frag::None`].
+    pub frag_span: FragSpan,
     /// True when the L4 fields were captured: the 20-byte fixed TCP header (options may
     /// be cut), the 8-byte UDP header, or the 8-byte ICMP/ICMPv6 header. Always false for
     /// non-first fragments and for protocols other than TCP, UDP, ICMP, ICMPv6.
@@ -144,6 +159,17 @@ fn parse_ipv4(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
         Frag::None
     };
 
+    let frag_span = match frag {
+        Frag::None => FragSpan::default(),
+        _ => {
+            let start = u32::from(hdr.fragments_offset().value()) * 8;
+            FragSpan {
+                start,
+                end: start + u32::from(total_len) - header_len as u32,
+                last: !hdr.more_fragments(),
+            }
+        }
+    };
     let l4_offset = l3 + header_len;
     let mut meta = Meta {
         header: Header {
@@ -159,6 +185,7 @@ fn parse_ipv4(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
             len: total_len,
         },
         frag,
+        frag_span,
         l4: false,
         l3_offset: offset_u16(l3)?,
         l4_offset: offset_u16(l4_offset)?,
@@ -182,8 +209,19 @@ fn parse_ipv6(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
         l3 + 40 + payload_len
     };
     let extent = IpExtent::new(frame.len(), claimed_end);
-    let (proto, frag, l4_offset) =
+    let (proto, frag, l4_offset, fragment) =
         walk_ipv6_extensions(frame, l3 + 40, hdr.next_header().0, &extent)?;
+    let frag_span = match (frag, fragment) {
+        (Frag::None, _) | (_, None) => FragSpan::default(),
+        (_, Some((offset_and_m, data_at))) => {
+            let start = u32::from(offset_and_m >> 3) * 8;
+            FragSpan {
+                start,
+                end: start + claimed_end.saturating_sub(data_at) as u32,
+                last: offset_and_m & 1 == 0,
+            }
+        }
+    };
 
     let mut meta = Meta {
         header: Header {
@@ -199,6 +237,7 @@ fn parse_ipv6(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
             len: u16::try_from(40 + payload_len).unwrap_or(u16::MAX),
         },
         frag,
+        frag_span,
         l4: false,
         l3_offset: offset_u16(l3)?,
         l4_offset: offset_u16(l4_offset)?,
@@ -206,6 +245,11 @@ fn parse_ipv6(frame: &[u8], l3: usize) -> Result<Meta, ParseError> {
     parse_l4(frame, l4_offset, &extent, true, &mut meta)?;
     Ok(meta)
 }
+
+/// What [`walk_ipv6_extensions`] found: the transport protocol, the fragmentation state, the
+/// transport header's offset, and for a fragment its header's offset-and-M field and where its
+/// data starts.
+type Ipv6Walk = (u8, Frag, usize, Option<(u16, usize)>);
 
 /// Walks the IPv6 extension headers that can precede the transport header, returning the
 /// transport protocol, the fragmentation state and the transport header's offset.
@@ -219,9 +263,10 @@ fn walk_ipv6_extensions(
     mut offset: usize,
     mut next: u8,
     extent: &IpExtent,
-) -> Result<(u8, Frag, usize), ParseError> {
+) -> Result<Ipv6Walk, ParseError> {
     const TRUNCATED: ParseError = ParseError::Malformed("ipv6 extension header truncated");
     let mut frag = Frag::None;
+    let mut fragment = None;
     let mut first = true;
     loop {
         let rest = frame.get(offset..extent.end).unwrap_or_default();
@@ -244,8 +289,9 @@ fn walk_ipv6_extensions(
                 offset += 8;
                 let offset_and_m = u16::from_be_bytes([off_hi, off_lo]);
                 let id = u32::from_be_bytes([a, b, c, d]);
+                fragment = Some((offset_and_m, offset));
                 if offset_and_m >> 3 != 0 {
-                    return Ok((next, Frag::Later { id }, offset));
+                    return Ok((next, Frag::Later { id }, offset, fragment));
                 }
                 if offset_and_m & 1 != 0 {
                     frag = Frag::First { id };
@@ -261,7 +307,7 @@ fn walk_ipv6_extensions(
                 next = ext.next_header().0;
                 offset += ext.slice().len();
             }
-            _ => return Ok((next, frag, offset)),
+            _ => return Ok((next, frag, offset, fragment)),
         }
         first = false;
     }

@@ -238,6 +238,7 @@ fn ethernet_ipv4_tcp_all_fields() {
                 len: 45,
             },
             frag: Frag::None,
+            frag_span: Default::default(),
             l4: true,
             l3_offset: 14,
             l4_offset: 34,
@@ -514,6 +515,15 @@ fn ipv6_fragment_header() {
     );
     let m = parse(LinkType::Ipv6, &first).unwrap();
     assert_eq!(m.frag, Frag::First { id: 0xdead_beef });
+    // The fragment's data starts after the fragment header: the 8-byte UDP header.
+    assert_eq!(
+        m.frag_span,
+        crate::wire::FragSpan {
+            start: 0,
+            end: 8,
+            last: false
+        }
+    );
     assert_eq!(
         (
             m.header.proto,
@@ -528,6 +538,14 @@ fn ipv6_fragment_header() {
     let later = ipv6_with_chain(44, &frag_header(17, 185, false, 0xdead_beef), &[0x55; 24]);
     let m = parse(LinkType::Ipv6, &later).unwrap();
     assert_eq!(m.frag, Frag::Later { id: 0xdead_beef });
+    assert_eq!(
+        m.frag_span,
+        crate::wire::FragSpan {
+            start: 1480,
+            end: 1504,
+            last: true
+        }
+    );
     assert_eq!(
         (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
         (IpProtocol::UDP, 0, 0, false)
@@ -585,6 +603,15 @@ fn ipv4_fragments() {
     set_v4_frag(&mut later, 4242, 5, false);
     let m = parse(LinkType::Raw, &later).unwrap();
     assert_eq!(m.frag, Frag::Later { id: 4242 });
+    // 8 bytes of UDP header and 32 of data, 40 bytes into the datagram, the last fragment.
+    assert_eq!(
+        m.frag_span,
+        crate::wire::FragSpan {
+            start: 40,
+            end: 80,
+            last: true
+        }
+    );
     assert_eq!(
         (m.header.proto, m.header.src_port, m.header.dst_port, m.l4),
         (IpProtocol::UDP, 0, 0, false)
