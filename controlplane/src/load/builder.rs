@@ -64,6 +64,12 @@ pub(super) struct Builder {
     pub(super) template: usize,
     /// Address ranges of the AWS services gateway endpoints reach.
     pub(super) service_ranges: crate::service_ranges::ServiceRanges,
+    /// The Region and account being loaded (where the default VPC is created).
+    pub(super) home: (String, String),
+    /// `--zones`: Availability Zones per Region, replacing the built-in lists.
+    pub(super) zones: BTreeMap<String, Vec<String>>,
+    /// The default VPC, once something needed it (index into [`Model::vpcs`]).
+    pub(super) default_vpc: Option<usize>,
 }
 
 /// Resolves Ref/GetAtt for the template being loaded.

@@ -26,6 +26,7 @@ use vpcsim_dataplane::wire::IpProtocol;
 mod addresses;
 mod attributes;
 mod builder;
+mod default_vpc;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -36,6 +37,7 @@ mod ids;
 mod instances;
 mod network_acls;
 mod nlb;
+mod parameters;
 mod peering;
 mod prefix_lists;
 mod route_tables;
@@ -45,6 +47,7 @@ mod vpc;
 
 use attributes::opaque_attribute;
 use builder::{prefix, Builder, Findings, Lookup, Ref};
+pub use default_vpc::DEFAULT_VPC_STACK;
 use edges::arn;
 pub use edges::PREFIXES_TAG;
 pub use ids::aws_id;
@@ -64,6 +67,11 @@ pub struct LoadOptions {
     /// `--service-ranges FILE`: AWS service prefixes (ip-ranges.json format) replacing the
     /// built-in table of [`crate::service_ranges`].
     pub service_ranges: Option<PathBuf>,
+    /// `--default-vpc`: create the account's default VPC even when no template needs it.
+    pub default_vpc: bool,
+    /// `--zones REGION=ZONE,...`: the Availability Zones of a Region, replacing the built-in
+    /// list ([`cfn::availability_zones`]).
+    pub zones: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for LoadOptions {
@@ -74,6 +82,8 @@ impl Default for LoadOptions {
             parameters: BTreeMap::new(),
             imports: BTreeMap::new(),
             service_ranges: None,
+            default_vpc: false,
+            zones: BTreeMap::new(),
         }
     }
 }
@@ -189,7 +199,11 @@ pub(crate) fn validate_model(model: Model, diags: &mut Vec<Diagnostic>) -> Model
 
 /// Load templates, in order, into one model.
 pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        home: (opts.region.clone(), opts.account_id.clone()),
+        zones: opts.zones.clone(),
+        ..Builder::default()
+    };
     b.load_service_ranges(opts);
     let mut imports = opts.imports.clone();
     let declared: HashSet<String> = HashSet::new();
@@ -212,6 +226,17 @@ pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
                 logical_id: None,
                 code: "UnknownParameter".into(),
                 message: format!("--param {key}: no template declares a parameter named {key}"),
+            });
+        }
+    }
+    if opts.default_vpc || parsed.iter().any(default_vpc::needs_default_vpc) {
+        if let Err(p) = b.default_vpc() {
+            b.diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: PathBuf::from(DEFAULT_VPC_STACK),
+                logical_id: None,
+                code: p.code.into(),
+                message: p.message,
             });
         }
     }
