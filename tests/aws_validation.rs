@@ -425,3 +425,42 @@ fn parameters_are_checked_as_cloudformation_checks_them() {
     // Key pairs are not modelled: any name is taken.
     assert_eq!(run(&["KeyName=other"]).0, 0);
 }
+
+/// A VPC address that no subnet holds is dropped at the VPC, by trace and reach alike; an
+/// address of a subnet that no interface holds is still dropped at the subnet.
+#[test]
+fn address_outside_every_subnet_is_dropped_at_the_vpc() {
+    let f = fixture("spec/fixture-f.yaml").display().to_string();
+    let peering = fixture("spec/v18-peering.yaml").display().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec![args[0], "-t", &f, "-t", &peering, "--json"];
+        all.extend(&args[1..]);
+        let out = vpcsim(&all);
+        assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+        serde_json::from_str::<Value>(&out.stdout).unwrap()
+    };
+    let v = run(&["trace", "tcp 10.0.1.20:40000 -> 10.0.9.9:443"]);
+    assert_verdict(&v, "DROPPED", Some("NO_DESTINATION"), "VpcA");
+    let v = run(&["trace", "tcp 10.0.1.20:40000 -> 10.0.1.200:443"]);
+    assert_verdict(&v, "DROPPED", Some("NO_DESTINATION"), "Pub");
+
+    let out = vpcsim([
+        "reach",
+        "-t",
+        &f,
+        "-t",
+        &peering,
+        "--from",
+        "Web",
+        "--to",
+        "10.0.9.0/24",
+        "--protocol",
+        "tcp",
+    ]);
+    assert!(
+        out.stdout.contains("NO_DESTINATION at VpcA"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}

@@ -816,8 +816,9 @@ fn vector_18_longest_prefix_match() {
     let v = trace_f(&ov, "tcp 10.0.1.20:40000 -> 172.32.0.1:443", &[]);
     common::assert_verdict(&v, "EXITED", None, "IgwA");
 
+    // 10.0.9.9 is in VpcA's CIDR but in none of its subnets: dropped at the VPC itself.
     let v = trace_f(&ov, "tcp 10.0.1.20:40000 -> 10.0.9.9:443", &[]);
-    common::assert_verdict(&v, "DROPPED", Some("NO_DESTINATION"), "RtPub");
+    common::assert_verdict(&v, "DROPPED", Some("NO_DESTINATION"), "VpcA");
     let route = hops(&v, "route")[0]["rule"].as_str().unwrap().to_string();
     assert!(
         route.starts_with("10.0.0.0/16") && route.contains("local"),
