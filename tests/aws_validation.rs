@@ -464,3 +464,18 @@ fn address_outside_every_subnet_is_dropped_at_the_vpc() {
         out.stderr
     );
 }
+
+#[test]
+fn get_azs_answers_the_zones_given() {
+    let t = fx("getazs.yaml");
+    let zone = |extra: &[&str]| {
+        let (code, v) = validate(&[&t], extra);
+        assert_eq!(code, 0, "{v:#}");
+        v["vpcs"][0]["subnets"][0]["availability_zone"].clone()
+    };
+    assert_eq!(zone(&[]), "us-east-1b");
+    assert_eq!(
+        zone(&["--zones", "us-east-1=us-east-1c,us-east-1d"]),
+        "us-east-1d"
+    );
+}
