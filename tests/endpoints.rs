@@ -207,10 +207,18 @@ fn service_ranges_file_overrides_the_builtin_table() {
 /// nothing.
 #[test]
 fn region_without_ranges_warns() {
+    // The example's subnets name us-east-1 zones, which ap-south-2 does not have.
+    let dir = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(endpoints()).unwrap().replace(
+        "AvailabilityZone: us-east-1",
+        "AvailabilityZone: ap-south-2",
+    );
+    let t = dir.path().join("endpoints.yaml");
+    std::fs::write(&t, text).unwrap();
     let out = vpcsim([
         "validate",
         "-t",
-        endpoints().to_str().unwrap(),
+        t.to_str().unwrap(),
         "--region",
         "ap-south-2",
     ]);

@@ -816,8 +816,9 @@ fn vector_18_longest_prefix_match() {
     let v = trace_f(&ov, "tcp 10.0.1.20:40000 -> 172.32.0.1:443", &[]);
     common::assert_verdict(&v, "EXITED", None, "IgwA");
 
+    // 10.0.9.9 is in VpcA's CIDR but in none of its subnets: dropped at the VPC itself.
     let v = trace_f(&ov, "tcp 10.0.1.20:40000 -> 10.0.9.9:443", &[]);
-    common::assert_verdict(&v, "DROPPED", Some("NO_DESTINATION"), "RtPub");
+    common::assert_verdict(&v, "DROPPED", Some("NO_DESTINATION"), "VpcA");
     let route = hops(&v, "route")[0]["rule"].as_str().unwrap().to_string();
     assert!(
         route.starts_with("10.0.0.0/16") && route.contains("local"),
@@ -932,8 +933,9 @@ fn vector_23_link_local_routes() {
     );
 }
 
-/// SPEC §17 vector 24: subnet 10.0.4.77/24 is stored as 10.0.4.0/24; a 10.0.0.0/29 VPC is
-/// rejected; a /28 subnet has exactly 11 assignable addresses.
+/// SPEC §17 vector 24, as SPEC §1.1 and CreateSubnet have it: subnet 10.0.4.77/24 (host bits
+/// set) is refused, never truncated to 10.0.4.0/24; a 10.0.0.0/29 VPC is rejected; a /28
+/// subnet has exactly 11 assignable addresses.
 #[test]
 fn vector_24_cidr_canonicalisation_and_sizes() {
     let ok = validate(Some("v24-addressing.yaml"), &[], &[]);
@@ -947,6 +949,25 @@ fn vector_24_cidr_canonicalisation_and_sizes() {
     };
     assert_eq!(cidr("Sloppy"), Some(Value::from("10.0.4.0/24")));
     assert_eq!(cidr("Tiny"), Some(Value::from("10.0.5.0/28")));
+
+    let sloppy = validate(
+        Some("v24-addressing.yaml"),
+        &[],
+        &["--param", "SloppyCidr=10.0.4.77/24"],
+    );
+    assert_invalid(
+        &sloppy,
+        "InvalidSubnet.Range",
+        "v24-addressing.yaml",
+        "Sloppy",
+    );
+    assert!(
+        errors(&sloppy)[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("The CIDR '10.0.4.77/24' is invalid")),
+        "{:#}",
+        sloppy.json["errors"]
+    );
 
     let small = validate(
         Some("v24-addressing.yaml"),

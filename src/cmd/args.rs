@@ -49,6 +49,15 @@ pub struct TopologyArgs {
     /// AWS::AccountId of the stacks (also the account in flow logs).
     #[arg(long, default_value = "123456789012")]
     pub account_id: String,
+    /// Create the account's default VPC (172.31.0.0/16, a default /20 subnet with public IPs
+    /// in every zone, an internet gateway) even when no template needs it; it is created
+    /// anyway for security groups without VpcId and instances without a subnet.
+    #[arg(long)]
+    pub default_vpc: bool,
+    /// The Availability Zones of a Region, replacing the built-in list (repeatable), e.g.
+    /// `--zones us-east-1=us-east-1a,us-east-1b`. Subnets in other zones are refused.
+    #[arg(long = "zones", value_name = "REGION=ZONE,...", value_parser = parse_zones)]
+    pub zones: Vec<(String, Vec<String>)>,
     /// Target health of Network Load Balancer targets, overriding the health vpcsim computes:
     /// JSON like `aws elbv2 describe-target-health` output with the group added, e.g.
     /// `[{"TargetGroup": "WebTargets", "Target": {"Id": "i-…", "Port": 80}, "TargetHealth": {"State": "unhealthy"}}]`.
@@ -70,6 +79,20 @@ pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--zones REGION=ZONE,ZONE,...`.
+pub fn parse_zones(s: &str) -> Result<(String, Vec<String>), String> {
+    let (region, zones) = parse_key_value(s)?;
+    let zones: Vec<String> = zones
+        .split(',')
+        .map(|z| z.trim().to_string())
+        .filter(|z| !z.is_empty())
+        .collect();
+    if zones.is_empty() {
+        return Err(format!("expected REGION=ZONE,ZONE,..., got {s:?}"));
+    }
+    Ok((region, zones))
+}
+
 impl TopologyArgs {
     pub fn options(&self) -> LoadOptions {
         LoadOptions {
@@ -82,6 +105,8 @@ impl TopologyArgs {
                 .map(PathBuf::from),
             custom_attributes: self.custom_attrs.iter().cloned().collect(),
             endpoint_services: self.endpoint_services.clone(),
+            default_vpc: self.default_vpc,
+            zones: self.zones.iter().cloned().collect(),
         }
     }
 

@@ -5,7 +5,7 @@ use super::stdio::{errln, outln};
 use clap::Args;
 use serde_json::json;
 use vpcsim_controlplane::compile::cidr_summary;
-use vpcsim_controlplane::load::SUPPORTED_TYPES;
+use vpcsim_controlplane::load::{DEFAULT_VPC_STACK, SUPPORTED_TYPES};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -48,6 +48,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 "cidrs": v4.iter().map(|c| c.to_string()).chain(v6.iter().map(|c| c.to_string())).collect::<Vec<_>>(),
                 "subnets": subnets.iter().map(|(s, c4, c6, az)| json!({"subnet": s, "cidr": c4.map(|c| c.to_string()), "ipv6_cidr": c6.map(|c| c.to_string()), "availability_zone": az})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "default_vpc": default_vpc(m),
             "unsupported": unsupported.iter().map(|(k, id)| json!({"type": k, "logical_id": id})).collect::<Vec<_>>(),
             "target_health": target_health,
             "errors": loaded.errors().map(diag_json).collect::<Vec<_>>(),
@@ -55,7 +56,11 @@ pub fn run(args: &ValidateArgs) -> i32 {
         });
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        for t in &m.templates {
+        for t in m
+            .templates
+            .iter()
+            .filter(|t| t.stack_name != DEFAULT_VPC_STACK)
+        {
             outln!(
                 "template {} (stack {}, {}, account {})",
                 t.path.display(),
@@ -79,6 +84,21 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 let mut c: Vec<String> = c4.iter().map(|c| c.to_string()).collect();
                 c.extend(c6.iter().map(|c| c.to_string()));
                 outln!("  subnet {s} ({az}): {}", c.join(", "));
+            }
+        }
+        if let Some(d) = default_vpc(m).as_object() {
+            outln!(
+                "\ndefault VPC {} ({}): created by AWS with the account; default subnets:",
+                d["vpc_id"].as_str().unwrap_or(""),
+                d["cidr"].as_str().unwrap_or("")
+            );
+            for s in d["subnets"].as_array().into_iter().flatten() {
+                outln!(
+                    "  {} {} ({}), public IPs on launch",
+                    s["subnet_id"].as_str().unwrap_or(""),
+                    s["cidr"].as_str().unwrap_or(""),
+                    s["availability_zone"].as_str().unwrap_or("")
+                );
             }
         }
         for g in &target_health {
@@ -134,6 +154,38 @@ pub fn run(args: &ValidateArgs) -> i32 {
     } else {
         0
     }
+}
+
+/// The default VPC with its ids, or `null` when nothing needed it.
+fn default_vpc(m: &vpcsim_controlplane::Model) -> serde_json::Value {
+    let is_default = |o: &vpcsim_controlplane::model::Origin| {
+        m.templates
+            .get(o.template)
+            .is_some_and(|t| t.stack_name == DEFAULT_VPC_STACK)
+    };
+    let Some((i, v)) = m
+        .vpcs
+        .iter()
+        .enumerate()
+        .find(|(_, v)| is_default(&v.origin))
+    else {
+        return serde_json::Value::Null;
+    };
+    json!({
+        "vpc_id": v.origin.id,
+        "cidr": v.cidrs_v4.first().map(|c| c.to_string()),
+        "internet_gateway_id": v.internet_gateway.map(|g| m.internet_gateways[g].origin.id.clone()),
+        "main_route_table_id": m.route_tables[v.main_route_table].origin.id,
+        "default_security_group_id": m.security_groups[v.default_security_group].origin.id,
+        "default_network_acl_id": m.network_acls[v.default_network_acl].origin.id,
+        "subnets": m.subnets.iter().filter(|s| s.vpc == i).map(|s| json!({
+            "subnet_id": s.origin.id,
+            "logical_id": s.origin.logical_id,
+            "cidr": s.cidr_v4.map(|c| c.to_string()),
+            "availability_zone": s.availability_zone,
+            "map_public_ip_on_launch": s.map_public_ip_on_launch,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn diag_json(d: &vpcsim_controlplane::Diagnostic) -> serde_json::Value {

@@ -21,6 +21,18 @@ impl<'t> Evaluator<'t> {
     /// after everything it references. Disabled resources are left out, and only the `Fn::If`
     /// branches the conditions select count, as in CloudFormation.
     pub fn dependency_order(&self) -> Result<Vec<usize>, Vec<CfnError>> {
+        let (order, errors) = self.buildable_order();
+        if errors.is_empty() {
+            Ok(order)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Like [`Self::dependency_order`], but never all-or-nothing: every problem, and the order
+    /// of the resources that can still be built (neither a broken reference nor a cycle in
+    /// them or in anything they depend on), so the checks of later phases still run on them.
+    pub fn buildable_order(&self) -> (Vec<usize>, Vec<CfnError>) {
         let resources = &self.template.resources;
         let mut errors = Vec::new();
         let mut enabled = vec![false; resources.len()];
@@ -31,6 +43,7 @@ impl<'t> Evaluator<'t> {
             }
         }
         let mut deps: Vec<Vec<usize>> = vec![Vec::new(); resources.len()];
+        let mut broken = vec![false; resources.len()];
         for (i, r) in resources.iter().enumerate() {
             if !enabled[i] {
                 continue;
@@ -43,6 +56,7 @@ impl<'t> Evaluator<'t> {
                     .map(|d| (d.as_str(), RefKind::DependsOn)),
             );
             let mut d = BTreeSet::new();
+            let before = errors.len();
             for (name, kind) in refs {
                 let target = self.resource_index.get(name).copied();
                 match (target, kind) {
@@ -75,6 +89,7 @@ impl<'t> Evaluator<'t> {
                     )),
                 }
             }
+            broken[i] = errors.len() > before;
             deps[i] = d.into_iter().collect();
         }
         let (order, cycles) = topo_sort(&deps);
@@ -92,11 +107,17 @@ impl<'t> Evaluator<'t> {
                 ),
             ));
         }
-        if errors.is_empty() {
-            Ok(order.into_iter().filter(|&i| enabled[i]).collect())
-        } else {
-            Err(errors)
+        // `order` puts dependencies first, so one pass carries breakage to the dependents.
+        let mut buildable = Vec::new();
+        for i in order {
+            if deps[i].iter().any(|&j| broken[j]) {
+                broken[i] = true;
+            }
+            if enabled[i] && !broken[i] {
+                buildable.push(i);
+            }
         }
+        (buildable, errors)
     }
 
     fn collect_refs<'n>(&self, node: &'n Node, out: &mut BTreeSet<(&'n str, RefKind)>) {

@@ -24,6 +24,9 @@ pub struct StackContext {
     pub parameter_overrides: BTreeMap<String, String>,
     /// Values for `Fn::ImportValue`, keyed by export name (we have no other stacks to ask).
     pub imports: BTreeMap<String, String>,
+    /// Availability Zones per Region for `Fn::GetAZs`, replacing the built-in lists of
+    /// [`super::availability_zones`] (`--zones`).
+    pub zones: BTreeMap<String, Vec<String>>,
 }
 
 impl StackContext {
@@ -40,6 +43,7 @@ impl StackContext {
             ),
             parameter_overrides: BTreeMap::new(),
             imports: BTreeMap::new(),
+            zones: BTreeMap::new(),
         }
     }
 }
@@ -267,21 +271,8 @@ impl<'t> Evaluator<'t> {
         };
         let mut values = Vec::with_capacity(items.len());
         for item in &items {
-            if !p.allowed_values.is_empty()
-                && !p
-                    .allowed_values
-                    .iter()
-                    .any(|a| allowed_matches(a, item, numeric))
-            {
-                return Err(self.error(
-                    id,
-                    INVALID_PARAMETER_VALUE,
-                    format!(
-                        "value {item:?} is not one of the AllowedValues [{}]",
-                        p.allowed_values.join(", ")
-                    ),
-                ));
-            }
+            super::parameters::check_item(p, item, numeric, is_list)
+                .map_err(|m| self.error(id, INVALID_PARAMETER_VALUE, m))?;
             if numeric {
                 values.push(Value::Number(parse_number(item).ok_or_else(|| {
                     self.error(
@@ -454,7 +445,7 @@ fn parse_number(s: &str) -> Option<serde_json::Number> {
     s.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
 }
 
-fn allowed_matches(allowed: &str, value: &str, numeric: bool) -> bool {
+pub(super) fn allowed_matches(allowed: &str, value: &str, numeric: bool) -> bool {
     allowed == value
         || (numeric
             && matches!((allowed.trim().parse::<f64>(), value.trim().parse::<f64>()), (Ok(a), Ok(b)) if a == b))

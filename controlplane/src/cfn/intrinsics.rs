@@ -310,11 +310,12 @@ impl Evaluator<'_> {
         } else {
             region.as_str()
         };
+        let zones = match self.ctx.zones.get(region) {
+            Some(z) => z.clone(),
+            None => funcs::availability_zones(region),
+        };
         Ok(Some(Value::Array(
-            funcs::availability_zones(region)
-                .into_iter()
-                .map(Value::String)
-                .collect(),
+            zones.into_iter().map(Value::String).collect(),
         )))
     }
 

@@ -11,12 +11,15 @@ mod deps;
 mod eval;
 mod funcs;
 mod intrinsics;
+mod parameters;
 mod parse;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use eval::{Evaluator, Resolver, StackContext};
+pub use funcs::availability_zones;
+pub use parameters::{aws_parameter_kind, does_not_exist, AwsParameterKind, ParameterConstraints};
 pub use parse::parse_template;
 
 /// Deepest nesting accepted in templates and evaluation; deeper input is rejected rather than
@@ -216,6 +219,8 @@ pub struct Parameter {
     pub allowed_values: Vec<String>,
     /// `NoEcho`.
     pub no_echo: bool,
+    /// `AllowedPattern`, `MinLength`, `MaxValue` and the other constraints.
+    pub constraints: ParameterConstraints,
 }
 
 /// A declared resource.

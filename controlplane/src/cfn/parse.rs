@@ -225,6 +225,7 @@ impl Converter {
                 default: None,
                 allowed_values: Vec::new(),
                 no_echo: false,
+                constraints: Default::default(),
             };
             let mut has_type = false;
             for (k, v) in decl {
@@ -251,6 +252,17 @@ impl Converter {
                             Yaml::String(s) => s.eq_ignore_ascii_case("true"),
                             _ => false,
                         }
+                    }
+                    key @ ("AllowedPattern"
+                    | "MinLength"
+                    | "MaxLength"
+                    | "MinValue"
+                    | "MaxValue"
+                    | "ConstraintDescription") => {
+                        let value = self.scalar_string(v, key)?;
+                        p.constraints
+                            .set(key, value)
+                            .map_err(|m| self.error(INVALID_TEMPLATE, m))?;
                     }
                     _ => {}
                 }

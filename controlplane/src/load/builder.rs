@@ -78,6 +78,12 @@ pub(super) struct Builder {
     pub(super) reported_placeholders: HashSet<String>,
     /// Parameters whose bad value was already reported: (template, parameter).
     pub(super) reported_parameters: HashSet<(usize, String)>,
+    /// The Region and account being loaded (where the default VPC is created).
+    pub(super) home: (String, String),
+    /// `--zones`: Availability Zones per Region, replacing the built-in lists.
+    pub(super) zones: BTreeMap<String, Vec<String>>,
+    /// The default VPC, once something needed it (index into [`Model::vpcs`]).
+    pub(super) default_vpc: Option<usize>,
 }
 
 /// Resolves Ref/GetAtt for the template being loaded, noting values that stand for

@@ -125,13 +125,14 @@ impl Builder {
         let mut enis = Vec::new();
         let nics = opt_list(p, "NetworkInterfaces")?;
         if nics.is_empty() {
-            let Some(subnet_id) = opt_str(p, "SubnetId")? else {
-                return Err(Problem::new(
-                    "UnsupportedOperation.DefaultVpc",
-                    "the instance has no SubnetId or NetworkInterfaces: AWS would launch it in the default VPC, which vpcsim does not model yet",
-                ));
+            // Without a subnet, AWS launches into a default subnet of the default VPC.
+            let subnet = match opt_str(p, "SubnetId")? {
+                Some(subnet_id) => self.subnet_id("SubnetId", &subnet_id)?,
+                None => {
+                    let az = opt_str(p, "AvailabilityZone")?.filter(|z| !z.is_empty());
+                    self.default_subnet(az.as_deref())?
+                }
             };
-            let subnet = self.subnet_id("SubnetId", &subnet_id)?;
             let public = self.model.subnets[subnet].map_public_ip_on_launch;
             let eni_origin = Origin {
                 id: id.replace("i-", "eni-"),

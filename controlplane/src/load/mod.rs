@@ -26,6 +26,7 @@ use vpcsim_dataplane::wire::IpProtocol;
 mod addresses;
 mod attributes;
 mod builder;
+mod default_vpc;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -38,6 +39,7 @@ mod ids;
 mod instances;
 mod network_acls;
 mod nlb;
+mod parameters;
 mod peering;
 mod prefix_lists;
 mod route_tables;
@@ -48,6 +50,7 @@ mod vpc;
 
 use attributes::opaque_attribute;
 use builder::{prefix, Builder, Findings, Lookup, Ref};
+pub use default_vpc::DEFAULT_VPC_STACK;
 use edges::arn;
 pub use edges::PREFIXES_TAG;
 use followon::Placeholder;
@@ -79,6 +82,11 @@ pub struct LoadOptions {
     /// `--endpoint-service NAME`: endpoint services that exist outside the loaded templates, so
     /// Gateway Load Balancer endpoints of them load (as endpoints whose traffic goes nowhere).
     pub endpoint_services: Vec<String>,
+    /// `--default-vpc`: create the account's default VPC even when no template needs it.
+    pub default_vpc: bool,
+    /// `--zones REGION=ZONE,...`: the Availability Zones of a Region, replacing the built-in
+    /// list ([`cfn::availability_zones`]).
+    pub zones: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for LoadOptions {
@@ -91,6 +99,8 @@ impl Default for LoadOptions {
             service_ranges: None,
             custom_attributes: BTreeMap::new(),
             endpoint_services: Vec::new(),
+            default_vpc: false,
+            zones: BTreeMap::new(),
         }
     }
 }
@@ -276,6 +286,8 @@ pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
 }
 
 fn build(mut b: Builder, sources: &[(Option<String>, Source)], opts: &LoadOptions) -> Loaded {
+    b.home = (opts.region.clone(), opts.account_id.clone());
+    b.zones = opts.zones.clone();
     b.load_service_ranges(opts);
     b.external_services = opts.endpoint_services.iter().cloned().collect();
     let mut parsed = Vec::new();
@@ -285,9 +297,24 @@ fn build(mut b: Builder, sources: &[(Option<String>, Source)], opts: &LoadOption
             Err(e) => b.cfn_error(&e),
         }
     }
+    let needs_default_vpc = opts.default_vpc
+        || parsed
+            .iter()
+            .any(|(_, t)| default_vpc::needs_default_vpc(t));
     let stacks: Vec<Stack> = b.name_stacks(parsed);
     b.check_parameters(&stacks, opts);
     b.check_custom_attributes(&stacks, opts);
+    if needs_default_vpc {
+        if let Err(p) = b.default_vpc() {
+            b.diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: PathBuf::from(DEFAULT_VPC_STACK),
+                logical_id: None,
+                code: p.code.into(),
+                message: p.message,
+            });
+        }
+    }
     let mut imports = opts.imports.clone();
     let mut failed = HashSet::new();
     for i in b.stack_order(&stacks, opts) {

@@ -117,6 +117,20 @@ impl Builder {
                     format!("{key} {value} is not a {what}"),
                 ))
             }
+            // CreateRoute checks that an instance or interface target exists; only a target
+            // deleted later leaves a blackhole (as in snapshots).
+            ("InstanceId", None) => {
+                return Err(Problem::new(
+                    "InvalidInstanceID.NotFound",
+                    format!("The instance ID '{value}' does not exist"),
+                ))
+            }
+            ("NetworkInterfaceId", None) => {
+                return Err(Problem::new(
+                    "InvalidNetworkInterfaceID.NotFound",
+                    format!("The networkInterface ID '{value}' does not exist"),
+                ))
+            }
             (_, None) => {
                 self.warn_at(
                     &origin,

@@ -4,18 +4,12 @@ use super::*;
 
 impl Builder {
     pub(super) fn add_sg(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
+        // Without a VpcId, AWS creates the group in the account's default VPC.
         let vpc = match opt_str(p, "VpcId")? {
             Some(id) => Some(self.vpc_id("VpcId", &id)?),
-            None => None,
+            None => Some(self.default_vpc()?),
         };
         let origin = self.origin(t, lid, "AWS::EC2::SecurityGroup", props::name_tag(p));
-        if vpc.is_none() {
-            self.warn_at(
-                &origin,
-                "UnsupportedOperation.DefaultVpc",
-                "no VpcId: AWS would create the group in the default VPC, which vpcsim does not model yet",
-            );
-        }
         let group_name = opt_str(p, "GroupName")?
             .unwrap_or_else(|| format!("{}-{lid}", self.model.templates[t].stack_name));
         let sg = self.model.security_groups.len();
@@ -204,15 +198,19 @@ impl Builder {
         for id in ids {
             let g = self.sg_id(key, id)?;
             match self.model.security_groups[g].vpc {
+                // RunInstances and CreateNetworkInterface refuse this with InvalidParameter.
                 Some(v) if v != vpc => {
+                    let group = &self.model.security_groups[g].origin;
                     return Err(Problem::new(
-                        "InvalidGroup.NotFound",
+                        "InvalidParameter",
                         format!(
-                            "security group {} belongs to another VPC ({})",
-                            self.model.security_groups[g].origin.logical_id,
-                            self.model.vpcs[v].origin.logical_id
+                            "Security group {} and the subnet belong to different networks ({} is in {}, the subnet in {})",
+                            group.id,
+                            group.logical_id,
+                            self.model.vpcs[v].origin.logical_id,
+                            self.model.vpcs[vpc].origin.logical_id
                         ),
-                    ))
+                    ));
                 }
                 _ => out.push(g),
             }
@@ -235,7 +233,7 @@ impl Builder {
                     if let Some(ov) = m.security_groups[*other].vpc {
                         if ov != v && !peered(v, ov) {
                             errors.push((g.origin.clone(), "InvalidGroup.NotFound", format!(
-                                "rule references {} of {}, which is neither this VPC nor a peer of it",
+                                "You have specified two resources that belong to different networks: the rule references {} of {}, which is neither this VPC nor a peer of it",
                                 m.security_groups[*other].origin.logical_id, m.vpcs[ov].origin.logical_id
                             )));
                         }

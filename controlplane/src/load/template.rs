@@ -32,6 +32,7 @@ impl Builder {
             .collect();
         ctx.parameter_overrides = parameters;
         ctx.imports = imports.clone();
+        ctx.zones = opts.zones.clone();
         let ev = match Evaluator::new(t, &ctx) {
             Ok(ev) => ev,
             Err(errors) => {
@@ -41,15 +42,20 @@ impl Builder {
                 return false;
             }
         };
-        let order = match ev.dependency_order() {
-            Ok(o) => o,
-            Err(errors) => {
-                for e in &errors {
-                    self.cfn_error(e);
-                }
-                return false;
+        if !self.check_aws_parameters(t, &ev) {
+            return false;
+        }
+        // Resources with broken references are reported and left out; the rest are still
+        // built, so their own errors show up in the same run.
+        let (order, errors) = ev.buildable_order();
+        for e in &errors {
+            self.cfn_error(e);
+        }
+        for (i, r) in t.resources.iter().enumerate() {
+            if !order.contains(&i) && matches!(ev.resource_enabled(r), Ok(true)) {
+                self.mark_failed(template, &r.logical_id);
             }
-        };
+        }
         self.prescan_addresses(t, &ev);
         for i in order {
             self.build_resource(&ev, template, &t.resources[i]);

@@ -10,7 +10,8 @@ impl Builder {
                 "VPCs allocated from IPAM pools are not simulated: give the VPC a CidrBlock",
             ));
         }
-        let cidr = parse_v4_net(p, "CidrBlock")?.ok_or_else(|| missing("CidrBlock"))?;
+        let cidr = parse_v4_net(p, "CidrBlock", "InvalidVpc.Range")?
+            .ok_or_else(|| missing("CidrBlock"))?;
         check_vpc_cidr(&cidr)?;
         let origin = self.origin(t, lid, "AWS::EC2::VPC", props::name_tag(p));
         let vpc = self.model.vpcs.len();
@@ -99,7 +100,7 @@ impl Builder {
         let l = self.link(t, lid, "AWS::EC2::VPCCidrBlock", p);
         self.by_logical
             .insert((t, lid.to_string()), Ref::CidrBlock(vpc, l));
-        if let Some(cidr) = parse_v4_net(p, "CidrBlock")? {
+        if let Some(cidr) = parse_v4_net(p, "CidrBlock", "InvalidVpc.Range")? {
             check_vpc_cidr(&cidr)?;
             let v = &self.model.vpcs[vpc];
             if let Some(c) = v
@@ -199,7 +200,7 @@ impl Builder {
 
     pub(super) fn add_subnet(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
         let vpc = self.vpc_ref(p, "VpcId")?;
-        let cidr_v4 = parse_v4_net(p, "CidrBlock")?;
+        let cidr_v4 = parse_v4_net(p, "CidrBlock", "InvalidSubnet.Range")?;
         let cidr_v6 = match opt_str(p, "Ipv6CidrBlock")? {
             Some(s) => Some(
                 s.parse::<Ipv6Net>()
@@ -279,6 +280,7 @@ impl Builder {
             .filter(|s| !s.is_empty())
             .or(opt_str(p, "AvailabilityZoneId")?.map(|z| az_from_id(&region, &z)))
             .unwrap_or_else(|| format!("{region}a"));
+        self.check_zone(t, &az)?;
         let origin = self.origin(t, lid, "AWS::EC2::Subnet", props::name_tag(p));
         let id = origin.id.clone();
         self.model.subnets.push(Subnet {
@@ -347,14 +349,25 @@ pub(super) fn join<T: fmt::Display>(items: impl IntoIterator<Item = T>) -> Strin
         .join(", ")
 }
 
-fn parse_v4_net(p: &Value, key: &str) -> R<Option<Ipv4Net>> {
+/// An IPv4 block of a VPC or subnet; `range_code` is the error for one with host bits set.
+fn parse_v4_net(p: &Value, key: &str, range_code: &'static str) -> R<Option<Ipv4Net>> {
     match opt_str(p, key)? {
         None => Ok(None),
         Some(s) => {
             let n: Ipv4Net = s
                 .parse()
                 .map_err(|e| invalid(key, format!("{s:?} is not an IPv4 CIDR ({e})")))?;
-            Ok(Some(n.trunc()))
+            // EC2 refuses a block with host bits set rather than truncating it.
+            if n != n.trunc() {
+                return Err(Problem::new(
+                    range_code,
+                    format!(
+                        "The CIDR '{n}' is invalid: host bits are set (did you mean {}?)",
+                        n.trunc()
+                    ),
+                ));
+            }
+            Ok(Some(n))
         }
     }
 }

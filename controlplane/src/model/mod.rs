@@ -229,7 +229,13 @@ impl Model {
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
             .chain(self.links.iter());
-        for o in origins.filter(|o| !o.is_implicit()) {
+        // The default VPC comes with the account, not from a template.
+        let default_vpc = |o: &Origin| {
+            self.templates
+                .get(o.template)
+                .is_some_and(|t| t.stack_name == crate::load::DEFAULT_VPC_STACK)
+        };
+        for o in origins.filter(|o| !o.is_implicit() && !default_vpc(o)) {
             *counts.entry(&o.kind).or_default() += 1;
         }
         counts.into_iter().collect()

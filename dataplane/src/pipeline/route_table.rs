@@ -4,7 +4,7 @@
 
 use super::driver::{Driver, Field};
 use super::{network_acl, Node};
-use crate::topology::maps::VpcInterfaces;
+use crate::topology::maps::{VpcInterfaces, VpcSubnetRanges};
 use crate::topology::{
     EniIdx, ResId, Route, RouteTableIdx, RouteTarget, SubnetIdx, Topology, VpcIdx,
 };
@@ -287,13 +287,23 @@ pub(super) fn deliver_in_vpc<'t, D: Driver<'t>>(
     stage: Stage,
     why: &'static str,
 ) {
-    let v = &d.topo().vpcs[vpc];
+    let topo = d.topo();
+    let v = &topo.vpcs[vpc];
     for (eni, p) in d.split(p, Field::Dst, &VpcInterfaces(v)) {
-        match eni {
-            Some(eni) => d.next(p, Node::Enter { eni, from_subnet }),
-            None => d.drop(p, DropReason::NoDestination, at, stage, None, |h| {
-                format!("{why} {}", h.dst)
-            }),
-        }
+        let Some(eni) = eni else {
+            for (in_subnet, p) in d.split(p, Field::Dst, &VpcSubnetRanges { topo, vpc }) {
+                match in_subnet {
+                    Some(()) => d.drop(p, DropReason::NoDestination, at, stage, None, |h| {
+                        format!("{why} {}", h.dst)
+                    }),
+                    // No subnet holds the address: the VPC itself has nowhere to take it.
+                    None => d.drop(p, DropReason::NoDestination, v.res, stage, None, |h| {
+                        format!("no subnet of {} holds {}", topo.name(v.res), h.dst)
+                    }),
+                }
+            }
+            continue;
+        };
+        d.next(p, Node::Enter { eni, from_subnet });
     }
 }

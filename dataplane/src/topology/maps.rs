@@ -339,6 +339,41 @@ impl AddressMap for Subnet {
     fn key(&self, _: usize) {}
 }
 
+/// Whether an address lies in one of a VPC's subnets: a packet to an address of the VPC that
+/// no subnet holds is dropped at the VPC itself, not at the hop that brought it there.
+pub struct VpcSubnetRanges<'a> {
+    /// The topology (its subnets).
+    pub topo: &'a Topology,
+    /// The VPC.
+    pub vpc: VpcIdx,
+}
+
+impl AddressMap for VpcSubnetRanges<'_> {
+    type Key = ();
+    #[inline]
+    fn lookup(&self, a: IpAddr) -> Option<()> {
+        self.topo
+            .subnets
+            .iter()
+            .any(|s| s.vpc == self.vpc && s.contains(a))
+            .then_some(())
+    }
+    fn segments(&self, fam: Family) -> Segments<'_> {
+        let ranges: Vec<(u128, u128)> = self
+            .topo
+            .subnets
+            .iter()
+            .filter(|s| s.vpc == self.vpc)
+            .filter_map(|s| match fam {
+                Family::V4 => s.cidr_v4.map(|n| Family::prefix_range(&n.into())),
+                Family::V6 => s.cidr_v6.map(|n| Family::prefix_range(&n.into())),
+            })
+            .collect();
+        unit(&ranges)
+    }
+    fn key(&self, _: usize) {}
+}
+
 /// The address ranges (CIDR blocks) of a VPC.
 pub struct VpcRanges<'a>(pub &'a Vpc);
 
