@@ -64,6 +64,8 @@ pub(super) struct Builder {
     pub(super) template: usize,
     /// Address ranges of the AWS services gateway endpoints reach.
     pub(super) service_ranges: crate::service_ranges::ServiceRanges,
+    /// The quotas checked ([`crate::quotas`]).
+    pub(super) quotas: crate::quotas::Quotas,
 }
 
 /// Resolves Ref/GetAtt for the template being loaded.

@@ -64,6 +64,8 @@ pub struct LoadOptions {
     /// `--service-ranges FILE`: AWS service prefixes (ip-ranges.json format) replacing the
     /// built-in table of [`crate::service_ranges`].
     pub service_ranges: Option<PathBuf>,
+    /// AWS quotas in force (`--quota NAME=N`); AWS's defaults unless raised.
+    pub quotas: crate::quotas::Quotas,
 }
 
 impl Default for LoadOptions {
@@ -74,6 +76,7 @@ impl Default for LoadOptions {
             parameters: BTreeMap::new(),
             imports: BTreeMap::new(),
             service_ranges: None,
+            quotas: crate::quotas::Quotas::default(),
         }
     }
 }
@@ -177,9 +180,14 @@ pub fn load_files(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
 
 /// The cross-resource checks of [`load`] (route targets, peering overlaps, group references,
 /// edges, prefix lists, endpoints) on a model built by another loader (describe-* snapshots).
-pub(crate) fn validate_model(model: Model, diags: &mut Vec<Diagnostic>) -> Model {
+pub(crate) fn validate_model(
+    model: Model,
+    quotas: crate::quotas::Quotas,
+    diags: &mut Vec<Diagnostic>,
+) -> Model {
     let mut b = Builder {
         model,
+        quotas,
         ..Builder::default()
     };
     b.validate();
@@ -189,7 +197,10 @@ pub(crate) fn validate_model(model: Model, diags: &mut Vec<Diagnostic>) -> Model
 
 /// Load templates, in order, into one model.
 pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        quotas: opts.quotas.clone(),
+        ..Builder::default()
+    };
     b.load_service_ranges(opts);
     let mut imports = opts.imports.clone();
     let declared: HashSet<String> = HashSet::new();

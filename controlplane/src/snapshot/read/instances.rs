@@ -135,9 +135,9 @@ impl Reader {
         let mut security_groups = Vec::new();
         for g in list(v, "Groups") {
             let Some(gid) = s(g, "GroupId") else { continue };
-            match self.resolve(it, &id, "Groups.GroupId", gid) {
-                Some(Ref::Sg(g)) => security_groups.push(g),
-                _ => return None,
+            // An absent group's rules are unknown: it allows nothing, like a group with no rules.
+            if let Some(Ref::Sg(g)) = self.resolve(it, &id, "Groups.GroupId", gid) {
+                security_groups.push(g);
             }
         }
         let mut auto_public_ip = None;

@@ -185,15 +185,18 @@ impl Reader {
             .next();
         if let Some(c) = cidr_v4 {
             if !self.model.vpcs[vpc].cidrs_v4.iter().any(|v| v.contains(&c)) {
-                self.error(
+                // AWS cannot hold such a subnet: the VPC's description is older than the
+                // subnet's (a CIDR association the export missed). Nothing can be placed in it.
+                self.warn(
                     it.file,
                     &id,
                     "InvalidSubnet.Range",
                     format!(
-                        "{c} is outside the CIDR blocks of {}",
+                        "{c} is outside the CIDR blocks of {}: the subnet is skipped",
                         self.model.vpcs[vpc].origin.id
                     ),
                 );
+                self.skip(&id);
                 return;
             }
         }
