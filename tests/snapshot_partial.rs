@@ -294,3 +294,146 @@ fn corpus_sets_all_load_and_trace() {
     }
     assert!(traced >= 20, "only {traced} sets traced");
 }
+
+/// Only regular files (and links to them) are read, each up to 256 MiB: a link to `/dev/zero`
+/// is refused rather than read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn snapshot_reads_only_bounded_regular_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::copy(
+        snapshot("quota").join("snapshot.json"),
+        dir.join("vpc.json"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+    // A link to a regular file is read; a link to a directory is not walked (no loops).
+    std::os::unix::fs::symlink("vpc.json", dir.join("link.json")).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("parent")).unwrap();
+    // Sparse: larger than the limit without taking the space.
+    let huge = std::fs::File::create(dir.join("huge.json")).unwrap();
+    huge.set_len(vpcsim_controlplane::snapshot::MAX_SNAPSHOT_FILE_BYTES + 1)
+        .unwrap();
+    let (code, v) = validate_json(dir, &[]);
+    assert_eq!(code, 2, "{v:#}");
+    let errors = v["errors"].as_array().unwrap();
+    let refused = |file: &str, code: &str| {
+        errors
+            .iter()
+            .any(|e| e["file"].as_str().unwrap().ends_with(file) && e["code"] == code)
+    };
+    assert!(
+        refused("zero.json", "InvalidSnapshot.NotRegularFile"),
+        "{v:#}"
+    );
+    assert!(refused("huge.json", "InvalidSnapshot.TooLarge"), "{v:#}");
+    assert_eq!(errors.len(), 2, "{v:#}");
+    // The linked copy was read too: its resources are described twice.
+    assert!(
+        v["warnings"].as_array().unwrap().iter().any(|w| w["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("vpc.json")
+            && w["code"] == "InvalidSnapshot.Duplicate"),
+        "{v:#}"
+    );
+}
+
+/// The reader takes files from memory as it takes them from a directory.
+#[test]
+fn snapshot_loads_from_memory_like_a_directory() {
+    use vpcsim_controlplane::snapshot::{load_snapshot_files, SnapshotFile};
+    let dir = snapshot("two-accounts");
+    let mut files = Vec::new();
+    for account in ["111111111111", "222222222222"] {
+        let rel = PathBuf::from(format!(
+            "aws_configs/accounts/{account}/us-east-1/snapshot.json"
+        ));
+        files.push(SnapshotFile {
+            bytes: std::fs::read(dir.join(&rel)).unwrap(),
+            path: rel,
+        });
+    }
+    let mem = load_snapshot_files(&files, &LoadOptions::default());
+    let disk = load_snapshot(&[dir], &LoadOptions::default());
+    assert!(mem.diagnostics.is_empty(), "{:?}", mem.diagnostics);
+    assert_eq!(mem.model.counts(), disk.model.counts());
+    let accounts: Vec<&str> = mem
+        .model
+        .templates
+        .iter()
+        .map(|t| t.account_id.as_str())
+        .collect();
+    assert_eq!(accounts, ["111111111111", "222222222222"]);
+}
+
+/// Hand-edited JSON of the wrong shape: one coded error per real mistake, naming the file, the
+/// resource and the field; what sits in a refused resource is not blamed as well.
+#[test]
+fn wrong_json_types_name_file_resource_and_field_once() {
+    let (code, v) = validate_json(&snapshot("wrong"), &[]);
+    assert_eq!(code, 2, "{v:#}");
+    let errors = v["errors"].as_array().unwrap();
+    let error = |id: Option<&str>, code: &str, file: &str, words: &str| {
+        errors.iter().any(|e| {
+            e["logical_id"].as_str() == id
+                && e["code"] == code
+                && e["file"].as_str().unwrap().ends_with(file)
+                && e["message"].as_str().unwrap().contains(words)
+        })
+    };
+    for (id, code, file, words) in [
+        (
+            None,
+            "InvalidSnapshot.DuplicateKey",
+            "duplicate.json",
+            "\"InternetGatewayId\"",
+        ),
+        (
+            Some("subnet-0e00000000000001"),
+            "InvalidSnapshot.Type",
+            "snapshot.json",
+            "CidrBlock must be a string, not 12345",
+        ),
+        (
+            Some("subnet-0e00000000000002"),
+            "InvalidSnapshot.MissingField",
+            "snapshot.json",
+            "CidrBlock",
+        ),
+        (
+            Some("sg-0e00000000000002"),
+            "InvalidSnapshot.Type",
+            "snapshot.json",
+            "IpPermissions[0].FromPort must be a number, not \"443\"",
+        ),
+        (
+            Some("i-0e00000000000003"),
+            "InvalidSnapshot.Type",
+            "snapshot.json",
+            "State must be an object",
+        ),
+        (
+            Some("i-0e00000000000004"),
+            "InvalidSnapshot.Type",
+            "snapshot.json",
+            "NetworkInterfaces must be a list, not \"none\"",
+        ),
+        (
+            Some("sg-0e00000000000003"),
+            "InvalidParameterValue",
+            "snapshot.json",
+            "FromPort 443 and ToPort 70000",
+        ),
+    ] {
+        assert!(error(id, code, file, words), "{id:?} {code}: {v:#}");
+    }
+    // Nothing else: the NAT gateway and interfaces of the refused subnets, and the interface
+    // of the refused instance, are follow-ons.
+    assert_eq!(errors.len(), 7, "{v:#}");
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v:#}");
+    let text = v.to_string();
+    assert!(!text.contains("Some("), "{v:#}");
+    assert!(!text.contains("InvalidIPAddress.InUse"), "{v:#}");
+}

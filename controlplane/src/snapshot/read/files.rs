@@ -2,7 +2,7 @@
 //! `aws_configs/`), its account and Region from the folders around it, and its top-level keys
 //! sorted into the describe-* lists the model is built from.
 
-use super::{list, s, tag, Item, Items, Reader, Ref, INFORMATIONAL_KEYS, UNSUPPORTED_KEYS};
+use super::{list, s, tag, types, Item, Items, Reader, Ref, INFORMATIONAL_KEYS, UNSUPPORTED_KEYS};
 use crate::load::{display_path, Diagnostic, LoadOptions, Severity};
 use crate::model::*;
 use crate::snapshot::SUPPORTED_KEYS;
@@ -108,10 +108,15 @@ impl Reader {
             region,
             account_id,
         });
-        let value = match serde_json::from_slice::<Value>(bytes) {
+        let value = match types::parse_strict(bytes) {
             Ok(v) => v,
             Err(e) => {
-                self.error(file, "", "InvalidSnapshot.Json", e.to_string());
+                let code = if e.to_string().starts_with("duplicate key") {
+                    "InvalidSnapshot.DuplicateKey"
+                } else {
+                    "InvalidSnapshot.Json"
+                };
+                self.error(file, "", code, e.to_string());
                 return;
             }
         };
@@ -215,14 +220,31 @@ impl Reader {
             );
             return;
         };
+        let mut entries = entries;
         if key == "Reservations" {
-            for r in entries {
-                for i in list(&r, "Instances") {
-                    target.push(Item { file, v: i.clone() });
+            entries = entries
+                .iter()
+                .flat_map(|r| list(r, "Instances").iter().cloned())
+                .collect();
+        }
+        let instances = matches!(key, "Reservations" | "Instances");
+        let id_field = types::id_field(key);
+        for v in entries {
+            match types::wrong_type(&v, instances) {
+                None => target.push(Item { file, v }),
+                Some((field, expected)) => {
+                    // The entry is left out; what refers to it is a follow-on, not reported.
+                    let id = s(&v, id_field).unwrap_or_default().to_string();
+                    let got = v.pointer(&pointer(&field)).map(short).unwrap_or_default();
+                    self.error(
+                        file,
+                        &id,
+                        "InvalidSnapshot.Type",
+                        format!("{key}: {field} must be {expected}, not {got}"),
+                    );
+                    self.skip(&id);
                 }
             }
-        } else {
-            target.extend(entries.into_iter().map(|v| Item { file, v }));
         }
     }
 
@@ -261,6 +283,30 @@ impl Reader {
                 },
             });
         }
+    }
+}
+
+/// A JSON pointer for a field path like `IpPermissions[0].FromPort`.
+fn pointer(path: &str) -> String {
+    let mut p = String::new();
+    for part in path.split('.') {
+        let (name, index) = part.split_once('[').unwrap_or((part, ""));
+        p.push('/');
+        p.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        if let Some(i) = index.strip_suffix(']') {
+            p.push('/');
+            p.push_str(i);
+        }
+    }
+    p
+}
+
+/// A value as a message shows it: JSON, cut short.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
     }
 }
 

@@ -254,6 +254,10 @@ impl Reader {
                     Some(Some(Ref::Instance(i))) => {
                         EniOwner::Instance(i, int(att, "DeviceIndex").unwrap_or(0) as u32)
                     }
+                    // An instance left out for an error of its own: a follow-on.
+                    Some(_) if s(att, "InstanceId").is_some_and(|i| self.skipped.contains(i)) => {
+                        EniOwner::Standalone
+                    }
                     Some(_) => {
                         self.warn(it.file, id, "UnresolvedReference", format!("attached to {}, which is not in the snapshot (or terminated): loaded as a standalone interface", s(att, "InstanceId").unwrap_or_default()));
                         EniOwner::Standalone

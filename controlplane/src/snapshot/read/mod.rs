@@ -19,6 +19,7 @@ mod peering;
 mod prefix_lists;
 mod route_tables;
 mod security_groups;
+mod types;
 mod vpc;
 
 pub use files::{SnapshotFile, MAX_SNAPSHOT_FILE_BYTES};
