@@ -70,6 +70,8 @@ fn dangling_references_load_as_warnings_with_aws_semantics() {
         ("subnet-0b00000000000003", "InvalidSubnet.Range"),
         // An interface keeps the groups that are present.
         ("eni-0b00000000000002", "UnresolvedReference"),
+        // An interface described twice: the copy in describe-instances is checked too.
+        ("eni-0b00000000000001", "UnresolvedReference"),
     ] {
         assert!(has(&w, id, code), "{id} {code}: {v:#}");
     }
@@ -88,7 +90,7 @@ fn dangling_references_load_as_warnings_with_aws_semantics() {
     // The text output lists them with a count.
     let o = vpcsim(["validate", "-t", &snapshot("partial").display().to_string()]);
     assert_eq!(o.code, 0);
-    assert!(o.stdout.contains("warnings (7):"), "{}", o.stdout);
+    assert!(o.stdout.contains("warnings (8):"), "{}", o.stdout);
 }
 
 #[test]
@@ -116,7 +118,7 @@ fn partial_snapshot_traces_with_blackhole_and_summary_line() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(
         o.stderr.trim(),
-        "7 warnings; `vpcsim validate` lists them",
+        "8 warnings; `vpcsim validate` lists them",
         "{}",
         o.stderr
     );

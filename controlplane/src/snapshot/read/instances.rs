@@ -310,11 +310,18 @@ impl Reader {
             let nested = list(&it.v, "NetworkInterfaces");
             for e in nested {
                 let id = s(e, "NetworkInterfaceId").unwrap_or_default();
-                if !self.by_id.contains_key(id) {
-                    let eni = Item {
-                        file: it.file,
-                        v: e.clone(),
-                    };
+                let eni = Item {
+                    file: it.file,
+                    v: e.clone(),
+                };
+                if self.skipped.contains(id) {
+                    continue;
+                }
+                if self.by_id.contains_key(id) {
+                    // Loaded from describe-network-interfaces; this copy's references must
+                    // hold as well, or the two calls describe different states.
+                    self.check_copy(&eni, id);
+                } else {
                     self.add_eni(&eni, Some(inst));
                 }
             }
@@ -329,6 +336,19 @@ impl Reader {
                 _ => u32::MAX,
             });
             self.model.instances[i].enis = enis;
+        }
+    }
+
+    /// The references of the copy of interface `id` nested in describe-instances output: each
+    /// absent one is listed, as it would be in the describe-network-interfaces copy.
+    fn check_copy(&mut self, it: &Item, id: &str) {
+        if let Some(sub) = s(&it.v, "SubnetId") {
+            self.resolve(it, id, "SubnetId", sub);
+        }
+        for g in list(&it.v, "Groups") {
+            if let Some(gid) = s(g, "GroupId") {
+                self.resolve(it, id, "Groups.GroupId", gid);
+            }
         }
     }
 }
