@@ -14,6 +14,7 @@ pub mod fix;
 pub mod load;
 pub mod model;
 pub mod props;
+pub mod quotas;
 pub mod service_ranges;
 pub mod snapshot;
 pub mod terraform;

@@ -327,8 +327,15 @@ fn bad_files_give_coded_errors_and_loading_goes_on() {
     );
     let dup = find("zz-dup.json", Some("vpc-1"), "InvalidSnapshot.Duplicate").unwrap();
     assert_eq!(dup.severity, Severity::Warning);
-    let missing = find("subnets.json", Some("subnet-2"), "UnresolvedReference").unwrap();
+    // A partial export: the subnet of an absent VPC is skipped with a warning.
+    let missing = find(
+        "subnets.json",
+        Some("subnet-2"),
+        "UnresolvedReference.Parent",
+    )
+    .unwrap();
     assert!(missing.message.contains("vpc-404"), "{missing:?}");
+    assert_eq!(missing.severity, Severity::Warning);
     assert!(find("subnets.json", Some("subnet-3"), "InvalidSubnet.Range").is_some());
     // The good subnet is there.
     assert_eq!(l.model.subnets.len(), 1);

@@ -5,6 +5,7 @@ use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use vpcsim_controlplane::load::{load_stacks, StackFile};
+use vpcsim_controlplane::quotas::{parse_quota, Quotas};
 use vpcsim_controlplane::snapshot::load_snapshot;
 use vpcsim_controlplane::{compile, Diagnostic, LoadOptions, Loaded, Severity};
 use vpcsim_dataplane::reach::Start;
@@ -63,6 +64,14 @@ pub struct TopologyArgs {
     /// `[{"TargetGroup": "WebTargets", "Target": {"Id": "i-…", "Port": 80}, "TargetHealth": {"State": "unhealthy"}}]`.
     #[arg(long, value_name = "FILE")]
     pub target_health: Option<PathBuf>,
+    /// Treat every warning as an error: a partial snapshot (a reference to something it does
+    /// not hold, a quota above AWS's default) then fails to load.
+    #[arg(long)]
+    pub strict: bool,
+    /// Set an AWS quota to the value the account has (repeatable): rules-per-sg (default 60),
+    /// cidrs-per-vpc (5), propagated-routes-per-route-table (100), addresses-per-nat-gateway (8).
+    #[arg(long = "quota", value_name = "NAME=N", value_parser = parse_quota)]
+    pub quotas: Vec<(String, u32)>,
 }
 
 /// Environment variable naming a file of AWS service address ranges in the format of AWS's
@@ -95,7 +104,13 @@ pub fn parse_zones(s: &str) -> Result<(String, Vec<String>), String> {
 
 impl TopologyArgs {
     pub fn options(&self) -> LoadOptions {
+        let mut quotas = Quotas::default();
+        for (name, n) in &self.quotas {
+            // parse_quota accepted the name.
+            let _ = quotas.set(name, *n);
+        }
         LoadOptions {
+            quotas,
             region: self.region.clone(),
             account_id: self.account_id.clone(),
             parameters: self.params.iter().cloned().collect::<BTreeMap<_, _>>(),
@@ -110,7 +125,18 @@ impl TopologyArgs {
         }
     }
 
+    /// Load, with `--strict` making every warning an error.
     pub fn load(&self) -> Loaded {
+        let mut loaded = self.load_lenient();
+        if self.strict {
+            for d in &mut loaded.diagnostics {
+                d.severity = Severity::Error;
+            }
+        }
+        loaded
+    }
+
+    fn load_lenient(&self) -> Loaded {
         let (dirs, stacks): (Vec<StackFile>, Vec<StackFile>) = self
             .topology
             .iter()
@@ -143,8 +169,9 @@ impl TopologyArgs {
     /// Load and compile, or print every error and return `Err` (exit code 2).
     pub fn topology(&self) -> Result<(Loaded, Topology), ()> {
         let loaded = self.load();
-        for w in loaded.warnings() {
-            errln!("warning: {w}");
+        let warnings = loaded.warnings().count();
+        if warnings > 0 {
+            errln!("{warnings} warnings; `vpcsim validate` lists them");
         }
         if loaded.has_errors() {
             for e in loaded.errors() {

@@ -55,6 +55,12 @@ pub struct DiffArgs {
     /// AWS service address ranges (ip-ranges.json format) for gateway endpoint prefix lists.
     #[arg(long, value_name = "FILE")]
     pub service_ranges: Option<PathBuf>,
+    /// Treat every warning of either topology as an error (as --strict of other commands).
+    #[arg(long)]
+    pub strict: bool,
+    /// Set an AWS quota for both topologies (repeatable, as --quota of other commands).
+    #[arg(long = "quota", value_name = "NAME=N", value_parser = vpcsim_controlplane::quotas::parse_quota)]
+    pub quotas: Vec<(String, u32)>,
     /// IPv6 instead of IPv4.
     #[arg(long)]
     pub ipv6: bool,
@@ -99,6 +105,13 @@ impl DiffArgs {
         if let Some(r) = &self.service_ranges {
             argv.push("--service-ranges".into());
             argv.push(r.into());
+        }
+        if self.strict {
+            argv.push("--strict".into());
+        }
+        for (name, n) in &self.quotas {
+            argv.push("--quota".into());
+            argv.push(format!("{name}={n}").into());
         }
         <Side as clap::Parser>::try_parse_from(argv)
             .map(|s| s.topology)

@@ -84,6 +84,8 @@ pub(super) struct Builder {
     pub(super) zones: BTreeMap<String, Vec<String>>,
     /// The default VPC, once something needed it (index into [`Model::vpcs`]).
     pub(super) default_vpc: Option<usize>,
+    /// The quotas checked ([`crate::quotas`]).
+    pub(super) quotas: crate::quotas::Quotas,
 }
 
 /// Resolves Ref/GetAtt for the template being loaded, noting values that stand for

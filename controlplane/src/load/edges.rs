@@ -642,11 +642,13 @@ impl Builder {
                         .sum::<usize>()
                 })
                 .sum();
-            if n > 100 {
+            const QUOTA: &str = "propagated-routes-per-route-table";
+            if n > self.quotas.limit(QUOTA) as usize {
+                // A propagated route over the quota is not installed; the load goes on.
                 warnings.push((
                     rt.origin.clone(),
                     "RouteLimitExceeded",
-                    format!("{n} propagated routes: a route table accepts at most 100"),
+                    self.quotas.exceeded(QUOTA, n, "propagated routes"),
                 ));
             }
         }

@@ -117,10 +117,15 @@ impl Builder {
             .len()
             .max(explicit_secondary.len())
             .max(count);
-        if n_secondary + 1 > 8 {
+        const QUOTA: &str = "addresses-per-nat-gateway";
+        if n_secondary + 1 > self.quotas.limit(QUOTA) as usize {
             return Err(Problem::new(
                 "AddressLimitExceeded",
-                "a NAT gateway has at most 8 addresses (1 primary + 7 secondary)",
+                self.quotas.exceeded(
+                    QUOTA,
+                    n_secondary + 1,
+                    "addresses (1 primary + secondaries)",
+                ),
             ));
         }
         let primary_ip = match opt_str(p, "PrivateIpAddress")? {

@@ -87,6 +87,8 @@ pub struct LoadOptions {
     /// `--zones REGION=ZONE,...`: the Availability Zones of a Region, replacing the built-in
     /// list ([`cfn::availability_zones`]).
     pub zones: BTreeMap<String, Vec<String>>,
+    /// AWS quotas in force (`--quota NAME=N`); AWS's defaults unless raised.
+    pub quotas: crate::quotas::Quotas,
 }
 
 impl Default for LoadOptions {
@@ -101,6 +103,7 @@ impl Default for LoadOptions {
             endpoint_services: Vec::new(),
             default_vpc: false,
             zones: BTreeMap::new(),
+            quotas: crate::quotas::Quotas::default(),
         }
     }
 }
@@ -258,9 +261,14 @@ fn read_template(path: &Path) -> Result<String, Diagnostic> {
 
 /// The cross-resource checks of [`load`] (route targets, peering overlaps, group references,
 /// edges, prefix lists, endpoints) on a model built by another loader (describe-* snapshots).
-pub(crate) fn validate_model(model: Model, diags: &mut Vec<Diagnostic>) -> Model {
+pub(crate) fn validate_model(
+    model: Model,
+    quotas: crate::quotas::Quotas,
+    diags: &mut Vec<Diagnostic>,
+) -> Model {
     let mut b = Builder {
         model,
+        quotas,
         ..Builder::default()
     };
     b.validate();
@@ -288,6 +296,7 @@ pub fn load(sources: &[Source], opts: &LoadOptions) -> Loaded {
 fn build(mut b: Builder, sources: &[(Option<String>, Source)], opts: &LoadOptions) -> Loaded {
     b.home = (opts.region.clone(), opts.account_id.clone());
     b.zones = opts.zones.clone();
+    b.quotas = opts.quotas.clone();
     b.load_service_ranges(opts);
     b.external_services = opts.endpoint_services.iter().cloned().collect();
     let mut parsed = Vec::new();

@@ -8,10 +8,6 @@ use crate::service_ranges::{
     GATEWAY_SERVICES,
 };
 
-/// Inbound or outbound rules per security group, per address family (SPEC §4.3; AWS default,
-/// adjustable).
-pub const SG_RULES_PER_DIRECTION: u32 = 60;
-
 /// Weight of the AWS-managed S3 and DynamoDB lists: what one reference counts against the
 /// security-group rule quota (AWS "AWS-managed prefix list weight" table: 1 for both).
 const MANAGED_WEIGHT: u32 = 1;
@@ -241,15 +237,21 @@ impl Builder {
                         }
                     }
                 }
+                const QUOTA: &str = "rules-per-sg";
                 for (family, n) in [("IPv4", v4), ("IPv6", v6)] {
-                    if n > SG_RULES_PER_DIRECTION {
-                        errors.push((
+                    if n > self.quotas.limit(QUOTA) {
+                        let what = format!(
+                            "{family} {dir} rules (a prefix list counts as its MaxEntries)"
+                        );
+                        let found = (
                             g.origin.clone(),
                             "RulesPerSecurityGroupLimitExceeded",
-                            format!(
-                                "{n} {family} {dir} rules (a prefix list counts as its MaxEntries); the quota is {SG_RULES_PER_DIRECTION}"
-                            ),
-                        ));
+                            self.quotas.exceeded(QUOTA, n as usize, &what),
+                        );
+                        match self.quotas.severity(QUOTA) {
+                            Severity::Error => errors.push(found),
+                            Severity::Warning => warnings.push(found),
+                        }
                     }
                 }
             }

@@ -116,10 +116,11 @@ impl Builder {
             if let Some(primary) = v.cidrs_v4.first() {
                 check_secondary_range(primary, &cidr)?;
             }
-            if v.cidrs_v4.len() >= 5 {
+            if v.cidrs_v4.len() >= self.quotas.limit("cidrs-per-vpc") as usize {
                 return Err(Problem::new(
                     "CidrLimitExceeded",
-                    "a VPC has at most 5 IPv4 CIDR blocks",
+                    self.quotas
+                        .exceeded("cidrs-per-vpc", v.cidrs_v4.len() + 1, "IPv4 CIDR blocks"),
                 ));
             }
             self.model.vpcs[vpc].cidrs_v4.push(cidr);

@@ -61,11 +61,11 @@ impl Reader {
                 Some(Ref::Eni(e)) => Some(e),
                 Some(_) => None,
                 None => {
-                    self.error(
+                    self.warn(
                         it.file,
                         alloc,
                         "UnresolvedReference",
-                        format!("NetworkInterfaceId {e} is not in the snapshot"),
+                        format!("NetworkInterfaceId {e} is not in the snapshot: the address is left out"),
                     );
                     return;
                 }
@@ -73,11 +73,11 @@ impl Reader {
             (None, Some(i)) => match self.by_id.get(i).copied() {
                 Some(Ref::Instance(i)) => self.model.instances[i].enis.first().copied(),
                 _ => {
-                    self.error(
+                    self.warn(
                         it.file,
                         alloc,
                         "UnresolvedReference",
-                        format!("InstanceId {i} is not in the snapshot"),
+                        format!("InstanceId {i} is not in the snapshot: the address is left out"),
                     );
                     return;
                 }

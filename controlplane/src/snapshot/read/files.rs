@@ -2,12 +2,26 @@
 //! `aws_configs/`), its account and Region from the folders around it, and its top-level keys
 //! sorted into the describe-* lists the model is built from.
 
-use super::{list, s, tag, Item, Items, Reader, Ref, INFORMATIONAL_KEYS, UNSUPPORTED_KEYS};
+use super::{list, s, tag, types, Item, Items, Reader, Ref, INFORMATIONAL_KEYS, UNSUPPORTED_KEYS};
 use crate::load::{display_path, Diagnostic, LoadOptions, Severity};
 use crate::model::*;
 use crate::snapshot::SUPPORTED_KEYS;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+/// The largest snapshot file read (256 MiB): describe-* output of the largest accounts is a few
+/// tens of MiB, and a bound keeps a stray device or a runaway file from exhausting memory.
+pub const MAX_SNAPSHOT_FILE_BYTES: u64 = 256 << 20;
+
+/// One file of a snapshot held in memory: its path inside the snapshot (the folders around it
+/// give account and Region, as on disk) and its contents.
+#[derive(Clone, Debug)]
+pub struct SnapshotFile {
+    /// Where the file sits, e.g. `aws_configs/accounts/111122223333/eu-west-1/vpcs.json`.
+    pub path: PathBuf,
+    /// The file's bytes (describe-* JSON).
+    pub bytes: Vec<u8>,
+}
 
 impl Reader {
     pub(super) fn read_dir(&mut self, dir: &Path, opts: &LoadOptions, items: &mut Items) {
@@ -37,64 +51,113 @@ impl Reader {
                 message: "no .json files: a snapshot holds the output of aws ec2 describe-* calls, one file per call".into(),
             });
         }
+        let stack = display_path(dir);
         for path in files {
-            let (region, account_id) = place(&root, &path, opts);
-            let file = self.model.templates.len();
-            self.model.templates.push(TemplateInfo {
-                path: path.clone(),
-                stack_name: display_path(dir),
-                region,
-                account_id,
-            });
-            let value = match std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| e.to_string()))
-            {
-                Ok(v) => v,
-                Err(e) => {
-                    self.error(file, "", "InvalidSnapshot.Json", e);
-                    continue;
-                }
-            };
-            let Value::Object(map) = value else {
-                self.warn(
-                    file,
-                    "",
-                    "InvalidSnapshot.NotDescribeOutput",
-                    "not the output of a describe-* call (a JSON object such as {\"Vpcs\": [...]}): ignored".into(),
-                );
+            let rel = path.strip_prefix(&root).unwrap_or(&path).to_path_buf();
+            match read_regular_file(&path) {
+                Ok(bytes) => self.read_file(&stack, path, &rel, &bytes, opts, items),
+                Err((code, message)) => self.diags.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: path,
+                    logical_id: None,
+                    code: code.into(),
+                    message,
+                }),
+            }
+        }
+    }
+
+    /// Files given in memory ([`super::load_snapshot_files`]), as one snapshot.
+    pub(super) fn read_memory(
+        &mut self,
+        files: &[SnapshotFile],
+        opts: &LoadOptions,
+        items: &mut Items,
+    ) {
+        for f in files {
+            let rel = f.path.strip_prefix("aws_configs").unwrap_or(&f.path);
+            if f.bytes.len() as u64 > MAX_SNAPSHOT_FILE_BYTES {
+                self.diags.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: f.path.clone(),
+                    logical_id: None,
+                    code: "InvalidSnapshot.TooLarge".into(),
+                    message: too_large(f.bytes.len() as u64),
+                });
                 continue;
-            };
-            let keys = map.len();
-            let mut unknown = Vec::new();
-            for (key, v) in map {
-                self.read_key(file, &key, v, items, &mut unknown);
             }
-            let listed = unknown
-                .iter()
-                .map(|k| format!("{k:?}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if !unknown.is_empty() && unknown.len() == keys {
-                // Other JSON that happens to sit in the directory (router configs, notes).
-                self.warn(
-                    file,
-                    "",
-                    "InvalidSnapshot.NotDescribeOutput",
-                    format!("top-level key {listed} is not the output of a describe-* call vpcsim knows: the file is ignored"),
-                );
-            } else if !unknown.is_empty() {
-                let known: Vec<&str> = SUPPORTED_KEYS.iter().map(|(k, _)| *k).collect();
-                self.error(
-                    file,
-                    "",
-                    "InvalidSnapshot.UnknownKey",
-                    format!(
-                        "top-level key {listed} is not the output of a describe-* call vpcsim knows and is ignored (read: {})",
-                        known.join(", ")
-                    ),
-                );
+            self.read_file("memory", f.path.clone(), rel, &f.bytes, opts, items);
+        }
+    }
+
+    /// One describe-* file: `rel` is its path below the snapshot root (`aws_configs/`).
+    fn read_file(
+        &mut self,
+        stack: &str,
+        path: PathBuf,
+        rel: &Path,
+        bytes: &[u8],
+        opts: &LoadOptions,
+        items: &mut Items,
+    ) {
+        let (region, account_id) = place(rel, opts);
+        let file = self.model.templates.len();
+        self.model.templates.push(TemplateInfo {
+            path,
+            stack_name: stack.to_string(),
+            region,
+            account_id,
+        });
+        let value = match types::parse_strict(bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                let code = if e.to_string().starts_with("duplicate key") {
+                    "InvalidSnapshot.DuplicateKey"
+                } else {
+                    "InvalidSnapshot.Json"
+                };
+                self.error(file, "", code, e.to_string());
+                return;
             }
+        };
+        let Value::Object(map) = value else {
+            self.warn(
+                file,
+                "",
+                "InvalidSnapshot.NotDescribeOutput",
+                "not the output of a describe-* call (a JSON object such as {\"Vpcs\": [...]}): ignored".into(),
+            );
+            return;
+        };
+        let keys = map.len();
+        let mut unknown = Vec::new();
+        for (key, v) in map {
+            self.read_key(file, &key, v, items, &mut unknown);
+        }
+        let listed = unknown
+            .iter()
+            .map(|k| format!("{k:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !unknown.is_empty() && unknown.len() == keys {
+            // Other JSON that happens to sit in the directory (router configs, notes).
+            self.warn(
+                file,
+                "",
+                "InvalidSnapshot.NotDescribeOutput",
+                format!("top-level key {listed} is not the output of a describe-* call vpcsim knows: the file is ignored"),
+            );
+        } else if !unknown.is_empty() {
+            let known: Vec<&str> = SUPPORTED_KEYS.iter().map(|(k, _)| *k).collect();
+            self.error(
+                file,
+                "",
+                "InvalidSnapshot.UnknownKey",
+                format!(
+                    "top-level key {listed} is not the output of a describe-* call vpcsim knows and is ignored (read: {})",
+                    known.join(", ")
+                ),
+            );
         }
     }
 
@@ -157,14 +220,31 @@ impl Reader {
             );
             return;
         };
+        let mut entries = entries;
         if key == "Reservations" {
-            for r in entries {
-                for i in list(&r, "Instances") {
-                    target.push(Item { file, v: i.clone() });
+            entries = entries
+                .iter()
+                .flat_map(|r| list(r, "Instances").iter().cloned())
+                .collect();
+        }
+        let instances = matches!(key, "Reservations" | "Instances");
+        let id_field = types::id_field(key);
+        for v in entries {
+            match types::wrong_type(&v, instances) {
+                None => target.push(Item { file, v }),
+                Some((field, expected)) => {
+                    // The entry is left out; what refers to it is a follow-on, not reported.
+                    let id = s(&v, id_field).unwrap_or_default().to_string();
+                    let got = v.pointer(&pointer(&field)).map(short).unwrap_or_default();
+                    self.error(
+                        file,
+                        &id,
+                        "InvalidSnapshot.Type",
+                        format!("{key}: {field} must be {expected}, not {got}"),
+                    );
+                    self.skip(&id);
                 }
             }
-        } else {
-            target.extend(entries.into_iter().map(|v| Item { file, v }));
         }
     }
 
@@ -206,13 +286,50 @@ impl Reader {
     }
 }
 
+/// A JSON pointer for a field path like `IpPermissions[0].FromPort`.
+fn pointer(path: &str) -> String {
+    let mut p = String::new();
+    for part in path.split('.') {
+        let (name, index) = part.split_once('[').unwrap_or((part, ""));
+        p.push('/');
+        p.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        if let Some(i) = index.strip_suffix(']') {
+            p.push('/');
+            p.push_str(i);
+        }
+    }
+    p
+}
+
+/// A value as a message shows it: JSON, cut short.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+fn too_large(len: u64) -> String {
+    format!(
+        "{len} bytes: a snapshot file is read only up to {} MiB",
+        MAX_SNAPSHOT_FILE_BYTES >> 20
+    )
+}
+
+/// The `.json` entries below `dir`, sorted. Symbolic links are not followed into directories, so
+/// a link to a parent cannot make the walk endless; what they point at is checked on reading.
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let is_dir = e.file_type().ok()?.is_dir();
+            Some((e.path(), is_dir))
+        })
         .collect();
     entries.sort();
-    for p in entries {
-        if p.is_dir() {
+    for (p, is_dir) in entries {
+        if is_dir {
             json_files(&p, out)?;
         } else if p.extension().is_some_and(|e| e == "json") {
             out.push(p);
@@ -221,10 +338,40 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Region and account from `aws_configs/[accounts/]<account>/<region>/file.json`.
-fn place(root: &Path, file: &Path, opts: &LoadOptions) -> (String, String) {
+/// A file's bytes, if it is a regular file (or a link to one) of at most
+/// [`MAX_SNAPSHOT_FILE_BYTES`]; otherwise the code and message of the refusal.
+fn read_regular_file(path: &Path) -> Result<Vec<u8>, (&'static str, String)> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| {
+        (
+            "InvalidSnapshot.Unreadable",
+            format!("cannot read the file: {e}"),
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err((
+            "InvalidSnapshot.NotRegularFile",
+            "not a regular file (a device, pipe, socket or directory): only regular files and links to them are read".into(),
+        ));
+    }
+    if meta.len() > MAX_SNAPSHOT_FILE_BYTES {
+        return Err(("InvalidSnapshot.TooLarge", too_large(meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow between the size check and the read.
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SNAPSHOT_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_SNAPSHOT_FILE_BYTES {
+        return Err(("InvalidSnapshot.TooLarge", too_large(bytes.len() as u64)));
+    }
+    Ok(bytes)
+}
+
+/// Region and account from `[accounts/]<account>/<region>/file.json` below `aws_configs/`.
+fn place(rel: &Path, opts: &LoadOptions) -> (String, String) {
     let (mut region, mut account) = (opts.region.clone(), opts.account_id.clone());
-    let rel = file.strip_prefix(root).unwrap_or(file);
     let parts: Vec<String> = rel
         .parent()
         .map(|p| {

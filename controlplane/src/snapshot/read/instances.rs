@@ -135,9 +135,9 @@ impl Reader {
         let mut security_groups = Vec::new();
         for g in list(v, "Groups") {
             let Some(gid) = s(g, "GroupId") else { continue };
-            match self.resolve(it, &id, "Groups.GroupId", gid) {
-                Some(Ref::Sg(g)) => security_groups.push(g),
-                _ => return None,
+            // An absent group's rules are unknown: it allows nothing, like a group with no rules.
+            if let Some(Ref::Sg(g)) = self.resolve(it, &id, "Groups.GroupId", gid) {
+                security_groups.push(g);
             }
         }
         let mut auto_public_ip = None;
@@ -254,6 +254,10 @@ impl Reader {
                     Some(Some(Ref::Instance(i))) => {
                         EniOwner::Instance(i, int(att, "DeviceIndex").unwrap_or(0) as u32)
                     }
+                    // An instance left out for an error of its own: a follow-on.
+                    Some(_) if s(att, "InstanceId").is_some_and(|i| self.skipped.contains(i)) => {
+                        EniOwner::Standalone
+                    }
                     Some(_) => {
                         self.warn(it.file, id, "UnresolvedReference", format!("attached to {}, which is not in the snapshot (or terminated): loaded as a standalone interface", s(att, "InstanceId").unwrap_or_default()));
                         EniOwner::Standalone
@@ -306,11 +310,18 @@ impl Reader {
             let nested = list(&it.v, "NetworkInterfaces");
             for e in nested {
                 let id = s(e, "NetworkInterfaceId").unwrap_or_default();
-                if !self.by_id.contains_key(id) {
-                    let eni = Item {
-                        file: it.file,
-                        v: e.clone(),
-                    };
+                let eni = Item {
+                    file: it.file,
+                    v: e.clone(),
+                };
+                if self.skipped.contains(id) {
+                    continue;
+                }
+                if self.by_id.contains_key(id) {
+                    // Loaded from describe-network-interfaces; this copy's references must
+                    // hold as well, or the two calls describe different states.
+                    self.check_copy(&eni, id);
+                } else {
                     self.add_eni(&eni, Some(inst));
                 }
             }
@@ -325,6 +336,19 @@ impl Reader {
                 _ => u32::MAX,
             });
             self.model.instances[i].enis = enis;
+        }
+    }
+
+    /// The references of the copy of interface `id` nested in describe-instances output: each
+    /// absent one is listed, as it would be in the describe-network-interfaces copy.
+    fn check_copy(&mut self, it: &Item, id: &str) {
+        if let Some(sub) = s(&it.v, "SubnetId") {
+            self.resolve(it, id, "SubnetId", sub);
+        }
+        for g in list(&it.v, "Groups") {
+            if let Some(gid) = s(g, "GroupId") {
+                self.resolve(it, id, "Groups.GroupId", gid);
+            }
         }
     }
 }

@@ -19,7 +19,10 @@ mod peering;
 mod prefix_lists;
 mod route_tables;
 mod security_groups;
+mod types;
 mod vpc;
+
+pub use files::{SnapshotFile, MAX_SNAPSHOT_FILE_BYTES};
 
 /// Keys of AWS calls whose resources vpcsim does not simulate from a snapshot: their entries
 /// are listed as unsupported (like unsupported template types), with the field holding the id.
@@ -150,6 +153,9 @@ struct Reader {
     endpoint_enis: HashMap<String, Item>,
     /// Node interfaces of load balancers, created with their load balancer.
     lb_enis: HashMap<String, Item>,
+    /// Resources skipped because their parent is absent: references to them are follow-ons of
+    /// the one warning that named the parent, so they are not reported again.
+    skipped: HashSet<String>,
 }
 
 /// Load one or more snapshot directories into one model.
@@ -159,29 +165,46 @@ pub fn load_snapshot(dirs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     for dir in dirs {
         r.read_dir(dir, opts, &mut items);
     }
-    let mut ranges = crate::service_ranges::ServiceRanges::builtin();
-    if let Some(path) = &opts.service_ranges {
-        match std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the file: {e}"))
-            .and_then(|t| {
-                crate::service_ranges::ServiceRanges::from_json(&t).map_err(|e| e.to_string())
-            }) {
-            Ok(x) => ranges = x,
-            Err(message) => r.diags.push(Diagnostic {
-                severity: Severity::Error,
-                file: path.clone(),
-                logical_id: None,
-                code: "InvalidServiceRanges".into(),
-                message,
-            }),
+    r.finish(items, opts)
+}
+
+/// Load a snapshot whose files are given in memory, as [`load_snapshot`] loads a directory:
+/// each file's path (below the snapshot directory) places it in an account and Region.
+pub fn load_snapshot_files(files: &[SnapshotFile], opts: &LoadOptions) -> Loaded {
+    let mut r = Reader::default();
+    let mut items = Items::default();
+    r.read_memory(files, opts, &mut items);
+    r.finish(items, opts)
+}
+
+impl Reader {
+    fn finish(mut self, items: Items, opts: &LoadOptions) -> Loaded {
+        let mut ranges = crate::service_ranges::ServiceRanges::builtin();
+        if let Some(path) = &opts.service_ranges {
+            match std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the file: {e}"))
+                .and_then(|t| {
+                    crate::service_ranges::ServiceRanges::from_json(&t).map_err(|e| e.to_string())
+                }) {
+                Ok(x) => ranges = x,
+                Err(message) => self.diags.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: path.clone(),
+                    logical_id: None,
+                    code: "InvalidServiceRanges".into(),
+                    message,
+                }),
+            }
         }
-    }
-    r.build(items, &ranges);
-    let mut diags = std::mem::take(&mut r.diags);
-    let model = validate_model(r.model, &mut diags);
-    Loaded {
-        model,
-        diagnostics: diags,
+        self.build(items, &ranges);
+        let mut diags = std::mem::take(&mut self.diags);
+        let mut quotas = opts.quotas.clone();
+        quotas.observed = true;
+        let model = validate_model(self.model, quotas, &mut diags);
+        Loaded {
+            model,
+            diagnostics: diags,
+        }
     }
 }
 
@@ -294,19 +317,46 @@ impl Reader {
         }
     }
 
-    /// Resolve an id an entry refers to; a missing one is an `UnresolvedReference` error.
+    /// Resolve an id an entry refers to. Real exports are partial (a call the credentials could
+    /// not make, a resource of another account), so a missing id is a warning and the caller
+    /// leaves out what depends on it; `--strict` makes it an error.
     fn resolve(&mut self, item: &Item, owner: &str, field: &str, id: &str) -> Option<Ref> {
-        match self.by_id.get(id) {
-            Some(r) => Some(*r),
-            None => {
-                self.error(
-                    item.file,
-                    owner,
-                    "UnresolvedReference",
-                    format!("{field} {id} is not in the snapshot"),
-                );
-                None
-            }
+        if let Some(r) = self.by_id.get(id) {
+            return Some(*r);
+        }
+        if !self.skipped.contains(id) {
+            self.warn(
+                item.file,
+                owner,
+                "UnresolvedReference",
+                format!("{field} {id} is not in the snapshot; what depends on it is left out"),
+            );
+        }
+        None
+    }
+
+    /// Resolve the parent (VPC, subnet) of `owner`. Without it the resource cannot be placed:
+    /// it is skipped and listed, and references to it are not reported again.
+    fn parent(&mut self, item: &Item, owner: &str, field: &str, id: &str) -> Option<Ref> {
+        if let Some(r) = self.by_id.get(id) {
+            return Some(*r);
+        }
+        if !self.skipped.contains(id) {
+            self.warn(
+                item.file,
+                owner,
+                "UnresolvedReference.Parent",
+                format!("{field} {id} is not in the snapshot: {owner} is skipped"),
+            );
+        }
+        self.skip(owner);
+        None
+    }
+
+    /// Record that `id` was left out, after a diagnostic that says why.
+    fn skip(&mut self, id: &str) {
+        if !id.is_empty() && !self.by_id.contains_key(id) {
+            self.skipped.insert(id.to_string());
         }
     }
 
@@ -320,7 +370,7 @@ impl Reader {
             );
             return None;
         };
-        match self.resolve(item, owner, "VpcId", id)? {
+        match self.parent(item, owner, "VpcId", id)? {
             Ref::Vpc(v) => Some(v),
             _ => None,
         }
@@ -336,7 +386,7 @@ impl Reader {
             );
             return None;
         };
-        match self.resolve(it, owner, "SubnetId", sub)? {
+        match self.parent(it, owner, "SubnetId", sub)? {
             Ref::Subnet(sn) => Some(sn),
             _ => None,
         }

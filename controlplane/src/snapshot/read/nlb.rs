@@ -272,11 +272,11 @@ impl Reader {
                 TargetType::Instance => match self.by_id.get(&id).copied() {
                     Some(Ref::Instance(i)) => TargetRef::Instance(i),
                     _ => {
-                        self.error(
+                        self.warn(
                             it.file,
                             &arn,
                             "UnresolvedReference",
-                            format!("target {id} is not an instance of the snapshot"),
+                            format!("target {id} is not an instance of the snapshot: the target is left out"),
                         );
                         continue;
                     }
@@ -335,11 +335,13 @@ impl Reader {
             Some(Ref::LoadBalancer(lb)) => lb,
             Some(_) => return, // a listener of a load balancer vpcsim does not simulate
             None => {
-                self.error(
+                self.warn(
                     it.file,
                     &arn,
                     "UnresolvedReference",
-                    format!("LoadBalancerArn {lb_arn} is not in the snapshot"),
+                    format!(
+                        "LoadBalancerArn {lb_arn} is not in the snapshot: the listener is skipped"
+                    ),
                 );
                 return;
             }

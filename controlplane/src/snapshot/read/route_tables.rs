@@ -164,18 +164,16 @@ impl Reader {
                         .iter()
                         .any(|p| target_id.starts_with(p));
                         if supported {
-                            self.error(
-                                it.file,
-                                &rt_id,
-                                "UnresolvedReference",
-                                format!(
-                                    "route {dest_text}: {field} {target_id} is not in the snapshot"
-                                ),
-                            );
-                            continue;
+                            // AWS shows a route whose target is gone as a blackhole; a target
+                            // skipped for its own absent parent was reported already.
+                            if !self.skipped.contains(target_id) {
+                                self.warn(it.file, &rt_id, "UnresolvedReference.RouteTarget", format!("route {dest_text}: {field} {target_id} is not in the snapshot: the route is a blackhole"));
+                            }
+                            RouteTarget::Missing(target_id.to_string())
+                        } else {
+                            self.warn(it.file, &rt_id, "UnsupportedRouteTarget", format!("route {dest_text} -> {target_id}: vpcsim does not simulate this target from snapshots yet; the route acts as a blackhole"));
+                            RouteTarget::Missing(target_id.to_string())
                         }
-                        self.warn(it.file, &rt_id, "UnsupportedRouteTarget", format!("route {dest_text} -> {target_id}: vpcsim does not simulate this target from snapshots yet; the route acts as a blackhole"));
-                        RouteTarget::Missing(target_id.to_string())
                     }
                 }
             };

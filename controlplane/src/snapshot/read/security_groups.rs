@@ -2,7 +2,7 @@
 //! group and prefix list they reference is known).
 
 use super::{int, list, s, Item, Reader, Ref};
-use crate::load::{parse_protocol, Severity};
+use crate::load::parse_protocol;
 use crate::model::*;
 use ipnet::IpNet;
 use vpcsim_dataplane::wire::IpProtocol;
@@ -48,7 +48,6 @@ impl Reader {
             return;
         }
         let gid = gid.to_string();
-        let owner = s(&it.v, "OwnerId").map(str::to_string);
         for (key, ingress) in [("IpPermissions", true), ("IpPermissionsEgress", false)] {
             let mut rules = Vec::new();
             for perm in list(&it.v, key) {
@@ -84,7 +83,11 @@ impl Reader {
                                 it.file,
                                 &gid,
                                 "InvalidParameterValue",
-                                format!("{key}: {from:?}-{to:?} is not a valid port range"),
+                                format!(
+                                    "{key}: FromPort {} and ToPort {} are not a port range (0-65535, or -1 for all)",
+                                    shown(from),
+                                    shown(to)
+                                ),
                             );
                             continue;
                         }
@@ -125,19 +128,11 @@ impl Reader {
                         continue;
                     };
                     match self.by_id.get(other).copied() {
+                        Some(Ref::Sg(o)) if self.stale(g, o) => self.warn(it.file, &gid, "StaleSecurityGroupRule", format!("{key}: security group {other} is in a VPC neither this one nor peered with it (a peering the snapshot lacks, or deleted): the rule matches nothing")),
                         Some(Ref::Sg(o)) => rules.push(rule(SgPeer::Group(o), s(r, "Description"))),
-                        _ => {
-                            // A group of another account (or reached over peering) is legitimately
-                            // absent from this account's snapshot; one of this account is dangling.
-                            let foreign = s(r, "VpcPeeringConnectionId").is_some()
-                                || s(r, "UserId").is_some_and(|u| Some(u) != owner.as_deref());
-                            let sev = if foreign {
-                                Severity::Warning
-                            } else {
-                                Severity::Error
-                            };
-                            self.diag(sev, it.file, &gid, "UnresolvedReference", format!("{key}: security group {other} is not in the snapshot; the rule is left out"));
-                        }
+                        // A group of another account, or one the export missed: its members are
+                        // unknown, so the rule matches nothing (left out) and is listed.
+                        _ => self.warn(it.file, &gid, "UnresolvedReference.Group", format!("{key}: security group {other} is not in the snapshot: the rule matches nothing")),
                     }
                 }
                 for r in list(perm, "PrefixListIds") {
@@ -158,4 +153,23 @@ impl Reader {
             }
         }
     }
+
+    /// AWS keeps a rule whose group is in a VPC that is no longer peered with the rule's own
+    /// (describe-stale-security-groups lists it); such a rule matches nothing.
+    fn stale(&self, g: usize, other: usize) -> bool {
+        let m = &self.model;
+        let (Some(x), Some(y)) = (m.security_groups[g].vpc, m.security_groups[other].vpc) else {
+            return false;
+        };
+        x != y
+            && !m.peerings.iter().any(|p| {
+                (p.requester == x && p.accepter == Some(y))
+                    || (p.requester == y && p.accepter == Some(x))
+            })
+    }
+}
+
+/// A port as the snapshot gave it, for messages.
+fn shown(port: Option<i64>) -> String {
+    port.map_or_else(|| "absent".to_string(), |p| p.to_string())
 }

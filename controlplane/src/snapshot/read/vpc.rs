@@ -175,6 +175,7 @@ impl Reader {
                     "InvalidParameterValue",
                     format!("CidrBlock: {e}"),
                 );
+                self.skip(&id);
                 return;
             }
             None => None,
@@ -183,17 +184,31 @@ impl Reader {
             .iter()
             .filter_map(|a| s(a, "Ipv6CidrBlock")?.parse::<Ipv6Net>().ok())
             .next();
+        if cidr_v4.is_none() && cidr_v6.is_none() {
+            // Without a range nothing can be placed in the subnet; what is in it is a follow-on.
+            self.error(
+                it.file,
+                &id,
+                "InvalidSnapshot.MissingField",
+                "no CidrBlock (nor an IPv6 block in Ipv6CidrBlockAssociationSet)".into(),
+            );
+            self.skip(&id);
+            return;
+        }
         if let Some(c) = cidr_v4 {
             if !self.model.vpcs[vpc].cidrs_v4.iter().any(|v| v.contains(&c)) {
-                self.error(
+                // AWS cannot hold such a subnet: the VPC's description is older than the
+                // subnet's (a CIDR association the export missed). Nothing can be placed in it.
+                self.warn(
                     it.file,
                     &id,
                     "InvalidSubnet.Range",
                     format!(
-                        "{c} is outside the CIDR blocks of {}",
+                        "{c} is outside the CIDR blocks of {}: the subnet is skipped",
                         self.model.vpcs[vpc].origin.id
                     ),
                 );
+                self.skip(&id);
                 return;
             }
         }
