@@ -32,16 +32,7 @@ impl Tx {
         let subnet = self.required_reference(r, "subnet_id")?;
         copy(&mut p, r, "private_ip", "PrivateIpAddress");
         let groups = self.reference_list(r, &r.attr("vpc_security_group_ids"))?;
-        if let Some(v6) = r.get("ipv6_addresses").and_then(Value::as_array) {
-            let list: Vec<Value> = v6
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|a| json!({"Ipv6Address": a}))
-                .collect();
-            if !list.is_empty() {
-                p.insert("Ipv6Addresses".into(), Value::Array(list));
-            }
-        }
+        copy_ipv6_addresses(&mut p, r);
         if !p.contains_key("Ipv6Addresses") {
             if let Some(n) = r.get("ipv6_address_count").filter(|n| n.as_i64() > Some(0)) {
                 p.insert("Ipv6AddressCount".into(), n.clone());
@@ -136,16 +127,7 @@ impl Tx {
                 p.insert("PrivateIpAddresses".into(), Value::Array(list));
             }
         }
-        if let Some(v6) = r.get("ipv6_addresses").and_then(Value::as_array) {
-            let list: Vec<Value> = v6
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|a| json!({"Ipv6Address": a}))
-                .collect();
-            if !list.is_empty() {
-                p.insert("Ipv6Addresses".into(), Value::Array(list));
-            }
-        }
+        copy_ipv6_addresses(&mut p, r);
         self.emit(
             &r.address,
             "AWS::EC2::NetworkInterface",
@@ -189,5 +171,19 @@ impl Tx {
         let p = json!({"InstanceId": instance, "NetworkInterfaceId": eni, "DeviceIndex": device});
         self.emit(&r.address, "AWS::EC2::NetworkInterfaceAttachment", Some(p));
         Ok(())
+    }
+}
+
+/// `ipv6_addresses` as CloudFormation's `Ipv6Addresses` list, when there are any.
+fn copy_ipv6_addresses(p: &mut Map<String, Value>, r: &Res) {
+    if let Some(v6) = r.get("ipv6_addresses").and_then(Value::as_array) {
+        let list: Vec<Value> = v6
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|a| json!({"Ipv6Address": a}))
+            .collect();
+        if !list.is_empty() {
+            p.insert("Ipv6Addresses".into(), Value::Array(list));
+        }
     }
 }

@@ -202,17 +202,11 @@ mod tests {
     const S: u64 = 1_000_000_000;
 
     fn tcp(src: &str) -> Header {
+        let src: std::net::IpAddr = src.parse().unwrap();
+        let dst: std::net::IpAddr = "10.0.1.20".parse().unwrap();
         Header {
-            src: src.parse().unwrap(),
-            dst: "10.0.1.20".parse().unwrap(),
-            proto: IpProtocol::TCP,
-            src_port: 40000,
-            dst_port: 443,
-            icmp_type: 0,
-            icmp_code: 0,
-            tcp_flags: 2,
-            ttl: 64,
             len: 0,
+            ..Header::syn(src, 40000, dst, 443)
         }
     }
 
