@@ -1,4 +1,4 @@
-//! Fuzz `packet::parse`, and on success `rewrite` and `to_ethernet`, checking invariants.
+//! Fuzz `wire::parse`, and on success `rewrite` and `to_ethernet`, checking invariants.
 //!
 //! Input: the first byte picks the link type (low nibble) and which fields the rewrite
 //! changes (high nibble); the rest is the frame.
