@@ -479,3 +479,36 @@ fn get_azs_answers_the_zones_given() {
         "us-east-1d"
     );
 }
+
+/// A template that relies on the default VPC, deployed into an account whose snapshot holds its
+/// default VPC (`IsDefault`), uses that VPC instead of creating a second 172.31.0.0/16.
+#[test]
+fn templates_deployed_into_an_account_use_its_default_vpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = fixture("stacks/default-vpc.yaml");
+    let out = vpcsim([
+        "export",
+        "-t",
+        &template.display().to_string(),
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, account) = validate(&[dir.path()], &[]);
+    let default_id = account["default_vpc"]["vpc_id"].clone();
+    assert!(
+        default_id.is_string(),
+        "the export keeps IsDefault: {account:#}"
+    );
+
+    let (code, v) = validate(&[dir.path(), &template], &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["default_vpc"]["vpc_id"], default_id, "{v:#}");
+    let default_vpcs = v["vpcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["cidrs"][0] == "172.31.0.0/16")
+        .count();
+    assert_eq!(default_vpcs, 1, "{v:#}");
+}

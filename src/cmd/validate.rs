@@ -158,17 +158,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
 
 /// The default VPC with its ids, or `null` when nothing needed it.
 fn default_vpc(m: &vpcsim_controlplane::Model) -> serde_json::Value {
-    let is_default = |o: &vpcsim_controlplane::model::Origin| {
-        m.templates
-            .get(o.template)
-            .is_some_and(|t| t.stack_name == DEFAULT_VPC_STACK)
-    };
-    let Some((i, v)) = m
-        .vpcs
-        .iter()
-        .enumerate()
-        .find(|(_, v)| is_default(&v.origin))
-    else {
+    let Some((i, v)) = m.vpcs.iter().enumerate().find(|(_, v)| v.is_default) else {
         return serde_json::Value::Null;
     };
     json!({

@@ -77,6 +77,7 @@ impl Builder {
             &json!({"CidrBlock": "172.31.0.0/16", "EnableDnsHostnames": true}),
         )?;
         let vpc = self.model.vpcs.len() - 1;
+        self.model.vpcs[vpc].is_default = true;
         let vpc_id = self.model.vpcs[vpc].origin.id.clone();
         self.add_igw(d, "DefaultInternetGateway", &json!({}))?;
         let igw_id = self.model.internet_gateways[self.model.internet_gateways.len() - 1]

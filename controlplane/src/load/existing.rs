@@ -8,8 +8,11 @@ impl Builder {
     /// A builder that continues from `model`: every resource answers to its AWS id (so
     /// `--param VpcId=vpc-0abc…` finds a snapshot VPC) and every address it holds is in use.
     pub(super) fn on_top_of(model: Model) -> Builder {
+        // Templates deployed into the account use its own default VPC, if the snapshot holds it.
+        let default_vpc = model.vpcs.iter().position(|v| v.is_default);
         let mut b = Builder {
             model,
+            default_vpc,
             ..Builder::default()
         };
         b.index_existing();

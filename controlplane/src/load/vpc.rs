@@ -85,6 +85,7 @@ impl Builder {
             default_security_group: sg,
             internet_gateway: None,
             egress_only_igw: None,
+            is_default: false,
         });
         self.register(t, lid, &id, Ref::Vpc(vpc));
         self.by_id

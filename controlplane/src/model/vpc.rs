@@ -31,6 +31,9 @@ pub struct Vpc {
     pub internet_gateway: Option<usize>,
     /// The egress-only internet gateway (index into [`Model::egress_only_igws`]).
     pub egress_only_igw: Option<usize>,
+    /// The account's default VPC in its Region (`IsDefault`): where templates deployed into the
+    /// account put groups without `VpcId` and instances without a subnet.
+    pub is_default: bool,
 }
 
 /// An `AWS::EC2::Subnet`.

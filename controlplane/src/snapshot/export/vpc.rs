@@ -10,7 +10,7 @@ impl Exporter<'_> {
             "VpcId": v.origin.id,
             "OwnerId": self.account(&v.origin),
             "State": "available",
-            "IsDefault": false,
+            "IsDefault": v.is_default,
             "CidrBlock": v.cidrs_v4.first().map(|c| c.to_string()),
             "CidrBlockAssociationSet": v.cidrs_v4.iter().enumerate().map(|(i, c)| json!({
                 "AssociationId": derived("vpc-cidr-assoc", &format!("{}{i}", v.origin.id)),

@@ -69,6 +69,7 @@ impl Reader {
             default_security_group: usize::MAX,
             internet_gateway: None,
             egress_only_igw: None,
+            is_default: it.v.get("IsDefault").and_then(Value::as_bool) == Some(true),
         });
         self.by_id.insert(id, Ref::Vpc(v));
     }
