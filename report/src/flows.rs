@@ -16,7 +16,7 @@ pub const EXACT_LIMIT: usize = 65_536;
 /// Distinct flows seen so far.
 pub struct FlowCount {
     /// The flows themselves while there are at most [`EXACT_LIMIT`]; `None` once estimating.
-    exact: Option<FxHashSet<u64>>,
+    exact: Option<FxHashSet<FlowKey>>,
     estimate: CardinalityEstimator<FlowKey, DefaultHasher, 14, 6>,
 }
 
@@ -33,15 +33,19 @@ impl FlowCount {
     /// Count a packet of flow `key`.
     #[inline]
     pub fn add(&mut self, key: &FlowKey) {
-        // SipHash with fixed keys: well spread, as the estimator needs, and the same every run.
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
-        self.estimate.insert_hash(hash);
+        // While counting exactly, a flow seen before changes nothing: the estimator ignores
+        // repeats, so it needs each flow once, and most packets skip its slower hash.
         if let Some(set) = &mut self.exact {
-            set.insert(hash);
+            if !set.insert(*key) {
+                return;
+            }
             if set.len() > EXACT_LIMIT {
                 self.exact = None;
             }
         }
+        // SipHash with fixed keys: well spread, as the estimator needs, and the same every run.
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        self.estimate.insert_hash(hash);
     }
 
     /// The number of distinct flows, and whether it is exact.
