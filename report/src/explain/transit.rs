@@ -44,7 +44,15 @@ pub(super) fn tgw_no_association(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        if let Some(a) = topo.tgw_attachment_by_resource(v.at) {
+        let peering = |a: TgwAttachmentIdx| {
+            matches!(topo.tgw_attachments[a].kind, AttachmentKind::Peering { .. })
+        };
+        // A peering attachment has a side on each transit gateway: the drop does not say
+        // which side's association is missing, so no automatic fix.
+        if let Some(a) = topo
+            .tgw_attachment_by_resource(v.at)
+            .filter(|&a| !peering(a))
+        {
             let tgw = topo.tgw_attachments[a].tgw;
             let tables: Vec<TgwRouteTableIdx> = topo
                 .tgw_route_tables
@@ -155,6 +163,9 @@ fn attachment_towards(
                     .collect()
             }
             AttachmentKind::Vpn(c) => topo.vpn_connections[c].prefixes.clone(),
+            // What lies beyond the peer transit gateway is its own route tables' business;
+            // fixes name the model's attachments, which one side of a peering does not match.
+            AttachmentKind::Peering { .. } => continue,
         };
         for p in prefixes.into_iter().filter(|p| p.contains(&dst)) {
             if best.is_none_or(|(_, b)| p.prefix_len() > b.prefix_len()) {

@@ -80,6 +80,7 @@ impl Exporter<'_> {
         match &a.kind {
             TgwAttachmentKind::Vpc { vpc, .. } => ("vpc", m.vpcs[*vpc].origin.id.clone()),
             TgwAttachmentKind::Vpn(c) => ("vpn", m.vpn_connections[*c].origin.id.clone()),
+            TgwAttachmentKind::Peering { peer_tgw, .. } => ("peering", self.tgw_id(*peer_tgw)),
         }
     }
 
