@@ -718,9 +718,9 @@ fn readme_section_shows_real_output() {
     assert!(checked >= 5, "only {checked} commands in the section");
 }
 
-/// Transit gateway attachments vpcsim does not simulate (peering here) never fail the load:
-/// routes to them warn and act as blackholes, associations and propagations naming them warn
-/// and are ignored.
+/// Transit gateway attachments vpcsim does not simulate (here a peering whose peer transit
+/// gateway is not in the loaded templates) never fail the load: routes to them warn and act as
+/// blackholes, associations and propagations naming them warn and are ignored.
 #[test]
 fn unsimulated_attachments_warn_and_blackhole() {
     let dir = TempDir::new().unwrap();
@@ -756,4 +756,130 @@ fn unsimulated_attachments_warn_and_blackhole() {
         &["--from", "AttachX"],
     );
     assert_verdict(&v, "DROPPED", Some("TGW_BLACKHOLE_ROUTE"), "RouteTableX");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transit gateway peering (SPEC §9.1, §9.2): `tests/fixtures/tgw/peering.yaml`
+
+/// A request crosses from TgwA to TgwB over the peering (TableA's static route to the peering,
+/// then TableB, the table associated with the peering's TgwB side), and its reply comes back
+/// through TableB's static route and TableA.
+#[test]
+fn tgw_peering_request_and_reply_cross_the_peering() {
+    let v = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--return"],
+    );
+    assert_verdict(&v, "DELIVERED", None, "AppB");
+    assert_eq!(
+        at_stage(&v, "tgw-route"),
+        strs(&["TableA", "TableB"]),
+        "{v:#}"
+    );
+    assert_eq!(
+        at_stage(&v, "tgw-attachment"),
+        strs(&["AttachA", "Peering", "AttachB"]),
+        "{v:#}"
+    );
+    assert!(
+        rule_of(&v, "tgw-route", "TableA").contains("10.2.0.0/16 → Peering (AToB)"),
+        "{v:#}"
+    );
+    let r = &v["return"];
+    assert_verdict(r, "DELIVERED", None, "AppA");
+    assert_eq!(
+        at_stage(r, "tgw-route"),
+        strs(&["TableB", "TableA"]),
+        "{r:#}"
+    );
+    assert!(
+        rule_of(r, "tgw-route", "TableB").contains("10.1.0.0/16 → Peering (BToA)"),
+        "{r:#}"
+    );
+}
+
+/// Each owner must add a static route to the peering (AWS: "The owner of the accepter transit
+/// gateway must also add a static route"): without TableB's route back, the request arrives but
+/// the reply is dropped at TableB.
+#[test]
+fn tgw_peering_without_the_peer_side_static_route_drops_the_reply_at_the_peer() {
+    let v = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--return", "--param", "PeerReturnRoute=absent"],
+    );
+    assert_verdict(&v, "DELIVERED", None, "AppB");
+    assert_verdict(&v["return"], "DROPPED", Some("TGW_NO_ROUTE"), "TableB");
+}
+
+/// What arrives over the peering is routed by the table associated with the peering on the
+/// receiving side; with none there, it is dropped at the attachment.
+#[test]
+fn tgw_peering_without_an_association_on_the_peer_side_drops_on_arrival() {
+    let v = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--param", "PeerAssociation=absent"],
+    );
+    assert_verdict(&v, "DROPPED", Some("TGW_NO_ASSOCIATION"), "Peering");
+    assert_eq!(
+        at_stage(&v, "tgw-route"),
+        strs(&["TableA", "Peering"]),
+        "{v:#}"
+    );
+}
+
+/// A peering attachment propagates nothing: a propagation of it warns and installs no route, so
+/// without the static route the reply is still dropped at TableB.
+#[test]
+fn tgw_peering_propagation_installs_nothing() {
+    let t = tgw("peering.yaml");
+    let params = [
+        "--param",
+        "PeerPropagation=present",
+        "--param",
+        "PeerReturnRoute=absent",
+    ];
+    let mut args = vec!["validate", "-t", t.to_str().unwrap()];
+    args.extend(params);
+    let out = vpcsim(&args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "PeeringPropagationB: UnsupportedOperation: a peering attachment propagates no routes"
+        ),
+        "{}",
+        out.stdout
+    );
+    let v = trace(&t, "tcp 10.2.1.10:443 -> 10.1.1.10:40000", &params);
+    assert_verdict(&v, "DROPPED", Some("TGW_NO_ROUTE"), "TableB");
+}
+
+/// One peering between two transit gateways (SPEC §9.1), and a gateway does not peer with
+/// itself.
+#[test]
+fn tgw_peering_twice_or_with_itself_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let src = std::fs::read_to_string(tgw("peering.yaml")).unwrap();
+    let extra = "  PeeringAgain:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwB, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  PeeringSelf:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwA, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  TableA:";
+    let doubled = src.replacen("  TableA:", extra, 1);
+    assert_ne!(doubled, src);
+    let path = dir.path().join("twice.yaml");
+    std::fs::write(&path, doubled).unwrap();
+    let out = vpcsim(["validate", "-t", path.to_str().unwrap()]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("PeeringAgain: DuplicateTransitGatewayAttachment")
+            && out.stdout.contains("PeeringSelf: InvalidParameterValue"),
+        "{}",
+        out.stdout
+    );
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::net::Ipv4Addr;
 
 /// Resources in these states no longer carry traffic (or never did).
-fn gone(v: &Value) -> bool {
+pub(super) fn gone(v: &Value) -> bool {
     let state = s(v, "State")
         .or_else(|| v.get("State").and_then(|st| s(st, "Name")))
         .unwrap_or("available");
@@ -346,7 +346,7 @@ impl Reader {
                     if let Some(Ref::TgwRouteTable(t)) =
                         self.resolve(it, &id, "Association.TransitGatewayRouteTableId", t)
                     {
-                        self.model.tgw_attachments[a].association = Some(t);
+                        self.associate_tgw_attachment(a, t);
                     }
                 }
             }
@@ -513,7 +513,13 @@ impl Reader {
         }
     }
 
-    fn unsupported_one(&mut self, file: usize, id: &str, kind: &'static str, name: String) {
+    pub(super) fn unsupported_one(
+        &mut self,
+        file: usize,
+        id: &str,
+        kind: &'static str,
+        name: String,
+    ) {
         self.by_id.insert(id.to_string(), Ref::Unsupported);
         self.model.unsupported.push(Unsupported {
             origin: Origin {
