@@ -811,6 +811,18 @@ fn tgw_peering_without_the_peer_side_static_route_drops_the_reply_at_the_peer() 
     );
     assert_verdict(&v, "DELIVERED", None, "AppB");
     assert_verdict(&v["return"], "DROPPED", Some("TGW_NO_ROUTE"), "TableB");
+    // The fix is the static route AWS asks the accepter's owner for.
+    let f = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.2.1.10:443 -> 10.1.1.10:40000",
+        &["--param", "PeerReturnRoute=absent", "--fixes"],
+    );
+    let fix = f["explanation"]["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("10.1.0.0/16 → Peering") && fix.contains("TableB"),
+        "{f:#}"
+    );
+    assert_eq!(f["fixes"]["then"], "DELIVERED", "{f:#}");
 }
 
 /// What arrives over the peering is routed by the table associated with the peering on the
