@@ -868,8 +868,8 @@ fn tgw_peering_propagation_installs_nothing() {
     assert_verdict(&v, "DROPPED", Some("TGW_NO_ROUTE"), "TableB");
 }
 
-/// One peering between two transit gateways (SPEC §9.1), and a gateway does not peer with
-/// itself.
+/// One peering between two transit gateways (SPEC §9.1), a gateway does not peer with itself,
+/// and `PeerRegion` must be the peer's Region.
 #[test]
 fn tgw_peering_twice_or_with_itself_is_refused() {
     let dir = TempDir::new().unwrap();
@@ -880,6 +880,9 @@ fn tgw_peering_twice_or_with_itself_is_refused() {
   PeeringSelf:
     Type: AWS::EC2::TransitGatewayPeeringAttachment
     Properties: { TransitGatewayId: !Ref TgwA, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  PeeringElsewhere:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwB, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: us-west-2 }
   TableA:";
     let doubled = src.replacen("  TableA:", extra, 1);
     assert_ne!(doubled, src);
@@ -890,7 +893,10 @@ fn tgw_peering_twice_or_with_itself_is_refused() {
     assert!(
         out.stdout
             .contains("PeeringAgain: DuplicateTransitGatewayAttachment")
-            && out.stdout.contains("PeeringSelf: InvalidParameterValue"),
+            && out.stdout.contains("PeeringSelf: InvalidParameterValue")
+            && out
+                .stdout
+                .contains("PeeringElsewhere: InvalidParameterValue: property PeerRegion"),
         "{}",
         out.stdout
     );

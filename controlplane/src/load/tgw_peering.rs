@@ -39,8 +39,21 @@ impl Builder {
                 "a transit gateway cannot peer with itself",
             ));
         }
-        let template = &self.model.templates[t];
-        let peer_region = opt_str(p, "PeerRegion")?.unwrap_or_else(|| template.region.clone());
+        // The peer is looked up in the Region the request names; a transit gateway of another
+        // Region is not found there.
+        let peer_origin = &self.model.transit_gateways[peer_tgw].origin;
+        let peer_region = self.model.templates[peer_origin.template].region.clone();
+        if let Some(named) = opt_str(p, "PeerRegion")? {
+            if named != peer_region {
+                return Err(invalid(
+                    "PeerRegion",
+                    format!(
+                        "{named}: transit gateway {} is in {peer_region}",
+                        peer_origin.logical_id
+                    ),
+                ));
+            }
+        }
         if let Some(other) = self.model.tgw_attachments.iter().find(|a| match a.kind {
             TgwAttachmentKind::Peering { peer_tgw: q, .. } => {
                 (a.tgw, q) == (tgw, peer_tgw) || (a.tgw, q) == (peer_tgw, tgw)
