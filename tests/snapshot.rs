@@ -184,6 +184,36 @@ fn round_trip_tgw_peering_traces_the_same() {
     assert!(sides.iter().all(|a| a["ResourceType"] == "peering"));
 }
 
+/// A peering attachment still pending acceptance carries nothing: listed as not simulated, and
+/// the static routes to it stay as blackholes with a warning, as AWS drops what they match.
+#[test]
+fn pending_tgw_peering_is_a_blackhole() {
+    let template = fixture("tgw/peering.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(export(&template, dir.path()).code, 0);
+    let file = dir
+        .path()
+        .join("aws_configs/123456789012/us-east-1/TransitGatewayPeeringAttachments.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let pending = text.replace(
+        "\"State\": \"available\"",
+        "\"State\": \"pendingAcceptance\"",
+    );
+    assert_ne!(pending, text);
+    std::fs::write(&file, pending).unwrap();
+    let out = vpcsim(["validate", "-t", dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("UnsupportedOperation: route 10.2.0.0/16 → tgw-attach-"),
+        "{}",
+        out.stdout
+    );
+    let v = trace(dir.path(), "tcp 10.1.1.10:40000 -> 10.2.1.10:443", &[]);
+    assert_eq!(v["disposition"], "DROPPED", "{v:#}");
+    assert_eq!(v["reason"], "TGW_BLACKHOLE_ROUTE", "{v:#}");
+}
+
 #[test]
 fn export_writes_one_file_per_describe_call() {
     let dir = tempfile::tempdir().unwrap();

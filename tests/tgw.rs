@@ -901,3 +901,37 @@ fn tgw_peering_twice_or_with_itself_is_refused() {
         out.stdout
     );
 }
+
+/// With `DefaultRouteTableAssociation: enable` on the peer transit gateway, its side of the
+/// peering joins the default route table (and propagates nothing into it): a packet crossing
+/// is looked up there, not dropped for a missing association.
+#[test]
+fn tgw_peering_side_joins_the_default_route_table() {
+    let dir = TempDir::new().unwrap();
+    let src = std::fs::read_to_string(tgw("peering.yaml")).unwrap();
+    let extra = "  TgwC:
+    Type: AWS::EC2::TransitGateway
+  PeeringC:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwA, PeerTransitGatewayId: !Ref TgwC, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  AToC:
+    Type: AWS::EC2::TransitGatewayRoute
+    Properties: { TransitGatewayRouteTableId: !Ref TableA, DestinationCidrBlock: 10.3.0.0/16, TransitGatewayAttachmentId: !Ref PeeringC }
+  TableA:";
+    let with_c = src.replacen("  TableA:", extra, 1);
+    assert_ne!(with_c, src);
+    let path = dir.path().join("three.yaml");
+    std::fs::write(&path, with_c).unwrap();
+    let v = trace(&path, "tcp 10.1.1.10:40000 -> 10.3.0.5:443", &[]);
+    assert_verdict(
+        &v,
+        "DROPPED",
+        Some("TGW_NO_ROUTE"),
+        "TgwC.DefaultRouteTable",
+    );
+    assert_eq!(
+        at_stage(&v, "tgw-attachment"),
+        strs(&["AttachA", "PeeringC"]),
+        "{v:#}"
+    );
+}

@@ -466,6 +466,17 @@ impl Reader {
                     .unwrap_or_default();
                 match self.resolve(it, &t_id, "TransitGatewayAttachmentId", a_id) {
                     Some(Ref::TgwAttachment(a)) => Some(a),
+                    // An attachment listed as not simulated (a peering not accepted, a
+                    // Connect attachment): the route stays and drops, as in a template.
+                    Some(Ref::Unsupported) => {
+                        self.warn(
+                            it.file,
+                            &t_id,
+                            "UnsupportedOperation",
+                            format!("route {destination} → {a_id}: the attachment is not simulated, the route acts as a blackhole"),
+                        );
+                        None
+                    }
                     _ => continue,
                 }
             };
