@@ -746,7 +746,10 @@ fn unsimulated_attachments_warn_and_blackhole() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("ToPeer: UnsupportedOperation")
-            && out.stdout.contains("PeerPropagation: UnsupportedOperation"),
+            && out.stdout.contains("PeerPropagation: UnsupportedOperation")
+            && out.stdout.contains(
+                "Peer: UnsupportedOperation: peer transit gateway tgw-0123456789abcdef0 is not in the loaded templates"
+            ),
         "{}",
         out.stdout
     );

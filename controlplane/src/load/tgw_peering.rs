@@ -28,6 +28,11 @@ impl Builder {
         let origin = self.origin(t, lid, PEERING_ATTACHMENT, props::name_tag(p));
         let peer_tgw = match self.lookup(&peer_id) {
             None => {
+                self.warn_at(
+                    &origin,
+                    "UnsupportedOperation",
+                    format!("peer transit gateway {peer_id} is not in the loaded templates: the peering is not simulated, routes to it act as blackholes"),
+                );
                 self.keep_unsupported(origin);
                 return Ok(());
             }
