@@ -481,6 +481,43 @@ fn corpus_transit_gateway_account_traces() {
     assert_eq!(v["reason"], "TGW_NO_ATTACHMENT_IN_AZ", "{v:#}");
 }
 
+/// A real cross-account, cross-Region transit gateway peering (test-transit-gateway-peering,
+/// us-east-1 ↔ us-west-1), known only from each account's describe-transit-gateway-attachments
+/// (`ResourceType` peering): 10.20.0.0/16 reaches 192.168.0.0/16 through the static route to
+/// the peering, but the east side of the peering is associated with the table that has only
+/// 10.10.0.0/16, so the reply is dropped there.
+#[test]
+fn corpus_transit_gateway_peering_account_traces() {
+    let Some(set) = corpus("aws-snapshots/test-transit-gateway-peering") else {
+        eprintln!("corpus not present; skipped");
+        return;
+    };
+    let v = trace(
+        &set,
+        "tcp 10.20.1.100:40000 -> 192.168.1.100:22",
+        &["--return"],
+    );
+    assert_verdict(&v, "DELIVERED", None, "i-0afb0a59f6bf36397");
+    let tables: Vec<&str> = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["stage"] == "tgw-route")
+        .map(|h| h["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tables,
+        ["tgw-rtb-018a5e572ec3088d1", "tgw-rtb-00be87593fb2cd0ae"],
+        "{v:#}"
+    );
+    assert_verdict(
+        &v["return"],
+        "DROPPED",
+        Some("TGW_NO_ROUTE"),
+        "tgw-rtb-05d2952671d1f460a",
+    );
+}
+
 /// A real internal Network Load Balancer (test-load-balancer): node interfaces from
 /// describe-network-interfaces, listener, target group and registered targets from elbv2 output.
 #[test]

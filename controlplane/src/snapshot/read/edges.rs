@@ -320,6 +320,10 @@ impl Reader {
                     self.by_id.insert(id.clone(), Ref::TgwAttachment(a));
                     a
                 }
+                Some("peering") => match self.peering_from_attachment(it, &id) {
+                    Some(a) => a,
+                    None => return,
+                },
                 Some("vpc") => {
                     self.warn(
                         it.file,

@@ -80,6 +80,46 @@ impl Reader {
         self.by_id.insert(id, Ref::TgwAttachment(a));
     }
 
+    /// A peering attachment known only from `describe-transit-gateway-attachments` (each
+    /// gateway's account lists its own side: `TransitGatewayId` is that side's gateway,
+    /// `ResourceId` the other's). The first side read becomes the attachment's own; the other
+    /// side's entry then only adds its association. `None` (listed as not simulated) when the
+    /// other transit gateway is not in the snapshot.
+    pub(super) fn peering_from_attachment(&mut self, it: &Item, id: &str) -> Option<usize> {
+        let kind = "AWS::EC2::TransitGatewayPeeringAttachment";
+        let (own, other) = (s(&it.v, "TransitGatewayId"), s(&it.v, "ResourceId"));
+        let (Some(Ref::Tgw(tgw)), Some(Ref::Tgw(peer_tgw))) = (
+            own.and_then(|g| self.by_id.get(g).copied()),
+            other.and_then(|g| self.by_id.get(g).copied()),
+        ) else {
+            self.unsupported_one(
+                it.file,
+                id,
+                kind,
+                "peering attachment to a transit gateway outside the snapshot".into(),
+            );
+            return None;
+        };
+        let origin = self.origin(it, Some(id), kind, "TransitGatewayAttachmentId")?;
+        let peer_origin = &self.model.transit_gateways[peer_tgw].origin;
+        let peer_region = self.model.templates[peer_origin.template].region.clone();
+        let a = self.model.tgw_attachments.len();
+        self.model.tgw_attachments.push(TgwAttachment {
+            origin,
+            tgw,
+            kind: TgwAttachmentKind::Peering {
+                peer_tgw,
+                peer_region,
+                peer_association: None,
+            },
+            appliance_mode: false,
+            association: None,
+            propagations: vec![],
+        });
+        self.by_id.insert(id.to_string(), Ref::TgwAttachment(a));
+        Some(a)
+    }
+
     /// Associate attachment `a` with table `t`: for a peering, on the side of the table's
     /// transit gateway.
     pub(super) fn associate_tgw_attachment(&mut self, a: usize, t: usize) {
