@@ -5,7 +5,7 @@
 
 use super::driver::{within, Driver, Field};
 use super::{interface, network_acl, vpn, Node};
-use crate::aws::MAX_FORWARDS;
+use crate::aws::{MAX_FORWARDS, TGW_MTU};
 use crate::topology::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
 use crate::topology::{SubnetIdx, TgwAttachmentIdx, TgwIdx};
 use crate::trace::{Action, Stage};
@@ -119,6 +119,22 @@ pub(super) fn route<'t, D: Driver<'t>>(
     let topo = d.topo();
     let att = &topo.tgw_attachments[a];
     let tgw = topo.transit_gateways[att.tgw].res;
+    if d.longer_than(&p, TGW_MTU) {
+        d.drop(
+            p,
+            DropReason::TgwMtuExceeded,
+            att.res,
+            Stage::TgwAttachment,
+            None,
+            |h| {
+                format!(
+                    "{} bytes is more than the transit gateway's {TGW_MTU}-byte MTU: dropped, not fragmented, no ICMP sent back",
+                    h.len
+                )
+            },
+        );
+        return;
+    }
     if !d.spend_forward(&mut p) {
         d.drop(
             p,
