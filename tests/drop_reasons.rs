@@ -162,6 +162,10 @@ const COVERED: &[(&str, &[&str])] = &[
     ),
     ("GWLB_MTU_EXCEEDED", &["gwlb_mtu_is_8500_bytes"]),
     (
+        "TGW_MTU_EXCEEDED",
+        &["tgw_mtu_is_8500_bytes_across_a_peering"],
+    ),
+    (
         "GWLB_NO_TARGET",
         &[
             "gwlb_no_target_in_the_nodes_zone_without_cross_zone",
@@ -1614,4 +1618,26 @@ fn gwlb_mtu_is_8500_bytes() {
     assert_eq!(v[1]["disposition"], "DROPPED", "{}", v[1]);
     assert_eq!(v[1]["reason"], "GWLB_MTU_EXCEEDED", "{}", v[1]);
     assert_eq!(v[1]["at"], "Gwlb", "{}", v[1]);
+}
+
+/// SPEC §9.4: VPC and peering attachments carry at most 8500 bytes; a larger packet is dropped
+/// where it enters the first transit gateway, with no ICMP back.
+#[test]
+fn tgw_mtu_is_8500_bytes_across_a_peering() {
+    let dir = TempDir::new().unwrap();
+    let cap = dir.path().join("in.pcap");
+    // 20 (IPv4) + 20 (TCP) + payload.
+    write_pcap(
+        &cap,
+        1,
+        &frames(vec![
+            tcp("10.1.1.10", 50000, "10.2.1.10", 443, 0x02, &[0; 8460]),
+            tcp("10.1.1.10", 50001, "10.2.1.10", 443, 0x02, &[0; 8461]),
+        ]),
+    );
+    let v = replay(&tgw("peering.yaml"), &cap, &dir.path().join("out"), &[]);
+    assert_eq!(v[0]["disposition"], "DELIVERED", "{}", v[0]);
+    assert_eq!(v[1]["disposition"], "DROPPED", "{}", v[1]);
+    assert_eq!(v[1]["reason"], "TGW_MTU_EXCEEDED", "{}", v[1]);
+    assert_eq!(v[1]["at"], "AttachA", "{}", v[1]);
 }

@@ -100,6 +100,38 @@ fn export(template: &Path, out: &Path) -> Output {
     ])
 }
 
+/// Export `template` (with template parameters `params`) and trace every flow of it (more than
+/// `min_flows`) through both: the same verdicts and hops.
+fn assert_round_trip(template: &Path, params: &[&str], min_flows: usize) {
+    let name = template.display();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "export".to_string(),
+        "-t".into(),
+        template.display().to_string(),
+        "--out".into(),
+        dir.path().display().to_string(),
+    ];
+    args.extend(params.iter().map(|p| p.to_string()));
+    let o = vpcsim(&args);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("Vpcs.json"), "{}", o.stdout);
+    let flows = flows(template);
+    assert!(flows.len() > min_flows, "{name}: {} flows", flows.len());
+    let mut delivered = 0;
+    for f in &flows {
+        let a = trace(template, f, params);
+        let b = trace(dir.path(), f, &[]);
+        assert_eq!(
+            signature(&a),
+            signature(&b),
+            "{name}: {f}\ntemplate: {a:#}\nsnapshot: {b:#}"
+        );
+        delivered += (a["disposition"] == "DELIVERED") as usize;
+    }
+    assert!(delivered > 0, "{name}: no flow was delivered");
+}
+
 #[test]
 fn round_trip_examples_trace_the_same() {
     // Every example (`export_writes_one_file_per_describe_call` checks what is left out).
@@ -111,26 +143,75 @@ fn round_trip_examples_trace_the_same() {
         "endpoints.yaml",
         "nlb.yaml",
     ] {
-        let template = root().join("examples").join(name);
-        let dir = tempfile::tempdir().unwrap();
-        let o = export(&template, dir.path());
-        assert_eq!(o.code, 0, "{}", o.stderr);
-        assert!(o.stdout.contains("Vpcs.json"), "{}", o.stdout);
-        let flows = flows(&template);
-        assert!(flows.len() > 50, "{name}: {} flows", flows.len());
-        let mut delivered = 0;
-        for f in &flows {
-            let a = trace(&template, f, &[]);
-            let b = trace(dir.path(), f, &[]);
-            assert_eq!(
-                signature(&a),
-                signature(&b),
-                "{name}: {f}\ntemplate: {a:#}\nsnapshot: {b:#}"
-            );
-            delivered += (a["disposition"] == "DELIVERED") as usize;
-        }
-        assert!(delivered > 0, "{name}: no flow was delivered");
+        assert_round_trip(&root().join("examples").join(name), &[], 50);
     }
+}
+
+/// A transit gateway peering attachment: `describe-transit-gateway-peering-attachments` with
+/// both sides, each side's association in `describe-transit-gateway-attachments`, static routes
+/// to it in both gateways' tables. Also with the peer side's return route and association
+/// missing, which must drop the same way.
+#[test]
+fn round_trip_tgw_peering_traces_the_same() {
+    let template = fixture("tgw/peering.yaml");
+    // Two instances and the internet: 36 flows.
+    assert_round_trip(&template, &[], 30);
+    assert_round_trip(&template, &["--param", "PeerReturnRoute=absent"], 30);
+    assert_round_trip(&template, &["--param", "PeerAssociation=absent"], 30);
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(export(&template, dir.path()).code, 0);
+    let base = dir.path().join("aws_configs/123456789012/us-east-1");
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(base.join(f)).unwrap()).unwrap()
+    };
+    let peerings = read("TransitGatewayPeeringAttachments.json");
+    let p = &peerings["TransitGatewayPeeringAttachments"][0];
+    assert_eq!(p["State"], "available", "{p:#}");
+    assert_eq!(p["AccepterTgwInfo"]["Region"], "us-east-1", "{p:#}");
+    let id = p["TransitGatewayAttachmentId"].as_str().unwrap();
+    let attachments = read("TransitGatewayAttachments.json");
+    let sides: Vec<&Value> = attachments["TransitGatewayAttachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["TransitGatewayAttachmentId"] == id)
+        .collect();
+    assert_eq!(
+        sides.len(),
+        2,
+        "one entry per transit gateway: {attachments:#}"
+    );
+    assert!(sides.iter().all(|a| a["ResourceType"] == "peering"));
+}
+
+/// A peering attachment still pending acceptance carries nothing: listed as not simulated, and
+/// the static routes to it stay as blackholes with a warning, as AWS drops what they match.
+#[test]
+fn pending_tgw_peering_is_a_blackhole() {
+    let template = fixture("tgw/peering.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(export(&template, dir.path()).code, 0);
+    let file = dir
+        .path()
+        .join("aws_configs/123456789012/us-east-1/TransitGatewayPeeringAttachments.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let pending = text.replace(
+        "\"State\": \"available\"",
+        "\"State\": \"pendingAcceptance\"",
+    );
+    assert_ne!(pending, text);
+    std::fs::write(&file, pending).unwrap();
+    let out = vpcsim(["validate", "-t", dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("UnsupportedOperation: route 10.2.0.0/16 → tgw-attach-"),
+        "{}",
+        out.stdout
+    );
+    let v = trace(dir.path(), "tcp 10.1.1.10:40000 -> 10.2.1.10:443", &[]);
+    assert_eq!(v["disposition"], "DROPPED", "{v:#}");
+    assert_eq!(v["reason"], "TGW_BLACKHOLE_ROUTE", "{v:#}");
 }
 
 #[test]
@@ -398,6 +479,43 @@ fn corpus_transit_gateway_account_traces() {
     let v = trace(&set, "icmp 10.10.20.154 -> 192.168.1.106", &[]);
     assert_eq!(v["disposition"], "DROPPED", "{v:#}");
     assert_eq!(v["reason"], "TGW_NO_ATTACHMENT_IN_AZ", "{v:#}");
+}
+
+/// A real cross-account, cross-Region transit gateway peering (test-transit-gateway-peering,
+/// us-east-1 ↔ us-west-1), known only from each account's describe-transit-gateway-attachments
+/// (`ResourceType` peering): 10.20.0.0/16 reaches 192.168.0.0/16 through the static route to
+/// the peering, but the east side of the peering is associated with the table that has only
+/// 10.10.0.0/16, so the reply is dropped there.
+#[test]
+fn corpus_transit_gateway_peering_account_traces() {
+    let Some(set) = corpus("aws-snapshots/test-transit-gateway-peering") else {
+        eprintln!("corpus not present; skipped");
+        return;
+    };
+    let v = trace(
+        &set,
+        "tcp 10.20.1.100:40000 -> 192.168.1.100:22",
+        &["--return"],
+    );
+    assert_verdict(&v, "DELIVERED", None, "i-0afb0a59f6bf36397");
+    let tables: Vec<&str> = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["stage"] == "tgw-route")
+        .map(|h| h["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tables,
+        ["tgw-rtb-018a5e572ec3088d1", "tgw-rtb-00be87593fb2cd0ae"],
+        "{v:#}"
+    );
+    assert_verdict(
+        &v["return"],
+        "DROPPED",
+        Some("TGW_NO_ROUTE"),
+        "tgw-rtb-05d2952671d1f460a",
+    );
 }
 
 /// A real internal Network Load Balancer (test-load-balancer): node interfaces from

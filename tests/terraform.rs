@@ -1124,3 +1124,64 @@ fn peering_accepter_names_the_connection_in_a_plan() {
         .collect();
     assert_peered(&plan_doc(json!(resources), unknown, config));
 }
+
+/// Two VPCs on two transit gateways peered by `aws_ec2_transit_gateway_peering_attachment`,
+/// accepted by `aws_ec2_transit_gateway_peering_attachment_accepter` (same id), each side's
+/// association and static route naming the attachment.
+fn tgw_peering_state() -> Value {
+    let sg_all = json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"],
+                         "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false}]);
+    let mut res = Vec::new();
+    for (s, n) in [("a", 1), ("b", 2)] {
+        let route = json!([{"cidr_block": "10.0.0.0/8", "transit_gateway_id": format!("tgw-{s}"), "gateway_id": ""}]);
+        res.extend([
+            resource("aws_vpc", s, json!({"id": format!("vpc-{s}"), "cidr_block": format!("10.{n}.0.0/16")})),
+            resource("aws_subnet", s, json!({"id": format!("subnet-{s}"), "vpc_id": format!("vpc-{s}"), "cidr_block": format!("10.{n}.1.0/24")})),
+            resource("aws_security_group", s, json!({"id": format!("sg-{s}"), "vpc_id": format!("vpc-{s}"), "ingress": sg_all, "egress": sg_all})),
+            resource("aws_instance", s, json!({"id": format!("i-{s}"), "subnet_id": format!("subnet-{s}"), "private_ip": format!("10.{n}.1.10"), "vpc_security_group_ids": [format!("sg-{s}")]})),
+            resource("aws_route_table", s, json!({"id": format!("rtb-{s}"), "vpc_id": format!("vpc-{s}"), "route": route})),
+            resource("aws_route_table_association", s, json!({"id": format!("rtbassoc-{s}"), "subnet_id": format!("subnet-{s}"), "route_table_id": format!("rtb-{s}")})),
+            resource("aws_ec2_transit_gateway", s, json!({"id": format!("tgw-{s}"), "default_route_table_association": "disable", "default_route_table_propagation": "disable"})),
+            resource("aws_ec2_transit_gateway_vpc_attachment", s, json!({"id": format!("tgw-attach-{s}"), "transit_gateway_id": format!("tgw-{s}"), "vpc_id": format!("vpc-{s}"), "subnet_ids": [format!("subnet-{s}")]})),
+            resource("aws_ec2_transit_gateway_route_table", s, json!({"id": format!("tgw-rtb-{s}"), "transit_gateway_id": format!("tgw-{s}")})),
+            resource("aws_ec2_transit_gateway_route_table_association", s, json!({"id": format!("assoc-{s}"), "transit_gateway_attachment_id": format!("tgw-attach-{s}"), "transit_gateway_route_table_id": format!("tgw-rtb-{s}")})),
+            resource("aws_ec2_transit_gateway_route_table_propagation", s, json!({"id": format!("prop-{s}"), "transit_gateway_attachment_id": format!("tgw-attach-{s}"), "transit_gateway_route_table_id": format!("tgw-rtb-{s}")})),
+            resource("aws_ec2_transit_gateway_route_table_association", &format!("peering_{s}"), json!({"id": format!("passoc-{s}"), "transit_gateway_attachment_id": "tgw-attach-p", "transit_gateway_route_table_id": format!("tgw-rtb-{s}")})),
+            resource("aws_ec2_transit_gateway_route", &format!("across_{s}"), json!({"id": format!("r-{s}"), "destination_cidr_block": format!("10.{}.0.0/16", 3 - n),
+                "transit_gateway_attachment_id": "tgw-attach-p", "transit_gateway_route_table_id": format!("tgw-rtb-{s}")})),
+        ]);
+    }
+    res.push(resource(
+        "aws_ec2_transit_gateway_peering_attachment",
+        "p",
+        json!({"id": "tgw-attach-p", "transit_gateway_id": "tgw-a", "peer_transit_gateway_id": "tgw-b",
+               "peer_region": "us-east-1", "peer_account_id": "123456789012"}),
+    ));
+    res.push(resource(
+        "aws_ec2_transit_gateway_peering_attachment_accepter",
+        "p",
+        json!({"id": "tgw-attach-p", "transit_gateway_attachment_id": "tgw-attach-p"}),
+    ));
+    state_doc(Value::Array(res))
+}
+
+#[test]
+fn tgw_peering_attachment_and_accepter_from_state() {
+    let doc = tgw_peering_state();
+    let (code, errors, warnings) = validate(&doc);
+    assert_eq!(code, 0, "{errors:#?}");
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tgw.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let v = trace(&path, "tcp 10.1.1.10:40000 -> 10.2.1.10:443", &["--return"]);
+    assert_eq!(v["disposition"], "DELIVERED", "{v:#}");
+    assert_eq!(v["at"], "aws_instance.b", "{v:#}");
+    let crossed = v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["resource"] == "aws_ec2_transit_gateway_peering_attachment.p");
+    assert!(crossed, "{v:#}");
+    assert_eq!(v["return"]["disposition"], "DELIVERED", "{v:#}");
+}

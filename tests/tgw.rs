@@ -718,9 +718,9 @@ fn readme_section_shows_real_output() {
     assert!(checked >= 5, "only {checked} commands in the section");
 }
 
-/// Transit gateway attachments vpcsim does not simulate (peering here) never fail the load:
-/// routes to them warn and act as blackholes, associations and propagations naming them warn
-/// and are ignored.
+/// Transit gateway attachments vpcsim does not simulate (here a peering whose peer transit
+/// gateway is not in the loaded templates) never fail the load: routes to them warn and act as
+/// blackholes, associations and propagations naming them warn and are ignored.
 #[test]
 fn unsimulated_attachments_warn_and_blackhole() {
     let dir = TempDir::new().unwrap();
@@ -746,7 +746,10 @@ fn unsimulated_attachments_warn_and_blackhole() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("ToPeer: UnsupportedOperation")
-            && out.stdout.contains("PeerPropagation: UnsupportedOperation"),
+            && out.stdout.contains("PeerPropagation: UnsupportedOperation")
+            && out.stdout.contains(
+                "Peer: UnsupportedOperation: peer transit gateway tgw-0123456789abcdef0 is not in the loaded templates"
+            ),
         "{}",
         out.stdout
     );
@@ -756,4 +759,182 @@ fn unsimulated_attachments_warn_and_blackhole() {
         &["--from", "AttachX"],
     );
     assert_verdict(&v, "DROPPED", Some("TGW_BLACKHOLE_ROUTE"), "RouteTableX");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transit gateway peering (SPEC §9.1, §9.2): `tests/fixtures/tgw/peering.yaml`
+
+/// A request crosses from TgwA to TgwB over the peering (TableA's static route to the peering,
+/// then TableB, the table associated with the peering's TgwB side), and its reply comes back
+/// through TableB's static route and TableA.
+#[test]
+fn tgw_peering_request_and_reply_cross_the_peering() {
+    let v = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--return"],
+    );
+    assert_verdict(&v, "DELIVERED", None, "AppB");
+    assert_eq!(
+        at_stage(&v, "tgw-route"),
+        strs(&["TableA", "TableB"]),
+        "{v:#}"
+    );
+    assert_eq!(
+        at_stage(&v, "tgw-attachment"),
+        strs(&["AttachA", "Peering", "AttachB"]),
+        "{v:#}"
+    );
+    assert!(
+        rule_of(&v, "tgw-route", "TableA").contains("10.2.0.0/16 → Peering (AToB)"),
+        "{v:#}"
+    );
+    let r = &v["return"];
+    assert_verdict(r, "DELIVERED", None, "AppA");
+    assert_eq!(
+        at_stage(r, "tgw-route"),
+        strs(&["TableB", "TableA"]),
+        "{r:#}"
+    );
+    assert!(
+        rule_of(r, "tgw-route", "TableB").contains("10.1.0.0/16 → Peering (BToA)"),
+        "{r:#}"
+    );
+}
+
+/// Each owner must add a static route to the peering (AWS: "The owner of the accepter transit
+/// gateway must also add a static route"): without TableB's route back, the request arrives but
+/// the reply is dropped at TableB.
+#[test]
+fn tgw_peering_without_the_peer_side_static_route_drops_the_reply_at_the_peer() {
+    let v = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--return", "--param", "PeerReturnRoute=absent"],
+    );
+    assert_verdict(&v, "DELIVERED", None, "AppB");
+    assert_verdict(&v["return"], "DROPPED", Some("TGW_NO_ROUTE"), "TableB");
+    // The fix is the static route AWS asks the accepter's owner for.
+    let f = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.2.1.10:443 -> 10.1.1.10:40000",
+        &["--param", "PeerReturnRoute=absent", "--fixes"],
+    );
+    let fix = f["explanation"]["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("10.1.0.0/16 → Peering") && fix.contains("TableB"),
+        "{f:#}"
+    );
+    assert_eq!(f["fixes"]["then"], "DELIVERED", "{f:#}");
+}
+
+/// What arrives over the peering is routed by the table associated with the peering on the
+/// receiving side; with none there, it is dropped at the attachment.
+#[test]
+fn tgw_peering_without_an_association_on_the_peer_side_drops_on_arrival() {
+    let v = trace(
+        &tgw("peering.yaml"),
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--param", "PeerAssociation=absent"],
+    );
+    assert_verdict(&v, "DROPPED", Some("TGW_NO_ASSOCIATION"), "Peering");
+    assert_eq!(
+        at_stage(&v, "tgw-route"),
+        strs(&["TableA", "Peering"]),
+        "{v:#}"
+    );
+}
+
+/// A peering attachment propagates nothing: a propagation of it warns and installs no route, so
+/// without the static route the reply is still dropped at TableB.
+#[test]
+fn tgw_peering_propagation_installs_nothing() {
+    let t = tgw("peering.yaml");
+    let params = [
+        "--param",
+        "PeerPropagation=present",
+        "--param",
+        "PeerReturnRoute=absent",
+    ];
+    let mut args = vec!["validate", "-t", t.to_str().unwrap()];
+    args.extend(params);
+    let out = vpcsim(&args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "PeeringPropagationB: UnsupportedOperation: a peering attachment propagates no routes"
+        ),
+        "{}",
+        out.stdout
+    );
+    let v = trace(&t, "tcp 10.2.1.10:443 -> 10.1.1.10:40000", &params);
+    assert_verdict(&v, "DROPPED", Some("TGW_NO_ROUTE"), "TableB");
+}
+
+/// One peering between two transit gateways (SPEC §9.1), a gateway does not peer with itself,
+/// and `PeerRegion` must be the peer's Region.
+#[test]
+fn tgw_peering_twice_or_with_itself_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let src = std::fs::read_to_string(tgw("peering.yaml")).unwrap();
+    let extra = "  PeeringAgain:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwB, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  PeeringSelf:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwA, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  PeeringElsewhere:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwB, PeerTransitGatewayId: !Ref TgwA, PeerAccountId: !Ref AWS::AccountId, PeerRegion: us-west-2 }
+  TableA:";
+    let doubled = src.replacen("  TableA:", extra, 1);
+    assert_ne!(doubled, src);
+    let path = dir.path().join("twice.yaml");
+    std::fs::write(&path, doubled).unwrap();
+    let out = vpcsim(["validate", "-t", path.to_str().unwrap()]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("PeeringAgain: DuplicateTransitGatewayAttachment")
+            && out.stdout.contains("PeeringSelf: InvalidParameterValue")
+            && out
+                .stdout
+                .contains("PeeringElsewhere: InvalidParameterValue: property PeerRegion"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// With `DefaultRouteTableAssociation: enable` on the peer transit gateway, its side of the
+/// peering joins the default route table (and propagates nothing into it): a packet crossing
+/// is looked up there, not dropped for a missing association.
+#[test]
+fn tgw_peering_side_joins_the_default_route_table() {
+    let dir = TempDir::new().unwrap();
+    let src = std::fs::read_to_string(tgw("peering.yaml")).unwrap();
+    let extra = "  TgwC:
+    Type: AWS::EC2::TransitGateway
+  PeeringC:
+    Type: AWS::EC2::TransitGatewayPeeringAttachment
+    Properties: { TransitGatewayId: !Ref TgwA, PeerTransitGatewayId: !Ref TgwC, PeerAccountId: !Ref AWS::AccountId, PeerRegion: !Ref AWS::Region }
+  AToC:
+    Type: AWS::EC2::TransitGatewayRoute
+    Properties: { TransitGatewayRouteTableId: !Ref TableA, DestinationCidrBlock: 10.3.0.0/16, TransitGatewayAttachmentId: !Ref PeeringC }
+  TableA:";
+    let with_c = src.replacen("  TableA:", extra, 1);
+    assert_ne!(with_c, src);
+    let path = dir.path().join("three.yaml");
+    std::fs::write(&path, with_c).unwrap();
+    let v = trace(&path, "tcp 10.1.1.10:40000 -> 10.3.0.5:443", &[]);
+    assert_verdict(
+        &v,
+        "DROPPED",
+        Some("TGW_NO_ROUTE"),
+        "TgwC.DefaultRouteTable",
+    );
+    assert_eq!(
+        at_stage(&v, "tgw-attachment"),
+        strs(&["AttachA", "PeeringC"]),
+        "{v:#}"
+    );
 }

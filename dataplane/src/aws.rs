@@ -56,6 +56,10 @@ pub const NAT_PORTS: (u16, u16) = (1024, 65535);
 /// this bounds the simulation the same way.
 pub const MAX_FORWARDS: u8 = 16;
 
+/// The largest packet a transit gateway carries through VPC, Direct Connect gateway and peering
+/// attachments (SPEC §9.4); larger ones are dropped, with no ICMP back.
+pub const TGW_MTU: u32 = 8500;
+
 /// The TTL of the first packet of a flow as symbolic analysis assumes it (Linux's default).
 pub const START_TTL: u8 = 64;
 

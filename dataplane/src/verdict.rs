@@ -201,6 +201,10 @@ drop_reasons! {
     /// and no ICMP "fragmentation needed" comes back.
     GwlbMtuExceeded = "GWLB_MTU_EXCEEDED", "NO_PATH",
         "packets through a Gateway Load Balancer must be at most 8500 bytes: lower the senders' MTU (or MSS)";
+    /// A packet larger than a transit gateway's 8500-byte MTU (VPC and peering attachments):
+    /// dropped, never fragmented, and no ICMP "fragmentation needed" comes back.
+    TgwMtuExceeded = "TGW_MTU_EXCEEDED", "NO_PATH",
+        "packets through a transit gateway must be at most 8500 bytes: lower the senders' MTU (or MSS)";
 }
 
 impl fmt::Display for DropReason {

@@ -10,7 +10,9 @@ use vpcsim_dataplane::topology::tgw::{
     TgwRouteTarget, TransitGateway,
 };
 use vpcsim_dataplane::topology::vpn::{VpnConnection, VpnEdge, VpnGateway};
-use vpcsim_dataplane::topology::{SubnetIdx, TgwRouteTableIdx, Topology, VpcIdx, VpnConnIdx};
+use vpcsim_dataplane::topology::{
+    SubnetIdx, TgwAttachmentIdx, TgwRouteTableIdx, Topology, VpcIdx, VpnConnIdx,
+};
 
 /// Transit gateways, their attachments and their route tables.
 pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
@@ -18,7 +20,11 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
         let r = res(topo, &g.origin);
         topo.transit_gateways.push(TransitGateway { res: r });
     }
-    for a in &model.tgw_attachments {
+    // A peering attachment is one resource seen by two transit gateways: the requester's side
+    // keeps the model's index, the accepter's side follows all the model's attachments.
+    let accepter_sides = accepter_sides(model);
+    let mut accepters = Vec::new();
+    for (i, a) in model.tgw_attachments.iter().enumerate() {
         let r = res(topo, &a.origin);
         let (kind, subnets) = match &a.kind {
             TgwAttachmentKind::Vpc { vpc, subnets } => (
@@ -26,6 +32,26 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
                 subnets.iter().map(|&s| SubnetIdx::from(s)).collect(),
             ),
             TgwAttachmentKind::Vpn(c) => (AttachmentKind::Vpn(VpnConnIdx::from(*c)), vec![]),
+            TgwAttachmentKind::Peering {
+                peer_tgw,
+                peer_region,
+                peer_association,
+            } => {
+                let cross_region = *peer_region != model.templates[a.origin.template].region;
+                accepters.push(TgwAttachment {
+                    res: r,
+                    tgw: (*peer_tgw).into(),
+                    kind: AttachmentKind::Peering {
+                        peer: i.into(),
+                        cross_region,
+                    },
+                    subnets: vec![],
+                    appliance_mode: false,
+                    route_table: peer_association.map(TgwRouteTableIdx::from),
+                });
+                let peer = accepter_sides[i].unwrap_or_default();
+                (AttachmentKind::Peering { peer, cross_region }, vec![])
+            }
         };
         topo.tgw_attachments.push(TgwAttachment {
             res: r,
@@ -36,6 +62,9 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
             route_table: a.association.map(TgwRouteTableIdx::from),
         });
     }
+    for a in accepters {
+        topo.tgw_attachments.push(a);
+    }
     for (t, table) in model.tgw_route_tables.iter().enumerate() {
         let r = res(topo, &table.origin);
         let mut routes = Vec::new();
@@ -45,7 +74,7 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
                 res: Some(rr),
                 destination: route.destination,
                 target: route.attachment.map_or(TgwRouteTarget::Blackhole, |a| {
-                    TgwRouteTarget::Attachment(a.into())
+                    TgwRouteTarget::Attachment(side_on(model, &accepter_sides, a, table.tgw))
                 }),
                 origin: TgwRouteOrigin::Static,
             });
@@ -53,6 +82,34 @@ pub(super) fn transit_gateways(model: &Model, topo: &mut Topology) {
         routes.extend(tgw_propagated_routes(model, t));
         topo.tgw_route_tables
             .push(TgwRouteTable::new(r, table.tgw.into(), routes));
+    }
+}
+
+/// For each model attachment that is a peering, the topology index of its accepter's side.
+fn accepter_sides(model: &Model) -> Vec<Option<TgwAttachmentIdx>> {
+    let mut next = model.tgw_attachments.len();
+    model
+        .tgw_attachments
+        .iter()
+        .map(|a| {
+            matches!(a.kind, TgwAttachmentKind::Peering { .. }).then(|| {
+                next += 1;
+                TgwAttachmentIdx::from(next - 1)
+            })
+        })
+        .collect()
+}
+
+/// The side of attachment `a` that transit gateway `tgw` sees.
+fn side_on(
+    model: &Model,
+    accepter_sides: &[Option<TgwAttachmentIdx>],
+    a: usize,
+    tgw: usize,
+) -> TgwAttachmentIdx {
+    match (&model.tgw_attachments[a].kind, accepter_sides[a]) {
+        (TgwAttachmentKind::Peering { peer_tgw, .. }, Some(side)) if *peer_tgw == tgw => side,
+        _ => a.into(),
     }
 }
 
@@ -97,6 +154,9 @@ fn tgw_propagated_routes(model: &Model, table: usize) -> Vec<TgwRoute> {
                         }),
                 );
             }
+            // Peering attachments propagate nothing (SPEC §9.2); the loader refuses to record
+            // a propagation for one, so this is never reached with one.
+            TgwAttachmentKind::Peering { .. } => {}
         }
     }
     routes

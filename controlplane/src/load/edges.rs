@@ -1,6 +1,7 @@
 //! Loading transit gateways (SPEC §9) and Site-to-Site VPN edges (§2.7, §2.8, §14.6). Part of the [`super::Builder`]: the same id assignment, reference
 //! lookups and AWS-like error codes as the other resource types.
 
+use super::tgw_peering::Side;
 use super::*;
 
 /// The tag that declares the prefixes a customer gateway (or one VPN connection) advertises
@@ -277,8 +278,9 @@ impl Builder {
         true
     }
 
-    /// The attachment and the table of an association or propagation, on the same gateway.
-    fn attachment_and_table(&self, p: &Value) -> R<(usize, usize)> {
+    /// The attachment and the table of an association or propagation, and the side of the
+    /// attachment the table is on.
+    fn attachment_and_table(&self, p: &Value) -> R<(usize, usize, Side)> {
         let a = self.tgw_attachment_ref(
             "TransitGatewayAttachmentId",
             &req_str(p, "TransitGatewayAttachmentId")?,
@@ -287,25 +289,8 @@ impl Builder {
             "TransitGatewayRouteTableId",
             &req_str(p, "TransitGatewayRouteTableId")?,
         )?;
-        self.same_tgw(a, rt)?;
-        Ok((a, rt))
-    }
-
-    fn same_tgw(&self, a: usize, rt: usize) -> R<()> {
-        let (att, table) = (
-            &self.model.tgw_attachments[a],
-            &self.model.tgw_route_tables[rt],
-        );
-        if att.tgw != table.tgw {
-            return Err(Problem::new(
-                "InvalidParameterValue",
-                format!(
-                    "attachment {} and route table {} belong to different transit gateways",
-                    att.origin.logical_id, table.origin.logical_id
-                ),
-            ));
-        }
-        Ok(())
+        let side = self.side_of(a, rt)?;
+        Ok((a, rt, side))
     }
 
     pub(super) fn add_tgw_route(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
@@ -330,7 +315,9 @@ impl Builder {
             _ => None,
         };
         match attachment {
-            Some(a) => self.same_tgw(a, rt)?,
+            Some(a) => {
+                self.side_of(a, rt)?;
+            }
             None if !blackhole && named.is_none() => {
                 return Err(missing("TransitGatewayAttachmentId"))
             }
@@ -365,11 +352,22 @@ impl Builder {
         if self.ignore_unsupported(t, lid, "AWS::EC2::TransitGatewayRouteTableAssociation", p) {
             return Ok(());
         }
-        let (a, rt) = self.attachment_and_table(p)?;
+        let (a, rt, side) = self.attachment_and_table(p)?;
         self.link(t, lid, "AWS::EC2::TransitGatewayRouteTableAssociation", p);
         let att = &self.model.tgw_attachments[a];
-        if let Some(prev) = att.association {
-            let default = self.model.transit_gateways[att.tgw].default_route_table == Some(prev);
+        let (tgw, current) = match (&att.kind, side) {
+            (
+                TgwAttachmentKind::Peering {
+                    peer_tgw,
+                    peer_association,
+                    ..
+                },
+                Side::Peer,
+            ) => (*peer_tgw, *peer_association),
+            _ => (att.tgw, att.association),
+        };
+        if let Some(prev) = current {
+            let default = self.model.transit_gateways[tgw].default_route_table == Some(prev);
             return Err(Problem::new(
                 "Resource.AlreadyAssociated",
                 format!(
@@ -384,7 +382,12 @@ impl Builder {
                 ),
             ));
         }
-        self.model.tgw_attachments[a].association = Some(rt);
+        match &mut self.model.tgw_attachments[a].kind {
+            TgwAttachmentKind::Peering {
+                peer_association, ..
+            } if side == Side::Peer => *peer_association = Some(rt),
+            _ => self.model.tgw_attachments[a].association = Some(rt),
+        }
         Ok(())
     }
 
@@ -392,8 +395,22 @@ impl Builder {
         if self.ignore_unsupported(t, lid, "AWS::EC2::TransitGatewayRouteTablePropagation", p) {
             return Ok(());
         }
-        let (a, rt) = self.attachment_and_table(p)?;
+        let (a, rt, _) = self.attachment_and_table(p)?;
         self.link(t, lid, "AWS::EC2::TransitGatewayRouteTablePropagation", p);
+        if self.is_peering(a) {
+            let o = self.origin(
+                t,
+                lid,
+                "AWS::EC2::TransitGatewayRouteTablePropagation",
+                None,
+            );
+            self.warn_at(
+                &o,
+                "UnsupportedOperation",
+                "a peering attachment propagates no routes: only static routes can point at it; this is ignored",
+            );
+            return Ok(());
+        }
         let att = &mut self.model.tgw_attachments[a];
         if att.propagations.contains(&rt) {
             return Err(Problem::new(
@@ -663,7 +680,9 @@ impl Builder {
             (Ref::Tgw(i), "TransitGatewayArn") => {
                 json!(arn(m, &m.transit_gateways[i].origin, "transit-gateway"))
             }
-            (Ref::TgwAttachment(i), "Id") => json!(m.tgw_attachments[i].origin.id),
+            (Ref::TgwAttachment(i), "Id" | "TransitGatewayAttachmentId") => {
+                json!(m.tgw_attachments[i].origin.id)
+            }
             (Ref::TgwRouteTable(i), "TransitGatewayRouteTableId") => {
                 json!(m.tgw_route_tables[i].origin.id)
             }

@@ -50,9 +50,9 @@ pub(super) fn id_prefix(kind: &str) -> &'static str {
         "AWS::EC2::SubnetNetworkAclAssociation" => "aclassoc",
         "AWS::EC2::VPCGatewayAttachment" => "attach",
         "AWS::EC2::TransitGateway" => "tgw",
-        "AWS::EC2::TransitGatewayAttachment" | "AWS::EC2::TransitGatewayVpcAttachment" => {
-            "tgw-attach"
-        }
+        "AWS::EC2::TransitGatewayAttachment"
+        | "AWS::EC2::TransitGatewayVpcAttachment"
+        | "AWS::EC2::TransitGatewayPeeringAttachment" => "tgw-attach",
         "AWS::EC2::TransitGatewayRouteTable" => "tgw-rtb",
         "AWS::EC2::TransitGatewayRoute" => "tgw-route",
         "AWS::EC2::TransitGatewayRouteTableAssociation" => "tgw-rtb-assoc",

@@ -46,6 +46,7 @@ mod route_tables;
 mod security_groups;
 mod stacks;
 mod template;
+mod tgw_peering;
 mod vpc;
 
 use attributes::opaque_attribute;
@@ -372,6 +373,7 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::TransitGateway",
     "AWS::EC2::TransitGatewayAttachment",
     "AWS::EC2::TransitGatewayVpcAttachment",
+    "AWS::EC2::TransitGatewayPeeringAttachment",
     "AWS::EC2::TransitGatewayRouteTable",
     "AWS::EC2::TransitGatewayRoute",
     "AWS::EC2::TransitGatewayRouteTableAssociation",

@@ -186,6 +186,7 @@ impl Builder {
                 "AWS::EC2::TransitGatewayVpcAttachment",
                 p,
             ),
+            tgw_peering::PEERING_ATTACHMENT => self.add_tgw_peering(template, logical_id, p),
             "AWS::EC2::TransitGatewayRouteTable" => {
                 self.add_tgw_route_table(template, logical_id, p)
             }

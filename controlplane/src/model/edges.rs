@@ -31,6 +31,16 @@ pub enum TgwAttachmentKind {
     },
     /// The attachment a VPN connection with `TransitGatewayId` creates.
     Vpn(usize),
+    /// An `AWS::EC2::TransitGatewayPeeringAttachment`: one attachment, seen by both transit
+    /// gateways. The attachment's own `tgw` and `association` are the requester's side.
+    Peering {
+        /// The accepter's transit gateway (index into [`Model::transit_gateways`]).
+        peer_tgw: usize,
+        /// `PeerRegion`: the accepter's Region.
+        peer_region: String,
+        /// The accepter side's associated route table.
+        peer_association: Option<usize>,
+    },
 }
 
 /// A transit gateway attachment.

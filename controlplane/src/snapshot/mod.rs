@@ -47,6 +47,10 @@ pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
         "aws ec2 describe-transit-gateway-attachments",
     ),
     (
+        "TransitGatewayPeeringAttachments",
+        "aws ec2 describe-transit-gateway-peering-attachments",
+    ),
+    (
         "TransitGatewayPropagations",
         "aws ec2 get-transit-gateway-route-table-propagations, per table, wrapped with its TransitGatewayRouteTableId",
     ),

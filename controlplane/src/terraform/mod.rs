@@ -67,6 +67,8 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "aws_ec2_transit_gateway_route",
     "aws_ec2_transit_gateway_route_table_association",
     "aws_ec2_transit_gateway_route_table_propagation",
+    "aws_ec2_transit_gateway_peering_attachment",
+    "aws_ec2_transit_gateway_peering_attachment_accepter",
     "aws_vpn_gateway",
     "aws_vpn_gateway_attachment",
     "aws_vpn_gateway_route_propagation",
@@ -206,7 +208,7 @@ impl Tx {
                 }
             }
             // An accepter's id is its connection's, which should name the connection.
-            if r.type_ == "aws_vpc_peering_connection_accepter" {
+            if refs::ACCEPTERS.iter().any(|(a, _, _)| *a == r.type_) {
                 continue;
             }
             for key in ["id", "arn"] {

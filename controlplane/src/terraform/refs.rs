@@ -14,6 +14,21 @@ pub(crate) const ATTRIBUTE_IDS: &[(&str, &str, &str)] = &[(
     "TransitGatewayAttachmentId",
 )];
 
+/// Accepter resources, the attribute naming what they accept and its type: an accepter's id
+/// is its requester's, and references to it name the requester.
+pub(crate) const ACCEPTERS: &[(&str, &str, &str)] = &[
+    (
+        "aws_vpc_peering_connection_accepter",
+        "vpc_peering_connection_id",
+        "aws_vpc_peering_connection",
+    ),
+    (
+        "aws_ec2_transit_gateway_peering_attachment_accepter",
+        "transit_gateway_attachment_id",
+        "aws_ec2_transit_gateway_peering_attachment",
+    ),
+];
+
 /// What a reference names: a resource (index into the file's resources) and, for an
 /// attribute id, the attribute.
 type Target = (usize, Option<&'static str>);
@@ -173,7 +188,7 @@ impl Tx {
     }
 
     /// What a known id names: a resource, or something it creates (an attribute id).
-    fn target_of_id(&self, id: &str) -> Option<Target> {
+    pub(super) fn target_of_id(&self, id: &str) -> Option<Target> {
         if let Some(&t) = self.by_id.get(id) {
             return Some((t, None));
         }
@@ -191,8 +206,9 @@ impl Tx {
     pub(super) fn ref_to(&self, t: usize) -> Value {
         let target = &self.resources[t];
         match target.type_.as_str() {
-            // The accepter side names the same connection as the requester.
-            "aws_vpc_peering_connection_accepter" => match self.accepted_peering(target) {
+            // The accepter side names the same connection (or attachment) as the requester.
+            t_ if ACCEPTERS.iter().any(|(a, _, _)| *a == t_) => match self.accepted_peering(target)
+            {
                 Some(p) if p != t => self.ref_to(p),
                 _ => json!({"Ref": target.address}),
             },
@@ -202,15 +218,17 @@ impl Tx {
         }
     }
 
-    /// The `aws_vpc_peering_connection` an accepter accepts, when the file holds it.
+    /// The `aws_vpc_peering_connection` (or transit gateway peering attachment) an accepter
+    /// accepts, when the file holds it.
     fn accepted_peering(&self, accepter: &Res) -> Option<usize> {
-        let a = accepter.attr("vpc_peering_connection_id");
+        let &(_, key, requester) = ACCEPTERS.iter().find(|(a, _, _)| *a == accepter.type_)?;
+        let a = accepter.attr(key);
         let known = a
             .value
             .and_then(Value::as_str)
             .and_then(|id| self.by_id.get(id).copied());
         let p = known.or_else(|| self.configured_targets(accepter, &a).first().map(|t| t.0))?;
-        (self.resources[p].type_ == "aws_vpc_peering_connection").then_some(p)
+        (self.resources[p].type_ == requester).then_some(p)
     }
 
     /// The resources a configuration expression refers to, in the referring resource's module.

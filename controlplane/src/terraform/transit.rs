@@ -12,6 +12,8 @@ pub(super) const TYPES: &[&str] = &[
     "aws_ec2_transit_gateway_route",
     "aws_ec2_transit_gateway_route_table_association",
     "aws_ec2_transit_gateway_route_table_propagation",
+    "aws_ec2_transit_gateway_peering_attachment",
+    "aws_ec2_transit_gateway_peering_attachment_accepter",
     "aws_vpn_gateway",
     "aws_vpn_gateway_attachment",
     "aws_vpn_gateway_route_propagation",
@@ -74,6 +76,12 @@ impl Tx {
                 let p = self.tgw_table_link(r)?;
                 let kind = "AWS::EC2::TransitGatewayRouteTablePropagation";
                 self.emit(&r.address, kind, Some(p));
+            }
+            "aws_ec2_transit_gateway_peering_attachment" => self.tgw_peering(r)?,
+            // The accepter adds nothing to the model: a peering of two transit gateways of the
+            // loaded files is accepted already. It must name its attachment.
+            "aws_ec2_transit_gateway_peering_attachment_accepter" => {
+                self.required_reference(r, "transit_gateway_attachment_id")?;
             }
             "aws_vpn_gateway" => {
                 let vpc = self.reference(r, &r.attr("vpc_id"))?;
@@ -150,6 +158,24 @@ impl Tx {
             }
         }
         let kind = "AWS::EC2::TransitGatewayVpcAttachment";
+        self.emit(&r.address, kind, Some(Value::Object(p)));
+        Ok(())
+    }
+
+    /// `aws_ec2_transit_gateway_peering_attachment`. A peer transit gateway outside the file
+    /// keeps its id, so the model builder can tell it is not simulated.
+    fn tgw_peering(&mut self, r: &Res) -> Result<(), Failed> {
+        let mut p = props_with_tags(r);
+        let tgw = self.required_reference(r, "transit_gateway_id")?;
+        p.insert("TransitGatewayId".into(), tgw);
+        let peer = match r.str("peer_transit_gateway_id") {
+            Some(id) if self.target_of_id(id).is_none() => json!(id),
+            _ => self.required_reference(r, "peer_transit_gateway_id")?,
+        };
+        p.insert("PeerTransitGatewayId".into(), peer);
+        copy(&mut p, r, "peer_region", "PeerRegion");
+        copy(&mut p, r, "peer_account_id", "PeerAccountId");
+        let kind = "AWS::EC2::TransitGatewayPeeringAttachment";
         self.emit(&r.address, kind, Some(Value::Object(p)));
         Ok(())
     }

@@ -352,7 +352,12 @@ impl NodeKind {
             K::Peering => &[Edge::Node(K::Enter), Edge::End(Drop)],
             K::TgwFromVpc => &[Edge::Node(K::TgwRoute), Edge::End(Drop)],
             K::TgwArrive => &[Edge::Node(K::TgwRoute), Edge::Node(K::FromOnPrem)],
-            K::TgwRoute => &[Edge::Node(K::FromTgw), Edge::End(Exit), Edge::End(Drop)],
+            K::TgwRoute => &[
+                Edge::Node(K::FromTgw),
+                Edge::Node(K::TgwRoute),
+                Edge::End(Exit),
+                Edge::End(Drop),
+            ],
             K::FromTgw => &[Edge::Node(K::Enter), Edge::Node(K::Route), Edge::End(Drop)],
             K::VgwOut => &[Edge::End(Exit), Edge::End(Drop)],
             K::FromOnPrem => &[Edge::Node(K::VgwIn), Edge::Node(K::TgwRoute)],

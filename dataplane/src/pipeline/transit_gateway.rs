@@ -5,7 +5,7 @@
 
 use super::driver::{within, Driver, Field};
 use super::{interface, network_acl, vpn, Node};
-use crate::aws::MAX_FORWARDS;
+use crate::aws::{MAX_FORWARDS, TGW_MTU};
 use crate::topology::tgw::{describe_tgw_route, AttachmentKind, TgwRouteTarget};
 use crate::topology::{SubnetIdx, TgwAttachmentIdx, TgwIdx};
 use crate::trace::{Action, Stage};
@@ -119,6 +119,22 @@ pub(super) fn route<'t, D: Driver<'t>>(
     let topo = d.topo();
     let att = &topo.tgw_attachments[a];
     let tgw = topo.transit_gateways[att.tgw].res;
+    if d.longer_than(&p, TGW_MTU) {
+        d.drop(
+            p,
+            DropReason::TgwMtuExceeded,
+            att.res,
+            Stage::TgwAttachment,
+            None,
+            |h| {
+                format!(
+                    "{} bytes is more than the transit gateway's {TGW_MTU}-byte MTU: dropped, not fragmented, no ICMP sent back",
+                    h.len
+                )
+            },
+        );
+        return;
+    }
     if !d.spend_forward(&mut p) {
         d.drop(
             p,
@@ -210,8 +226,47 @@ pub(super) fn route<'t, D: Driver<'t>>(
                 );
                 vpn::exit(d, p, c, topo.vpn_connections[c].res);
             }
+            AttachmentKind::Peering { peer, cross_region } => {
+                to_peer(d, p, b, peer, (!cross_region).then_some(entry_az).flatten());
+            }
         }
     }
+}
+
+/// A route sends the packet out through peering attachment side `b`: it arrives at the peer
+/// transit gateway from side `peer`, whose associated route table decides there (SPEC §9.2).
+/// Within a Region the flow keeps the zone it entered in; across Regions zones do not carry
+/// over.
+fn to_peer<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    b: TgwAttachmentIdx,
+    peer: TgwAttachmentIdx,
+    entry_az: Option<u32>,
+) {
+    let topo = d.topo();
+    let (from, to) = (&topo.tgw_attachments[b], &topo.tgw_attachments[peer]);
+    d.hop(
+        &p,
+        from.res,
+        Stage::TgwAttachment,
+        Action::Forward,
+        None,
+        |_| {
+            format!(
+                "leaves {} through the peering attachment and arrives at {}",
+                topo.name(topo.transit_gateways[from.tgw].res),
+                topo.name(topo.transit_gateways[to.tgw].res)
+            )
+        },
+    );
+    d.next(
+        p,
+        Node::TgwRoute {
+            attachment: peer,
+            entry_az,
+        },
+    );
 }
 
 /// `FromTgw`: a packet leaves a transit gateway into a VPC through attachment subnet `s`. The

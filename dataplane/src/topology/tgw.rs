@@ -100,6 +100,15 @@ pub enum AttachmentKind {
     Vpc(VpcIdx),
     /// A Site-to-Site VPN connection (index into [`Topology::vpn_connections`]).
     Vpn(VpnConnIdx),
+    /// One side of a transit gateway peering attachment: what leaves through it arrives at
+    /// the peer transit gateway from `peer`, the other side, and that side's route table
+    /// decides (SPEC §9.1).
+    Peering {
+        /// The other side: an attachment of the peer transit gateway with the same resource.
+        peer: TgwAttachmentIdx,
+        /// The peer is in another Region (Availability Zones do not carry over).
+        cross_region: bool,
+    },
 }
 
 /// A transit gateway attachment: the VPC or VPN connection it connects to the gateway.

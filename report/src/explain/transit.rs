@@ -44,7 +44,15 @@ pub(super) fn tgw_no_association(d: &Drop) -> Finding {
     let mut fix = None;
     let mut no_fix = None;
     let message = {
-        if let Some(a) = topo.tgw_attachment_by_resource(v.at) {
+        let peering = |a: TgwAttachmentIdx| {
+            matches!(topo.tgw_attachments[a].kind, AttachmentKind::Peering { .. })
+        };
+        // A peering attachment has a side on each transit gateway: the drop does not say
+        // which side's association is missing, so no automatic fix.
+        if let Some(a) = topo
+            .tgw_attachment_by_resource(v.at)
+            .filter(|&a| !peering(a))
+        {
             let tgw = topo.tgw_attachments[a].tgw;
             let tables: Vec<TgwRouteTableIdx> = topo
                 .tgw_route_tables
@@ -133,8 +141,10 @@ pub(super) fn tgw_route(d: &Drop) -> Finding {
     }
 }
 
-/// The attachment of transit gateway `tgw` that leads to `dst` (the VPC whose CIDRs hold it, or
-/// the VPN connection whose on-premises prefixes do), with that covering prefix.
+/// The attachment of transit gateway `tgw` that leads to `dst` (the VPC whose CIDRs hold it, the
+/// VPN connection whose on-premises prefixes do, or a peering to a transit gateway with such an
+/// attachment), with that covering prefix. A peering is named by its requester's side, the
+/// index the model's attachment has.
 fn attachment_towards(
     topo: &Topology,
     tgw: TgwIdx,
@@ -145,24 +155,43 @@ fn attachment_towards(
         if a.tgw != tgw {
             continue;
         }
-        let prefixes: Vec<IpNet> = match a.kind {
-            AttachmentKind::Vpc(v) => {
-                let v = &topo.vpcs[v];
-                v.cidrs_v4
+        let (named, prefixes) = match a.kind {
+            AttachmentKind::Peering { peer, .. } => {
+                let far = topo.tgw_attachments[peer].tgw;
+                let behind = topo
+                    .tgw_attachments
                     .iter()
-                    .map(|c| IpNet::V4(*c))
-                    .chain(v.cidrs_v6.iter().map(|c| IpNet::V6(*c)))
-                    .collect()
+                    .filter(|b| b.tgw == far)
+                    .flat_map(|b| attached_prefixes(topo, b.kind))
+                    .collect();
+                (i.min(peer), behind)
             }
-            AttachmentKind::Vpn(c) => topo.vpn_connections[c].prefixes.clone(),
+            kind => (i, attached_prefixes(topo, kind)),
         };
         for p in prefixes.into_iter().filter(|p| p.contains(&dst)) {
             if best.is_none_or(|(_, b)| p.prefix_len() > b.prefix_len()) {
-                best = Some((i, p));
+                best = Some((named, p));
             }
         }
     }
     best
+}
+
+/// The prefixes a VPC or VPN attachment leads to; none for a peering (no transit routing
+/// through a third transit gateway is suggested).
+fn attached_prefixes(topo: &Topology, kind: AttachmentKind) -> Vec<IpNet> {
+    match kind {
+        AttachmentKind::Vpc(v) => {
+            let v = &topo.vpcs[v];
+            v.cidrs_v4
+                .iter()
+                .map(|c| IpNet::V4(*c))
+                .chain(v.cidrs_v6.iter().map(|c| IpNet::V6(*c)))
+                .collect()
+        }
+        AttachmentKind::Vpn(c) => topo.vpn_connections[c].prefixes.clone(),
+        AttachmentKind::Peering { .. } => vec![],
+    }
 }
 
 /// The subnet the packet was last sent from: the interface (instance or appliance) or NAT

@@ -31,10 +31,17 @@ impl Exporter<'_> {
                 .collect(),
         );
         add(
+            "TransitGatewayPeeringAttachments",
+            m.tgw_attachments
+                .iter()
+                .filter_map(|a| self.tgw_peering_attachment(a))
+                .collect(),
+        );
+        add(
             "TransitGatewayAttachments",
             m.tgw_attachments
                 .iter()
-                .map(|a| self.tgw_attachment(a))
+                .flat_map(|a| self.tgw_attachment(a))
                 .collect(),
         );
         add(
@@ -80,6 +87,7 @@ impl Exporter<'_> {
         match &a.kind {
             TgwAttachmentKind::Vpc { vpc, .. } => ("vpc", m.vpcs[*vpc].origin.id.clone()),
             TgwAttachmentKind::Vpn(c) => ("vpn", m.vpn_connections[*c].origin.id.clone()),
+            TgwAttachmentKind::Peering { peer_tgw, .. } => ("peering", self.tgw_id(*peer_tgw)),
         }
     }
 
@@ -135,20 +143,63 @@ impl Exporter<'_> {
         Some(v)
     }
 
-    fn tgw_attachment(&self, a: &TgwAttachment) -> Value {
+    /// The attachment as each transit gateway lists it: a peering appears once per side, with
+    /// that side's association.
+    fn tgw_attachment(&self, a: &TgwAttachment) -> Vec<Value> {
         let (kind, id) = self.attached_resource(a);
+        let mut sides = vec![(a.tgw, id, a.association)];
+        if let TgwAttachmentKind::Peering {
+            peer_tgw,
+            peer_association,
+            ..
+        } = &a.kind
+        {
+            sides.push((*peer_tgw, self.tgw_id(a.tgw), *peer_association));
+        }
+        sides
+            .into_iter()
+            .map(|(tgw, id, association)| {
+                let mut v = json!({
+                    "TransitGatewayAttachmentId": a.origin.id,
+                    "TransitGatewayId": self.tgw_id(tgw),
+                    "ResourceType": kind,
+                    "ResourceId": id,
+                    "State": "available",
+                });
+                if let Some(t) = association {
+                    v["Association"] = json!({"TransitGatewayRouteTableId": self.m.tgw_route_tables[t].origin.id, "State": "associated"});
+                }
+                self.tags(&mut v, &a.origin, "Tags");
+                v
+            })
+            .collect()
+    }
+
+    /// `describe-transit-gateway-peering-attachments`: requester and accepter, accepted.
+    fn tgw_peering_attachment(&self, a: &TgwAttachment) -> Option<Value> {
+        let TgwAttachmentKind::Peering {
+            peer_tgw,
+            peer_region,
+            ..
+        } = &a.kind
+        else {
+            return None;
+        };
+        let m = self.m;
+        let info = |tgw: usize, region: &str| {
+            let o = &m.transit_gateways[tgw].origin;
+            json!({"TransitGatewayId": o.id, "OwnerId": self.account(o), "Region": region})
+        };
+        let region = &m.templates[a.origin.template].region;
         let mut v = json!({
             "TransitGatewayAttachmentId": a.origin.id,
-            "TransitGatewayId": self.tgw_id(a.tgw),
-            "ResourceType": kind,
-            "ResourceId": id,
+            "RequesterTgwInfo": info(a.tgw, region),
+            "AccepterTgwInfo": info(*peer_tgw, peer_region),
+            "Status": {"Code": "available", "Message": "Available"},
             "State": "available",
         });
-        if let Some(t) = a.association {
-            v["Association"] = json!({"TransitGatewayRouteTableId": self.m.tgw_route_tables[t].origin.id, "State": "associated"});
-        }
         self.tags(&mut v, &a.origin, "Tags");
-        v
+        Some(v)
     }
 
     fn tgw_propagations(&self, t: usize) -> Value {

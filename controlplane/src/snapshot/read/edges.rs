@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::net::Ipv4Addr;
 
 /// Resources in these states no longer carry traffic (or never did).
-fn gone(v: &Value) -> bool {
+pub(super) fn gone(v: &Value) -> bool {
     let state = s(v, "State")
         .or_else(|| v.get("State").and_then(|st| s(st, "Name")))
         .unwrap_or("available");
@@ -320,6 +320,10 @@ impl Reader {
                     self.by_id.insert(id.clone(), Ref::TgwAttachment(a));
                     a
                 }
+                Some("peering") => match self.peering_from_attachment(it, &id) {
+                    Some(a) => a,
+                    None => return,
+                },
                 Some("vpc") => {
                     self.warn(
                         it.file,
@@ -346,7 +350,7 @@ impl Reader {
                     if let Some(Ref::TgwRouteTable(t)) =
                         self.resolve(it, &id, "Association.TransitGatewayRouteTableId", t)
                     {
-                        self.model.tgw_attachments[a].association = Some(t);
+                        self.associate_tgw_attachment(a, t);
                     }
                 }
             }
@@ -466,6 +470,17 @@ impl Reader {
                     .unwrap_or_default();
                 match self.resolve(it, &t_id, "TransitGatewayAttachmentId", a_id) {
                     Some(Ref::TgwAttachment(a)) => Some(a),
+                    // An attachment listed as not simulated (a peering not accepted, a
+                    // Connect attachment): the route stays and drops, as in a template.
+                    Some(Ref::Unsupported) => {
+                        self.warn(
+                            it.file,
+                            &t_id,
+                            "UnsupportedOperation",
+                            format!("route {destination} → {a_id}: the attachment is not simulated, the route acts as a blackhole"),
+                        );
+                        None
+                    }
                     _ => continue,
                 }
             };
@@ -513,7 +528,13 @@ impl Reader {
         }
     }
 
-    fn unsupported_one(&mut self, file: usize, id: &str, kind: &'static str, name: String) {
+    pub(super) fn unsupported_one(
+        &mut self,
+        file: usize,
+        id: &str,
+        kind: &'static str,
+        name: String,
+    ) {
         self.by_id.insert(id.to_string(), Ref::Unsupported);
         self.model.unsupported.push(Unsupported {
             origin: Origin {

@@ -187,6 +187,7 @@ impl Reader {
             "TransitGatewayRouteTables" => &mut items.tgw_route_tables,
             "TransitGatewayVpcAttachments" => &mut items.tgw_vpc_attachments,
             "TransitGatewayAttachments" => &mut items.tgw_attachments,
+            "TransitGatewayPeeringAttachments" => &mut items.tgw_peerings,
             "TransitGatewayPropagations" => &mut items.tgw_propagations,
             "TransitGatewayStaticRoutes" => &mut items.tgw_static_routes,
             "VpnGateways" => &mut items.vgws,

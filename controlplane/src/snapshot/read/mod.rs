@@ -19,6 +19,7 @@ mod peering;
 mod prefix_lists;
 mod route_tables;
 mod security_groups;
+mod tgw_peering;
 mod types;
 mod vpc;
 
@@ -27,11 +28,6 @@ pub use files::{SnapshotFile, MAX_SNAPSHOT_FILE_BYTES};
 /// Keys of AWS calls whose resources vpcsim does not simulate from a snapshot: their entries
 /// are listed as unsupported (like unsupported template types), with the field holding the id.
 const UNSUPPORTED_KEYS: &[(&str, &str, &str)] = &[
-    (
-        "TransitGatewayPeeringAttachments",
-        "AWS::EC2::TransitGatewayPeeringAttachment",
-        "TransitGatewayAttachmentId",
-    ),
     (
         "DBInstances",
         "AWS::RDS::DBInstance",
@@ -99,6 +95,7 @@ struct Items {
     tgw_route_tables: Vec<Item>,
     tgw_vpc_attachments: Vec<Item>,
     tgw_attachments: Vec<Item>,
+    tgw_peerings: Vec<Item>,
     tgw_propagations: Vec<Item>,
     tgw_static_routes: Vec<Item>,
     vgws: Vec<Item>,
@@ -455,6 +452,9 @@ impl Reader {
         }
         for it in &items.tgw_vpc_attachments {
             self.add_tgw_vpc_attachment(it);
+        }
+        for it in &items.tgw_peerings {
+            self.add_tgw_peering(it);
         }
         for it in &items.tgw_attachments {
             self.add_tgw_attachment(it);
