@@ -1,5 +1,6 @@
 //! Loading topologies from the command line: `--topology`, `--param`, `--import`.
 
+use super::names;
 use super::stdio::errln;
 use clap::Args;
 use std::collections::BTreeMap;
@@ -308,6 +309,7 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
         }
     }
     for (group, target, port, state) in entries {
+        check_target_name(topo, &group, &target)?;
         let resources = &topo.resources;
         let names = |r: vpcsim_dataplane::ResId| {
             let res = &resources[r];
@@ -323,6 +325,55 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
     Ok(())
 }
 
+/// A `--target-health` entry's group and target exist (the port is `set_health`'s to check), or
+/// the error names the closest ones.
+fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<(), String> {
+    let groups: Vec<names::Candidate<_>> = topo
+        .nlb
+        .target_groups
+        .iter_enumerated()
+        .map(|(i, g)| {
+            let res = topo.resource(g.res);
+            names::Candidate {
+                value: i,
+                shown: res.logical_id.clone(),
+                spellings: vec![res.logical_id.clone(), res.aws_id.clone()],
+            }
+        })
+        .collect();
+    let noun = names::Noun::new("target group", "target groups");
+    let g = &topo.nlb.target_groups[names::lookup(group, &groups, &noun)?];
+    let targets: Vec<names::Candidate<()>> = g
+        .targets
+        .iter()
+        .map(|t| {
+            let res = topo.resource(t.res);
+            let shown = match res.kind.as_str() {
+                "AWS::EC2::Instance" => res.logical_id.clone(),
+                _ => t.id.clone(),
+            };
+            names::Candidate {
+                value: (),
+                shown,
+                spellings: vec![t.id.clone(), res.logical_id.clone()],
+            }
+        })
+        .collect();
+    if targets
+        .iter()
+        .any(|c| c.spellings.iter().any(|s| s == target))
+    {
+        return Ok(());
+    }
+    let noun = names::Noun::new("target", "targets");
+    Err(names::not_found(
+        target,
+        &targets,
+        &noun,
+        &format!(" in target group {group}"),
+    ))
+}
+
 /// `--from` of trace and reach (and replay's `--at`): a logical id or AWS id of an instance,
 /// network interface, customer gateway, VPN connection (its on-premises side) or transit gateway
 /// attachment, or `internet`.
@@ -330,9 +381,17 @@ pub fn resolve_start(topo: &Topology, from: &str) -> Result<Start, String> {
     if from.eq_ignore_ascii_case("internet") {
         return Ok(Start::Internet);
     }
-    let r = topo
-        .find_resource(from)
-        .ok_or_else(|| format!("--from {from}: no resource with that logical id or AWS id"))?;
+    let r = match topo.find_resource(from) {
+        Some(r) => r,
+        None => {
+            let (candidates, noun) = names::resources(topo, |r| {
+                topo.eni_by_resource(r).is_some()
+                    || topo.tgw_attachment_by_resource(r).is_some()
+                    || topo.vpn_connection_by_resource(r).is_some()
+            });
+            names::lookup(from, &candidates, &noun)?
+        }
+    };
     if let Some(e) = topo.eni_by_resource(r) {
         return Ok(Start::Eni(e));
     }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod flowspec;
 pub mod gen;
 pub mod graph;
+pub mod names;
 pub mod outdir;
 pub mod reach;
 pub mod replay;

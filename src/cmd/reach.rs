@@ -5,6 +5,7 @@
 //! parts the walk returns.
 
 use super::args::{resolve_start, worker_threads, TopologyArgs};
+use super::names;
 use super::stdio::errln;
 use clap::Args;
 use vpcsim_dataplane::reach::{self, Family, Prepared, Start};
@@ -149,11 +150,16 @@ fn destinations(topo: &Topology, to: &str, fam: Family) -> Result<Vec<(u128, u12
     if let Ok(a) = to.parse::<std::net::IpAddr>() {
         return range_of(ipnet::IpNet::from(a), fam, to).map(|r| vec![r]);
     }
-    let r = topo.find_resource(to).ok_or_else(|| {
-        format!(
-            "--to {to}: not `internet`, an address, a CIDR, or a resource's logical id or AWS id"
-        )
-    })?;
+    let r = match topo.find_resource(to) {
+        Some(r) => r,
+        None => {
+            let (candidates, noun) = names::resources(topo, |r| {
+                topo.eni_by_resource(r).is_some() || topo.vpn_connection_by_resource(r).is_some()
+            });
+            names::lookup(to, &candidates, &noun)
+                .map_err(|e| format!("{e}; --to also takes `internet`, an address or a CIDR"))?
+        }
+    };
     if let Some(e) = topo.eni_by_resource(r) {
         let e = &topo.enis[e];
         match fam {
