@@ -113,7 +113,12 @@ fn unknown_from_or_at_exit_2() {
     let flow = "tcp 10.0.1.20:40000 -> 198.51.100.7:443";
     let o = run(&["trace", "-t", &ex(), flow, "--from", "NoSuchThing"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("--from NoSuchThing"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("no instance or interface named \"NoSuchThing\""),
+        "{}",
+        o.stderr
+    );
     // A resource that is not an instance or interface cannot be an origin either.
     let o = run(&["trace", "-t", &ex(), flow, "--from", "Vpc"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
@@ -137,7 +142,12 @@ fn unknown_from_or_at_exit_2() {
         "NoSuchThing",
     ]);
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("--at NoSuchThing"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("no instance or interface named \"NoSuchThing\""),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]

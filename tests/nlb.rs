@@ -343,7 +343,7 @@ fn target_health_file_overrides_computed_health() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr
-            .contains("no target Nobody in target group WebTargets"),
+            .contains("no target named \"Nobody\" in target group WebTargets"),
         "{}",
         out.stderr
     );

@@ -821,7 +821,7 @@ fn diff_lists_opened_and_closed_flows_and_fails_on_change_for_ci() {
 fn reach_rejects_bad_input_with_exit_2() {
     let t = example().display().to_string();
     for (args, msg) in [
-        (vec!["--from", "Nope"], "no resource"),
+        (vec!["--from", "Nope"], "no instance or interface named"),
         (
             vec!["--from", "WebInstance", "--to", "2001:db8::/32"],
             "needs --ipv6",
