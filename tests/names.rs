@@ -124,6 +124,16 @@ fn the_list_is_capped_at_twenty() {
 }
 
 #[test]
+fn a_name_tag_on_several_resources_asks_for_an_id() {
+    let t = fixture("names/many-instances.yaml").display().to_string();
+    let e = refused(&["reach", "-t", &t, "--from", "twin"]);
+    assert!(
+        e.contains("\"twin\" names several instances and interfaces: Host01, Host02; give a logical id or AWS id"),
+        "{e}"
+    );
+}
+
+#[test]
 fn target_health_names_suggest_groups_and_targets() {
     let dir = tempfile::tempdir().unwrap();
     let nlb = root().join("examples/nlb.yaml").display().to_string();
