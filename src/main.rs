@@ -7,8 +7,8 @@
 
 mod cmd;
 
-use clap::{Parser, Subcommand};
-use cmd::{diff, export, gen, graph, reach, replay, report, trace, validate};
+use clap::{CommandFactory, Parser, Subcommand};
+use cmd::{completions, diff, export, gen, graph, reach, replay, report, trace, validate};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,6 +61,10 @@ enum Command {
     /// The pipeline's stage graph: its nodes (one per AWS concept) and where a packet goes from
     /// each, drawn from the code (text, Graphviz or Mermaid).
     Graph(graph::GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(completions::CompletionsArgs),
+    /// Write man pages: vpcsim.1 and one per command (vpcsim-trace.1, ...).
+    Man(completions::ManArgs),
 }
 
 fn main() {
@@ -105,5 +109,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Diff(a) => diff::run(a),
         Command::Export(a) => export::run(a),
         Command::Graph(a) => graph::run(a),
+        Command::Completions(a) => completions::completions(a, Cli::command()),
+        Command::Man(a) => completions::man(a, Cli::command()),
     }
 }

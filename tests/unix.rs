@@ -1,9 +1,49 @@
-//! Unix manners: `--version` with the commit, the top-level help (every exit code, what is
-//! modelled).
+//! Unix manners: `--version` with the commit, the top-level help (every command, every exit
+//! code, what is modelled), `completions SHELL` and `man --out DIR`.
 
 mod common;
 
 use common::vpcsim;
+use std::collections::BTreeSet;
+
+/// The commands the top-level help lists under "Commands:", `help` left out.
+fn commands() -> Vec<String> {
+    let o = vpcsim(["--help"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let section = o
+        .stdout
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .expect("a Commands: section");
+    let names: Vec<String> = section
+        .lines()
+        // A command's line starts two spaces in; wrapped descriptions are indented further.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_string)
+        .collect();
+    for expected in [
+        "validate",
+        "trace",
+        "replay",
+        "gen",
+        "report",
+        "reach",
+        "diff",
+        "export",
+        "graph",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    names
+}
 
 #[test]
 fn version_names_the_cargo_version_and_the_commit() {
@@ -65,4 +105,82 @@ fn top_level_help_lists_exit_codes_and_what_is_modelled() {
     ] {
         assert!(flat.contains(modelled), "{modelled:?} in {help}");
     }
+}
+
+#[test]
+fn bash_completion_mentions_every_subcommand() {
+    let o = vpcsim(["completions", "bash"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("complete -F _vpcsim"), "{}", o.stdout);
+    for name in commands() {
+        assert!(
+            o.stdout.contains(&format!("vpcsim__subcmd__{name}")),
+            "completion of {name}"
+        );
+    }
+    // Options of a subcommand complete too.
+    assert!(o.stdout.contains("--topology"));
+}
+
+#[test]
+fn every_shell_gets_a_script_and_others_are_refused() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = vpcsim(["completions", shell]);
+        assert_eq!(o.code, 0, "{shell}: {}", o.stderr);
+        assert!(o.stdout.contains("replay"), "{shell}: {}", o.stdout);
+    }
+    let o = vpcsim(["completions", "tcsh"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("possible values"), "{}", o.stderr);
+}
+
+#[test]
+fn man_writes_one_roff_page_per_command() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A folder that does not exist yet is created.
+    let dir = tmp.path().join("share/man/man1");
+    let o = vpcsim(["man", "--out", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let written: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("man folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut expected: BTreeSet<String> =
+        commands().iter().map(|c| format!("vpcsim-{c}.1")).collect();
+    expected.insert("vpcsim.1".into());
+    assert_eq!(written, expected);
+    // Each page is printed as it is written, for install scripts.
+    assert_eq!(o.stdout.lines().count(), expected.len(), "{}", o.stdout);
+    for name in &written {
+        let page = std::fs::read_to_string(dir.join(name)).expect("page");
+        let title = name.trim_end_matches(".1");
+        assert!(
+            page.starts_with(&format!(".TH {title} 1 ")),
+            "{name}: {}",
+            &page[..page.len().min(200)]
+        );
+        assert!(
+            page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"),
+            "{name}"
+        );
+    }
+    let replay = std::fs::read_to_string(dir.join("vpcsim-replay.1")).expect("page");
+    assert!(replay.contains("\\-\\-topology"), "{replay}");
+    let top = std::fs::read_to_string(dir.join("vpcsim.1")).expect("page");
+    assert!(top.contains("vpcsim\\-replay(1)"), "{top}");
+}
+
+#[test]
+fn man_into_a_file_exits_2_with_the_path() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("not-a-folder");
+    std::fs::write(&file, "keep me").expect("write");
+    let o = vpcsim(["man", "--out", file.to_str().expect("utf-8 path")]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with("error: --out ") && o.stderr.contains("not-a-folder"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me");
 }
