@@ -7,19 +7,31 @@
 
 mod cmd;
 
-use clap::{Parser, Subcommand};
-use cmd::{diff, export, gen, graph, reach, replay, report, trace, validate};
+use clap::{CommandFactory, Parser, Subcommand};
+use cmd::{completions, diff, export, gen, graph, reach, replay, report, trace, validate};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "vpcsim",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("VPCSIM_BUILD_COMMIT"), ")"),
     about = "Simulate the AWS VPC data plane: trace packets, replay captures, explain drops.",
-    long_about = "vpcsim loads VPC descriptions (CloudFormation templates, or describe-* snapshots of a real account) and pushes packets through a model of \
-the AWS data plane: route tables, network ACLs, security groups with connection tracking, internet gateways, \
-egress-only gateways, NAT gateways, appliances and peering. Every drop names the resource that dropped the \
-packet and why.",
-    after_help = "Start with:\n  vpcsim validate -t examples/two-tier.yaml\n  vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 198.51.100.7:443'\n\nExit codes: 0 success, 1 a check's answer is negative (trace --expect), 2 bad input or usage, or an output that cannot be written (a closed pipe ends quietly)."
+    long_about = "Simulate the AWS VPC data plane: trace packets, replay captures, explain drops.\n\n\
+vpcsim models route tables (with gateway route tables), network ACLs, security groups with \
+connection tracking, internet, egress-only and NAT gateways, appliances, VPC peering, transit \
+gateways (with peering), VPN, prefix lists, VPC endpoints, and Network and Gateway Load \
+Balancers; it loads CloudFormation templates, Terraform plans and states \
+(`terraform show -json`) and describe-* snapshots of a real account. Every drop names the \
+resource that dropped the packet and why.",
+    after_help = "Start with:
+  vpcsim validate -t examples/two-tier.yaml
+  vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 198.51.100.7:443'
+
+Exit codes:
+  0  success
+  1  a check's answer is negative (trace --expect, diff --fail-on-change)
+  2  bad input or usage, or an output that cannot be written (a full disk, > /dev/full)
+
+A closed pipe (vpcsim ... | head -1) is not an error: the command ends quietly with its own code."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,6 +61,10 @@ enum Command {
     /// The pipeline's stage graph: its nodes (one per AWS concept) and where a packet goes from
     /// each, drawn from the code (text, Graphviz or Mermaid).
     Graph(graph::GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(completions::CompletionsArgs),
+    /// Write man pages: vpcsim.1 and one per command (vpcsim-trace.1, ...).
+    Man(completions::ManArgs),
 }
 
 fn main() {
@@ -93,5 +109,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Diff(a) => diff::run(a),
         Command::Export(a) => export::run(a),
         Command::Graph(a) => graph::run(a),
+        Command::Completions(a) => completions::completions(a, Cli::command()),
+        Command::Man(a) => completions::man(a, Cli::command()),
     }
 }
