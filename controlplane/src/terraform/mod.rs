@@ -33,9 +33,8 @@ use fold::FOLDED_TYPES;
 use read::Res;
 use refs::Failed;
 
-/// Terraform resource types vpcsim simulates, each loaded as the CloudFormation type(s) the
-/// model builder knows. Other `aws_` types are listed as not simulated.
-pub const SUPPORTED_TYPES: &[&str] = &[
+/// The types [`Tx::translate`] loads itself; the folded, transit and services modules list theirs.
+const NETWORK_TYPES: &[&str] = &[
     "aws_vpc",
     "aws_vpc_ipv4_cidr_block_association",
     "aws_subnet",
@@ -60,32 +59,16 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "aws_instance",
     "aws_network_interface",
     "aws_network_interface_attachment",
-    "aws_network_interface_sg_attachment",
-    "aws_ec2_transit_gateway",
-    "aws_ec2_transit_gateway_vpc_attachment",
-    "aws_ec2_transit_gateway_route_table",
-    "aws_ec2_transit_gateway_route",
-    "aws_ec2_transit_gateway_route_table_association",
-    "aws_ec2_transit_gateway_route_table_propagation",
-    "aws_ec2_transit_gateway_peering_attachment",
-    "aws_ec2_transit_gateway_peering_attachment_accepter",
-    "aws_vpn_gateway",
-    "aws_vpn_gateway_attachment",
-    "aws_vpn_gateway_route_propagation",
-    "aws_customer_gateway",
-    "aws_vpn_connection",
-    "aws_vpn_connection_route",
-    "aws_ec2_managed_prefix_list",
-    "aws_ec2_managed_prefix_list_entry",
-    "aws_vpc_endpoint",
-    "aws_vpc_endpoint_route_table_association",
-    "aws_vpc_endpoint_subnet_association",
-    "aws_vpc_endpoint_service",
-    "aws_lb",
-    "aws_lb_target_group",
-    "aws_lb_target_group_attachment",
-    "aws_lb_listener",
 ];
+
+/// Terraform resource types vpcsim simulates, each loaded as the CloudFormation type(s) the
+/// model builder knows. Other `aws_` types are listed as not simulated.
+pub fn supported_types() -> impl Iterator<Item = &'static str> {
+    [NETWORK_TYPES, FOLDED_TYPES, transit::TYPES, services::TYPES]
+        .into_iter()
+        .flatten()
+        .copied()
+}
 
 /// Types that change what a VPC's implicit resources do, which vpcsim keeps as AWS creates
 /// them: each is listed as not simulated and warned about, since traces differ from AWS.

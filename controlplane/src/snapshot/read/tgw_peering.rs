@@ -64,20 +64,7 @@ impl Reader {
         };
         let peer_region =
             acc_region.unwrap_or_else(|| self.model.templates[it.file].region.clone());
-        let a = self.model.tgw_attachments.len();
-        self.model.tgw_attachments.push(TgwAttachment {
-            origin,
-            tgw,
-            kind: TgwAttachmentKind::Peering {
-                peer_tgw,
-                peer_region,
-                peer_association: None,
-            },
-            appliance_mode: false,
-            association: None,
-            propagations: vec![],
-        });
-        self.by_id.insert(id, Ref::TgwAttachment(a));
+        self.push_peering(origin, tgw, peer_tgw, peer_region);
     }
 
     /// A peering attachment known only from `describe-transit-gateway-attachments` (each
@@ -103,7 +90,19 @@ impl Reader {
         let origin = self.origin(it, Some(id), kind, "TransitGatewayAttachmentId")?;
         let peer_origin = &self.model.transit_gateways[peer_tgw].origin;
         let peer_region = self.model.templates[peer_origin.template].region.clone();
+        Some(self.push_peering(origin, tgw, peer_tgw, peer_region))
+    }
+
+    /// Add a peering attachment of `tgw` to `peer_tgw`, unassociated on both sides, under its id.
+    fn push_peering(
+        &mut self,
+        origin: Origin,
+        tgw: usize,
+        peer_tgw: usize,
+        peer_region: String,
+    ) -> usize {
         let a = self.model.tgw_attachments.len();
+        self.by_id.insert(origin.id.clone(), Ref::TgwAttachment(a));
         self.model.tgw_attachments.push(TgwAttachment {
             origin,
             tgw,
@@ -116,8 +115,7 @@ impl Reader {
             association: None,
             propagations: vec![],
         });
-        self.by_id.insert(id.to_string(), Ref::TgwAttachment(a));
-        Some(a)
+        a
     }
 
     /// Associate attachment `a` with table `t`: for a peering, on the side of the table's
