@@ -95,7 +95,8 @@ const IGNORED_DEFAULTS: &[(&str, &str)] = &[
 /// and `terraform_version` at the top level (a CloudFormation template never does).
 pub fn is_terraform_json(text: &str) -> bool {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !text.trim_start().starts_with('{') {
+    // Every template passes through here: parse only what could be Terraform's output.
+    if !text.trim_start().starts_with('{') || !text.contains("\"terraform_version\"") {
         return false;
     }
     serde_json::from_str::<Value>(text).is_ok_and(|v| {
