@@ -122,7 +122,11 @@ impl DiffArgs {
 /// What one side says about each (from, to) pair, endpoints named, interface-side addresses
 /// projected out (an instance keeps its identity when its address changes); the internet side
 /// keeps its addresses, so narrowing who may connect shows up as closed flows.
-fn pairs(topo: &Topology, fam: Family, threads: usize) -> BTreeMap<(String, String), HeaderSet> {
+pub(super) fn pairs(
+    topo: &Topology,
+    fam: Family,
+    threads: usize,
+) -> BTreeMap<(String, String), HeaderSet> {
     let prep = Prepared::new(topo);
     let m = reach::matrix(&prep, fam, threads);
     let d = fam.domain();

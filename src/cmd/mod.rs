@@ -2,6 +2,7 @@
 //! (`args`) and the flow spec (`flowspec`).
 
 pub mod args;
+pub mod check;
 pub mod completions;
 pub mod diff;
 pub mod export;

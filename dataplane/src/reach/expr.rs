@@ -113,6 +113,39 @@ pub(crate) struct Ctx {
     /// This walk followed every answer of a flow-hash choice: its parts overlap, one per
     /// answer, and only where they agree is the answer known.
     pub(crate) branched: bool,
+    /// The walk went through one of the waypoints it was asked about
+    /// ([`super::Prepared::walk_via`]).
+    pub(crate) passed: Passed,
+}
+
+/// Whether a walk passed a waypoint. A cell because the driver learns of a hop through a shared
+/// reference to the packet (the concrete driver only records it), and the mark must stay with
+/// the packet it was made on.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Passed(std::cell::Cell<bool>);
+
+impl Passed {
+    pub(crate) fn get(&self) -> bool {
+        self.0.get()
+    }
+
+    pub(crate) fn set(&self) {
+        self.0.set(true);
+    }
+}
+
+impl PartialEq for Passed {
+    fn eq(&self, o: &Passed) -> bool {
+        self.get() == o.get()
+    }
+}
+
+impl Eq for Passed {}
+
+impl std::hash::Hash for Passed {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.get().hash(h);
+    }
 }
 
 impl Ctx {
@@ -131,6 +164,7 @@ impl Ctx {
             inner: None,
             origin_class: None,
             branched: false,
+            passed: Passed::default(),
         }
     }
 
@@ -164,6 +198,7 @@ impl Ctx {
             inner: None,
             origin_class: None,
             branched: false,
+            passed: Passed::default(),
         }
     }
 
@@ -192,5 +227,10 @@ impl Ctx {
         }
         self.picks = self.picks.max(other.picks);
         self.branched |= other.branched;
+        // Merged parts continue as one: only what both passed is known to be passed by every
+        // header of the merge, so a waypoint check stays on the safe side.
+        if !other.passed.get() {
+            self.passed = Passed::default();
+        }
     }
 }

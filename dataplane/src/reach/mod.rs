@@ -259,6 +259,12 @@ pub struct Part {
 }
 
 impl Part {
+    /// The walk of this part went through one of the waypoints of [`Prepared::walk_via`]
+    /// (always false for other walks).
+    pub fn passed(&self) -> bool {
+        self.ctx.passed.get()
+    }
+
     /// The walk followed every answer of a flow-hash choice for this part: other parts of the
     /// same walk may hold the same headers with another fate.
     pub fn branched(&self) -> bool {
@@ -327,6 +333,9 @@ pub fn point_of(h: &Header) -> Point {
 }
 
 /// Merge parts that ended the same way with the same state: fewer, larger sets.
+// The waypoint mark in a context is a cell, but only hops set it, and a part that has ended
+// meets no more hops: keys do not change while in the map.
+#[allow(clippy::mutable_key_type)]
 fn merge_parts(parts: Vec<Part>) -> Vec<Part> {
     let mut out: Vec<Part> = Vec::with_capacity(parts.len());
     let mut index: rustc_hash::FxHashMap<(Fate, Ctx), usize> = rustc_hash::FxHashMap::default();
@@ -357,6 +366,28 @@ impl Prepared<'_> {
                 continue;
             }
             w.run(start.origin().start(), s, Ctx::new(class));
+        }
+        merge_parts(w.out)
+    }
+
+    /// [`Prepared::walk`], marking each part that went through one of `waypoints` (a hop the
+    /// trace would show names it: an appliance, a load balancer, a NAT gateway, a gateway, a
+    /// rule's group or table): "every path from A to B passes C" holds when every part that
+    /// arrives is [`Part::passed`]. Where two parts merge, only a mark both had is kept.
+    pub fn walk_via(
+        &self,
+        start: Start,
+        fam: Family,
+        set: &HeaderSet,
+        waypoints: &[ResId],
+    ) -> Vec<Part> {
+        let mut w = Symbolic::new(self, fam);
+        w.waypoints = waypoints;
+        for class in Class::ALL {
+            let s = set.intersect(&class.universe(fam));
+            if !s.is_empty() {
+                w.run(start.origin().start(), s, Ctx::new(class));
+            }
         }
         merge_parts(w.out)
     }

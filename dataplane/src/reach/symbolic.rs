@@ -50,6 +50,8 @@ pub(crate) struct Symbolic<'a, 't> {
     pub(super) dom: HBox,
     work: Vec<(Sym, Node)>,
     pub(crate) out: Vec<Part>,
+    /// Resources a part is marked for passing when a hop names one ([`Prepared::walk_via`]).
+    pub(super) waypoints: &'a [ResId],
 }
 
 fn dim(field: Field) -> usize {
@@ -67,6 +69,7 @@ impl<'a, 't> Symbolic<'a, 't> {
             dom: domain(fam),
             work: Vec::new(),
             out: Vec::new(),
+            waypoints: &[],
         }
     }
 
@@ -171,13 +174,16 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
 
     fn hop(
         &mut self,
-        _: &Sym,
-        _: ResId,
+        p: &Sym,
+        at: ResId,
         _: Stage,
         _: Action,
         _: Option<String>,
         _: impl FnOnce(&Header) -> String,
     ) {
+        if self.waypoints.contains(&at) {
+            p.c.passed.set();
+        }
     }
 
     fn observe(&mut self, _: &Sym, _: EniIdx, _: FlowDirection, _: FlowAction) {}
