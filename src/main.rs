@@ -8,7 +8,9 @@
 mod cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use cmd::{check, completions, diff, export, gen, graph, reach, replay, report, trace, validate};
+use cmd::{
+    check, completions, diff, export, gen, graph, lint, reach, replay, report, trace, validate,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,7 +30,7 @@ resource that dropped the packet and why.",
 
 Exit codes:
   0  success
-  1  a check's answer is negative (trace --expect, diff --fail-on-change, check)
+  1  a check's answer is negative (trace --expect, diff --fail-on-change, check, lint)
   2  bad input or usage, or an output that cannot be written (a full disk, > /dev/full)
 
 A closed pipe (vpcsim ... | head -1) is not an error: the command ends quietly with its own code."
@@ -58,6 +60,9 @@ enum Command {
     /// Intent checks for CI: a policy of assertions (reach, isolated, passes-through,
     /// no-open-ingress, equivalent), each decided for every packet at once.
     Check(check::CheckArgs),
+    /// Configuration that never takes effect: shadowed network ACL entries, subsumed and
+    /// unused security groups' rules, routes never chosen, ACLs that deny their own replies.
+    Lint(lint::LintArgs),
     /// Write the topology as a describe-* snapshot (the JSON `aws ec2 describe-*` prints, one
     /// file per call); `-t DIR` loads such a snapshot, from `export` or from a real account.
     Export(export::ExportArgs),
@@ -111,6 +116,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Reach(a) => reach::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Check(a) => check::run(a),
+        Command::Lint(a) => lint::run(a),
         Command::Export(a) => export::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Completions(a) => completions::completions(a, Cli::command()),
