@@ -7,7 +7,7 @@ use super::policy::{port_ranges, Flows, OpenIngress};
 use super::select::{self, Selected, Tags};
 use serde_yaml_ng::Value;
 use vpcsim_dataplane::reach::{
-    self, Family, Fate, HeaderSet, Point, Prepared, Start, DPORT, DST, PROTO, SPORT, SRC,
+    self, Class, Family, Fate, HeaderSet, Point, Prepared, Start, DPORT, DST, PROTO, SPORT, SRC,
 };
 use vpcsim_dataplane::tables::sg::SgPeer;
 use vpcsim_dataplane::wire::IpProtocol;
@@ -47,7 +47,25 @@ fn bad(key: &'static str) -> impl Fn(String) -> BadKey {
 }
 
 /// The headers an assertion ranges over (protocol, destination ports; every address).
-fn headers(
+fn headers(fam: Family, f: &Flows, sports: (u16, u16)) -> Result<HeaderSet, BadKey> {
+    let set = dst_ports(fam, f.protocol.as_deref(), f.ports.as_deref())?;
+    let sports = match &f.source_ports {
+        None => vec![sports],
+        Some(v) => port_ranges(v).map_err(bad("source-ports"))?,
+    };
+    // Source ports exist for TCP and UDP only; other headers keep their 0.
+    let ports = Class::Ports.universe(fam);
+    let mut out = set.subtract(&ports);
+    let d = fam.domain();
+    for (lo, hi) in sports {
+        if let Some(b) = d.with(SPORT, lo as u128, hi as u128) {
+            out = out.union(&set.intersect(&ports).intersect_box(&b));
+        }
+    }
+    Ok(out)
+}
+
+fn dst_ports(
     fam: Family,
     protocol: Option<&str>,
     ports: Option<&[Value]>,
@@ -85,9 +103,20 @@ struct Question {
     set: HeaderSet,
     to: String,
     services: String,
+    source_ports: String,
 }
 
-fn question(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Question, BadKey> {
+/// Source ports by default: a `reach` holds for the ephemeral ports clients use (1024-65535);
+/// `isolated` and `passes-through` hold for every port.
+const CLIENT_PORTS: (u16, u16) = (1024, 65535);
+const EVERY_PORT: (u16, u16) = (0, 65535);
+
+fn question(
+    topo: &Topology,
+    tags: &Tags,
+    f: &Flows,
+    sports: (u16, u16),
+) -> Result<Question, BadKey> {
     let fam = if f.ipv6 { Family::V6 } else { Family::V4 };
     let from = select::resolve(topo, tags, &f.from).map_err(bad("from"))?;
     let to = select::resolve(topo, tags, &f.to).map_err(bad("to"))?;
@@ -106,7 +135,7 @@ fn question(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Question, BadKey>
             vpcsim_report::reach::family_name(fam)
         )));
     }
-    let set = headers(fam, f.protocol.as_deref(), f.ports.as_deref())?;
+    let set = headers(fam, f, sports)?;
     let services = match (&f.protocol, &f.ports) {
         (None, _) => "any protocol".to_string(),
         (Some(p), None) => p.clone(),
@@ -115,7 +144,12 @@ fn question(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Question, BadKey>
             ports.iter().map(select::show).collect::<Vec<_>>().join(",")
         ),
     };
+    let source_ports = match &f.source_ports {
+        None => format!("{}-{}", sports.0, sports.1),
+        Some(v) => v.iter().map(select::show).collect::<Vec<_>>().join(","),
+    };
     Ok(Question {
+        source_ports,
         fam,
         starts,
         dst,
@@ -137,7 +171,7 @@ fn dst_for(q: &Question, start: Start) -> Vec<(u128, u128)> {
 
 /// `reach`: every header from every source gets to the destinations and its reply gets back.
 pub fn reach_all(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Answer, BadKey> {
-    let q = question(topo, tags, f)?;
+    let q = question(topo, tags, f, CLIENT_PORTS)?;
     let prep = Prepared::new(topo);
     for (start, label) in &q.starts {
         let src = reach::sources(topo, *start, q.fam);
@@ -188,10 +222,11 @@ pub fn reach_all(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Answer, BadK
     Ok(Answer {
         passed: true,
         summary: format!(
-            "{} → {} on {}: every request arrives and its reply returns (every source address and port)",
+            "{} → {} on {}: every request arrives and its reply returns (every source address, source ports {})",
             labels(&q.starts),
             q.to,
-            q.services
+            q.services,
+            q.source_ports
         ),
         counterexample: None,
         resource: None,
@@ -201,7 +236,7 @@ pub fn reach_all(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Answer, BadK
 /// `isolated`: no request from any source arrives at the destinations (nor could, depending
 /// on a flow hash), and none is left undecided.
 pub fn isolated(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Answer, BadKey> {
-    let q = question(topo, tags, f)?;
+    let q = question(topo, tags, f, EVERY_PORT)?;
     let prep = Prepared::new(topo);
     for (start, label) in &q.starts {
         let src = reach::sources(topo, *start, q.fam);
@@ -243,7 +278,7 @@ pub fn isolated(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Answer, BadKe
 
 /// `passes-through`: every request that arrives went through one of `through`'s resources.
 pub fn passes_through(topo: &Topology, tags: &Tags, f: &Flows) -> Result<Answer, BadKey> {
-    let q = question(topo, tags, f)?;
+    let q = question(topo, tags, f, EVERY_PORT)?;
     let through_v = f
         .through
         .as_ref()
@@ -452,8 +487,21 @@ pub fn first_point(s: &HeaderSet) -> Option<Point> {
     boxes.sort_by_key(|b| b.lo);
     let b = boxes.first()?;
     let mut p = b.lo;
-    if (b.lo[SPORT]..=b.hi[SPORT]).contains(&40000) {
+    let within = |d: usize, v: u128| (b.lo[d]..=b.hi[d]).contains(&v);
+    if within(SPORT, 40000) {
         p[SPORT] = 40000;
+    }
+    // A service port rather than port 0 when the set leaves the choice.
+    let proto = IpProtocol(p[PROTO] as u8);
+    let service = if proto == IpProtocol::UDP { 53 } else { 443 };
+    if Class::of(proto) == Class::Ports && within(DPORT, service) {
+        p[DPORT] = service;
+    }
+    // A host rather than a network address.
+    for d in [SRC, DST] {
+        if b.hi[d] - b.lo[d] >= 8 {
+            p[d] = b.lo[d] + 7;
+        }
     }
     Some(p)
 }

@@ -68,7 +68,7 @@ pub fn equivalent(
             );
             return Ok(Answer {
                 passed: false,
-                summary: format!("the topologies differ ({} vs {shown}): {why}", "-t"),
+                summary: format!("the topology differs from {shown}: {why}"),
                 counterexample: Some(counterexample(fails_in, fam, start, &k.0, &p, why)),
                 resource: None,
             });

@@ -83,6 +83,10 @@ pub struct Flows {
     pub protocol: Option<String>,
     #[serde(default)]
     pub ports: Option<Vec<Value>>,
+    /// TCP and UDP source ports the flows range over; default 1024-65535, the ephemeral range
+    /// AWS documents for clients (its network ACL guidance admits replies to exactly these).
+    #[serde(default, rename = "source-ports")]
+    pub source_ports: Option<Vec<Value>>,
     #[serde(default)]
     pub ipv6: bool,
 }

@@ -10,7 +10,7 @@ use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use vpcsim_controlplane::cfn::{parse_template, Node};
 use vpcsim_dataplane::reach::{self, Family, Start};
-use vpcsim_dataplane::topology::{EniIdx, EniKind};
+use vpcsim_dataplane::topology::{EniIdx, EniKind, VpnConnIdx};
 use vpcsim_dataplane::{ResId, Topology};
 
 /// The tags of the templates' resources, by logical id (literal values only: a tag whose value
@@ -106,6 +106,23 @@ impl Selected {
         out.into_iter().collect()
     }
 
+    /// The VPN connections: every one for `onprem`, else those named (directly or by their
+    /// customer gateway).
+    fn connections(&self, topo: &Topology) -> Vec<VpnConnIdx> {
+        let mut out: BTreeSet<VpnConnIdx> = BTreeSet::new();
+        for (c, conn) in topo.vpn_connections.iter_enumerated() {
+            if self.onprem || self.resources.contains(&conn.res) {
+                out.insert(c);
+            }
+        }
+        out.extend(
+            self.resources
+                .iter()
+                .filter_map(|r| topo.vpn_connection_by_resource(*r)),
+        );
+        out.into_iter().collect()
+    }
+
     /// Where flows from this selection start.
     pub fn starts(&self, topo: &Topology) -> Result<Vec<(Start, String)>, String> {
         if !self.cidrs.is_empty() {
@@ -119,10 +136,9 @@ impl Selected {
         if self.internet {
             out.push((Start::Internet, "internet".into()));
         }
-        for (c, conn) in topo.vpn_connections.iter_enumerated() {
-            if self.onprem || self.resources.contains(&conn.res) {
-                out.push((Start::OnPrem(c), format!("onprem:{}", topo.name(conn.res))));
-            }
+        for c in self.connections(topo) {
+            let name = topo.name(topo.vpn_connections[c].res);
+            out.push((Start::OnPrem(c), name.to_string()));
         }
         Ok(out)
     }
@@ -144,10 +160,8 @@ impl Selected {
         if self.internet {
             v.extend(reach::sources(topo, Start::Internet, fam));
         }
-        for (c, conn) in topo.vpn_connections.iter_enumerated() {
-            if self.onprem || self.resources.contains(&conn.res) {
-                v.extend(reach::sources(topo, Start::OnPrem(c), fam));
-            }
+        for c in self.connections(topo) {
+            v.extend(reach::sources(topo, Start::OnPrem(c), fam));
         }
         for n in &self.cidrs {
             let fits = matches!(
@@ -316,7 +330,7 @@ fn by_type(topo: &Topology, kind: &str) -> Result<Selected, String> {
         return Err(names::not_found(
             kind,
             &candidates,
-            &Noun::new("resource of type", "types in the topology"),
+            &Noun::new("resource type", "resource types in the topology"),
             "",
         ));
     }
