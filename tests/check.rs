@@ -497,3 +497,31 @@ assertions:
         .unwrap();
     assert!(sport < 1024, "{flow}");
 }
+
+#[test]
+fn no_open_ingress_groups_by_name_vpc_or_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy(
+        &dir,
+        "version: 1
+assertions:
+  - name: by-vpc
+    no-open-ingress: { ports: [443], groups: { vpc: two-tier } }
+  - name: by-instance
+    no-open-ingress: { ports: [443], groups: WebInstance }
+  - name: app-only
+    no-open-ingress: { ports: [443], groups: AppInstanceA }
+  - name: app-group
+    no-open-ingress: { ports: [\"0-65535\"], groups: AppSg }
+",
+    );
+    let (code, v) = check_json(&example(), &p);
+    assert_eq!(code, 1);
+    for name in ["by-vpc", "by-instance"] {
+        let r = result(&v, name);
+        assert_eq!(r["passed"], false, "{name}");
+        assert_eq!(r["resource"]["logical_id"], "WebSg", "{name}");
+    }
+    assert_eq!(result(&v, "app-only")["passed"], true);
+    assert_eq!(result(&v, "app-group")["passed"], true);
+}

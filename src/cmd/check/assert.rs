@@ -377,11 +377,23 @@ pub fn no_open_ingress(topo: &Topology, tags: &Tags, o: &OpenIngress) -> Result<
                 .map_err(|e| bad("cidrs")(format!("{c}: {e}")))
         })
         .collect::<Result<_, _>>()?;
+    // A group is selected by name, by its VPC, or through an interface that has it.
+    let member_groups: Vec<vpcsim_dataplane::topology::SgIdx> = groups
+        .as_ref()
+        .map(|s| {
+            s.enis(topo)
+                .iter()
+                .flat_map(|e| topo.enis[*e].security_groups.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     for (g, sg) in topo.security_groups.iter_enumerated() {
-        if groups
-            .as_ref()
-            .is_some_and(|s| !s.resources.contains(&sg.res))
-        {
+        let picked = groups.as_ref().is_none_or(|s| {
+            s.resources.contains(&sg.res)
+                || s.resources.contains(&topo.vpcs[sg.vpc].res)
+                || member_groups.contains(&g)
+        });
+        if !picked {
             continue;
         }
         for rule in &sg.ingress {

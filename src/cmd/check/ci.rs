@@ -112,7 +112,7 @@ pub fn sarif(templates: &[PathBuf], topo: &Topology, outcomes: &[Outcome]) -> Va
         .map(|(i, o)| {
             let mut text = o.answer.summary.clone();
             if let Some(c) = &o.answer.counterexample {
-                text.push_str(&format!(" Counterexample (from {}): {}", c.from, c.flow));
+                text.push_str(&format!("; counterexample (from {}): {}", c.from, c.flow));
             }
             let at = o
                 .answer
