@@ -525,3 +525,22 @@ assertions:
     assert_eq!(result(&v, "app-only")["passed"], true);
     assert_eq!(result(&v, "app-group")["passed"], true);
 }
+
+#[test]
+fn a_load_balancer_selects_its_nodes() {
+    // The Network Load Balancer's nodes are its interfaces: its public addresses are a
+    // destination (from inside the VPC there is no route to them: the main table has none).
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy(
+        &dir,
+        "version: 1
+assertions:
+  - name: client-to-nlb
+    reach: { from: Client, to: Nlb, protocol: tcp, ports: [80] }
+",
+    );
+    let (code, v) = check_json(&example_named("nlb.yaml"), &p);
+    assert_eq!(code, 1, "{v:#}");
+    let r = result(&v, "client-to-nlb");
+    assert!(r["summary"].as_str().unwrap().contains("NO_ROUTE"), "{r:#}");
+}

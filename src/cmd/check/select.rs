@@ -99,7 +99,20 @@ impl Selected {
     pub fn enis(&self, topo: &Topology) -> Vec<EniIdx> {
         let mut out: BTreeSet<EniIdx> = self.members.clone();
         for (i, e) in topo.enis.iter_enumerated() {
-            if self.resources.contains(&e.res) || self.resources.contains(&e.owner) {
+            // A service's interfaces belong to the service: a load balancer's nodes, a NAT
+            // gateway's or an endpoint's interface.
+            let service = match e.kind {
+                EniKind::Host => None,
+                EniKind::NatGateway(n) => Some(topo.nat_gateways[n].res),
+                EniKind::VpcEndpoint(v) => Some(topo.vpc_endpoints[v].res),
+                EniKind::NetworkLoadBalancer(l) => Some(topo.nlb.load_balancers[l].res),
+                EniKind::GatewayLoadBalancer(l) => Some(topo.gwlb.load_balancers[l].res),
+            };
+            let named = [Some(e.res), Some(e.owner), service]
+                .into_iter()
+                .flatten()
+                .any(|r| self.resources.contains(&r));
+            if named {
                 out.insert(i);
             }
         }
