@@ -139,3 +139,17 @@ fn bad_topology_exits_2() {
     let out = vpcsim(["lint", "-t", "/nonexistent.yaml"]);
     assert_eq!(out.code, 2);
 }
+
+#[test]
+fn an_ipv4_rule_and_an_ipv6_rule_never_subsume_each_other() {
+    // WebSg's outbound `all to 0.0.0.0/0` and `all to ::/0`: different families.
+    let (_, v) = lint_json(&fixture("lint-findings.yaml"));
+    let subsumed: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "SG_RULE_SUBSUMED")
+        .collect();
+    assert_eq!(subsumed.len(), 1, "{v:#}");
+    assert!(subsumed[0]["message"].as_str().unwrap().contains("inbound"));
+}

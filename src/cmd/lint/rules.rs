@@ -69,15 +69,18 @@ pub fn nacl_shadowed(topo: &Topology, out: &mut Vec<Finding>) {
     }
 }
 
-/// What a written rule matches, with a group reference as an opaque peer (only the same
+/// What a written rule matches, per family (the two share coordinates, so they are never
+/// compared with each other), with a group reference as an opaque peer (only the same
 /// reference covers it).
-fn sg_set(g: SgIdx, r: &SgRule, peer_dim: usize) -> Option<(Option<SgIdx>, HeaderSet)> {
+type RuleSet = (Option<SgIdx>, [HeaderSet; 2]);
+
+fn sg_set(g: SgIdx, r: &SgRule, peer_dim: usize) -> Option<RuleSet> {
     let (peers, group) = match &r.peer {
         SgPeer::Cidr(c) => (vec![*c], None),
         SgPeer::PrefixList { entries, .. } => (entries.clone(), None),
         SgPeer::Group(other) => (vec!["0.0.0.0/0".parse().ok()?], Some(*other)),
     };
-    let mut s = HeaderSet::new();
+    let mut s = [HeaderSet::new(), HeaderSet::new()];
     for peer in peers {
         let fam = Family::of_net(&peer);
         let c = CompiledSgRule {
@@ -89,10 +92,16 @@ fn sg_set(g: SgIdx, r: &SgRule, peer_dim: usize) -> Option<(Option<SgIdx>, Heade
             rule: 0,
             by_reference: group.is_some(),
         };
-        s = s
-            .union(&HeaderSet::from_boxes(c.boxes(fam, peer_dim)).intersect(&reach::universe(fam)));
+        let k = (fam == Family::V6) as usize;
+        let boxes = HeaderSet::from_boxes(c.boxes(fam, peer_dim));
+        s[k] = s[k].union(&boxes.intersect(&reach::universe(fam)));
     }
     Some((group, s))
+}
+
+/// Every header of `a` is in `b`, family by family.
+fn within(a: &[HeaderSet; 2], b: &[HeaderSet; 2]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.subtract(y).is_empty())
 }
 
 /// `SG_RULE_SUBSUMED`: a rule whose every packet a broader rule of the same group and
@@ -101,22 +110,21 @@ pub fn sg_subsumed(topo: &Topology, out: &mut Vec<Finding>) {
     for (g, sg) in topo.security_groups.iter_enumerated() {
         for (rules, peer_dim, dir) in [(&sg.ingress, SRC, "inbound"), (&sg.egress, DST, "outbound")]
         {
-            let sets: Vec<Option<(Option<SgIdx>, HeaderSet)>> =
-                rules.iter().map(|r| sg_set(g, r, peer_dim)).collect();
+            let sets: Vec<Option<RuleSet>> = rules.iter().map(|r| sg_set(g, r, peer_dim)).collect();
             for (i, r) in rules.iter().enumerate() {
                 let Some((gi, si)) = &sets[i] else { continue };
-                if si.is_empty() {
+                if si.iter().all(HeaderSet::is_empty) {
                     continue;
                 }
                 let by = (0..rules.len()).find(|&j| {
                     let Some((gj, sj)) = &sets[j] else {
                         return false;
                     };
-                    if j == i || gj != gi || !si.subtract(sj).is_empty() {
+                    if j == i || gj != gi || !within(si, sj) {
                         return false;
                     }
                     // Identical rules cover each other: report only the later one.
-                    j < i || !sj.subtract(si).is_empty()
+                    j < i || !within(sj, si)
                 });
                 let Some(j) = by else { continue };
                 out.push(Finding {
