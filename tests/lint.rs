@@ -153,3 +153,14 @@ fn an_ipv4_rule_and_an_ipv6_rule_never_subsume_each_other() {
     assert_eq!(subsumed.len(), 1, "{v:#}");
     assert!(subsumed[0]["message"].as_str().unwrap().contains("inbound"));
 }
+
+#[test]
+fn a_snapshots_default_groups_are_not_unused() {
+    // Each VPC's `default` group is on no interface here, but AWS does not let it be deleted.
+    let Some(dir) = common::corpus("aws-snapshots/test-transit-gateway-asymmetric-paths") else {
+        return;
+    };
+    let out = vpcsim(["lint", "-t", dir.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "no findings\n");
+}

@@ -9,6 +9,7 @@ use super::args::TopologyArgs;
 use super::stdio::out;
 use clap::Args;
 use serde_json::json;
+use vpcsim_controlplane::Model;
 use vpcsim_dataplane::{ResId, Topology};
 
 #[derive(Args, Debug)]
@@ -61,21 +62,28 @@ pub struct Finding {
 }
 
 /// Every finding of a topology, in a stable order.
-fn findings(topo: &Topology) -> Vec<Finding> {
+fn findings(topo: &Topology, model: &Model) -> Vec<Finding> {
+    // A snapshot's default groups are named `default` (a template's are implied by the VPC).
+    let default_groups: Vec<String> = model
+        .security_groups
+        .iter()
+        .filter(|g| g.group_name == "default")
+        .map(|g| g.origin.id.clone())
+        .collect();
     let mut out = Vec::new();
     rules::nacl_shadowed(topo, &mut out);
     rules::sg_subsumed(topo, &mut out);
-    rules::sg_unused(topo, &mut out);
+    rules::sg_unused(topo, &default_groups, &mut out);
     routes::never_chosen(topo, &mut out);
     routes::return_traffic(topo, &mut out);
     out
 }
 
 pub fn run(args: &LintArgs) -> i32 {
-    let Ok((_, topo)) = args.topology.topology() else {
+    let Ok((loaded, topo)) = args.topology.topology() else {
         return 2;
     };
-    let found = findings(&topo);
+    let found = findings(&topo, &loaded.model);
     if args.json {
         let v = json!({
             "findings": found.iter().map(|f| json!({

@@ -149,12 +149,11 @@ pub fn sg_subsumed(topo: &Topology, out: &mut Vec<Finding>) {
 }
 
 /// `SG_UNUSED`: a group no interface has and no other group's rule references (a VPC's
-/// default group is left alone: AWS does not let it be deleted).
-pub fn sg_unused(topo: &Topology, out: &mut Vec<Finding>) {
+/// default group, `default_groups` by AWS id, is left alone: AWS does not let it be deleted).
+pub fn sg_unused(topo: &Topology, default_groups: &[String], out: &mut Vec<Finding>) {
     for (g, sg) in topo.security_groups.iter_enumerated() {
         let res = topo.resource(sg.res);
-        if res.logical_id.ends_with(".DefaultSecurityGroup")
-            || res.name.as_deref() == Some("default")
+        if res.logical_id.ends_with(".DefaultSecurityGroup") || default_groups.contains(&res.aws_id)
         {
             continue;
         }
