@@ -477,19 +477,22 @@ fn open_counterexample(
             (src.to_bits(), e.ipv6.first()?.to_bits(), Family::V6)
         }
     };
-    let start = if topo.owner_of(fam.addr(src)).is_some() {
+    if topo.owner_of(fam.addr(src)).is_some() {
         return None;
-    } else {
-        Start::Internet
-    };
+    }
     let p: Point = [src, dst, proto.0 as u128, 40000, port as u128];
+    let why = if fam == Family::V4 && e.public_v4.is_empty() {
+        format!("{why} (the interface has no public address: the trace shows what the internet gets; what reaches it privately, over a VPN or a peering, is admitted)")
+    } else {
+        why.to_string()
+    };
     Some(counterexample(
         topo,
         fam,
-        start,
+        Start::Internet,
         "internet",
         &p,
-        why.to_string(),
+        why,
     ))
 }
 

@@ -69,12 +69,13 @@ pub fn junit(policy: &Path, outcomes: &[Outcome]) -> String {
     x
 }
 
-/// Where a resource is written: the template that holds its logical id (a resource vpcsim
+/// Where a resource is written (`inputs` are the `-t` files and snapshot directories; only
+/// files are searched): the template that holds its logical id (a resource vpcsim
 /// implies, `Vpc.DefaultSecurityGroup`, is written at its owner) and the line.
-fn locate(templates: &[PathBuf], topo: &Topology, r: ResId) -> Option<(PathBuf, Option<usize>)> {
+fn locate(inputs: &[PathBuf], topo: &Topology, r: ResId) -> Option<(PathBuf, Option<usize>)> {
     let lid = &topo.resource(r).logical_id;
     let owner = lid.split('.').next().unwrap_or(lid);
-    for t in templates {
+    for t in inputs.iter().filter(|p| p.is_file()) {
         let Ok(text) = std::fs::read_to_string(t) else {
             continue;
         };
@@ -92,8 +93,9 @@ fn locate(templates: &[PathBuf], topo: &Topology, r: ResId) -> Option<(PathBuf, 
     None
 }
 
-/// SARIF 2.1.0: a rule per assertion, a result per violation.
-pub fn sarif(templates: &[PathBuf], topo: &Topology, outcomes: &[Outcome]) -> Value {
+/// SARIF 2.1.0: a rule per assertion, a result per violation, located in the first input when
+/// no template line is known (a snapshot directory, an equivalence).
+pub fn sarif(inputs: &[PathBuf], topo: &Topology, outcomes: &[Outcome]) -> Value {
     let rules: Vec<Value> = outcomes
         .iter()
         .map(|o| {
@@ -117,10 +119,10 @@ pub fn sarif(templates: &[PathBuf], topo: &Topology, outcomes: &[Outcome]) -> Va
             let at = o
                 .answer
                 .resource
-                .and_then(|r| locate(templates, topo, r).map(|l| (r, l)));
+                .and_then(|r| locate(inputs, topo, r).map(|l| (r, l)));
             let (file, line) = match &at {
                 Some((_, (f, l))) => (f.clone(), *l),
-                None => (templates.first().cloned().unwrap_or_default(), None),
+                None => (inputs.first().cloned().unwrap_or_default(), None),
             };
             let mut physical = json!({"artifactLocation": {"uri": uri(&file)}});
             if let Some(l) = line {

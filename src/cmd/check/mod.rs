@@ -57,8 +57,8 @@ pub struct Outcome {
     answer: Answer,
 }
 
-/// The template files among `-t` (a `NAME=FILE` names a stack).
-fn template_files(args: &TopologyArgs) -> Vec<PathBuf> {
+/// The files and snapshot directories of `-t` (a `NAME=FILE` names a stack).
+fn inputs(args: &TopologyArgs) -> Vec<PathBuf> {
     args.topology
         .iter()
         .map(|p| {
@@ -69,7 +69,6 @@ fn template_files(args: &TopologyArgs) -> Vec<PathBuf> {
             s.split_once('=')
                 .map_or_else(|| p.clone(), |(_, f)| PathBuf::from(f))
         })
-        .filter(|p| p.is_file())
         .collect()
 }
 
@@ -84,7 +83,8 @@ pub fn run(args: &CheckArgs) -> i32 {
     let Ok((_, topo)) = args.topology.topology() else {
         return 2;
     };
-    let files = template_files(&args.topology);
+    let inputs = inputs(&args.topology);
+    let files: Vec<PathBuf> = inputs.iter().filter(|p| p.is_file()).cloned().collect();
     let tags = select::Tags::read(&files);
     let dir = args.policy.parent().unwrap_or(Path::new("."));
     let mut outcomes = Vec::new();
@@ -134,7 +134,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     }
     if let Some(path) = &args.sarif {
-        let s = ci::sarif(&files, &topo, &outcomes);
+        let s = ci::sarif(&inputs, &topo, &outcomes);
         let text = serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
         if let Err(e) = std::fs::write(path, text) {
             errln!("error: --sarif {}: {e}", path.display());
@@ -167,6 +167,9 @@ fn text_of(args: &TopologyArgs, outcomes: &[Outcome]) -> String {
                 "      counterexample (from {}): {}\n",
                 c.from, c.flow
             ));
+            if !a.summary.contains(&c.why) {
+                s.push_str(&format!("      why: {}\n", c.why));
+            }
             for line in c.trace.lines() {
                 s.push_str(&format!("        {line}\n"));
             }
