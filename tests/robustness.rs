@@ -286,6 +286,16 @@ fn commands(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
         ("report", v(&["report", "-t", &ex, "--out", &d("report")])),
         ("reach", v(&["reach", "-t", &ex, "--from", "WebInstance"])),
         ("diff", v(&["diff", "--before", &ex, "--after", &ex])),
+        (
+            "check",
+            v(&[
+                "check",
+                "-t",
+                &ex,
+                &s(&example().with_file_name("two-tier.policy.yaml")),
+            ]),
+        ),
+        ("lint", v(&["lint", "-t", &ex])),
         ("graph", v(&["graph"])),
         ("--help", v(&["replay", "--help"])),
     ]
