@@ -544,3 +544,41 @@ assertions:
     let r = result(&v, "client-to-nlb");
     assert!(r["summary"].as_str().unwrap().contains("NO_ROUTE"), "{r:#}");
 }
+
+#[test]
+fn ipv6_assertions() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy(
+        &dir,
+        "version: 1
+assertions:
+  - name: server-out
+    reach: { from: Server, to: internet, protocol: tcp, ports: [443], ipv6: true }
+  - name: server-not-reachable-from-internet
+    isolated: { from: internet, to: Server, ipv6: true }
+  - name: through-eigw
+    passes-through: { from: Server, to: internet, through: EgressOnlyGateway, ipv6: true }
+  - name: no-v6-ssh
+    no-open-ingress: { ports: [22], cidrs: [\"::/0\"] }
+",
+    );
+    let (code, v) = check_json(&fixture("drops/egress-only-ipv6.yaml"), &p);
+    assert_eq!(code, 1);
+    for name in [
+        "server-out",
+        "server-not-reachable-from-internet",
+        "through-eigw",
+    ] {
+        assert_eq!(result(&v, name)["passed"], true, "{name}: {v:#}");
+    }
+    let r = result(&v, "no-v6-ssh");
+    assert_eq!(r["passed"], false);
+    let flow = r["counterexample"]["flow"].as_str().unwrap();
+    assert!(flow.starts_with("tcp [2001:db8::7]:40000 -> ["), "{flow}");
+    // The counterexample parses as `vpcsim trace` takes it.
+    common::trace(
+        &fixture("drops/egress-only-ipv6.yaml"),
+        flow,
+        &["--from", "internet"],
+    );
+}
