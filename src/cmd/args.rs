@@ -247,12 +247,13 @@ impl StateArgs {
 }
 
 /// Apply a `--target-health` file: a list of `{"TargetGroup" | "TargetGroupArn", "Target":
-/// {"Id", "Port"}, "TargetHealth": {"State"}}` entries, or objects holding the group and a
-/// `TargetHealthDescriptions` list as `aws elbv2 describe-target-health` prints it. Targets are
-/// named by their registered id (instance id or address) or the instance's logical id.
+/// {"Id", "Port"}, "TargetHealth": {"State", "Reason"?, "Description"?}}` entries, or objects
+/// holding the group and a `TargetHealthDescriptions` list as `aws elbv2 describe-target-health`
+/// (and `vpcsim health --json`) prints it. Targets are named by their registered id (instance id
+/// or address) or the instance's logical id. Without a `Reason`, the state's usual one is given.
 pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Result<(), String> {
     use serde_json::Value;
-    use vpcsim_dataplane::topology::nlb::HealthState;
+    use vpcsim_dataplane::topology::nlb::TargetHealth;
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
     let group_of = |v: &Value| {
@@ -261,8 +262,8 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    // (group, target, port, state)
-    let mut entries: Vec<(String, String, Option<u16>, HealthState)> = Vec::new();
+    // (group, target, port, health)
+    let mut entries: Vec<(String, String, Option<u16>, TargetHealth)> = Vec::new();
     let mut add = |group: Option<String>, d: &Value| -> Result<(), String> {
         let group = group_of(d)
             .or(group)
@@ -280,15 +281,7 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
                 t.get("Port").and_then(Value::as_u64).map(|p| p as u16),
             ),
         };
-        let state = d
-            .get("TargetHealth")
-            .and_then(|h| h.get("State"))
-            .or_else(|| d.get("State"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("entry without TargetHealth.State: {d}"))?;
-        let state = HealthState::parse(state)
-            .ok_or_else(|| format!("state {state:?}: expected healthy, unhealthy or unused"))?;
-        entries.push((group, id, port, state));
+        entries.push((group, id, port, override_health(d)?));
         Ok(())
     };
     let items: Vec<&Value> = match &doc {
@@ -308,14 +301,14 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
             None => add(None, item)?,
         }
     }
-    for (group, target, port, state) in entries {
+    for (group, target, port, health) in entries {
         check_target_name(topo, &group, &target)?;
         let resources = &topo.resources;
         let names = |r: vpcsim_dataplane::ResId| {
             let res = &resources[r];
             (res.logical_id.as_str(), res.aws_id.as_str())
         };
-        if !topo.nlb.set_health(names, &group, &target, port, state) {
+        if !topo.nlb.set_health(names, &group, &target, port, &health) {
             return Err(format!(
                 "no target {target}{} in target group {group}",
                 port.map(|p| format!(":{p}")).unwrap_or_default()
@@ -323,6 +316,44 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
         }
     }
     Ok(())
+}
+
+/// The health one `--target-health` entry sets: its `TargetHealth` (or a bare `State`).
+fn override_health(
+    d: &serde_json::Value,
+) -> Result<vpcsim_dataplane::topology::nlb::TargetHealth, String> {
+    use serde_json::Value;
+    use vpcsim_dataplane::topology::nlb::{HealthReason, HealthState, TargetHealth};
+    let field = |key: &str| {
+        d.get("TargetHealth")
+            .and_then(|h| h.get(key))
+            .or_else(|| d.get(key))
+            .and_then(Value::as_str)
+    };
+    let state = field("State").ok_or_else(|| format!("entry without TargetHealth.State: {d}"))?;
+    let all = |names: Vec<&str>| names.join(", ");
+    let state = HealthState::parse(state).ok_or_else(|| {
+        format!(
+            "state {state:?}: expected {}",
+            all(HealthState::ALL.iter().map(|s| s.as_str()).collect())
+        )
+    })?;
+    let reason = match field("Reason") {
+        None => state.default_reason(),
+        Some(r) => Some(HealthReason::parse(r).ok_or_else(|| {
+            format!(
+                "reason {r:?}: expected one of {}",
+                all(HealthReason::ALL.iter().map(|r| r.as_str()).collect())
+            )
+        })?),
+    };
+    Ok(TargetHealth {
+        state,
+        reason,
+        description: field("Description")
+            .map_or_else(|| "set by --target-health".into(), str::to_string),
+        overridden: true,
+    })
 }
 
 /// A `--target-health` entry's group and target exist (the port is `set_health`'s to check), or

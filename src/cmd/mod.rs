@@ -2,12 +2,14 @@
 //! (`args`) and the flow spec (`flowspec`).
 
 pub mod args;
+pub mod autoscaling;
 pub mod completions;
 pub mod diff;
 pub mod export;
 pub mod flowspec;
 pub mod gen;
 pub mod graph;
+pub mod health;
 pub mod names;
 pub mod outdir;
 pub mod reach;
