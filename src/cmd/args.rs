@@ -302,20 +302,45 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
         }
     }
     for (group, target, port, health) in entries {
-        check_target_name(topo, &group, &target)?;
-        let resources = &topo.resources;
-        let names = |r: vpcsim_dataplane::ResId| {
-            let res = &resources[r];
-            (res.logical_id.as_str(), res.aws_id.as_str())
-        };
-        if !topo.nlb.set_health(names, &group, &target, port, &health) {
-            return Err(format!(
-                "no target {target}{} in target group {group}",
-                port.map(|p| format!(":{p}")).unwrap_or_default()
-            ));
+        match check_target_name(topo, &group, &target)? {
+            HealthGroup::Network(_) => {
+                let resources = &topo.resources;
+                let names = |r: vpcsim_dataplane::ResId| {
+                    let res = &resources[r];
+                    (res.logical_id.as_str(), res.aws_id.as_str())
+                };
+                if !topo.nlb.set_health(names, &group, &target, port, &health) {
+                    return Err(format!(
+                        "no target {target}{} in target group {group}",
+                        port.map(|p| format!(":{p}")).unwrap_or_default()
+                    ));
+                }
+            }
+            HealthGroup::Gateway(g) => {
+                // Appliances receive GENEVE on 6081 only.
+                if port.is_some_and(|p| p != vpcsim_dataplane::wire::geneve::PORT) {
+                    return Err(format!(
+                        "no target {target}:{} in target group {group} (appliances take port 6081)",
+                        port.unwrap_or_default()
+                    ));
+                }
+                let resources = &topo.resources;
+                for t in &mut topo.gwlb.target_groups[g].targets {
+                    if t.id == target || resources[t.res].logical_id == target {
+                        t.health = health.clone();
+                    }
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A target group `--target-health` names, of any kind of load balancer.
+#[derive(Clone, Copy)]
+enum HealthGroup {
+    Network(vpcsim_dataplane::topology::TargetGroupIdx),
+    Gateway(vpcsim_dataplane::topology::GwlbTargetGroupIdx),
 }
 
 /// The health one `--target-health` entry sets: its `TargetHealth` (or a bare `State`).
@@ -358,35 +383,53 @@ fn override_health(
 
 /// A `--target-health` entry's group and target exist (the port is `set_health`'s to check), or
 /// the error names the closest ones.
-fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<(), String> {
-    let groups: Vec<names::Candidate<_>> = topo
+fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<HealthGroup, String> {
+    let candidate = |value, res: vpcsim_dataplane::ResId| {
+        let res = topo.resource(res);
+        names::Candidate {
+            value,
+            shown: res.logical_id.clone(),
+            spellings: vec![res.logical_id.clone(), res.aws_id.clone()],
+        }
+    };
+    let groups: Vec<names::Candidate<HealthGroup>> = topo
         .nlb
         .target_groups
         .iter_enumerated()
-        .map(|(i, g)| {
-            let res = topo.resource(g.res);
-            names::Candidate {
-                value: i,
-                shown: res.logical_id.clone(),
-                spellings: vec![res.logical_id.clone(), res.aws_id.clone()],
-            }
-        })
+        .map(|(i, g)| candidate(HealthGroup::Network(i), g.res))
+        .chain(
+            topo.gwlb
+                .target_groups
+                .iter_enumerated()
+                .map(|(i, g)| candidate(HealthGroup::Gateway(i), g.res)),
+        )
         .collect();
     let noun = names::Noun::new("target group", "target groups");
-    let g = &topo.nlb.target_groups[names::lookup(group, &groups, &noun)?];
-    let targets: Vec<names::Candidate<()>> = g
-        .targets
+    let found = names::lookup(group, &groups, &noun)?;
+    let registered: Vec<(&str, vpcsim_dataplane::ResId)> = match found {
+        HealthGroup::Network(g) => topo.nlb.target_groups[g]
+            .targets
+            .iter()
+            .map(|t| (t.id.as_str(), t.res))
+            .collect(),
+        HealthGroup::Gateway(g) => topo.gwlb.target_groups[g]
+            .targets
+            .iter()
+            .map(|t| (t.id.as_str(), t.res))
+            .collect(),
+    };
+    let targets: Vec<names::Candidate<()>> = registered
         .iter()
-        .map(|t| {
-            let res = topo.resource(t.res);
+        .map(|&(id, r)| {
+            let res = topo.resource(r);
             let shown = match res.kind.as_str() {
                 "AWS::EC2::Instance" => res.logical_id.clone(),
-                _ => t.id.clone(),
+                _ => id.to_string(),
             };
             names::Candidate {
                 value: (),
                 shown,
-                spellings: vec![t.id.clone(), res.logical_id.clone()],
+                spellings: vec![id.to_string(), res.logical_id.clone()],
             }
         })
         .collect();
@@ -394,7 +437,7 @@ fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<(), S
         .iter()
         .any(|c| c.spellings.iter().any(|s| s == target))
     {
-        return Ok(());
+        return Ok(found);
     }
     let noun = names::Noun::new("target", "targets");
     Err(names::not_found(
