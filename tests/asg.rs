@@ -529,11 +529,17 @@ fn validate_text_lists_each_instance_with_its_addresses() {
 #[test]
 fn without_subnets_a_group_uses_the_default_subnets_of_its_zones() {
     let (exit, v) = load_group(
-        "  G:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties:\n      MinSize: 2\n      MaxSize: 2\n      AvailabilityZones: [us-east-1a, us-east-1b]\n      LaunchTemplate: { LaunchTemplateId: !Ref Template, Version: $Latest }\n",
+        "  Bare:\n    Type: AWS::EC2::LaunchTemplate\n    Properties: { LaunchTemplateData: { ImageId: ami-1 } }\n  G:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties:\n      MinSize: 2\n      MaxSize: 2\n      AvailabilityZones: [us-east-1a, us-east-1b]\n      LaunchTemplate: { LaunchTemplateId: !Ref Bare, Version: $Latest }\n",
     );
     assert_eq!(exit, 0, "{v:#}");
     let list = instances(&v, "G");
     assert_eq!(field(&list, "subnet"), ["DefaultSubnetA", "DefaultSubnetB"]);
     // Default subnets map public addresses on launch.
     assert!(list.iter().all(|i| i["public_ip"].is_string()), "{list:#?}");
+    // A security group of another VPC than the default one is refused, as RunInstances does.
+    let (exit, v) = load_group(
+        "  G:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties:\n      MinSize: 1\n      MaxSize: 1\n      AvailabilityZones: [us-east-1a]\n      LaunchTemplate: { LaunchTemplateId: !Ref Template, Version: $Latest }\n",
+    );
+    assert_eq!(exit, 2);
+    assert_eq!(first_error(&v).0, "InvalidParameter", "{v:#}");
 }
