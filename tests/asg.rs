@@ -543,3 +543,45 @@ fn without_subnets_a_group_uses_the_default_subnets_of_its_zones() {
     assert_eq!(exit, 2);
     assert_eq!(first_error(&v).0, "InvalidParameter", "{v:#}");
 }
+
+#[test]
+fn a_group_in_another_stack_registers_in_a_gateway_load_balancer_target_group() {
+    let out = vpcsim([
+        "health",
+        "-t",
+        root().join("examples/gwlb.yaml").to_str().unwrap(),
+        "-t",
+        fixture("asg/appliances.yaml").to_str().unwrap(),
+        "--param",
+        "Subnet=gwlb.ApplianceSubnet",
+        "--param",
+        "Sg=gwlb.ApplianceSg",
+        "--param",
+        "TargetGroup=gwlb.ApplianceTargets",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let g = &v[0];
+    assert_eq!(g["TargetGroup"], "ApplianceTargets");
+    let registered: Vec<(&str, &str)> = g["TargetHealthDescriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["Resource"].as_str().unwrap(),
+                d["TargetHealth"]["State"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        registered,
+        [
+            ("Appliance1", "healthy"),
+            ("Appliance2", "healthy"),
+            ("Appliances/0", "healthy"),
+            ("Appliances/1", "healthy")
+        ]
+    );
+}
