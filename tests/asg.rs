@@ -585,3 +585,28 @@ fn a_group_in_another_stack_registers_in_a_gateway_load_balancer_target_group() 
         ]
     );
 }
+
+#[test]
+fn a_launch_configuration_derived_from_an_instance_takes_its_security_groups() {
+    let base = "  Model:\n    Type: AWS::EC2::Instance\n    Properties: { SubnetId: !Ref SubnetA, SecurityGroupIds: [!Ref Sg] }\n";
+    // A group naming InstanceId, and a launch configuration derived from the instance.
+    let (exit, v) = load_group(&format!(
+        "{base}  G:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties:\n      MinSize: 1\n      MaxSize: 1\n      VPCZoneIdentifier: [!Ref SubnetA]\n      InstanceId: !Ref Model\n  Derived:\n    Type: AWS::AutoScaling::LaunchConfiguration\n    Properties: {{ InstanceId: !Ref Model }}\n  H:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties:\n      MinSize: 1\n      MaxSize: 1\n      VPCZoneIdentifier: [!Ref SubnetA]\n      LaunchConfigurationName: !Ref Derived\n"
+    ));
+    assert_eq!(exit, 0, "{v:#}");
+    for g in ["G", "H"] {
+        assert_eq!(
+            instances(&v, g)[0]["security_groups"],
+            serde_json::json!(["Sg"]),
+            "{g}"
+        );
+    }
+    let g = &v["auto_scaling_groups"][0];
+    assert_eq!(g["launch_source"]["instance"], "Model", "{g:#}");
+    // An instance that does not exist.
+    let (exit, v) = load_group(
+        "  G:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    Properties:\n      MinSize: 1\n      MaxSize: 1\n      VPCZoneIdentifier: [!Ref SubnetA]\n      InstanceId: i-0123456789abcdef0\n",
+    );
+    assert_eq!(exit, 2);
+    assert_eq!(first_error(&v).0, "InvalidInstanceID.NotFound", "{v:#}");
+}

@@ -19,6 +19,9 @@ pub fn groups_json(m: &Model) -> Vec<Value> {
                 LaunchSource::Configuration(c) => json!({
                     "launch_configuration": m.launch_configurations[*c].origin.logical_id,
                 }),
+                LaunchSource::Instance(i) => json!({
+                    "instance": m.instances[*i].origin.logical_id,
+                }),
             };
             json!({
                 "group": g.origin.logical_id,
@@ -98,6 +101,8 @@ pub fn groups_text(groups: &[Value]) -> String {
             ));
         } else if let Some(lc) = src["launch_configuration"].as_str() {
             head.push_str(&format!(", launch configuration {lc}"));
+        } else if let Some(i) = src["instance"].as_str() {
+            head.push_str(&format!(", launched like instance {i}"));
         }
         out.push_str(&head);
         out.push_str(":\n");

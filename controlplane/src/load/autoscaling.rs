@@ -120,17 +120,18 @@ impl Builder {
         let stack = self.model.templates[t].stack_name.clone();
         origin.id = opt_str(p, "LaunchConfigurationName")?
             .unwrap_or_else(|| generated_name(&stack, &origin));
-        if opt_str(p, "InstanceId")?.is_some() && get(p, "SecurityGroups").is_none() {
-            return Err(Problem::new(
-                "ValidationError",
-                "InstanceId: a launch configuration derived from an instance is not modelled; give SecurityGroups",
-            ));
-        }
-        let network = LaunchNetworkSettings {
+        let mut network = LaunchNetworkSettings {
             security_group_names: str_list(p, "SecurityGroups")?,
             associate_public_ip: opt_bool(p, "AssociatePublicIpAddress")?,
             ..Default::default()
         };
+        // Derived from an instance: its settings, unless the configuration gives its own.
+        if let Some(id) = opt_str(p, "InstanceId")? {
+            let instance = self.instance_settings(&id)?;
+            if network.security_group_names.is_empty() {
+                network.security_group_ids = instance.security_group_ids;
+            }
+        }
         let id = origin.id.clone();
         self.model
             .launch_configurations
@@ -218,11 +219,8 @@ impl Builder {
             };
             sources.push(LaunchSource::Configuration(c));
         }
-        if opt_str(p, "InstanceId")?.is_some() {
-            return Err(Problem::new(
-                "ValidationError",
-                "InstanceId: a group whose launch configuration is derived from an instance is not modelled; use a launch template",
-            ));
+        if let Some(id) = opt_str(p, "InstanceId")? {
+            sources.push(LaunchSource::Instance(self.instance_id("InstanceId", &id)?));
         }
         match <[LaunchSource; 1]>::try_from(sources) {
             Ok([one]) => Ok(one),
@@ -303,6 +301,10 @@ impl Builder {
                 self.model.launch_templates[*template].network.clone()
             }
             LaunchSource::Configuration(c) => self.model.launch_configurations[*c].network.clone(),
+            LaunchSource::Instance(i) => {
+                let id = self.model.instances[*i].origin.id.clone();
+                self.instance_settings(&id)?
+            }
         };
         let mut origin = self.origin(t, lid, AUTO_SCALING_GROUP, None);
         let stack = self.model.templates[t].stack_name.clone();
@@ -366,6 +368,28 @@ impl Builder {
             "NotSimulated",
             format!("{kind} is not simulated: vpcsim keeps every Auto Scaling group at its DesiredCapacity (no scaling, no replacement of unhealthy instances)"),
         );
+    }
+
+    /// The settings a launch configuration derived from instance `id` takes from it (AWS
+    /// creates one when a group or configuration names `InstanceId`): its primary interface's
+    /// security groups.
+    fn instance_settings(&self, id: &str) -> R<LaunchNetworkSettings> {
+        let i = self.instance_id("InstanceId", id)?;
+        let groups = self.model.instances[i]
+            .enis
+            .first()
+            .map(|&e| {
+                self.model.enis[e]
+                    .security_groups
+                    .iter()
+                    .map(|&g| self.model.security_groups[g].origin.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(LaunchNetworkSettings {
+            security_group_ids: groups,
+            ..Default::default()
+        })
     }
 
     /// `Fn::GetAtt` of a launch template.

@@ -64,6 +64,9 @@ pub enum LaunchSource {
     },
     /// A launch configuration (index into [`Model::launch_configurations`]).
     Configuration(usize),
+    /// `InstanceId`: a launch configuration AWS derives from an instance (index into
+    /// [`Model::instances`]), with its security groups.
+    Instance(usize),
 }
 
 /// An `AWS::AutoScaling::AutoScalingGroup` with the instances it launched.
