@@ -322,3 +322,21 @@ fn gateway_target_groups_take_overrides_too() {
         out.stderr
     );
 }
+
+#[test]
+fn a_topology_without_target_groups_says_so() {
+    let out = vpcsim(["health", "-t", example().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "no target groups");
+    assert_eq!(health_json(&example(), &[]), json!([]));
+    // A topology with errors exits 2, as every command that loads one.
+    let dir = TempDir::new().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n    Properties: { CidrBlock: 10.0.0.0/33 }\n",
+    )
+    .unwrap();
+    let out = vpcsim(["health", "-t", bad.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+}
