@@ -340,3 +340,59 @@ fn a_topology_without_target_groups_says_so() {
     let out = vpcsim(["health", "-t", bad.to_str().unwrap()]);
     assert_eq!(out.code, 2, "{}", out.stdout);
 }
+
+#[test]
+fn an_http_check_whose_matcher_refuses_200_is_a_response_code_mismatch() {
+    let t = fixture("asg/zones.yaml");
+    let check = |codes: &str| {
+        let v = health_json(
+            &t,
+            &[
+                "--param",
+                "CheckProtocol=HTTP",
+                "--param",
+                &format!("SuccessCodes={codes}"),
+            ],
+        );
+        target(group(&v, "AppTargets"), "App/0")["TargetHealth"].clone()
+    };
+    // The application is assumed to answer 200.
+    let h = check("301-302");
+    assert_eq!(h["State"], "unhealthy", "{h:#}");
+    assert_eq!(h["Reason"], "Target.ResponseCodeMismatch");
+    assert_eq!(
+        h["Description"],
+        "Health checks failed with these codes: [200] (the matcher accepts 301-302)"
+    );
+    assert_eq!(check("200,204")["State"], "healthy");
+    // Without a Matcher, AWS's default for NLBs (200-399) accepts it.
+    let v = health_json(&t, &["--param", "CheckProtocol=HTTP"]);
+    let h = &target(group(&v, "AppTargets"), "App/0")["TargetHealth"];
+    assert_eq!(h["State"], "healthy", "{h:#}");
+    // Codes outside 200-599, or codes for a TCP check, are refused.
+    for params in [
+        ["CheckProtocol=HTTP", "SuccessCodes=100"],
+        ["CheckProtocol=TCP", "SuccessCodes=200"],
+    ] {
+        let out = vpcsim([
+            "validate",
+            "-t",
+            t.to_str().unwrap(),
+            "--param",
+            params[0],
+            "--param",
+            params[1],
+            "--json",
+        ]);
+        assert_eq!(out.code, 2, "{params:?}");
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["errors"][0]["code"], "ValidationError", "{v:#}");
+        assert!(
+            v["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Matcher:"),
+            "{v:#}"
+        );
+    }
+}

@@ -326,6 +326,9 @@ pub struct TargetGroup {
     pub health_check_port: Option<u16>,
     /// `TCP`, `HTTP` or `HTTPS`: all start with a TCP handshake, which is what the model checks.
     pub health_check_protocol: String,
+    /// The HTTP codes an HTTP(S) check accepts (`Matcher.HttpCode`); the application is assumed
+    /// to answer [`super::target_health::ASSUMED_HTTP_STATUS`].
+    pub health_check_matcher: Option<super::target_health::HttpCodes>,
     /// Whether targets see the client's address as the source, else the node's
     /// (`preserve_client_ip.enabled`: on by default for instance targets, always for UDP).
     pub preserve_client_ip: bool,
@@ -663,6 +666,7 @@ mod tests {
                 port: 80,
                 health_check_port: None,
                 health_check_protocol: "TCP".into(),
+                health_check_matcher: None,
                 preserve_client_ip: false,
                 cross_zone: None,
                 targets,

@@ -78,3 +78,78 @@ impl std::fmt::Display for HealthReason {
         f.write_str(self.as_str())
     }
 }
+
+/// The status an application answers a health check with when nothing else is known about it:
+/// the simulator assumes the application is up.
+pub const ASSUMED_HTTP_STATUS: u16 = 200;
+
+/// A target group's `Matcher.HttpCode`: the HTTP codes a health check accepts, as values
+/// (`200,202`) and ranges (`200-399`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpCodes(Vec<(u16, u16)>);
+
+impl HttpCodes {
+    /// Parse `HttpCode`, every code within `allowed`.
+    pub fn parse(s: &str, allowed: std::ops::RangeInclusive<u16>) -> Result<HttpCodes, String> {
+        let mut ranges = Vec::new();
+        for part in s.split(',').map(str::trim) {
+            let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+            let code = |x: &str| {
+                x.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| allowed.contains(c))
+                    .ok_or_else(|| {
+                        format!(
+                            "HttpCode {s:?}: {x:?} is not a code from {} to {}",
+                            allowed.start(),
+                            allowed.end()
+                        )
+                    })
+            };
+            let (lo, hi) = (code(lo)?, code(hi)?);
+            if lo > hi {
+                return Err(format!("HttpCode {s:?}: the range {part} is empty"));
+            }
+            ranges.push((lo, hi));
+        }
+        Ok(HttpCodes(ranges))
+    }
+
+    /// Whether a check answered with `code` passes.
+    pub fn accepts(&self, code: u16) -> bool {
+        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&code))
+    }
+}
+
+impl std::fmt::Display for HttpCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|&(lo, hi)| {
+                if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo}-{hi}")
+                }
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_codes_parse_values_and_ranges() {
+        let c = HttpCodes::parse("200,301-302", 200..=599).unwrap();
+        assert!(c.accepts(200) && c.accepts(302) && !c.accepts(303));
+        assert_eq!(c.to_string(), "200,301-302");
+        assert!(HttpCodes::parse("100", 200..=599).is_err());
+        assert!(HttpCodes::parse("399-200", 200..=599).is_err());
+        assert!(HttpCodes::parse("ok", 200..=599).is_err());
+    }
+}
