@@ -9,7 +9,8 @@ mod cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use cmd::{
-    check, completions, diff, export, gen, graph, lint, reach, replay, report, trace, validate,
+    check, completions, diff, export, gen, graph, health, lint, reach, replay, report, trace,
+    validate,
 };
 
 #[derive(Parser, Debug)]
@@ -44,6 +45,9 @@ struct Cli {
 enum Command {
     /// Load templates, print what was loaded (counts, CIDRs, unsupported types) and every error.
     Validate(validate::ValidateArgs),
+    /// Every target group's targets and their health, as `aws elbv2 describe-target-health`
+    /// prints them (health checks pushed through the pipeline).
+    Health(health::HealthArgs),
     /// Push one packet through the topology and print every hop.
     Trace(trace::TraceArgs),
     /// Replay a capture: per-frame verdicts, rewritten output pcaps, VPC flow logs, a summary.
@@ -109,6 +113,7 @@ fn clap_message(e: &clap::Error) -> i32 {
 fn run(cli: &Cli) -> i32 {
     match &cli.command {
         Command::Validate(a) => validate::run(a),
+        Command::Health(a) => health::run(a),
         Command::Trace(a) => trace::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Gen(a) => gen::run(a),

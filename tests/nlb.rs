@@ -227,7 +227,8 @@ fn a_target_whose_group_denies_the_health_check_is_unhealthy() {
     assert_eq!(by_name("Open")["state"], "healthy");
     let closed = by_name("Closed");
     assert_eq!(closed["state"], "unhealthy", "{closed:#}");
-    assert_eq!(closed["reason"], "Target.FailedHealthChecks");
+    // The security group drops the check silently: AWS reports it as a timeout.
+    assert_eq!(closed["reason"], "Target.Timeout");
     let why = closed["description"].as_str().unwrap();
     assert!(
         why.contains("ClosedSg") && why.contains("SG_INGRESS_DENIED"),
@@ -241,8 +242,7 @@ fn a_target_whose_group_denies_the_health_check_is_unhealthy() {
         out.stdout
     );
     assert!(
-        out.stdout
-            .contains("(Closed): unhealthy (Target.FailedHealthChecks)"),
+        out.stdout.contains("(Closed): unhealthy (Target.Timeout)"),
         "{}",
         out.stdout
     );

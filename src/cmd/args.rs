@@ -247,12 +247,13 @@ impl StateArgs {
 }
 
 /// Apply a `--target-health` file: a list of `{"TargetGroup" | "TargetGroupArn", "Target":
-/// {"Id", "Port"}, "TargetHealth": {"State"}}` entries, or objects holding the group and a
-/// `TargetHealthDescriptions` list as `aws elbv2 describe-target-health` prints it. Targets are
-/// named by their registered id (instance id or address) or the instance's logical id.
+/// {"Id", "Port"}, "TargetHealth": {"State", "Reason"?, "Description"?}}` entries, or objects
+/// holding the group and a `TargetHealthDescriptions` list as `aws elbv2 describe-target-health`
+/// (and `vpcsim health --json`) prints it. Targets are named by their registered id (instance id
+/// or address) or the instance's logical id. Without a `Reason`, the state's usual one is given.
 pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Result<(), String> {
     use serde_json::Value;
-    use vpcsim_dataplane::topology::nlb::HealthState;
+    use vpcsim_dataplane::topology::nlb::TargetHealth;
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
     let group_of = |v: &Value| {
@@ -261,8 +262,8 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    // (group, target, port, state)
-    let mut entries: Vec<(String, String, Option<u16>, HealthState)> = Vec::new();
+    // (group, target, port, health)
+    let mut entries: Vec<(String, String, Option<u16>, TargetHealth)> = Vec::new();
     let mut add = |group: Option<String>, d: &Value| -> Result<(), String> {
         let group = group_of(d)
             .or(group)
@@ -280,15 +281,7 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
                 t.get("Port").and_then(Value::as_u64).map(|p| p as u16),
             ),
         };
-        let state = d
-            .get("TargetHealth")
-            .and_then(|h| h.get("State"))
-            .or_else(|| d.get("State"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("entry without TargetHealth.State: {d}"))?;
-        let state = HealthState::parse(state)
-            .ok_or_else(|| format!("state {state:?}: expected healthy, unhealthy or unused"))?;
-        entries.push((group, id, port, state));
+        entries.push((group, id, port, override_health(d)?));
         Ok(())
     };
     let items: Vec<&Value> = match &doc {
@@ -308,54 +301,135 @@ pub fn apply_target_health(topo: &mut Topology, path: &std::path::Path) -> Resul
             None => add(None, item)?,
         }
     }
-    for (group, target, port, state) in entries {
-        check_target_name(topo, &group, &target)?;
-        let resources = &topo.resources;
-        let names = |r: vpcsim_dataplane::ResId| {
-            let res = &resources[r];
-            (res.logical_id.as_str(), res.aws_id.as_str())
-        };
-        if !topo.nlb.set_health(names, &group, &target, port, state) {
-            return Err(format!(
-                "no target {target}{} in target group {group}",
-                port.map(|p| format!(":{p}")).unwrap_or_default()
-            ));
+    for (group, target, port, health) in entries {
+        match check_target_name(topo, &group, &target)? {
+            HealthGroup::Network(_) => {
+                let resources = &topo.resources;
+                let names = |r: vpcsim_dataplane::ResId| {
+                    let res = &resources[r];
+                    (res.logical_id.as_str(), res.aws_id.as_str())
+                };
+                if !topo.nlb.set_health(names, &group, &target, port, &health) {
+                    return Err(format!(
+                        "no target {target}{} in target group {group}",
+                        port.map(|p| format!(":{p}")).unwrap_or_default()
+                    ));
+                }
+            }
+            HealthGroup::Gateway(g) => {
+                // Appliances receive GENEVE on 6081 only.
+                if port.is_some_and(|p| p != vpcsim_dataplane::wire::geneve::PORT) {
+                    return Err(format!(
+                        "no target {target}:{} in target group {group} (appliances take port 6081)",
+                        port.unwrap_or_default()
+                    ));
+                }
+                let resources = &topo.resources;
+                for t in &mut topo.gwlb.target_groups[g].targets {
+                    if t.id == target || resources[t.res].logical_id == target {
+                        t.health = health.clone();
+                    }
+                }
+            }
         }
     }
     Ok(())
 }
 
+/// A target group `--target-health` names, of any kind of load balancer.
+#[derive(Clone, Copy)]
+enum HealthGroup {
+    Network(vpcsim_dataplane::topology::TargetGroupIdx),
+    Gateway(vpcsim_dataplane::topology::GwlbTargetGroupIdx),
+}
+
+/// The health one `--target-health` entry sets: its `TargetHealth` (or a bare `State`).
+fn override_health(
+    d: &serde_json::Value,
+) -> Result<vpcsim_dataplane::topology::nlb::TargetHealth, String> {
+    use serde_json::Value;
+    use vpcsim_dataplane::topology::nlb::{HealthReason, HealthState, TargetHealth};
+    let field = |key: &str| {
+        d.get("TargetHealth")
+            .and_then(|h| h.get(key))
+            .or_else(|| d.get(key))
+            .and_then(Value::as_str)
+    };
+    let state = field("State").ok_or_else(|| format!("entry without TargetHealth.State: {d}"))?;
+    let all = |names: Vec<&str>| names.join(", ");
+    let state = HealthState::parse(state).ok_or_else(|| {
+        format!(
+            "state {state:?}: expected {}",
+            all(HealthState::ALL.iter().map(|s| s.as_str()).collect())
+        )
+    })?;
+    let reason = match field("Reason") {
+        None => state.default_reason(),
+        Some(r) => Some(HealthReason::parse(r).ok_or_else(|| {
+            format!(
+                "reason {r:?}: expected one of {}",
+                all(HealthReason::ALL.iter().map(|r| r.as_str()).collect())
+            )
+        })?),
+    };
+    Ok(TargetHealth {
+        state,
+        reason,
+        description: field("Description")
+            .map_or_else(|| "set by --target-health".into(), str::to_string),
+        overridden: true,
+    })
+}
+
 /// A `--target-health` entry's group and target exist (the port is `set_health`'s to check), or
 /// the error names the closest ones.
-fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<(), String> {
-    let groups: Vec<names::Candidate<_>> = topo
+fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<HealthGroup, String> {
+    let candidate = |value, res: vpcsim_dataplane::ResId| {
+        let res = topo.resource(res);
+        names::Candidate {
+            value,
+            shown: res.logical_id.clone(),
+            spellings: vec![res.logical_id.clone(), res.aws_id.clone()],
+        }
+    };
+    let groups: Vec<names::Candidate<HealthGroup>> = topo
         .nlb
         .target_groups
         .iter_enumerated()
-        .map(|(i, g)| {
-            let res = topo.resource(g.res);
-            names::Candidate {
-                value: i,
-                shown: res.logical_id.clone(),
-                spellings: vec![res.logical_id.clone(), res.aws_id.clone()],
-            }
-        })
+        .map(|(i, g)| candidate(HealthGroup::Network(i), g.res))
+        .chain(
+            topo.gwlb
+                .target_groups
+                .iter_enumerated()
+                .map(|(i, g)| candidate(HealthGroup::Gateway(i), g.res)),
+        )
         .collect();
     let noun = names::Noun::new("target group", "target groups");
-    let g = &topo.nlb.target_groups[names::lookup(group, &groups, &noun)?];
-    let targets: Vec<names::Candidate<()>> = g
-        .targets
+    let found = names::lookup(group, &groups, &noun)?;
+    let registered: Vec<(&str, vpcsim_dataplane::ResId)> = match found {
+        HealthGroup::Network(g) => topo.nlb.target_groups[g]
+            .targets
+            .iter()
+            .map(|t| (t.id.as_str(), t.res))
+            .collect(),
+        HealthGroup::Gateway(g) => topo.gwlb.target_groups[g]
+            .targets
+            .iter()
+            .map(|t| (t.id.as_str(), t.res))
+            .collect(),
+    };
+    let targets: Vec<names::Candidate<()>> = registered
         .iter()
-        .map(|t| {
-            let res = topo.resource(t.res);
+        .map(|&(id, r)| {
+            let res = topo.resource(r);
             let shown = match res.kind.as_str() {
                 "AWS::EC2::Instance" => res.logical_id.clone(),
-                _ => t.id.clone(),
+                _ => id.to_string(),
             };
             names::Candidate {
                 value: (),
                 shown,
-                spellings: vec![t.id.clone(), res.logical_id.clone()],
+                spellings: vec![id.to_string(), res.logical_id.clone()],
             }
         })
         .collect();
@@ -363,7 +437,7 @@ fn check_target_name(topo: &Topology, group: &str, target: &str) -> Result<(), S
         .iter()
         .any(|c| c.spellings.iter().any(|s| s == target))
     {
-        return Ok(());
+        return Ok(found);
     }
     let noun = names::Noun::new("target", "targets");
     Err(names::not_found(

@@ -2,6 +2,7 @@
 //! (`args`) and the flow spec (`flowspec`).
 
 pub mod args;
+pub mod autoscaling;
 pub mod check;
 pub mod completions;
 pub mod diff;
@@ -9,6 +10,7 @@ pub mod export;
 pub mod flowspec;
 pub mod gen;
 pub mod graph;
+pub mod health;
 pub mod lint;
 pub mod names;
 pub mod outdir;

@@ -39,6 +39,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
         return 2;
     }
     let target_health = target_health.unwrap_or_default();
+    let auto_scaling = super::autoscaling::groups_json(m);
     if args.json {
         let out = json!({
             "templates": m.templates.iter().map(|t| json!({"file": t.path, "stack": t.stack_name, "region": t.region, "account_id": t.account_id})).collect::<Vec<_>>(),
@@ -50,6 +51,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
             })).collect::<Vec<_>>(),
             "default_vpc": default_vpc(m),
             "unsupported": unsupported.iter().map(|(k, id)| json!({"type": k, "logical_id": id})).collect::<Vec<_>>(),
+            "auto_scaling_groups": auto_scaling,
             "target_health": target_health,
             "errors": loaded.errors().map(diag_json).collect::<Vec<_>>(),
             "warnings": loaded.warnings().map(diag_json).collect::<Vec<_>>(),
@@ -100,6 +102,12 @@ pub fn run(args: &ValidateArgs) -> i32 {
                     s["availability_zone"].as_str().unwrap_or("")
                 );
             }
+        }
+        if !auto_scaling.is_empty() {
+            outln!(
+                "{}",
+                super::autoscaling::groups_text(&auto_scaling).trim_end()
+            );
         }
         for g in &target_health {
             outln!(
@@ -213,7 +221,7 @@ fn target_health(
                     "port": t.port,
                     "name": topo.name(t.res),
                     "state": t.health.state.as_str(),
-                    "reason": t.health.reason,
+                    "reason": t.health.reason.map(|r| r.as_str()),
                     "description": t.health.description,
                     "overridden": t.health.overridden,
                 })).collect::<Vec<_>>(),

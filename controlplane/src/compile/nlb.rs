@@ -21,6 +21,7 @@ pub(super) fn network_load_balancers(model: &Model, topo: &mut Topology, lb_res:
             port: g.port,
             health_check_port: g.health_check.port,
             health_check_protocol: g.health_check.protocol.clone(),
+            health_check_matcher: g.health_check.matcher.clone(),
             preserve_client_ip: g.preserves_client_ip(),
             cross_zone: g.cross_zone,
             targets,

@@ -35,6 +35,10 @@ impl Builder {
             Ref::GwlbTargetGroup(i) => m.gwlb_target_groups[i].origin.id.clone(),
             Ref::EndpointService(i) => m.endpoint_services[i].origin.id.clone(),
             Ref::GwlbEndpoint(i) => m.gwlb_endpoints[i].origin.id.clone(),
+            Ref::LaunchTemplate(i) => m.launch_templates[i].origin.id.clone(),
+            // Ref of a launch configuration or Auto Scaling group is its name.
+            Ref::LaunchConfiguration(i) => m.launch_configurations[i].origin.id.clone(),
+            Ref::AutoScalingGroup(i) => m.auto_scaling_groups[i].origin.id.clone(),
             Ref::Link(i) => m.links[i].id.clone(),
             Ref::CidrBlock(_, l) => m.links[l].id.clone(),
             Ref::Unsupported(i) => m.unsupported[i].origin.id.clone(),
@@ -96,6 +100,7 @@ impl Builder {
             (Ref::CidrBlock(_, l), "Id") => Some(json!(m.links[l].id)),
             (Ref::CidrBlock(_, l), "Ipv6CidrBlock") => Some(json!(m.links[l].name)),
             (Ref::Link(l), _) => Some(json!(format!("{}.{attr}", m.links[l].id))),
+            (Ref::LaunchTemplate(i), _) => self.launch_template_attribute(i, attr),
             // Attributes of resources we don't model are opaque tokens: they can flow into other
             // unsupported resources without failing the load.
             (Ref::Unsupported(i), _) => Some(match self.custom_attribute(i, attr) {

@@ -37,6 +37,9 @@ pub(super) enum Ref {
     GwlbTargetGroup(usize),
     EndpointService(usize),
     GwlbEndpoint(usize),
+    LaunchTemplate(usize),
+    LaunchConfiguration(usize),
+    AutoScalingGroup(usize),
     Link(usize),
     /// A VPC CIDR block association: the VPC and the block.
     CidrBlock(usize, usize),

@@ -64,6 +64,31 @@ pub(super) fn ranged(
     }
 }
 
+/// `Matcher.HttpCode` of an HTTP(S) health check (`default` when absent, codes within
+/// `allowed`); a TCP check takes none.
+pub(super) fn matcher(
+    p: &Value,
+    http: bool,
+    default: &str,
+    allowed: std::ops::RangeInclusive<u16>,
+) -> R<Option<vpcsim_dataplane::topology::target_health::HttpCodes>> {
+    use vpcsim_dataplane::topology::target_health::HttpCodes;
+    let given = match get(p, "Matcher") {
+        Some(m) => opt_str(m, "HttpCode")?,
+        None => None,
+    };
+    match (http, given) {
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(Problem::new(
+            "ValidationError",
+            "Matcher: a TCP health check takes no HTTP codes",
+        )),
+        (true, given) => HttpCodes::parse(given.as_deref().unwrap_or(default), allowed)
+            .map(Some)
+            .map_err(|e| Problem::new("ValidationError", format!("Matcher: {e}"))),
+    }
+}
+
 /// The 16 hex digits ELB ARNs end with, from the simulator's deterministic id.
 pub(super) fn arn_suffix(o: &Origin) -> String {
     o.id.rsplit('-')

@@ -118,6 +118,8 @@ impl Builder {
         let http = hc_protocol != "TCP";
         let health_check = HealthCheck {
             enabled: true,
+            // Only the handshake of an appliance's check is modelled.
+            matcher: None,
             path: opt_str(p, "HealthCheckPath")?.or_else(|| http.then(|| "/".to_string())),
             interval_s: ranged(p, "HealthCheckIntervalSeconds", 5..=300, 10)?,
             timeout_s: ranged(p, "HealthCheckTimeoutSeconds", 2..=120, 5)?,

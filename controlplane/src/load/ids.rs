@@ -66,6 +66,7 @@ pub(super) fn id_prefix(kind: &str) -> &'static str {
         "AWS::EC2::PrefixList" => "pl",
         "AWS::EC2::VPCEndpoint" => "vpce",
         "AWS::EC2::VPCEndpointService" => "vpce-svc",
+        "AWS::EC2::LaunchTemplate" => "lt",
         _ => "res",
     }
 }

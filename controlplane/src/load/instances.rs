@@ -118,6 +118,12 @@ impl Builder {
     }
 
     pub(super) fn add_instance(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
+        self.launch_instance(t, lid, p).map(|_| ())
+    }
+
+    /// Build an instance from `AWS::EC2::Instance` properties (an Auto Scaling group's
+    /// instances are built from the same ones); returns its index in [`Model::instances`].
+    pub(super) fn launch_instance(&mut self, t: usize, lid: &str, p: &Value) -> R<usize> {
         let origin = self.origin(t, lid, "AWS::EC2::Instance", props::name_tag(p));
         let inst = self.model.instances.len();
         let id = origin.id.clone();
@@ -206,9 +212,13 @@ impl Builder {
                 enis.push(e);
             }
         }
-        self.model.instances.push(Instance { origin, enis });
+        self.model.instances.push(Instance {
+            origin,
+            enis,
+            auto_scaling: None,
+        });
         self.register(t, lid, &id, Ref::Instance(inst));
-        Ok(())
+        Ok(inst)
     }
 
     pub(super) fn add_eni_resource(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {

@@ -25,6 +25,7 @@ use vpcsim_dataplane::wire::IpProtocol;
 
 mod addresses;
 mod attributes;
+mod autoscaling;
 mod builder;
 mod default_vpc;
 mod edges;
@@ -45,6 +46,7 @@ mod prefix_lists;
 mod route_tables;
 mod security_groups;
 mod stacks;
+mod targets;
 mod template;
 mod tgw_peering;
 mod vpc;
@@ -390,6 +392,9 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::PrefixList",
     "AWS::EC2::VPCEndpoint",
     "AWS::EC2::VPCEndpointService",
+    autoscaling::LAUNCH_TEMPLATE,
+    autoscaling::LAUNCH_CONFIGURATION,
+    autoscaling::AUTO_SCALING_GROUP,
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

@@ -11,6 +11,9 @@ use super::elbv2::{
 use super::*;
 use vpcsim_dataplane::topology::nlb::{LbProtocol, TargetType};
 
+/// The HTTP codes a Network Load Balancer's HTTP(S) health check accepts by default.
+const NLB_DEFAULT_CODES: &str = "200-399";
+
 /// The `Type` of a load balancer's properties: the load balancers this module models.
 pub(super) fn is_network(p: &Value) -> bool {
     get(p, "Type").and_then(Value::as_str) == Some("network")
@@ -189,8 +192,10 @@ impl Builder {
                 "health checks cannot be disabled for instance or ip target groups",
             ));
         }
+        let matcher = super::elbv2::matcher(p, http, NLB_DEFAULT_CODES, 200..=599)?;
         let health_check = HealthCheck {
             enabled: true,
+            matcher,
             path: opt_str(p, "HealthCheckPath")?.or_else(|| http.then(|| "/".to_string())),
             interval_s: ranged(p, "HealthCheckIntervalSeconds", 5..=300, 30)?,
             timeout_s: ranged(

@@ -213,6 +213,15 @@ impl Builder {
             "AWS::EC2::PrefixList" => self.add_prefix_list(template, logical_id, p),
             "AWS::EC2::VPCEndpoint" => self.add_vpc_endpoint(template, logical_id, p),
             gwlb::ENDPOINT_SERVICE => self.add_endpoint_service(template, logical_id, p),
+            autoscaling::LAUNCH_TEMPLATE => self.add_launch_template(template, logical_id, p),
+            autoscaling::LAUNCH_CONFIGURATION => {
+                self.add_launch_configuration(template, logical_id, p)
+            }
+            autoscaling::AUTO_SCALING_GROUP => self.add_auto_scaling_group(template, logical_id, p),
+            k if autoscaling::NOT_SIMULATED.contains(&k) => {
+                self.add_auto_scaling_extra(template, logical_id, k, p);
+                Ok(())
+            }
             _ => {
                 let origin =
                     self.origin(template, logical_id, kind.to_string(), props::name_tag(p));

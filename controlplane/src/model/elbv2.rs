@@ -19,4 +19,6 @@ pub struct HealthCheck {
     pub healthy_threshold: u32,
     /// `UnhealthyThresholdCount`.
     pub unhealthy_threshold: u32,
+    /// `Matcher.HttpCode` of HTTP and HTTPS checks (AWS's default when absent); `None` for TCP.
+    pub matcher: Option<vpcsim_dataplane::topology::target_health::HttpCodes>,
 }

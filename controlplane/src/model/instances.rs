@@ -13,6 +13,8 @@ pub struct Instance {
     pub origin: Origin,
     /// Primary interface first.
     pub enis: Vec<usize>,
+    /// The Auto Scaling group that launched it, if one did.
+    pub auto_scaling: Option<super::AutoScalingMember>,
 }
 
 /// What an elastic network interface belongs to.

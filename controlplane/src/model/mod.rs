@@ -3,6 +3,7 @@
 //! Resources refer to each other by index into the `Model`'s vectors. Every resource keeps where
 //! it came from ([`Origin`]) so errors and outputs can name the file and logical id.
 
+mod autoscaling;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -18,6 +19,7 @@ mod route_tables;
 mod security_groups;
 mod vpc;
 
+pub use autoscaling::*;
 pub use edges::*;
 pub use elastic_ips::*;
 pub use elbv2::*;
@@ -158,6 +160,12 @@ pub struct Model {
     pub endpoint_services: Vec<EndpointService>,
     /// Gateway Load Balancer endpoints.
     pub gwlb_endpoints: Vec<GwlbEndpoint>,
+    /// Launch templates (`AWS::EC2::LaunchTemplate`).
+    pub launch_templates: Vec<LaunchTemplate>,
+    /// Launch configurations (`AWS::AutoScaling::LaunchConfiguration`).
+    pub launch_configurations: Vec<LaunchConfiguration>,
+    /// Auto Scaling groups; their instances are in [`Model::instances`].
+    pub auto_scaling_groups: Vec<AutoScalingGroup>,
     /// Routes whose target is a GWLB endpoint (`VpcEndpointId`), kept apart from
     /// [`RouteTable::routes`] like prefix-list routes.
     pub gwlb_routes: Vec<GwlbRoute>,
@@ -199,7 +207,13 @@ impl Model {
             .chain(self.eips.iter().map(|r| &r.origin))
             .chain(self.network_acls.iter().map(|r| &r.origin))
             .chain(self.security_groups.iter().map(|r| &r.origin))
-            .chain(self.instances.iter().map(|r| &r.origin))
+            // An Auto Scaling group's instances are not resources of the template.
+            .chain(
+                self.instances
+                    .iter()
+                    .filter(|i| i.auto_scaling.as_ref().is_none_or(|a| a.group.is_none()))
+                    .map(|r| &r.origin),
+            )
             .chain(
                 self.enis
                     .iter()
@@ -228,6 +242,9 @@ impl Model {
             .chain(self.endpoint_services.iter().map(|r| &r.origin))
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
+            .chain(self.launch_templates.iter().map(|r| &r.origin))
+            .chain(self.launch_configurations.iter().map(|r| &r.origin))
+            .chain(self.auto_scaling_groups.iter().map(|r| &r.origin))
             .chain(self.links.iter());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {

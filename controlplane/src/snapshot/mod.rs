@@ -10,7 +10,10 @@ mod export;
 mod read;
 
 pub use export::{export, ExportFile};
-pub use read::{load_snapshot, load_snapshot_files, SnapshotFile, MAX_SNAPSHOT_FILE_BYTES};
+pub use read::{
+    load_snapshot, load_snapshot_files, SnapshotFile, AUTO_SCALING_GROUP_TAG,
+    MAX_SNAPSHOT_FILE_BYTES,
+};
 
 /// The top-level keys the loader reads into the model, with the command that prints each.
 pub const SUPPORTED_KEYS: &[(&str, &str)] = &[

@@ -8,7 +8,8 @@ use crate::pipeline::exchange::exchange;
 use crate::pipeline::Origin;
 use crate::state::{State, StateConfig};
 use crate::topology::gwlb::GwlbNode;
-use crate::topology::nlb::TargetHealth;
+use crate::topology::nlb::{HealthReason, HealthState, TargetHealth};
+use crate::topology::target_health::ASSUMED_HTTP_STATUS;
 use crate::topology::{EniIdx, Topology};
 use crate::trace::NoTrace;
 use crate::verdict::{Disposition, Verdict};
@@ -42,7 +43,7 @@ fn nlb_targets(topo: &mut Topology) {
                 continue;
             }
             let port = g.health_check_port.unwrap_or(t.port);
-            let health = TargetHealth::from_checks(
+            let mut health = TargetHealth::from_checks(
                 &nodes,
                 |&n| handshake(topo, n, t.addr, t.eni, port),
                 || {
@@ -50,12 +51,27 @@ fn nlb_targets(topo: &mut Topology) {
                         format!("TCP health check on port {port} passes")
                     } else {
                         format!(
-                            "{} health check on port {port}: the TCP handshake passes (the response itself is not modelled)",
+                            "{} health check on port {port}: the TCP handshake passes and the application answers {ASSUMED_HTTP_STATUS} (assumed)",
                             g.health_check_protocol
                         )
                     }
                 },
             );
+            // The check reaches the application, whose answer the matcher refuses.
+            if let Some(codes) = g
+                .health_check_matcher
+                .as_ref()
+                .filter(|c| health.state == HealthState::Healthy && !c.accepts(ASSUMED_HTTP_STATUS))
+            {
+                health = TargetHealth {
+                    state: HealthState::Unhealthy,
+                    reason: Some(HealthReason::TargetResponseCodeMismatch),
+                    description: format!(
+                        "Health checks failed with these codes: [{ASSUMED_HTTP_STATUS}] (the matcher accepts {codes})"
+                    ),
+                    overridden: false,
+                };
+            }
             results.push((gi, ti, health));
         }
     }

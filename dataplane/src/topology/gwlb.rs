@@ -9,7 +9,7 @@
 //! Stickiness needs no flow table: the hash is symmetric and target health is fixed when the
 //! topology is built, so every packet of a flow, in either direction, picks the same appliance.
 
-use crate::topology::nlb::{choose_target, HealthState, TargetHealth};
+use crate::topology::nlb::{choose_target, TargetHealth};
 use crate::topology::{
     EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, ResId, SubnetIdx, Table, Topology, VpcIdx,
 };
@@ -195,7 +195,7 @@ impl Gwlbs {
         let c = choose_target(
             &self.target_groups[tg].targets,
             |t| l.cross_zone || t.az == node_az,
-            |t| t.health.state != HealthState::Unhealthy,
+            |t| t.health.state.receives_new_flows(),
             hash,
         )?;
         Ok((tg, c))
@@ -212,7 +212,7 @@ impl Gwlbs {
         let c = crate::topology::nlb::every_choice(
             &self.target_groups[tg].targets,
             |t| l.cross_zone || t.az == node_az,
-            |t| t.health.state != HealthState::Unhealthy,
+            |t| t.health.state.receives_new_flows(),
         )?;
         Ok((tg, c))
     }

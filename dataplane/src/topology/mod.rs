@@ -24,6 +24,7 @@ pub mod gwlb;
 pub mod ids;
 pub mod maps;
 pub mod nlb;
+pub mod target_health;
 pub mod tgw;
 pub mod vpn;
 

@@ -18,6 +18,7 @@ use crate::wire::{AddrKey, Family, Header, IpProtocol};
 use std::net::IpAddr;
 
 pub use crate::state::nlb_flows::{NlbFlow, NlbFlows};
+pub use crate::topology::target_health::HealthReason;
 
 /// A listener's (or target group's) protocol. TLS is passed through as TCP: the simulator does
 /// not terminate it.
@@ -153,7 +154,8 @@ impl TargetType {
     }
 }
 
-/// `describe-target-health` states the simulator produces.
+/// `describe-target-health` states. The simulator computes `healthy`, `unhealthy` and `unused`;
+/// the others come from `--target-health`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HealthState {
     /// Passes its health check from at least one node.
@@ -162,26 +164,61 @@ pub enum HealthState {
     Unhealthy,
     /// The target group is not used by any listener: nothing checks it.
     Unused,
+    /// Being deregistered: no new flows.
+    Draining,
+    /// Registered, its first health checks not yet passed: no new flows.
+    Initial,
+    /// Health checks are disabled: the target receives flows.
+    Unavailable,
 }
 
 impl HealthState {
-    /// The AWS name (`healthy`, `unhealthy`, `unused`).
+    /// Every state, for parsing and for listing them in errors.
+    pub const ALL: [HealthState; 6] = [
+        HealthState::Healthy,
+        HealthState::Unhealthy,
+        HealthState::Unused,
+        HealthState::Draining,
+        HealthState::Initial,
+        HealthState::Unavailable,
+    ];
+
+    /// The AWS name (`healthy`, `unhealthy`, `unused`, `draining`, `initial`, `unavailable`).
     pub fn as_str(self) -> &'static str {
         match self {
             HealthState::Healthy => "healthy",
             HealthState::Unhealthy => "unhealthy",
             HealthState::Unused => "unused",
+            HealthState::Draining => "draining",
+            HealthState::Initial => "initial",
+            HealthState::Unavailable => "unavailable",
         }
     }
 
     /// The state of its AWS name.
     pub fn parse(s: &str) -> Option<HealthState> {
-        match s {
-            "healthy" => Some(HealthState::Healthy),
-            "unhealthy" => Some(HealthState::Unhealthy),
-            "unused" => Some(HealthState::Unused),
-            _ => None,
+        HealthState::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    /// The reason AWS gives for this state when nothing more precise is known.
+    pub fn default_reason(self) -> Option<HealthReason> {
+        match self {
+            HealthState::Healthy => None,
+            HealthState::Unhealthy => Some(HealthReason::TargetFailedHealthChecks),
+            HealthState::Unused => Some(HealthReason::TargetNotInUse),
+            HealthState::Draining => Some(HealthReason::TargetDeregistrationInProgress),
+            HealthState::Initial => Some(HealthReason::ElbRegistrationInProgress),
+            HealthState::Unavailable => Some(HealthReason::TargetHealthCheckDisabled),
         }
+    }
+
+    /// Whether a load balancer sends new flows to a target in this state while the group has
+    /// one that is healthy: not to failing, draining or still-initial targets.
+    pub fn receives_new_flows(self) -> bool {
+        !matches!(
+            self,
+            HealthState::Unhealthy | HealthState::Draining | HealthState::Initial
+        )
     }
 }
 
@@ -190,8 +227,8 @@ impl HealthState {
 pub struct TargetHealth {
     /// The state.
     pub state: HealthState,
-    /// AWS reason code (`Target.FailedHealthChecks`, `Target.NotInUse`), none when healthy.
-    pub reason: Option<&'static str>,
+    /// AWS reason code, none when healthy.
+    pub reason: Option<HealthReason>,
     /// Why, in words: the check that passed or the first failure.
     pub description: String,
     /// Set by `--target-health` rather than computed.
@@ -200,19 +237,15 @@ pub struct TargetHealth {
 
 impl TargetHealth {
     /// A target checked from every node in `nodes`: healthy (described by `passed`) when one
-    /// node's check passes, else unhealthy with the first failure; unused without nodes.
+    /// node's check passes, else unhealthy with the first failure (a check the network drops
+    /// gets no answer: `Target.Timeout`); unused without nodes.
     pub fn from_checks<N>(
         nodes: &[N],
         check: impl Fn(&N) -> Result<(), String>,
         passed: impl FnOnce() -> String,
     ) -> TargetHealth {
         if nodes.is_empty() {
-            return TargetHealth {
-                state: HealthState::Unused,
-                reason: Some("Target.NotInUse"),
-                description: "the target group is not used by any listener".into(),
-                overridden: false,
-            };
+            return TargetHealth::default();
         }
         let mut failure = String::new();
         for n in nodes {
@@ -231,8 +264,8 @@ impl TargetHealth {
         }
         TargetHealth {
             state: HealthState::Unhealthy,
-            reason: Some("Target.FailedHealthChecks"),
-            description: failure,
+            reason: Some(HealthReason::TargetTimeout),
+            description: format!("Request timed out: {failure}"),
             overridden: false,
         }
     }
@@ -242,8 +275,9 @@ impl Default for TargetHealth {
     fn default() -> Self {
         TargetHealth {
             state: HealthState::Unused,
-            reason: Some("Target.NotInUse"),
-            description: "not checked yet".into(),
+            reason: Some(HealthReason::TargetNotInUse),
+            description: "Target group is not configured to receive traffic from the load balancer"
+                .into(),
             overridden: false,
         }
     }
@@ -273,7 +307,7 @@ pub struct Target {
 impl Target {
     #[inline]
     fn routable(&self) -> bool {
-        self.health.state != HealthState::Unhealthy
+        self.health.state.receives_new_flows()
     }
 }
 
@@ -292,6 +326,9 @@ pub struct TargetGroup {
     pub health_check_port: Option<u16>,
     /// `TCP`, `HTTP` or `HTTPS`: all start with a TCP handshake, which is what the model checks.
     pub health_check_protocol: String,
+    /// The HTTP codes an HTTP(S) check accepts (`Matcher.HttpCode`); the application is assumed
+    /// to answer [`super::target_health::ASSUMED_HTTP_STATUS`].
+    pub health_check_matcher: Option<super::target_health::HttpCodes>,
     /// Whether targets see the client's address as the source, else the node's
     /// (`preserve_client_ip.enabled`: on by default for instance targets, always for UDP).
     pub preserve_client_ip: bool,
@@ -494,7 +531,7 @@ impl Nlbs {
         group: &str,
         target: &str,
         port: Option<u16>,
-        state: HealthState,
+        health: &TargetHealth,
     ) -> bool {
         let mut hit = false;
         for g in &mut self.target_groups {
@@ -505,16 +542,7 @@ impl Nlbs {
             for t in &mut g.targets {
                 let named = t.id == target || topo_names(t.res).0 == target;
                 if named && port.is_none_or(|p| p == t.port) {
-                    t.health = TargetHealth {
-                        state,
-                        reason: match state {
-                            HealthState::Healthy => None,
-                            HealthState::Unhealthy => Some("Target.FailedHealthChecks"),
-                            HealthState::Unused => Some("Target.NotInUse"),
-                        },
-                        description: "set by --target-health".into(),
-                        overridden: true,
-                    };
+                    t.health = health.clone();
                     hit = true;
                 }
             }
@@ -638,6 +666,7 @@ mod tests {
                 port: 80,
                 health_check_port: None,
                 health_check_protocol: "TCP".into(),
+                health_check_matcher: None,
                 preserve_client_ip: false,
                 cross_zone: None,
                 targets,

@@ -3,6 +3,7 @@
 use super::nlb::lb_path;
 use super::{derived, Exporter};
 use crate::model::*;
+use crate::snapshot::read::{AUTO_SCALING_GROUP_TAG, LOGICAL_ID_TAG};
 use serde_json::{json, Value};
 use std::net::Ipv4Addr;
 
@@ -123,10 +124,30 @@ impl Exporter<'_> {
             }
         }
         self.tags(&mut i, &inst.origin, "Tags");
+        if let Some(a) = &inst.auto_scaling {
+            self.auto_scaling_tags(&mut i, a);
+        }
         json!({
             "ReservationId": derived("r", &inst.origin.id),
             "OwnerId": self.account(&inst.origin),
             "Instances": [i],
         })
+    }
+
+    /// The tags AWS puts on an instance an Auto Scaling group launched: the group's name, and
+    /// the group's logical id (stack tags propagate to the instances), so a reload keeps the
+    /// instance as one of the group's.
+    fn auto_scaling_tags(&self, i: &mut Value, a: &AutoScalingMember) {
+        let group_logical_id = a
+            .group
+            .map(|g| self.m.auto_scaling_groups[g].origin.logical_id.clone());
+        let Some(tags) = i["Tags"].as_array_mut() else {
+            return;
+        };
+        tags.retain(|t| t["Key"] != LOGICAL_ID_TAG);
+        tags.push(json!({"Key": AUTO_SCALING_GROUP_TAG, "Value": a.group_name}));
+        if let Some(lid) = group_logical_id {
+            tags.push(json!({"Key": LOGICAL_ID_TAG, "Value": lid}));
+        }
     }
 }

@@ -144,6 +144,9 @@ impl Exporter<'_> {
         if let Some(p) = &hc.path {
             v["HealthCheckPath"] = json!(p);
         }
+        if let Some(codes) = &hc.matcher {
+            v["Matcher"] = json!({"HttpCode": codes.to_string()});
+        }
         if let Some(x) = g.vpc {
             v["VpcId"] = json!(m.vpcs[x].origin.id);
         }

@@ -6,6 +6,9 @@ use crate::model::*;
 use serde_json::Value;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// The tag AWS puts on every instance an Auto Scaling group launches; `export` writes it.
+pub const AUTO_SCALING_GROUP_TAG: &str = "aws:autoscaling:groupName";
+
 impl Reader {
     /// Check an address is in the subnet and not held by another interface of the VPC.
     pub(super) fn check_v4(&mut self, it: &Item, owner: &str, subnet: usize, a: Ipv4Addr) -> bool {
@@ -51,9 +54,24 @@ impl Reader {
         };
         let id = origin.id.clone();
         let i = self.model.instances.len();
+        // An instance an Auto Scaling group launched is a plain instance here: the group
+        // itself is not in describe-instances, only its name in the instance's tag.
+        let auto_scaling = super::tag(&it.v, AUTO_SCALING_GROUP_TAG)
+            .filter(|g| !g.is_empty())
+            .map(|g| AutoScalingMember {
+                group: None,
+                group_name: g.to_string(),
+                index: self
+                    .model
+                    .instances
+                    .iter()
+                    .filter(|x| x.auto_scaling.as_ref().is_some_and(|a| a.group_name == g))
+                    .count() as u32,
+            });
         self.model.instances.push(Instance {
             origin,
             enis: vec![],
+            auto_scaling,
         });
         self.by_id.insert(id, Ref::Instance(i));
     }

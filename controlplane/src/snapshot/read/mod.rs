@@ -24,6 +24,7 @@ mod types;
 mod vpc;
 
 pub use files::{SnapshotFile, MAX_SNAPSHOT_FILE_BYTES};
+pub use instances::AUTO_SCALING_GROUP_TAG;
 
 /// Keys of AWS calls whose resources vpcsim does not simulate from a snapshot: their entries
 /// are listed as unsupported (like unsupported template types), with the field holding the id.

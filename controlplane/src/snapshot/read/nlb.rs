@@ -239,7 +239,15 @@ impl Reader {
         let hc_protocol = s(v, "HealthCheckProtocol").unwrap_or("TCP").to_string();
         let http = hc_protocol != "TCP";
         let num = |k: &str, d: u32| int(v, k).map_or(d, |x| x.max(0) as u32);
+        let matcher = v
+            .get("Matcher")
+            .and_then(|m| s(m, "HttpCode"))
+            .or(http.then_some("200-399"))
+            .and_then(|c| {
+                vpcsim_dataplane::topology::target_health::HttpCodes::parse(c, 200..=599).ok()
+            });
         let health_check = HealthCheck {
+            matcher,
             enabled: v
                 .get("HealthCheckEnabled")
                 .and_then(Value::as_bool)
