@@ -48,6 +48,8 @@ mod stacks;
 mod template;
 mod tgw_peering;
 mod vpc;
+mod waf;
+mod waf_rules;
 
 use attributes::opaque_attribute;
 use builder::{prefix, Builder, Findings, Lookup, Ref};
@@ -390,6 +392,11 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::PrefixList",
     "AWS::EC2::VPCEndpoint",
     "AWS::EC2::VPCEndpointService",
+    "AWS::WAFv2::IPSet",
+    "AWS::WAFv2::RegexPatternSet",
+    "AWS::WAFv2::RuleGroup",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

@@ -17,6 +17,7 @@ mod prefix_lists;
 mod route_tables;
 mod security_groups;
 mod vpc;
+mod waf;
 
 pub use edges::*;
 pub use elastic_ips::*;
@@ -32,6 +33,7 @@ pub use prefix_lists::*;
 pub use route_tables::*;
 pub use security_groups::*;
 pub use vpc::*;
+pub use waf::*;
 
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
@@ -166,6 +168,8 @@ pub struct Model {
     pub links: Vec<Origin>,
     /// Resources of types vpcsim does not model.
     pub unsupported: Vec<Unsupported>,
+    /// AWS WAF (v2) IP sets, regex pattern sets, rule groups, web ACLs and associations.
+    pub waf: Waf,
 }
 
 impl Model {
@@ -228,7 +232,8 @@ impl Model {
             .chain(self.endpoint_services.iter().map(|r| &r.origin))
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
-            .chain(self.links.iter());
+            .chain(self.links.iter())
+            .chain(self.waf.origins());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {
             self.templates

@@ -44,6 +44,24 @@ pub struct RateBased {
     pub(crate) slot: usize,
 }
 
+impl RateBased {
+    /// A rate-based statement; [`WebAcl::new`] gives each use its own counter.
+    pub fn new(
+        limit: u64,
+        window_secs: u64,
+        aggregate: Aggregate,
+        scope_down: Option<Statement>,
+    ) -> RateBased {
+        RateBased {
+            limit,
+            window_secs,
+            aggregate,
+            scope_down,
+            slot: 0,
+        }
+    }
+}
+
 /// What one aggregation instance counted.
 #[derive(Clone, Debug)]
 struct Instance {
