@@ -7,7 +7,8 @@ use vpcsim_dataplane::topology::Topology;
 pub(super) fn web_acls(model: &Model, topo: &mut Topology) {
     let w = &model.waf;
     for acl in &w.web_acls {
-        super::res(topo, &acl.origin);
+        let id = super::res(topo, &acl.origin);
+        topo.waf.resources.push(id);
         topo.waf.web_acls.push(acl.acl.clone());
     }
     topo.waf.associations = w

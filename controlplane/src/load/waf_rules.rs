@@ -294,29 +294,30 @@ impl Builder {
             Some(sd) => Some(self.statement(sd, cx)?),
             None => None,
         };
-        let aggregate =
-            match opt_str(s, "AggregateKeyType")?.as_deref().unwrap_or("IP") {
-                "IP" => Aggregate::Ip,
-                "FORWARDED_IP" => {
-                    Aggregate::ForwardedIp(forwarded(s, "ForwardedIPConfig", false)?.ok_or_else(
-                        || bad("AggregateKeyType FORWARDED_IP needs a ForwardedIPConfig"),
-                    )?)
-                }
-                "CONSTANT" if scope_down.is_none() => {
-                    return Err(bad("AggregateKeyType CONSTANT needs a ScopeDownStatement"))
-                }
-                "CONSTANT" => Aggregate::Constant,
-                "CUSTOM_KEYS" => {
-                    cx.warn(
-                        NOT_SIMULATED,
-                        "rate-based CUSTOM_KEYS aggregation is not evaluated",
-                    );
-                    return Ok(None);
-                }
-                other => return Err(bad(format!(
+        let aggregate = match opt_str(s, "AggregateKeyType")?.as_deref().unwrap_or("IP") {
+            "IP" => Aggregate::Ip,
+            "FORWARDED_IP" => {
+                Aggregate::ForwardedIp(forwarded(s, "ForwardedIPConfig", false)?.ok_or_else(
+                    || bad("AggregateKeyType FORWARDED_IP needs a ForwardedIPConfig"),
+                )?)
+            }
+            "CONSTANT" if scope_down.is_none() => {
+                return Err(bad("AggregateKeyType CONSTANT needs a ScopeDownStatement"))
+            }
+            "CONSTANT" => Aggregate::Constant,
+            "CUSTOM_KEYS" => {
+                cx.warn(
+                    NOT_SIMULATED,
+                    "rate-based CUSTOM_KEYS aggregation is not evaluated",
+                );
+                return Ok(None);
+            }
+            other => {
+                return Err(bad(format!(
                     "AggregateKeyType {other:?} is not IP, FORWARDED_IP, CONSTANT or CUSTOM_KEYS"
-                ))),
-            };
+                )))
+            }
+        };
         Ok(Some(RateBased::new(
             limit as u64,
             window as u64,
@@ -434,14 +435,15 @@ impl Builder {
                 Statement::IpSet(set, forwarded(b, "IPSetForwardedIPConfig", true)?)
             }
             "LabelMatchStatement" => {
-                let scope =
-                    match req_str(b, "Scope")?.as_str() {
-                        "LABEL" => LabelScope::Label,
-                        "NAMESPACE" => LabelScope::Namespace,
-                        other => return Err(bad(format!(
+                let scope = match req_str(b, "Scope")?.as_str() {
+                    "LABEL" => LabelScope::Label,
+                    "NAMESPACE" => LabelScope::Namespace,
+                    other => {
+                        return Err(bad(format!(
                             "LabelMatchStatement.Scope {other:?} is neither LABEL nor NAMESPACE"
-                        ))),
-                    };
+                        )))
+                    }
+                };
                 let mut key = cx.qualify(&req_str(b, "Key")?);
                 if scope == LabelScope::Namespace && !key.ends_with(':') {
                     key.push(':');

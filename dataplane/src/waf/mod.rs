@@ -162,6 +162,8 @@ impl fmt::Debug for CountryMap {
 pub struct Wafs {
     /// The web ACLs.
     pub web_acls: Vec<WebAcl>,
+    /// Each web ACL's resource (what a trace hop names as `at`), parallel to `web_acls`.
+    pub resources: Vec<crate::topology::ResId>,
     /// (associated resource's id — for a load balancer its ARN —, index into `web_acls`).
     pub associations: Vec<(String, usize)>,
 }
@@ -170,9 +172,15 @@ impl Wafs {
     /// The web ACL associated with the resource whose id (for a load balancer, its ARN) is
     /// `resource_id`.
     pub fn web_acl_of(&self, resource_id: &str) -> Option<&WebAcl> {
+        self.web_acl_index_of(resource_id)
+            .and_then(|i| self.web_acls.get(i))
+    }
+
+    /// The index into `web_acls` (and `resources`) of the web ACL associated with `resource_id`.
+    pub fn web_acl_index_of(&self, resource_id: &str) -> Option<usize> {
         self.associations
             .iter()
             .find(|(r, _)| r == resource_id)
-            .and_then(|(_, i)| self.web_acls.get(*i))
+            .map(|(_, i)| *i)
     }
 }
