@@ -278,3 +278,21 @@ fn compiled_rate_rule_blocks_after_the_next_check() {
     );
     assert_eq!(d.action, WafAction::Allow);
 }
+
+/// The README's "AWS WAF" example prints what the README shows (its `...` lines elide).
+#[test]
+fn readme_waf_example_is_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## AWS WAF\n").expect("README section")..];
+    let block = section.split("```").nth(1).expect("code block");
+    let mut lines = block.lines().filter(|l| !l.trim().is_empty());
+    let command = lines.next().unwrap().trim_start_matches("$ vpcsim ");
+    let out = vpcsim(command.split_whitespace());
+    for line in lines.filter(|l| *l != "...") {
+        assert!(
+            out.stdout.contains(line),
+            "{line:?} missing from:\n{}",
+            out.stdout
+        );
+    }
+}
