@@ -179,14 +179,6 @@ pub fn run(args: &ValidateArgs) -> i32 {
 /// (logical id when loaded, else the id as written) each one is associated with.
 fn web_acls(m: &vpcsim_controlplane::Model) -> Vec<serde_json::Value> {
     use vpcsim_dataplane::waf::{RuleAction, RuleKind};
-    let name_of = |id: &str| {
-        m.unsupported
-            .iter()
-            .map(|u| &u.origin)
-            .chain(m.load_balancers.iter().map(|l| &l.origin))
-            .find(|o| o.id == id)
-            .map_or(id.to_string(), |o| o.logical_id.clone())
-    };
     m.waf
         .web_acls
         .iter()
@@ -212,7 +204,7 @@ fn web_acls(m: &vpcsim_controlplane::Model) -> Vec<serde_json::Value> {
                 "arn": w.origin.id,
                 "default_action": if matches!(w.acl.default_action, RuleAction::Block(_)) { "Block" } else { "Allow" },
                 "rules": rules,
-                "associated_with": m.waf.associations.iter().filter(|a| a.web_acl == i).map(|a| name_of(&a.resource_id)).collect::<Vec<_>>(),
+                "associated_with": m.waf.associations.iter().filter(|a| a.web_acl == i).map(|a| a.resource_logical_id.clone().unwrap_or_else(|| a.resource_id.clone())).collect::<Vec<_>>(),
             })
         })
         .collect()

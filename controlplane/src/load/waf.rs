@@ -240,11 +240,20 @@ impl Builder {
                 other.origin.logical_id
             )));
         }
+        // Whatever type the associated resource is (an application load balancer is kept as
+        // unsupported until it is simulated), its logical id names it in listings.
+        let resource_logical_id = self.lookup(&resource_id).and_then(|r| {
+            self.by_logical
+                .iter()
+                .find(|((tt, _), found)| *tt == t && **found == r)
+                .map(|((_, l), _)| l.clone())
+        });
         let origin = self.origin(t, lid, WEB_ACL_ASSOCIATION, None);
         let id = origin.id.clone();
         self.model.waf.associations.push(WafAssociation {
             origin: origin.clone(),
             resource_id,
+            resource_logical_id,
             web_acl,
         });
         self.model.links.push(origin);

@@ -49,6 +49,8 @@ pub struct WafAssociation {
     pub origin: Origin,
     /// `ResourceArn` as it resolved: the associated resource's id (a load balancer's ARN).
     pub resource_id: String,
+    /// The logical id of the associated resource, when it is in the loaded templates.
+    pub resource_logical_id: Option<String>,
     /// Index into [`Waf::web_acls`].
     pub web_acl: usize,
 }

@@ -418,15 +418,14 @@ impl Statement {
 /// Whether a geo label added so far (`awswaf:clientip:geo:country:US`) matches a label key.
 fn geo_label_matches(geo: &[(bool, [u8; 2])], scope: LabelScope, key: &str) -> bool {
     geo.iter().any(|(forwarded, cc)| {
-        let source = if *forwarded {
-            "forwardedip"
+        let prefix = if *forwarded {
+            "awswaf:forwardedip:geo:country:"
         } else {
-            "clientip"
+            "awswaf:clientip:geo:country:"
         };
-        let prefix = format!("awswaf:{source}:geo:country:");
         match scope {
             LabelScope::Label => key
-                .strip_prefix(prefix.as_str())
+                .strip_prefix(prefix)
                 .is_some_and(|rest| rest.as_bytes() == cc),
             LabelScope::Namespace => prefix.starts_with(key),
         }
