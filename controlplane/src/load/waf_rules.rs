@@ -331,30 +331,7 @@ impl Builder {
         let (kind, b) = one_key(s, "Statement")?;
         let at = |e: Problem| prefix(e, kind);
         Ok(match kind {
-            "ByteMatchStatement" => {
-                let search = match (opt_str(b, "SearchString")?, opt_str(b, "SearchStringBase64")?) {
-                    (Some(s), None) => s.into_bytes(),
-                    (None, Some(b64)) => {
-                        let mut out = Vec::new();
-                        TextTransformation::Base64Decode.apply(b64.as_bytes(), &mut out);
-                        out
-                    }
-                    _ => return Err(bad("ByteMatchStatement needs exactly one of SearchString and SearchStringBase64")),
-                };
-                if search.is_empty() || search.len() > 200 {
-                    return Err(bad("ByteMatchStatement.SearchString must be 1-200 bytes"));
-                }
-                let pos = match req_str(b, "PositionalConstraint")?.as_str() {
-                    "EXACTLY" => Positional::Exactly,
-                    "STARTS_WITH" => Positional::StartsWith,
-                    "ENDS_WITH" => Positional::EndsWith,
-                    "CONTAINS" => Positional::Contains,
-                    "CONTAINS_WORD" => Positional::ContainsWord,
-                    other => return Err(bad(format!("PositionalConstraint {other:?} is not EXACTLY, STARTS_WITH, ENDS_WITH, CONTAINS or CONTAINS_WORD"))),
-                };
-                self.field_statement(b, cx, Test::Bytes(search, pos))
-                    .map_err(at)?
-            }
+            "ByteMatchStatement" => self.byte_match(b, cx).map_err(at)?,
             "RegexMatchStatement" => {
                 let re = req_str(b, "RegexString")?;
                 check_regex(&re)?;
@@ -478,6 +455,37 @@ impl Builder {
                 ))
             }
         })
+    }
+
+    /// A `ByteMatchStatement`.
+    fn byte_match(&self, b: &Value, cx: &mut RuleContext) -> R<Statement> {
+        let search =
+            match (
+                opt_str(b, "SearchString")?,
+                opt_str(b, "SearchStringBase64")?,
+            ) {
+                (Some(s), None) => s.into_bytes(),
+                (None, Some(b64)) => {
+                    let mut out = Vec::new();
+                    TextTransformation::Base64Decode.apply(b64.as_bytes(), &mut out);
+                    out
+                }
+                _ => return Err(bad(
+                    "ByteMatchStatement needs exactly one of SearchString and SearchStringBase64",
+                )),
+            };
+        if search.is_empty() || search.len() > 200 {
+            return Err(bad("ByteMatchStatement.SearchString must be 1-200 bytes"));
+        }
+        let pos = match req_str(b, "PositionalConstraint")?.as_str() {
+            "EXACTLY" => Positional::Exactly,
+            "STARTS_WITH" => Positional::StartsWith,
+            "ENDS_WITH" => Positional::EndsWith,
+            "CONTAINS" => Positional::Contains,
+            "CONTAINS_WORD" => Positional::ContainsWord,
+            other => return Err(bad(format!("PositionalConstraint {other:?} is not EXACTLY, STARTS_WITH, ENDS_WITH, CONTAINS or CONTAINS_WORD"))),
+        };
+        self.field_statement(b, cx, Test::Bytes(search, pos))
     }
 
     fn field_statement(&self, b: &Value, cx: &mut RuleContext, test: Test) -> R<Statement> {
