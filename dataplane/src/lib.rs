@@ -27,6 +27,7 @@ pub mod tables;
 pub mod topology;
 pub mod trace;
 pub mod verdict;
+pub mod waf;
 pub mod wire;
 
 pub use pipeline::{process, process_header, Origin};

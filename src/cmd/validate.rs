@@ -50,6 +50,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 "subnets": subnets.iter().map(|(s, c4, c6, az)| json!({"subnet": s, "cidr": c4.map(|c| c.to_string()), "ipv6_cidr": c6.map(|c| c.to_string()), "availability_zone": az})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "default_vpc": default_vpc(m),
+            "web_acls": web_acls(m),
             "unsupported": unsupported.iter().map(|(k, id)| json!({"type": k, "logical_id": id})).collect::<Vec<_>>(),
             "auto_scaling_groups": auto_scaling,
             "target_health": target_health,
@@ -130,6 +131,24 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 );
             }
         }
+        for w in web_acls(m) {
+            outln!(
+                "\nweb ACL {} ({}): {} rules, default action {}, associated with {}",
+                w["logical_id"].as_str().unwrap_or(""),
+                w["name"].as_str().unwrap_or(""),
+                w["rules"].as_array().map_or(0, Vec::len),
+                w["default_action"].as_str().unwrap_or(""),
+                w["associated_with"]
+                    .as_array()
+                    .filter(|a| !a.is_empty())
+                    .map_or("nothing".to_string(), |a| {
+                        a.iter()
+                            .filter_map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+            );
+        }
         if !unsupported.is_empty() {
             outln!(
                 "\nnot simulated ({}; kept in the model, never fail the load):",
@@ -162,6 +181,41 @@ pub fn run(args: &ValidateArgs) -> i32 {
     } else {
         0
     }
+}
+
+/// The web ACLs: name, ARN, rules in evaluation order, default action and the resources
+/// (logical id when loaded, else the id as written) each one is associated with.
+fn web_acls(m: &vpcsim_controlplane::Model) -> Vec<serde_json::Value> {
+    use vpcsim_dataplane::waf::{RuleAction, RuleKind};
+    m.waf
+        .web_acls
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let rules: Vec<serde_json::Value> = w
+                .acl
+                .rules
+                .iter()
+                .map(|r| {
+                    let kind = match &r.kind {
+                        RuleKind::Match(..) => "statement",
+                        RuleKind::RateBased(..) => "rate-based",
+                        RuleKind::Group(_) => "rule-group",
+                        RuleKind::Managed(..) => "managed-rule-group (not evaluated)",
+                    };
+                    json!({"name": r.name, "priority": r.priority, "kind": kind})
+                })
+                .collect();
+            json!({
+                "logical_id": w.origin.logical_id,
+                "name": w.acl.name,
+                "arn": w.origin.id,
+                "default_action": if matches!(w.acl.default_action, RuleAction::Block(_)) { "Block" } else { "Allow" },
+                "rules": rules,
+                "associated_with": m.waf.associations.iter().filter(|a| a.web_acl == i).map(|a| a.resource_logical_id.clone().unwrap_or_else(|| a.resource_id.clone())).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
 }
 
 /// The default VPC with its ids, or `null` when nothing needed it.

@@ -17,6 +17,7 @@ mod route_tables;
 mod security_groups;
 mod summary;
 mod vpc;
+mod waf;
 
 pub use summary::{cidr_summary, SubnetSummary, VpcSummary};
 
@@ -70,6 +71,7 @@ pub fn compile(model: &Model) -> Topology {
     topo.finish();
     nlb::network_load_balancers(model, &mut topo, &owners.load_balancers);
     gwlb::gateway_load_balancers(model, &mut topo);
+    waf::web_acls(model, &mut topo);
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
     vpcsim_dataplane::pipeline::health::check(&mut topo);

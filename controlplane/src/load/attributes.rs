@@ -42,6 +42,9 @@ impl Builder {
             Ref::Link(i) => m.links[i].id.clone(),
             Ref::CidrBlock(_, l) => m.links[l].id.clone(),
             Ref::Unsupported(i) => m.unsupported[i].origin.id.clone(),
+            Ref::WafIpSet(_) | Ref::WafRegexSet(_) | Ref::WafRuleGroup(_) | Ref::WafWebAcl(_) => {
+                self.waf_ref(r).unwrap_or_default()
+            }
             Ref::Failed => {
                 let t = &m.templates[template];
                 aws_id(
@@ -99,6 +102,10 @@ impl Builder {
             (Ref::Peering(i), "Id") => Some(json!(m.peerings[i].origin.id)),
             (Ref::CidrBlock(_, l), "Id") => Some(json!(m.links[l].id)),
             (Ref::CidrBlock(_, l), "Ipv6CidrBlock") => Some(json!(m.links[l].name)),
+            (
+                Ref::WafIpSet(_) | Ref::WafRegexSet(_) | Ref::WafRuleGroup(_) | Ref::WafWebAcl(_),
+                _,
+            ) => self.waf_attribute(r, attr),
             (Ref::Link(l), _) => Some(json!(format!("{}.{attr}", m.links[l].id))),
             (Ref::LaunchTemplate(i), _) => self.launch_template_attribute(i, attr),
             // Attributes of resources we don't model are opaque tokens: they can flow into other

@@ -41,6 +41,10 @@ pub(super) enum Ref {
     LaunchConfiguration(usize),
     AutoScalingGroup(usize),
     Link(usize),
+    WafIpSet(usize),
+    WafRegexSet(usize),
+    WafRuleGroup(usize),
+    WafWebAcl(usize),
     /// A VPC CIDR block association: the VPC and the block.
     CidrBlock(usize, usize),
     Unsupported(usize),

@@ -50,6 +50,8 @@ mod targets;
 mod template;
 mod tgw_peering;
 mod vpc;
+mod waf;
+mod waf_rules;
 
 use attributes::opaque_attribute;
 use builder::{prefix, Builder, Findings, Lookup, Ref};
@@ -395,6 +397,11 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     autoscaling::LAUNCH_TEMPLATE,
     autoscaling::LAUNCH_CONFIGURATION,
     autoscaling::AUTO_SCALING_GROUP,
+    "AWS::WAFv2::IPSet",
+    "AWS::WAFv2::RegexPatternSet",
+    "AWS::WAFv2::RuleGroup",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

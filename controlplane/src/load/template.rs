@@ -222,6 +222,11 @@ impl Builder {
                 self.add_auto_scaling_extra(template, logical_id, k, p);
                 Ok(())
             }
+            waf::IP_SET => self.add_waf_ip_set(template, logical_id, p),
+            waf::REGEX_PATTERN_SET => self.add_waf_regex_set(template, logical_id, p),
+            waf::RULE_GROUP => self.add_waf_rule_group(template, logical_id, p),
+            waf::WEB_ACL => self.add_waf_web_acl(template, logical_id, p),
+            waf::WEB_ACL_ASSOCIATION => self.add_waf_association(template, logical_id, p),
             _ => {
                 let origin =
                     self.origin(template, logical_id, kind.to_string(), props::name_tag(p));

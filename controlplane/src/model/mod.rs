@@ -18,6 +18,7 @@ mod prefix_lists;
 mod route_tables;
 mod security_groups;
 mod vpc;
+mod waf;
 
 pub use autoscaling::*;
 pub use edges::*;
@@ -34,6 +35,7 @@ pub use prefix_lists::*;
 pub use route_tables::*;
 pub use security_groups::*;
 pub use vpc::*;
+pub use waf::*;
 
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
@@ -174,6 +176,8 @@ pub struct Model {
     pub links: Vec<Origin>,
     /// Resources of types vpcsim does not model.
     pub unsupported: Vec<Unsupported>,
+    /// AWS WAF (v2) IP sets, regex pattern sets, rule groups, web ACLs and associations.
+    pub waf: Waf,
 }
 
 impl Model {
@@ -245,7 +249,8 @@ impl Model {
             .chain(self.launch_templates.iter().map(|r| &r.origin))
             .chain(self.launch_configurations.iter().map(|r| &r.origin))
             .chain(self.auto_scaling_groups.iter().map(|r| &r.origin))
-            .chain(self.links.iter());
+            .chain(self.links.iter())
+            .chain(self.waf.origins());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {
             self.templates

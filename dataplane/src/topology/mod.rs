@@ -461,6 +461,8 @@ pub struct Topology {
     pub nlb: crate::topology::nlb::Nlbs,
     /// Gateway Load Balancers, their target groups and endpoints.
     pub gwlb: crate::topology::gwlb::Gwlbs,
+    /// AWS WAF web ACLs and the resources they are associated with.
+    pub waf: crate::waf::Wafs,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
     /// Each distinct set of security groups' rules as header boxes, and each interface's
@@ -517,6 +519,7 @@ impl Topology {
             ambiguous: vec![],
             nlb: crate::topology::nlb::Nlbs::default(),
             gwlb: crate::topology::gwlb::Gwlbs::default(),
+            waf: crate::waf::Wafs::default(),
             maps: maps::TopologyMaps::default(),
             sg_boxes: Vec::new(),
             eni_sg_boxes: Table::default(),
