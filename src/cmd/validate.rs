@@ -39,6 +39,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
         return 2;
     }
     let target_health = target_health.unwrap_or_default();
+    let albs = super::alb::load_balancers_json(m);
     if args.json {
         let out = json!({
             "templates": m.templates.iter().map(|t| json!({"file": t.path, "stack": t.stack_name, "region": t.region, "account_id": t.account_id})).collect::<Vec<_>>(),
@@ -51,6 +52,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
             "default_vpc": default_vpc(m),
             "unsupported": unsupported.iter().map(|(k, id)| json!({"type": k, "logical_id": id})).collect::<Vec<_>>(),
             "target_health": target_health,
+            "load_balancers": albs,
             "errors": loaded.errors().map(diag_json).collect::<Vec<_>>(),
             "warnings": loaded.warnings().map(diag_json).collect::<Vec<_>>(),
         });
@@ -101,6 +103,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 );
             }
         }
+        super::alb::print_load_balancers(&albs);
         for g in &target_health {
             outln!(
                 "\ntarget group {} ({}):",

@@ -37,6 +37,10 @@ pub(super) enum Ref {
     GwlbTargetGroup(usize),
     EndpointService(usize),
     GwlbEndpoint(usize),
+    AppLoadBalancer(usize),
+    AlbListener(usize),
+    AlbRule(usize),
+    AlbTargetGroup(usize),
     Link(usize),
     /// A VPC CIDR block association: the VPC and the block.
     CidrBlock(usize, usize),
@@ -317,6 +321,7 @@ impl Builder {
     /// references in any order). Errors are reported before warnings.
     pub(super) fn validate(&mut self) {
         self.validate_network_load_balancers();
+        self.validate_application_load_balancers();
         let mut errors = Findings::new();
         let mut warnings = Findings::new();
         self.validate_routes(&mut errors, &mut warnings);

@@ -3,6 +3,7 @@
 //! Resources refer to each other by index into the `Model`'s vectors. Every resource keeps where
 //! it came from ([`Origin`]) so errors and outputs can name the file and logical id.
 
+mod alb;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -18,6 +19,7 @@ mod route_tables;
 mod security_groups;
 mod vpc;
 
+pub use alb::*;
 pub use edges::*;
 pub use elastic_ips::*;
 pub use elbv2::*;
@@ -161,6 +163,8 @@ pub struct Model {
     /// Routes whose target is a GWLB endpoint (`VpcEndpointId`), kept apart from
     /// [`RouteTable::routes`] like prefix-list routes.
     pub gwlb_routes: Vec<GwlbRoute>,
+    /// Application Load Balancers, their listeners, rules and target groups.
+    pub alb: Albs,
     /// Resources of supported types that only link others (associations, attachments, routes,
     /// rules, CIDR blocks): kept for counting and naming.
     pub links: Vec<Origin>,
@@ -228,6 +232,10 @@ impl Model {
             .chain(self.endpoint_services.iter().map(|r| &r.origin))
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
+            .chain(self.alb.load_balancers.iter().map(|r| &r.origin))
+            .chain(self.alb.listeners.iter().map(|r| &r.origin))
+            .chain(self.alb.rules.iter().map(|r| &r.origin))
+            .chain(self.alb.target_groups.iter().map(|r| &r.origin))
             .chain(self.links.iter());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {

@@ -19,6 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::space::first_match_segs;
 use crate::wire::Family;
 
+pub mod alb;
 pub mod endpoint;
 pub mod gwlb;
 pub mod ids;
@@ -28,8 +29,8 @@ pub mod tgw;
 pub mod vpn;
 
 pub use ids::{
-    EigwIdx, EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, IgwIdx, NaclIdx, NatIdx, NlbIdx,
-    PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
+    AlbIdx, EigwIdx, EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, IgwIdx, NaclIdx, NatIdx,
+    NlbIdx, PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
     TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
 
@@ -277,6 +278,10 @@ pub enum EniKind {
     /// [`crate::topology::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
     /// GENEVE to and from its appliances is the GWLB stage's own.
     GatewayLoadBalancer(GwlbIdx),
+    /// A node of an Application Load Balancer (index into
+    /// [`crate::topology::alb::Albs::load_balancers`]): it terminates its clients' connections
+    /// and opens its own to targets.
+    ApplicationLoadBalancer(AlbIdx),
 }
 
 /// An elastic network interface: what owns it, its addresses, and its security groups compiled
@@ -460,6 +465,8 @@ pub struct Topology {
     pub nlb: crate::topology::nlb::Nlbs,
     /// Gateway Load Balancers, their target groups and endpoints.
     pub gwlb: crate::topology::gwlb::Gwlbs,
+    /// Application Load Balancers and their target groups.
+    pub alb: crate::topology::alb::Albs,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
     /// Each distinct set of security groups' rules as header boxes, and each interface's
@@ -516,6 +523,7 @@ impl Topology {
             ambiguous: vec![],
             nlb: crate::topology::nlb::Nlbs::default(),
             gwlb: crate::topology::gwlb::Gwlbs::default(),
+            alb: crate::topology::alb::Albs::default(),
             maps: maps::TopologyMaps::default(),
             sg_boxes: Vec::new(),
             eni_sg_boxes: Table::default(),
