@@ -9,6 +9,7 @@ pub mod export;
 pub mod flowspec;
 pub mod gen;
 pub mod graph;
+pub mod hosts;
 pub mod names;
 pub mod outdir;
 pub mod reach;

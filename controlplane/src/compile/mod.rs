@@ -79,5 +79,10 @@ pub fn compile(model: &Model) -> Topology {
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
     vpcsim_dataplane::pipeline::health::check(&mut topo);
+    // Without a hosts file every application is assumed up; `--hosts` computes it again.
+    vpcsim_dataplane::alb::health::check(
+        &mut topo,
+        &vpcsim_dataplane::alb::hosts::Hosts::assumed_up(),
+    );
     topo
 }

@@ -170,12 +170,14 @@ impl Builder {
             None | Some("instance") => AlbTargetType::Instance,
             Some("ip") => AlbTargetType::Ip,
             Some("lambda") => AlbTargetType::Lambda,
-            Some(other) => return Err(Problem::new(
-                "ValidationError",
-                format!(
+            Some(other) => {
+                return Err(Problem::new(
+                    "ValidationError",
+                    format!(
                     "TargetType {other:?}: an HTTP target group has instance, ip or lambda targets"
                 ),
-            )),
+                ))
+            }
         };
         let lambda = target_type == AlbTargetType::Lambda;
         let protocol = match opt_str(p, "Protocol")?.as_deref() {
