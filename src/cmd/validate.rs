@@ -21,6 +21,8 @@ pub struct ValidateArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hosts: super::hosts::HostsArgs,
 }
 
 pub fn run(args: &ValidateArgs) -> i32 {
@@ -192,7 +194,9 @@ fn target_health(
     args: &ValidateArgs,
     loaded: &vpcsim_controlplane::Loaded,
 ) -> Option<Vec<serde_json::Value>> {
-    if loaded.has_errors() || loaded.model.target_groups.is_empty() {
+    if loaded.has_errors()
+        || (loaded.model.target_groups.is_empty() && loaded.model.alb.target_groups.is_empty())
+    {
         return Some(vec![]);
     }
     let mut topo = vpcsim_controlplane::compile(&loaded.model);
@@ -202,7 +206,14 @@ fn target_health(
             return None;
         }
     }
-    let groups = topo
+    match args.hosts.load(&topo) {
+        Ok(hosts) => vpcsim_dataplane::alb::health::check(&mut topo, &hosts),
+        Err(e) => {
+            errln!("error: {e}");
+            return None;
+        }
+    }
+    let mut groups: Vec<serde_json::Value> = topo
         .nlb
         .target_groups
         .iter()
@@ -223,5 +234,6 @@ fn target_health(
             })
         })
         .collect();
+    groups.extend(super::alb::target_health_json(&topo));
     Some(groups)
 }

@@ -40,7 +40,7 @@ pub fn matches(c: &Condition, req: &HttpRequest, client: IpAddr) -> bool {
         Condition::HttpHeader { name, values } => req
             .header(name)
             .any(|h| values.iter().any(|v| wildcard(v, h, false, false))),
-        Condition::HttpRequestMethod(values) => values.iter().any(|v| *v == req.method),
+        Condition::HttpRequestMethod(values) => values.contains(&req.method),
         Condition::QueryString(pairs) => {
             let have = req.query_pairs();
             pairs.iter().any(|(k, v)| {
