@@ -500,3 +500,38 @@ fn invalid_alb_templates_are_refused() {
         assert!(out.stdout.contains(code), "{from}: {}", out.stdout);
     }
 }
+
+#[test]
+fn the_matrix_reaches_listener_ports_at_layer_4() {
+    let out = vpcsim(["reach", "-t", web_app().to_str().unwrap(), "--matrix"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    for from in ["internet", "WebA"] {
+        for node in ["Alb.PublicSubnetA", "Alb.PublicSubnetB"] {
+            assert!(
+                rows.iter().any(|r| r == &[from, node, "tcp", "80"]),
+                "{from} -> {node}: {}",
+                out.stdout
+            );
+        }
+    }
+    // Only the listener port: reach from the internet shows the rest blocked at the node's group.
+    let out = vpcsim([
+        "reach",
+        "-t",
+        rules().to_str().unwrap(),
+        "--from",
+        "internet",
+        "--to",
+        "Alb",
+    ]);
+    assert!(
+        out.stdout.contains("ALB_NO_LISTENER at Alb"),
+        "{}",
+        out.stdout
+    );
+}

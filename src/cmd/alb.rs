@@ -66,6 +66,22 @@ pub fn print_load_balancers(lbs: &[Value]) {
     }
 }
 
+/// A trace's `--http` request and `--hosts` model; with a hosts file, ALB target health is
+/// computed again with its answers.
+pub fn prepare(
+    http: Option<&str>,
+    headers: &[String],
+    hosts: &super::hosts::HostsArgs,
+    topo: &mut Topology,
+) -> Result<(Option<HttpRequest>, Hosts), String> {
+    let request = http.map(|l| parse_request(l, headers)).transpose()?;
+    let model = hosts.load(topo)?;
+    if hosts.hosts.is_some() {
+        vpcsim_dataplane::alb::health::check(topo, &model);
+    }
+    Ok((request, model))
+}
+
 /// `--http 'METHOD /path'` with its `--header`s.
 pub fn parse_request(line: &str, headers: &[String]) -> Result<HttpRequest, String> {
     let mut req = HttpRequest::parse(line).map_err(|e| format!("--http {e}"))?;

@@ -174,26 +174,14 @@ pub fn run(args: &TraceArgs) -> i32 {
     let Ok((loaded, mut topo)) = args.topology.topology() else {
         return 2;
     };
-    let request = match &args.http {
-        Some(line) => match super::alb::parse_request(line, &args.headers) {
-            Ok(r) => Some(r),
+    let (request, hosts) =
+        match super::alb::prepare(args.http.as_deref(), &args.headers, &args.hosts, &mut topo) {
+            Ok(x) => x,
             Err(e) => {
                 errln!("error: {e}");
                 return 2;
             }
-        },
-        None => None,
-    };
-    let hosts = match args.hosts.load(&topo) {
-        Ok(h) => h,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
-        }
-    };
-    if args.hosts.hosts.is_some() {
-        vpcsim_dataplane::alb::health::check(&mut topo, &hosts);
-    }
+        };
     let topo = topo;
     let origin = match origin(&topo, args.from.as_deref()) {
         Ok(o) => o,

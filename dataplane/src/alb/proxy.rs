@@ -12,8 +12,8 @@ use crate::pipeline::Origin;
 use crate::state::flow_index::mix;
 use crate::state::State;
 use crate::topology::alb::{AlbAction, AlbListener, AlbTargetGroup, AppLoadBalancer};
-use crate::topology::nlb::HealthState;
-use crate::topology::{AlbIdx, EniIdx, ResId, Topology};
+use crate::topology::nlb::{HealthState, Target};
+use crate::topology::{AlbIdx, EniIdx, EniKind, ResId, Topology};
 use crate::trace::{Action, Hop, Stage, Trace};
 use crate::verdict::{Disposition, DropReason, Verdict};
 use crate::wire::{tcp_flags, Header, IpProtocol, Timestamp};
@@ -374,9 +374,28 @@ fn forward(
             return timeout(hops, back);
         }
     }
-    let mut verdict = ex.request;
+    let (verdict, response, host_hop) = answer(topo, hosts, req, target, ex.request);
+    hops.push(host_hop);
+    Proxied {
+        hops,
+        verdict: Some(verdict),
+        response,
+        forwarded,
+    }
+}
+
+/// What the target's host answers once the backend connection is up: its HTTP status, or a RST
+/// (502, `HOST_PORT_CLOSED`) or silence (504) that the load balancer turns into its own status.
+fn answer(
+    topo: &Topology,
+    hosts: &Hosts,
+    req: &Request<'_>,
+    target: &Target,
+    mut verdict: Verdict,
+) -> (Verdict, HttpResponse, Hop) {
+    let lb = topo.alb.get(req.lb).res;
     let answer = match target.eni {
-        Some(e) if topo.enis[e].kind == crate::topology::EniKind::Host => {
+        Some(e) if topo.enis[e].kind == EniKind::Host => {
             hosts.tcp(e, target.port, Some(&req.http.path))
         }
         _ => Answer::Http(200, None),
@@ -388,34 +407,45 @@ fn forward(
             verdict.at = target.res;
             verdict.delivered_to = None;
             verdict.delivered_eni = None;
-            (502, format!("nothing listens on TCP port {} (--hosts): the target answers with a RST; the load balancer returns 502", target.port), topo.alb.get(req.lb).res)
+            (
+                502,
+                format!("nothing listens on TCP port {} (--hosts): the target answers with a RST; the load balancer returns 502", target.port),
+                lb,
+            )
         }
-        Answer::Plain => (504, format!("port {} is a plain TCP listener (--hosts): no HTTP response before the idle timeout; the load balancer returns 504", target.port), topo.alb.get(req.lb).res),
-        Answer::Http(s, body) => (s, format!("HTTP {s}{}", body.map(|b| format!(" ({b:?})")).unwrap_or_default()), target.res),
+        Answer::Plain => (
+            504,
+            format!("port {} is a plain TCP listener (--hosts): no HTTP response before the idle timeout; the load balancer returns 504", target.port),
+            lb,
+        ),
+        Answer::Http(s, body) => (
+            s,
+            format!(
+                "HTTP {s}{}",
+                body.map(|b| format!(" ({b:?})")).unwrap_or_default()
+            ),
+            target.res,
+        ),
     };
     let action = if verdict.disposition == Disposition::Dropped {
         Action::Drop
     } else {
         Action::Deliver
     };
-    hops.push(Hop {
+    let hop = Hop {
         resource: target.res,
         stage: Stage::Host,
         action,
         rule: None,
         detail,
         header: verdict.header,
-    });
-    Proxied {
-        hops,
-        verdict: Some(verdict),
-        response: HttpResponse {
-            status: Some(status),
-            from,
-            location: None,
-        },
-        forwarded,
-    }
+    };
+    let response = HttpResponse {
+        status: Some(status),
+        from,
+        location: None,
+    };
+    (verdict, response, hop)
 }
 
 /// The headers the load balancer adds (SPEC §11.2.6): `X-Forwarded-For` appended to (the
