@@ -535,3 +535,42 @@ fn the_matrix_reaches_listener_ports_at_layer_4() {
         out.stdout
     );
 }
+
+#[test]
+fn https_listeners_keep_certificates_and_authenticate_is_not_simulated() {
+    let out = vpcsim(["validate", "-t", rules().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("LoginRule: NotSimulated: authenticate-oidc"),
+        "{}",
+        out.stdout
+    );
+    let flow = "tcp 203.0.113.9:40000 -> 198.18.0.2:443";
+    let v = http(&rules(), flow, "GET /admin/x", &[]);
+    // The listener's certificate and the ListenerCertificate's.
+    assert_eq!(
+        hop(&v, "alb-listener")["rule"],
+        "HTTPS:443 (2 certificates)"
+    );
+    assert_eq!(hop(&v, "alb-rule")["resource"], "LoginRule");
+    assert_eq!(
+        v["http"]["response"]["forwarded_headers"]["X-Forwarded-Proto"],
+        "https"
+    );
+    assert_eq!(
+        v["http"]["response"]["forwarded_headers"]["X-Forwarded-Port"],
+        "443"
+    );
+    // An HTTPS listener needs a certificate.
+    let dir = tempfile::TempDir::new().unwrap();
+    let src = std::fs::read_to_string(rules()).unwrap().replace(
+        "      Certificates: [{ CertificateArn: \"arn:aws:acm:us-east-1:123456789012:certificate/default\" }]\n",
+        "",
+    );
+    let p = dir.path().join("t.yaml");
+    std::fs::write(&p, src).unwrap();
+    let out = vpcsim(["validate", "-t", p.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.contains("CertificateNotFound"), "{}", out.stdout);
+}

@@ -59,7 +59,16 @@ pub(super) fn arrive<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, lb: AlbIdx, nod
         };
         let listener = &balancer.listeners[li as usize];
         if D::TRACING {
-            let rule = format!("{}:{}", listener.protocol.as_str(), listener.port);
+            // Certificates are kept, not used: TLS is not terminated.
+            let rule = match listener.certificates.len() {
+                0 => format!("{}:{}", listener.protocol.as_str(), listener.port),
+                n => format!(
+                    "{}:{} ({n} certificate{})",
+                    listener.protocol.as_str(),
+                    listener.port,
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
             d.hop(
                 &p,
                 listener.res,
