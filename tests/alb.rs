@@ -574,3 +574,23 @@ fn https_listeners_keep_certificates_and_authenticate_is_not_simulated() {
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains("CertificateNotFound"), "{}", out.stdout);
 }
+
+#[test]
+fn internal_load_balancers_have_private_nodes_only() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let src = std::fs::read_to_string(web_app())
+        .unwrap()
+        .replace("Scheme: internet-facing", "Scheme: internal");
+    let p = dir.path().join("internal.yaml");
+    std::fs::write(&p, src).unwrap();
+    let out = vpcsim(["validate", "-t", p.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let lb = &v["load_balancers"][0];
+    assert_eq!(lb["scheme"], "internal");
+    assert!(lb["dns_name"].as_str().unwrap().starts_with("internal-"));
+    assert!(lb["nodes"][0]["public_ip"].is_null(), "{lb:#}");
+    let v = trace(&p, CLIENT, &[]);
+    assert_eq!(v["disposition"], "DROPPED", "{v:#}");
+    let v = http(&p, "tcp 10.0.10.10:40000 -> 10.0.1.4:80", "GET /api/x", &[]);
+    assert_verdict(&v, "DELIVERED", None, "ApiA");
+}
