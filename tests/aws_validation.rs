@@ -207,10 +207,26 @@ fn corpus_templates_that_need_the_default_vpc() {
         (d.clone(), subnet(0), subnet(1))
     };
 
+    // The application load balancer is simulated: its subnets and its target groups' VPC take
+    // the default VPC's ids.
     let alb = cfn.join("troposphere/ApplicationELB.template");
-    let (code, v) = validate(&[&alb], &[]);
+    let (d, a, b) = ids(&alb);
+    let params = [
+        format!("subnetA={a}"),
+        format!("subnetB={b}"),
+        format!("VpcId={}", d["vpc_id"].as_str().unwrap()),
+    ];
+    let p: Vec<&str> = params
+        .iter()
+        .flat_map(|x| ["--param", x.as_str()])
+        .collect();
+    let (code, v) = validate(&[&alb], &p);
     assert_eq!(code, 0, "{v:#}");
-    let out = trace(&alb, "tcp 172.31.0.4:40000 -> 8.8.8.8:443", &[]);
+    assert_eq!(
+        v["load_balancers"][0]["load_balancer"], "ApplicationElasticLB",
+        "{v:#}"
+    );
+    let out = trace(&alb, "tcp 172.31.0.4:40000 -> 8.8.8.8:443", &p);
     assert_eq!(out["disposition"], "EXITED", "{out:#}");
 
     let sample = cfn.join("aws-cfn-templates/EC2InstanceWithSecurityGroupSample.yaml");
@@ -254,10 +270,13 @@ fn corpus_templates_that_need_the_default_vpc() {
 
     // The network load balancer listens with HTTP, which AWS refuses on a network load
     // balancer as well; everything else loads into the default VPC.
+    // Its target group (protocol HTTP) is an Application Load Balancer group: it takes the
+    // default VPC's id.
     let nlb = cfn.join("troposphere/NetworkLB.template");
-    let (_, a, b) = ids(&nlb);
+    let (d, a, b) = ids(&nlb);
     let (a, b) = (format!("subnetA={a}"), format!("subnetB={b}"));
-    let (code, v) = validate(&[&nlb], &["--param", &a, "--param", &b]);
+    let vpc = format!("VpcId={}", d["vpc_id"].as_str().unwrap());
+    let (code, v) = validate(&[&nlb], &["--param", &a, "--param", &b, "--param", &vpc]);
     assert_eq!(code, 2, "{v:#}");
     let errs = errors(&v);
     assert_eq!(errs.len(), 1, "{errs:#?}");

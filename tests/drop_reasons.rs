@@ -153,6 +153,11 @@ const COVERED: &[(&str, &[&str])] = &[
         &["ingress_appliance_without_a_public_ip"],
     ),
     ("NLB_NO_LISTENER", &["nlb_no_listener_on_the_port"]),
+    ("ALB_NO_LISTENER", &["alb_no_listener_on_the_port"]),
+    (
+        "HOST_PORT_CLOSED",
+        &["host_port_closed_answers_a_syn_with_rst"],
+    ),
     (
         "NLB_NO_TARGET",
         &[
@@ -1528,6 +1533,44 @@ fn nlb_no_listener_on_the_port() {
     assert_dropped(&v, "NLB_NO_LISTENER", "Nlb");
     let v = trace(&t, "tcp 10.1.20.5:40000 -> 10.1.0.4:80", &[]);
     assert_delivered(&v, "Open");
+}
+
+/// An Application Load Balancer node ends connections only on listener ports (SPEC §11.2.2,
+/// `ELB_LISTENERS_MISMATCH`); its security group admits every port in this fixture.
+#[test]
+fn alb_no_listener_on_the_port() {
+    let t = fixture("alb/rules.yaml");
+    let v = trace(&t, "tcp 10.0.10.50:40000 -> 10.0.0.4:81", &[]);
+    assert_dropped(&v, "ALB_NO_LISTENER", "Alb");
+    let v = trace(&t, "tcp 10.0.10.50:40000 -> 10.0.0.4:80", &[]);
+    assert_delivered(&v, "Alb");
+}
+
+/// With `--hosts`, a TCP port a host does not list answers the SYN with a RST (connection
+/// refused); a listed port and an unlisted host are delivered.
+#[test]
+fn host_port_closed_answers_a_syn_with_rst() {
+    let t = fixture("alb/rules.yaml");
+    let hosts = fixture("alb/web-down.hosts.yaml");
+    let hosts = hosts.to_str().unwrap();
+    let v = trace(
+        &t,
+        "tcp 10.0.10.50:40000 -> 10.0.10.60:443",
+        &["--hosts", hosts],
+    );
+    assert_dropped(&v, "HOST_PORT_CLOSED", "Box");
+    let v = trace(
+        &t,
+        "tcp 10.0.10.50:40000 -> 10.0.10.60:22",
+        &["--hosts", hosts],
+    );
+    assert_delivered(&v, "Box");
+    let v = trace(
+        &t,
+        "tcp 10.0.10.60:40000 -> 10.0.10.50:443",
+        &["--hosts", hosts],
+    );
+    assert_delivered(&v, "Client");
 }
 
 /// Cross-zone load balancing is off by default on an NLB (SPEC §11.1): a node only uses targets

@@ -148,6 +148,17 @@ fn scenarios() -> Vec<(PathBuf, &'static str, Vec<&'static str>)> {
             "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
             vec![],
         ),
+        (
+            common::fixture("alb/rules.yaml"),
+            "tcp 203.0.113.9:40000 -> 198.18.0.1:8081",
+            vec![],
+        ),
+        (
+            common::fixture("alb/rules.yaml"),
+            "tcp 10.0.10.50:40000 -> 10.0.10.60:80",
+            // Integration tests run in the package's root.
+            vec!["--hosts", "tests/fixtures/alb/web-down.hosts.yaml"],
+        ),
     ]
 }
 
@@ -227,6 +238,7 @@ fn every_drop_is_explained_and_every_fix_delivers() {
         "TGW_BLACKHOLE_ROUTE",
         "APPLIANCE_BYPASSED",
         "INGRESS_APPLIANCE_NO_PUBLIC_IP",
+        "ALB_NO_LISTENER",
     ] {
         assert!(fixed.contains(r), "no scenario fixed {r}: fixed {fixed:?}");
     }
@@ -239,6 +251,7 @@ fn every_drop_is_explained_and_every_fix_delivers() {
         "TGW_BLACKHOLE_ROUTE",
         "VGW_NO_ROUTE",
         "VGW_SOURCE_NOT_IN_VPC",
+        "HOST_PORT_CLOSED",
     ] {
         assert!(
             unfixable.contains(r),

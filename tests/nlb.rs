@@ -537,7 +537,7 @@ fn load_errors_have_aws_codes() {
         assert_eq!(out.code, 2, "{extra}: {}", out.stdout);
         assert!(out.stdout.contains(code), "{code}: {}", out.stdout);
     }
-    // Application load balancers are kept as unsupported, never fail the load.
+    // Application load balancers load as such (tests/alb.rs), next to the network ones.
     let path = dir.path().join("alb.yaml");
     std::fs::write(
         &path,
@@ -548,7 +548,7 @@ fn load_errors_have_aws_codes() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("Alb (AWS::ElasticLoadBalancingV2::LoadBalancer)"),
+            .contains("application load balancer Alb (internet-facing"),
         "{}",
         out.stdout
     );

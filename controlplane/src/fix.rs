@@ -104,6 +104,14 @@ pub enum Change {
         /// Index into [`Model::target_groups`].
         target_group: usize,
     },
+    /// Add an Application Load Balancer listener on a port, with the protocol and default action
+    /// of one of its listeners.
+    AddAlbListener {
+        /// Index into [`crate::model::Albs::listeners`]: the listener to copy.
+        like: usize,
+        /// The new listener's port.
+        port: u16,
+    },
     /// Turn on cross-zone load balancing for a load balancer's target group (the load balancer
     /// attribute, and the group's own attribute back to the load balancer's setting).
     EnableCrossZone {
@@ -188,6 +196,15 @@ impl Change {
                 port,
                 target_group,
             } => add_listener(m, *load_balancer, *protocol, *port, *target_group),
+            Change::AddAlbListener { like, port } => {
+                if let Some(l) = m.alb.listeners.get(*like) {
+                    let mut l = l.clone();
+                    l.origin.logical_id = format!("{}.FixListener{port}", l.origin.logical_id);
+                    l.origin.id = format!("{}/fix-listener-{port}", l.origin.id);
+                    l.port = *port;
+                    m.alb.listeners.push(l);
+                }
+            }
             Change::EnableCrossZone {
                 load_balancer,
                 target_group,
@@ -541,6 +558,17 @@ impl fmt::Display for Described<'_> {
                     .get(*target_group)
                     .map_or("?", |g| &g.origin.logical_id)
             ),
+            Change::AddAlbListener { like, port } => {
+                let l = m.alb.listeners.get(*like);
+                write!(
+                    f,
+                    "add an {} listener on port {port} to {} with the default action of {}",
+                    l.map_or("?", |l| l.protocol.as_str()),
+                    l.and_then(|l| m.alb.load_balancers.get(l.load_balancer))
+                        .map_or("?", |lb| &lb.origin.logical_id),
+                    l.map_or("?", |l| &l.origin.logical_id)
+                )
+            }
             Change::EnableCrossZone {
                 load_balancer,
                 target_group,

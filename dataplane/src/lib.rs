@@ -18,6 +18,7 @@
 //! The pipeline does no I/O, never reads the clock (time is passed in) and does not
 //! allocate per packet when tracing is off.
 
+pub mod alb;
 pub mod aws;
 pub mod pipeline;
 pub mod reach;

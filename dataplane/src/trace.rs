@@ -50,6 +50,14 @@ pub enum Stage {
     NlbTargetGroup,
     /// The translation to a Network Load Balancer target, or of its reply back to the client.
     NlbTarget,
+    /// An Application Load Balancer's listener (the client's connection ends there).
+    AlbListener,
+    /// The listener rule (or default action) that decided an HTTP request.
+    AlbRule,
+    /// The Application Load Balancer target group choosing a target.
+    AlbTarget,
+    /// What a simulated host answered (`--hosts`).
+    Host,
     /// A Gateway Load Balancer endpoint.
     GwlbEndpoint,
     /// A Gateway Load Balancer choosing an appliance.
@@ -87,6 +95,10 @@ impl Stage {
             Stage::NlbListener => "nlb-listener",
             Stage::NlbTargetGroup => "nlb-target-group",
             Stage::NlbTarget => "nlb-target",
+            Stage::AlbListener => "alb-listener",
+            Stage::AlbRule => "alb-rule",
+            Stage::AlbTarget => "alb-target",
+            Stage::Host => "host",
             Stage::GwlbEndpoint => "gwlb-endpoint",
             Stage::Gwlb => "gwlb",
             Stage::GeneveEncap => "geneve-encap",

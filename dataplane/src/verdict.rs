@@ -186,6 +186,13 @@ drop_reasons! {
     /// targets elsewhere are healthy.
     NlbNoTarget = "NLB_NO_TARGET", "ELB_NOT_CROSSZONE",
         "register a target in the node's Availability Zone or enable cross-zone load balancing";
+    /// A TCP connection reached an Application Load Balancer node on a port no listener serves.
+    AlbNoListener = "ALB_NO_LISTENER", "ELB_LISTENERS_MISMATCH",
+        "add a listener for this port to the Application Load Balancer";
+    /// The packet reached the host, but nothing listens on its TCP port (`--hosts`): the host
+    /// answers the SYN with a RST (connection refused).
+    HostPortClosed = "HOST_PORT_CLOSED", "NO_PATH",
+        "nothing listens on this port on the host: start the service there (or list the port in the --hosts file)";
     /// A gateway endpoint (S3, DynamoDB) carries only TCP and ICMP echo towards the service.
     VpceGatewayProtocol = "VPCE_GATEWAY_PROTOCOL", "VPCE_GATEWAY_PROTOCOL_RESTRICTION",
         "a gateway endpoint carries only TCP and ICMP echo: the service answers nothing else";

@@ -1,6 +1,7 @@
 //! The commands, one module each, and what they share: the topology and state arguments
 //! (`args`) and the flow spec (`flowspec`).
 
+pub mod alb;
 pub mod args;
 pub mod autoscaling;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod flowspec;
 pub mod gen;
 pub mod graph;
 pub mod health;
+pub mod hosts;
 pub mod lint;
 pub mod names;
 pub mod outdir;

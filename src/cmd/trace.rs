@@ -2,10 +2,12 @@
 
 use super::args::{origin, StateArgs, TopologyArgs};
 use super::flowspec;
+use super::hosts::HostsArgs;
 use super::stdio::{errln, out, outln};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use vpcsim_controlplane::{compile, Model};
+use vpcsim_dataplane::alb::hosts::Hosts;
 use vpcsim_dataplane::pipeline::exchange::{exchange, Exchange};
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::trace::Hop;
@@ -54,6 +56,16 @@ pub struct TraceArgs {
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
+    /// An HTTP request on the traced TCP connection, `'GET /api/users'`: evaluated by the
+    /// Application Load Balancer the connection reaches (its rules, then its own connection to a
+    /// target), or answered by the host it reaches (`--hosts`).
+    #[arg(long, value_name = "REQUEST")]
+    pub http: Option<String>,
+    /// A header of the --http request, `'Host: shop.example.com'` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE", requires = "http")]
+    pub headers: Vec<String>,
+    #[command(flatten)]
+    pub hosts: HostsArgs,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -97,8 +109,13 @@ fn trace_once(
     args: &TraceArgs,
     header: Header,
     origin: Origin,
+    hosts: &Hosts,
 ) -> Exchange<Trace> {
     let mut t = trace_exchange(topo, args.state.config(), header, origin);
+    // A closed port refuses the connection: there is no reply to trace.
+    if hosts.refuse(topo, &mut t.request, &mut t.request_trace) {
+        t.reply = None;
+    }
     if !args.with_return {
         t.reply = None;
     }
@@ -130,7 +147,8 @@ fn fix_sequence(
         let Ok(origin) = origin(&topo, args.from.as_deref()) else {
             return (steps, None, topo);
         };
-        let t = trace_once(&topo, args, header, origin);
+        let hosts = args.hosts.load(&topo).unwrap_or_default();
+        let t = trace_once(&topo, args, header, origin, &hosts);
         let Some((v, hops, is_reply)) = first_drop(&t) else {
             return (steps, Some(t), topo);
         };
@@ -153,9 +171,18 @@ pub fn run(args: &TraceArgs) -> i32 {
             return 2;
         }
     };
-    let Ok((loaded, topo)) = args.topology.topology() else {
+    let Ok((loaded, mut topo)) = args.topology.topology() else {
         return 2;
     };
+    let (request, hosts) =
+        match super::alb::prepare(args.http.as_deref(), &args.headers, &args.hosts, &mut topo) {
+            Ok(x) => x,
+            Err(e) => {
+                errln!("error: {e}");
+                return 2;
+            }
+        };
+    let topo = topo;
     let origin = match origin(&topo, args.from.as_deref()) {
         Ok(o) => o,
         Err(e) => {
@@ -163,7 +190,11 @@ pub fn run(args: &TraceArgs) -> i32 {
             return 2;
         }
     };
-    let t = trace_once(&topo, args, header, origin);
+    let mut t = trace_once(&topo, args, header, origin, &hosts);
+    let http = request
+        .as_ref()
+        .map(|r| super::alb::http_trace(&topo, &hosts, args.state.config(), &mut t, r, TRACE_TIME));
+    let t = t;
     let v = &t.request;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
     if let Some((rv, _)) = &t.reply {
@@ -207,6 +238,9 @@ pub fn run(args: &TraceArgs) -> i32 {
     }
     if args.json {
         let mut out = json::trace_json(&topo, v, &t.request_trace.hops);
+        if let Some(h) = &http {
+            out["http"] = h.clone();
+        }
         if let Some(e) = &explanation {
             out["explanation"] = e.to_json(model);
         }
@@ -233,6 +267,9 @@ pub fn run(args: &TraceArgs) -> i32 {
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         out!("{}", text::trace_text(&topo, v, &t.request_trace.hops));
+        if let Some(h) = &http {
+            super::alb::print_http(h);
+        }
         print_explanation(explanation.as_ref(), model);
         if let Some((rv, rt)) = &t.reply {
             outln!("\nreturn path:");

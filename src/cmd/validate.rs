@@ -21,6 +21,8 @@ pub struct ValidateArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hosts: super::hosts::HostsArgs,
 }
 
 pub fn run(args: &ValidateArgs) -> i32 {
@@ -40,6 +42,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
     }
     let target_health = target_health.unwrap_or_default();
     let auto_scaling = super::autoscaling::groups_json(m);
+    let albs = super::alb::load_balancers_json(m);
     if args.json {
         let out = json!({
             "templates": m.templates.iter().map(|t| json!({"file": t.path, "stack": t.stack_name, "region": t.region, "account_id": t.account_id})).collect::<Vec<_>>(),
@@ -54,6 +57,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
             "unsupported": unsupported.iter().map(|(k, id)| json!({"type": k, "logical_id": id})).collect::<Vec<_>>(),
             "auto_scaling_groups": auto_scaling,
             "target_health": target_health,
+            "load_balancers": albs,
             "errors": loaded.errors().map(diag_json).collect::<Vec<_>>(),
             "warnings": loaded.warnings().map(diag_json).collect::<Vec<_>>(),
         });
@@ -110,6 +114,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
                 super::autoscaling::groups_text(&auto_scaling).trim_end()
             );
         }
+        super::alb::print_load_balancers(&albs);
         for g in &target_health {
             outln!(
                 "\ntarget group {} ({}):",
@@ -251,7 +256,9 @@ fn target_health(
     args: &ValidateArgs,
     loaded: &vpcsim_controlplane::Loaded,
 ) -> Option<Vec<serde_json::Value>> {
-    if loaded.has_errors() || loaded.model.target_groups.is_empty() {
+    if loaded.has_errors()
+        || (loaded.model.target_groups.is_empty() && loaded.model.alb.target_groups.is_empty())
+    {
         return Some(vec![]);
     }
     let mut topo = vpcsim_controlplane::compile(&loaded.model);
@@ -261,7 +268,14 @@ fn target_health(
             return None;
         }
     }
-    let groups = topo
+    match args.hosts.load(&topo) {
+        Ok(hosts) => vpcsim_dataplane::alb::health::check(&mut topo, &hosts),
+        Err(e) => {
+            errln!("error: {e}");
+            return None;
+        }
+    }
+    let mut groups: Vec<serde_json::Value> = topo
         .nlb
         .target_groups
         .iter()
@@ -282,5 +296,6 @@ fn target_health(
             })
         })
         .collect();
+    groups.extend(super::alb::target_health_json(&topo));
     Some(groups)
 }

@@ -12,6 +12,7 @@ pub(super) struct Owners {
     pub instances: Vec<ResId>,
     pub nat_gateways: Vec<ResId>,
     pub load_balancers: Vec<ResId>,
+    pub app_load_balancers: Vec<ResId>,
     pub vpc_endpoints: Vec<ResId>,
 }
 
@@ -46,6 +47,16 @@ pub(super) fn network_interfaces(model: &Model, topo: &mut Topology, owners: &Ow
             EniOwner::LoadBalancer(lb) => {
                 let r = res(topo, &e.origin);
                 (r, r, EniKind::NetworkLoadBalancer(lb.into()))
+            }
+            // An Application Load Balancer's node is named `<Alb>.<Subnet>`, but what reaches it
+            // is delivered to the load balancer, which ends the client's connection.
+            EniOwner::AppLoadBalancer(lb) => {
+                let r = res(topo, &e.origin);
+                (
+                    r,
+                    owners.app_load_balancers[lb],
+                    EniKind::ApplicationLoadBalancer(lb.into()),
+                )
             }
             EniOwner::VpcEndpoint(x) => {
                 let r = res(topo, &e.origin);

@@ -5,6 +5,7 @@
 //! after [`Topology::finish`], which numbers zones and compiles security groups; target health
 //! comes last of all, because a health check is a packet through the finished pipeline.
 
+mod alb;
 mod edges;
 mod endpoints;
 mod gateways;
@@ -61,6 +62,10 @@ pub fn compile(model: &Model) -> Topology {
         instances: resources(&mut topo, model.instances.iter().map(|i| &i.origin)),
         nat_gateways: resources(&mut topo, model.nat_gateways.iter().map(|n| &n.origin)),
         load_balancers: resources(&mut topo, model.load_balancers.iter().map(|lb| &lb.origin)),
+        app_load_balancers: resources(
+            &mut topo,
+            model.alb.load_balancers.iter().map(|lb| &lb.origin),
+        ),
         vpc_endpoints: endpoints::vpc_endpoints(model, &mut topo, &prefix_lists),
     };
     interfaces::network_interfaces(model, &mut topo, &owners);
@@ -72,8 +77,14 @@ pub fn compile(model: &Model) -> Topology {
     nlb::network_load_balancers(model, &mut topo, &owners.load_balancers);
     gwlb::gateway_load_balancers(model, &mut topo);
     waf::web_acls(model, &mut topo);
+    alb::application_load_balancers(model, &mut topo, &owners.app_load_balancers);
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
     vpcsim_dataplane::pipeline::health::check(&mut topo);
+    // Without a hosts file every application is assumed up; `--hosts` computes it again.
+    vpcsim_dataplane::alb::health::check(
+        &mut topo,
+        &vpcsim_dataplane::alb::hosts::Hosts::assumed_up(),
+    );
     topo
 }

@@ -39,6 +39,10 @@ impl Builder {
             // Ref of a launch configuration or Auto Scaling group is its name.
             Ref::LaunchConfiguration(i) => m.launch_configurations[i].origin.id.clone(),
             Ref::AutoScalingGroup(i) => m.auto_scaling_groups[i].origin.id.clone(),
+            Ref::AppLoadBalancer(i) => m.alb.load_balancers[i].origin.id.clone(),
+            Ref::AlbListener(i) => m.alb.listeners[i].origin.id.clone(),
+            Ref::AlbRule(i) => m.alb.rules[i].origin.id.clone(),
+            Ref::AlbTargetGroup(i) => m.alb.target_groups[i].origin.id.clone(),
             Ref::Link(i) => m.links[i].id.clone(),
             Ref::CidrBlock(_, l) => m.links[l].id.clone(),
             Ref::Unsupported(i) => m.unsupported[i].origin.id.clone(),
@@ -88,6 +92,13 @@ impl Builder {
             (Ref::LoadBalancer(_) | Ref::Listener(_) | Ref::TargetGroup(_), _) => {
                 self.nlb_attribute(r, attr)
             }
+            (
+                Ref::AppLoadBalancer(_)
+                | Ref::AlbListener(_)
+                | Ref::AlbRule(_)
+                | Ref::AlbTargetGroup(_),
+                _,
+            ) => self.alb_attribute(r, attr),
             (Ref::RouteTable(i), "RouteTableId") => Some(json!(m.route_tables[i].origin.id)),
             (Ref::Igw(i), "InternetGatewayId") => Some(json!(m.internet_gateways[i].origin.id)),
             (Ref::Eigw(i), "Id") => Some(json!(m.egress_only_igws[i].origin.id)),

@@ -40,6 +40,10 @@ pub(super) enum Ref {
     LaunchTemplate(usize),
     LaunchConfiguration(usize),
     AutoScalingGroup(usize),
+    AppLoadBalancer(usize),
+    AlbListener(usize),
+    AlbRule(usize),
+    AlbTargetGroup(usize),
     Link(usize),
     WafIpSet(usize),
     WafRegexSet(usize),
@@ -324,6 +328,7 @@ impl Builder {
     /// references in any order). Errors are reported before warnings.
     pub(super) fn validate(&mut self) {
         self.validate_network_load_balancers();
+        self.validate_application_load_balancers();
         let mut errors = Findings::new();
         let mut warnings = Findings::new();
         self.validate_routes(&mut errors, &mut warnings);

@@ -150,6 +150,9 @@ impl Builder {
         if super::gwlb::is_gateway(p) {
             return self.add_gateway_load_balancer(t, lid, p);
         }
+        if super::alb::is_application(p) {
+            return self.add_application_load_balancer(t, lid, p);
+        }
         if !super::nlb::is_network(p) {
             self.keep_unsupported(self.origin(t, lid, LOAD_BALANCER, props::name_tag(p)));
             return Ok(());
@@ -162,6 +165,9 @@ impl Builder {
         if opt_str(p, "Protocol")?.as_deref() == Some("GENEVE") {
             return self.add_gwlb_target_group(t, lid, p);
         }
+        if super::alb::is_application_group(p) {
+            return self.add_alb_target_group(t, lid, p);
+        }
         self.add_nlb_target_group(t, lid, p)
     }
 
@@ -171,6 +177,7 @@ impl Builder {
         match self.lookup(&lb_id) {
             Some(Ref::LoadBalancer(i)) => self.add_nlb_listener(t, lid, i, p),
             Some(Ref::GatewayLoadBalancer(i)) => self.add_gwlb_listener(t, lid, i, p),
+            Some(Ref::AppLoadBalancer(i)) => self.add_alb_listener(t, lid, i, p),
             // A listener of a load balancer vpcsim does not model.
             Some(Ref::Unsupported(_)) => {
                 self.keep_unsupported(self.origin(t, lid, LISTENER, props::name_tag(p)));

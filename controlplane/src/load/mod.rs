@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use vpcsim_dataplane::wire::IpProtocol;
 
 mod addresses;
+mod alb;
+mod alb_rules;
 mod attributes;
 mod autoscaling;
 mod builder;
@@ -391,6 +393,8 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::ElasticLoadBalancingV2::LoadBalancer",
     "AWS::ElasticLoadBalancingV2::Listener",
     "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::ElasticLoadBalancingV2::ListenerRule",
+    "AWS::ElasticLoadBalancingV2::ListenerCertificate",
     "AWS::EC2::PrefixList",
     "AWS::EC2::VPCEndpoint",
     "AWS::EC2::VPCEndpointService",

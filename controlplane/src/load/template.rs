@@ -210,6 +210,8 @@ impl Builder {
             elbv2::LOAD_BALANCER => self.add_load_balancer(template, logical_id, p),
             elbv2::LISTENER => self.add_listener(template, logical_id, p),
             elbv2::TARGET_GROUP => self.add_target_group(template, logical_id, p),
+            alb::LISTENER_RULE => self.add_listener_rule(template, logical_id, p),
+            alb::LISTENER_CERTIFICATE => self.add_listener_certificate(template, logical_id, p),
             "AWS::EC2::PrefixList" => self.add_prefix_list(template, logical_id, p),
             "AWS::EC2::VPCEndpoint" => self.add_vpc_endpoint(template, logical_id, p),
             gwlb::ENDPOINT_SERVICE => self.add_endpoint_service(template, logical_id, p),

@@ -30,6 +30,8 @@ pub enum EniOwner {
     VpcEndpoint(usize),
     /// A Network Load Balancer's node in one of its subnets.
     LoadBalancer(usize),
+    /// An Application Load Balancer's node (index into [`super::Albs::load_balancers`]).
+    AppLoadBalancer(usize),
 }
 
 /// An elastic network interface.

@@ -3,6 +3,7 @@
 //! Resources refer to each other by index into the `Model`'s vectors. Every resource keeps where
 //! it came from ([`Origin`]) so errors and outputs can name the file and logical id.
 
+mod alb;
 mod autoscaling;
 mod edges;
 mod elastic_ips;
@@ -20,6 +21,7 @@ mod security_groups;
 mod vpc;
 mod waf;
 
+pub use alb::*;
 pub use autoscaling::*;
 pub use edges::*;
 pub use elastic_ips::*;
@@ -171,6 +173,8 @@ pub struct Model {
     /// Routes whose target is a GWLB endpoint (`VpcEndpointId`), kept apart from
     /// [`RouteTable::routes`] like prefix-list routes.
     pub gwlb_routes: Vec<GwlbRoute>,
+    /// Application Load Balancers, their listeners, rules and target groups.
+    pub alb: Albs,
     /// Resources of supported types that only link others (associations, attachments, routes,
     /// rules, CIDR blocks): kept for counting and naming.
     pub links: Vec<Origin>,
@@ -249,6 +253,10 @@ impl Model {
             .chain(self.launch_templates.iter().map(|r| &r.origin))
             .chain(self.launch_configurations.iter().map(|r| &r.origin))
             .chain(self.auto_scaling_groups.iter().map(|r| &r.origin))
+            .chain(self.alb.load_balancers.iter().map(|r| &r.origin))
+            .chain(self.alb.listeners.iter().map(|r| &r.origin))
+            .chain(self.alb.rules.iter().map(|r| &r.origin))
+            .chain(self.alb.target_groups.iter().map(|r| &r.origin))
             .chain(self.links.iter())
             .chain(self.waf.origins());
         // The default VPC comes with the account, not from a template.

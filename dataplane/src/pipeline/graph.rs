@@ -2,8 +2,8 @@
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
 use crate::topology::{
-    EigwIdx, EniIdx, GwlbEndpointIdx, IgwIdx, NatIdx, NlbIdx, PeeringIdx, ResId, RouteTableIdx,
-    SubnetIdx, TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
+    AlbIdx, EigwIdx, EniIdx, GwlbEndpointIdx, IgwIdx, NatIdx, NlbIdx, PeeringIdx, ResId,
+    RouteTableIdx, SubnetIdx, TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
 use crate::trace::Stage;
 
@@ -163,6 +163,13 @@ pub enum Node {
         /// The node's interface.
         node: EniIdx,
     },
+    /// A packet reaches a node of an Application Load Balancer.
+    Alb {
+        /// The load balancer.
+        lb: AlbIdx,
+        /// The node's interface.
+        node: EniIdx,
+    },
     /// A route sends the packet to a Gateway Load Balancer endpoint.
     GwlbEndpoint {
         /// The endpoint.
@@ -230,6 +237,7 @@ node_kinds! {
     GatewayEndpoint = "gateway-endpoint", "gateway endpoint: out to S3 or DynamoDB (TCP and ICMP echo)";
     Nlb = "nlb", "Network Load Balancer node: listener, target choice, flow table, address rewrite";
     GwlbEndpoint = "gwlb-endpoint", "Gateway Load Balancer endpoint: GENEVE to an appliance and back";
+    Alb = "alb", "Application Load Balancer node: the listener ends the client's connection (HTTP is evaluated by the proxy)";
 }
 
 /// Where a walk ends, as the graph drawing names it.
@@ -291,6 +299,7 @@ impl Node {
             Node::GatewayEndpoint { .. } => NodeKind::GatewayEndpoint,
             Node::Nlb { .. } => NodeKind::Nlb,
             Node::GwlbEndpoint { .. } => NodeKind::GwlbEndpoint,
+            Node::Alb { .. } => NodeKind::Alb,
         }
     }
 }
@@ -331,6 +340,7 @@ impl NodeKind {
             K::Enter => &[
                 Edge::Node(K::NatIn),
                 Edge::Node(K::Nlb),
+                Edge::Node(K::Alb),
                 Edge::End(Deliver),
                 Edge::End(Drop),
             ],
@@ -373,6 +383,7 @@ impl NodeKind {
                 Edge::End(Drop),
             ],
             K::GwlbEndpoint => &[Edge::Node(K::Route), Edge::End(Drop)],
+            K::Alb => &[Edge::End(Deliver), Edge::End(Drop)],
         }
     }
 

@@ -79,7 +79,8 @@ pub(super) fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, eni: EniIdx, ori
             security_group::track_always(d, p, Zone::Interface(eni), e.owner, Stage::SgEgress)
         }
         EniKind::NatGateway(_) => Some(p),
-        EniKind::Host | EniKind::VpcEndpoint(_) => {
+        // An ALB node's own connections (to targets, health checks) pass its security groups.
+        EniKind::Host | EniKind::VpcEndpoint(_) | EniKind::ApplicationLoadBalancer(_) => {
             security_group::check(d, p, eni, Direction::Egress)
         }
     };
@@ -209,6 +210,9 @@ pub(super) fn enter<'t, D: Driver<'t>>(
         }
         if let EniKind::GatewayLoadBalancer(_) = e.kind {
             return gwlb_node(d, p, eni);
+        }
+        if let EniKind::ApplicationLoadBalancer(lb) = e.kind {
+            return d.next(p, Node::Alb { lb, node: eni });
         }
     }
     let Some(p) = security_group::check(d, p, eni, Direction::Ingress) else {

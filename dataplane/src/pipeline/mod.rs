@@ -24,6 +24,7 @@ pub mod exchange;
 pub mod graph;
 pub mod health;
 
+mod alb;
 mod appliance;
 mod concrete;
 mod counters;
@@ -127,6 +128,7 @@ pub fn dispatch<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, node: Node) {
         Node::VgwIn { vgw } => vpn::vgw_ingress(d, p, vgw),
         Node::GatewayEndpoint { endpoint } => endpoint::gateway_endpoint(d, p, endpoint),
         Node::Nlb { lb, node } => nlb::arrive(d, p, lb, node),
+        Node::Alb { lb, node } => alb::arrive(d, p, lb, node),
         Node::GwlbEndpoint {
             endpoint,
             vpc,

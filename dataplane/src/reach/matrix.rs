@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 /// A row or column of the reachability matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
-    /// An instance's interface or a standalone interface (never a NAT gateway's).
+    /// An instance's interface or a standalone interface (never a NAT gateway's), or an
+    /// Application Load Balancer node (a destination only).
     Eni(EniIdx),
     /// Public addresses outside the topology, through internet gateways.
     Internet,
@@ -108,10 +109,18 @@ type Row = (Vec<(usize, usize, HeaderSet)>, Vec<(usize, HeaderSet)>);
 pub fn matrix(prep: &Prepared<'_>, fam: Family, threads: usize) -> Matrix {
     let topo = prep.topo;
     let host = |e: EniIdx| topo.enis[e].kind == crate::topology::EniKind::Host;
+    // Application Load Balancer nodes are destinations too: a client's connection ends there
+    // (its listener ports at L4); what the node then opens to targets is a connection of its own.
+    let alb_node = |e: EniIdx| {
+        matches!(
+            topo.enis[e].kind,
+            crate::topology::EniKind::ApplicationLoadBalancer(_)
+        )
+    };
     let mut endpoints: Vec<Endpoint> = topo
         .enis
         .indices()
-        .filter(|&e| host(e))
+        .filter(|&e| host(e) || alb_node(e))
         .map(Endpoint::Eni)
         .collect();
     endpoints.push(Endpoint::Internet);

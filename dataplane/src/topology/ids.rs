@@ -117,6 +117,9 @@ table_indices! {
     /// Index into [`Gwlbs::endpoints`](super::gwlb::Gwlbs::endpoints): a Gateway Load Balancer
     /// endpoint.
     GwlbEndpointIdx;
+    /// Index into [`Albs::load_balancers`](super::alb::Albs::load_balancers): an Application
+    /// Load Balancer.
+    AlbIdx;
 }
 
 /// One table of the topology: a vector indexed by `I` only.

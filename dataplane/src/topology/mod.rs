@@ -19,6 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::space::first_match_segs;
 use crate::wire::Family;
 
+pub mod alb;
 pub mod endpoint;
 pub mod gwlb;
 pub mod ids;
@@ -29,8 +30,8 @@ pub mod tgw;
 pub mod vpn;
 
 pub use ids::{
-    EigwIdx, EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, IgwIdx, NaclIdx, NatIdx, NlbIdx,
-    PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
+    AlbIdx, EigwIdx, EniIdx, GwlbEndpointIdx, GwlbIdx, GwlbTargetGroupIdx, IgwIdx, NaclIdx, NatIdx,
+    NlbIdx, PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
     TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
 
@@ -278,6 +279,10 @@ pub enum EniKind {
     /// [`crate::topology::gwlb::Gwlbs::load_balancers`]): it sends health checks and takes their replies;
     /// GENEVE to and from its appliances is the GWLB stage's own.
     GatewayLoadBalancer(GwlbIdx),
+    /// A node of an Application Load Balancer (index into
+    /// [`crate::topology::alb::Albs::load_balancers`]): it terminates its clients' connections
+    /// and opens its own to targets.
+    ApplicationLoadBalancer(AlbIdx),
 }
 
 /// An elastic network interface: what owns it, its addresses, and its security groups compiled
@@ -463,6 +468,8 @@ pub struct Topology {
     pub gwlb: crate::topology::gwlb::Gwlbs,
     /// AWS WAF web ACLs and the resources they are associated with.
     pub waf: crate::waf::Wafs,
+    /// Application Load Balancers and their target groups.
+    pub alb: crate::topology::alb::Albs,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
     /// Each distinct set of security groups' rules as header boxes, and each interface's
@@ -520,6 +527,7 @@ impl Topology {
             nlb: crate::topology::nlb::Nlbs::default(),
             gwlb: crate::topology::gwlb::Gwlbs::default(),
             waf: crate::waf::Wafs::default(),
+            alb: crate::topology::alb::Albs::default(),
             maps: maps::TopologyMaps::default(),
             sg_boxes: Vec::new(),
             eni_sg_boxes: Table::default(),

@@ -83,3 +83,32 @@ pub(super) fn nlb_no_target(d: &Drop) -> Finding {
         no_fix,
     }
 }
+
+/// An Application Load Balancer without a listener on the port: one like its first listener.
+pub(super) fn alb_no_listener(d: &Drop) -> Finding {
+    let Drop { topo, m, v, h, .. } = *d;
+    let message = format!(
+        "{} has no listener on TCP port {}",
+        topo.name(v.at),
+        h.dst_port
+    );
+    let lb = m
+        .alb
+        .load_balancers
+        .iter()
+        .position(|lb| topo.find_resource(&lb.origin.id) == Some(v.at));
+    match lb.and_then(|i| m.alb.listeners.iter().position(|l| l.load_balancer == i)) {
+        Some(like) => Finding {
+            message,
+            fix: Some(Change::AddAlbListener {
+                like,
+                port: h.dst_port,
+            }),
+            no_fix: None,
+        },
+        None => Finding::no_fix(
+            message,
+            "the load balancer has no listener to copy: add one (HTTP or HTTPS) with a default action",
+        ),
+    }
+}

@@ -120,6 +120,11 @@ pub fn explain(
         DropReason::TgwNoRoute | DropReason::TgwBlackholeRoute => transit::tgw_route(&d),
         DropReason::NlbNoListener => load_balancers::nlb_no_listener(&d),
         DropReason::NlbNoTarget => load_balancers::nlb_no_target(&d),
+        DropReason::AlbNoListener => load_balancers::alb_no_listener(&d),
+        DropReason::HostPortClosed => Finding::no_fix(
+            format!("the packet reached {at}, but nothing listens on TCP port {} there (--hosts): the host refuses the connection with a RST", h.dst_port),
+            "the network delivers it: start the service on the host (or list the port for it in the --hosts file)",
+        ),
         DropReason::NotMapped => Finding::no_fix(
             format!("{} is not a public IP, Elastic IP or IPv6 address of any interface", h.dst),
             "the destination is not an address of anything in the topology",

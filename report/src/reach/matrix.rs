@@ -14,7 +14,13 @@ use vpcsim_dataplane::Topology;
 /// connection>`.
 pub fn endpoint_name(topo: &Topology, e: Endpoint) -> String {
     match e {
-        Endpoint::Eni(i) => topo.name(topo.enis[i].owner).to_string(),
+        // A load balancer owns several nodes: each is named for itself (`Alb.PublicSubnetA`).
+        Endpoint::Eni(i) => match topo.enis[i].kind {
+            vpcsim_dataplane::topology::EniKind::ApplicationLoadBalancer(_) => {
+                topo.name(topo.enis[i].res).to_string()
+            }
+            _ => topo.name(topo.enis[i].owner).to_string(),
+        },
         Endpoint::Internet => "internet".into(),
         Endpoint::OnPrem(c) => format!("on-prem:{}", topo.name(topo.vpn_connections[c].res)),
     }

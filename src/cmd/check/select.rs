@@ -107,6 +107,7 @@ impl Selected {
                 EniKind::VpcEndpoint(v) => Some(topo.vpc_endpoints[v].res),
                 EniKind::NetworkLoadBalancer(l) => Some(topo.nlb.load_balancers[l].res),
                 EniKind::GatewayLoadBalancer(l) => Some(topo.gwlb.load_balancers[l].res),
+                EniKind::ApplicationLoadBalancer(l) => Some(topo.alb.get(l).res),
             };
             let named = [Some(e.res), Some(e.owner), service]
                 .into_iter()
