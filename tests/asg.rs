@@ -174,13 +174,9 @@ fn scaling_policies_and_hooks_load_with_a_note() {
             .map(|w| w["code"].as_str().unwrap().to_string())
     };
     assert_eq!(code_of("Hook").as_deref(), Some("NotSimulated"), "{v:#}");
-    // A target group of an application load balancer is not simulated yet: the group's
-    // instances are not registered in it, and the load says so.
-    assert_eq!(
-        code_of("Balanced").as_deref(),
-        Some("UnsupportedReference"),
-        "{v:#}"
-    );
+    // An application load balancer's target group takes the group's instances like any
+    // other: no warning about the registration.
+    assert_eq!(code_of("Balanced"), None, "{v:#}");
     let a = vpcsim([
         "validate",
         "-t",

@@ -3,6 +3,7 @@
 //! balancer type adds its group here and every registering resource follows.
 
 use super::*;
+use vpcsim_dataplane::topology::alb::AlbTargetType;
 use vpcsim_dataplane::topology::nlb::TargetType;
 
 /// A target group an instance can be registered in.
@@ -12,6 +13,8 @@ pub(super) enum Registration {
     Network(usize),
     /// A Gateway Load Balancer target group (index into [`Model::gwlb_target_groups`]).
     Gateway(usize),
+    /// An Application Load Balancer target group (index into the model's ALB target groups).
+    Application(usize),
     /// A target group of a kind vpcsim does not simulate (its logical id): nothing to register.
     NotSimulated(String),
 }
@@ -36,6 +39,20 @@ impl Builder {
                 Ok(Registration::Network(g))
             }
             Some(Ref::GwlbTargetGroup(g)) => Ok(Registration::Gateway(g)),
+            Some(Ref::AlbTargetGroup(g)) => {
+                let group = &self.model.alb.target_groups[g];
+                if group.target_type != AlbTargetType::Instance {
+                    return Err(Problem::new(
+                        "ValidationError",
+                        format!(
+                            "{key}: target group {} has target type {}; instances register only in target groups of type instance",
+                            group.origin.logical_id,
+                            group.target_type.as_str()
+                        ),
+                    ));
+                }
+                Ok(Registration::Application(g))
+            }
             Some(Ref::Unsupported(u))
                 if self.model.unsupported[u].origin.kind == elbv2::TARGET_GROUP =>
             {
@@ -63,6 +80,11 @@ impl Builder {
             Registration::Gateway(g) => self.model.gwlb_target_groups[g]
                 .targets
                 .push((id, instance)),
+            Registration::Application(g) => self.model.alb.target_groups[g].targets.push(Target {
+                id,
+                target: TargetRef::Instance(instance),
+                port: None,
+            }),
             Registration::NotSimulated(_) => {}
         }
     }
