@@ -11,6 +11,7 @@ mod gateways;
 mod gwlb;
 mod interfaces;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod route_tables;
@@ -70,6 +71,7 @@ pub fn compile(model: &Model) -> Topology {
     topo.finish();
     nlb::network_load_balancers(model, &mut topo, &owners.load_balancers);
     gwlb::gateway_load_balancers(model, &mut topo);
+    network_firewall::network_firewalls(model, &mut topo);
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
     vpcsim_dataplane::pipeline::health::check(&mut topo);

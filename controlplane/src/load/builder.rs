@@ -37,6 +37,10 @@ pub(super) enum Ref {
     GwlbTargetGroup(usize),
     EndpointService(usize),
     GwlbEndpoint(usize),
+    NetworkFirewall(usize),
+    FirewallEndpoint(usize),
+    FirewallPolicy(usize),
+    FirewallRuleGroup(usize),
     Link(usize),
     /// A VPC CIDR block association: the VPC and the block.
     CidrBlock(usize, usize),

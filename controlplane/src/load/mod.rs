@@ -38,6 +38,7 @@ mod gwlb;
 mod ids;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod parameters;
 mod peering;
@@ -390,6 +391,10 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::PrefixList",
     "AWS::EC2::VPCEndpoint",
     "AWS::EC2::VPCEndpointService",
+    "AWS::NetworkFirewall::Firewall",
+    "AWS::NetworkFirewall::FirewallPolicy",
+    "AWS::NetworkFirewall::RuleGroup",
+    "AWS::NetworkFirewall::LoggingConfiguration",
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

@@ -213,6 +213,10 @@ impl Builder {
             "AWS::EC2::PrefixList" => self.add_prefix_list(template, logical_id, p),
             "AWS::EC2::VPCEndpoint" => self.add_vpc_endpoint(template, logical_id, p),
             gwlb::ENDPOINT_SERVICE => self.add_endpoint_service(template, logical_id, p),
+            network_firewall::FIREWALL => self.add_network_firewall(template, logical_id, p),
+            network_firewall::POLICY => self.add_firewall_policy(template, logical_id, p),
+            network_firewall::RULE_GROUP => self.add_firewall_rule_group(template, logical_id, p),
+            network_firewall::LOGGING => self.add_firewall_logging(template, logical_id, p),
             _ => {
                 let origin =
                     self.origin(template, logical_id, kind.to_string(), props::name_tag(p));

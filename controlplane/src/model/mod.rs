@@ -11,6 +11,7 @@ mod gateways;
 mod gwlb;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
@@ -26,6 +27,7 @@ pub use gateways::*;
 pub use gwlb::*;
 pub use instances::*;
 pub use network_acls::*;
+pub use network_firewall::*;
 pub use nlb::*;
 pub use peering::*;
 pub use prefix_lists::*;
@@ -161,6 +163,16 @@ pub struct Model {
     /// Routes whose target is a GWLB endpoint (`VpcEndpointId`), kept apart from
     /// [`RouteTable::routes`] like prefix-list routes.
     pub gwlb_routes: Vec<GwlbRoute>,
+    /// AWS Network Firewalls.
+    pub network_firewalls: Vec<NetworkFirewall>,
+    /// Their endpoints, every firewall's in one list.
+    pub firewall_endpoints: Vec<FirewallEndpoint>,
+    /// Network Firewall policies.
+    pub firewall_policies: Vec<FirewallPolicy>,
+    /// Network Firewall rule groups.
+    pub firewall_rule_groups: Vec<FirewallRuleGroup>,
+    /// Routes whose target is a firewall endpoint.
+    pub firewall_routes: Vec<FirewallRoute>,
     /// Resources of supported types that only link others (associations, attachments, routes,
     /// rules, CIDR blocks): kept for counting and naming.
     pub links: Vec<Origin>,
@@ -228,6 +240,10 @@ impl Model {
             .chain(self.endpoint_services.iter().map(|r| &r.origin))
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
+            .chain(self.network_firewalls.iter().map(|r| &r.origin))
+            .chain(self.firewall_policies.iter().map(|r| &r.origin))
+            .chain(self.firewall_rule_groups.iter().map(|r| &r.origin))
+            .chain(self.firewall_routes.iter().map(|r| &r.origin))
             .chain(self.links.iter());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {

@@ -1,6 +1,7 @@
 //! The vertices of the stage graph and its edges, as data: what `vpcsim graph` prints, what the
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
+use crate::topology::network_firewall::FirewallEndpointIdx;
 use crate::topology::{
     EigwIdx, EniIdx, GwlbEndpointIdx, IgwIdx, NatIdx, NlbIdx, PeeringIdx, ResId, RouteTableIdx,
     SubnetIdx, TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
@@ -172,6 +173,15 @@ pub enum Node {
         /// The subnet it comes from (`None`: from a gateway route table).
         from_subnet: Option<SubnetIdx>,
     },
+    /// A route sends the packet to an AWS Network Firewall endpoint.
+    NetworkFirewall {
+        /// The endpoint.
+        endpoint: FirewallEndpointIdx,
+        /// The VPC whose route table sent it.
+        vpc: VpcIdx,
+        /// The subnet it comes from (`None`: from a gateway route table).
+        from_subnet: Option<SubnetIdx>,
+    },
 }
 
 macro_rules! node_kinds {
@@ -230,6 +240,7 @@ node_kinds! {
     GatewayEndpoint = "gateway-endpoint", "gateway endpoint: out to S3 or DynamoDB (TCP and ICMP echo)";
     Nlb = "nlb", "Network Load Balancer node: listener, target choice, flow table, address rewrite";
     GwlbEndpoint = "gwlb-endpoint", "Gateway Load Balancer endpoint: GENEVE to an appliance and back";
+    NetworkFirewall = "network-firewall", "AWS Network Firewall endpoint: stateless then stateful rules, then the firewall subnet's route table";
 }
 
 /// Where a walk ends, as the graph drawing names it.
@@ -291,6 +302,7 @@ impl Node {
             Node::GatewayEndpoint { .. } => NodeKind::GatewayEndpoint,
             Node::Nlb { .. } => NodeKind::Nlb,
             Node::GwlbEndpoint { .. } => NodeKind::GwlbEndpoint,
+            Node::NetworkFirewall { .. } => NodeKind::NetworkFirewall,
         }
     }
 }
@@ -319,6 +331,7 @@ impl NodeKind {
                 Edge::Node(K::VgwOut),
                 Edge::Node(K::GatewayEndpoint),
                 Edge::Node(K::GwlbEndpoint),
+                Edge::Node(K::NetworkFirewall),
                 Edge::End(Drop),
             ],
             K::Local => &[Edge::Node(K::Enter), Edge::End(Drop)],
@@ -326,6 +339,7 @@ impl NodeKind {
                 Edge::Node(K::Enter),
                 Edge::Node(K::Appliance),
                 Edge::Node(K::GwlbEndpoint),
+                Edge::Node(K::NetworkFirewall),
                 Edge::End(Drop),
             ],
             K::Enter => &[
@@ -373,6 +387,7 @@ impl NodeKind {
                 Edge::End(Drop),
             ],
             K::GwlbEndpoint => &[Edge::Node(K::Route), Edge::End(Drop)],
+            K::NetworkFirewall => &[Edge::Node(K::Route), Edge::End(Drop)],
         }
     }
 

@@ -162,6 +162,10 @@ fn not_bypassing<'t, D: Driver<'t>>(
                 let e = &topo.enis[a];
                 (e.subnet != from_subnet).then_some(e.owner)
             }
+            RouteTarget::NetworkFirewallEndpoint(x) => {
+                let ep = &topo.network_firewalls.endpoints[x];
+                (ep.subnet != from_subnet).then_some(ep.res)
+            }
             _ => None,
         });
         match (through, route) {

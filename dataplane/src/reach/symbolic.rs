@@ -11,8 +11,10 @@ use crate::pipeline::driver::{
 use crate::pipeline::{dispatch, Node};
 use crate::space::{domain, HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
 use crate::state::conntrack::{TableFull, Tracked};
+use crate::state::firewall_flows::FirewallFlow;
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
+use crate::topology::network_firewall::{AppProtocol, Content, FirewallEndpointIdx, FirewallIdx};
 use crate::topology::nlb::{self, NoTarget};
 use crate::topology::{
     EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
@@ -666,6 +668,25 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             p.c.class = class;
         }
     }
+
+    fn tcp_flags(&self, _: &Sym) -> Result<u8, Unsure> {
+        Err(Unsure)
+    }
+
+    fn firewall_app(&self, _: &Sym) -> Result<Option<AppProtocol>, Unsure> {
+        Err(Unsure)
+    }
+
+    fn firewall_content(&self, _: &Sym, _: &Content) -> Result<bool, Unsure> {
+        Err(Unsure)
+    }
+
+    fn firewall_flow(&mut self, _: &Sym, _: FirewallIdx, _: FirewallEndpointIdx) -> FirewallFlow {
+        // Reachability asks whether a connection can open: its first packet, client to server.
+        FirewallFlow::OPENING
+    }
+
+    fn firewall_track(&mut self, _: &Sym, _: FirewallIdx, _: FirewallEndpointIdx, _: Option<u32>) {}
 }
 
 /// The symbolic driver's handle of a load-balanced flow: its session in the walk's context.
