@@ -1,6 +1,7 @@
 //! The commands, one module each, and what they share: the topology and state arguments
 //! (`args`) and the flow spec (`flowspec`).
 
+pub mod app_layer;
 pub mod args;
 pub mod completions;
 pub mod diff;

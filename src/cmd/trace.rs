@@ -1,5 +1,6 @@
 //! `vpcsim trace`: one packet, every hop.
 
+use super::app_layer;
 use super::args::{origin, StateArgs, TopologyArgs};
 use super::flowspec;
 use super::stdio::{errln, out, outln};
@@ -54,6 +55,17 @@ pub struct TraceArgs {
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
+    /// The packet is a TLS ClientHello for server name NAME (AWS Network Firewall domain lists
+    /// and `tls.sni` rules see it).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// The packet is an HTTP request: `METHOD /path` (Network Firewall `http` rules see it).
+    #[arg(long, value_name = "METHOD_AND_PATH")]
+    pub http: Option<String>,
+    /// A header of that HTTP request, `Name: value` (repeatable); `Host` is what domain lists and
+    /// `http.host` rules match.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -98,7 +110,16 @@ fn trace_once(
     header: Header,
     origin: Origin,
 ) -> Exchange<Trace> {
-    let mut t = trace_exchange(topo, args.state.config(), header, origin);
+    let mut state = State::new(args.state.config());
+    let app = app_layer::from_args(args.sni.as_deref(), args.http.as_deref(), &args.headers)
+        .unwrap_or_default();
+    let mut t = match app_layer::handshake(topo, &mut state, header, origin, TRACE_TIME, &app) {
+        Some(failed) => failed,
+        None => {
+            state.firewall.app = app;
+            exchange(topo, &mut state, header, origin, TRACE_TIME)
+        }
+    };
     if !args.with_return {
         t.reply = None;
     }
@@ -146,7 +167,10 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    let header = match flowspec::parse(&args.flow) {
+    let header = match flowspec::parse(&args.flow).and_then(|h| {
+        let app = app_layer::from_args(args.sni.as_deref(), args.http.as_deref(), &args.headers)?;
+        app_layer::carrying(&app, h)
+    }) {
         Ok(h) => h,
         Err(e) => {
             errln!("error: {e}");
