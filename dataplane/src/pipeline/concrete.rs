@@ -597,7 +597,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
 
     fn firewall_track(
         &mut self,
-        _: &Here,
+        _: &mut Here,
         fw: FirewallIdx,
         ep: FirewallEndpointIdx,
         passed_by: Option<u32>,

@@ -346,7 +346,7 @@ pub trait Driver<'t>: Sized {
     /// passes the whole flow from now on.
     fn firewall_track(
         &mut self,
-        p: &Self::Packet,
+        p: &mut Self::Packet,
         fw: FirewallIdx,
         ep: FirewallEndpointIdx,
         passed_by: Option<u32>,

@@ -172,10 +172,9 @@ fn leave<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: FirewallEndpointIdx) {
 }
 
 /// What a stateful rule's conditions beyond the header say of a packet.
-enum Cond<U> {
+enum Cond {
     Yes,
     No,
-    Unknown(U, &'static str),
     NotEvaluable,
 }
 
@@ -184,7 +183,7 @@ fn conditions<'t, D: Driver<'t>>(
     p: &D::Packet,
     r: &StatefulRule,
     flow: &FirewallFlow,
-) -> Cond<D::Undecided> {
+) -> Cond {
     if r.unsupported.is_some() {
         return Cond::NotEvaluable;
     }
@@ -192,24 +191,17 @@ fn conditions<'t, D: Driver<'t>>(
     // alone that an application rule does not apply to the connection.
     if let RuleProtocol::App(a) = r.protocol {
         match d.firewall_app(p) {
-            Err(u) => {
-                return Cond::Unknown(
-                    u,
-                    "depends on payload (a Network Firewall rule matches an application protocol)",
-                )
-            }
+            // A walk without a payload is the flow's first packet (or its reply): no
+            // application protocol is identified yet. Later packets are looked at when the
+            // flow passes (`later_payload`).
+            Err(_) => return Cond::No,
             Ok(seen) if seen != Some(a) => return Cond::No,
             Ok(_) => {}
         }
     }
     for c in &r.contents {
         match d.firewall_content(p, c) {
-            Err(u) => {
-                return Cond::Unknown(
-                    u,
-                    "depends on payload (a Network Firewall rule matches tls.sni, http.host, dns.query or content)",
-                )
-            }
+            Err(_) => return Cond::No,
             Ok(false) => return Cond::No,
             Ok(true) => {}
         }
@@ -238,6 +230,7 @@ fn stateful<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: FirewallEndpointIdx) 
     let fw = &topo.network_firewalls.firewalls[ep.firewall];
     let flow = d.firewall_flow(&p, ep.firewall, x);
     if let Some(i) = flow.passed_by {
+        let mut p = p;
         let r = &fw.stateful[i as usize];
         d.hop(
             &p,
@@ -250,7 +243,7 @@ fn stateful<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: FirewallEndpointIdx) 
                     .into()
             },
         );
-        d.firewall_track(&p, ep.firewall, x, None);
+        d.firewall_track(&mut p, ep.firewall, x, None);
         leave(d, p, x);
         return;
     }
@@ -300,8 +293,6 @@ fn stateful<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: FirewallEndpointIdx) 
         let alert = r.action == StatefulAction::Alert;
         match conditions(d, &hit, r, &flow) {
             Cond::No => gather(d, &mut rest, hit),
-            Cond::Unknown(_, _) if alert => gather(d, &mut rest, hit),
-            Cond::Unknown(u, why) => d.undecided(hit, u, why),
             Cond::NotEvaluable if alert => {
                 d.hop(&hit, fw.res, STAGE, Action::Forward, D::TRACING.then(|| rule_text(topo, r)), |_| {
                     format!(
@@ -356,10 +347,11 @@ fn decided<'t, D: Driver<'t>>(
             gather(d, rest, p);
         }
         StatefulAction::Pass => {
+            let mut p = p;
             d.hop(&p, fw.res, STAGE, Action::Forward, rule, |_| {
                 msg("stateful engine: pass; the flow is not inspected further")
             });
-            d.firewall_track(&p, ep.firewall, x, Some(i as u32));
+            d.firewall_track(&mut p, ep.firewall, x, Some(i as u32));
             leave(d, p, x);
         }
         StatefulAction::Drop => {
@@ -397,10 +389,13 @@ fn defaults<'t, D: Driver<'t>>(
     flow: &FirewallFlow,
 ) {
     let ep = &d.topo().network_firewalls.endpoints[x];
+    let Some(p) = later_payload(d, p, fw) else {
+        return;
+    };
     let strict = fw.order == RuleOrder::StrictOrder;
     let df = fw.defaults;
-    if strict && df.drop_established && !df.drop_strict {
-        // Whether a later packet of the flow is dropped depends on what it carries.
+    if strict && df.drop_established && !df.drop_strict && flow.to_server {
+        // The opening packet passes, but every later packet that no rule passes is dropped.
         if let Err(u) = d.firewall_app(&p) {
             d.undecided(p, u, "depends on the flow's later packets (aws:drop_established drops established packets no rule passes)");
             return;
@@ -453,6 +448,35 @@ fn defaults<'t, D: Driver<'t>>(
         }
         s
     });
-    d.firewall_track(&p, ep.firewall, x, None);
+    let mut p = p;
+    d.firewall_track(&mut p, ep.firewall, x, None);
     leave(d, p, x);
+}
+
+/// A flow no `pass` rule passed is inspected again with every later packet: where a rule that
+/// reads the payload could decide those (symbolic walks, which carry none), the part depends
+/// on the payload. The concrete driver's packet was evaluated as it is.
+fn later_payload<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    fw: &NetworkFirewall,
+) -> Option<D::Packet> {
+    if d.firewall_app(&p).is_ok() {
+        return Some(p);
+    }
+    let mut rest = Some(p);
+    for r in fw
+        .stateful
+        .iter()
+        .filter(|r| r.needs_payload() && r.action != StatefulAction::Alert)
+    {
+        let Some(cur) = rest.take() else { break };
+        for (k, part) in d.split_rules(cur, &StatefulHeader(r)) {
+            match (k, d.firewall_app(&part)) {
+                (Some(()), Err(u)) => d.undecided(part, u, "depends on payload (a Network Firewall rule reads the application layer of the flow's later packets)"),
+                _ => gather(d, &mut rest, part),
+            }
+        }
+    }
+    rest
 }

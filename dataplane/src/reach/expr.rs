@@ -113,6 +113,9 @@ pub(crate) struct Ctx {
     /// This walk followed every answer of a flow-hash choice: its parts overlap, one per
     /// answer, and only where they agree is the answer known.
     pub(crate) branched: bool,
+    /// Network Firewall flows the walk opened: (firewall, endpoint, the pass rule that passed
+    /// the flow), so the reply meets the flow table the request left.
+    pub(crate) firewall: Vec<(u32, u32, Option<u32>)>,
 }
 
 impl Ctx {
@@ -131,6 +134,7 @@ impl Ctx {
             inner: None,
             origin_class: None,
             branched: false,
+            firewall: Vec::new(),
         }
     }
 
@@ -164,12 +168,18 @@ impl Ctx {
             inner: None,
             origin_class: None,
             branched: false,
+            firewall: self.firewall.clone(),
         }
     }
 
     /// Add what `other` (a context of the same packet) tracked, translated or chose that this
     /// one has not.
     pub(crate) fn absorb(&mut self, other: &Ctx) {
+        for f in &other.firewall {
+            if !self.firewall.contains(f) {
+                self.firewall.push(*f);
+            }
+        }
         for e in &other.tracked {
             if !self.tracked.contains(e) {
                 self.tracked.push(*e);
