@@ -7,6 +7,7 @@
 
 mod filters;
 mod load_balancers;
+mod network_firewall;
 mod routing;
 mod transit;
 
@@ -120,6 +121,9 @@ pub fn explain(
         DropReason::TgwNoRoute | DropReason::TgwBlackholeRoute => transit::tgw_route(&d),
         DropReason::NlbNoListener => load_balancers::nlb_no_listener(&d),
         DropReason::NlbNoTarget => load_balancers::nlb_no_target(&d),
+        DropReason::NetworkFirewallDropped
+        | DropReason::NetworkFirewallRejected
+        | DropReason::NetworkFirewallNotEvaluable => network_firewall::network_firewall(&d),
         DropReason::NotMapped => Finding::no_fix(
             format!("{} is not a public IP, Elastic IP or IPv6 address of any interface", h.dst),
             "the destination is not an address of anything in the topology",
