@@ -20,8 +20,13 @@ const OUT: &str = "tcp 10.0.1.10:40000 -> 198.51.100.7:443";
 
 /// The base fixture with `policy` (a YAML flow mapping) and `groups` (rule group resources).
 fn topology(policy: &str, groups: &[(&str, &str)]) -> (TempDir, PathBuf) {
+    topology_with(policy, groups, "")
+}
+
+/// [`topology`] with more resources (`extra`, YAML at resource level).
+fn topology_with(policy: &str, groups: &[(&str, &str)], extra: &str) -> (TempDir, PathBuf) {
     let base = std::fs::read_to_string(fixture("network_firewall/base.yaml")).unwrap();
-    let mut g = String::new();
+    let mut g = String::from(extra);
     for (name, props) in groups {
         g.push_str(&format!(
             "  {name}:\n    Type: AWS::NetworkFirewall::RuleGroup\n    Properties: {props}\n"
@@ -502,6 +507,114 @@ fn endpoint_ids_resolve_in_az_order() {
             .unwrap()
             .contains("Firewall.us-east-1a"),
         "{route:#}"
+    );
+}
+
+// ---- replay: payloads and logs -------------------------------------------------------------------
+
+const LOGGING: &str = "  Logging:\n    Type: AWS::NetworkFirewall::LoggingConfiguration\n    Properties: {FirewallArn: !Ref Firewall, LoggingConfiguration: {LogDestinationConfigs: [{LogType: ALERT, LogDestinationType: S3, LogDestination: {bucketName: b}}, {LogType: FLOW, LogDestinationType: S3, LogDestination: {bucketName: b}}]}}\n";
+
+/// A minimal TLS ClientHello naming `name`.
+fn client_hello(name: &str) -> Vec<u8> {
+    let n = name.len();
+    let mut ext = vec![0, 0];
+    ext.extend(((n + 5) as u16).to_be_bytes());
+    ext.extend(((n + 3) as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend((n as u16).to_be_bytes());
+    ext.extend(name.as_bytes());
+    let mut body = vec![3, 3];
+    body.extend([0; 32]);
+    body.extend([0, 0, 2, 0x13, 0x01, 1, 0]);
+    body.extend((ext.len() as u16).to_be_bytes());
+    body.extend(ext);
+    let mut hs = vec![1, 0];
+    hs.extend((body.len() as u16).to_be_bytes());
+    hs.extend(body);
+    let mut rec = vec![22, 3, 1];
+    rec.extend((hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
+
+fn lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn replay_reads_client_hellos_and_writes_alert_and_flow_logs() {
+    let (d, t) = topology_with(
+        &stateful_policy(
+            "[{ResourceArn: !Ref Allow, Priority: 10}]",
+            ", StatefulDefaultActions: [\"aws:drop_established\"], StatefulEngineOptions: {RuleOrder: STRICT_ORDER}",
+        ),
+        &[("Allow", ALLOW_EXAMPLE)],
+        LOGGING,
+    );
+    let cap = d.path().join("in.pcap");
+    let (syn, ack, psh) = (0x02, 0x10, 0x18);
+    write_pcap(
+        &cap,
+        1,
+        &frames(vec![
+            tcp("10.0.1.10", 40000, "198.51.100.7", 443, syn, &[]),
+            tcp("198.51.100.7", 443, "198.18.0.1", 40000, syn | ack, &[]),
+            tcp("10.0.1.10", 40000, "198.51.100.7", 443, ack, &[]),
+            tcp(
+                "10.0.1.10",
+                40000,
+                "198.51.100.7",
+                443,
+                psh,
+                &client_hello("www.example.com"),
+            ),
+            tcp("10.0.1.10", 40001, "198.51.100.7", 443, syn, &[]),
+            tcp("198.51.100.7", 443, "198.18.0.1", 40001, syn | ack, &[]),
+            tcp(
+                "10.0.1.10",
+                40001,
+                "198.51.100.7",
+                443,
+                psh,
+                &client_hello("evil.test"),
+            ),
+        ]),
+    );
+    let out = d.path().join("out");
+    let v = replay(&t, &cap, &out, &[]);
+    let dispositions: Vec<&str> = v
+        .iter()
+        .map(|x| x["disposition"].as_str().unwrap())
+        .collect();
+    assert_eq!(dispositions[3], "EXITED", "{v:#?}");
+    assert_eq!(dispositions[1], "DELIVERED", "{v:#?}");
+    // The second connection's ClientHello names a host outside the allow list.
+    assert_eq!(v[6]["reason"], "NETWORK_FIREWALL_DROPPED", "{:#}", v[6]);
+    let alerts = lines(&out.join("firewall/Firewall.alert.log"));
+    assert_eq!(alerts.len(), 1, "{alerts:#?} {:#}", v[6]);
+    let a = &alerts[0];
+    assert_eq!(a["firewall_name"], "test-firewall");
+    assert_eq!(a["availability_zone"], "us-east-1a");
+    assert_eq!(a["event"]["event_type"], "alert");
+    assert_eq!(a["event"]["alert"]["action"], "blocked");
+    assert_eq!(a["event"]["alert"]["signature_id"], 3, "{alerts:#?} {v:#?}");
+    assert_eq!(a["event"]["proto"], "TCP");
+    assert_eq!(a["event"]["src_port"], 40001);
+    let flows = lines(&out.join("firewall/Firewall.flow.log"));
+    let first = flows
+        .iter()
+        .find(|f| f["event"]["src_port"] == 40000)
+        .expect("the client's direction");
+    assert_eq!(first["event"]["event_type"], "netflow");
+    assert_eq!(first["event"]["netflow"]["pkts"], 3);
+    assert_eq!(first["event"]["tcp"]["syn"], true);
+    assert!(
+        flows.iter().any(|f| f["event"]["src_port"] == 443),
+        "{flows:#?}"
     );
 }
 

@@ -95,3 +95,132 @@ pub fn handshake(
             .is_none_or(|(v, _)| v.disposition != Disposition::Dropped);
     (!ok).then_some(t)
 }
+
+/// What a replayed TCP segment's payload tells Network Firewall: the server name of a TLS
+/// ClientHello, or the request line and `Host` of an HTTP request. The strings are reused
+/// from packet to packet.
+pub fn from_payload(app: &mut AppLayer, payload: &[u8]) {
+    let sni = client_hello_sni(payload);
+    let (request, host) = http_request(payload).unwrap_or((None, None));
+    set(&mut app.sni, sni);
+    set(&mut app.http_request, request);
+    set(&mut app.http_host, host);
+}
+
+fn set(slot: &mut Option<String>, v: Option<&str>) {
+    match v {
+        Some(v) => {
+            let mut s = slot.take().unwrap_or_default();
+            s.clear();
+            s.push_str(v);
+            *slot = Some(s);
+        }
+        None => *slot = None,
+    }
+}
+
+/// The `server_name` extension of a TLS ClientHello at the start of `p`.
+fn client_hello_sni(p: &[u8]) -> Option<&str> {
+    let be16 = |i: usize| -> Option<usize> {
+        Some(u16::from_be_bytes([*p.get(i)?, *p.get(i + 1)?]) as usize)
+    };
+    // Record header: handshake (22); handshake header: ClientHello (1).
+    if p.first() != Some(&22) || p.get(5) != Some(&1) {
+        return None;
+    }
+    let mut i = 5 + 4 + 2 + 32;
+    i += 1 + *p.get(i)? as usize; // session id
+    i += 2 + be16(i)?; // cipher suites
+    i += 1 + *p.get(i)? as usize; // compression methods
+    let end = (i + 2 + be16(i)?).min(p.len());
+    i += 2;
+    while i + 4 <= end {
+        let (kind, len) = (be16(i)?, be16(i + 2)?);
+        if kind == 0 {
+            // server_name list: length, then (type 0: host_name, length, name).
+            let name_len = be16(i + 7)?;
+            let name = p.get(i + 9..i + 9 + name_len)?;
+            return std::str::from_utf8(name).ok();
+        }
+        i += 4 + len;
+    }
+    None
+}
+
+/// The request line (`GET /path`) and `Host` of an HTTP request at the start of `p`.
+fn http_request(p: &[u8]) -> Option<(Option<&str>, Option<&str>)> {
+    let head = std::str::from_utf8(&p[..p.len().min(4096)]).ok()?;
+    let mut lines = head.split("\r\n");
+    let first = lines.next()?;
+    let mut parts = first.split(' ');
+    let (method, path) = (parts.next()?, parts.next()?);
+    if method.is_empty()
+        || !method.bytes().all(|b| b.is_ascii_uppercase())
+        || !path.starts_with('/')
+    {
+        return None;
+    }
+    let request = &first[..method.len() + 1 + path.len()];
+    let host = lines
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("host").then_some(v.trim())
+        })
+        .map(|h| match h.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => h,
+        });
+    Some((Some(request), host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal ClientHello for `name`.
+    pub(crate) fn client_hello(name: &str) -> Vec<u8> {
+        let n = name.len();
+        let mut ext = vec![0, 0];
+        ext.extend(((n + 5) as u16).to_be_bytes());
+        ext.extend(((n + 3) as u16).to_be_bytes());
+        ext.push(0);
+        ext.extend((n as u16).to_be_bytes());
+        ext.extend(name.as_bytes());
+        let mut body = vec![3, 3];
+        body.extend([0; 32]);
+        body.extend([0, 0, 2, 0x13, 0x01, 1, 0]);
+        body.extend((ext.len() as u16).to_be_bytes());
+        body.extend(ext);
+        let mut hs = vec![1, 0];
+        hs.extend((body.len() as u16).to_be_bytes());
+        hs.extend(body);
+        let mut rec = vec![22, 3, 1];
+        rec.extend((hs.len() as u16).to_be_bytes());
+        rec.extend(hs);
+        rec
+    }
+
+    #[test]
+    fn payloads_give_the_names_rules_match() {
+        let mut app = AppLayer::default();
+        from_payload(&mut app, &client_hello("www.example.com"));
+        assert_eq!(app.sni.as_deref(), Some("www.example.com"));
+        from_payload(&mut app, b"GET /a HTTP/1.1\r\nhost: Api.Test:8080\r\n\r\n");
+        assert_eq!(app.sni, None);
+        assert_eq!(app.http_request.as_deref(), Some("GET /a"));
+        assert_eq!(app.http_host.as_deref(), Some("Api.Test"));
+        from_payload(&mut app, b"\x16\x03");
+        assert_eq!(app, AppLayer::default());
+    }
+
+    #[test]
+    fn flags_describe_one_protocol() {
+        assert!(from_args(Some("a"), Some("GET /"), &[]).is_err());
+        assert!(from_args(None, Some("GET"), &[]).is_err());
+        assert!(from_args(None, None, &["Host".into()]).is_err());
+        let app = from_args(None, None, &["Host: a.b:80".into()]).unwrap();
+        assert_eq!(app.http_host.as_deref(), Some("a.b"));
+        assert_eq!(app.http_request.as_deref(), Some("GET /"));
+    }
+}

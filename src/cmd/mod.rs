@@ -6,6 +6,7 @@ pub mod args;
 pub mod completions;
 pub mod diff;
 pub mod export;
+pub mod firewall_logs;
 pub mod flowspec;
 pub mod gen;
 pub mod graph;

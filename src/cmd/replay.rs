@@ -5,6 +5,7 @@
 //! and `summary.json`.
 
 use super::args::{StateArgs, TopologyArgs};
+use super::firewall_logs::FirewallLogs;
 use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::stdio::{errln, out};
 use clap::Args;
@@ -409,6 +410,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         state: State::new(args.state.config()),
         origin,
         counters: Counters::default(),
+        firewall_logs: FirewallLogs::open(&topo, &folder)?,
     };
     let progress = progress_bar(args, &reader);
     let started = Instant::now();
@@ -429,6 +431,8 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     };
     let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
     let written = written?;
+    std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
+        .finish(&topo, &pipeline.state)?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -480,6 +484,7 @@ struct Pipeline<'a> {
     state: State,
     origin: Origin,
     counters: Counters,
+    firewall_logs: FirewallLogs,
 }
 
 impl Pipeline<'_> {
@@ -569,6 +574,12 @@ impl Pipeline<'_> {
                 return;
             }
         };
+        if !self.topo.network_firewalls.firewalls.is_empty() {
+            super::app_layer::from_payload(
+                &mut self.state.firewall.app,
+                tcp_payload(&meta, frame.data),
+            );
+        }
         let v = process(
             self.topo,
             &mut self.state,
@@ -577,6 +588,8 @@ impl Pipeline<'_> {
             ts,
             &mut NoTrace,
         );
+        self.firewall_logs.packet(self.topo, &mut self.state);
+        let c = &mut self.counters;
         c.count(v.disposition, v.reason);
         let first = batch.observations.len() as u32;
         batch.observations.extend(v.observations().copied());
@@ -605,4 +618,17 @@ impl Pipeline<'_> {
             observations,
         });
     }
+}
+
+/// The payload of a TCP segment (empty for anything else), for Network Firewall's
+/// application-layer rules.
+fn tcp_payload<'a>(meta: &Meta, data: &'a [u8]) -> &'a [u8] {
+    if !meta.l4 || meta.header.proto != vpcsim_dataplane::wire::IpProtocol::TCP {
+        return &[];
+    }
+    let l4 = meta.l4_offset as usize;
+    let Some(&off) = data.get(l4 + 12) else {
+        return &[];
+    };
+    data.get(l4 + (off >> 4) as usize * 4..).unwrap_or(&[])
 }

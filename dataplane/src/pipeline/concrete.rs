@@ -9,7 +9,7 @@ use super::graph::{Node, NodeKind};
 use super::{dispatch, Origin};
 use crate::aws::{Zone, MAX_FORWARDS};
 use crate::state::conntrack::TableFull;
-use crate::state::firewall_flows::FirewallFlow;
+use crate::state::firewall_flows::{AlertEvent, FirewallFlow};
 use crate::state::fragments::LaterFragment;
 use crate::state::nat::NatError;
 use crate::state::State;
@@ -593,6 +593,24 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     ) -> FirewallFlow {
         let idle = self.topo.network_firewalls.firewalls[fw].tcp_idle_timeout_s;
         self.state.firewall.view(fw, ep, &self.h, self.now, idle)
+    }
+
+    fn firewall_alert(
+        &mut self,
+        _: &Here,
+        ep: FirewallEndpointIdx,
+        rule: Option<u32>,
+        blocked: bool,
+    ) {
+        let firewall = self.topo.network_firewalls.endpoints[ep].firewall;
+        self.state.firewall.alert(AlertEvent {
+            firewall,
+            endpoint: ep,
+            rule,
+            blocked,
+            header: self.h,
+            at: self.now,
+        });
     }
 
     fn firewall_track(

@@ -342,6 +342,15 @@ pub trait Driver<'t>: Sized {
         fw: FirewallIdx,
         ep: FirewallEndpointIdx,
     ) -> FirewallFlow;
+    /// The stateful engine logs an alert for the packet at `ep`: rule `rule` (index into the
+    /// firewall's stateful rules; `None`: a default action) matched; `blocked`: dropped.
+    fn firewall_alert(
+        &mut self,
+        p: &Self::Packet,
+        ep: FirewallEndpointIdx,
+        rule: Option<u32>,
+        blocked: bool,
+    );
     /// The stateful engine let the packet through at `ep`; `passed_by`: the `pass` rule that
     /// passes the whole flow from now on.
     fn firewall_track(

@@ -341,6 +341,7 @@ fn decided<'t, D: Driver<'t>>(
     };
     match r.action {
         StatefulAction::Alert => {
+            d.firewall_alert(&p, x, Some(i as u32), false);
             d.hop(&p, fw.res, STAGE, Action::Forward, rule, |_| {
                 msg("stateful engine: alert logged, the packet continues")
             });
@@ -355,6 +356,7 @@ fn decided<'t, D: Driver<'t>>(
             leave(d, p, x);
         }
         StatefulAction::Drop => {
+            d.firewall_alert(&p, x, Some(i as u32), true);
             d.drop(
                 p,
                 DropReason::NetworkFirewallDropped,
@@ -365,6 +367,7 @@ fn decided<'t, D: Driver<'t>>(
             );
         }
         StatefulAction::Reject => {
+            d.firewall_alert(&p, x, Some(i as u32), true);
             let tcp = d.header_now(&p).is_none_or(|h| h.proto == IpProtocol::TCP);
             if tcp {
                 d.drop(p, DropReason::NetworkFirewallRejected, fw.res, STAGE, rule, |_| {
@@ -403,6 +406,9 @@ fn defaults<'t, D: Driver<'t>>(
     }
     let drop = strict && (df.drop_strict || (df.drop_established && flow.established));
     let alert = strict && (df.alert_strict || (df.alert_established && flow.established));
+    if drop || alert {
+        d.firewall_alert(&p, x, None, drop);
+    }
     if drop {
         let name = if df.drop_strict {
             "aws:drop_strict"

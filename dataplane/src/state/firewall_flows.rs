@@ -45,7 +45,81 @@ struct FlowEntry {
     established: bool,
     passed_by: Option<u32>,
     last: Timestamp,
+    /// What the flow logs count, client to server first.
+    counts: [Direction; 2],
 }
+
+/// One direction of a flow as Network Firewall's flow log counts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Direction {
+    /// Packets.
+    pub pkts: u64,
+    /// Bytes (IP length).
+    pub bytes: u64,
+    /// First packet.
+    pub start: Timestamp,
+    /// Last packet.
+    pub end: Timestamp,
+    /// Lowest TTL seen.
+    pub min_ttl: u8,
+    /// Highest TTL seen.
+    pub max_ttl: u8,
+    /// TCP flags seen, ORed.
+    pub tcp_flags: u8,
+}
+
+impl Direction {
+    fn add(&mut self, h: &Header, now: Timestamp) {
+        if self.pkts == 0 {
+            self.start = now;
+            self.min_ttl = h.ttl;
+        }
+        self.pkts += 1;
+        self.bytes += h.len as u64;
+        self.end = now;
+        self.min_ttl = self.min_ttl.min(h.ttl);
+        self.max_ttl = self.max_ttl.max(h.ttl);
+        self.tcp_flags |= h.tcp_flags;
+    }
+}
+
+/// A flow-log record: one direction of one flow (Network Firewall flow logs are
+/// uni-directional).
+#[derive(Clone, Copy, Debug)]
+pub struct FlowRecord {
+    /// The firewall.
+    pub firewall: FirewallIdx,
+    /// The endpoint that saw the flow.
+    pub endpoint: FirewallEndpointIdx,
+    /// Sender (address, port) of this direction.
+    pub src: (IpAddr, u16),
+    /// Receiver of this direction.
+    pub dst: (IpAddr, u16),
+    /// IP protocol.
+    pub proto: u8,
+    /// What was counted.
+    pub counts: Direction,
+}
+
+/// An alert the stateful engine logged.
+#[derive(Clone, Copy, Debug)]
+pub struct AlertEvent {
+    /// The firewall.
+    pub firewall: FirewallIdx,
+    /// The endpoint.
+    pub endpoint: FirewallEndpointIdx,
+    /// The rule (index into the firewall's stateful rules); `None`: a default action.
+    pub rule: Option<u32>,
+    /// Dropped or rejected (`blocked`), or let through (`allowed`).
+    pub blocked: bool,
+    /// The packet.
+    pub header: Header,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Alerts one packet may log before the caller takes them.
+const ALERTS_PER_PACKET: usize = 16;
 
 /// What the stateful engine knows of a packet's flow at one endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +197,7 @@ pub struct FirewallFlows {
     usage: TableUse,
     /// The application layer of the packets pushed next (trace only).
     pub app: AppLayer,
+    alerts: Vec<AlertEvent>,
 }
 
 impl FirewallFlows {
@@ -136,7 +211,51 @@ impl FirewallFlows {
                 ..TableUse::default()
             },
             app: AppLayer::default(),
+            alerts: Vec::with_capacity(ALERTS_PER_PACKET),
         }
+    }
+
+    /// Log an alert (beyond [`ALERTS_PER_PACKET`] not taken yet, alerts are not kept: the
+    /// buffer never grows).
+    pub fn alert(&mut self, e: AlertEvent) {
+        if self.alerts.len() < ALERTS_PER_PACKET {
+            self.alerts.push(e);
+        }
+    }
+
+    /// The alerts logged since the last call.
+    pub fn take_alerts(&mut self, mut f: impl FnMut(&AlertEvent)) {
+        for e in &self.alerts {
+            f(e);
+        }
+        self.alerts.clear();
+    }
+
+    /// Every flow's two directions as flow-log records (directions without packets left out),
+    /// in no particular order.
+    pub fn flow_records(&self) -> impl Iterator<Item = FlowRecord> + '_ {
+        self.map.iter().flat_map(|(k, e)| {
+            let server = if (k.lo.0, k.lo.1) == e.client {
+                k.hi
+            } else {
+                k.lo
+            };
+            let firewall = FirewallIdx(k.firewall);
+            [
+                (e.client, server, e.counts[0]),
+                (server, e.client, e.counts[1]),
+            ]
+            .into_iter()
+            .filter(|(_, _, c)| c.pkts > 0)
+            .map(move |(src, dst, counts)| FlowRecord {
+                firewall,
+                endpoint: e.endpoint,
+                src,
+                dst,
+                proto: k.proto,
+                counts,
+            })
+        })
     }
 
     /// How the table was used.
@@ -175,7 +294,8 @@ impl FirewallFlows {
                 let to_server = (h.src, h.src_port) == e.client;
                 FirewallFlow {
                     to_server,
-                    established: e.established || (e.seen_client && e.seen_server),
+                    // Application data from the client follows the handshake's last ACK.
+                    established: e.established || (app && to_server && e.seen_server),
                     midstream: false,
                     seen_at: None,
                     passed_by: e.passed_by,
@@ -203,12 +323,18 @@ impl FirewallFlows {
         let key = FlowKey::of(fw, h);
         let app = self.app.protocol().is_some();
         if let Some(e) = self.map.get_mut(&key).filter(|e| e.endpoint == ep) {
+            // TCP is established once the client answers the server (the handshake's ACK);
+            // UDP once both directions were seen.
             if (h.src, h.src_port) == e.client {
+                e.established |= e.seen_server;
                 e.seen_client = true;
+                e.counts[0].add(h, now);
             } else {
+                e.established |= h.proto != IpProtocol::TCP;
                 e.seen_server = true;
+                e.counts[1].add(h, now);
             }
-            e.established |= app || (e.seen_client && e.seen_server);
+            e.established |= app && e.seen_server;
             e.passed_by = e.passed_by.or(passed_by);
             e.last = now;
             return;
@@ -221,6 +347,8 @@ impl FirewallFlows {
             // Reserved once, on the first flow, so later packets never allocate.
             self.map.reserve(self.capacity);
         }
+        let mut counts = [Direction::default(); 2];
+        counts[0].add(h, now);
         self.map.insert(
             key,
             FlowEntry {
@@ -231,6 +359,7 @@ impl FirewallFlows {
                 established: app,
                 passed_by,
                 last: now,
+                counts,
             },
         );
         self.usage.peak = self.usage.peak.max(self.map.len());
@@ -288,6 +417,9 @@ mod tests {
         let same = t.view(fw, a, &h(SYN | ACK, true), now, 350);
         assert!(!same.midstream && !same.to_server && !same.established);
         t.track(fw, a, &h(SYN | ACK, true), now, None);
+        // The handshake's ACK is not established yet; what follows it is.
+        assert!(!t.view(fw, a, &h(ACK, false), now, 350).established);
+        t.track(fw, a, &h(ACK, false), now, None);
         assert!(t.view(fw, a, &h(ACK, false), now, 350).established);
         let later = Timestamp::from_secs(400);
         assert!(t.view(fw, a, &h(ACK, false), later, 350).midstream);
