@@ -33,8 +33,12 @@ fn topology_with(policy: &str, groups: &[(&str, &str)], extra: &str) -> (TempDir
         ));
     }
     let text = base
-        .replace("__POLICY__", policy)
-        .replace("__GROUPS__\n", &g);
+        .replace(
+            r#"{StatelessDefaultActions: ["aws:pass"], StatelessFragmentDefaultActions: ["aws:pass"]}"#,
+            policy,
+        )
+        .replace("  # rule groups\n", &g);
+    assert_ne!(text, base, "the fixture's placeholders moved");
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("firewall.yaml");
     std::fs::write(&path, text).unwrap();

@@ -81,9 +81,8 @@ pub fn handshake(
     at: Timestamp,
     app: &AppLayer,
 ) -> Option<Exchange<Trace>> {
-    if app.protocol().is_none() {
-        return None;
-    }
+    // Only a packet that carries application data has a handshake before it.
+    app.protocol()?;
     let mut syn = data;
     syn.tcp_flags = tcp_flags::SYN;
     syn.len = 60;
