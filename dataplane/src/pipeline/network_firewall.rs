@@ -254,7 +254,7 @@ fn stateful<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: FirewallEndpointIdx) 
         } else {
             DropReason::NetworkFirewallDropped
         };
-        let here = topo.resource(ep.res).aws_id.clone();
+        let here = &topo.resource(ep.res).aws_id;
         let rule = D::TRACING.then(|| {
             format!(
                 "StreamExceptionPolicy {}",

@@ -361,31 +361,36 @@ pub struct Content {
 }
 
 impl Content {
-    /// Whether the buffer's value matches.
+    /// Whether the buffer's value matches (no allocation: it runs per packet).
     pub fn matches(&self, value: &str) -> bool {
-        let fold = |s: &str| {
+        let (v, t) = (value.as_bytes(), self.text.as_bytes());
+        let eq = |a: &[u8], b: &[u8]| {
             if self.nocase {
-                s.to_ascii_lowercase()
+                a.eq_ignore_ascii_case(b)
             } else {
-                s.to_string()
+                a == b
             }
         };
-        let (v, t) = (fold(value), fold(&self.text));
+        let starts = |x: &[u8], y: &[u8]| x.len() >= y.len() && eq(&x[..y.len()], y);
+        let ends = |x: &[u8], y: &[u8]| x.len() >= y.len() && eq(&x[x.len() - y.len()..], y);
+        let contains =
+            |x: &[u8], y: &[u8]| x.len() >= y.len() && x.windows(y.len().max(1)).any(|w| eq(w, y));
         if self.dotprefix {
-            // Suricata's dotprefix prepends a dot to the buffer, so `.example.com` with
-            // `endswith` matches `example.com` and every subdomain.
-            let dotted = format!(".{v}");
-            return if self.endswith {
-                dotted.ends_with(&t)
-            } else {
-                dotted.contains(&t)
+            // Suricata's dotprefix matches against the buffer with a dot prepended, so
+            // `.example.com` with `endswith` matches `example.com` and every subdomain.
+            let rest = t.strip_prefix(b".");
+            return match (self.startswith, self.endswith) {
+                (true, true) => rest.is_some_and(|r| eq(v, r)),
+                (false, true) => ends(v, t) || rest.is_some_and(|r| eq(v, r)),
+                (true, false) => rest.is_some_and(|r| starts(v, r)),
+                (false, false) => contains(v, t) || rest.is_some_and(|r| starts(v, r)),
             };
         }
         match (self.startswith, self.endswith) {
-            (true, true) => v == t,
-            (true, false) => v.starts_with(&t),
-            (false, true) => v.ends_with(&t),
-            (false, false) => v.contains(&t),
+            (true, true) => v.len() == t.len() && eq(v, t),
+            (true, false) => starts(v, t),
+            (false, true) => ends(v, t),
+            (false, false) => t.is_empty() || contains(v, t),
         }
     }
 }
@@ -613,6 +618,21 @@ mod tests {
         assert!(wild.matches("example.com"));
         assert!(wild.matches("a.b.example.com"));
         assert!(!wild.matches("badexample.com"));
+        let plain = |text: &str, nocase, startswith, endswith| Content {
+            buffer: Buffer::HttpHost,
+            text: text.into(),
+            nocase,
+            startswith,
+            endswith,
+            dotprefix: false,
+        };
+        assert!(plain("bad", false, false, false).matches("very-bad.test"));
+        assert!(!plain("bad", false, false, false).matches("VERY-BAD.test"));
+        assert!(plain("bad", true, false, false).matches("VERY-BAD.test"));
+        assert!(plain("ssm.", true, true, false).matches("SSM.us-east-1.amazonaws.com"));
+        assert!(!plain("ssm.", true, true, false).matches("xssm.amazonaws.com"));
+        assert!(plain(".amazonaws.com", true, false, true).matches("ssm.amazonaws.com"));
+        assert!(!plain("a.b", false, true, true).matches("a.b.c"));
     }
 
     #[test]
