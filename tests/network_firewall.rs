@@ -622,6 +622,71 @@ fn replay_reads_client_hellos_and_writes_alert_and_flow_logs() {
     );
 }
 
+/// Frames of an Ethernet pcap written by replay.
+fn pcap_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let b = std::fs::read(path).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut off = 24;
+    while off + 16 <= b.len() {
+        let len = u32::from_le_bytes(b[off + 8..off + 12].try_into().unwrap()) as usize;
+        out.push(b[off + 16..off + 16 + len].to_vec());
+        off += 16 + len;
+    }
+    out
+}
+
+/// The one's-complement sum of 16-bit words, folded.
+fn checksum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    for p in parts {
+        for c in p.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+        }
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[test]
+fn replay_writes_the_rst_of_a_reject_to_the_client() {
+    let (d, t) = default_order(r#"reject tcp any any -> any 23 (msg:\"no telnet\"; sid:9;)"#);
+    let cap = d.path().join("in.pcap");
+    write_pcap(
+        &cap,
+        1,
+        &frames(vec![tcp("10.0.1.10", 40000, "198.51.100.7", 23, 0x02, &[])]),
+    );
+    let out = d.path().join("out");
+    let v = replay(&t, &cap, &out, &[]);
+    assert_eq!(v[0]["reason"], "NETWORK_FIREWALL_REJECTED", "{:#}", v[0]);
+    let sent = tcp("10.0.1.10", 40000, "198.51.100.7", 23, 0x02, &[]);
+    let seq = u32::from_be_bytes(sent[38..42].try_into().unwrap());
+    let at_app = pcap_frames(&out.join("out/App.pcap"));
+    assert_eq!(at_app.len(), 1, "the client gets one RST");
+    let f = &at_app[0];
+    let ip = &f[14..34];
+    let tcp_header = &f[34..54];
+    assert_eq!(&ip[12..16], &[198, 51, 100, 7], "from the server's address");
+    assert_eq!(&ip[16..20], &[10, 0, 1, 10]);
+    assert_eq!(ip[9], 6);
+    assert_eq!(checksum(&[ip]), 0, "IPv4 header checksum");
+    assert_eq!(u16::from_be_bytes([tcp_header[0], tcp_header[1]]), 23);
+    assert_eq!(u16::from_be_bytes([tcp_header[2], tcp_header[3]]), 40000);
+    assert_eq!(tcp_header[13], 0x14, "RST|ACK");
+    // A SYN takes one sequence number: the RST acknowledges it.
+    let ack = u32::from_be_bytes(tcp_header[8..12].try_into().unwrap());
+    assert_eq!(ack, seq.wrapping_add(1));
+    let pseudo = [
+        &ip[12..20],
+        &[0, 6],
+        &(tcp_header.len() as u16).to_be_bytes()[..],
+    ]
+    .concat();
+    assert_eq!(checksum(&[&pseudo, tcp_header]), 0, "TCP checksum");
+}
+
 // ---- reach ---------------------------------------------------------------------------------------
 
 #[test]

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use vpcsim_dataplane::state::firewall_flows::{AlertEvent, FlowRecord};
 use vpcsim_dataplane::topology::network_firewall::FirewallIdx;
-use vpcsim_dataplane::wire::{IpProtocol, Timestamp};
+use vpcsim_dataplane::wire::{build, tcp_flags, IpProtocol, L4Spec, Meta, PacketSpec, Timestamp};
 use vpcsim_dataplane::{State, Topology};
 
 /// The open log files, by firewall.
@@ -228,6 +228,51 @@ fn flow_record(topo: &Topology, r: &FlowRecord) -> Value {
         });
     }
     envelope(topo, r.firewall, az, c.end, event)
+}
+
+/// The TCP RST a `reject` rule sends the client (SPEC §20.3), as an Ethernet frame from the VPC
+/// router to `client_mac`: the rejected segment's addresses and ports reversed, its
+/// acknowledgment number as sequence number and its sequence space acknowledged, RST|ACK, with
+/// correct checksums. `false` when the segment's TCP header was not captured.
+pub fn reset_frame(
+    meta: &Meta,
+    data: &[u8],
+    router_mac: [u8; 6],
+    client_mac: [u8; 6],
+    out: &mut Vec<u8>,
+) -> bool {
+    let l4 = meta.l4_offset as usize;
+    let Some(tcp) = data.get(l4..l4 + 20) else {
+        return false;
+    };
+    let word = |i: usize| u32::from_be_bytes([tcp[i], tcp[i + 1], tcp[i + 2], tcp[i + 3]]);
+    let (seq, ack) = (word(4), word(8));
+    let flags = tcp[13];
+    let ip_header = (meta.l4_offset - meta.l3_offset) as u32;
+    let payload = (meta.header.len as u32).saturating_sub(ip_header + (tcp[12] >> 4) as u32 * 4);
+    let syn_fin = u32::from(flags & (tcp_flags::SYN | tcp_flags::FIN) != 0);
+    let h = &meta.header;
+    let before = out.len();
+    build(
+        &PacketSpec {
+            src: h.dst,
+            dst: h.src,
+            src_mac: router_mac,
+            dst_mac: client_mac,
+            ttl: 64,
+            l4: L4Spec::Tcp {
+                src_port: h.dst_port,
+                dst_port: h.src_port,
+                seq: if flags & tcp_flags::ACK != 0 { ack } else { 0 },
+                ack: seq.wrapping_add(payload + syn_fin),
+                flags: tcp_flags::RST | tcp_flags::ACK,
+                window: 0,
+            },
+            payload_len: 0,
+        },
+        out,
+    );
+    out.len() > before
 }
 
 #[cfg(test)]

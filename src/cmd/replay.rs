@@ -217,6 +217,11 @@ impl Outputs<'_> {
                             *orig_len,
                         )?;
                     }
+                    if let (Some((start, len)), Some(DropReason::NetworkFirewallRejected)) =
+                        (*bytes, outcome.reason)
+                    {
+                        self.reset_out(*ts, meta, &b.arena[start..start + len])?;
+                    }
                     if let Some(w) = self.verdicts.as_mut() {
                         self.line.clear();
                         write_verdict_line(
@@ -307,6 +312,31 @@ impl Outputs<'_> {
         };
         let orig = self.framed.len() as u32 + orig_len.saturating_sub(data.len() as u32);
         w.write(ts, &self.framed, orig).map_err(|e| e.to_string())
+    }
+
+    /// The TCP RST a Network Firewall `reject` rule sends back, written to the file of the
+    /// client that sent the rejected segment.
+    fn reset_out(&mut self, ts: Timestamp, meta: &Meta, data: &[u8]) -> Result<(), String> {
+        let Some(eni) = self.topo.owner_of(meta.header.src) else {
+            return Ok(());
+        };
+        let e = &self.topo.enis[eni];
+        self.framed.clear();
+        if !super::firewall_logs::reset_frame(meta, data, ROUTER_MAC, e.mac, &mut self.framed) {
+            return Ok(());
+        }
+        let w = match self.writers.entry(e.owner) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, e.owner, "pcap"));
+                let path = self.folder.claim(&rel)?;
+                slot.insert(
+                    CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        w.write(ts, &self.framed, self.framed.len() as u32)
+            .map_err(|e| e.to_string())
     }
 
     /// The GENEVE datagram a Gateway Load Balancer appliance received (SPEC §11.4): outer IPv4,
@@ -601,7 +631,8 @@ impl Pipeline<'_> {
             batch.encapsulations.push(e);
             batch.encapsulations.len() as u32 - 1
         });
-        let bytes = (writes_frame || geneve.is_some()).then(|| {
+        let rejected = v.reason == Some(DropReason::NetworkFirewallRejected);
+        let bytes = (writes_frame || geneve.is_some() || rejected).then(|| {
             let start = batch.arena.len();
             batch.arena.extend_from_slice(frame.data);
             (start, frame.data.len())
