@@ -687,6 +687,48 @@ fn replay_writes_the_rst_of_a_reject_to_the_client() {
     assert_eq!(checksum(&[&pseudo, tcp_header]), 0, "TCP checksum");
 }
 
+/// A DNS query message for `name` (type A).
+fn dns_query(name: &str) -> Vec<u8> {
+    let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        m.push(label.len() as u8);
+        m.extend(label.as_bytes());
+    }
+    m.extend([0, 0, 1, 0, 1]);
+    m
+}
+
+#[test]
+fn replay_matches_dns_query_names() {
+    let (d, t) = default_order(
+        r#"drop dns $HOME_NET any -> any any (dns.query; content:\"EVIL\"; nocase; sid:50;)"#,
+    );
+    let cap = d.path().join("in.pcap");
+    write_pcap(
+        &cap,
+        1,
+        &frames(vec![
+            udp(
+                "10.0.1.10",
+                40000,
+                "198.51.100.53",
+                53,
+                &dns_query("evil.example"),
+            ),
+            udp(
+                "10.0.1.10",
+                40001,
+                "198.51.100.53",
+                53,
+                &dns_query("good.example"),
+            ),
+        ]),
+    );
+    let v = replay(&t, &cap, &d.path().join("out"), &[]);
+    assert_eq!(v[0]["reason"], "NETWORK_FIREWALL_DROPPED", "{:#}", v[0]);
+    assert_eq!(v[1]["disposition"], "EXITED", "{:#}", v[1]);
+}
+
 // ---- reach ---------------------------------------------------------------------------------------
 
 #[test]

@@ -104,6 +104,45 @@ pub fn from_payload(app: &mut AppLayer, payload: &[u8]) {
     set(&mut app.sni, sni);
     set(&mut app.http_request, request);
     set(&mut app.http_host, host);
+    app.dns_query = None;
+}
+
+/// What a replayed UDP datagram to port 53 tells Network Firewall: the name a DNS query asks
+/// for (the first question), without its trailing dot.
+pub fn from_dns_query(app: &mut AppLayer, payload: &[u8]) {
+    from_payload(app, &[]);
+    let mut name = app.dns_query.take().unwrap_or_default();
+    name.clear();
+    if dns_question(payload, &mut name) {
+        app.dns_query = Some(name);
+    }
+}
+
+/// The first question's name of a DNS query message, appended to `name`.
+fn dns_question(p: &[u8], name: &mut String) -> bool {
+    // Header: QR bit clear (a query), at least one question.
+    if p.len() < 12 || p[2] & 0x80 != 0 || u16::from_be_bytes([p[4], p[5]]) == 0 {
+        return false;
+    }
+    let mut i = 12;
+    loop {
+        let Some(&len) = p.get(i) else { return false };
+        if len == 0 {
+            return !name.is_empty();
+        }
+        // Compression pointers do not appear in a query's first name.
+        let Some(label) = p.get(i + 1..i + 1 + len as usize).filter(|_| len < 64) else {
+            return false;
+        };
+        let Ok(label) = std::str::from_utf8(label) else {
+            return false;
+        };
+        if !name.is_empty() {
+            name.push('.');
+        }
+        name.push_str(label);
+        i += 1 + len as usize;
+    }
 }
 
 fn set(slot: &mut Option<String>, v: Option<&str>) {
@@ -211,6 +250,13 @@ mod tests {
         assert_eq!(app.http_host.as_deref(), Some("Api.Test"));
         from_payload(&mut app, b"\x16\x03");
         assert_eq!(app, AppLayer::default());
+        let query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04evil\x07example\x00\x00\x01\x00\x01";
+        from_dns_query(&mut app, query);
+        assert_eq!(app.dns_query.as_deref(), Some("evil.example"));
+        let mut answer = query.to_vec();
+        answer[2] |= 0x80;
+        from_dns_query(&mut app, &answer);
+        assert_eq!(app.dns_query, None);
     }
 
     #[test]

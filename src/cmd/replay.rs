@@ -19,7 +19,7 @@ use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
 use vpcsim_dataplane::wire::FlowKey;
-use vpcsim_dataplane::wire::{self, Frag, LinkType, Meta, ParseError, Rewrite};
+use vpcsim_dataplane::wire::{self, Frag, IpProtocol, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::{
     process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
@@ -605,10 +605,14 @@ impl Pipeline<'_> {
             }
         };
         if !self.topo.network_firewalls.firewalls.is_empty() {
-            super::app_layer::from_payload(
-                &mut self.state.firewall.app,
-                tcp_payload(&meta, frame.data),
-            );
+            let app = &mut self.state.firewall.app;
+            match l4_payload(&meta, frame.data) {
+                (IpProtocol::UDP, p) if meta.header.dst_port == 53 => {
+                    super::app_layer::from_dns_query(app, p)
+                }
+                (IpProtocol::TCP, p) => super::app_layer::from_payload(app, p),
+                _ => super::app_layer::from_payload(app, &[]),
+            }
         }
         let v = process(
             self.topo,
@@ -651,15 +655,19 @@ impl Pipeline<'_> {
     }
 }
 
-/// The payload of a TCP segment (empty for anything else), for Network Firewall's
-/// application-layer rules.
-fn tcp_payload<'a>(meta: &Meta, data: &'a [u8]) -> &'a [u8] {
-    if !meta.l4 || meta.header.proto != vpcsim_dataplane::wire::IpProtocol::TCP {
-        return &[];
-    }
+/// The payload of a TCP segment or UDP datagram (empty for anything else), for Network
+/// Firewall's application-layer rules.
+fn l4_payload<'a>(meta: &Meta, data: &'a [u8]) -> (IpProtocol, &'a [u8]) {
+    let proto = meta.header.proto;
     let l4 = meta.l4_offset as usize;
-    let Some(&off) = data.get(l4 + 12) else {
-        return &[];
+    let header = match proto {
+        _ if !meta.l4 => return (proto, &[]),
+        IpProtocol::TCP => match data.get(l4 + 12) {
+            Some(&off) => (off >> 4) as usize * 4,
+            None => return (proto, &[]),
+        },
+        IpProtocol::UDP => 8,
+        _ => return (proto, &[]),
     };
-    data.get(l4 + (off >> 4) as usize * 4..).unwrap_or(&[])
+    (proto, data.get(l4 + header..).unwrap_or(&[]))
 }
