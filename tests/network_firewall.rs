@@ -193,6 +193,32 @@ fn stateless_default_actions_drop_or_pass() {
     assert_eq!(last_rule(&v), "stateless default: aws:pass");
 }
 
+#[test]
+fn replay_counts_custom_actions_in_the_summary() {
+    let policy = stateless_policy("aws:forward_to_sfe");
+    let (d, t) = topology(&policy, &[("Sl", STATELESS), ("Sf", DROP_SMTP)]);
+    let cap = d.path().join("in.pcap");
+    write_pcap(
+        &cap,
+        1,
+        &frames(vec![
+            tcp("10.0.1.10", 5500, "192.0.2.7", 80, 0x02, &[]),
+            tcp("10.0.1.10", 5501, "192.0.2.7", 80, 0x02, &[]),
+            tcp("10.0.1.10", 40000, "192.0.2.7", 80, 0x02, &[]),
+        ]),
+    );
+    let out = d.path().join("out");
+    let v = replay(&t, &cap, &out, &[]);
+    assert_eq!(v[0]["reason"], "NETWORK_FIREWALL_DROPPED", "{:#}", v[0]);
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["network_firewall"]["custom_actions"]["Firewall"]["CustomAction=Counted"], 2,
+        "{:#}",
+        summary["network_firewall"]
+    );
+}
+
 // ---- stateful engine: orders and default actions -----------------------------------------------
 
 const DROP_THEN_PASS: &str = r#"drop tcp any any -> any 80 (msg:\"drop web\"; sid:1;)\npass tcp any any -> any 80 (msg:\"pass web\"; sid:2;)"#;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use vpcsim_dataplane::state::firewall_flows::{AlertEvent, FlowRecord};
-use vpcsim_dataplane::topology::network_firewall::FirewallIdx;
+use vpcsim_dataplane::topology::network_firewall::{FirewallIdx, FRAGMENT_DEFAULT};
 use vpcsim_dataplane::wire::{build, tcp_flags, IpProtocol, L4Spec, Meta, PacketSpec, Timestamp};
 use vpcsim_dataplane::{State, Topology};
 
@@ -228,6 +228,26 @@ fn flow_record(topo: &Topology, r: &FlowRecord) -> Value {
         });
     }
     envelope(topo, r.firewall, az, c.end, event)
+}
+
+/// What the custom actions of stateless rules published (`summary.json`'s `network_firewall`):
+/// per firewall, the packets each custom action counted (CloudWatch dimension `CustomAction`).
+pub fn custom_metrics(topo: &Topology, state: &State) -> Value {
+    let mut per: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+        Default::default();
+    for (f, rule, n) in state.firewall.custom_counts() {
+        let fw = &topo.network_firewalls.firewalls[f];
+        let actions = match rule {
+            Some(FRAGMENT_DEFAULT) => &fw.fragment_default.custom,
+            Some(i) => &fw.stateless[i as usize].actions.custom,
+            None => &fw.stateless_default.custom,
+        };
+        let m = per.entry(topo.name(fw.res).to_string()).or_default();
+        for a in actions {
+            *m.entry(format!("CustomAction={a}")).or_default() += n;
+        }
+    }
+    json!(per)
 }
 
 /// The TCP RST a `reject` rule sends the client (SPEC §20.3), as an Ethernet frame from the VPC

@@ -11,6 +11,7 @@ use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
+use serde_json::json;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -482,9 +483,14 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         read_error: read_error.as_deref(),
         files: &files,
     };
-    folder.write_summary(
-        &(serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default() + "\n"),
-    )?;
+    let mut summary_json = summary.to_json();
+    if !topo.network_firewalls.firewalls.is_empty() {
+        summary_json["network_firewall"] = json!({
+            "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
+        });
+    }
+    folder
+        .write_summary(&(serde_json::to_string_pretty(&summary_json).unwrap_or_default() + "\n"))?;
     out!("{}", summary.text(&args.out, args.stats));
     // As tcpdump does: what was read is replayed and written, and the run still fails.
     match read_error {

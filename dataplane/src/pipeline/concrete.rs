@@ -595,6 +595,11 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         self.state.firewall.view(fw, ep, &self.h, self.now, idle)
     }
 
+    fn firewall_custom_action(&mut self, _: &Here, ep: FirewallEndpointIdx, rule: Option<u32>) {
+        let firewall = self.topo.network_firewalls.endpoints[ep].firewall;
+        self.state.firewall.count_custom(firewall, rule);
+    }
+
     fn firewall_alert(
         &mut self,
         _: &Here,

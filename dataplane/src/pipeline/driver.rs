@@ -342,6 +342,14 @@ pub trait Driver<'t>: Sized {
         fw: FirewallIdx,
         ep: FirewallEndpointIdx,
     ) -> FirewallFlow;
+    /// A stateless rule (`None`: the default action) with custom actions decided the packet at
+    /// `ep`: its metrics count it.
+    fn firewall_custom_action(
+        &mut self,
+        p: &Self::Packet,
+        ep: FirewallEndpointIdx,
+        rule: Option<u32>,
+    );
     /// The stateful engine logs an alert for the packet at `ep`: rule `rule` (index into the
     /// firewall's stateful rules; `None`: a default action) matched; `blocked`: dropped.
     fn firewall_alert(

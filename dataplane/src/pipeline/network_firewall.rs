@@ -18,7 +18,7 @@ use crate::aws::MAX_FORWARDS;
 use crate::state::firewall_flows::FirewallFlow;
 use crate::topology::network_firewall::{
     FirewallEndpointIdx, NetworkFirewall, RuleOrder, RuleProtocol, StatefulAction, StatefulHeader,
-    StatefulRule, StatelessAction, StatelessRules, StreamExceptionPolicy,
+    StatefulRule, StatelessAction, StatelessRules, StreamExceptionPolicy, FRAGMENT_DEFAULT,
 };
 use crate::topology::{SubnetIdx, Topology, VpcIdx};
 use crate::trace::{Action, Stage};
@@ -69,7 +69,7 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
         }
         let a = &fw.fragment_default;
         let rule = D::TRACING.then(|| format!("stateless fragment default: {}", a.action.as_str()));
-        stateless_action(d, p, x, a.action, &a.custom, rule);
+        stateless_action(d, p, x, (Some(FRAGMENT_DEFAULT), a.action, &a.custom), rule);
         return;
     }
     for (k, part) in d.split_rules(p, &StatelessRules(&fw.stateless)) {
@@ -100,18 +100,22 @@ pub(super) fn endpoint<'t, D: Driver<'t>>(
                 )
             }
         };
-        stateless_action(d, part, x, a.action, &a.custom, rule);
+        stateless_action(d, part, x, (k, a.action, &a.custom), rule);
     }
 }
 
+/// Apply a stateless action: `(the rule, or None for a default; its standard action; its
+/// custom actions)`.
 fn stateless_action<'t, D: Driver<'t>>(
     d: &mut D,
     p: D::Packet,
     x: FirewallEndpointIdx,
-    action: StatelessAction,
-    custom: &[String],
+    (index, action, custom): (Option<u32>, StatelessAction, &[String]),
     rule: Option<String>,
 ) {
+    if !custom.is_empty() {
+        d.firewall_custom_action(&p, x, index);
+    }
     let topo = d.topo();
     let ep = &topo.network_firewalls.endpoints[x];
     let fw = &topo.network_firewalls.firewalls[ep.firewall];

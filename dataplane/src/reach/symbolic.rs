@@ -700,6 +700,8 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         }
     }
 
+    fn firewall_custom_action(&mut self, _: &Sym, _: FirewallEndpointIdx, _: Option<u32>) {}
+
     fn firewall_alert(&mut self, _: &Sym, _: FirewallEndpointIdx, _: Option<u32>, _: bool) {}
 
     fn firewall_track(

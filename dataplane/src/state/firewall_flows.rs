@@ -198,6 +198,9 @@ pub struct FirewallFlows {
     /// The application layer of the packets pushed next (trace only).
     pub app: AppLayer,
     alerts: Vec<AlertEvent>,
+    /// Packets each stateless rule (or default, `u32::MAX`) with custom actions decided, by
+    /// firewall: what its `PublishMetricAction`s count.
+    custom: FxHashMap<(u32, u32), u64>,
 }
 
 impl FirewallFlows {
@@ -212,7 +215,24 @@ impl FirewallFlows {
             },
             app: AppLayer::default(),
             alerts: Vec::with_capacity(ALERTS_PER_PACKET),
+            custom: FxHashMap::default(),
         }
+    }
+
+    /// A stateless rule (`None`: a default action) with custom actions decided a packet of
+    /// firewall `fw`.
+    pub fn count_custom(&mut self, fw: FirewallIdx, rule: Option<u32>) {
+        *self
+            .custom
+            .entry((fw.0, rule.unwrap_or(u32::MAX)))
+            .or_default() += 1;
+    }
+
+    /// Packets counted per firewall and stateless rule (`None`: a default action).
+    pub fn custom_counts(&self) -> impl Iterator<Item = (FirewallIdx, Option<u32>, u64)> + '_ {
+        self.custom
+            .iter()
+            .map(|(&(f, r), &n)| (FirewallIdx(f), (r != u32::MAX).then_some(r), n))
     }
 
     /// Log an alert (beyond [`ALERTS_PER_PACKET`] not taken yet, alerts are not kept: the

@@ -205,6 +205,9 @@ impl StatelessAction {
     }
 }
 
+/// The rule number custom-action counts use for `StatelessFragmentDefaultActions`.
+pub const FRAGMENT_DEFAULT: u32 = u32::MAX - 1;
+
 /// A standard action with its custom actions (metrics the rule publishes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatelessActions {
