@@ -177,6 +177,18 @@ const COVERED: &[(&str, &[&str])] = &[
             "gwlb_no_target_registered",
         ],
     ),
+    (
+        "NETWORK_FIREWALL_DROPPED",
+        &["network_firewall_drops_by_rule_and_midstream"],
+    ),
+    (
+        "NETWORK_FIREWALL_REJECTED",
+        &["network_firewall_rejects_telnet"],
+    ),
+    (
+        "NETWORK_FIREWALL_NOT_EVALUABLE",
+        &["network_firewall_rule_with_an_unsupported_keyword"],
+    ),
 ];
 
 /// The list above names every reason the data plane defines, and only those.
@@ -1683,4 +1695,37 @@ fn tgw_mtu_is_8500_bytes_across_a_peering() {
     assert_eq!(v[1]["disposition"], "DROPPED", "{}", v[1]);
     assert_eq!(v[1]["reason"], "TGW_MTU_EXCEEDED", "{}", v[1]);
     assert_eq!(v[1]["at"], "AttachA", "{}", v[1]);
+}
+
+/// AWS Network Firewall (SPEC §20): a Suricata drop rule, and the reply of a flow arriving at an
+/// endpoint that never saw it start (asymmetric routing, vector 97).
+#[test]
+fn network_firewall_drops_by_rule_and_midstream() {
+    let t = root().join("examples/inspection.yaml");
+    let v = trace(&t, "tcp 10.1.1.10:40000 -> 198.51.100.7:25", &[]);
+    assert_dropped(&v, "NETWORK_FIREWALL_DROPPED", "Firewall");
+    let v = trace(
+        &t,
+        "tcp 10.1.1.10:40000 -> 10.2.1.10:443",
+        &["--return", "--param", "ApplianceMode=disable"],
+    );
+    assert_delivered(&v, "Web");
+    assert_dropped(&v["return"], "NETWORK_FIREWALL_DROPPED", "Firewall");
+}
+
+/// A `reject` rule (SPEC §20.3, vector 96): dropped, and the client gets a TCP RST.
+#[test]
+fn network_firewall_rejects_telnet() {
+    let t = root().join("examples/inspection.yaml");
+    let v = trace(&t, "tcp 10.1.1.10:40000 -> 198.51.100.7:23", &[]);
+    assert_dropped(&v, "NETWORK_FIREWALL_REJECTED", "Firewall");
+}
+
+/// A rule with a keyword outside vpcsim's Suricata subset that could decide the packet: its
+/// fate is unknown, and said so rather than guessed (SPEC §20.5).
+#[test]
+fn network_firewall_rule_with_an_unsupported_keyword() {
+    let t = fixture("network_firewall/lua.yaml");
+    let v = trace(&t, "tcp 10.0.1.10:40000 -> 198.51.100.7:443", &[]);
+    assert_dropped(&v, "NETWORK_FIREWALL_NOT_EVALUABLE", "Firewall");
 }

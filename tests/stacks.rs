@@ -288,7 +288,7 @@ fn custom_resource_attribute_is_named_not_leaked() {
         "{text}"
     );
     assert!(
-        text.contains("Firewall is an AWS::NetworkFirewall::Firewall"),
+        text.contains("Firewall is an AWS::GameLift::Fleet"),
         "{text}"
     );
     // The blackhole route a trace meets names the attribute too.

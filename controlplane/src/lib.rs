@@ -17,6 +17,7 @@ pub mod props;
 pub mod quotas;
 pub mod service_ranges;
 pub mod snapshot;
+pub mod suricata;
 pub mod terraform;
 
 pub use compile::compile;

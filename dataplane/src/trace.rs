@@ -66,6 +66,8 @@ pub enum Stage {
     GeneveEncap,
     /// GENEVE decapsulation of what the appliance sent back.
     GeneveDecap,
+    /// An AWS Network Firewall endpoint and its stateless and stateful engines.
+    NetworkFirewall,
     /// Delivery to an interface.
     Deliver,
     /// Leaving the topology: to the internet, an AWS service or on premises.
@@ -105,6 +107,7 @@ impl Stage {
             Stage::GeneveDecap => "geneve-decap",
             Stage::Deliver => "deliver",
             Stage::Exit => "exit",
+            Stage::NetworkFirewall => "network-firewall",
         }
     }
 }

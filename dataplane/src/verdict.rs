@@ -212,6 +212,19 @@ drop_reasons! {
     /// dropped, never fragmented, and no ICMP "fragmentation needed" comes back.
     TgwMtuExceeded = "TGW_MTU_EXCEEDED", "NO_PATH",
         "packets through a transit gateway must be at most 8500 bytes: lower the senders' MTU (or MSS)";
+    /// AWS Network Firewall dropped the packet: a stateless `aws:drop` (rule or default), a
+    /// stateful `drop` rule or default drop action, or a midstream packet of a flow the endpoint
+    /// never saw start (asymmetric routing).
+    NetworkFirewallDropped = "NETWORK_FIREWALL_DROPPED", "FIREWALL_RULES_RESTRICTION",
+        "change the firewall policy's rule groups so that a rule passes this traffic (or route both directions through one endpoint)";
+    /// AWS Network Firewall rejected the packet with a `reject` rule: dropped, and the sender
+    /// gets a TCP RST.
+    NetworkFirewallRejected = "NETWORK_FIREWALL_REJECTED", "FIREWALL_RULES_RESTRICTION",
+        "change the firewall policy's rule groups so that a rule passes this traffic";
+    /// A Network Firewall rule that may decide the packet uses a keyword vpcsim does not
+    /// evaluate: the packet's fate is unknown, so its walk stops there.
+    NetworkFirewallNotEvaluable = "NETWORK_FIREWALL_NOT_EVALUABLE", "FIREWALL_UNSUPPORTED_RULE_OPTIONS",
+        "rewrite the rule with the keywords vpcsim evaluates (see README, AWS Network Firewall), or trace without it";
 }
 
 impl fmt::Display for DropReason {

@@ -2,12 +2,14 @@
 //! (`args`) and the flow spec (`flowspec`).
 
 pub mod alb;
+pub mod app_layer;
 pub mod args;
 pub mod autoscaling;
 pub mod check;
 pub mod completions;
 pub mod diff;
 pub mod export;
+pub mod firewall_logs;
 pub mod flowspec;
 pub mod gen;
 pub mod graph;

@@ -5,11 +5,13 @@
 //! and `summary.json`.
 
 use super::args::{StateArgs, TopologyArgs};
+use super::firewall_logs::FirewallLogs;
 use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
+use serde_json::json;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -18,7 +20,7 @@ use vpcsim_capture::{CaptureReader, CaptureWriter, Frame};
 use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
 use vpcsim_dataplane::wire::FlowKey;
-use vpcsim_dataplane::wire::{self, Frag, LinkType, Meta, ParseError, Rewrite};
+use vpcsim_dataplane::wire::{self, Frag, IpProtocol, LinkType, Meta, ParseError, Rewrite};
 use vpcsim_dataplane::{
     process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
@@ -216,6 +218,11 @@ impl Outputs<'_> {
                             *orig_len,
                         )?;
                     }
+                    if let (Some((start, len)), Some(DropReason::NetworkFirewallRejected)) =
+                        (*bytes, outcome.reason)
+                    {
+                        self.reset_out(*ts, meta, &b.arena[start..start + len])?;
+                    }
                     if let Some(w) = self.verdicts.as_mut() {
                         self.line.clear();
                         write_verdict_line(
@@ -306,6 +313,31 @@ impl Outputs<'_> {
         };
         let orig = self.framed.len() as u32 + orig_len.saturating_sub(data.len() as u32);
         w.write(ts, &self.framed, orig).map_err(|e| e.to_string())
+    }
+
+    /// The TCP RST a Network Firewall `reject` rule sends back, written to the file of the
+    /// client that sent the rejected segment.
+    fn reset_out(&mut self, ts: Timestamp, meta: &Meta, data: &[u8]) -> Result<(), String> {
+        let Some(eni) = self.topo.owner_of(meta.header.src) else {
+            return Ok(());
+        };
+        let e = &self.topo.enis[eni];
+        self.framed.clear();
+        if !super::firewall_logs::reset_frame(meta, data, ROUTER_MAC, e.mac, &mut self.framed) {
+            return Ok(());
+        }
+        let w = match self.writers.entry(e.owner) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, e.owner, "pcap"));
+                let path = self.folder.claim(&rel)?;
+                slot.insert(
+                    CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        w.write(ts, &self.framed, self.framed.len() as u32)
+            .map_err(|e| e.to_string())
     }
 
     /// The GENEVE datagram a Gateway Load Balancer appliance received (SPEC §11.4): outer IPv4,
@@ -409,6 +441,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         state: State::new(args.state.config()),
         origin,
         counters: Counters::default(),
+        firewall_logs: FirewallLogs::open(&topo, &folder)?,
     };
     let progress = progress_bar(args, &reader);
     let started = Instant::now();
@@ -429,6 +462,8 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     };
     let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
     let written = written?;
+    std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
+        .finish(&topo, &pipeline.state)?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -448,9 +483,14 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         read_error: read_error.as_deref(),
         files: &files,
     };
-    folder.write_summary(
-        &(serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default() + "\n"),
-    )?;
+    let mut summary_json = summary.to_json();
+    if !topo.network_firewalls.firewalls.is_empty() {
+        summary_json["network_firewall"] = json!({
+            "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
+        });
+    }
+    folder
+        .write_summary(&(serde_json::to_string_pretty(&summary_json).unwrap_or_default() + "\n"))?;
     out!("{}", summary.text(&args.out, args.stats));
     // As tcpdump does: what was read is replayed and written, and the run still fails.
     match read_error {
@@ -480,6 +520,7 @@ struct Pipeline<'a> {
     state: State,
     origin: Origin,
     counters: Counters,
+    firewall_logs: FirewallLogs,
 }
 
 impl Pipeline<'_> {
@@ -569,6 +610,16 @@ impl Pipeline<'_> {
                 return;
             }
         };
+        if !self.topo.network_firewalls.firewalls.is_empty() {
+            let app = &mut self.state.firewall.app;
+            match l4_payload(&meta, frame.data) {
+                (IpProtocol::UDP, p) if meta.header.dst_port == 53 => {
+                    super::app_layer::from_dns_query(app, p)
+                }
+                (IpProtocol::TCP, p) => super::app_layer::from_payload(app, p),
+                _ => super::app_layer::from_payload(app, &[]),
+            }
+        }
         let v = process(
             self.topo,
             &mut self.state,
@@ -577,6 +628,8 @@ impl Pipeline<'_> {
             ts,
             &mut NoTrace,
         );
+        self.firewall_logs.packet(self.topo, &mut self.state);
+        let c = &mut self.counters;
         c.count(v.disposition, v.reason);
         let first = batch.observations.len() as u32;
         batch.observations.extend(v.observations().copied());
@@ -588,7 +641,8 @@ impl Pipeline<'_> {
             batch.encapsulations.push(e);
             batch.encapsulations.len() as u32 - 1
         });
-        let bytes = (writes_frame || geneve.is_some()).then(|| {
+        let rejected = v.reason == Some(DropReason::NetworkFirewallRejected);
+        let bytes = (writes_frame || geneve.is_some() || rejected).then(|| {
             let start = batch.arena.len();
             batch.arena.extend_from_slice(frame.data);
             (start, frame.data.len())
@@ -605,4 +659,21 @@ impl Pipeline<'_> {
             observations,
         });
     }
+}
+
+/// The payload of a TCP segment or UDP datagram (empty for anything else), for Network
+/// Firewall's application-layer rules.
+fn l4_payload<'a>(meta: &Meta, data: &'a [u8]) -> (IpProtocol, &'a [u8]) {
+    let proto = meta.header.proto;
+    let l4 = meta.l4_offset as usize;
+    let header = match proto {
+        _ if !meta.l4 => return (proto, &[]),
+        IpProtocol::TCP => match data.get(l4 + 12) {
+            Some(&off) => (off >> 4) as usize * 4,
+            None => return (proto, &[]),
+        },
+        IpProtocol::UDP => 8,
+        _ => return (proto, &[]),
+    };
+    (proto, data.get(l4 + header..).unwrap_or(&[]))
 }

@@ -1,5 +1,6 @@
 //! `vpcsim trace`: one packet, every hop.
 
+use super::app_layer;
 use super::args::{origin, StateArgs, TopologyArgs};
 use super::flowspec;
 use super::hosts::HostsArgs;
@@ -56,13 +57,19 @@ pub struct TraceArgs {
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
     #[arg(long, value_enum)]
     pub expect: Option<Expect>,
-    /// An HTTP request on the traced TCP connection, `'GET /api/users'`: evaluated by the
-    /// Application Load Balancer the connection reaches (its rules, then its own connection to a
-    /// target), or answered by the host it reaches (`--hosts`).
+    /// The packet is a TLS ClientHello for server name NAME (AWS Network Firewall domain lists
+    /// and `tls.sni` rules see it).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// An HTTP request on the traced TCP connection, `'GET /api/users'`: AWS Network Firewall
+    /// `http` rules see it on the way, the Application Load Balancer the connection reaches
+    /// evaluates it (its rules, then its own connection to a target), or the host it reaches
+    /// answers it (`--hosts`).
     #[arg(long, value_name = "REQUEST")]
     pub http: Option<String>,
-    /// A header of the --http request, `'Host: shop.example.com'` (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE", requires = "http")]
+    /// A header of that HTTP request, `'Host: shop.example.com'` (repeatable); `Host` is also
+    /// what Network Firewall domain lists and `http.host` rules match.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     #[command(flatten)]
     pub hosts: HostsArgs,
@@ -111,7 +118,16 @@ fn trace_once(
     origin: Origin,
     hosts: &Hosts,
 ) -> Exchange<Trace> {
-    let mut t = trace_exchange(topo, args.state.config(), header, origin);
+    let mut state = State::new(args.state.config());
+    let app = app_layer::from_args(args.sni.as_deref(), args.http.as_deref(), &args.headers)
+        .unwrap_or_default();
+    let mut t = match app_layer::handshake(topo, &mut state, header, origin, TRACE_TIME, &app) {
+        Some(failed) => failed,
+        None => {
+            state.firewall.app = app;
+            exchange(topo, &mut state, header, origin, TRACE_TIME)
+        }
+    };
     // A closed port refuses the connection: there is no reply to trace.
     if hosts.refuse(topo, &mut t.request, &mut t.request_trace) {
         t.reply = None;
@@ -164,7 +180,10 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    let header = match flowspec::parse(&args.flow) {
+    let header = match flowspec::parse(&args.flow).and_then(|h| {
+        let app = app_layer::from_args(args.sni.as_deref(), args.http.as_deref(), &args.headers)?;
+        app_layer::carrying(&app, h)
+    }) {
         Ok(h) => h,
         Err(e) => {
             errln!("error: {e}");

@@ -12,6 +12,7 @@ mod gateways;
 mod gwlb;
 mod interfaces;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod route_tables;
@@ -78,6 +79,7 @@ pub fn compile(model: &Model) -> Topology {
     gwlb::gateway_load_balancers(model, &mut topo);
     waf::web_acls(model, &mut topo);
     alb::application_load_balancers(model, &mut topo, &owners.app_load_balancers);
+    network_firewall::network_firewalls(model, &mut topo);
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
     vpcsim_dataplane::pipeline::health::check(&mut topo);

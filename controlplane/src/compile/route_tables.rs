@@ -31,6 +31,7 @@ pub(super) fn route_tables(model: &Model, topo: &mut Topology, pl_res: &[ResId])
             });
         }
         super::gwlb::endpoint_routes(model, topo, rt_index, &mut routes);
+        super::network_firewall::endpoint_routes(model, topo, rt_index, &mut routes);
         prefix_list_routes(model, topo, rt_index, pl_res, &mut routes);
         propagated_routes(model, topo, rt_index, &mut routes);
         let locals = v

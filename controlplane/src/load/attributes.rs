@@ -43,6 +43,10 @@ impl Builder {
             Ref::AlbListener(i) => m.alb.listeners[i].origin.id.clone(),
             Ref::AlbRule(i) => m.alb.rules[i].origin.id.clone(),
             Ref::AlbTargetGroup(i) => m.alb.target_groups[i].origin.id.clone(),
+            Ref::NetworkFirewall(_)
+            | Ref::FirewallEndpoint(_)
+            | Ref::FirewallPolicy(_)
+            | Ref::FirewallRuleGroup(_) => self.firewall_ref(r).unwrap_or_default(),
             Ref::Link(i) => m.links[i].id.clone(),
             Ref::CidrBlock(_, l) => m.links[l].id.clone(),
             Ref::Unsupported(i) => m.unsupported[i].origin.id.clone(),
@@ -89,6 +93,13 @@ impl Builder {
                 | Ref::GwlbEndpoint(_),
                 _,
             ) => self.gwlb_attribute(r, attr),
+            (
+                Ref::NetworkFirewall(_)
+                | Ref::FirewallEndpoint(_)
+                | Ref::FirewallPolicy(_)
+                | Ref::FirewallRuleGroup(_),
+                _,
+            ) => self.firewall_attribute(r, attr),
             (Ref::LoadBalancer(_) | Ref::Listener(_) | Ref::TargetGroup(_), _) => {
                 self.nlb_attribute(r, attr)
             }

@@ -56,6 +56,10 @@ impl Builder {
             gwlb_target_groups => GwlbTargetGroup,
             endpoint_services => EndpointService,
             gwlb_endpoints => GwlbEndpoint,
+            network_firewalls => NetworkFirewall,
+            firewall_endpoints => FirewallEndpoint,
+            firewall_policies => FirewallPolicy,
+            firewall_rule_groups => FirewallRuleGroup,
             unsupported => Unsupported,
         );
         for (i, l) in m.links.iter().enumerate() {

@@ -41,6 +41,7 @@ mod gwlb;
 mod ids;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod parameters;
 mod peering;
@@ -406,6 +407,10 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::WAFv2::RuleGroup",
     "AWS::WAFv2::WebACL",
     "AWS::WAFv2::WebACLAssociation",
+    "AWS::NetworkFirewall::Firewall",
+    "AWS::NetworkFirewall::FirewallPolicy",
+    "AWS::NetworkFirewall::RuleGroup",
+    "AWS::NetworkFirewall::LoggingConfiguration",
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

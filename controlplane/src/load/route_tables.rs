@@ -87,6 +87,9 @@ impl Builder {
         if let ("VpcEndpointId", Some(Ref::GwlbEndpoint(x))) = (key, self.lookup(&value)) {
             return self.add_gwlb_route(origin, rt, destination, x);
         }
+        if let ("VpcEndpointId", Some(Ref::FirewallEndpoint(x))) = (key, self.lookup(&value)) {
+            return self.add_firewall_route(origin, rt, destination, x);
+        }
         let target = match (key, self.lookup(&value)) {
             (_, Some(Ref::Failed)) => return Err(Problem::quiet()),
             ("GatewayId", Some(Ref::Igw(i))) => RouteTarget::InternetGateway(i),

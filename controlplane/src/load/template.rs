@@ -229,6 +229,10 @@ impl Builder {
             waf::RULE_GROUP => self.add_waf_rule_group(template, logical_id, p),
             waf::WEB_ACL => self.add_waf_web_acl(template, logical_id, p),
             waf::WEB_ACL_ASSOCIATION => self.add_waf_association(template, logical_id, p),
+            network_firewall::FIREWALL => self.add_network_firewall(template, logical_id, p),
+            network_firewall::POLICY => self.add_firewall_policy(template, logical_id, p),
+            network_firewall::RULE_GROUP => self.add_firewall_rule_group(template, logical_id, p),
+            network_firewall::LOGGING => self.add_firewall_logging(template, logical_id, p),
             _ => {
                 let origin =
                     self.origin(template, logical_id, kind.to_string(), props::name_tag(p));

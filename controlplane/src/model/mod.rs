@@ -13,6 +13,7 @@ mod gateways;
 mod gwlb;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
@@ -31,6 +32,7 @@ pub use gateways::*;
 pub use gwlb::*;
 pub use instances::*;
 pub use network_acls::*;
+pub use network_firewall::*;
 pub use nlb::*;
 pub use peering::*;
 pub use prefix_lists::*;
@@ -175,6 +177,16 @@ pub struct Model {
     pub gwlb_routes: Vec<GwlbRoute>,
     /// Application Load Balancers, their listeners, rules and target groups.
     pub alb: Albs,
+    /// AWS Network Firewalls.
+    pub network_firewalls: Vec<NetworkFirewall>,
+    /// Their endpoints, every firewall's in one list.
+    pub firewall_endpoints: Vec<FirewallEndpoint>,
+    /// Network Firewall policies.
+    pub firewall_policies: Vec<FirewallPolicy>,
+    /// Network Firewall rule groups.
+    pub firewall_rule_groups: Vec<FirewallRuleGroup>,
+    /// Routes whose target is a firewall endpoint.
+    pub firewall_routes: Vec<FirewallRoute>,
     /// Resources of supported types that only link others (associations, attachments, routes,
     /// rules, CIDR blocks): kept for counting and naming.
     pub links: Vec<Origin>,
@@ -257,6 +269,10 @@ impl Model {
             .chain(self.alb.listeners.iter().map(|r| &r.origin))
             .chain(self.alb.rules.iter().map(|r| &r.origin))
             .chain(self.alb.target_groups.iter().map(|r| &r.origin))
+            .chain(self.network_firewalls.iter().map(|r| &r.origin))
+            .chain(self.firewall_policies.iter().map(|r| &r.origin))
+            .chain(self.firewall_rule_groups.iter().map(|r| &r.origin))
+            .chain(self.firewall_routes.iter().map(|r| &r.origin))
             .chain(self.links.iter())
             .chain(self.waf.origins());
         // The default VPC comes with the account, not from a template.

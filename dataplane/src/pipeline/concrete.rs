@@ -9,10 +9,12 @@ use super::graph::{Node, NodeKind};
 use super::{dispatch, Origin};
 use crate::aws::{Zone, MAX_FORWARDS};
 use crate::state::conntrack::TableFull;
+use crate::state::firewall_flows::{AlertEvent, FirewallFlow};
 use crate::state::fragments::LaterFragment;
 use crate::state::nat::NatError;
 use crate::state::State;
 use crate::topology::gwlb::{self, Stickiness};
+use crate::topology::network_firewall::{AppProtocol, Content, FirewallEndpointIdx, FirewallIdx};
 use crate::topology::nlb::{self, NlbFlow};
 use crate::topology::{
     EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
@@ -569,5 +571,62 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         if let Some(enc) = self.v.geneve {
             self.h = enc.inner;
         }
+    }
+
+    fn tcp_flags(&self, _: &Here) -> Result<u8, Infallible> {
+        Ok(self.h.tcp_flags)
+    }
+
+    fn firewall_app(&self, _: &Here) -> Result<Option<AppProtocol>, Infallible> {
+        Ok(self.state.firewall.app.protocol())
+    }
+
+    fn firewall_content(&self, _: &Here, c: &Content) -> Result<bool, Infallible> {
+        Ok(self.state.firewall.app.matches(c))
+    }
+
+    fn firewall_flow(
+        &mut self,
+        _: &Here,
+        fw: FirewallIdx,
+        ep: FirewallEndpointIdx,
+    ) -> FirewallFlow {
+        let idle = self.topo.network_firewalls.firewalls[fw].tcp_idle_timeout_s;
+        self.state.firewall.view(fw, ep, &self.h, self.now, idle)
+    }
+
+    fn firewall_custom_action(&mut self, _: &Here, ep: FirewallEndpointIdx, rule: Option<u32>) {
+        let firewall = self.topo.network_firewalls.endpoints[ep].firewall;
+        self.state.firewall.count_custom(firewall, rule);
+    }
+
+    fn firewall_alert(
+        &mut self,
+        _: &Here,
+        ep: FirewallEndpointIdx,
+        rule: Option<u32>,
+        blocked: bool,
+    ) {
+        let firewall = self.topo.network_firewalls.endpoints[ep].firewall;
+        self.state.firewall.alert(AlertEvent {
+            firewall,
+            endpoint: ep,
+            rule,
+            blocked,
+            header: self.h,
+            at: self.now,
+        });
+    }
+
+    fn firewall_track(
+        &mut self,
+        _: &mut Here,
+        fw: FirewallIdx,
+        ep: FirewallEndpointIdx,
+        passed_by: Option<u32>,
+    ) {
+        self.state
+            .firewall
+            .track(fw, ep, &self.h, self.now, passed_by);
     }
 }

@@ -15,8 +15,10 @@ use crate::aws::Zone;
 use crate::space::HBox;
 use crate::space::Segments;
 use crate::state::conntrack::{TableFull, Tracked};
+use crate::state::firewall_flows::FirewallFlow;
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
+use crate::topology::network_firewall::{AppProtocol, Content, FirewallEndpointIdx, FirewallIdx};
 use crate::topology::nlb::{Choice, NoTarget};
 use crate::topology::{
     EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TargetGroupIdx,
@@ -321,6 +323,51 @@ pub trait Driver<'t>: Sized {
     fn turn_around(&mut self, p: &mut Self::Packet);
     /// Strip the outer header: the packet is the one that was encapsulated.
     fn decapsulate(&mut self, p: &mut Self::Packet);
+
+    // ----- AWS Network Firewall -----------------------------------------------------------
+
+    /// The packet's TCP flags, or proof that they are not known (symbolic walks).
+    fn tcp_flags(&self, p: &Self::Packet) -> Result<u8, Self::Undecided>;
+    /// The application protocol the packet carries (`None`: none), or proof that it is not
+    /// known.
+    fn firewall_app(&self, p: &Self::Packet) -> Result<Option<AppProtocol>, Self::Undecided>;
+    /// Whether a `content` condition matches what the packet carries, or proof that it is not
+    /// known.
+    fn firewall_content(&self, p: &Self::Packet, c: &Content) -> Result<bool, Self::Undecided>;
+    /// What firewall `fw`'s endpoint `ep` knows of the packet's flow (symbolic walks: the
+    /// opening packet of a new flow).
+    fn firewall_flow(
+        &mut self,
+        p: &Self::Packet,
+        fw: FirewallIdx,
+        ep: FirewallEndpointIdx,
+    ) -> FirewallFlow;
+    /// A stateless rule (`None`: the default action) with custom actions decided the packet at
+    /// `ep`: its metrics count it.
+    fn firewall_custom_action(
+        &mut self,
+        p: &Self::Packet,
+        ep: FirewallEndpointIdx,
+        rule: Option<u32>,
+    );
+    /// The stateful engine logs an alert for the packet at `ep`: rule `rule` (index into the
+    /// firewall's stateful rules; `None`: a default action) matched; `blocked`: dropped.
+    fn firewall_alert(
+        &mut self,
+        p: &Self::Packet,
+        ep: FirewallEndpointIdx,
+        rule: Option<u32>,
+        blocked: bool,
+    );
+    /// The stateful engine let the packet through at `ep`; `passed_by`: the `pass` rule that
+    /// passes the whole flow from now on.
+    fn firewall_track(
+        &mut self,
+        p: &mut Self::Packet,
+        fw: FirewallIdx,
+        ep: FirewallEndpointIdx,
+        passed_by: Option<u32>,
+    );
 }
 
 /// Where a Gateway Load Balancer sends an encapsulated packet.

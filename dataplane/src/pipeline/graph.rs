@@ -1,6 +1,7 @@
 //! The vertices of the stage graph and its edges, as data: what `vpcsim graph` prints, what the
 //! per-node counters are named after, and what a test checks the running pipeline against.
 
+use crate::topology::network_firewall::FirewallEndpointIdx;
 use crate::topology::{
     AlbIdx, EigwIdx, EniIdx, GwlbEndpointIdx, IgwIdx, NatIdx, NlbIdx, PeeringIdx, ResId,
     RouteTableIdx, SubnetIdx, TgwAttachmentIdx, TgwIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
@@ -179,6 +180,15 @@ pub enum Node {
         /// The subnet it comes from (`None`: from a gateway route table).
         from_subnet: Option<SubnetIdx>,
     },
+    /// A route sends the packet to an AWS Network Firewall endpoint.
+    NetworkFirewall {
+        /// The endpoint.
+        endpoint: FirewallEndpointIdx,
+        /// The VPC whose route table sent it.
+        vpc: VpcIdx,
+        /// The subnet it comes from (`None`: from a gateway route table).
+        from_subnet: Option<SubnetIdx>,
+    },
 }
 
 macro_rules! node_kinds {
@@ -238,6 +248,7 @@ node_kinds! {
     Nlb = "nlb", "Network Load Balancer node: listener, target choice, flow table, address rewrite";
     GwlbEndpoint = "gwlb-endpoint", "Gateway Load Balancer endpoint: GENEVE to an appliance and back";
     Alb = "alb", "Application Load Balancer node: the listener ends the client's connection (HTTP is evaluated by the proxy)";
+    NetworkFirewall = "network-firewall", "AWS Network Firewall endpoint: stateless then stateful rules, then the firewall subnet's route table";
 }
 
 /// Where a walk ends, as the graph drawing names it.
@@ -300,6 +311,7 @@ impl Node {
             Node::Nlb { .. } => NodeKind::Nlb,
             Node::GwlbEndpoint { .. } => NodeKind::GwlbEndpoint,
             Node::Alb { .. } => NodeKind::Alb,
+            Node::NetworkFirewall { .. } => NodeKind::NetworkFirewall,
         }
     }
 }
@@ -328,6 +340,7 @@ impl NodeKind {
                 Edge::Node(K::VgwOut),
                 Edge::Node(K::GatewayEndpoint),
                 Edge::Node(K::GwlbEndpoint),
+                Edge::Node(K::NetworkFirewall),
                 Edge::End(Drop),
             ],
             K::Local => &[Edge::Node(K::Enter), Edge::End(Drop)],
@@ -335,6 +348,7 @@ impl NodeKind {
                 Edge::Node(K::Enter),
                 Edge::Node(K::Appliance),
                 Edge::Node(K::GwlbEndpoint),
+                Edge::Node(K::NetworkFirewall),
                 Edge::End(Drop),
             ],
             K::Enter => &[
@@ -384,6 +398,7 @@ impl NodeKind {
             ],
             K::GwlbEndpoint => &[Edge::Node(K::Route), Edge::End(Drop)],
             K::Alb => &[Edge::End(Deliver), Edge::End(Drop)],
+            K::NetworkFirewall => &[Edge::Node(K::Route), Edge::End(Drop)],
         }
     }
 

@@ -162,6 +162,17 @@ fn not_bypassing<'t, D: Driver<'t>>(
                 let e = &topo.enis[a];
                 (e.subnet != from_subnet).then_some(e.owner)
             }
+            RouteTarget::NetworkFirewallEndpoint(x) => {
+                // Leaving through any endpoint of the same firewall is through the firewall
+                // (which endpoint matters to its flow table, not to the gateway).
+                let nf = &topo.network_firewalls;
+                let fw = nf.endpoints[x].firewall;
+                let through = nf
+                    .endpoints
+                    .iter()
+                    .any(|e| e.firewall == fw && e.subnet == from_subnet);
+                (!through).then_some(nf.endpoints[x].res)
+            }
             _ => None,
         });
         match (through, route) {

@@ -34,6 +34,7 @@ mod interface;
 mod internet_gateway;
 mod nat_gateway;
 mod network_acl;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod route_table;
@@ -134,5 +135,10 @@ pub fn dispatch<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, node: Node) {
             vpc,
             from_subnet,
         } => gwlb::endpoint(d, p, endpoint, vpc, from_subnet),
+        Node::NetworkFirewall {
+            endpoint,
+            vpc,
+            from_subnet,
+        } => network_firewall::endpoint(d, p, endpoint, vpc, from_subnet),
     }
 }

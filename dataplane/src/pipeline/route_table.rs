@@ -112,6 +112,14 @@ pub(super) fn route<'t, D: Driver<'t>>(
                     from_subnet: Some(subnet),
                 },
             ),
+            RouteTarget::NetworkFirewallEndpoint(endpoint) => d.next(
+                p,
+                Node::NetworkFirewall {
+                    endpoint,
+                    vpc,
+                    from_subnet: Some(subnet),
+                },
+            ),
             // Dropped above, before the NACL.
             RouteTarget::Blackhole { .. } => {}
         }
@@ -208,6 +216,22 @@ pub(super) fn edge_route<'t, D: Driver<'t>>(
                 d.next(
                     p,
                     Node::GwlbEndpoint {
+                        endpoint,
+                        vpc,
+                        from_subnet: None,
+                    },
+                );
+            }
+            RouteTarget::NetworkFirewallEndpoint(endpoint) => {
+                d.hop(&p, rt.res, Stage::Route, Action::Forward, text, |_| {
+                    format!(
+                        "gateway route table of {}: steered to a Network Firewall endpoint",
+                        topo.name(gateway)
+                    )
+                });
+                d.next(
+                    p,
+                    Node::NetworkFirewall {
                         endpoint,
                         vpc,
                         from_subnet: None,

@@ -116,6 +116,9 @@ pub(crate) struct Ctx {
     /// The walk went through one of the waypoints it was asked about
     /// ([`super::Prepared::walk_via`]).
     pub(crate) passed: Passed,
+    /// Network Firewall flows the walk opened: (firewall, endpoint, the pass rule that passed
+    /// the flow), so the reply meets the flow table the request left.
+    pub(crate) firewall: Vec<(u32, u32, Option<u32>)>,
 }
 
 /// Whether a walk passed a waypoint. A cell because the driver learns of a hop through a shared
@@ -165,6 +168,7 @@ impl Ctx {
             origin_class: None,
             branched: false,
             passed: Passed::default(),
+            firewall: Vec::new(),
         }
     }
 
@@ -199,12 +203,18 @@ impl Ctx {
             origin_class: None,
             branched: false,
             passed: Passed::default(),
+            firewall: self.firewall.clone(),
         }
     }
 
     /// Add what `other` (a context of the same packet) tracked, translated or chose that this
     /// one has not.
     pub(crate) fn absorb(&mut self, other: &Ctx) {
+        for f in &other.firewall {
+            if !self.firewall.contains(f) {
+                self.firewall.push(*f);
+            }
+        }
         for e in &other.tracked {
             if !self.tracked.contains(e) {
                 self.tracked.push(*e);

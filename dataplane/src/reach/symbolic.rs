@@ -11,8 +11,10 @@ use crate::pipeline::driver::{
 use crate::pipeline::{dispatch, Node};
 use crate::space::{domain, HBox, HeaderSet, DPORT, DST, PROTO, SPORT, SRC};
 use crate::state::conntrack::{TableFull, Tracked};
+use crate::state::firewall_flows::FirewallFlow;
 use crate::state::nat::NatError;
 use crate::topology::gwlb::Stickiness;
+use crate::topology::network_firewall::{AppProtocol, Content, FirewallEndpointIdx, FirewallIdx};
 use crate::topology::nlb::{self, NoTarget};
 use crate::topology::{
     EniIdx, GwlbIdx, GwlbTargetGroupIdx, NatIdx, NlbIdx, ResId, SubnetIdx, TgwAttachmentIdx,
@@ -670,6 +672,53 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
             let (t, class) = *inner;
             p.c.t = t;
             p.c.class = class;
+        }
+    }
+
+    fn tcp_flags(&self, _: &Sym) -> Result<u8, Unsure> {
+        Err(Unsure)
+    }
+
+    fn firewall_app(&self, _: &Sym) -> Result<Option<AppProtocol>, Unsure> {
+        Err(Unsure)
+    }
+
+    fn firewall_content(&self, _: &Sym, _: &Content) -> Result<bool, Unsure> {
+        Err(Unsure)
+    }
+
+    fn firewall_flow(&mut self, p: &Sym, fw: FirewallIdx, ep: FirewallEndpointIdx) -> FirewallFlow {
+        // A walk is a flow's first packet, client to server, or the reply to it: the reply
+        // meets what its request left in the firewall's flow table.
+        match p.c.firewall.iter().find(|f| f.0 == fw.0) {
+            None => FirewallFlow::OPENING,
+            Some(&(_, at, passed_by)) if at == ep.0 => FirewallFlow {
+                to_server: false,
+                passed_by,
+                ..FirewallFlow::OPENING
+            },
+            Some(&(_, at, _)) => FirewallFlow {
+                to_server: false,
+                midstream: true,
+                seen_at: Some(FirewallEndpointIdx(at)),
+                ..FirewallFlow::OPENING
+            },
+        }
+    }
+
+    fn firewall_custom_action(&mut self, _: &Sym, _: FirewallEndpointIdx, _: Option<u32>) {}
+
+    fn firewall_alert(&mut self, _: &Sym, _: FirewallEndpointIdx, _: Option<u32>, _: bool) {}
+
+    fn firewall_track(
+        &mut self,
+        p: &mut Sym,
+        fw: FirewallIdx,
+        ep: FirewallEndpointIdx,
+        passed_by: Option<u32>,
+    ) {
+        if !p.c.firewall.iter().any(|f| f.0 == fw.0) {
+            p.c.firewall.push((fw.0, ep.0, passed_by));
         }
     }
 }

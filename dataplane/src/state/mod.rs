@@ -1,6 +1,7 @@
 //! Everything that changes while packets flow. Bounded, keyed direction-free, expired by packet time.
 
 pub mod conntrack;
+pub mod firewall_flows;
 pub(crate) mod flow_index;
 pub mod fragments;
 pub mod nat;
@@ -76,6 +77,8 @@ pub struct State {
     pub fragments: Fragments,
     /// Network Load Balancer flow stickiness.
     pub nlb: nlb_flows::NlbFlows,
+    /// AWS Network Firewall flows.
+    pub firewall: firewall_flows::FirewallFlows,
     /// Packets and drops per node of the stage graph.
     pub nodes: crate::pipeline::NodeCounters,
     last_maintenance: Timestamp,
@@ -99,6 +102,7 @@ impl State {
                 .with_capacity(config.nat_capacity),
             fragments: Fragments::new(config.fragment_capacity),
             nlb: nlb_flows::NlbFlows::new(config.nlb_flow_capacity),
+            firewall: firewall_flows::FirewallFlows::new(firewall_flows::DEFAULT_CAPACITY),
             nodes: crate::pipeline::NodeCounters::default(),
             last_maintenance: Timestamp(0),
         }
@@ -114,6 +118,9 @@ impl State {
                 self.nat.sweep(now);
                 self.fragments.expire(now);
                 self.nlb.sweep(now);
+                // 6000 s is the longest idle timeout a policy may set; lookups apply each
+                // firewall's own.
+                self.firewall.sweep(now, 6000);
             }
             self.last_maintenance = now;
         }

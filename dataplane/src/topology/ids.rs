@@ -120,6 +120,17 @@ table_indices! {
     /// Index into [`Albs::load_balancers`](super::alb::Albs::load_balancers): an Application
     /// Load Balancer.
     AlbIdx;
+    /// Index into [`NetworkFirewalls::firewalls`](super::network_firewall::NetworkFirewalls::firewalls):
+    /// an AWS Network Firewall.
+    FirewallIdx;
+    /// Index into [`NetworkFirewalls::endpoints`](super::network_firewall::NetworkFirewalls::endpoints):
+    /// a firewall endpoint.
+    FirewallEndpointIdx;
+}
+
+impl ResId {
+    /// The internet: origin of inbound traffic and the `at` of drops no resource can be blamed for.
+    pub const INTERNET: ResId = ResId(0);
 }
 
 /// One table of the topology: a vector indexed by `I` only.

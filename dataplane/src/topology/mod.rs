@@ -24,6 +24,7 @@ pub mod endpoint;
 pub mod gwlb;
 pub mod ids;
 pub mod maps;
+pub mod network_firewall;
 pub mod nlb;
 pub mod target_health;
 pub mod tgw;
@@ -34,11 +35,6 @@ pub use ids::{
     NlbIdx, PeeringIdx, ResId, RouteTableIdx, SgIdx, SubnetIdx, Table, TableIdx, TargetGroupIdx,
     TgwAttachmentIdx, TgwIdx, TgwRouteTableIdx, VgwIdx, VpcEndpointIdx, VpcIdx, VpnConnIdx,
 };
-
-impl ResId {
-    /// The internet: origin of inbound traffic and the `at` of drops no resource can be blamed for.
-    pub const INTERNET: ResId = ResId(0);
-}
 
 /// The link-local services every VPC has, present in every topology at fixed ids.
 const BUILTIN_RESOURCES: [(&str, &str); 4] = [
@@ -168,6 +164,8 @@ pub enum RouteTarget {
     GatewayEndpoint(VpcEndpointIdx),
     /// A Gateway Load Balancer endpoint: index into [`crate::topology::gwlb::Gwlbs::endpoints`].
     GatewayLoadBalancerEndpoint(GwlbEndpointIdx),
+    /// An AWS Network Firewall endpoint: index into [`network_firewall::NetworkFirewalls::endpoints`].
+    NetworkFirewallEndpoint(network_firewall::FirewallEndpointIdx),
     /// The target named by the route does not exist (AWS shows the route as `blackhole`).
     Blackhole {
         /// The target as the route named it.
@@ -470,6 +468,8 @@ pub struct Topology {
     pub waf: crate::waf::Wafs,
     /// Application Load Balancers and their target groups.
     pub alb: crate::topology::alb::Albs,
+    /// AWS Network Firewalls and their endpoints.
+    pub network_firewalls: network_firewall::NetworkFirewalls,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
     /// Each distinct set of security groups' rules as header boxes, and each interface's
@@ -528,6 +528,7 @@ impl Topology {
             gwlb: crate::topology::gwlb::Gwlbs::default(),
             waf: crate::waf::Wafs::default(),
             alb: crate::topology::alb::Albs::default(),
+            network_firewalls: Default::default(),
             maps: maps::TopologyMaps::default(),
             sg_boxes: Vec::new(),
             eni_sg_boxes: Table::default(),

@@ -7,6 +7,7 @@
 
 mod filters;
 mod load_balancers;
+mod network_firewall;
 mod routing;
 mod transit;
 
@@ -125,6 +126,9 @@ pub fn explain(
             format!("the packet reached {at}, but nothing listens on TCP port {} there (--hosts): the host refuses the connection with a RST", h.dst_port),
             "the network delivers it: start the service on the host (or list the port for it in the --hosts file)",
         ),
+        DropReason::NetworkFirewallDropped
+        | DropReason::NetworkFirewallRejected
+        | DropReason::NetworkFirewallNotEvaluable => network_firewall::network_firewall(&d),
         DropReason::NotMapped => Finding::no_fix(
             format!("{} is not a public IP, Elastic IP or IPv6 address of any interface", h.dst),
             "the destination is not an address of anything in the topology",

@@ -108,10 +108,19 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         model.vpc_endpoints.iter().map(|v| e.endpoint(v)).collect(),
     );
     e.nlb(&mut add);
+    // Network Firewall is not in snapshots yet: say so rather than lose it silently.
+    let firewalls = model
+        .network_firewalls
+        .iter()
+        .map(|r| &r.origin)
+        .chain(model.firewall_policies.iter().map(|r| &r.origin))
+        .chain(model.firewall_rule_groups.iter().map(|r| &r.origin))
+        .chain(model.firewall_routes.iter().map(|r| &r.origin));
     let skipped = model
         .unsupported
         .iter()
         .map(|r| &r.origin)
+        .chain(firewalls)
         .filter(|o| !o.is_implicit())
         .map(|o| (&*o.kind, o.logical_id.clone()))
         .collect();
