@@ -19,6 +19,7 @@
 //! allocate per packet when tracing is off.
 
 pub mod aws;
+pub mod dns;
 pub mod pipeline;
 pub mod reach;
 pub mod space;

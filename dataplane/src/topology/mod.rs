@@ -460,6 +460,8 @@ pub struct Topology {
     pub nlb: crate::topology::nlb::Nlbs,
     /// Gateway Load Balancers, their target groups and endpoints.
     pub gwlb: crate::topology::gwlb::Gwlbs,
+    /// Route 53 and the VPC resolvers: zones, rules, DNS Firewall, the names AWS answers.
+    pub dns: crate::dns::DnsView,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
     /// Each distinct set of security groups' rules as header boxes, and each interface's
@@ -516,6 +518,7 @@ impl Topology {
             ambiguous: vec![],
             nlb: crate::topology::nlb::Nlbs::default(),
             gwlb: crate::topology::gwlb::Gwlbs::default(),
+            dns: crate::dns::DnsView::default(),
             maps: maps::TopologyMaps::default(),
             sg_boxes: Vec::new(),
             eni_sg_boxes: Table::default(),
