@@ -4,6 +4,7 @@
 pub mod args;
 pub mod completions;
 pub mod diff;
+pub mod dns;
 pub mod export;
 pub mod flowspec;
 pub mod gen;

@@ -5,6 +5,7 @@
 //! after [`Topology::finish`], which numbers zones and compiles security groups; target health
 //! comes last of all, because a health check is a packet through the finished pipeline.
 
+mod dns;
 mod edges;
 mod endpoints;
 mod gateways;
@@ -73,5 +74,6 @@ pub fn compile(model: &Model) -> Topology {
     // The Gateway Load Balancers' node interfaces join the address maps.
     topo.finish();
     vpcsim_dataplane::pipeline::health::check(&mut topo);
+    dns::dns(model, &mut topo);
     topo
 }

@@ -38,6 +38,7 @@ impl Builder {
             Ref::Link(i) => m.links[i].id.clone(),
             Ref::CidrBlock(_, l) => m.links[l].id.clone(),
             Ref::Unsupported(i) => m.unsupported[i].origin.id.clone(),
+            Ref::Dns(d) => self.dns_ref_value(d),
             Ref::Failed => {
                 let t = &m.templates[template];
                 aws_id(
@@ -70,6 +71,7 @@ impl Builder {
                 _,
             ) => self.edge_attribute(r, attr),
             (Ref::PrefixList(i), _) => return self.prefix_list_attribute(i, logical_id, attr),
+            (Ref::Dns(d), _) => return self.dns_attribute(d, logical_id, attr),
             (Ref::VpcEndpoint(i), _) => return self.endpoint_attribute(i, logical_id, attr),
             (
                 Ref::GatewayLoadBalancer(_)

@@ -27,6 +27,7 @@ mod addresses;
 mod attributes;
 mod builder;
 mod default_vpc;
+mod dns;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -42,6 +43,7 @@ mod nlb;
 mod parameters;
 mod peering;
 mod prefix_lists;
+mod resolver;
 mod route_tables;
 mod security_groups;
 mod stacks;
@@ -390,6 +392,16 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::EC2::PrefixList",
     "AWS::EC2::VPCEndpoint",
     "AWS::EC2::VPCEndpointService",
+    dns::HOSTED_ZONE,
+    dns::RECORD_SET,
+    dns::RECORD_SET_GROUP,
+    dns::HEALTH_CHECK,
+    resolver::ENDPOINT,
+    resolver::RULE,
+    resolver::RULE_ASSOCIATION,
+    resolver::DOMAIN_LIST,
+    resolver::RULE_GROUP,
+    resolver::RULE_GROUP_ASSOCIATION,
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

@@ -28,6 +28,9 @@ pub enum EniOwner {
     VpcEndpoint(usize),
     /// A Network Load Balancer's node in one of its subnets.
     LoadBalancer(usize),
+    /// One address of a Route 53 Resolver endpoint (index into
+    /// [`Model::dns`](super::Model::dns) `.endpoints`).
+    ResolverEndpoint(usize),
 }
 
 /// An elastic network interface.

@@ -3,6 +3,7 @@
 //! Resources refer to each other by index into the `Model`'s vectors. Every resource keeps where
 //! it came from ([`Origin`]) so errors and outputs can name the file and logical id.
 
+pub mod dns;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -18,6 +19,7 @@ mod route_tables;
 mod security_groups;
 mod vpc;
 
+pub use dns::Dns;
 pub use edges::*;
 pub use elastic_ips::*;
 pub use elbv2::*;
@@ -166,6 +168,8 @@ pub struct Model {
     pub links: Vec<Origin>,
     /// Resources of types vpcsim does not model.
     pub unsupported: Vec<Unsupported>,
+    /// Route 53 and Route 53 Resolver.
+    pub dns: Dns,
 }
 
 impl Model {
@@ -228,7 +232,8 @@ impl Model {
             .chain(self.endpoint_services.iter().map(|r| &r.origin))
             .chain(self.gwlb_endpoints.iter().map(|r| &r.origin))
             .chain(self.gwlb_routes.iter().map(|r| &r.origin))
-            .chain(self.links.iter());
+            .chain(self.links.iter())
+            .chain(self.dns.origins());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {
             self.templates
