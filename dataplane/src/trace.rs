@@ -62,6 +62,8 @@ pub enum Stage {
     Deliver,
     /// Leaving the topology: to the internet, an AWS service or on premises.
     Exit,
+    /// The VPC resolver answering the name a flow spec gave as its destination.
+    Dns,
 }
 
 impl Stage {
@@ -93,6 +95,7 @@ impl Stage {
             Stage::GeneveDecap => "geneve-decap",
             Stage::Deliver => "deliver",
             Stage::Exit => "exit",
+            Stage::Dns => "dns",
         }
     }
 }

@@ -461,10 +461,65 @@ pub fn apply_options(
         });
         match found {
             Some(i) => topo.dns.health_checks[i].healthy = false,
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "--unhealthy-check {name}: no AWS::Route53::HealthCheck of that logical id or id"
-            )),
+            ))
+            }
         }
     }
     Ok(())
+}
+
+/// The resource a trace's `dns` hop names: the record (else zone), rule, instance or service
+/// that answered.
+fn source_resource(s: &Source) -> vpcsim_dataplane::ResId {
+    match s {
+        Source::Zone {
+            record: Some(r), ..
+        } => *r,
+        Source::Zone { zone, .. } => *zone,
+        Source::Forward { rule, .. } => *rule,
+        Source::FirewallBlock { group, .. } => *group,
+        Source::Ec2 { host: Some(h), .. } => *h,
+        Source::AwsName { res } => *res,
+        _ => Topology::AMAZON_DNS,
+    }
+}
+
+/// Resolve a flow spec's name destination from the source's VPC (the interface `--from` names,
+/// else the one owning the source address) and write the address into `header`: the trace's
+/// first hop, stage `dns`.
+pub fn resolve_destination(
+    topo: &Topology,
+    origin: Origin,
+    header: &mut vpcsim_dataplane::wire::Header,
+    name: &str,
+) -> Result<vpcsim_dataplane::trace::Hop, String> {
+    use vpcsim_dataplane::trace::{Action, Hop, Stage};
+    let eni = match origin {
+        Origin::Eni(e) => Some(e),
+        Origin::Auto => topo.owner_of(header.src),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        format!(
+            "{name}: a name destination is resolved by the source's VPC resolver, and {} is not an address of an interface in a VPC (use an address, or --from an instance)",
+            header.src
+        )
+    })?;
+    let (addr, r) = address_for(topo, eni, name, header.src.is_ipv6())?;
+    header.dst = addr;
+    let ttl = r.answers.last().map_or(0, |a| a.ttl);
+    Ok(Hop {
+        resource: source_resource(&r.source),
+        stage: Stage::Dns,
+        action: Action::Forward,
+        rule: Some(format!("{} {}", r.rcode.as_str(), name)),
+        detail: format!(
+            "{name} is {addr} (TTL {ttl}): {}",
+            describe(topo, &r.source)
+        ),
+        header: *header,
+    })
 }

@@ -146,7 +146,12 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    let header = match flowspec::parse(&args.flow) {
+    // A destination given as a name is resolved once the topology is loaded.
+    let name_dst = flowspec::destination_name(&args.flow);
+    let spec = name_dst
+        .as_ref()
+        .map_or(args.flow.as_str(), |(_, s)| s.as_str());
+    let mut header = match flowspec::parse(spec) {
         Ok(h) => h,
         Err(e) => {
             errln!("error: {e}");
@@ -163,7 +168,22 @@ pub fn run(args: &TraceArgs) -> i32 {
             return 2;
         }
     };
-    let t = trace_once(&topo, args, header, origin);
+    let dns_hop = match &name_dst {
+        Some((name, _)) => {
+            match super::dns::resolve_destination(&topo, origin, &mut header, name) {
+                Ok(hop) => Some(hop),
+                Err(e) => {
+                    errln!("error: {e}");
+                    return 2;
+                }
+            }
+        }
+        None => None,
+    };
+    let mut t = trace_once(&topo, args, header, origin);
+    if let Some(hop) = dns_hop {
+        t.request_trace.hops.insert(0, hop);
+    }
     let v = &t.request;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
     if let Some((rv, _)) = &t.reply {
