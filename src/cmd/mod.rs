@@ -13,6 +13,7 @@ pub mod names;
 pub mod outdir;
 pub mod reach;
 pub mod replay;
+pub mod replay_dns;
 pub mod report;
 pub mod stdio;
 pub mod trace;
