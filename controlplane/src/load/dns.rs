@@ -183,8 +183,39 @@ impl Builder {
         }
     }
 
+    /// The zone of a record set or group; a zone the loaded templates do not define (one that
+    /// exists in the account, given as a parameter) keeps the resource with a warning.
+    fn loaded_zone(
+        &mut self,
+        t: usize,
+        lid: &str,
+        kind: &'static str,
+        p: &Value,
+    ) -> R<Option<usize>> {
+        match self.record_zone(p) {
+            Ok(z) => Ok(Some(z)),
+            Err(e) if e.code == "NoSuchHostedZone" && !e.quiet => {
+                self.diag(
+                    Severity::Warning,
+                    t,
+                    lid,
+                    "HostedZoneNotLoaded",
+                    format!(
+                        "{}: the records are kept but no resolver answers them",
+                        e.message
+                    ),
+                );
+                self.link(t, lid, kind, p);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     pub(super) fn add_record_set(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        let zone = self.record_zone(p)?;
+        let Some(zone) = self.loaded_zone(t, lid, RECORD_SET, p)? else {
+            return Ok(());
+        };
         let origin = self.dns_origin(t, lid, RECORD_SET, p);
         let r = self.record_set(origin, zone, p)?;
         let id = r.origin.id.clone();
@@ -195,7 +226,9 @@ impl Builder {
     }
 
     pub(super) fn add_record_set_group(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        let zone = self.record_zone(p)?;
+        let Some(zone) = self.loaded_zone(t, lid, RECORD_SET_GROUP, p)? else {
+            return Ok(());
+        };
         let origin = self.dns_origin(t, lid, RECORD_SET_GROUP, p);
         let mut sets = Vec::new();
         for (n, entry) in opt_list(p, "RecordSets")?.iter().enumerate() {

@@ -435,3 +435,6 @@ impl DnsView {
         !self.zones.is_empty() || !self.rules.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -173,10 +173,12 @@ impl DnsView {
             return Resolution::new(Rcode::ServFail, Source::NoDnsSupport);
         }
         let mut alert = None;
-        if let Some(blocked) = self.firewall(q.vpc, &name, q.qtype, &mut alert) {
-            return blocked;
-        }
-        let mut r = self.lookup(q, &name, forward);
+        // A block answers at once; an override's CNAME is then followed like any other.
+        let mut r = match self.firewall(q.vpc, &name, &mut alert) {
+            Some(blocked) if blocked.answers.is_empty() => return blocked,
+            Some(overridden) => overridden,
+            None => self.lookup(q, &name, forward),
+        };
         let mut seen = vec![name.clone()];
         while r.rcode == Rcode::NoError
             && q.qtype != RecordType::Cname
@@ -215,7 +217,6 @@ impl DnsView {
         &self,
         vpc: VpcIdx,
         name: &str,
-        qtype: RecordType,
         alert: &mut Option<(ResId, ResId, u32)>,
     ) -> Option<Resolution> {
         let mut groups: Vec<(u32, &FirewallRuleGroup)> = self
@@ -257,8 +258,7 @@ impl DnsView {
                         ttl: *ttl,
                         data: RData::Cname(domain.clone()),
                     });
-                    // The override domain is resolved like any other name.
-                    let _ = qtype;
+                    // The override domain is then resolved like any other name.
                     Some(r)
                 }
             };
