@@ -308,7 +308,7 @@ impl DnsView {
         }
         match best {
             Some((_, Pick::Forward(i))) => self.forwarded(i, name, q.qtype, forward),
-            Some((_, Pick::Zone(i))) => self.from_zone(i, name, q.qtype, q.salt, 0),
+            Some((_, Pick::Zone(i))) => self.answer_from_zone(i, name, q.qtype, q.salt, 0),
             Some((_, Pick::AwsName(i))) => self.aws_name(i, name, q.qtype),
             Some((_, Pick::Ec2)) => self.ec2(q.vpc, name, q.qtype),
             // A system rule answers locally: the zones and names of the VPC that match, else
@@ -365,7 +365,7 @@ impl DnsView {
             .filter(|(_, z)| !z.private && in_domain(name, &z.name))
             .max_by_key(|(_, z)| z.name.len());
         if let Some((i, _)) = zone {
-            return self.from_zone(i, name, qtype, salt, 0);
+            return self.answer_from_zone(i, name, qtype, salt, 0);
         }
         if let Some(i) = self
             .aws_names
@@ -507,7 +507,7 @@ impl DnsView {
 
     /// Answer from hosted zone `zi` (SPEC §21.5): the record sets of the name and type chosen by
     /// their routing policy; NXDOMAIN for a name the zone does not hold, NODATA for another type.
-    fn from_zone(
+    fn answer_from_zone(
         &self,
         zi: usize,
         name: &str,
@@ -560,7 +560,7 @@ impl DnsView {
                         .extend(address_answers(name, AWS_NAME_TTL, addresses, qtype))
                 }
                 RecordValue::AliasRecord(target) if depth < MAX_CNAME_CHAIN => {
-                    let t = self.from_zone(zi, target, qtype, salt, depth + 1);
+                    let t = self.answer_from_zone(zi, target, qtype, salt, depth + 1);
                     r.answers.extend(t.answers.into_iter().map(|a| Answer {
                         name: name.to_string(),
                         ..a
