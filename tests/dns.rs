@@ -676,3 +676,66 @@ fn replay_sends_no_answer_without_dns_support() {
     replay(&off, &cap, &out, &[]);
     assert!(!out.join("out/App.pcap").exists());
 }
+
+#[test]
+fn gen_looks_names_up_before_connecting_and_replay_delivers_the_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("gen.pcap");
+    let t = private_dns();
+    let o = vpcsim([
+        "gen",
+        "-t",
+        t.to_str().unwrap(),
+        "--flows",
+        "40",
+        "--out",
+        cap.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let frames = read_frames(&cap);
+    let dns: Vec<(usize, Message, String)> = frames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let p = etherparse::SlicedPacket::from_ethernet(f).ok()?;
+            let Some(etherparse::TransportSlice::Udp(u)) = &p.transport else {
+                return None;
+            };
+            let Some(etherparse::NetSlice::Ipv4(ip)) = &p.net else {
+                return None;
+            };
+            // Generated UDP flows to the internet use port 53 too, with filler payloads.
+            let h = ip.header();
+            let resolver: std::net::Ipv4Addr = "10.0.0.2".parse().unwrap();
+            let to_resolver = h.destination_addr() == resolver && u.destination_port() == 53;
+            let from_resolver = h.source_addr() == resolver && u.source_port() == 53;
+            (to_resolver || from_resolver).then(|| {
+                (
+                    i,
+                    Message::from_vec(u.payload()).unwrap(),
+                    h.destination_addr().to_string(),
+                )
+            })
+        })
+        .collect();
+    assert!(!dns.is_empty(), "no DNS exchange in the generated capture");
+    let (qi, q, to) = &dns[0];
+    assert_eq!(
+        (q.message_type(), to.as_str()),
+        (MessageType::Query, "10.0.0.2")
+    );
+    let (ai, a, _) = dns
+        .iter()
+        .find(|(_, m, _)| m.message_type() == MessageType::Response && m.id() == q.id())
+        .unwrap();
+    assert!(ai > qi);
+    assert_eq!(a.response_code(), ResponseCode::NoError);
+    assert!(!a.answers().is_empty());
+    let out = dir.path().join("out");
+    let v = replay(&t, &cap, &out, &[]);
+    let answers: Vec<&Value> = v.iter().filter(|l| l["packet"]["src_port"] == 53).collect();
+    assert!(!answers.is_empty());
+    for l in answers {
+        assert_eq!(l["disposition"], "DELIVERED", "{l}");
+    }
+}

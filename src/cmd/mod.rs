@@ -8,6 +8,7 @@ pub mod dns;
 pub mod export;
 pub mod flowspec;
 pub mod gen;
+pub mod gen_dns;
 pub mod graph;
 pub mod names;
 pub mod outdir;

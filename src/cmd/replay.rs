@@ -588,14 +588,22 @@ impl Pipeline<'_> {
                 return;
             }
         };
-        let v = process(
-            self.topo,
-            &mut self.state,
-            &meta,
-            self.origin,
-            ts,
-            &mut NoTrace,
-        );
+        // The resolver's answers in a capture arrive on the host, unfiltered.
+        let answer_frame = match self.origin {
+            Origin::Auto => vpcsim_dataplane::dns::resolver_answer(self.topo, &meta.header),
+            _ => None,
+        };
+        let v = match answer_frame {
+            Some(v) => v,
+            None => process(
+                self.topo,
+                &mut self.state,
+                &meta,
+                self.origin,
+                ts,
+                &mut NoTrace,
+            ),
+        };
         c.count(v.disposition, v.reason);
         let first = batch.observations.len() as u32;
         batch.observations.extend(v.observations().copied());

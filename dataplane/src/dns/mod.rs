@@ -428,6 +428,25 @@ pub struct DnsView {
     pub internet: Vec<RecordSet>,
 }
 
+/// A packet from the Amazon DNS server to an interface of its VPC (an answer in a capture):
+/// delivered on the host, never filtered by security groups or network ACLs (SPEC §21.1).
+pub fn resolver_answer(topo: &crate::Topology, h: &crate::wire::Header) -> Option<crate::Verdict> {
+    use crate::wire::IpProtocol;
+    if !matches!(h.proto, IpProtocol::UDP | IpProtocol::TCP) || h.src_port != 53 {
+        return None;
+    }
+    let eni = topo.owner_of(h.dst)?;
+    let e = &topo.enis[eni];
+    (crate::aws::service_at(topo, e.vpc, h.src) == Some(crate::Topology::AMAZON_DNS)).then(|| {
+        let mut v = crate::Verdict::new(*h);
+        v.disposition = crate::Disposition::Delivered;
+        v.at = e.owner;
+        v.delivered_to = Some(e.owner);
+        v.delivered_eni = Some(eni);
+        v
+    })
+}
+
 impl DnsView {
     /// Whether any zone, rule or firewall group exists (traffic generators then resolve names
     /// first).

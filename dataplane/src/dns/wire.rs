@@ -42,6 +42,25 @@ pub fn parse_query(payload: &[u8]) -> Option<DnsQuery> {
     })
 }
 
+/// A recursive query for `name` of type `qtype`, as a client sends it.
+pub fn query(id: u16, qname: &str, qtype: RecordType) -> Vec<u8> {
+    let mut m = Message::new();
+    m.set_id(id).set_recursion_desired(true);
+    let code = match qtype {
+        RecordType::A => rr::RecordType::A,
+        RecordType::Aaaa => rr::RecordType::AAAA,
+        RecordType::Cname => rr::RecordType::CNAME,
+        RecordType::Mx => rr::RecordType::MX,
+        RecordType::Txt => rr::RecordType::TXT,
+        RecordType::Srv => rr::RecordType::SRV,
+        RecordType::Ptr => rr::RecordType::PTR,
+        RecordType::Ns => rr::RecordType::NS,
+        RecordType::Soa => rr::RecordType::SOA,
+    };
+    m.add_query(Query::query(name(qname), code));
+    m.to_vec().unwrap_or_default()
+}
+
 fn name(n: &str) -> Name {
     if n.is_empty() {
         return Name::root();
