@@ -20,7 +20,7 @@ use vpcsim_report::{json as rjson, text};
 #[command(after_help = "Examples:
   vpcsim dns -t examples/private-dns.yaml --from App db.internal.example
   vpcsim dns -t examples/private-dns.yaml --from App internal.example MX --json
-  vpcsim dns -t examples/hybrid-dns.yaml --from App host.corp.example --dns-records onprem.zone
+  vpcsim dns -t examples/hybrid-dns.yaml --from App host.corp.example --dns-records examples/onprem.zone
 
 Exit codes: 0 the resolver answered (any status: NOERROR, NXDOMAIN, SERVFAIL), 1 it did not
 answer (EnableDnsSupport is false), 2 bad input.")]
