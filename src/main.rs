@@ -9,7 +9,7 @@ mod cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use cmd::{
-    check, completions, diff, export, gen, graph, health, lint, reach, replay, report, trace,
+    check, completions, diff, dns, export, gen, graph, health, lint, reach, replay, report, trace,
     validate,
 };
 
@@ -50,6 +50,9 @@ enum Command {
     Health(health::HealthArgs),
     /// Push one packet through the topology and print every hop.
     Trace(trace::TraceArgs),
+    /// Ask the VPC resolver a question from an instance, answered like dig: the records, the
+    /// status, and the zone, record or rule that answered.
+    Dns(dns::DnsArgs),
     /// Replay a capture: per-frame verdicts, rewritten output pcaps, VPC flow logs, a summary.
     Replay(replay::ReplayArgs),
     /// Generate synthetic traffic for a topology into a pcap (TCP, UDP, ICMP; both directions).
@@ -115,6 +118,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Validate(a) => validate::run(a),
         Command::Health(a) => health::run(a),
         Command::Trace(a) => trace::run(a),
+        Command::Dns(a) => dns::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Gen(a) => gen::run(a),
         Command::Report(a) => report::run(a),

@@ -20,6 +20,7 @@
 
 pub mod alb;
 pub mod aws;
+pub mod dns;
 pub mod pipeline;
 pub mod reach;
 pub mod space;

@@ -72,6 +72,8 @@ pub enum Stage {
     Deliver,
     /// Leaving the topology: to the internet, an AWS service or on premises.
     Exit,
+    /// The VPC resolver answering the name a flow spec gave as its destination.
+    Dns,
 }
 
 impl Stage {
@@ -108,6 +110,7 @@ impl Stage {
             Stage::Deliver => "deliver",
             Stage::Exit => "exit",
             Stage::NetworkFirewall => "network-firewall",
+            Stage::Dns => "dns",
         }
     }
 }

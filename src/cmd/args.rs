@@ -73,6 +73,15 @@ pub struct TopologyArgs {
     /// cidrs-per-vpc (5), propagated-routes-per-route-table (100), addresses-per-nat-gateway (8).
     #[arg(long = "quota", value_name = "NAME=N", value_parser = parse_quota)]
     pub quotas: Vec<(String, u32)>,
+    /// Names of the internet (and of on-premises resolvers that forwarding rules reach) that no
+    /// hosted zone holds: a zone-file-like list, one record a line (`api.example.com. 60 IN A
+    /// 203.0.113.10`; README "Route 53 and the VPC resolver").
+    #[arg(long = "dns-records", value_name = "FILE")]
+    pub dns_records: Option<PathBuf>,
+    /// A Route 53 health check (logical id or id) that reports unhealthy (repeatable); every
+    /// other health check is healthy.
+    #[arg(long = "unhealthy-check", value_name = "HEALTHCHECK")]
+    pub unhealthy_checks: Vec<String>,
 }
 
 /// Environment variable naming a file of AWS service address ranges in the format of AWS's
@@ -190,6 +199,14 @@ impl TopologyArgs {
                 errln!("error: --target-health {}: {e}", path.display());
                 return Err(());
             }
+        }
+        if let Err(e) = super::dns::apply_options(
+            &mut topo,
+            self.dns_records.as_deref(),
+            &self.unhealthy_checks,
+        ) {
+            errln!("error: {e}");
+            return Err(());
         }
         for a in &topo.ambiguous {
             errln!("warning: {a} belongs to interfaces in several VPCs; packets from it start at the first one loaded (use --from/--at)");

@@ -110,6 +110,27 @@ pub fn parse(spec: &str) -> Result<Header, String> {
     Ok(h)
 }
 
+/// A destination given as a DNS name (`db.internal.example:5432`): the name, and the spec with
+/// the name replaced by an address of the source's family, to be replaced by what the name
+/// resolves to. `None` when the destination is an address.
+pub fn destination_name(spec: &str) -> Option<(String, String)> {
+    let (left, right) = spec.split_once("->")?;
+    let word = right.split_whitespace().next()?;
+    if word.starts_with('[') || word.matches(':').count() > 1 {
+        return None;
+    }
+    let host = word.split_once(':').map_or(word, |(h, _)| h);
+    if host.parse::<IpAddr>().is_ok() || !host.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let src_v6 = left.contains('[') || left.matches(':').count() > 1;
+    let placeholder = if src_v6 { "[::]" } else { "0.0.0.0" };
+    let at = spec.len() - right.len() + right.find(word)?;
+    let mut replaced = spec.to_string();
+    replaced.replace_range(at..at + host.len(), placeholder);
+    Some((host.to_string(), replaced))
+}
+
 /// `10.0.0.1`, `10.0.0.1:80`, `[2001:db8::1]:80`, `[2001:db8::1]`, and `2001:db8::1` for a
 /// protocol without ports. With ports, an IPv6 address needs its brackets: `2001:db8::1:443`
 /// is itself an address, `2001:db8::1:40000` is not, so without brackets the same spelling
@@ -166,6 +187,21 @@ fn ambiguous_v6(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_destination_is_found_and_an_address_is_not() {
+        let (name, spec) = destination_name("tcp 10.0.2.30 -> db.internal.example:5432").unwrap();
+        assert_eq!(name, "db.internal.example");
+        assert_eq!(spec, "tcp 10.0.2.30 -> 0.0.0.0:5432");
+        assert!(parse(&spec).is_ok());
+        assert!(destination_name("tcp 10.0.2.30 -> 10.0.3.40:5432").is_none());
+        assert!(destination_name("tcp [2001:db8::1]:1 -> [2001:db8::2]:443").is_none());
+        let (n, s) = destination_name("icmp 10.0.2.30 -> ip-10-0-3-40.ec2.internal").unwrap();
+        assert_eq!(
+            (n.as_str(), s.as_str()),
+            ("ip-10-0-3-40.ec2.internal", "icmp 10.0.2.30 -> 0.0.0.0")
+        );
+    }
 
     #[test]
     fn tcp_v4() {

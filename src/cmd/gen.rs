@@ -130,6 +130,12 @@ const MAX_PACKETS: u64 = 1_000_000_000;
 const MAX_FLOWS: usize = 10_000_000;
 /// Longest gap between two packets of a flow (`make_flow` draws 0.2 to 2.2 ms).
 const MAX_GAP_NS: u64 = 2_200_000;
+/// A client's DNS query leaves this long before its answer, which comes this long before the
+/// flow's first packet.
+const DNS_STEP_NS: u64 = 1_000_000;
+/// Step numbers of the DNS query and answer ahead of a flow, beyond any flow's own steps.
+const DNS_QUERY: u64 = u64::MAX - 1;
+const DNS_ANSWER: u64 = u64::MAX;
 /// pcap timestamps are 32-bit seconds: the last second a packet may carry.
 const LAST_PCAP_SECOND: u64 = u32::MAX as u64;
 
@@ -173,6 +179,8 @@ struct Flow {
     start_ns: u64,
     gap_ns: u64,
     dead: bool,
+    /// The name the client looks up first, when a zone of its VPC has one for the server.
+    dns_name: Option<String>,
 }
 
 /// A host that can send: an instance or standalone interface with an IPv4 address.
@@ -302,6 +310,7 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         start_ns: 0,
         gap_ns: 0,
         dead: false,
+        dns_name: None,
     })
 }
 
@@ -360,11 +369,18 @@ pub fn run(args: &GenArgs) -> i32 {
     let span_ns = (args.duration.max(0.0) * 1e9) as u64;
     let mut flows = Vec::with_capacity(args.flows);
     let mut attempts = 0;
+    let names = super::gen_dns::Names::of(&topo);
     while flows.len() < args.flows && attempts < args.flows * 20 + 100 {
         attempts += 1;
         if let Some(mut f) = make_flow(&topo, &hosts, &mut rng) {
             f.start_ns = args.start * 1_000_000_000 + rng.below(span_ns.max(1));
             f.gap_ns = 200_000 + rng.below(MAX_GAP_NS - 200_000);
+            if let (Some(client), true) = (
+                hosts.iter().find(|h| IpAddr::V4(h.addr) == f.client.src),
+                f.start_ns >= 2 * DNS_STEP_NS,
+            ) {
+                f.dns_name = names.name_for(&topo, client.eni, f.client.dst);
+            }
             flows.push(f);
         }
     }
@@ -423,10 +439,14 @@ fn write_flows(
     path: &Path,
 ) -> Result<u64, String> {
     let exchanges = args.exchanges as u64;
+    // A flow with a name starts with its DNS query and answer.
     let mut pending: BinaryHeap<Reverse<(u64, u32, u64)>> = flows
         .iter()
         .enumerate()
-        .map(|(i, f)| Reverse((f.start_ns, i as u32, 0)))
+        .map(|(i, f)| match f.dns_name {
+            Some(_) => Reverse((f.start_ns - 2 * DNS_STEP_NS, i as u32, DNS_QUERY)),
+            None => Reverse((f.start_ns, i as u32, 0)),
+        })
         .collect();
     let mut writer = CaptureWriter::create(path, LinkType::Ethernet).map_err(|e| e.to_string())?;
     let mut state = State::new(args.state.config());
@@ -434,6 +454,26 @@ fn write_flows(
     let mut written = 0u64;
     while let Some(Reverse((t, fi, si))) = pending.pop() {
         let f = &mut flows[fi as usize];
+        if si >= DNS_QUERY {
+            let (Some(name), Some(client)) = (&f.dns_name, topo.owner_of(f.client.src)) else {
+                continue;
+            };
+            let (id, port) = (fi as u16, f.client.src_port ^ 1);
+            let frame = if si == DNS_QUERY {
+                pending.push(Reverse((t + DNS_STEP_NS, fi, DNS_ANSWER)));
+                super::gen_dns::query_frame(topo, client, name, id, port)
+            } else {
+                pending.push(Reverse((f.start_ns, fi, 0)));
+                super::gen_dns::response_frame(topo, client, name, id, port)
+            };
+            if let Some(frame) = frame {
+                writer
+                    .write(Timestamp(t), &frame, frame.len() as u32)
+                    .map_err(|e| e.to_string())?;
+                written += 1;
+            }
+            continue;
+        }
         if si + 1 < step_count(f.kind, exchanges) {
             pending.push(Reverse((t + f.gap_ns, fi, si + 1)));
         }

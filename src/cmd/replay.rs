@@ -122,6 +122,8 @@ enum Item {
         reason: DropReason,
         detail: &'static str,
     },
+    /// The VPC resolver's response to a query frame, for the asking interface's capture.
+    DnsAnswer(super::replay_dns::DnsAnswer),
 }
 
 #[derive(Default)]
@@ -185,6 +187,7 @@ impl Outputs<'_> {
                             .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
                     }
                 }
+                Item::DnsAnswer(a) => self.dns_answer_out(a)?,
                 Item::Judged {
                     frame,
                     ts,
@@ -262,6 +265,22 @@ impl Outputs<'_> {
                 };
                 w.write_all(line)
             })
+            .map_err(|e| e.to_string())
+    }
+
+    /// The resolver's response, in the asking interface's capture.
+    fn dns_answer_out(&mut self, a: &super::replay_dns::DnsAnswer) -> Result<(), String> {
+        let w = match self.writers.entry(a.to) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, a.to, "pcap"));
+                let path = self.folder.claim(&rel)?;
+                slot.insert(
+                    CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        w.write(a.ts, &a.frame, a.frame.len() as u32)
             .map_err(|e| e.to_string())
     }
 
@@ -620,14 +639,22 @@ impl Pipeline<'_> {
                 _ => super::app_layer::from_payload(app, &[]),
             }
         }
-        let v = process(
-            self.topo,
-            &mut self.state,
-            &meta,
-            self.origin,
-            ts,
-            &mut NoTrace,
-        );
+        // The resolver's answers in a capture arrive on the host, unfiltered.
+        let answer_frame = match self.origin {
+            Origin::Auto => vpcsim_dataplane::dns::resolver_answer(self.topo, &meta.header),
+            _ => None,
+        };
+        let v = match answer_frame {
+            Some(v) => v,
+            None => process(
+                self.topo,
+                &mut self.state,
+                &meta,
+                self.origin,
+                ts,
+                &mut NoTrace,
+            ),
+        };
         self.firewall_logs.packet(self.topo, &mut self.state);
         let c = &mut self.counters;
         c.count(v.disposition, v.reason);
@@ -647,6 +674,15 @@ impl Pipeline<'_> {
             batch.arena.extend_from_slice(frame.data);
             (start, frame.data.len())
         });
+        let answer = super::replay_dns::answer(
+            self.topo,
+            &meta,
+            frame.data,
+            &v,
+            self.origin,
+            ts,
+            ROUTER_MAC,
+        );
         batch.items.push(Item::Judged {
             frame: c.packets,
             ts,
@@ -658,6 +694,9 @@ impl Pipeline<'_> {
             orig_len: frame.orig_len,
             observations,
         });
+        if let Some(a) = answer {
+            batch.items.push(Item::DnsAnswer(a));
+        }
     }
 }
 

@@ -180,7 +180,12 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    let header = match flowspec::parse(&args.flow).and_then(|h| {
+    // A destination given as a name is resolved once the topology is loaded.
+    let name_dst = flowspec::destination_name(&args.flow);
+    let spec = name_dst
+        .as_ref()
+        .map_or(args.flow.as_str(), |(_, s)| s.as_str());
+    let mut header = match flowspec::parse(spec).and_then(|h| {
         let app = app_layer::from_args(args.sni.as_deref(), args.http.as_deref(), &args.headers)?;
         app_layer::carrying(&app, h)
     }) {
@@ -209,7 +214,22 @@ pub fn run(args: &TraceArgs) -> i32 {
             return 2;
         }
     };
+    let dns_hop = match &name_dst {
+        Some((name, _)) => {
+            match super::dns::resolve_destination(&topo, origin, &mut header, name) {
+                Ok(hop) => Some(hop),
+                Err(e) => {
+                    errln!("error: {e}");
+                    return 2;
+                }
+            }
+        }
+        None => None,
+    };
     let mut t = trace_once(&topo, args, header, origin, &hosts);
+    if let Some(hop) = dns_hop {
+        t.request_trace.hops.insert(0, hop);
+    }
     let http = request
         .as_ref()
         .map(|r| super::alb::http_trace(&topo, &hosts, args.state.config(), &mut t, r, TRACE_TIME));

@@ -6,6 +6,7 @@
 //! comes last of all, because a health check is a packet through the finished pipeline.
 
 mod alb;
+mod dns;
 mod edges;
 mod endpoints;
 mod gateways;
@@ -88,5 +89,6 @@ pub fn compile(model: &Model) -> Topology {
         &mut topo,
         &vpcsim_dataplane::alb::hosts::Hosts::assumed_up(),
     );
+    dns::dns(model, &mut topo);
     topo
 }

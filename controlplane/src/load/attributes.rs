@@ -53,6 +53,7 @@ impl Builder {
             Ref::WafIpSet(_) | Ref::WafRegexSet(_) | Ref::WafRuleGroup(_) | Ref::WafWebAcl(_) => {
                 self.waf_ref(r).unwrap_or_default()
             }
+            Ref::Dns(d) => self.dns_ref_value(d),
             Ref::Failed => {
                 let t = &m.templates[template];
                 aws_id(
@@ -85,6 +86,7 @@ impl Builder {
                 _,
             ) => self.edge_attribute(r, attr),
             (Ref::PrefixList(i), _) => return self.prefix_list_attribute(i, logical_id, attr),
+            (Ref::Dns(d), _) => return self.dns_attribute(d, logical_id, attr),
             (Ref::VpcEndpoint(i), _) => return self.endpoint_attribute(i, logical_id, attr),
             (
                 Ref::GatewayLoadBalancer(_)

@@ -56,6 +56,8 @@ pub(super) enum Ref {
     /// A VPC CIDR block association: the VPC and the block.
     CidrBlock(usize, usize),
     Unsupported(usize),
+    /// Route 53 and Route 53 Resolver resources.
+    Dns(super::dns::DnsRef),
     /// A resource that failed to build; references to it fail quietly.
     Failed,
 }
@@ -342,6 +344,7 @@ impl Builder {
         self.validate_gateway_route_tables(&mut errors);
         self.validate_prefix_lists(&mut errors, &mut warnings);
         self.validate_endpoints(&mut errors, &mut warnings);
+        self.validate_dns(&mut warnings);
         for (o, code, msg) in errors {
             self.error_at(&o, code, msg);
         }

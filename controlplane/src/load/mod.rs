@@ -30,6 +30,7 @@ mod attributes;
 mod autoscaling;
 mod builder;
 mod default_vpc;
+mod dns;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -46,6 +47,7 @@ mod nlb;
 mod parameters;
 mod peering;
 mod prefix_lists;
+mod resolver;
 mod route_tables;
 mod security_groups;
 mod stacks;
@@ -411,6 +413,16 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "AWS::NetworkFirewall::FirewallPolicy",
     "AWS::NetworkFirewall::RuleGroup",
     "AWS::NetworkFirewall::LoggingConfiguration",
+    dns::HOSTED_ZONE,
+    dns::RECORD_SET,
+    dns::RECORD_SET_GROUP,
+    dns::HEALTH_CHECK,
+    resolver::ENDPOINT,
+    resolver::RULE,
+    resolver::RULE_ASSOCIATION,
+    resolver::DOMAIN_LIST,
+    resolver::RULE_GROUP,
+    resolver::RULE_GROUP_ASSOCIATION,
 ];
 
 /// A rule's protocol: `-1`/`all` (every protocol, `None`), or what [`IpProtocol`] parses (`tcp`,

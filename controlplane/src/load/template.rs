@@ -233,6 +233,20 @@ impl Builder {
             network_firewall::POLICY => self.add_firewall_policy(template, logical_id, p),
             network_firewall::RULE_GROUP => self.add_firewall_rule_group(template, logical_id, p),
             network_firewall::LOGGING => self.add_firewall_logging(template, logical_id, p),
+            dns::HOSTED_ZONE => self.add_hosted_zone(template, logical_id, p),
+            dns::RECORD_SET => self.add_record_set(template, logical_id, p),
+            dns::RECORD_SET_GROUP => self.add_record_set_group(template, logical_id, p),
+            dns::HEALTH_CHECK => self.add_health_check(template, logical_id, p),
+            resolver::ENDPOINT => self.add_resolver_endpoint(template, logical_id, p),
+            resolver::RULE => self.add_resolver_rule(template, logical_id, p),
+            resolver::RULE_ASSOCIATION => {
+                self.add_resolver_rule_association(template, logical_id, p)
+            }
+            resolver::DOMAIN_LIST => self.add_dns_firewall_domain_list(template, logical_id, p),
+            resolver::RULE_GROUP => self.add_dns_firewall_rule_group(template, logical_id, p),
+            resolver::RULE_GROUP_ASSOCIATION => {
+                self.add_dns_firewall_association(template, logical_id, p)
+            }
             _ => {
                 let origin =
                     self.origin(template, logical_id, kind.to_string(), props::name_tag(p));

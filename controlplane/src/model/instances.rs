@@ -32,6 +32,9 @@ pub enum EniOwner {
     LoadBalancer(usize),
     /// An Application Load Balancer's node (index into [`super::Albs::load_balancers`]).
     AppLoadBalancer(usize),
+    /// One address of a Route 53 Resolver endpoint (index into
+    /// [`Model::dns`](super::Model::dns) `.endpoints`).
+    ResolverEndpoint(usize),
 }
 
 /// An elastic network interface.

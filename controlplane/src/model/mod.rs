@@ -5,6 +5,7 @@
 
 mod alb;
 mod autoscaling;
+pub mod dns;
 mod edges;
 mod elastic_ips;
 mod elbv2;
@@ -24,6 +25,7 @@ mod waf;
 
 pub use alb::*;
 pub use autoscaling::*;
+pub use dns::Dns;
 pub use edges::*;
 pub use elastic_ips::*;
 pub use elbv2::*;
@@ -194,6 +196,8 @@ pub struct Model {
     pub unsupported: Vec<Unsupported>,
     /// AWS WAF (v2) IP sets, regex pattern sets, rule groups, web ACLs and associations.
     pub waf: Waf,
+    /// Route 53 and Route 53 Resolver.
+    pub dns: Dns,
 }
 
 impl Model {
@@ -274,7 +278,8 @@ impl Model {
             .chain(self.firewall_rule_groups.iter().map(|r| &r.origin))
             .chain(self.firewall_routes.iter().map(|r| &r.origin))
             .chain(self.links.iter())
-            .chain(self.waf.origins());
+            .chain(self.waf.origins())
+            .chain(self.dns.origins());
         // The default VPC comes with the account, not from a template.
         let default_vpc = |o: &Origin| {
             self.templates

@@ -470,6 +470,8 @@ pub struct Topology {
     pub alb: crate::topology::alb::Albs,
     /// AWS Network Firewalls and their endpoints.
     pub network_firewalls: network_firewall::NetworkFirewalls,
+    /// Route 53 and the VPC resolvers: zones, rules, DNS Firewall, the names AWS answers.
+    pub dns: crate::dns::DnsView,
     /// The symbolic side of the topology-wide address maps, derived by [`Topology::finish`].
     pub(crate) maps: maps::TopologyMaps,
     /// Each distinct set of security groups' rules as header boxes, and each interface's
@@ -529,6 +531,7 @@ impl Topology {
             waf: crate::waf::Wafs::default(),
             alb: crate::topology::alb::Albs::default(),
             network_firewalls: Default::default(),
+            dns: crate::dns::DnsView::default(),
             maps: maps::TopologyMaps::default(),
             sg_boxes: Vec::new(),
             eni_sg_boxes: Table::default(),
