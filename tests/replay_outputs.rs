@@ -309,15 +309,25 @@ fn check_out_pcaps(out: &Path, lines: &[Value]) -> BTreeMap<String, Vec<(usize, 
 
 // ------------------------------------------------------------------------- flow logs
 
-/// Rows of every flow-log file, by file stem.
+/// The header line of the default format, as AWS writes it at the top of S3 files.
+const HEADER_V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport \
+                         protocol packets bytes start end action log-status";
+
+/// Rows of every flow-log file after the header, by file stem.
 fn flowlogs(out: &Path) -> BTreeMap<String, Vec<Vec<String>>> {
     let mut m = BTreeMap::new();
     for e in std::fs::read_dir(out.join("flowlogs")).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-        let rows = std::fs::read_to_string(&p)
-            .unwrap()
-            .lines()
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(HEADER_V2),
+            "{}: no header line",
+            p.display()
+        );
+        let rows = lines
             .map(|l| l.split(' ').map(str::to_string).collect())
             .collect();
         m.insert(name, rows);
@@ -494,7 +504,7 @@ fn flow_log_aggregation_per_window() {
     ]);
     write_pcap(&cap, 1, &frames);
     let out = dir.path().join("out");
-    let lines = replay(&fixture_f(), &cap, &out, &[]);
+    let lines = replay(&fixture_f(), &cap, &out, &["--flow-log-interval", "60"]);
     assert!(
         lines.iter().all(|v| v["disposition"] == "DELIVERED"),
         "{lines:?}"

@@ -1,9 +1,8 @@
-//! VPC Flow Logs in the default (version 2) format, aggregated per interface, flow, action and
-//! 60-second window of packet time (SPEC §12).
-//!
-//! `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status`
+//! VPC Flow Logs, aggregated per interface, flow, direction, action and window of packet time
+//! (60 or 600 s, SPEC §12.1), in the default (version 2) format or a custom one
+//! ([`crate::flowlog_format`]).
 
-use crate::fastfmt::{push_ip, push_u64};
+use crate::flowlog_format::{self, FlowLogFormat, RecordContext, RecordView};
 use rustc_hash::FxHashMap;
 use std::io;
 use std::net::IpAddr;
@@ -11,8 +10,10 @@ use vpcsim_dataplane::topology::EniIdx;
 use vpcsim_dataplane::verdict::{FlowAction, FlowDirection, Observation};
 use vpcsim_dataplane::{Timestamp, Topology};
 
-/// Aggregation interval in seconds (the 60 s option; Nitro instances always use it).
-pub const WINDOW_S: u64 = 60;
+/// AWS's default maximum aggregation interval, seconds.
+pub const DEFAULT_INTERVAL_S: u64 = 600;
+/// The aggregation intervals AWS offers, seconds.
+pub const INTERVALS_S: [u64; 2] = [60, 600];
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
@@ -20,6 +21,9 @@ struct Key {
     window: u64,
     src: IpAddr,
     dst: IpAddr,
+    pkt_src: IpAddr,
+    pkt_dst: IpAddr,
+    egress: bool,
     src_port: u16,
     dst_port: u16,
     proto: u8,
@@ -31,6 +35,7 @@ struct Record {
     bytes: u64,
     start: u64,
     end: u64,
+    tcp_flags: u8,
 }
 
 /// Records held at once by default: [`FlowLogs::new`].
@@ -49,6 +54,11 @@ pub struct FlowLogs {
     index: FxHashMap<Key, u32>,
     records: Vec<(Key, Record)>,
     capacity: usize,
+    interval_s: u64,
+    /// Whether records are also told apart by the addresses in the packet: only when the
+    /// format shows them, so a default-format log has one row per flow as it reads.
+    by_packet_addresses: bool,
+    format: FlowLogFormat,
     oldest_window: u64,
     latest_window: u64,
     /// Times the held records reached the capacity and were written before their window closed.
@@ -63,13 +73,31 @@ impl Default for FlowLogs {
     }
 }
 
+/// Where the records go besides their interface: the account and Region they name.
+pub struct FlowLogTarget<'a> {
+    /// The account that owns the interfaces.
+    pub account_id: &'a str,
+    /// The Region of the interfaces.
+    pub region: &'a str,
+}
+
 impl FlowLogs {
-    /// An empty aggregation that holds at most `capacity` records (at least one).
+    /// An empty aggregation in the default format and interval that holds at most `capacity`
+    /// records (at least one).
     pub fn new(capacity: usize) -> FlowLogs {
+        FlowLogs::with_format(capacity, DEFAULT_INTERVAL_S, FlowLogFormat::default())
+    }
+
+    /// An empty aggregation over windows of `interval_s` seconds (at least one) whose records
+    /// are written in `format`.
+    pub fn with_format(capacity: usize, interval_s: u64, format: FlowLogFormat) -> FlowLogs {
         FlowLogs {
             index: FxHashMap::default(),
             records: Vec::new(),
             capacity: capacity.max(1),
+            interval_s: interval_s.max(1),
+            by_packet_addresses: format.fields().iter().any(|f| f.uses_packet_addresses()),
+            format,
             oldest_window: u64::MAX,
             latest_window: 0,
             early_flushes: 0,
@@ -85,6 +113,11 @@ impl FlowLogs {
     /// Whether every record has been written.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// The format records are written in.
+    pub fn format(&self) -> &FlowLogFormat {
+        &self.format
     }
 
     /// The most records held at once.
@@ -110,9 +143,12 @@ impl FlowLogs {
         let secs = ts.secs();
         let key = Key {
             eni: obs.eni,
-            window: secs / WINDOW_S,
+            window: secs / self.interval_s,
             src,
             dst,
+            pkt_src: if self.by_packet_addresses { h.src } else { src },
+            pkt_dst: if self.by_packet_addresses { h.dst } else { dst },
+            egress: obs.direction == FlowDirection::Egress,
             src_port: if ports { h.src_port } else { 0 },
             dst_port: if ports { h.dst_port } else { 0 },
             proto: h.proto.0,
@@ -130,6 +166,7 @@ impl FlowLogs {
                     bytes: 0,
                     start: secs,
                     end: secs,
+                    tcp_flags: 0,
                 },
             ));
         }
@@ -138,6 +175,7 @@ impl FlowLogs {
         r.bytes += bytes;
         r.start = r.start.min(secs);
         r.end = r.end.max(secs);
+        r.tcp_flags |= flowlog_format::reported_tcp_flags(h.proto, h.tcp_flags);
     }
 
     /// Whether [`FlowLogs::flush`] has records to write: a window has closed, or the capacity
@@ -151,13 +189,14 @@ impl FlowLogs {
 
     /// Write the records of closed windows, or every record when the capacity is reached or
     /// `all` (at the end of the capture), each interface's in window order and then in order
-    /// of first appearance. `line` writes one record's line to its interface's log.
+    /// of first appearance. `line` writes one record's line to its interface's log, given the
+    /// record's start time.
     pub fn flush(
         &mut self,
         topo: &Topology,
-        account_id: &str,
+        target: &FlowLogTarget,
         all: bool,
-        mut line: impl FnMut(EniIdx, &[u8]) -> io::Result<()>,
+        mut line: impl FnMut(EniIdx, u64, &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         let everything = all || self.records.len() >= self.capacity;
         if everything && !all {
@@ -174,11 +213,32 @@ impl FlowLogs {
         // Stable and nearly free on a capture in time order; orders windows otherwise.
         rows.sort_by_key(|&i| self.records[i as usize].0.window);
         let mut buf = Vec::with_capacity(160);
+        let cx = RecordContext {
+            account_id: target.account_id,
+            region: target.region,
+            version: self.format.version(),
+        };
         for &i in &rows {
             let (k, r) = &self.records[i as usize];
-            let id = &topo.resource(topo.enis[k.eni].res).aws_id;
-            format_record(&mut buf, account_id, id, k, r);
-            line(k.eni, &buf)?;
+            let view = RecordView {
+                eni: k.eni,
+                src: k.src,
+                dst: k.dst,
+                pkt_src: k.pkt_src,
+                pkt_dst: k.pkt_dst,
+                src_port: k.src_port,
+                dst_port: k.dst_port,
+                proto: k.proto,
+                egress: k.egress,
+                accept: k.accept,
+                packets: r.packets,
+                bytes: r.bytes,
+                start: r.start,
+                end: r.end,
+                tcp_flags: r.tcp_flags,
+            };
+            flowlog_format::write_record(&mut buf, topo, &cx, &self.format, &view);
+            line(k.eni, r.start, &buf)?;
         }
         self.written += rows.len() as u64;
         if everything {
@@ -204,34 +264,4 @@ impl FlowLogs {
             .unwrap_or(u64::MAX);
         Ok(())
     }
-}
-
-/// One record's line, in the default (version 2) format.
-fn format_record(line: &mut Vec<u8>, account_id: &str, interface_id: &str, k: &Key, r: &Record) {
-    line.clear();
-    line.extend_from_slice(b"2 ");
-    line.extend_from_slice(account_id.as_bytes());
-    line.push(b' ');
-    line.extend_from_slice(interface_id.as_bytes());
-    for a in [k.src, k.dst] {
-        line.push(b' ');
-        push_ip(line, a);
-    }
-    for n in [
-        k.src_port as u64,
-        k.dst_port as u64,
-        k.proto as u64,
-        r.packets,
-        r.bytes,
-        r.start,
-        r.end,
-    ] {
-        line.push(b' ');
-        push_u64(line, n);
-    }
-    line.extend_from_slice(if k.accept {
-        b" ACCEPT OK\n"
-    } else {
-        b" REJECT OK\n"
-    });
 }

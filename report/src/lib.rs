@@ -6,6 +6,7 @@
 pub mod explain;
 mod fastfmt;
 pub mod flowlog;
+pub mod flowlog_format;
 pub mod flows;
 pub mod graph;
 pub mod html;

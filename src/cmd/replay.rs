@@ -24,7 +24,8 @@ use vpcsim_dataplane::wire::{self, Frag, IpProtocol, LinkType, Meta, ParseError,
 use vpcsim_dataplane::{
     process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
 };
-use vpcsim_report::flowlog::{self, FlowLogs};
+use vpcsim_report::flowlog::{self, FlowLogTarget, FlowLogs};
+use vpcsim_report::flowlog_format::FlowLogFormat;
 use vpcsim_report::flows::FlowCount;
 use vpcsim_report::json::{write_verdict_line, FrameVerdict, JsonNames, Outcome};
 use vpcsim_report::summary::{Counters, FlowLogStats, ReplaySummary};
@@ -65,11 +66,27 @@ pub struct ReplayArgs {
     /// number of flows.
     #[arg(long, default_value_t = flowlog::DEFAULT_CAPACITY, value_name = "N")]
     pub flowlog_capacity: usize,
+    /// Flow log record format, AWS's `LogFormat`: `${field}` names of versions 2 to 7 separated
+    /// by spaces, e.g. '${version} ${vpc-id} ${srcaddr} ${pkt-srcaddr} ${tcp-flags}'. Default:
+    /// AWS's default (version 2) format.
+    #[arg(long, value_name = "FORMAT", value_parser = FlowLogFormat::parse)]
+    pub flow_log_format: Option<FlowLogFormat>,
+    /// Flow log maximum aggregation interval in seconds: 60 or 600 (AWS's default).
+    #[arg(long, value_name = "SECONDS", default_value_t = flowlog::DEFAULT_INTERVAL_S,
+          value_parser = parse_interval)]
+    pub flow_log_interval: u64,
     #[command(flatten)]
     pub state: StateArgs,
 }
 
 /// File name for a resource's output: its logical id, made safe for any file system.
+fn parse_interval(s: &str) -> Result<u64, String> {
+    s.parse()
+        .ok()
+        .filter(|n| flowlog::INTERVALS_S.contains(n))
+        .ok_or_else(|| format!("`{s}`: AWS offers 60 or 600 seconds"))
+}
+
 fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
     let name: String = topo
         .name(r)
@@ -152,6 +169,7 @@ struct Outputs<'a> {
     /// Open flow-log files, by the resource that owns the interface (its file's name).
     flowlog_files: FxHashMap<ResId, outdir::NamedWriter<BufWriter<File>>>,
     account: String,
+    region: String,
     flows: FlowCount,
 }
 
@@ -251,8 +269,13 @@ impl Outputs<'_> {
     /// `flowlogs/<Resource>.log`, the file of the resource that owns the interface.
     fn flush_flowlogs(&mut self, all: bool) -> Result<(), String> {
         let (topo, folder, files) = (self.topo, self.folder, &mut self.flowlog_files);
+        let header = self.flowlogs.format().header();
+        let target = FlowLogTarget {
+            account_id: &self.account,
+            region: &self.region,
+        };
         self.flowlogs
-            .flush(topo, &self.account, all, |eni, line| {
+            .flush(topo, &target, all, |eni, _start, line| {
                 let owner = topo.enis[eni].owner;
                 let w = match files.entry(owner) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -260,7 +283,10 @@ impl Outputs<'_> {
                         let rel = format!("{FLOWLOG_DIR}/{}", file_name(topo, owner, "log"));
                         let path = folder.claim(&rel).map_err(std::io::Error::other)?;
                         let f = outdir::create(&path).map_err(std::io::Error::other)?;
-                        slot.insert(outdir::NamedWriter::new(path, BufWriter::new(f)))
+                        let mut w = outdir::NamedWriter::new(path, BufWriter::new(f));
+                        // AWS's Athena table skips one line: the header S3 files start with.
+                        w.write_all(header.as_bytes())?;
+                        slot.insert(w)
                     }
                 };
                 w.write_all(line)
@@ -455,6 +481,12 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         .first()
         .map(|t| t.account_id.clone())
         .unwrap_or_else(|| args.topology.account_id.clone());
+    let region = loaded
+        .model
+        .templates
+        .first()
+        .map(|t| t.region.clone())
+        .unwrap_or_else(|| args.topology.region.clone());
     let mut pipeline = Pipeline {
         topo: &topo,
         state: State::new(args.state.config()),
@@ -474,9 +506,14 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         line: Vec::with_capacity(512),
         scratch: Vec::with_capacity(65_536),
         framed: Vec::with_capacity(65_536),
-        flowlogs: FlowLogs::new(args.flowlog_capacity),
+        flowlogs: FlowLogs::with_format(
+            args.flowlog_capacity,
+            args.flow_log_interval,
+            args.flow_log_format.clone().unwrap_or_default(),
+        ),
         flowlog_files: FxHashMap::default(),
         account,
+        region,
         flows: FlowCount::default(),
     };
     let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
