@@ -64,6 +64,10 @@ pub struct TraceArgs {
     /// A header of the --http request, `'Host: shop.example.com'` (repeatable).
     #[arg(long = "header", value_name = "NAME: VALUE", requires = "http")]
     pub headers: Vec<String>,
+    /// A CIDR→country file (`CIDR,CC` per line) for AWS WAF geo match statements; without it
+    /// they are reported as not evaluated.
+    #[arg(long, value_name = "FILE", requires = "http")]
+    pub geo_countries: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub hosts: HostsArgs,
     #[command(flatten)]
@@ -182,6 +186,13 @@ pub fn run(args: &TraceArgs) -> i32 {
                 return 2;
             }
         };
+    let countries = match super::alb::countries(args.geo_countries.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errln!("error: {e}");
+            return 2;
+        }
+    };
     let topo = topo;
     let origin = match origin(&topo, args.from.as_deref()) {
         Ok(o) => o,
@@ -193,7 +204,14 @@ pub fn run(args: &TraceArgs) -> i32 {
     let mut t = trace_once(&topo, args, header, origin, &hosts);
     let http = request
         .as_ref()
-        .map(|r| super::alb::http_trace(&topo, &hosts, args.state.config(), &mut t, r, TRACE_TIME));
+        .map(|r| {
+            let ctx = super::alb::HttpContext {
+                hosts: &hosts,
+                countries: countries.as_ref(),
+                config: args.state.config(),
+            };
+            super::alb::http_trace(&topo, &ctx, &mut t, r, TRACE_TIME)
+        });
     let t = t;
     let v = &t.request;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
