@@ -12,7 +12,9 @@ use vpcsim_dataplane::pipeline::exchange::{exchange, Exchange};
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::wire::Header;
-use vpcsim_dataplane::{Disposition, State, StateConfig, Timestamp, Topology, Trace, Verdict};
+use vpcsim_dataplane::{
+    Disposition, DropReason, State, StateConfig, Timestamp, Topology, Trace, Verdict,
+};
 use vpcsim_report::explain;
 use vpcsim_report::{html, json, text};
 
@@ -202,16 +204,14 @@ pub fn run(args: &TraceArgs) -> i32 {
         }
     };
     let mut t = trace_once(&topo, args, header, origin, &hosts);
-    let http = request
-        .as_ref()
-        .map(|r| {
-            let ctx = super::alb::HttpContext {
-                hosts: &hosts,
-                countries: countries.as_ref(),
-                config: args.state.config(),
-            };
-            super::alb::http_trace(&topo, &ctx, &mut t, r, TRACE_TIME)
-        });
+    let http = request.as_ref().map(|r| {
+        let ctx = super::alb::HttpContext {
+            hosts: &hosts,
+            countries: countries.as_ref(),
+            config: args.state.config(),
+        };
+        super::alb::http_trace(&topo, &ctx, &mut t, r, TRACE_TIME)
+    });
     let t = t;
     let v = &t.request;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
@@ -228,7 +228,9 @@ pub fn run(args: &TraceArgs) -> i32 {
         explain::asymmetry(&topo, &header, &t.request_trace.hops, rv, &rt.hops)
     });
     let fixes =
-        (args.fixes && first_drop(&t).is_some()).then(|| fix_sequence(args, header, model.clone()));
+        // A web ACL's block is not a packet drop a re-trace could verify a change against.
+        (args.fixes && first_drop(&t).is_some_and(|(v, ..)| v.reason != Some(DropReason::WafBlocked)))
+            .then(|| fix_sequence(args, header, model.clone()));
     if let Some(path) = &args.html {
         let page = html::trace_page(
             &topo,
