@@ -159,6 +159,10 @@ const COVERED: &[(&str, &[&str])] = &[
         &["host_port_closed_answers_a_syn_with_rst"],
     ),
     (
+        "WAF_BLOCKED",
+        &["waf_blocked_by_the_load_balancers_web_acl"],
+    ),
+    (
         "NLB_NO_TARGET",
         &[
             "nlb_no_target_in_the_nodes_zone_without_cross_zone",
@@ -1556,6 +1560,27 @@ fn alb_no_listener_on_the_port() {
     assert_dropped(&v, "ALB_NO_LISTENER", "Alb");
     let v = trace(&t, "tcp 10.0.10.50:40000 -> 10.0.0.4:80", &[]);
     assert_delivered(&v, "Alb");
+}
+
+/// The web ACL associated with an Application Load Balancer blocks an HTTP request from an
+/// address on its IP block list (SPEC §11.2.7, §19): dropped at the web ACL with 403; another
+/// client passes it and reaches the target.
+#[test]
+fn waf_blocked_by_the_load_balancers_web_acl() {
+    let t = fixture("alb-waf/web.yaml");
+    let v = trace(
+        &t,
+        "tcp 203.0.113.9:40000 -> 198.18.0.1:80",
+        &["--http", "GET /"],
+    );
+    assert_dropped(&v, "WAF_BLOCKED", "WebAcl");
+    assert_eq!(v["http"]["response"]["status"], 403, "{v:#}");
+    let v = trace(
+        &t,
+        "tcp 8.8.8.8:40000 -> 198.18.0.1:80",
+        &["--http", "GET /"],
+    );
+    assert_delivered(&v, "WebGroup/0");
 }
 
 /// With `--hosts`, a TCP port a host does not list answers the SYN with a RST (connection

@@ -159,6 +159,11 @@ fn scenarios() -> Vec<(PathBuf, &'static str, Vec<&'static str>)> {
             // Integration tests run in the package's root.
             vec!["--hosts", "tests/fixtures/alb/web-down.hosts.yaml"],
         ),
+        (
+            common::fixture("alb-waf/web.yaml"),
+            "tcp 203.0.113.9:40000 -> 198.18.0.1:80",
+            vec!["--http", "GET /"],
+        ),
     ]
 }
 
@@ -252,6 +257,7 @@ fn every_drop_is_explained_and_every_fix_delivers() {
         "VGW_NO_ROUTE",
         "VGW_SOURCE_NOT_IN_VPC",
         "HOST_PORT_CLOSED",
+        "WAF_BLOCKED",
     ] {
         assert!(
             unfixable.contains(r),

@@ -56,6 +56,8 @@ pub enum Stage {
     AlbRule,
     /// The Application Load Balancer target group choosing a target.
     AlbTarget,
+    /// The AWS WAF web ACL associated with an Application Load Balancer inspecting a request.
+    Waf,
     /// What a simulated host answered (`--hosts`).
     Host,
     /// A Gateway Load Balancer endpoint.
@@ -102,6 +104,7 @@ impl Stage {
             Stage::AlbListener => "alb-listener",
             Stage::AlbRule => "alb-rule",
             Stage::AlbTarget => "alb-target",
+            Stage::Waf => "waf",
             Stage::Host => "host",
             Stage::GwlbEndpoint => "gwlb-endpoint",
             Stage::Gwlb => "gwlb",

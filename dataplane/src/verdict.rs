@@ -193,6 +193,11 @@ drop_reasons! {
     /// answers the SYN with a RST (connection refused).
     HostPortClosed = "HOST_PORT_CLOSED", "NO_PATH",
         "nothing listens on this port on the host: start the service there (or list the port in the --hosts file)";
+    /// The AWS WAF web ACL associated with the Application Load Balancer blocked the HTTP
+    /// request (a Block rule or a Block default action): the client gets 403 or the rule's
+    /// custom response, and the listener rules never run.
+    WafBlocked = "WAF_BLOCKED", "NO_PATH",
+        "change the web ACL rule that blocked the request (its statement or its action), or its default action";
     /// A gateway endpoint (S3, DynamoDB) carries only TCP and ICMP echo towards the service.
     VpceGatewayProtocol = "VPCE_GATEWAY_PROTOCOL", "VPCE_GATEWAY_PROTOCOL_RESTRICTION",
         "a gateway endpoint carries only TCP and ICMP echo: the service answers nothing else";

@@ -9,6 +9,7 @@ use vpcsim_dataplane::alb::http::HttpRequest;
 use vpcsim_dataplane::alb::proxy;
 use vpcsim_dataplane::pipeline::exchange::{Exchange, REPLY_DELAY_NS};
 use vpcsim_dataplane::topology::EniKind;
+use vpcsim_dataplane::waf::CountryMap;
 use vpcsim_dataplane::wire::Timestamp;
 use vpcsim_dataplane::{Disposition, State, StateConfig, Topology, Trace};
 
@@ -82,6 +83,28 @@ pub fn prepare(
     Ok((request, model))
 }
 
+/// The `--geo-countries` file, parsed.
+pub fn countries(path: Option<&std::path::Path>) -> Result<Option<CountryMap>, String> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--geo-countries {}: {e}", path.display()))?;
+    CountryMap::parse(&text)
+        .map(Some)
+        .map_err(|(line, why)| format!("--geo-countries {}:{line}: {why}", path.display()))
+}
+
+/// What an HTTP request through a trace needs besides the topology.
+pub struct HttpContext<'a> {
+    /// The simulated hosts.
+    pub hosts: &'a Hosts,
+    /// The `--geo-countries` map.
+    pub countries: Option<&'a CountryMap>,
+    /// The connection-tracking configuration of the backend connection.
+    pub config: StateConfig,
+}
+
 /// `--http 'METHOD /path'` with its `--header`s.
 pub fn parse_request(line: &str, headers: &[String]) -> Result<HttpRequest, String> {
     let mut req = HttpRequest::parse(line).map_err(|e| format!("--http {e}"))?;
@@ -96,8 +119,7 @@ pub fn parse_request(line: &str, headers: &[String]) -> Result<HttpRequest, Stri
 /// trace), or answered by the host it was delivered to. Returns the trace's `http` object.
 pub fn http_trace(
     topo: &Topology,
-    hosts: &Hosts,
-    config: StateConfig,
+    ctx: &HttpContext<'_>,
     t: &mut Exchange<Trace>,
     req: &HttpRequest,
     now: Timestamp,
@@ -107,10 +129,10 @@ pub fn http_trace(
     let response = if v.disposition != Disposition::Delivered {
         Value::Null
     } else if let Some((lb, node, listener)) = proxy::listener_of(topo, &v) {
-        let mut state = State::new(config);
+        let mut state = State::new(ctx.config);
         let out = proxy::proxy(
             topo,
-            hosts,
+            ctx.hosts,
             &mut state,
             &mut proxy::Balancing::default(),
             &proxy::Request {
@@ -119,6 +141,7 @@ pub fn http_trace(
                 listener,
                 http: req,
                 client: v.header,
+                countries: ctx.countries,
             },
             Timestamp(now.0 + REPLY_DELAY_NS),
         );
@@ -142,7 +165,7 @@ pub fn http_trace(
     } else {
         match v.delivered_eni {
             Some(e) if topo.enis[e].kind == EniKind::Host => {
-                let status = match hosts.tcp(e, v.header.dst_port, Some(&req.path)) {
+                let status = match ctx.hosts.tcp(e, v.header.dst_port, Some(&req.path)) {
                     Answer::Http(s, _) => Some(s),
                     Answer::Plain | Answer::Refused => None,
                 };

@@ -6,7 +6,8 @@
 //! [`groups`]: a new kind of load balancer adds its function there.
 
 use super::args::TopologyArgs;
-use super::stdio::outln;
+use super::hosts::HostsArgs;
+use super::stdio::{errln, outln};
 use clap::Args;
 use serde_json::{json, Value};
 use vpcsim_dataplane::topology::nlb::TargetHealth;
@@ -17,18 +18,22 @@ use vpcsim_dataplane::{ResId, Topology};
   vpcsim health -t examples/asg.yaml
   vpcsim health -t examples/nlb.yaml --json
   vpcsim health -t examples/nlb.yaml --target-health health.json
+  vpcsim health -t examples/web-app.yaml --hosts examples/web-app.hosts.yaml
 
 The JSON is a list of target groups, each with TargetGroup (logical id), TargetGroupName,
 TargetGroupArn, LoadBalancerType and TargetHealthDescriptions as describe-target-health prints
 them; it is also a valid --target-health file.
 
-Exit codes: 0 printed, 2 the topology or the --target-health file has errors.")]
+Exit codes: 0 printed, 2 the topology, the --target-health or the --hosts file has errors.")]
 pub struct HealthArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Application Load Balancer health checks are answered by these simulated hosts.
+    #[command(flatten)]
+    pub hosts: HostsArgs,
 }
 
 /// One target as describe-target-health describes it.
@@ -50,10 +55,12 @@ struct GroupHealth<'t> {
     targets: Vec<TargetRow<'t>>,
 }
 
-/// Every target group, Network Load Balancers' first, then Gateway Load Balancers'.
+/// Every target group, Network Load Balancers' first, then Gateway Load Balancers', then
+/// Application Load Balancers'.
 fn groups(topo: &Topology) -> Vec<GroupHealth<'_>> {
     let mut out = network_groups(topo);
     out.extend(gateway_groups(topo));
+    out.extend(application_groups(topo));
     out
 }
 
@@ -105,6 +112,33 @@ fn gateway_groups(topo: &Topology) -> Vec<GroupHealth<'_>> {
                     port: vpcsim_dataplane::wire::geneve::PORT,
                     availability_zone: None,
                     health_check_port: g.health_check_port,
+                    health: &t.health,
+                    resource: t.res,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn application_groups(topo: &Topology) -> Vec<GroupHealth<'_>> {
+    use vpcsim_dataplane::topology::alb::AlbTargetType;
+    topo.alb
+        .target_groups
+        .iter()
+        .map(|g| GroupHealth {
+            res: g.res,
+            load_balancer_type: "application",
+            targets: g
+                .targets
+                .iter()
+                .map(|t| TargetRow {
+                    id: &t.id,
+                    port: t.port,
+                    availability_zone: (g.target_type == AlbTargetType::Ip).then(|| {
+                        t.eni
+                            .map_or_else(|| "all".to_string(), |e| zone_of(topo, e))
+                    }),
+                    health_check_port: g.health_check.port.unwrap_or(t.port),
                     health: &t.health,
                     resource: t.res,
                 })
@@ -211,9 +245,18 @@ fn group_text(topo: &Topology, g: &GroupHealth) -> String {
 }
 
 pub fn run(args: &HealthArgs) -> i32 {
-    let Ok((_, topo)) = args.topology.topology() else {
+    let Ok((_, mut topo)) = args.topology.topology() else {
         return 2;
     };
+    if args.hosts.hosts.is_some() {
+        match args.hosts.load(&topo) {
+            Ok(hosts) => vpcsim_dataplane::alb::health::check(&mut topo, &hosts),
+            Err(e) => {
+                errln!("error: {e}");
+                return 2;
+            }
+        }
+    }
     let groups = groups(&topo);
     if args.json {
         let list: Vec<Value> = groups.iter().map(|g| group_json(&topo, g)).collect();

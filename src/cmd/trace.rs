@@ -13,7 +13,9 @@ use vpcsim_dataplane::pipeline::exchange::{exchange, Exchange};
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::trace::Hop;
 use vpcsim_dataplane::wire::Header;
-use vpcsim_dataplane::{Disposition, State, StateConfig, Timestamp, Topology, Trace, Verdict};
+use vpcsim_dataplane::{
+    Disposition, DropReason, State, StateConfig, Timestamp, Topology, Trace, Verdict,
+};
 use vpcsim_report::explain;
 use vpcsim_report::{html, json, text};
 
@@ -71,6 +73,10 @@ pub struct TraceArgs {
     /// what Network Firewall domain lists and `http.host` rules match.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    /// A CIDR→country file (`CIDR,CC` per line) for AWS WAF geo match statements; without it
+    /// they are reported as not evaluated.
+    #[arg(long, value_name = "FILE", requires = "http")]
+    pub geo_countries: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub hosts: HostsArgs,
     #[command(flatten)]
@@ -206,6 +212,13 @@ pub fn run(args: &TraceArgs) -> i32 {
                 return 2;
             }
         };
+    let countries = match super::alb::countries(args.geo_countries.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errln!("error: {e}");
+            return 2;
+        }
+    };
     let topo = topo;
     let origin = match origin(&topo, args.from.as_deref()) {
         Ok(o) => o,
@@ -230,9 +243,14 @@ pub fn run(args: &TraceArgs) -> i32 {
     if let Some(hop) = dns_hop {
         t.request_trace.hops.insert(0, hop);
     }
-    let http = request
-        .as_ref()
-        .map(|r| super::alb::http_trace(&topo, &hosts, args.state.config(), &mut t, r, TRACE_TIME));
+    let http = request.as_ref().map(|r| {
+        let ctx = super::alb::HttpContext {
+            hosts: &hosts,
+            countries: countries.as_ref(),
+            config: args.state.config(),
+        };
+        super::alb::http_trace(&topo, &ctx, &mut t, r, TRACE_TIME)
+    });
     let t = t;
     let v = &t.request;
     let mut ok = args.expect.is_none_or(|e| e.matches(v.disposition));
@@ -249,7 +267,9 @@ pub fn run(args: &TraceArgs) -> i32 {
         explain::asymmetry(&topo, &header, &t.request_trace.hops, rv, &rt.hops)
     });
     let fixes =
-        (args.fixes && first_drop(&t).is_some()).then(|| fix_sequence(args, header, model.clone()));
+        // A web ACL's block is not a packet drop a re-trace could verify a change against.
+        (args.fixes && first_drop(&t).is_some_and(|(v, ..)| v.reason != Some(DropReason::WafBlocked)))
+            .then(|| fix_sequence(args, header, model.clone()));
     if let Some(path) = &args.html {
         let page = html::trace_page(
             &topo,

@@ -3,7 +3,8 @@
 //! listener's rules ([`rules`]), then answered by the load balancer (fixed response, redirect)
 //! or forwarded to a target over a new connection from the node ([`proxy`]), which is a walk
 //! through the same pipeline. What runs on the hosts is [`hosts`]'s; target health with the
-//! hosts' answers is [`health`]'s.
+//! hosts' answers is [`health`]'s. The web ACL
+//! associated with the load balancer inspects each request first ([`waf`]).
 //!
 //! None of this is per packet: a request is evaluated once, when it is complete.
 
@@ -12,3 +13,4 @@ pub mod hosts;
 pub mod http;
 pub mod proxy;
 pub mod rules;
+pub mod waf;

@@ -7,6 +7,7 @@
 use super::hosts::{Answer, Hosts};
 use super::http::HttpRequest;
 use super::rules::{self, describe_conditions, Decided};
+use super::waf;
 use crate::pipeline::exchange::{exchange, Exchange};
 use crate::pipeline::Origin;
 use crate::state::flow_index::mix;
@@ -16,6 +17,7 @@ use crate::topology::nlb::{HealthState, Target};
 use crate::topology::{AlbIdx, EniIdx, EniKind, ResId, Topology};
 use crate::trace::{Action, Hop, Stage, Trace};
 use crate::verdict::{Disposition, DropReason, Verdict};
+use crate::waf::CountryMap;
 use crate::wire::{tcp_flags, Header, IpProtocol, Timestamp};
 use std::net::IpAddr;
 
@@ -46,10 +48,13 @@ pub struct Proxied {
     pub forwarded: Vec<(&'static str, String)>,
 }
 
-/// Round-robin positions per target group, kept across the requests of one run.
-#[derive(Clone, Debug, Default)]
+/// Round-robin positions per target group and the WAF's rate counters, kept across the
+/// requests of one run.
+#[derive(Debug, Default)]
 pub struct Balancing {
     next: Vec<u32>,
+    /// The web ACLs' state over the run (a fresh run starts with no request counted).
+    pub waf: super::waf::WafRun,
 }
 
 /// The load balancer, node and listener a delivered client packet reached, if it reached an
@@ -79,6 +84,8 @@ pub struct Request<'a> {
     pub http: &'a HttpRequest,
     /// The client's packet as it reached the node.
     pub client: Header,
+    /// The user's CIDR→country map for WAF geo matches (`--geo-countries`).
+    pub countries: Option<&'a CountryMap>,
 }
 
 /// Evaluate `req` and, for a forward, open the backend connection at `now`.
@@ -94,6 +101,21 @@ pub fn proxy(
     let mut hops = Vec::new();
     // AWS WAF: a web ACL associated with the load balancer inspects the request here, after the
     // listener and before the rules; a block answers 403 from the web ACL (SPEC §11.2.7).
+    let inspected = waf::inspect(
+        topo,
+        balancer.res,
+        req.http,
+        req.client,
+        req.countries,
+        &mut balancing.waf,
+        now,
+    );
+    if let Some(w) = inspected {
+        hops.push(w.hop);
+        if let Some((acl, status)) = w.blocked {
+            return blocked(hops, req.client, acl, status);
+        }
+    }
     let (decided, action) = rules::evaluate(req.listener, req.http, req.client.src);
     let (rule_res, rule_text) = match decided {
         Decided::Rule(i) => {
@@ -174,6 +196,24 @@ pub fn proxy(
             );
             forward(topo, hosts, state, balancing, req, g, hops, now)
         }
+    }
+}
+
+/// The web ACL answered: the request ends there, dropped, and the client gets `status`.
+fn blocked(hops: Vec<Hop>, client: Header, acl: ResId, status: u16) -> Proxied {
+    let mut verdict = Verdict::new(client);
+    verdict.disposition = Disposition::Dropped;
+    verdict.reason = Some(DropReason::WafBlocked);
+    verdict.at = acl;
+    Proxied {
+        hops,
+        verdict: Some(verdict),
+        response: HttpResponse {
+            status: Some(status),
+            from: acl,
+            location: None,
+        },
+        forwarded: Vec::new(),
     }
 }
 

@@ -129,6 +129,14 @@ pub fn explain(
         DropReason::NetworkFirewallDropped
         | DropReason::NetworkFirewallRejected
         | DropReason::NetworkFirewallNotEvaluable => network_firewall::network_firewall(&d),
+        DropReason::WafBlocked => Finding::no_fix(
+            format!(
+                "web ACL {at}, associated with the load balancer, blocked the HTTP request from {} ({})",
+                h.src,
+                d.decided_by.unwrap_or("its default action")
+            ),
+            "no automatic fix: fixes are verified by tracing packets again, and a web ACL judges HTTP requests; change the rule that blocked (its statement, e.g. the IP set, or its action to Count) or the default action, and keep the web ACL associated",
+        ),
         DropReason::NotMapped => Finding::no_fix(
             format!("{} is not a public IP, Elastic IP or IPv6 address of any interface", h.dst),
             "the destination is not an address of anything in the topology",
