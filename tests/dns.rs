@@ -103,6 +103,28 @@ fn an_alias_answers_with_the_load_balancers_addresses_and_its_ttl() {
     assert_eq!(a["answered_by"]["record"], "ApiAlias");
 }
 
+/// An Application Load Balancer's DNS name answers with its nodes' public addresses (it is
+/// internet-facing), asked from an Auto Scaling instance behind it.
+#[test]
+fn an_application_load_balancers_name_answers_with_its_nodes() {
+    let t = common::root().join("examples/web-app.yaml");
+    let v = common::vpcsim(["validate", "-t", t.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&v.stdout).unwrap();
+    let lb = &v["load_balancers"][0];
+    let name = lb["dns_name"].as_str().unwrap();
+    let mut want: Vec<String> = lb["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| format!("A {}", n["public_ip"].as_str().unwrap()))
+        .collect();
+    want.sort();
+    let a = dig(&t, "WebGroup/0", name, &[]);
+    let mut got = data(&a);
+    got.sort();
+    assert_eq!(got, want, "{a:#}");
+}
+
 #[test]
 fn routing_policies_weighted_failover_multivalue() {
     let t = private_dns();

@@ -128,14 +128,15 @@ fn firewall(d: &Dns, topo: &mut Topology) -> Vec<FirewallRuleGroup> {
 /// private DNS names (answered only in the endpoint's VPC).
 fn aws_names(model: &Model, topo: &Topology) -> Vec<AwsName> {
     let mut names = Vec::new();
-    for (i, lb) in model.load_balancers.iter().enumerate() {
-        let addresses = lb
-            .nodes
+    // Network and Application Load Balancers alike: the nodes' public addresses for an
+    // internet-facing one, their private addresses for an internal one.
+    let mut load_balancer = |res, lb_nodes: &[usize], internet_facing: bool, dns_name: &str| {
+        let addresses = lb_nodes
             .iter()
             .filter_map(|&n| {
                 let private = *model.enis[n].private_v4.first()?;
                 let public = model.public_ip_of(n, private);
-                Some(IpAddr::V4(if lb.internet_facing {
+                Some(IpAddr::V4(if internet_facing {
                     public.unwrap_or(private)
                 } else {
                     private
@@ -143,11 +144,23 @@ fn aws_names(model: &Model, topo: &Topology) -> Vec<AwsName> {
             })
             .collect();
         names.push(AwsName {
-            res: topo.nlb.load_balancers[NlbIdx::from(i)].res,
-            name: dns::normalize(&lb.dns_name),
+            res,
+            name: dns::normalize(dns_name),
             addresses,
             vpcs: Vec::new(),
         });
+    };
+    for (i, lb) in model.load_balancers.iter().enumerate() {
+        let res = topo.nlb.load_balancers[NlbIdx::from(i)].res;
+        load_balancer(res, &lb.nodes, lb.internet_facing, &lb.dns_name);
+    }
+    for (lb, compiled) in model
+        .alb
+        .load_balancers
+        .iter()
+        .zip(&topo.alb.load_balancers)
+    {
+        load_balancer(compiled.res, &lb.nodes, lb.internet_facing, &lb.dns_name);
     }
     for (x, ep) in model.vpc_endpoints.iter().enumerate() {
         let VpcEndpointKind::Interface {
