@@ -8,7 +8,7 @@ use super::expr::{swapped, Ctx, Expr, FirewallEntry};
 use super::symbolic::{Sym, Symbolic, Unsure};
 use crate::space::{HeaderSet, PROTO};
 use crate::state::firewall_flows::FirewallFlow;
-use crate::topology::network_firewall::{FirewallEndpointIdx, FirewallIdx};
+use crate::topology::network_firewall::{FirewallEndpointIdx, FirewallIdx, RuleOrder};
 use crate::wire::IpProtocol;
 
 type Parts = Vec<(Result<FirewallFlow, Unsure>, Sym)>;
@@ -27,26 +27,39 @@ impl Symbolic<'_, '_> {
                 }
                 let (proto, proto_unsure) = self.all_same(&rest, &[(c.t[PROTO], e.client[PROTO])]);
                 let (m, u) = self.key_match(&proto, &c.t, &e.client, c.class, &[back]);
-                for unsure in [proto_unsure, u] {
-                    if !unsure.is_empty() {
-                        rest = rest.subtract(&unsure);
-                        out.push((Err(Unsure), Self::part(unsure, &c)));
+                let m_parts = self.entry_flow(m, &c, e, back, ep);
+                let unsure = if proto_unsure.is_empty() {
+                    u
+                } else {
+                    proto_unsure.union(&u)
+                };
+                if !unsure.is_empty() {
+                    rest = rest.subtract(&unsure);
+                    // Whether the key is the entry's may not be a box of headers (a source port
+                    // equal to the destination port); where both answers make the firewall
+                    // judge alike, it does not matter. Not so for a reply meeting its own flow
+                    // again: it finds it established (UDP), which the entries do not record.
+                    let only = c.firewall.iter().filter(|o| o.firewall == fw.0).count() == 1
+                        && !(c.reply && self.reads_established(fw))
+                        && (back || {
+                            let (m, u) = self.key_match(&unsure, &c.t, &e.client, c.class, &[true]);
+                            m.is_empty() && u.is_empty()
+                        });
+                    let matched = self.entry_flow(unsure.clone(), &c, e, back, ep);
+                    let mut fresh = Vec::new();
+                    self.new_flow(&mut fresh, unsure, &c, None);
+                    for (n, part) in fresh {
+                        let same = only
+                            && matched.iter().all(|(f, q)| {
+                                q.set.intersect(&part.set).is_empty()
+                                    || matches!((f, &n), (Ok(a), Ok(b)) if self.alike(fw, a, b))
+                            });
+                        out.push((if same { n } else { Err(Unsure) }, part));
                     }
                 }
-                if m.is_empty() {
-                    continue;
-                }
-                rest = rest.subtract(&m);
-                if e.endpoint == ep.0 {
-                    let flow = FirewallFlow {
-                        to_server: !back,
-                        passed_by: e.passed_by,
-                        ..FirewallFlow::OPENING
-                    };
-                    out.push((Ok(flow), Self::part(m, &c)));
-                } else {
-                    // Asymmetric routing: another endpoint saw the flow start.
-                    self.new_flow(&mut out, m, &c, Some(FirewallEndpointIdx(e.endpoint)));
+                for (flow, part) in m_parts {
+                    rest = rest.subtract(&part.set);
+                    out.push((flow, part));
                 }
             }
         }
@@ -54,6 +67,58 @@ impl Symbolic<'_, '_> {
             self.new_flow(&mut out, rest, &c, None);
         }
         out
+    }
+
+    /// What endpoint `ep` knows of a part whose flow key is entry `e`'s (`back`: the packet goes
+    /// from the entry's server to its client).
+    fn entry_flow(
+        &self,
+        m: HeaderSet,
+        c: &Ctx,
+        e: &FirewallEntry,
+        back: bool,
+        ep: FirewallEndpointIdx,
+    ) -> Parts {
+        let mut out = Vec::new();
+        if m.is_empty() {
+            return out;
+        }
+        if e.endpoint == ep.0 {
+            let flow = FirewallFlow {
+                to_server: !back,
+                passed_by: e.passed_by,
+                ..FirewallFlow::OPENING
+            };
+            out.push((Ok(flow), Self::part(m, c)));
+        } else {
+            // Asymmetric routing: another endpoint saw the flow start.
+            self.new_flow(&mut out, m, c, Some(FirewallEndpointIdx(e.endpoint)));
+        }
+        out
+    }
+
+    /// Whether firewall `fw` judges a packet alike under both views of its flow: the same
+    /// midstream and pass state, and direction and establishment alike wherever a rule or a
+    /// default action reads them.
+    fn alike(&self, fw: FirewallIdx, a: &FirewallFlow, b: &FirewallFlow) -> bool {
+        let f = &self.p.topo.network_firewalls.firewalls[fw];
+        let strict = f.order == RuleOrder::StrictOrder;
+        let d = f.defaults;
+        let reads_direction = (strict && d.drop_established && !d.drop_strict)
+            || f.stateful.iter().any(|r| r.flow.to_server.is_some());
+        a.midstream == b.midstream
+            && a.passed_by == b.passed_by
+            && (a.to_server == b.to_server || !reads_direction)
+            && (a.established == b.established || !self.reads_established(fw))
+    }
+
+    /// Whether a rule or a default action of firewall `fw` reads whether the flow is
+    /// established.
+    fn reads_established(&self, fw: FirewallIdx) -> bool {
+        let f = &self.p.topo.network_firewalls.firewalls[fw];
+        let d = f.defaults;
+        (f.order == RuleOrder::StrictOrder && (d.drop_established || d.alert_established))
+            || f.stateful.iter().any(|r| r.flow.established.is_some())
     }
 
     /// A part of a flow the endpoint never saw start. A request walk's first packet opens it
