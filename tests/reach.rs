@@ -593,6 +593,75 @@ fn reach_agrees_with_the_pipeline_on_random_packets() {
     );
 }
 
+/// A reply that hairpins through the internet gateway (the request came from the instance's own
+/// public address) passes the firewall endpoint a second time as another 5-tuple, after the
+/// gateway's 1:1 NAT: the pipeline drops the TCP reply there as a midstream packet of a flow the
+/// endpoint never saw start. Whether that 5-tuple is the request's own (source port equal to
+/// destination port) is no box of headers, so reach must say it does not know rather than take
+/// it for the reply of the recorded flow (it used to answer DELIVERED). A UDP reply opens a flow
+/// there whether or not the key is the request's, so reach answers it exactly; from any other
+/// address the reply leaves through the gateway once, and reach and the pipeline agree exactly.
+#[test]
+fn reach_does_not_take_a_firewall_hairpin_after_nat_for_the_recorded_reply() {
+    let path = common::root().join("tests/fixtures/network_firewall/lua.yaml");
+    let loaded = load_files(std::slice::from_ref(&path), &LoadOptions::default());
+    assert!(!loaded.has_errors());
+    let topo = compile(&loaded.model);
+    let prep = Prepared::new(&topo);
+    let analysis = prep.analyse(Start::Internet, Family::V4, &universe(Family::V4));
+    let public: IpAddr = "198.18.0.1".parse().unwrap();
+    for (src, proto, flags) in [
+        ("198.18.0.1", IpProtocol::TCP, tcp_flags::SYN),
+        ("198.18.0.1", IpProtocol::UDP, 0),
+        ("203.0.113.9", IpProtocol::TCP, tcp_flags::SYN),
+        ("203.0.113.9", IpProtocol::UDP, 0),
+    ] {
+        let h = Header {
+            src: src.parse().unwrap(),
+            dst: public,
+            proto,
+            src_port: 80,
+            dst_port: 123,
+            icmp_type: 0,
+            icmp_code: 0,
+            tcp_flags: flags,
+            ttl: 64,
+            len: 60,
+        };
+        let mut state = State::default();
+        let ex = exchange::<NoTrace>(
+            &topo,
+            &mut state,
+            h,
+            Start::Internet.origin(),
+            Timestamp::from_secs(1_700_000_000),
+        );
+        let (reply, _) = ex.reply.expect("the request arrives, so there is a reply");
+        let pipeline = fate_of(&reply);
+        let alternatives = analysis.alternatives_at(&point_of(&h));
+        assert_eq!(alternatives.len(), 1, "{h}: {alternatives:?}");
+        let (request, walked) = &alternatives[0];
+        assert_eq!(*request, fate_of(&ex.request), "{h}: request");
+        let walked = walked.clone().expect("a reply walk");
+        if h.src == public && proto == IpProtocol::TCP {
+            assert_eq!(
+                reply.reason,
+                Some(vpcsim_dataplane::DropReason::NetworkFirewallDropped),
+                "{h}: the pipeline drops the hairpinned reply midstream"
+            );
+            match &walked {
+                Fate::NotAnalysed(why) => {
+                    assert!(why.contains("Network Firewall flow state"), "{h}: {why}")
+                }
+                other => panic!("{h}: reply, reach: {other:?}, pipeline: {pipeline:?}"),
+            }
+        } else {
+            // A UDP reply opens a flow there either way: the firewall judges it alike.
+            assert_eq!(walked, pipeline, "{h}: reply, reach vs pipeline");
+        }
+    }
+}
+
 fn run_json(args: &[&str]) -> Value {
     let out = vpcsim(args);
     assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);

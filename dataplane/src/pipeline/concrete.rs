@@ -587,12 +587,15 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
 
     fn firewall_flow(
         &mut self,
-        _: &Here,
+        p: Here,
         fw: FirewallIdx,
         ep: FirewallEndpointIdx,
-    ) -> FirewallFlow {
+    ) -> Once<(Result<FirewallFlow, Infallible>, Here)> {
         let idle = self.topo.network_firewalls.firewalls[fw].tcp_idle_timeout_s;
-        self.state.firewall.view(fw, ep, &self.h, self.now, idle)
+        once((
+            Ok(self.state.firewall.view(fw, ep, &self.h, self.now, idle)),
+            p,
+        ))
     }
 
     fn firewall_custom_action(&mut self, _: &Here, ep: FirewallEndpointIdx, rule: Option<u32>) {

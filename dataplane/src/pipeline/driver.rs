@@ -334,14 +334,15 @@ pub trait Driver<'t>: Sized {
     /// Whether a `content` condition matches what the packet carries, or proof that it is not
     /// known.
     fn firewall_content(&self, p: &Self::Packet, c: &Content) -> Result<bool, Self::Undecided>;
-    /// What firewall `fw`'s endpoint `ep` knows of the packet's flow (symbolic walks: the
-    /// opening packet of a new flow).
+    /// What firewall `fw`'s endpoint `ep` knows of the packet's flow, split by flow entry
+    /// (symbolic walks: the entries the walk itself made; a part whose flow key cannot be
+    /// compared with them is undecided).
     fn firewall_flow(
         &mut self,
-        p: &Self::Packet,
+        p: Self::Packet,
         fw: FirewallIdx,
         ep: FirewallEndpointIdx,
-    ) -> FirewallFlow;
+    ) -> Self::Split<Result<FirewallFlow, Self::Undecided>>;
     /// A stateless rule (`None`: the default action) with custom actions decided the packet at
     /// `ep`: its metrics count it.
     fn firewall_custom_action(

@@ -229,10 +229,28 @@ fn rule_text(topo: &Topology, r: &StatefulRule) -> String {
 }
 
 fn stateful<'t, D: Driver<'t>>(d: &mut D, p: D::Packet, x: FirewallEndpointIdx) {
+    let firewall = d.topo().network_firewalls.endpoints[x].firewall;
+    for (flow, part) in d.firewall_flow(p, firewall, x) {
+        match flow {
+            Ok(flow) => stateful_flow(d, part, x, flow),
+            Err(u) => d.undecided(
+                part,
+                u,
+                "depends on Network Firewall flow state (whether the packet, rewritten since it passed the firewall, still belongs to the flow it opened there)",
+            ),
+        }
+    }
+}
+
+fn stateful_flow<'t, D: Driver<'t>>(
+    d: &mut D,
+    p: D::Packet,
+    x: FirewallEndpointIdx,
+    flow: FirewallFlow,
+) {
     let topo = d.topo();
     let ep = &topo.network_firewalls.endpoints[x];
     let fw = &topo.network_firewalls.firewalls[ep.firewall];
-    let flow = d.firewall_flow(&p, ep.firewall, x);
     if let Some(i) = flow.passed_by {
         let mut p = p;
         let r = &fw.stateful[i as usize];

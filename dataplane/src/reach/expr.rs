@@ -116,9 +116,24 @@ pub(crate) struct Ctx {
     /// The walk went through one of the waypoints it was asked about
     /// ([`super::Prepared::walk_via`]).
     pub(crate) passed: Passed,
-    /// Network Firewall flows the walk opened: (firewall, endpoint, the pass rule that passed
-    /// the flow), so the reply meets the flow table the request left.
-    pub(crate) firewall: Vec<(u32, u32, Option<u32>)>,
+    /// Network Firewall flows the walk opened, so the reply meets the flow table the request
+    /// left, and a packet rewritten since it passed (a hairpin through an internet gateway's
+    /// NAT) is a packet of another flow.
+    pub(crate) firewall: Vec<FirewallEntry>,
+    /// The walk is the reply to a flow (its first packet is no TCP SYN).
+    pub(crate) reply: bool,
+}
+
+/// A Network Firewall flow a walk opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FirewallEntry {
+    pub(crate) firewall: u32,
+    /// The endpoint that saw the flow start.
+    pub(crate) endpoint: u32,
+    /// The packet that opened the flow (client to server), as the endpoint saw it.
+    pub(crate) client: Xf,
+    /// The `pass` rule that passed the flow.
+    pub(crate) passed_by: Option<u32>,
 }
 
 /// Whether a walk passed a waypoint. A cell because the driver learns of a hop through a shared
@@ -169,6 +184,7 @@ impl Ctx {
             branched: false,
             passed: Passed::default(),
             firewall: Vec::new(),
+            reply: false,
         }
     }
 
@@ -204,6 +220,7 @@ impl Ctx {
             branched: false,
             passed: Passed::default(),
             firewall: self.firewall.clone(),
+            reply: true,
         }
     }
 

@@ -21,6 +21,7 @@
 
 mod analysis;
 mod expr;
+mod firewall_flow;
 mod match_key;
 mod matrix;
 mod sets;

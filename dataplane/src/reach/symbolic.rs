@@ -687,23 +687,13 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         Err(Unsure)
     }
 
-    fn firewall_flow(&mut self, p: &Sym, fw: FirewallIdx, ep: FirewallEndpointIdx) -> FirewallFlow {
-        // A walk is a flow's first packet, client to server, or the reply to it: the reply
-        // meets what its request left in the firewall's flow table.
-        match p.c.firewall.iter().find(|f| f.0 == fw.0) {
-            None => FirewallFlow::OPENING,
-            Some(&(_, at, passed_by)) if at == ep.0 => FirewallFlow {
-                to_server: false,
-                passed_by,
-                ..FirewallFlow::OPENING
-            },
-            Some(&(_, at, _)) => FirewallFlow {
-                to_server: false,
-                midstream: true,
-                seen_at: Some(FirewallEndpointIdx(at)),
-                ..FirewallFlow::OPENING
-            },
-        }
+    fn firewall_flow(
+        &mut self,
+        p: Sym,
+        fw: FirewallIdx,
+        ep: FirewallEndpointIdx,
+    ) -> std::vec::IntoIter<(Result<FirewallFlow, Unsure>, Sym)> {
+        self.firewall_parts(p, fw, ep).into_iter()
     }
 
     fn firewall_custom_action(&mut self, _: &Sym, _: FirewallEndpointIdx, _: Option<u32>) {}
@@ -717,9 +707,7 @@ impl<'t> Driver<'t> for Symbolic<'_, 't> {
         ep: FirewallEndpointIdx,
         passed_by: Option<u32>,
     ) {
-        if !p.c.firewall.iter().any(|f| f.0 == fw.0) {
-            p.c.firewall.push((fw.0, ep.0, passed_by));
-        }
+        super::firewall_flow::track(&mut p.c, fw, ep, passed_by);
     }
 }
 
