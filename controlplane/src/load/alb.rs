@@ -75,27 +75,9 @@ impl Builder {
                 ))
             }
         };
-        let mut zones: Vec<String> = Vec::new();
-        for (s, _) in &mappings {
-            let sub = &self.model.subnets[*s];
-            if sub.vpc != vpc {
-                return Err(Problem::new(
-                    "InvalidConfigurationRequest",
-                    format!("subnet {} is in another VPC", sub.origin.logical_id),
-                ));
-            }
-            if zones.contains(&sub.availability_zone) {
-                return Err(Problem::new(
-                    "InvalidConfigurationRequest",
-                    format!(
-                        "a load balancer has one subnet per Availability Zone; {} has two",
-                        sub.availability_zone
-                    ),
-                ));
-            }
-            zones.push(sub.availability_zone.clone());
-        }
-        if zones.len() < 2 {
+        let subnets: Vec<usize> = mappings.iter().map(|m| m.0).collect();
+        let zones = self.check_load_balancer_subnets(&subnets)?;
+        if zones < 2 {
             return Err(Problem::new(
                 "InvalidConfigurationRequest",
                 "an Application Load Balancer needs subnets in at least two Availability Zones",
@@ -264,16 +246,7 @@ impl Builder {
                 },
             };
             let port = port(d, "Port")?;
-            if targets
-                .iter()
-                .any(|x: &Target| x.id == id && x.port == port)
-            {
-                return Err(Problem::new(
-                    "ValidationError",
-                    format!("target {id} is registered twice on the same port"),
-                ));
-            }
-            targets.push(Target { id, target, port });
+            super::elbv2::push_target(&mut targets, Target { id, target, port })?;
         }
         let mut origin = self.origin(t, lid, TARGET_GROUP, props::name_tag(p));
         let (name, _) = name_and_arn(&self.model, p, &mut origin, "targetgroup")?;

@@ -1,8 +1,7 @@
 //! What all Elastic Load Balancing v2 resources share: the `AWS::ElasticLoadBalancingV2` types,
 //! their `Key`/`Value` attribute lists, names and ARNs, and the choice, by load balancer type or
-//! target group protocol, between Network Load Balancers (`super::nlb`) and Gateway Load
-//! Balancers (`super::gwlb`). Application load balancers, and listeners and target groups of
-//! other protocols, are kept as unsupported resources, so templates that hold them still load.
+//! target group protocol, between Network (`super::nlb`), Gateway (`super::gwlb`) and
+//! Application (`super::alb`) Load Balancers, and the subnet and target checks all three make.
 
 use super::*;
 
@@ -190,4 +189,55 @@ impl Builder {
             )),
         }
     }
+}
+
+impl Builder {
+    /// A load balancer's subnets checked as Elastic Load Balancing does: all in one VPC and at
+    /// most one per Availability Zone. Returns the number of zones (one per subnet).
+    pub(super) fn check_load_balancer_subnets(&self, subnets: &[usize]) -> R<usize> {
+        let Some(&first) = subnets.first() else {
+            return Err(Problem::new(
+                "ValidationError",
+                "a load balancer needs Subnets or SubnetMappings",
+            ));
+        };
+        let vpc = self.model.subnets[first].vpc;
+        let mut zones: Vec<&str> = Vec::new();
+        for &s in subnets {
+            let sub = &self.model.subnets[s];
+            if sub.vpc != vpc {
+                return Err(Problem::new(
+                    "InvalidConfigurationRequest",
+                    format!(
+                        "subnet {} is in another VPC than {}",
+                        sub.origin.logical_id, self.model.subnets[first].origin.logical_id
+                    ),
+                ));
+            }
+            if zones.contains(&sub.availability_zone.as_str()) {
+                return Err(Problem::new(
+                    "InvalidConfigurationRequest",
+                    format!(
+                        "a load balancer has one subnet per Availability Zone; {} has two",
+                        sub.availability_zone
+                    ),
+                ));
+            }
+            zones.push(&sub.availability_zone);
+        }
+        Ok(zones.len())
+    }
+}
+
+/// Add a registered target to a group's list, refusing the same id twice on one port as
+/// `RegisterTargets` does.
+pub(super) fn push_target(targets: &mut Vec<Target>, t: Target) -> R<()> {
+    if targets.iter().any(|x| x.id == t.id && x.port == t.port) {
+        return Err(Problem::new(
+            "ValidationError",
+            format!("target {} is registered twice on the same port", t.id),
+        ));
+    }
+    targets.push(t);
+    Ok(())
 }

@@ -37,26 +37,7 @@ impl Builder {
             ));
         }
         let vpc = self.model.subnets[first].vpc;
-        let mut zones: Vec<String> = Vec::new();
-        for &s in &subnets {
-            let sub = &self.model.subnets[s];
-            if sub.vpc != vpc {
-                return Err(Problem::new(
-                    "InvalidConfigurationRequest",
-                    format!("subnet {} is in another VPC", sub.origin.logical_id),
-                ));
-            }
-            if zones.contains(&sub.availability_zone) {
-                return Err(Problem::new(
-                    "InvalidConfigurationRequest",
-                    format!(
-                        "a load balancer has one subnet per Availability Zone; {} has two",
-                        sub.availability_zone
-                    ),
-                ));
-            }
-            zones.push(sub.availability_zone.clone());
-        }
+        self.check_load_balancer_subnets(&subnets)?;
         let cross_zone = bool_attribute(
             p,
             "LoadBalancerAttributes",

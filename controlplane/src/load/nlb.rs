@@ -63,29 +63,8 @@ impl Builder {
             ));
         }
         let vpc = self.model.subnets[mappings[0].0].vpc;
-        let mut zones: Vec<&str> = Vec::new();
-        for (s, _, _) in &mappings {
-            let sub = &self.model.subnets[*s];
-            if sub.vpc != vpc {
-                return Err(Problem::new(
-                    "InvalidConfigurationRequest",
-                    format!(
-                        "subnet {} is in another VPC than {}",
-                        sub.origin.logical_id, self.model.subnets[mappings[0].0].origin.logical_id
-                    ),
-                ));
-            }
-            if zones.contains(&sub.availability_zone.as_str()) {
-                return Err(Problem::new(
-                    "InvalidConfigurationRequest",
-                    format!(
-                        "a load balancer has one subnet per Availability Zone; {} has two",
-                        sub.availability_zone
-                    ),
-                ));
-            }
-            zones.push(&sub.availability_zone);
-        }
+        let subnets: Vec<usize> = mappings.iter().map(|m| m.0).collect();
+        self.check_load_balancer_subnets(&subnets)?;
         let security_groups =
             self.security_groups(&str_list(p, "SecurityGroups")?, "SecurityGroups", vpc)?;
         let cross_zone = bool_attribute(
@@ -247,16 +226,7 @@ impl Builder {
                 ));
             }
             let port = port(d, "Port")?;
-            if targets
-                .iter()
-                .any(|x: &Target| x.id == id && x.port == port)
-            {
-                return Err(Problem::new(
-                    "ValidationError",
-                    format!("target {id} is registered twice on the same port"),
-                ));
-            }
-            targets.push(Target { id, target, port });
+            super::elbv2::push_target(&mut targets, Target { id, target, port })?;
         }
         let mut origin = self.origin(t, lid, TARGET_GROUP, props::name_tag(p));
         let (name, _) = name_and_arn(&self.model, p, &mut origin, "targetgroup")?;
