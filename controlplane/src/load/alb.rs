@@ -413,37 +413,22 @@ impl Builder {
         let v = match r {
             Ref::AppLoadBalancer(i) => {
                 let lb = &m.alb.load_balancers[i];
-                match attr {
-                    "DNSName" => json!(lb.dns_name),
-                    "LoadBalancerArn" => json!(lb.origin.id),
-                    "LoadBalancerName" => json!(lb.name),
-                    "LoadBalancerFullName" => json!(lb
-                        .origin
-                        .id
-                        .split_once(":loadbalancer/")
-                        .map_or("", |(_, rest)| rest)),
-                    // Route 53 zone of ALBs in us-east-1; other regions have others.
-                    "CanonicalHostedZoneID" => json!("Z35SXDOTRQ7X7K"),
-                    "SecurityGroups" => json!(lb
-                        .security_groups
-                        .iter()
-                        .map(|&g| m.security_groups[g].origin.id.clone())
-                        .collect::<Vec<_>>()),
-                    _ => return None,
-                }
+                // Route 53 zone of ALBs in us-east-1; other regions have others.
+                let zone = "Z35SXDOTRQ7X7K";
+                let sgs = &lb.security_groups;
+                return super::elbv2::load_balancer_attribute(
+                    m,
+                    &lb.origin,
+                    &lb.name,
+                    &lb.dns_name,
+                    zone,
+                    sgs,
+                    attr,
+                );
             }
             Ref::AlbTargetGroup(i) => {
                 let g = &m.alb.target_groups[i];
-                match attr {
-                    "TargetGroupArn" => json!(g.origin.id),
-                    "TargetGroupName" => json!(g.name),
-                    "TargetGroupFullName" => json!(g
-                        .origin
-                        .id
-                        .split_once(":targetgroup/")
-                        .map_or(String::new(), |(_, rest)| format!("targetgroup/{rest}"))),
-                    _ => return None,
-                }
+                return super::elbv2::target_group_attribute(&g.origin, &g.name, attr);
             }
             Ref::AlbListener(i) => match attr {
                 "ListenerArn" => json!(m.alb.listeners[i].origin.id),

@@ -241,3 +241,44 @@ pub(super) fn push_target(targets: &mut Vec<Target>, t: Target) -> R<()> {
     targets.push(t);
     Ok(())
 }
+
+/// `Fn::GetAtt` of a load balancer, for the attributes every type has; `zone` is the Route 53
+/// zone of its DNS names (per type, in us-east-1).
+pub(super) fn load_balancer_attribute(
+    m: &Model,
+    origin: &Origin,
+    name: &str,
+    dns_name: &str,
+    zone: &str,
+    security_groups: &[usize],
+    attr: &str,
+) -> Option<Value> {
+    Some(match attr {
+        "DNSName" => json!(dns_name),
+        "LoadBalancerArn" => json!(origin.id),
+        "LoadBalancerName" => json!(name),
+        "LoadBalancerFullName" => json!(origin
+            .id
+            .split_once(":loadbalancer/")
+            .map_or("", |(_, rest)| rest)),
+        "CanonicalHostedZoneID" => json!(zone),
+        "SecurityGroups" => json!(security_groups
+            .iter()
+            .map(|&g| m.security_groups[g].origin.id.clone())
+            .collect::<Vec<_>>()),
+        _ => return None,
+    })
+}
+
+/// `Fn::GetAtt` of a target group, for the attributes every type has.
+pub(super) fn target_group_attribute(origin: &Origin, name: &str, attr: &str) -> Option<Value> {
+    Some(match attr {
+        "TargetGroupArn" => json!(origin.id),
+        "TargetGroupName" => json!(name),
+        "TargetGroupFullName" => json!(origin
+            .id
+            .split_once(":targetgroup/")
+            .map_or(String::new(), |(_, rest)| format!("targetgroup/{rest}"))),
+        _ => return None,
+    })
+}

@@ -422,42 +422,29 @@ impl Builder {
         let v = match r {
             Ref::LoadBalancer(i) => {
                 let lb = &m.load_balancers[i];
-                match attr {
-                    "DNSName" => json!(lb.dns_name),
-                    "LoadBalancerArn" => json!(lb.origin.id),
-                    "LoadBalancerName" => json!(lb.name),
-                    "LoadBalancerFullName" => json!(lb
-                        .origin
-                        .id
-                        .split_once(":loadbalancer/")
-                        .map_or("", |(_, rest)| rest)),
-                    // Route 53 zone of NLBs in us-east-1; other regions have others.
-                    "CanonicalHostedZoneID" => json!("Z26RNL4JYFTOTI"),
-                    "SecurityGroups" => json!(lb
-                        .security_groups
-                        .iter()
-                        .map(|&g| m.security_groups[g].origin.id.clone())
-                        .collect::<Vec<_>>()),
-                    _ => return None,
-                }
+                // Route 53 zone of NLBs in us-east-1; other regions have others.
+                let zone = "Z26RNL4JYFTOTI";
+                let sgs = &lb.security_groups;
+                return super::elbv2::load_balancer_attribute(
+                    m,
+                    &lb.origin,
+                    &lb.name,
+                    &lb.dns_name,
+                    zone,
+                    sgs,
+                    attr,
+                );
             }
             Ref::TargetGroup(i) => {
                 let g = &m.target_groups[i];
                 match attr {
-                    "TargetGroupArn" => json!(g.origin.id),
-                    "TargetGroupName" => json!(g.name),
-                    "TargetGroupFullName" => json!(g
-                        .origin
-                        .id
-                        .split_once(":targetgroup/")
-                        .map_or(String::new(), |(_, rest)| format!("targetgroup/{rest}"))),
                     "LoadBalancerArns" => json!(m
                         .listeners
                         .iter()
                         .filter(|l| l.target_group == i)
                         .map(|l| m.load_balancers[l.load_balancer].origin.id.clone())
                         .collect::<Vec<_>>()),
-                    _ => return None,
+                    _ => return super::elbv2::target_group_attribute(&g.origin, &g.name, attr),
                 }
             }
             Ref::Listener(i) => match attr {
