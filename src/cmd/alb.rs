@@ -206,28 +206,3 @@ pub fn print_http(http: &Value) {
         r["from"].as_str().unwrap_or("")
     );
 }
-
-/// Every Application Load Balancer target group's targets with their health, in the shape
-/// `validate` prints NLB groups.
-pub fn target_health_json(topo: &Topology) -> Vec<Value> {
-    topo.alb
-        .target_groups
-        .iter()
-        .map(|g| {
-            json!({
-                "target_group": topo.name(g.res),
-                "arn": topo.resource(g.res).aws_id,
-                "protocol": format!("{} {}", g.protocol.as_str(), g.target_type.as_str()),
-                "targets": g.targets.iter().map(|t| json!({
-                    "id": t.id,
-                    "port": t.port,
-                    "name": topo.name(t.res),
-                    "state": t.health.state.as_str(),
-                    "reason": t.health.reason.map(|r| r.as_str()),
-                    "description": t.health.description,
-                    "overridden": t.health.overridden,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect()
-}

@@ -275,27 +275,36 @@ fn target_health(
             return None;
         }
     }
-    let mut groups: Vec<serde_json::Value> = topo
-        .nlb
-        .target_groups
-        .iter()
-        .map(|g| {
-            json!({
-                "target_group": topo.name(g.res),
-                "arn": topo.resource(g.res).aws_id,
-                "protocol": format!("{} {}", g.protocol.as_str(), g.target_type.as_str()),
-                "targets": g.targets.iter().map(|t| json!({
-                    "id": t.id,
-                    "port": t.port,
-                    "name": topo.name(t.res),
-                    "state": t.health.state.as_str(),
-                    "reason": t.health.reason.map(|r| r.as_str()),
-                    "description": t.health.description,
-                    "overridden": t.health.overridden,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    groups.extend(super::alb::target_health_json(&topo));
-    Some(groups)
+    let nlb = topo.nlb.target_groups.iter().map(|g| {
+        let protocol = format!("{} {}", g.protocol.as_str(), g.target_type.as_str());
+        target_group_json(&topo, g.res, protocol, &g.targets)
+    });
+    let alb = topo.alb.target_groups.iter().map(|g| {
+        let protocol = format!("{} {}", g.protocol.as_str(), g.target_type.as_str());
+        target_group_json(&topo, g.res, protocol, &g.targets)
+    });
+    Some(nlb.chain(alb).collect())
+}
+
+/// One target group's targets with their health (NLB and ALB groups share the target type).
+fn target_group_json(
+    topo: &vpcsim_dataplane::topology::Topology,
+    res: vpcsim_dataplane::topology::ResId,
+    protocol: String,
+    targets: &[vpcsim_dataplane::topology::nlb::Target],
+) -> serde_json::Value {
+    json!({
+        "target_group": topo.name(res),
+        "arn": topo.resource(res).aws_id,
+        "protocol": protocol,
+        "targets": targets.iter().map(|t| json!({
+            "id": t.id,
+            "port": t.port,
+            "name": topo.name(t.res),
+            "state": t.health.state.as_str(),
+            "reason": t.health.reason.map(|r| r.as_str()),
+            "description": t.health.description,
+            "overridden": t.health.overridden,
+        })).collect::<Vec<_>>(),
+    })
 }
