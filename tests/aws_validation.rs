@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_verdict, corpus, example, fixture, trace, vpcsim};
+use common::{assert_verdict, corpus, example, fixture, root, trace, vpcsim};
 use serde_json::Value;
 use std::path::Path;
 
@@ -530,4 +530,47 @@ fn templates_deployed_into_an_account_use_its_default_vpc() {
         .filter(|x| x["cidrs"][0] == "172.31.0.0/16")
         .count();
     assert_eq!(default_vpcs, 1, "{v:#}");
+}
+
+/// One destination per route table, whatever the target: a second route for 10.0.1.0/24 in
+/// the ingress route table is refused whether the first one goes to a Gateway Load Balancer
+/// endpoint (kept apart from ordinary routes) or the second one does.
+#[test]
+fn a_route_table_holds_one_route_per_destination_across_target_kinds() {
+    let example = std::fs::read_to_string(root().join("examples/gwlb.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "
+  SecondRouteToWebSubnet:
+    Type: AWS::EC2::Route
+    Properties: { RouteTableId: !Ref IngressRouteTable, DestinationCidrBlock: 10.0.1.0/24, GatewayId: !Ref InternetGateway }
+";
+    let at = example
+        .find("\n  WebSubnetViaEndpoint:")
+        .expect("the example's ingress route");
+    let t = dir.path().join("dup.yaml");
+    // After the endpoint's route, then before it: either order is refused.
+    for (name, text) in [
+        (
+            "after",
+            format!("{}{extra}{}", &example[..at], &example[at..]),
+        ),
+        (
+            "before",
+            example.replacen("Resources:\n", &format!("Resources:{extra}"), 1),
+        ),
+    ] {
+        std::fs::write(&t, text).unwrap();
+        let (code, v) = validate(&[&t], &[]);
+        assert_eq!(code, 2, "{name}: {v:#}");
+        let errs = errors(&v);
+        let dup: Vec<_> = errs
+            .iter()
+            .filter(|e| e.1 == "RouteAlreadyExists")
+            .collect();
+        assert_eq!(dup.len(), 1, "{name}: {errs:#?}");
+        assert!(
+            dup[0].2.contains("already has a route for 10.0.1.0/24"),
+            "{dup:?}"
+        );
+    }
 }

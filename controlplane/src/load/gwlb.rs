@@ -345,21 +345,7 @@ impl Builder {
                 "the Gateway Load Balancer endpoint is in another VPC than the route table",
             ));
         }
-        let taken = table.routes.iter().any(|r| r.destination == destination)
-            || self
-                .model
-                .gwlb_routes
-                .iter()
-                .any(|r| r.route_table == rt && r.destination == destination);
-        if taken {
-            return Err(Problem::new(
-                "RouteAlreadyExists",
-                format!(
-                    "route table {} already has a route for {destination}",
-                    table.origin.logical_id
-                ),
-            ));
-        }
+        self.route_destination_free(rt, destination)?;
         self.model.gwlb_routes.push(GwlbRoute {
             origin,
             route_table: rt,

@@ -555,21 +555,7 @@ impl Builder {
         };
         let table = &self.model.route_tables[rt];
         let fw = &self.model.network_firewalls[self.model.firewall_endpoints[endpoint].firewall];
-        let taken = table.routes.iter().any(|r| r.destination == destination)
-            || self
-                .model
-                .firewall_routes
-                .iter()
-                .any(|r| r.route_table == rt && r.destination == destination);
-        if taken {
-            return Err(Problem::new(
-                "RouteAlreadyExists",
-                format!(
-                    "route table {} already has a route for {destination}",
-                    table.origin.logical_id
-                ),
-            ));
-        }
+        self.route_destination_free(rt, destination)?;
         if fw.vpc != table.vpc {
             return Err(Problem::new(
                 "InvalidParameterValue",

@@ -149,22 +149,49 @@ impl Builder {
             let pl = prefix_list.ok_or_else(|| missing("DestinationCidrBlock"))?;
             return self.add_prefix_list_route(origin, rt, pl, target);
         };
-        let table = &mut self.model.route_tables[rt];
-        if let Some(dup) = table.routes.iter().find(|r| r.destination == destination) {
-            return Err(Problem::new(
-                "RouteAlreadyExists",
-                format!(
-                    "route table {} already has a route for {destination} ({})",
-                    table.origin.logical_id, dup.origin.logical_id
-                ),
-            ));
-        }
-        table.routes.push(Route {
+        self.route_destination_free(rt, destination)?;
+        self.model.route_tables[rt].routes.push(Route {
             origin,
             destination,
             target,
         });
         Ok(())
+    }
+
+    /// `RouteAlreadyExists` when route table `rt` has a route for `destination` already,
+    /// whatever its target: routes to Gateway Load Balancer and Network Firewall endpoints are
+    /// kept in lists of their own, and a destination is taken once across all of them.
+    pub(super) fn route_destination_free(&self, rt: usize, destination: IpNet) -> R<()> {
+        let m = &self.model;
+        let table = &m.route_tables[rt];
+        let dup = table
+            .routes
+            .iter()
+            .filter(|r| r.destination == destination)
+            .map(|r| &r.origin)
+            .chain(
+                m.gwlb_routes
+                    .iter()
+                    .filter(|r| r.route_table == rt && r.destination == destination)
+                    .map(|r| &r.origin),
+            )
+            .chain(
+                m.firewall_routes
+                    .iter()
+                    .filter(|r| r.route_table == rt && r.destination == destination)
+                    .map(|r| &r.origin),
+            )
+            .next();
+        match dup {
+            Some(dup) => Err(Problem::new(
+                "RouteAlreadyExists",
+                format!(
+                    "route table {} already has a route for {destination} ({})",
+                    table.origin.logical_id, dup.logical_id
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn add_rt_association(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
