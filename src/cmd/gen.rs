@@ -19,7 +19,9 @@ use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::topology::{EniIdx, EniKind};
 use vpcsim_dataplane::wire::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
 use vpcsim_dataplane::wire::{Header, IpProtocol};
-use vpcsim_dataplane::{process_header, Disposition, NoTrace, State, Timestamp, Topology};
+use vpcsim_dataplane::{
+    process_header, Disposition, DropReason, NoTrace, State, Timestamp, Topology,
+};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -407,10 +409,14 @@ pub fn run(args: &GenArgs) -> i32 {
     match result {
         Ok(written) => {
             outln!(
-                "wrote {written} packets of {} flows to {}",
+                "wrote {} packets of {} flows to {}",
+                written.packets,
                 flows.len(),
                 args.out.display()
             );
+            if let Some(w) = written.warning() {
+                errln!("{w}");
+            }
             0
         }
         Err(e) => {
@@ -437,7 +443,7 @@ fn write_flows(
     topo: &Topology,
     flows: &mut [Flow],
     path: &Path,
-) -> Result<u64, String> {
+) -> Result<Written, String> {
     let exchanges = args.exchanges as u64;
     // A flow with a name starts with its DNS query and answer.
     let mut pending: BinaryHeap<Reverse<(u64, u32, u64)>> = flows
@@ -452,6 +458,7 @@ fn write_flows(
     let mut state = State::new(args.state.config());
     let mut buf = Vec::with_capacity(2048);
     let mut written = 0u64;
+    let mut dropped = [0u64; DropReason::COUNT];
     while let Some(Reverse((t, fi, si))) = pending.pop() {
         let f = &mut flows[fi as usize];
         if si >= DNS_QUERY {
@@ -527,10 +534,43 @@ fn write_flows(
         if v.disposition == Disposition::Dropped {
             // Nobody answers a packet that never arrived; the flow ends here.
             f.dead = true;
+            if let Some(r) = v.reason {
+                dropped[r as usize] += 1;
+            }
         } else if step.forward && f.server_view.is_none() {
             f.server_view = Some(v.header);
         }
     }
     writer.finish().map_err(|e| e.to_string())?;
-    Ok(written)
+    Ok(Written {
+        packets: written,
+        dropped,
+    })
+}
+
+/// What [`write_flows`] wrote: packets, and the dropped ones per reason.
+struct Written {
+    packets: u64,
+    dropped: [u64; DropReason::COUNT],
+}
+
+impl Written {
+    /// A warning when most generated packets would be dropped: such a capture mostly exercises
+    /// one drop, which is rarely what a user generating traffic wants to measure.
+    fn warning(&self) -> Option<String> {
+        let dropped: u64 = self.dropped.iter().sum();
+        if self.packets == 0 || dropped * 2 <= self.packets {
+            return None;
+        }
+        let (top, n) = DropReason::ALL
+            .iter()
+            .map(|&r| (r, self.dropped[r as usize]))
+            .max_by_key(|&(_, n)| n)?;
+        Some(format!(
+            "warning: {dropped} of {} packets ({:.0}%) are dropped by the topology, most often {} ({n}); `vpcsim replay` on the capture shows where and why",
+            self.packets,
+            100.0 * dropped as f64 / self.packets as f64,
+            top.as_str()
+        ))
+    }
 }
