@@ -4,8 +4,7 @@
 //! lambda loaded and reported as not simulated). Rules and actions are `super::alb_rules`'s.
 
 use super::elbv2::{
-    arn_suffix, attribute, elb_arn, name_and_arn, port, ranged, LISTENER, LOAD_BALANCER,
-    TARGET_GROUP,
+    attribute, child_arn, name_and_arn, port, ranged, LISTENER, LOAD_BALANCER, TARGET_GROUP,
 };
 use super::*;
 use vpcsim_dataplane::topology::alb::{AlbProtocol, AlbTargetType, Algorithm};
@@ -313,26 +312,9 @@ impl Builder {
             ));
         }
         let mut origin = self.origin(t, lid, LISTENER, props::name_tag(p));
-        let lb_path = self.model.alb.load_balancers[lb]
-            .origin
-            .id
-            .split_once(":loadbalancer/")
-            .map_or(String::new(), |(_, rest)| rest.to_string());
-        origin.id = elb_arn(
-            &self.model,
-            &origin,
-            &format!("listener/{lb_path}/{}", arn_suffix(&origin)),
-        );
-        if !authenticate.is_empty() {
-            self.warn_at(
-                &origin,
-                "NotSimulated",
-                format!(
-                    "{} actions are loaded but not simulated: requests pass as if authenticated",
-                    authenticate.join(", ")
-                ),
-            );
-        }
+        let lb_arn = &self.model.alb.load_balancers[lb].origin.id;
+        origin.id = child_arn(&self.model, &origin, lb_arn, "loadbalancer", "listener");
+        self.warn_authenticate(&origin, &authenticate);
         let id = origin.id.clone();
         self.model.alb.listeners.push(AlbListener {
             origin,

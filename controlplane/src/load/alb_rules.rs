@@ -4,7 +4,6 @@
 //! simulated).
 
 use super::alb::LISTENER_RULE;
-use super::elbv2::arn_suffix;
 use super::*;
 use vpcsim_dataplane::topology::alb::{AlbAction, Condition, Redirect};
 
@@ -326,26 +325,15 @@ impl Builder {
         check_composition(&conditions)?;
         let (action, authenticate) = self.alb_actions(opt_list(p, "Actions")?, "Actions")?;
         let mut origin = self.origin(t, lid, LISTENER_RULE, props::name_tag(p));
-        let listener_path = self.model.alb.listeners[listener]
-            .origin
-            .id
-            .split_once(":listener/")
-            .map_or(String::new(), |(_, rest)| rest.to_string());
-        origin.id = super::elbv2::elb_arn(
+        let listener_arn = &self.model.alb.listeners[listener].origin.id;
+        origin.id = super::elbv2::child_arn(
             &self.model,
             &origin,
-            &format!("listener-rule/{listener_path}/{}", arn_suffix(&origin)),
+            listener_arn,
+            "listener",
+            "listener-rule",
         );
-        if !authenticate.is_empty() {
-            self.warn_at(
-                &origin,
-                "NotSimulated",
-                format!(
-                    "{} actions are loaded but not simulated: requests pass as if authenticated",
-                    authenticate.join(", ")
-                ),
-            );
-        }
+        self.warn_authenticate(&origin, &authenticate);
         let id = origin.id.clone();
         self.model.alb.rules.push(AlbRule {
             origin,
@@ -358,5 +346,21 @@ impl Builder {
         let r = self.model.alb.rules.len() - 1;
         self.register(t, lid, &id, Ref::AlbRule(r));
         Ok(())
+    }
+}
+
+impl Builder {
+    /// `authenticate-*` actions of a listener or rule load, but are not simulated: say so once.
+    pub(super) fn warn_authenticate(&mut self, origin: &Origin, authenticate: &[String]) {
+        if !authenticate.is_empty() {
+            self.warn_at(
+                origin,
+                "NotSimulated",
+                format!(
+                    "{} actions are loaded but not simulated: requests pass as if authenticated",
+                    authenticate.join(", ")
+                ),
+            );
+        }
     }
 }

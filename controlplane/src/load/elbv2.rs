@@ -229,6 +229,25 @@ impl Builder {
     }
 }
 
+/// The ARN of a resource that lives under another (a listener under its load balancer, a rule
+/// under its listener): `<kind>/<the parent's path after its own kind>/<suffix>`, as ELB writes them.
+pub(super) fn child_arn(
+    m: &Model,
+    origin: &Origin,
+    parent_arn: &str,
+    parent_kind: &str,
+    kind: &str,
+) -> String {
+    let parent_path = parent_arn
+        .split_once(&format!(":{parent_kind}/"))
+        .map_or("", |(_, rest)| rest);
+    elb_arn(
+        m,
+        origin,
+        &format!("{kind}/{parent_path}/{}", arn_suffix(origin)),
+    )
+}
+
 /// Add a registered target to a group's list, refusing the same id twice on one port as
 /// `RegisterTargets` does.
 pub(super) fn push_target(targets: &mut Vec<Target>, t: Target) -> R<()> {

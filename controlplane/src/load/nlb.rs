@@ -5,8 +5,7 @@
 //! decides which resources are handed here.
 
 use super::elbv2::{
-    arn_suffix, attribute, bool_attribute, elb_arn, name_and_arn, port, ranged, LISTENER,
-    LOAD_BALANCER, TARGET_GROUP,
+    attribute, bool_attribute, name_and_arn, port, ranged, LISTENER, LOAD_BALANCER, TARGET_GROUP,
 };
 use super::*;
 use vpcsim_dataplane::topology::nlb::{LbProtocol, TargetType};
@@ -346,15 +345,12 @@ impl Builder {
             ));
         }
         let mut origin = self.origin(t, lid, LISTENER, props::name_tag(p));
-        let lb_path = balancer
-            .origin
-            .id
-            .split_once(":loadbalancer/")
-            .map_or(String::new(), |(_, rest)| rest.to_string());
-        origin.id = elb_arn(
+        origin.id = super::elbv2::child_arn(
             &self.model,
             &origin,
-            &format!("listener/{lb_path}/{}", arn_suffix(&origin)),
+            &balancer.origin.id,
+            "loadbalancer",
+            "listener",
         );
         let id = origin.id.clone();
         self.model.listeners.push(Listener {
