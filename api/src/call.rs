@@ -222,3 +222,49 @@ impl Call {
         )
     }
 }
+
+/// The parts of an HTTP request that authentication reads.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The path, percent-encoded as sent, without the query string.
+    pub path: &'a str,
+    /// The query string as sent (without `?`), possibly empty.
+    pub query: &'a str,
+    /// Every header, names as sent (compare case-insensitively).
+    pub headers: &'a [(String, String)],
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// Who signed a request, for which service and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The signer.
+    pub caller: Caller,
+    /// The service of the credential scope.
+    pub service: Service,
+    /// The region of the credential scope.
+    pub region: String,
+}
+
+/// Checks a request's SigV4 signature (header or query form) and names the signer.
+pub trait Authenticator: Send + Sync + std::fmt::Debug {
+    /// The signer, or AWS's error: `MissingAuthenticationToken`, `IncompleteSignature`,
+    /// `InvalidClientTokenId` (unknown key), `SignatureDoesNotMatch`, `RequestExpired` (clock
+    /// skew over 15 minutes), `ExpiredToken` (session over).
+    fn authenticate(
+        &self,
+        store: &crate::store::Store,
+        request: &HttpRequest<'_>,
+        now: SystemTime,
+    ) -> Result<Authenticated, ApiError>;
+}
+
+/// Records every call, allowed or denied, as a CloudTrail event.
+pub trait Recorder: Send + Sync + std::fmt::Debug {
+    /// Stores the event for `call` and its outcome (`responseElements` from the reply of a
+    /// mutating call; `errorCode`/`errorMessage` from an error).
+    fn record(&self, store: &crate::store::Store, call: &Call, outcome: &Result<Reply, ApiError>);
+}
