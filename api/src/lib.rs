@@ -14,6 +14,7 @@
 
 pub mod call;
 pub mod error;
+pub mod ids;
 pub mod params;
 pub mod service;
 pub mod store;
