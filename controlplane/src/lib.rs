@@ -13,6 +13,7 @@ pub mod compile;
 pub mod fix;
 pub mod load;
 pub mod model;
+mod network_firewall_rules;
 pub mod props;
 pub mod quotas;
 pub mod service_ranges;

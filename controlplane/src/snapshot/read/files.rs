@@ -129,6 +129,9 @@ impl Reader {
             );
             return;
         };
+        let Err(map) = super::network_firewall::take_call(file, map, items) else {
+            return;
+        };
         let keys = map.len();
         let mut unknown = Vec::new();
         for (key, v) in map {

@@ -14,6 +14,7 @@ mod files;
 mod gateways;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
@@ -109,6 +110,10 @@ struct Items {
     lb_attributes: Vec<Item>,
     tg_attributes: Vec<Item>,
     target_health: Vec<Item>,
+    firewalls: Vec<Item>,
+    firewall_policies: Vec<Item>,
+    firewall_rule_groups: Vec<Item>,
+    firewall_logging: Vec<Item>,
 }
 
 /// What an AWS id names in the model being built.
@@ -135,6 +140,10 @@ enum Ref {
     VpcEndpoint(usize),
     LoadBalancer(usize),
     TargetGroup(usize),
+    NetworkFirewall(usize),
+    FirewallEndpoint(usize),
+    FirewallPolicy(usize),
+    FirewallRuleGroup(usize),
     Unsupported,
 }
 
@@ -151,6 +160,8 @@ struct Reader {
     endpoint_enis: HashMap<String, Item>,
     /// Node interfaces of load balancers, created with their load balancer.
     lb_enis: HashMap<String, Item>,
+    /// Interfaces of firewall endpoints, created with their firewall.
+    firewall_enis: HashMap<String, Item>,
     /// Resources skipped because their parent is absent: references to them are follow-ons of
     /// the one warning that named the parent, so they are not reported again.
     skipped: HashSet<String>,
@@ -485,6 +496,7 @@ impl Reader {
         }
         self.orphan_endpoint_enis();
         self.add_network_load_balancers(&items);
+        self.add_network_firewalls(&items);
         for it in &items.addresses {
             self.add_address(it);
         }
