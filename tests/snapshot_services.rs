@@ -350,7 +350,10 @@ fn export_names_what_snapshots_do_not_carry_yet() {
             ][..],
         ),
         ("private-dns.yaml", &["(AWS::Route53::HostedZone)"][..]),
-        ("hybrid-dns.yaml", &["(AWS::Route53Resolver::ResolverRule)"][..]),
+        (
+            "hybrid-dns.yaml",
+            &["(AWS::Route53Resolver::ResolverRule)"][..],
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let o = export_to(&root().join("examples").join(example), dir.path());
@@ -364,4 +367,192 @@ fn export_names_what_snapshots_do_not_carry_yet() {
             );
         }
     }
+}
+
+/// What must match between a template's and its export's DNS answer: status, records,
+/// authority, and the kind of source that answered (zones and records are named by logical id
+/// in one and by AWS id in the other).
+fn dns_signature(v: &Value) -> Value {
+    serde_json::json!({
+        "status": v["status"],
+        "answers": v["answers"],
+        "authority": v["authority"],
+        "kind": v["answered_by"]["kind"],
+        "set": v["answered_by"]["set_identifier"],
+    })
+}
+
+fn dns(topology: &Path, from: &str, name: &str, rtype: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "dns".to_string(),
+        "-t".into(),
+        topology.display().to_string(),
+        "--from".into(),
+        from.into(),
+        name.into(),
+        rtype.into(),
+        "--json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let o = vpcsim(&args);
+    assert!(o.code == 0 || o.code == 1, "{}: {}", name, o.stderr);
+    serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.stdout))
+}
+
+/// Every record name and type of `template`, the EC2 names of its instances and a name nobody
+/// has, asked from every instance of the template and of its export: the same answers.
+/// Names in `skip` (answered by resources snapshots do not carry yet) are left out.
+fn assert_dns_round_trip(template: &Path, skip: &[&str]) -> Vec<String> {
+    let loaded = load_files(&[template.to_path_buf()], &LoadOptions::default());
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let m = &loaded.model;
+    let mut questions: Vec<(String, &str)> = m
+        .dns
+        .records
+        .iter()
+        .map(|r| (r.name.replace('*', "any"), r.rtype.as_str()))
+        .filter(|(n, _)| !skip.iter().any(|s| n.ends_with(s)))
+        .collect();
+    for e in &m.enis {
+        for a in &e.private_v4 {
+            let dashed = a.to_string().replace('.', "-");
+            questions.push((format!("ip-{dashed}.ec2.internal"), "A"));
+        }
+    }
+    questions.push(("nobody-has-this.example".into(), "A"));
+    questions.sort();
+    questions.dedup();
+    let dir = tempfile::tempdir().unwrap();
+    export_to(template, dir.path());
+    let ids: Vec<String> = m.instances.iter().map(|i| i.origin.id.clone()).collect();
+    let mut answered = 0;
+    for from in &ids {
+        for (name, rtype) in &questions {
+            let a = dns(template, from, name, rtype, &[]);
+            let b = dns(dir.path(), from, name, rtype, &[]);
+            assert_eq!(
+                dns_signature(&a),
+                dns_signature(&b),
+                "{from} asks {name} {rtype}\ntemplate: {a:#}\nsnapshot: {b:#}"
+            );
+            answered += (a["status"] == "NOERROR" && a["answers"] != Value::Array(vec![])) as usize;
+        }
+    }
+    assert!(answered > questions.len(), "{answered} answers");
+    ids
+}
+
+#[test]
+fn route53_round_trip_answers_the_same() {
+    let template = root().join("examples/private-dns.yaml");
+    // DNS Firewall is not in snapshots yet: its blocked names are left out.
+    let ids = assert_dns_round_trip(&template, &["malware.example", "tracker.example"]);
+    // The failover record's health check, named by logical id in the template and by id in
+    // the export, fails over the same way.
+    let dir = tempfile::tempdir().unwrap();
+    export_to(&template, dir.path());
+    let checks = read_json(&dir.path().join(REGION_DIR).join("HealthChecks.json"));
+    let check = checks["HealthChecks"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = dns(
+        &template,
+        &ids[0],
+        "status.internal.example",
+        "A",
+        &["--unhealthy-check", "BlueCheck"],
+    );
+    let b = dns(
+        dir.path(),
+        &ids[0],
+        "status.internal.example",
+        "A",
+        &["--unhealthy-check", &check],
+    );
+    assert_eq!(a["answers"][0]["data"], "10.0.4.11", "{a:#}");
+    assert_eq!(dns_signature(&a), dns_signature(&b), "{a:#}\n{b:#}");
+    // get-hosted-zone carries the private zone's VPCs.
+    let zones = read_json(&dir.path().join(REGION_DIR).join("HostedZones.json"));
+    let private = zones["HostedZones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["Config"]["PrivateZone"] == true)
+        .unwrap();
+    let id = private["Id"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/hostedzone/");
+    let zone = read_json(
+        &dir.path()
+            .join(REGION_DIR)
+            .join(format!("HostedZone-{id}.json")),
+    );
+    assert!(
+        zone["VPCs"][0]["VPCId"]
+            .as_str()
+            .unwrap()
+            .starts_with("vpc-"),
+        "{zone:#}"
+    );
+}
+
+/// Route 53 output as the CLI prints it, written by hand: `list-hosted-zones` alone (a private
+/// zone without its VPCs warns), `get-hosted-zone` with `VPCs`, record sets with the apex SOA
+/// and NS Route 53 adds and an escaped wildcard, a record whose health check is missing.
+#[test]
+fn route53_snapshot_reads_cli_output() {
+    let dir = tempfile::tempdir().unwrap();
+    export_to(&root().join("examples/private-dns.yaml"), dir.path());
+    let base = dir.path().join(REGION_DIR);
+    for f in std::fs::read_dir(&base).unwrap() {
+        let p = f.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if name.starts_with("HostedZone") || name == "HealthChecks.json" {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let vpc = read_json(&base.join("Vpcs.json"))["Vpcs"][0]["VpcId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fixtures = fixture("snapshot_services/route53");
+    for f in [
+        "list-hosted-zones.json",
+        "zone-lab.json",
+        "records-lab.json",
+        "records-other.json",
+    ] {
+        let text = std::fs::read_to_string(fixtures.join(f)).unwrap();
+        std::fs::write(base.join(f), text.replace("VPC_ID", &vpc)).unwrap();
+    }
+    let v = vpcsim(["validate", "-t", dir.path().to_str().unwrap()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains("Z0OTHER00000000000001: InvalidSnapshot.MissingField: private zone other.lab without its VPCs"),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        v.stdout.contains("UnresolvedReference: HealthCheckId 11111111-2222-3333-4444-555555555555 is not in the snapshot (list-health-checks): the record set is left out"),
+        "{}",
+        v.stdout
+    );
+    let reservations = read_json(&base.join("Reservations.json"));
+    let app = reservations["Reservations"][0]["Instances"][0]["InstanceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = dns(dir.path(), &app, "db.lab", "A", &[]);
+    assert_eq!(a["answers"][0]["data"], "10.0.3.40", "{a:#}");
+    // vpcsim's resolver answers a wildcard record for its own name only (not for the names
+    // it would cover): the escaped name is read as `*.apps.lab`.
+    let a = dns(dir.path(), &app, "*.apps.lab", "A", &[]);
+    assert_eq!(a["answers"][0]["data"], "10.0.3.41", "{a:#}");
+    let a = dns(dir.path(), &app, "mail.lab", "MX", &[]);
+    assert_eq!(a["answers"][0]["data"], "10 mx.lab.", "{a:#}");
+    // The zone whose VPCs are unknown answers nobody: the name is not found.
+    let a = dns(dir.path(), &app, "host.other.lab", "A", &[]);
+    assert_eq!(a["status"], "NXDOMAIN", "{a:#}");
 }

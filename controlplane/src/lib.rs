@@ -16,6 +16,7 @@ pub mod model;
 mod network_firewall_rules;
 pub mod props;
 pub mod quotas;
+mod route53_records;
 pub mod service_ranges;
 pub mod snapshot;
 pub mod suricata;

@@ -103,4 +103,18 @@ pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
         "LoggingConfiguration",
         "aws network-firewall describe-logging-configuration, one file per firewall",
     ),
+    ("HostedZones", "aws route53 list-hosted-zones"),
+    (
+        "HostedZone",
+        "aws route53 get-hosted-zone (with its VPCs), one file per zone",
+    ),
+    (
+        "HostedZoneRecordSets",
+        "aws route53 list-resource-record-sets, per zone, wrapped with its HostedZoneId",
+    ),
+    ("HealthChecks", "aws route53 list-health-checks"),
+    (
+        "VpcAttributes",
+        "aws ec2 describe-vpc-attribute --attribute enableDnsSupport|enableDnsHostnames, per VPC and attribute",
+    ),
 ];

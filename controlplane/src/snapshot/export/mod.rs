@@ -10,6 +10,7 @@ mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
+mod route53;
 mod route_tables;
 mod security_groups;
 mod vpc;
@@ -112,7 +113,9 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         model.vpc_endpoints.iter().map(|v| e.endpoint(v)).collect(),
     );
     e.nlb(&mut add);
+    e.route53(&mut add);
     files.extend(e.network_firewall_files());
+    files.extend(e.hosted_zone_files());
     // Kinds snapshots do not carry yet are named rather than lost silently (the instances of
     // Auto Scaling groups are exported; `vpcsim export` notes the groups themselves).
     let not_carried = model
@@ -131,7 +134,10 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         .chain(model.alb.rules.iter().map(|r| &r.origin))
         .chain(model.alb.target_groups.iter().map(|r| &r.origin))
         .chain(model.waf.origins())
-        .chain(model.dns.origins());
+        .chain(model.dns.endpoints.iter().map(|r| &r.origin))
+        .chain(model.dns.rules.iter().map(|r| &r.origin))
+        .chain(model.dns.domain_lists.iter().map(|r| &r.origin))
+        .chain(model.dns.firewall_groups.iter().map(|r| &r.origin));
     let mut skipped: Vec<(&str, String)> = Vec::new();
     for o in not_carried.filter(|o| !o.is_implicit()) {
         let entry = (&*o.kind, o.logical_id.clone());

@@ -132,6 +132,9 @@ impl Reader {
         let Err(map) = super::network_firewall::take_call(file, map, items) else {
             return;
         };
+        let Err(map) = super::route53::take_call(file, map, items) else {
+            return;
+        };
         let keys = map.len();
         let mut unknown = Vec::new();
         for (key, v) in map {
@@ -203,6 +206,10 @@ impl Reader {
             "LoadBalancerAttributes" => &mut items.lb_attributes,
             "TargetGroupAttributes" => &mut items.tg_attributes,
             "LoadBalancerTargetHealth" => &mut items.target_health,
+            "HostedZones" => &mut items.hosted_zones,
+            "HostedZoneRecordSets" => &mut items.record_sets,
+            "HealthChecks" => &mut items.health_checks,
+            "VpcAttributes" => &mut items.vpc_attributes,
             _ if INFORMATIONAL_KEYS.contains(&key) => return,
             _ => {
                 if let Some(&(_, kind, id_field)) =

@@ -18,6 +18,7 @@ mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
+mod route53;
 mod route_tables;
 mod security_groups;
 mod tgw_peering;
@@ -114,6 +115,10 @@ struct Items {
     firewall_policies: Vec<Item>,
     firewall_rule_groups: Vec<Item>,
     firewall_logging: Vec<Item>,
+    hosted_zones: Vec<Item>,
+    record_sets: Vec<Item>,
+    health_checks: Vec<Item>,
+    vpc_attributes: Vec<Item>,
 }
 
 /// What an AWS id names in the model being built.
@@ -144,6 +149,8 @@ enum Ref {
     FirewallEndpoint(usize),
     FirewallPolicy(usize),
     FirewallRuleGroup(usize),
+    HostedZone(usize),
+    HealthCheck(usize),
     Unsupported,
 }
 
@@ -497,6 +504,7 @@ impl Reader {
         self.orphan_endpoint_enis();
         self.add_network_load_balancers(&items);
         self.add_network_firewalls(&items);
+        self.add_route53(&items);
         for it in &items.addresses {
             self.add_address(it);
         }

@@ -249,6 +249,9 @@ pub(super) fn id_field(key: &str) -> &'static str {
         "VpcEndpoints" => "VpcEndpointId",
         "LoadBalancers" | "LoadBalancerAttributes" => "LoadBalancerArn",
         "TargetGroups" | "TargetGroupAttributes" | "LoadBalancerTargetHealth" => "TargetGroupArn",
+        "HostedZones" | "HealthChecks" => "Id",
+        "HostedZoneRecordSets" => "HostedZoneId",
+        "VpcAttributes" => "VpcId",
         _ => "ListenerArn",
     }
 }

@@ -1,0 +1,147 @@
+//! Route 53 (`aws route53 list-hosted-zones`, `get-hosted-zone` per zone, `list-resource-record-
+//! sets` per zone wrapped with its `HostedZoneId`, `list-health-checks`) and the VPC DNS
+//! attributes private zones and EC2 names depend on (`aws ec2 describe-vpc-attribute`).
+
+use super::{ExportFile, Exporter};
+use crate::model::dns::{HostedZone, RecordSet, Routing};
+use serde_json::{json, Value};
+
+/// A name as Route 53 prints it: fully qualified, a leading `*` as `\052`.
+fn fqdn(name: &str) -> String {
+    match name.strip_prefix('*') {
+        Some(rest) => format!("\\052{rest}."),
+        None => format!("{name}."),
+    }
+}
+
+impl Exporter<'_> {
+    /// Every Route 53 file, in the order `export` writes them.
+    pub(super) fn route53(&self, add: &mut impl FnMut(&str, Vec<Value>)) {
+        let m = self.m;
+        let d = &m.dns;
+        add(
+            "VpcAttributes",
+            m.vpcs
+                .iter()
+                .flat_map(|v| {
+                    [
+                        json!({"VpcId": v.origin.id, "EnableDnsSupport": {"Value": v.enable_dns_support}}),
+                        json!({"VpcId": v.origin.id, "EnableDnsHostnames": {"Value": v.enable_dns_hostnames}}),
+                    ]
+                })
+                .collect(),
+        );
+        add(
+            "HostedZones",
+            d.zones
+                .iter()
+                .enumerate()
+                .map(|(i, z)| self.hosted_zone(i, z))
+                .collect(),
+        );
+        add(
+            "HealthChecks",
+            d.health_checks
+                .iter()
+                .map(|h| {
+                    json!({"Id": h.origin.id, "CallerReference": h.origin.logical_id,
+                        "HealthCheckConfig": {"Type": h.check_type, "Inverted": !h.healthy},
+                        "HealthCheckVersion": 1})
+                })
+                .collect(),
+        );
+        add(
+            "HostedZoneRecordSets",
+            d.zones
+                .iter()
+                .enumerate()
+                .map(|(i, z)| {
+                    let sets: Vec<Value> = d
+                        .records
+                        .iter()
+                        .filter(|r| r.zone == i)
+                        .map(|r| self.record_set(r))
+                        .collect();
+                    json!({"HostedZoneId": z.origin.id, "ResourceRecordSets": sets})
+                })
+                .collect(),
+        );
+    }
+
+    /// `get-hosted-zone` of each zone: the zone with the VPCs a private zone is associated with
+    /// (`list-hosted-zones` does not print them).
+    pub(super) fn hosted_zone_files(&self) -> Vec<ExportFile> {
+        let m = self.m;
+        m.dns
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| {
+                let region = |v: usize| {
+                    m.templates
+                        .get(m.vpcs[v].origin.template)
+                        .map(|t| t.region.clone())
+                        .unwrap_or_default()
+                };
+                let vpcs: Vec<Value> = z
+                    .vpcs
+                    .iter()
+                    .map(|&v| json!({"VPCRegion": region(v), "VPCId": m.vpcs[v].origin.id}))
+                    .collect();
+                let mut out = json!({"HostedZone": self.hosted_zone(i, z)});
+                if z.private {
+                    out["VPCs"] = json!(vpcs);
+                }
+                ExportFile {
+                    name: format!("HostedZone-{}.json", z.origin.id),
+                    json: out,
+                }
+            })
+            .collect()
+    }
+
+    fn hosted_zone(&self, i: usize, z: &HostedZone) -> Value {
+        let count = self.m.dns.records.iter().filter(|r| r.zone == i).count();
+        json!({
+            "Id": format!("/hostedzone/{}", z.origin.id),
+            "Name": fqdn(&z.name),
+            "CallerReference": z.origin.logical_id,
+            "Config": {"PrivateZone": z.private},
+            // The apex SOA and NS records Route 53 adds, and the zone's own.
+            "ResourceRecordSetCount": count + 2,
+        })
+    }
+
+    fn record_set(&self, r: &RecordSet) -> Value {
+        let mut out = json!({"Name": fqdn(&r.name), "Type": r.rtype.as_str()});
+        if let Some(ttl) = r.ttl {
+            out["TTL"] = json!(ttl);
+        }
+        if !r.values.is_empty() {
+            out["ResourceRecords"] = json!(r
+                .values
+                .iter()
+                .map(|v| json!({"Value": v.to_text()}))
+                .collect::<Vec<_>>());
+        }
+        if let Some(a) = &r.alias {
+            out["AliasTarget"] = json!({"HostedZoneId": a.hosted_zone_id,
+                "DNSName": fqdn(&a.dns_name), "EvaluateTargetHealth": a.evaluate_target_health});
+        }
+        if let Some(s) = &r.set_identifier {
+            out["SetIdentifier"] = json!(s);
+        }
+        match r.routing {
+            Routing::Simple => {}
+            Routing::Weighted(w) => out["Weight"] = json!(w),
+            Routing::Failover(primary) => {
+                out["Failover"] = json!(if primary { "PRIMARY" } else { "SECONDARY" })
+            }
+            Routing::Multivalue => out["MultiValueAnswer"] = json!(true),
+        }
+        if let Some(h) = r.health_check {
+            out["HealthCheckId"] = json!(self.m.dns.health_checks[h].origin.id);
+        }
+        out
+    }
+}
