@@ -114,6 +114,19 @@ pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
     ),
     ("HealthChecks", "aws route53 list-health-checks"),
     (
+        "ResolverEndpoints",
+        "aws route53resolver list-resolver-endpoints",
+    ),
+    (
+        "ResolverEndpointIpAddresses",
+        "aws route53resolver list-resolver-endpoint-ip-addresses, per endpoint, wrapped with its ResolverEndpointId",
+    ),
+    ("ResolverRules", "aws route53resolver list-resolver-rules"),
+    (
+        "ResolverRuleAssociations",
+        "aws route53resolver list-resolver-rule-associations",
+    ),
+    (
         "VpcAttributes",
         "aws ec2 describe-vpc-attribute --attribute enableDnsSupport|enableDnsHostnames, per VPC and attribute",
     ),

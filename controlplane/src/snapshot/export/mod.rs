@@ -114,6 +114,7 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
     );
     e.nlb(&mut add);
     e.route53(&mut add);
+    e.resolver(&mut add);
     files.extend(e.network_firewall_files());
     files.extend(e.hosted_zone_files());
     // Kinds snapshots do not carry yet are named rather than lost silently (the instances of
@@ -134,8 +135,6 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         .chain(model.alb.rules.iter().map(|r| &r.origin))
         .chain(model.alb.target_groups.iter().map(|r| &r.origin))
         .chain(model.waf.origins())
-        .chain(model.dns.endpoints.iter().map(|r| &r.origin))
-        .chain(model.dns.rules.iter().map(|r| &r.origin))
         .chain(model.dns.domain_lists.iter().map(|r| &r.origin))
         .chain(model.dns.firewall_groups.iter().map(|r| &r.origin));
     let mut skipped: Vec<(&str, String)> = Vec::new();

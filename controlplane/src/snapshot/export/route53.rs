@@ -1,9 +1,11 @@
 //! Route 53 (`aws route53 list-hosted-zones`, `get-hosted-zone` per zone, `list-resource-record-
 //! sets` per zone wrapped with its `HostedZoneId`, `list-health-checks`) and the VPC DNS
-//! attributes private zones and EC2 names depend on (`aws ec2 describe-vpc-attribute`).
+//! attributes private zones and EC2 names depend on (`aws ec2 describe-vpc-attribute`); Route 53
+//! Resolver endpoints, their addresses, rules and rule associations (`aws route53resolver`).
 
 use super::{ExportFile, Exporter};
-use crate::model::dns::{HostedZone, RecordSet, Routing};
+use crate::model::dns::{HostedZone, RecordSet, ResolverRuleKind, Routing};
+use crate::model::Origin;
 use serde_json::{json, Value};
 
 /// A name as Route 53 prints it: fully qualified, a leading `*` as `\052`.
@@ -63,6 +65,105 @@ impl Exporter<'_> {
                         .map(|r| self.record_set(r))
                         .collect();
                     json!({"HostedZoneId": z.origin.id, "ResourceRecordSets": sets})
+                })
+                .collect(),
+        );
+    }
+
+    /// Route 53 Resolver: endpoints with their addresses, rules and rule associations.
+    pub(super) fn resolver(&self, add: &mut impl FnMut(&str, Vec<Value>)) {
+        let m = self.m;
+        let d = &m.dns;
+        let arn = |o: &Origin, kind: &str| {
+            let (region, account) = m
+                .templates
+                .get(o.template)
+                .map(|t| (t.region.as_str(), t.account_id.as_str()))
+                .unwrap_or_default();
+            format!("arn:aws:route53resolver:{region}:{account}:{kind}/{}", o.id)
+        };
+        add(
+            "ResolverEndpoints",
+            d.endpoints
+                .iter()
+                .map(|e| {
+                    let groups: Vec<&str> = e
+                        .enis
+                        .first()
+                        .map(|&x| m.enis[x].security_groups.as_slice())
+                        .unwrap_or(&[])
+                        .iter()
+                        .map(|&g| m.security_groups[g].origin.id.as_str())
+                        .collect();
+                    json!({"Id": e.origin.id, "Arn": arn(&e.origin, "resolver-endpoint"),
+                        "Name": e.origin.name.clone().unwrap_or_default(),
+                        "CreatorRequestId": e.origin.logical_id,
+                        "SecurityGroupIds": groups,
+                        "Direction": if e.outbound { "OUTBOUND" } else { "INBOUND" },
+                        "IpAddressCount": e.enis.len(), "HostVPCId": m.vpcs[e.vpc].origin.id,
+                        "Status": "OPERATIONAL"})
+                })
+                .collect(),
+        );
+        add(
+            "ResolverEndpointIpAddresses",
+            d.endpoints
+                .iter()
+                .map(|e| {
+                    let ips: Vec<Value> = e
+                        .enis
+                        .iter()
+                        .map(|&x| {
+                            let eni = &m.enis[x];
+                            json!({"IpId": super::derived("rni", &eni.origin.id),
+                                "SubnetId": m.subnets[eni.subnet].origin.id,
+                                "Ip": eni.private_v4.first().map(|a| a.to_string()),
+                                "Status": "ATTACHED"})
+                        })
+                        .collect();
+                    json!({"ResolverEndpointId": e.origin.id, "IpAddresses": ips})
+                })
+                .collect(),
+        );
+        add(
+            "ResolverRules",
+            d.rules
+                .iter()
+                .map(|r| {
+                    let mut out = json!({"Id": r.origin.id, "Arn": arn(&r.origin, "resolver-rule"),
+                        "CreatorRequestId": r.origin.logical_id,
+                        "DomainName": fqdn(&r.domain),
+                        "Name": r.origin.name.clone().unwrap_or_default(),
+                        "OwnerId": self.account(&r.origin), "ShareStatus": "NOT_SHARED",
+                        "Status": "COMPLETE"});
+                    match &r.kind {
+                        ResolverRuleKind::System => out["RuleType"] = json!("SYSTEM"),
+                        ResolverRuleKind::Forward { targets, endpoint } => {
+                            out["RuleType"] = json!("FORWARD");
+                            out["TargetIps"] = json!(targets
+                                .iter()
+                                .map(|(ip, port)| json!({"Ip": ip.to_string(), "Port": port}))
+                                .collect::<Vec<_>>());
+                            if let Some(e) = endpoint {
+                                out["ResolverEndpointId"] = json!(d.endpoints[*e].origin.id);
+                            }
+                        }
+                    }
+                    out
+                })
+                .collect(),
+        );
+        add(
+            "ResolverRuleAssociations",
+            d.rules
+                .iter()
+                .flat_map(|r| {
+                    r.vpcs.iter().map(move |&v| {
+                        let vpc = &m.vpcs[v].origin.id;
+                        json!({"Id": super::derived("rslvr-rrassoc", &format!("{}{vpc}", r.origin.id)),
+                            "ResolverRuleId": r.origin.id, "VPCId": vpc, "Status": "COMPLETE",
+                            "Name": ""})
+                    })
                 })
                 .collect(),
         );

@@ -210,6 +210,10 @@ impl Reader {
             "HostedZoneRecordSets" => &mut items.record_sets,
             "HealthChecks" => &mut items.health_checks,
             "VpcAttributes" => &mut items.vpc_attributes,
+            "ResolverEndpoints" => &mut items.resolver_endpoints,
+            "ResolverEndpointIpAddresses" => &mut items.resolver_ip_addresses,
+            "ResolverRules" => &mut items.resolver_rules,
+            "ResolverRuleAssociations" => &mut items.resolver_rule_associations,
             _ if INFORMATIONAL_KEYS.contains(&key) => return,
             _ => {
                 if let Some(&(_, kind, id_field)) =

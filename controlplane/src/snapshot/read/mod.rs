@@ -18,6 +18,7 @@ mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
+mod resolver;
 mod route53;
 mod route_tables;
 mod security_groups;
@@ -119,6 +120,10 @@ struct Items {
     record_sets: Vec<Item>,
     health_checks: Vec<Item>,
     vpc_attributes: Vec<Item>,
+    resolver_endpoints: Vec<Item>,
+    resolver_ip_addresses: Vec<Item>,
+    resolver_rules: Vec<Item>,
+    resolver_rule_associations: Vec<Item>,
 }
 
 /// What an AWS id names in the model being built.
@@ -151,6 +156,8 @@ enum Ref {
     FirewallRuleGroup(usize),
     HostedZone(usize),
     HealthCheck(usize),
+    ResolverEndpoint(usize),
+    ResolverRule(usize),
     Unsupported,
 }
 
@@ -505,6 +512,7 @@ impl Reader {
         self.add_network_load_balancers(&items);
         self.add_network_firewalls(&items);
         self.add_route53(&items);
+        self.add_resolver(&items);
         for it in &items.addresses {
             self.add_address(it);
         }

@@ -16,7 +16,9 @@ const RECORD_SET: &str = "AWS::Route53::RecordSet";
 const HEALTH_CHECK: &str = "AWS::Route53::HealthCheck";
 
 /// A file holding one call's output about one resource: `get-hosted-zone`, one zone's
-/// `list-resource-record-sets` wrapped with its `HostedZoneId`, one `describe-vpc-attribute`.
+/// `list-resource-record-sets` wrapped with its `HostedZoneId`, one endpoint's
+/// `list-resolver-endpoint-ip-addresses` wrapped with its `ResolverEndpointId`, one
+/// `describe-vpc-attribute`.
 /// Any other map is given back.
 pub(super) fn take_call(
     file: usize,
@@ -27,6 +29,8 @@ pub(super) fn take_call(
         &mut items.hosted_zones
     } else if map.contains_key("ResourceRecordSets") && map.contains_key("HostedZoneId") {
         &mut items.record_sets
+    } else if map.contains_key("IpAddresses") && map.contains_key("ResolverEndpointId") {
+        &mut items.resolver_ip_addresses
     } else if map.contains_key("VpcId")
         && (map.contains_key("EnableDnsSupport") || map.contains_key("EnableDnsHostnames"))
     {

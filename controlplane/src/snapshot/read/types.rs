@@ -249,7 +249,12 @@ pub(super) fn id_field(key: &str) -> &'static str {
         "VpcEndpoints" => "VpcEndpointId",
         "LoadBalancers" | "LoadBalancerAttributes" => "LoadBalancerArn",
         "TargetGroups" | "TargetGroupAttributes" | "LoadBalancerTargetHealth" => "TargetGroupArn",
-        "HostedZones" | "HealthChecks" => "Id",
+        "HostedZones"
+        | "HealthChecks"
+        | "ResolverEndpoints"
+        | "ResolverRules"
+        | "ResolverRuleAssociations" => "Id",
+        "ResolverEndpointIpAddresses" => "ResolverEndpointId",
         "HostedZoneRecordSets" => "HostedZoneId",
         "VpcAttributes" => "VpcId",
         _ => "ListenerArn",
