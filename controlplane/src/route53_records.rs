@@ -1,7 +1,10 @@
-//! Route 53 record sets, read from the shape CloudFormation's `AWS::Route53::RecordSet` and the
-//! API's `list-resource-record-sets` share, so templates and snapshots check them alike.
+//! Route 53 record sets and Route 53 Resolver DNS Firewall rules and domains, read from the
+//! shapes CloudFormation and the API (`list-resource-record-sets`, `list-firewall-rules`,
+//! `list-firewall-domains`) share, so templates and snapshots check them alike.
 
-use crate::model::dns::{AliasTarget, RData, RecordSet, RecordType};
+use crate::model::dns::{
+    AliasTarget, BlockResponse, FirewallAction, FirewallRule, RData, RecordSet, RecordType,
+};
 use crate::model::Origin;
 use crate::props::{
     self, get, invalid, missing, opt_bool, opt_int, opt_list, opt_str, req_str, Problem, R,
@@ -140,4 +143,73 @@ fn routing(p: &Value, alias: &Option<AliasTarget>, values: usize) -> R<Routing> 
             ))
         }
     })
+}
+
+/// A DNS Firewall rule: an entry of CloudFormation's `FirewallRules` or of the API's
+/// `list-firewall-rules`; `domain_list` resolves a `FirewallDomainListId`.
+pub(crate) fn dns_firewall_rule(
+    r: &Value,
+    domain_list: &dyn Fn(&str) -> R<usize>,
+) -> R<FirewallRule> {
+    let priority = u32::try_from(opt_int(r, "Priority")?.ok_or_else(|| missing("Priority"))?)
+        .map_err(|_| invalid("Priority", "not a positive number"))?;
+    let list_id = req_str(r, "FirewallDomainListId")?;
+    let domain_list = domain_list(&list_id)?;
+    let action = match req_str(r, "Action")?.as_str() {
+        "ALLOW" => FirewallAction::Allow,
+        "ALERT" => FirewallAction::Alert,
+        "BLOCK" => FirewallAction::Block(match req_str(r, "BlockResponse")?.as_str() {
+            "NODATA" => BlockResponse::Nodata,
+            "NXDOMAIN" => BlockResponse::Nxdomain,
+            "OVERRIDE" => {
+                let ttl = opt_int(r, "BlockOverrideTtl")?.unwrap_or(0);
+                BlockResponse::Override {
+                    domain: normalize(&req_str(r, "BlockOverrideDomain")?),
+                    ttl: u32::try_from(ttl)
+                        .ok()
+                        .filter(|t| *t <= 604_800)
+                        .ok_or_else(|| invalid("BlockOverrideTtl", "not 0-604800"))?,
+                }
+            }
+            other => {
+                return Err(Problem::new(
+                    "ValidationException",
+                    format!("BlockResponse {other:?} is not NODATA, NXDOMAIN or OVERRIDE"),
+                ))
+            }
+        }),
+        other => {
+            return Err(Problem::new(
+                "ValidationException",
+                format!("Action {other:?} is not ALLOW, ALERT or BLOCK"),
+            ))
+        }
+    };
+    Ok(FirewallRule {
+        priority,
+        domain_list,
+        action,
+    })
+}
+
+/// A DNS Firewall domain list's `Domains`, normalized, checked as Route 53 Resolver checks them.
+pub(crate) fn firewall_domains(list: &[String]) -> R<Vec<String>> {
+    let mut domains = Vec::new();
+    for d in list {
+        let n = normalize(d);
+        let body = n.strip_prefix("*.").unwrap_or(&n);
+        let ok = n == "*"
+            || (!body.is_empty()
+                && body.split('.').all(|l| {
+                    !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                }));
+        if !ok {
+            return Err(Problem::new(
+                "ValidationException",
+                format!("Domains: {d:?} is not a domain (labels of A-Z a-z 0-9 -, an optional leading *.)"),
+            ));
+        }
+        domains.push(n);
+    }
+    Ok(domains)
 }

@@ -127,6 +127,26 @@ pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
         "aws route53resolver list-resolver-rule-associations",
     ),
     (
+        "FirewallDomainLists",
+        "aws route53resolver list-firewall-domain-lists",
+    ),
+    (
+        "FirewallDomainListDomains",
+        "aws route53resolver list-firewall-domains, per list, wrapped with its FirewallDomainListId",
+    ),
+    (
+        "FirewallRuleGroups",
+        "aws route53resolver list-firewall-rule-groups",
+    ),
+    (
+        "FirewallRules",
+        "aws route53resolver list-firewall-rules, per rule group",
+    ),
+    (
+        "FirewallRuleGroupAssociations",
+        "aws route53resolver list-firewall-rule-group-associations",
+    ),
+    (
         "VpcAttributes",
         "aws ec2 describe-vpc-attribute --attribute enableDnsSupport|enableDnsHostnames, per VPC and attribute",
     ),

@@ -115,6 +115,7 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
     e.nlb(&mut add);
     e.route53(&mut add);
     e.resolver(&mut add);
+    e.dns_firewall(&mut add);
     files.extend(e.network_firewall_files());
     files.extend(e.hosted_zone_files());
     // Kinds snapshots do not carry yet are named rather than lost silently (the instances of
@@ -134,9 +135,7 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         .chain(model.alb.listeners.iter().map(|r| &r.origin))
         .chain(model.alb.rules.iter().map(|r| &r.origin))
         .chain(model.alb.target_groups.iter().map(|r| &r.origin))
-        .chain(model.waf.origins())
-        .chain(model.dns.domain_lists.iter().map(|r| &r.origin))
-        .chain(model.dns.firewall_groups.iter().map(|r| &r.origin));
+        .chain(model.waf.origins());
     let mut skipped: Vec<(&str, String)> = Vec::new();
     for o in not_carried.filter(|o| !o.is_implicit()) {
         let entry = (&*o.kind, o.logical_id.clone());

@@ -1,10 +1,13 @@
 //! Route 53 (`aws route53 list-hosted-zones`, `get-hosted-zone` per zone, `list-resource-record-
 //! sets` per zone wrapped with its `HostedZoneId`, `list-health-checks`) and the VPC DNS
 //! attributes private zones and EC2 names depend on (`aws ec2 describe-vpc-attribute`); Route 53
-//! Resolver endpoints, their addresses, rules and rule associations (`aws route53resolver`).
+//! Resolver endpoints, their addresses, rules and rule associations, and DNS Firewall domain
+//! lists, rule groups, rules and associations (`aws route53resolver`).
 
 use super::{ExportFile, Exporter};
-use crate::model::dns::{HostedZone, RecordSet, ResolverRuleKind, Routing};
+use crate::model::dns::{
+    BlockResponse, FirewallAction, HostedZone, RecordSet, ResolverRuleKind, Routing,
+};
 use crate::model::Origin;
 use serde_json::{json, Value};
 
@@ -13,6 +16,15 @@ fn fqdn(name: &str) -> String {
     match name.strip_prefix('*') {
         Some(rest) => format!("\\052{rest}."),
         None => format!("{name}."),
+    }
+}
+
+/// A domain of a DNS Firewall list as the API prints it (`*` alone stays as it is).
+fn fqdn_plain(name: &str) -> String {
+    if name == "*" {
+        name.to_string()
+    } else {
+        format!("{name}.")
     }
 }
 
@@ -74,14 +86,7 @@ impl Exporter<'_> {
     pub(super) fn resolver(&self, add: &mut impl FnMut(&str, Vec<Value>)) {
         let m = self.m;
         let d = &m.dns;
-        let arn = |o: &Origin, kind: &str| {
-            let (region, account) = m
-                .templates
-                .get(o.template)
-                .map(|t| (t.region.as_str(), t.account_id.as_str()))
-                .unwrap_or_default();
-            format!("arn:aws:route53resolver:{region}:{account}:{kind}/{}", o.id)
-        };
+        let arn = |o: &Origin, kind: &str| self.resolver_arn(o, kind);
         add(
             "ResolverEndpoints",
             d.endpoints
@@ -167,6 +172,96 @@ impl Exporter<'_> {
                 })
                 .collect(),
         );
+    }
+
+    /// DNS Firewall: domain lists with their domains, rule groups, their rules and associations.
+    pub(super) fn dns_firewall(&self, add: &mut impl FnMut(&str, Vec<Value>)) {
+        let m = self.m;
+        let d = &m.dns;
+        add(
+            "FirewallDomainLists",
+            d.domain_lists
+                .iter()
+                .map(|l| {
+                    json!({"Id": l.origin.id, "Arn": self.resolver_arn(&l.origin, "firewall-domain-list"),
+                        "Name": l.origin.name.clone().unwrap_or_default(),
+                        "CreatorRequestId": l.origin.logical_id})
+                })
+                .collect(),
+        );
+        add(
+            "FirewallDomainListDomains",
+            d.domain_lists
+                .iter()
+                .map(|l| {
+                    let domains: Vec<String> = l.domains.iter().map(|n| fqdn_plain(n)).collect();
+                    json!({"FirewallDomainListId": l.origin.id, "Domains": domains})
+                })
+                .collect(),
+        );
+        add(
+            "FirewallRuleGroups",
+            d.firewall_groups
+                .iter()
+                .map(|g| {
+                    json!({"Id": g.origin.id, "Arn": self.resolver_arn(&g.origin, "firewall-rule-group"),
+                        "Name": g.origin.name.clone().unwrap_or_default(),
+                        "OwnerId": self.account(&g.origin), "CreatorRequestId": g.origin.logical_id,
+                        "ShareStatus": "NOT_SHARED"})
+                })
+                .collect(),
+        );
+        add(
+            "FirewallRules",
+            d.firewall_groups
+                .iter()
+                .flat_map(|g| {
+                    g.rules.iter().map(move |r| {
+                        let mut out = json!({"FirewallRuleGroupId": g.origin.id,
+                            "FirewallDomainListId": d.domain_lists[r.domain_list].origin.id,
+                            "Name": format!("rule-{}", r.priority),
+                            "Priority": r.priority, "Action": r.action.as_str()});
+                        if let FirewallAction::Block(b) = &r.action {
+                            match b {
+                                BlockResponse::Nodata => out["BlockResponse"] = json!("NODATA"),
+                                BlockResponse::Nxdomain => out["BlockResponse"] = json!("NXDOMAIN"),
+                                BlockResponse::Override { domain, ttl } => {
+                                    out["BlockResponse"] = json!("OVERRIDE");
+                                    out["BlockOverrideDomain"] = json!(fqdn(domain));
+                                    out["BlockOverrideDnsType"] = json!("CNAME");
+                                    out["BlockOverrideTtl"] = json!(ttl);
+                                }
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect(),
+        );
+        add(
+            "FirewallRuleGroupAssociations",
+            d.firewall_groups
+                .iter()
+                .flat_map(|g| {
+                    g.vpcs.iter().map(move |&(v, priority)| {
+                        let vpc = &m.vpcs[v].origin.id;
+                        json!({"Id": super::derived("rslvr-frgassoc", &format!("{}{vpc}", g.origin.id)),
+                            "FirewallRuleGroupId": g.origin.id, "VpcId": vpc, "Priority": priority,
+                            "MutationProtection": "DISABLED", "Status": "COMPLETE", "Name": ""})
+                    })
+                })
+                .collect(),
+        );
+    }
+
+    fn resolver_arn(&self, o: &Origin, kind: &str) -> String {
+        let (region, account) = self
+            .m
+            .templates
+            .get(o.template)
+            .map(|t| (t.region.as_str(), t.account_id.as_str()))
+            .unwrap_or_default();
+        format!("arn:aws:route53resolver:{region}:{account}:{kind}/{}", o.id)
     }
 
     /// `get-hosted-zone` of each zone: the zone with the VPCs a private zone is associated with

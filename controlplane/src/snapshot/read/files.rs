@@ -214,6 +214,11 @@ impl Reader {
             "ResolverEndpointIpAddresses" => &mut items.resolver_ip_addresses,
             "ResolverRules" => &mut items.resolver_rules,
             "ResolverRuleAssociations" => &mut items.resolver_rule_associations,
+            "FirewallDomainLists" => &mut items.firewall_domain_lists,
+            "FirewallDomainListDomains" => &mut items.firewall_domains,
+            "FirewallRuleGroups" => &mut items.dns_firewall_groups,
+            "FirewallRules" => &mut items.dns_firewall_rules,
+            "FirewallRuleGroupAssociations" => &mut items.dns_firewall_associations,
             _ if INFORMATIONAL_KEYS.contains(&key) => return,
             _ => {
                 if let Some(&(_, kind, id_field)) =

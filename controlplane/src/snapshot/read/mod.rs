@@ -124,6 +124,11 @@ struct Items {
     resolver_ip_addresses: Vec<Item>,
     resolver_rules: Vec<Item>,
     resolver_rule_associations: Vec<Item>,
+    firewall_domain_lists: Vec<Item>,
+    firewall_domains: Vec<Item>,
+    dns_firewall_groups: Vec<Item>,
+    dns_firewall_rules: Vec<Item>,
+    dns_firewall_associations: Vec<Item>,
 }
 
 /// What an AWS id names in the model being built.
@@ -158,6 +163,8 @@ enum Ref {
     HealthCheck(usize),
     ResolverEndpoint(usize),
     ResolverRule(usize),
+    DomainList(usize),
+    DnsFirewallGroup(usize),
     Unsupported,
 }
 

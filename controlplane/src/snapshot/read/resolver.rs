@@ -1,12 +1,20 @@
 //! Route 53 Resolver from `aws route53resolver` output: endpoints (`list-resolver-endpoints`)
 //! with their addresses (`list-resolver-endpoint-ip-addresses`, per endpoint, wrapped with its
 //! `ResolverEndpointId`), rules (`list-resolver-rules`) and rule associations
-//! (`list-resolver-rule-associations`). An endpoint's interfaces are those of
+//! (`list-resolver-rule-associations`), and DNS Firewall: domain lists
+//! (`list-firewall-domain-lists`) with their domains (`list-firewall-domains`, per list, wrapped
+//! with its `FirewallDomainListId`), rule groups (`list-firewall-rule-groups`) with their rules
+//! (`list-firewall-rules`, whose entries name their group) and associations
+//! (`list-firewall-rule-group-associations`). An endpoint's interfaces are those of
 //! describe-network-interfaces that hold its addresses.
 
 use super::{int, list, s, Item, Items, Reader, Ref};
-use crate::model::dns::{ResolverEndpoint, ResolverRule, ResolverRuleKind};
+use crate::model::dns::{
+    FirewallDomainList, FirewallRule, FirewallRuleGroup, ResolverEndpoint, ResolverRule,
+    ResolverRuleKind,
+};
 use crate::model::*;
+use crate::props::{Problem, R};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -14,6 +22,8 @@ use vpcsim_dataplane::dns::normalize;
 
 const ENDPOINT: &str = "AWS::Route53Resolver::ResolverEndpoint";
 const RULE: &str = "AWS::Route53Resolver::ResolverRule";
+const DOMAIN_LIST: &str = "AWS::Route53Resolver::FirewallDomainList";
+const FIREWALL_GROUP: &str = "AWS::Route53Resolver::FirewallRuleGroup";
 
 impl Reader {
     fn add_resolver_endpoint(&mut self, it: &Item, addresses: &HashMap<String, Vec<Value>>) {
@@ -186,8 +196,143 @@ impl Reader {
         }
     }
 
-    /// Endpoints with their addresses, rules, then associations.
+    /// A DNS Firewall domain list with its domains (`list-firewall-domains`, wrapped with its
+    /// `FirewallDomainListId`).
+    fn add_domain_list(&mut self, it: &Item, domains: &HashMap<String, Vec<String>>) {
+        let Some(mut origin) = self.origin_of(it, DOMAIN_LIST, "Id") else {
+            return;
+        };
+        if origin.name.is_none() {
+            origin.name = s(&it.v, "Name")
+                .filter(|n| !n.is_empty())
+                .map(str::to_string);
+        }
+        let id = origin.id.clone();
+        let Some(listed) = domains.get(&id) else {
+            // A rule over an unknown list cannot be evaluated: the rule groups that use it are
+            // left out with it, and the warning says what that lets through.
+            self.warn(
+                it.file,
+                &id,
+                "InvalidSnapshot.MissingField",
+                format!("no domains (add `aws route53resolver list-firewall-domains --firewall-domain-list-id {id}` output): the list and the rule groups that use it are left out, so names they block or alert on resolve here"),
+            );
+            self.skip(&id);
+            return;
+        };
+        match crate::route53_records::firewall_domains(listed) {
+            Ok(domains) => {
+                let l = self.model.dns.domain_lists.len();
+                self.model
+                    .dns
+                    .domain_lists
+                    .push(FirewallDomainList { origin, domains });
+                self.by_id.insert(id, Ref::DomainList(l));
+            }
+            Err(p) => {
+                self.error(it.file, &id, p.code, p.message);
+                self.skip(&id);
+            }
+        }
+    }
+
+    /// A DNS Firewall rule group with its rules (`list-firewall-rules` entries name their
+    /// group); a rule that cannot be read leaves the whole group out.
+    fn add_dns_firewall_group(&mut self, it: &Item, rules: &[Item]) {
+        let Some(mut origin) = self.origin_of(it, FIREWALL_GROUP, "Id") else {
+            return;
+        };
+        if origin.name.is_none() {
+            origin.name = s(&it.v, "Name")
+                .filter(|n| !n.is_empty())
+                .map(str::to_string);
+        }
+        let id = origin.id.clone();
+        let mut group_rules: Vec<FirewallRule> = Vec::new();
+        for r in rules
+            .iter()
+            .filter(|r| s(&r.v, "FirewallRuleGroupId") == Some(id.as_str()))
+        {
+            let by_id = &self.by_id;
+            let skipped = &self.skipped;
+            let domain_list = |l: &str| -> R<usize> {
+                match by_id.get(l) {
+                    Some(Ref::DomainList(i)) => Ok(*i),
+                    _ if skipped.contains(l) => Err(Problem::quiet()),
+                    _ => Err(Problem::new(
+                        "UnresolvedReference",
+                        format!("FirewallDomainListId {l} is not in the snapshot (list-firewall-domain-lists): the rule group is left out"),
+                    )),
+                }
+            };
+            match crate::route53_records::dns_firewall_rule(&r.v, &domain_list) {
+                Ok(rule) => group_rules.push(rule),
+                Err(p) => {
+                    if p.code == "UnresolvedReference" {
+                        self.warn(r.file, &id, p.code, p.message);
+                    } else if !p.quiet {
+                        self.error(r.file, &id, p.code, p.message);
+                    }
+                    self.skip(&id);
+                    return;
+                }
+            }
+        }
+        group_rules.sort_by_key(|r| r.priority);
+        let g = self.model.dns.firewall_groups.len();
+        self.model.dns.firewall_groups.push(FirewallRuleGroup {
+            origin,
+            rules: group_rules,
+            vpcs: Vec::new(),
+        });
+        self.by_id.insert(id, Ref::DnsFirewallGroup(g));
+    }
+
+    fn add_dns_firewall_association(&mut self, it: &Item) {
+        let id = s(&it.v, "Id").unwrap_or_default().to_string();
+        let group = s(&it.v, "FirewallRuleGroupId").unwrap_or_default();
+        let Some(Ref::DnsFirewallGroup(g)) = self.resolve(it, &id, "FirewallRuleGroupId", group)
+        else {
+            return;
+        };
+        let vpc_id = s(&it.v, "VpcId").unwrap_or_default();
+        let Some(Ref::Vpc(v)) = self.resolve(it, &id, "VpcId", vpc_id) else {
+            return;
+        };
+        let priority = int(&it.v, "Priority")
+            .unwrap_or(101)
+            .clamp(0, u32::MAX as i64) as u32;
+        self.model.dns.firewall_groups[g].vpcs.push((v, priority));
+    }
+
+    /// DNS Firewall: domain lists with their domains, rule groups with their rules, then
+    /// associations.
+    fn add_dns_firewall(&mut self, items: &Items) {
+        let mut domains: HashMap<String, Vec<String>> = HashMap::new();
+        for it in &items.firewall_domains {
+            if let Some(l) = s(&it.v, "FirewallDomainListId") {
+                domains.entry(l.to_string()).or_default().extend(
+                    list(&it.v, "Domains")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string),
+                );
+            }
+        }
+        for it in &items.firewall_domain_lists {
+            self.add_domain_list(it, &domains);
+        }
+        for it in &items.dns_firewall_groups {
+            self.add_dns_firewall_group(it, &items.dns_firewall_rules);
+        }
+        for it in &items.dns_firewall_associations {
+            self.add_dns_firewall_association(it);
+        }
+    }
+
+    /// Endpoints with their addresses, rules, then associations; then DNS Firewall.
     pub(super) fn add_resolver(&mut self, items: &Items) {
+        self.add_dns_firewall(items);
         let mut addresses: HashMap<String, Vec<Value>> = HashMap::new();
         for it in &items.resolver_ip_addresses {
             if let Some(e) = s(&it.v, "ResolverEndpointId") {

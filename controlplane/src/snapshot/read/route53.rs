@@ -31,6 +31,8 @@ pub(super) fn take_call(
         &mut items.record_sets
     } else if map.contains_key("IpAddresses") && map.contains_key("ResolverEndpointId") {
         &mut items.resolver_ip_addresses
+    } else if map.contains_key("Domains") && map.contains_key("FirewallDomainListId") {
+        &mut items.firewall_domains
     } else if map.contains_key("VpcId")
         && (map.contains_key("EnableDnsSupport") || map.contains_key("EnableDnsHostnames"))
     {

@@ -253,7 +253,12 @@ pub(super) fn id_field(key: &str) -> &'static str {
         | "HealthChecks"
         | "ResolverEndpoints"
         | "ResolverRules"
-        | "ResolverRuleAssociations" => "Id",
+        | "ResolverRuleAssociations"
+        | "FirewallDomainLists"
+        | "FirewallRuleGroups"
+        | "FirewallRuleGroupAssociations" => "Id",
+        "FirewallDomainListDomains" => "FirewallDomainListId",
+        "FirewallRules" => "FirewallRuleGroupId",
         "ResolverEndpointIpAddresses" => "ResolverEndpointId",
         "HostedZoneRecordSets" => "HostedZoneId",
         "VpcAttributes" => "VpcId",
