@@ -161,3 +161,44 @@ fn route53_alias_in_state_follows_the_load_balancer() {
         v.stdout
     );
 }
+
+/// Failover records with an `aws_route53_health_check`: an inverted check (vpcsim does not probe
+/// outside the model, so a check is healthy unless inverted) fails the primary over.
+#[test]
+fn route53_health_check_in_state_fails_over() {
+    let failover = |name: &str, kind: &str, ip: &str, check: Value| {
+        resource(
+            "aws_route53_record",
+            name,
+            serde_json::json!({"id": format!("Z1_{name}"), "zone_id": "Z1", "name": "app.internal.example",
+                "type": "A", "ttl": 30, "records": [ip], "set_identifier": name,
+                "failover_routing_policy": [{"type": kind}], "health_check_id": check}),
+        )
+    };
+    let doc = |inverted: bool| {
+        serde_json::json!({"format_version": "1.0", "terraform_version": "1.5.7", "values": {"root_module": {"resources": [
+            resource("aws_vpc", "main", serde_json::json!({"id": "vpc-4", "cidr_block": "10.4.0.0/16",
+                "enable_dns_support": true, "enable_dns_hostnames": true})),
+            resource("aws_subnet", "a", serde_json::json!({"id": "subnet-4", "vpc_id": "vpc-4",
+                "cidr_block": "10.4.1.0/24", "availability_zone": "us-east-1a"})),
+            resource("aws_instance", "client", serde_json::json!({"id": "i-c", "subnet_id": "subnet-4",
+                "private_ip": "10.4.1.10"})),
+            resource("aws_route53_zone", "internal", serde_json::json!({"id": "Z1", "zone_id": "Z1",
+                "name": "internal.example", "vpc": [{"vpc_id": "vpc-4", "vpc_region": "us-east-1"}]})),
+            resource("aws_route53_health_check", "primary", serde_json::json!({"id": "hc-1",
+                "type": "TCP", "ip_address": "10.4.1.20", "port": 80, "invert_healthcheck": inverted})),
+            failover("primary", "PRIMARY", "10.4.1.20", serde_json::json!("hc-1")),
+            failover("secondary", "SECONDARY", "10.4.1.21", Value::Null),
+        ]}}})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    for (inverted, answer) in [(false, "10.4.1.20"), (true, "10.4.1.21")] {
+        std::fs::write(&path, doc(inverted).to_string()).unwrap();
+        let a = dns(&path, "aws_instance.client", "app.internal.example", "A");
+        assert_eq!(
+            a["answers"][0]["data"], answer,
+            "inverted {inverted}: {a:#}"
+        );
+    }
+}

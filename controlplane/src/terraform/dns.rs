@@ -1,11 +1,15 @@
-//! Route 53: `aws_route53_zone` (private with `vpc` blocks) and `aws_route53_record` (values,
-//! aliases, weighted, failover and multivalue routing), as `AWS::Route53::HostedZone` and
-//! `AWS::Route53::RecordSet`.
+//! Route 53: `aws_route53_zone` (private with `vpc` blocks), `aws_route53_record` (values,
+//! aliases, weighted, failover and multivalue routing) and `aws_route53_health_check`, as
+//! `AWS::Route53::HostedZone`, `AWS::Route53::RecordSet` and `AWS::Route53::HealthCheck`.
 
 use super::*;
 
 /// The Terraform types of this module.
-pub(super) const TYPES: &[&str] = &["aws_route53_zone", "aws_route53_record"];
+pub(super) const TYPES: &[&str] = &[
+    "aws_route53_zone",
+    "aws_route53_record",
+    "aws_route53_health_check",
+];
 
 /// The first element of a nested block list (`alias`, `weighted_routing_policy`).
 fn block<'r>(r: &'r Res, key: &str) -> Option<&'r Value> {
@@ -17,6 +21,19 @@ impl Tx {
         match r.type_.as_str() {
             "aws_route53_zone" => self.hosted_zone(r),
             "aws_route53_record" => self.record(r),
+            "aws_route53_health_check" => {
+                let mut config = Map::new();
+                config.insert("Type".into(), self.required(r, "type")?.clone());
+                copy(&mut config, r, "invert_healthcheck", "Inverted");
+                copy(&mut config, r, "ip_address", "IPAddress");
+                copy(&mut config, r, "port", "Port");
+                copy(&mut config, r, "fqdn", "FullyQualifiedDomainName");
+                let mut p = props_with_tags(r);
+                p.insert("HealthCheckConfig".into(), Value::Object(config));
+                let kind = "AWS::Route53::HealthCheck";
+                self.emit(&r.address, kind, Some(Value::Object(p)));
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
