@@ -56,12 +56,16 @@ pub fn run(args: &ExportArgs) -> i32 {
             errln!("error: {}: cannot write: {e}", path.display());
             return 2;
         }
-        let n = f
-            .json
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(|v| v.as_array())
-            .map_or(0, Vec::len);
+        // A describe-* list counts its entries; one call's output about one resource
+        // (describe-firewall and the like) counts as one.
+        let n = match f.json.as_object() {
+            Some(o) if o.len() == 1 => o
+                .values()
+                .next()
+                .and_then(|v| v.as_array())
+                .map_or(1, Vec::len),
+            _ => 1,
+        };
         written.push(format!("wrote {} ({n})", path.display()));
     }
     for line in written {

@@ -1,8 +1,8 @@
 //! Route 53: hosted zones, record sets (alone or in groups) and health checks (SPEC §21.5).
 
 use super::*;
-use crate::model::dns::{AliasTarget, HealthCheck, HostedZone, RData, RecordSet, RecordType};
-use vpcsim_dataplane::dns::{normalize, Routing};
+use crate::model::dns::{HealthCheck, HostedZone, RecordSet};
+use vpcsim_dataplane::dns::normalize;
 
 pub(super) const HOSTED_ZONE: &str = "AWS::Route53::HostedZone";
 pub(super) const RECORD_SET: &str = "AWS::Route53::RecordSet";
@@ -19,11 +19,6 @@ pub(super) enum DnsRef {
     Rule(usize),
     DomainList(usize),
     FirewallGroup(usize),
-}
-
-/// Route 53's error for a change it refuses.
-fn change_batch(message: String) -> Problem {
-    Problem::new("InvalidChangeBatch", message)
 }
 
 impl Builder {
@@ -246,125 +241,14 @@ impl Builder {
 
     /// One record set's properties, checked as Route 53 checks a change batch.
     fn record_set(&self, origin: Origin, zone: usize, p: &Value) -> R<RecordSet> {
-        let z = &self.model.dns.zones[zone];
-        let name = normalize(&req_str(p, "Name")?);
-        if !vpcsim_dataplane::dns::in_domain(&name, &z.name) {
-            return Err(change_batch(format!(
-                "RRSet with DNS name {name}. is not permitted in zone {}.",
-                z.name
-            )));
-        }
-        let type_s = req_str(p, "Type")?;
-        let rtype = RecordType::parse(&type_s)
-            .filter(|t| !matches!(t, RecordType::Soa))
-            .ok_or_else(|| {
-                Problem::new(
-                    "UnsupportedRecordType",
-                    format!("Type {type_s}: vpcsim answers A, AAAA, CNAME, MX, TXT, SRV, PTR and NS records"),
-                )
-            })?;
-        if rtype == RecordType::Cname && name == z.name {
-            return Err(change_batch(format!(
-                "RRSet of type CNAME with DNS name {name}. is not permitted at apex in zone {}.",
-                z.name
-            )));
-        }
-        let ttl = match opt_int(p, "TTL")? {
-            Some(n) if (0..=2_147_483_647).contains(&n) => Some(n as u32),
-            Some(n) => return Err(invalid("TTL", format!("{n} is not 0-2147483647"))),
-            None => None,
-        };
-        let mut values = Vec::new();
-        for (n, v) in opt_list(p, "ResourceRecords")?.iter().enumerate() {
-            let s = props::scalar_string(v).unwrap_or_default();
-            values.push(
-                RData::parse(rtype, &s)
-                    .map_err(|e| change_batch(format!("ResourceRecords[{n}]: {e}")))?,
-            );
-        }
-        let alias = match get(p, "AliasTarget") {
-            Some(a) => Some(AliasTarget {
-                dns_name: normalize(&req_str(a, "DNSName")?),
-                hosted_zone_id: req_str(a, "HostedZoneId")?,
-                evaluate_target_health: opt_bool(a, "EvaluateTargetHealth")?.unwrap_or(false),
-            }),
-            None => None,
-        };
-        match (&alias, values.is_empty(), ttl) {
-            (Some(_), true, None) => {}
-            (Some(_), _, _) => {
-                return Err(change_batch(
-                    "an alias record has neither ResourceRecords nor TTL".into(),
-                ))
-            }
-            (None, false, Some(_)) => {}
-            (None, true, _) => return Err(change_batch("ResourceRecords is empty".into())),
-            (None, false, None) => return Err(missing("TTL")),
-        }
-        let routing = self.routing(p, &alias, values.len())?;
-        let set_identifier = opt_str(p, "SetIdentifier")?;
-        if routing != Routing::Simple && set_identifier.is_none() {
-            return Err(change_batch(
-                "weighted, failover and multivalue records need a SetIdentifier".into(),
-            ));
-        }
-        let health_check = match opt_str(p, "HealthCheckId")? {
-            Some(id) => Some(self.dns_ref("HealthCheckId", &id, |r| match r {
+        let zone_name = &self.model.dns.zones[zone].name;
+        let health_check = |id: &str| {
+            self.dns_ref("HealthCheckId", id, |r| match r {
                 DnsRef::HealthCheck(h) => Some(h),
                 _ => None,
-            })?),
-            None => None,
+            })
         };
-        Ok(RecordSet {
-            origin,
-            zone,
-            name,
-            rtype,
-            set_identifier,
-            routing,
-            ttl,
-            values,
-            alias,
-            health_check,
-        })
-    }
-
-    fn routing(&self, p: &Value, alias: &Option<AliasTarget>, values: usize) -> R<Routing> {
-        let weight = opt_int(p, "Weight")?;
-        let failover = opt_str(p, "Failover")?;
-        let multivalue = opt_bool(p, "MultiValueAnswer")?.unwrap_or(false);
-        Ok(match (weight, failover.as_deref(), multivalue) {
-            (None, None, false) => Routing::Simple,
-            (Some(w), None, false) => {
-                let w =
-                    u8::try_from(w).map_err(|_| invalid("Weight", format!("{w} is not 0-255")))?;
-                if values > 1 {
-                    return Err(change_batch(
-                        "a weighted record has one value; use one record set per value".into(),
-                    ));
-                }
-                Routing::Weighted(w)
-            }
-            (None, Some("PRIMARY"), false) => Routing::Failover(true),
-            (None, Some("SECONDARY"), false) => Routing::Failover(false),
-            (None, Some(other), false) => {
-                return Err(invalid(
-                    "Failover",
-                    format!("{other:?} is neither PRIMARY nor SECONDARY"),
-                ))
-            }
-            (None, None, true) if alias.is_some() => {
-                return Err(change_batch(
-                    "a multivalue answer record cannot be an alias".into(),
-                ))
-            }
-            (None, None, true) => Routing::Multivalue,
-            _ => {
-                return Err(change_batch(
-                    "Weight, Failover and MultiValueAnswer exclude each other".into(),
-                ))
-            }
-        })
+        crate::route53_records::record_set(origin, zone, zone_name, p, &health_check)
     }
 
     /// Private zones answer only VPCs with both DNS attributes on (SPEC §21.2).

@@ -66,6 +66,7 @@ pub use edges::PREFIXES_TAG;
 use followon::Placeholder;
 pub use ids::aws_id;
 use ids::{fnv1a, id_prefix};
+pub(crate) use network_firewall::short_id as network_firewall_id;
 use stacks::Stack;
 pub use stacks::StackFile;
 

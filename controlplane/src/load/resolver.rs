@@ -4,8 +4,8 @@
 use super::dns::DnsRef;
 use super::*;
 use crate::model::dns::{
-    BlockResponse, FirewallAction, FirewallDomainList, FirewallRule, FirewallRuleGroup,
-    ResolverEndpoint, ResolverRule, ResolverRuleKind,
+    FirewallDomainList, FirewallRule, FirewallRuleGroup, ResolverEndpoint, ResolverRule,
+    ResolverRuleKind,
 };
 use vpcsim_dataplane::dns::normalize;
 
@@ -206,23 +206,7 @@ impl Builder {
     }
 
     pub(super) fn add_dns_firewall_domain_list(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {
-        let mut domains = Vec::new();
-        for d in str_list(p, "Domains")? {
-            let n = normalize(&d);
-            let body = n.strip_prefix("*.").unwrap_or(&n);
-            let ok = n == "*"
-                || (!body.is_empty()
-                    && body.split('.').all(|l| {
-                        !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    }));
-            if !ok {
-                return Err(Problem::new(
-                    "ValidationException",
-                    format!("Domains: {d:?} is not a domain (labels of A-Z a-z 0-9 -, an optional leading *.)"),
-                ));
-            }
-            domains.push(n);
-        }
+        let domains = crate::route53_records::firewall_domains(&str_list(p, "Domains")?)?;
         let origin = self.dns_origin(t, lid, DOMAIN_LIST, p);
         let id = origin.id.clone();
         self.model
@@ -268,48 +252,13 @@ impl Builder {
     }
 
     fn firewall_rule(&self, r: &Value) -> R<FirewallRule> {
-        let priority = u32::try_from(opt_int(r, "Priority")?.ok_or_else(|| missing("Priority"))?)
-            .map_err(|_| invalid("Priority", "not a positive number"))?;
-        let list_id = req_str(r, "FirewallDomainListId")?;
-        let domain_list = self.dns_ref("FirewallDomainListId", &list_id, |r| match r {
-            DnsRef::DomainList(l) => Some(l),
-            _ => None,
-        })?;
-        let action = match req_str(r, "Action")?.as_str() {
-            "ALLOW" => FirewallAction::Allow,
-            "ALERT" => FirewallAction::Alert,
-            "BLOCK" => FirewallAction::Block(match req_str(r, "BlockResponse")?.as_str() {
-                "NODATA" => BlockResponse::Nodata,
-                "NXDOMAIN" => BlockResponse::Nxdomain,
-                "OVERRIDE" => {
-                    let ttl = opt_int(r, "BlockOverrideTtl")?.unwrap_or(0);
-                    BlockResponse::Override {
-                        domain: normalize(&req_str(r, "BlockOverrideDomain")?),
-                        ttl: u32::try_from(ttl)
-                            .ok()
-                            .filter(|t| *t <= 604_800)
-                            .ok_or_else(|| invalid("BlockOverrideTtl", "not 0-604800"))?,
-                    }
-                }
-                other => {
-                    return Err(Problem::new(
-                        "ValidationException",
-                        format!("BlockResponse {other:?} is not NODATA, NXDOMAIN or OVERRIDE"),
-                    ))
-                }
-            }),
-            other => {
-                return Err(Problem::new(
-                    "ValidationException",
-                    format!("Action {other:?} is not ALLOW, ALERT or BLOCK"),
-                ))
-            }
+        let domain_list = |id: &str| {
+            self.dns_ref("FirewallDomainListId", id, |r| match r {
+                DnsRef::DomainList(l) => Some(l),
+                _ => None,
+            })
         };
-        Ok(FirewallRule {
-            priority,
-            domain_list,
-            action,
-        })
+        crate::route53_records::dns_firewall_rule(r, &domain_list)
     }
 
     pub(super) fn add_dns_firewall_association(&mut self, t: usize, lid: &str, p: &Value) -> R<()> {

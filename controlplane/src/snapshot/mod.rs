@@ -1,6 +1,9 @@
 //! describe-* snapshots: real AWS account state as the JSON the `aws ec2 describe-*` calls print,
 //! one file per call, loaded into the same [`Model`](crate::model::Model) as templates.
 //!
+//! Calls that describe one resource (`aws network-firewall describe-firewall` and the like) print
+//! several top-level keys that belong together; such a file is read whole.
+//!
 //! A snapshot is a directory: `DIR/*.json`, or the layout `DIR/aws_configs/[account/][region/]*.json`.
 //! A file's top-level key (`Vpcs`, `Subnets`, `Reservations`, ...) says what it holds, never its
 //! name, so users can save the CLI output under any name. [`export()`] writes the same layout
@@ -83,5 +86,68 @@ pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
     (
         "LoadBalancerTargetHealth",
         "aws elbv2 describe-target-health, per target group, wrapped with its TargetGroupArn",
+    ),
+    (
+        "Firewall",
+        "aws network-firewall describe-firewall (with its FirewallStatus), one file per firewall",
+    ),
+    (
+        "FirewallPolicyResponse",
+        "aws network-firewall describe-firewall-policy (with its FirewallPolicy), one file per policy",
+    ),
+    (
+        "RuleGroupResponse",
+        "aws network-firewall describe-rule-group (with its RuleGroup), one file per rule group",
+    ),
+    (
+        "LoggingConfiguration",
+        "aws network-firewall describe-logging-configuration, one file per firewall",
+    ),
+    ("HostedZones", "aws route53 list-hosted-zones"),
+    (
+        "HostedZone",
+        "aws route53 get-hosted-zone (with its VPCs), one file per zone",
+    ),
+    (
+        "HostedZoneRecordSets",
+        "aws route53 list-resource-record-sets, per zone, wrapped with its HostedZoneId",
+    ),
+    ("HealthChecks", "aws route53 list-health-checks"),
+    (
+        "ResolverEndpoints",
+        "aws route53resolver list-resolver-endpoints",
+    ),
+    (
+        "ResolverEndpointIpAddresses",
+        "aws route53resolver list-resolver-endpoint-ip-addresses, per endpoint, wrapped with its ResolverEndpointId",
+    ),
+    ("ResolverRules", "aws route53resolver list-resolver-rules"),
+    (
+        "ResolverRuleAssociations",
+        "aws route53resolver list-resolver-rule-associations",
+    ),
+    (
+        "FirewallDomainLists",
+        "aws route53resolver list-firewall-domain-lists",
+    ),
+    (
+        "FirewallDomainListDomains",
+        "aws route53resolver list-firewall-domains, per list, wrapped with its FirewallDomainListId",
+    ),
+    (
+        "FirewallRuleGroups",
+        "aws route53resolver list-firewall-rule-groups",
+    ),
+    (
+        "FirewallRules",
+        "aws route53resolver list-firewall-rules, per rule group",
+    ),
+    (
+        "FirewallRuleGroupAssociations",
+        "aws route53resolver list-firewall-rule-group-associations",
+    ),
+    (
+        "VpcAttributes",
+        "aws ec2 describe-vpc-attribute --attribute enableDnsSupport|enableDnsHostnames, per VPC and attribute",
     ),
 ];

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 mod compute;
+mod dns;
 mod fold;
 mod network;
 mod read;
@@ -257,6 +258,7 @@ impl Tx {
             t if FOLDED_TYPES.contains(&t) => Ok(()),
             t if transit::TYPES.contains(&t) => self.transit(r),
             t if services::TYPES.contains(&t) => self.services(r),
+            t if dns::TYPES.contains(&t) => self.dns(r),
             other => {
                 // Listed as not simulated, under its Terraform type.
                 self.emit(&r.address, other, None);

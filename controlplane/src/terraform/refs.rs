@@ -8,11 +8,15 @@ use serde_json::{json, Value};
 
 /// Terraform attributes holding the id of something a resource creates besides itself, and
 /// the attribute (`Fn::GetAtt`) by which the model builder names it.
-pub(crate) const ATTRIBUTE_IDS: &[(&str, &str, &str)] = &[(
-    "aws_vpn_connection",
-    "transit_gateway_attachment_id",
-    "TransitGatewayAttachmentId",
-)];
+pub(crate) const ATTRIBUTE_IDS: &[(&str, &str, &str)] = &[
+    (
+        "aws_vpn_connection",
+        "transit_gateway_attachment_id",
+        "TransitGatewayAttachmentId",
+    ),
+    // What Route 53 aliases name a load balancer by.
+    ("aws_lb", "dns_name", "DNSName"),
+];
 
 /// Accepter resources, the attribute naming what they accept and its type: an accepter's id
 /// is its requester's, and references to it name the requester.

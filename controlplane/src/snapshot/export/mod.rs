@@ -6,9 +6,11 @@ mod endpoints;
 mod gateways;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
+mod route53;
 mod route_tables;
 mod security_groups;
 mod vpc;
@@ -64,7 +66,10 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
     );
     add(
         "NetworkInterfaces",
-        (0..model.enis.len()).map(|i| e.eni(i, false)).collect(),
+        (0..model.enis.len())
+            .map(|i| e.eni(i, false))
+            .chain(e.firewall_endpoint_enis())
+            .collect(),
     );
     add(
         "InternetGateways",
@@ -108,22 +113,36 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         model.vpc_endpoints.iter().map(|v| e.endpoint(v)).collect(),
     );
     e.nlb(&mut add);
-    // Network Firewall is not in snapshots yet: say so rather than lose it silently.
-    let firewalls = model
-        .network_firewalls
-        .iter()
-        .map(|r| &r.origin)
-        .chain(model.firewall_policies.iter().map(|r| &r.origin))
-        .chain(model.firewall_rule_groups.iter().map(|r| &r.origin))
-        .chain(model.firewall_routes.iter().map(|r| &r.origin));
-    let skipped = model
+    e.route53(&mut add);
+    e.resolver(&mut add);
+    e.dns_firewall(&mut add);
+    files.extend(e.network_firewall_files());
+    files.extend(e.hosted_zone_files());
+    // Kinds snapshots do not carry yet are named rather than lost silently (the instances of
+    // Auto Scaling groups are exported; `vpcsim export` notes the groups themselves).
+    let not_carried = model
         .unsupported
         .iter()
         .map(|r| &r.origin)
-        .chain(firewalls)
-        .filter(|o| !o.is_implicit())
-        .map(|o| (&*o.kind, o.logical_id.clone()))
-        .collect();
+        .chain(model.gateway_load_balancers.iter().map(|r| &r.origin))
+        .chain(model.gwlb_target_groups.iter().map(|r| &r.origin))
+        .chain(model.endpoint_services.iter().map(|r| &r.origin))
+        .chain(model.gwlb_endpoints.iter().map(|r| &r.origin))
+        .chain(model.gwlb_routes.iter().map(|r| &r.origin))
+        .chain(model.launch_templates.iter().map(|r| &r.origin))
+        .chain(model.launch_configurations.iter().map(|r| &r.origin))
+        .chain(model.alb.load_balancers.iter().map(|r| &r.origin))
+        .chain(model.alb.listeners.iter().map(|r| &r.origin))
+        .chain(model.alb.rules.iter().map(|r| &r.origin))
+        .chain(model.alb.target_groups.iter().map(|r| &r.origin))
+        .chain(model.waf.origins());
+    let mut skipped: Vec<(&str, String)> = Vec::new();
+    for o in not_carried.filter(|o| !o.is_implicit()) {
+        let entry = (&*o.kind, o.logical_id.clone());
+        if !skipped.contains(&entry) {
+            skipped.push(entry);
+        }
+    }
     (files, skipped)
 }
 

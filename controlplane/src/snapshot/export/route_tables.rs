@@ -1,5 +1,5 @@
 //! `describe-route-tables`: associations (main, subnets, gateways) and every route, local,
-//! static, to a gateway endpoint or to a prefix list.
+//! static, to a gateway endpoint, to a firewall endpoint or to a prefix list.
 
 use super::{derived, Exporter};
 use crate::model::*;
@@ -108,6 +108,17 @@ impl Exporter<'_> {
                 json!(m.prefix_lists[route.prefix_list].origin.id),
             );
             self.target(&route.target, &mut r);
+            routes.push(Value::Object(r));
+        }
+        for route in m.firewall_routes.iter().filter(|r| r.route_table == i) {
+            let mut r = Map::new();
+            dest(&mut r, route.destination);
+            r.insert(
+                "VpcEndpointId".into(),
+                json!(m.firewall_endpoints[route.endpoint].origin.id),
+            );
+            r.insert("Origin".into(), json!("CreateRoute"));
+            r.insert("State".into(), json!("active"));
             routes.push(Value::Object(r));
         }
         let mut out = json!({

@@ -129,6 +129,12 @@ impl Reader {
             );
             return;
         };
+        let Err(map) = super::network_firewall::take_call(file, map, items) else {
+            return;
+        };
+        let Err(map) = super::route53::take_call(file, map, items) else {
+            return;
+        };
         let keys = map.len();
         let mut unknown = Vec::new();
         for (key, v) in map {
@@ -200,6 +206,19 @@ impl Reader {
             "LoadBalancerAttributes" => &mut items.lb_attributes,
             "TargetGroupAttributes" => &mut items.tg_attributes,
             "LoadBalancerTargetHealth" => &mut items.target_health,
+            "HostedZones" => &mut items.hosted_zones,
+            "HostedZoneRecordSets" => &mut items.record_sets,
+            "HealthChecks" => &mut items.health_checks,
+            "VpcAttributes" => &mut items.vpc_attributes,
+            "ResolverEndpoints" => &mut items.resolver_endpoints,
+            "ResolverEndpointIpAddresses" => &mut items.resolver_ip_addresses,
+            "ResolverRules" => &mut items.resolver_rules,
+            "ResolverRuleAssociations" => &mut items.resolver_rule_associations,
+            "FirewallDomainLists" => &mut items.firewall_domain_lists,
+            "FirewallDomainListDomains" => &mut items.firewall_domains,
+            "FirewallRuleGroups" => &mut items.dns_firewall_groups,
+            "FirewallRules" => &mut items.dns_firewall_rules,
+            "FirewallRuleGroupAssociations" => &mut items.dns_firewall_associations,
             _ if INFORMATIONAL_KEYS.contains(&key) => return,
             _ => {
                 if let Some(&(_, kind, id_field)) =

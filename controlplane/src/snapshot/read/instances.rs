@@ -223,6 +223,16 @@ impl Reader {
             );
             return true;
         }
+        if itype == "gateway_load_balancer_endpoint" && !id.is_empty() {
+            self.firewall_enis.insert(
+                id.to_string(),
+                Item {
+                    file: it.file,
+                    v: v.clone(),
+                },
+            );
+            return true;
+        }
         if !matches!(itype, "interface" | "trunk" | "efa") {
             let kind = match itype {
                 "nat_gateway" => "AWS::EC2::NatGateway",

@@ -14,9 +14,12 @@ mod files;
 mod gateways;
 mod instances;
 mod network_acls;
+mod network_firewall;
 mod nlb;
 mod peering;
 mod prefix_lists;
+mod resolver;
+mod route53;
 mod route_tables;
 mod security_groups;
 mod tgw_peering;
@@ -109,6 +112,23 @@ struct Items {
     lb_attributes: Vec<Item>,
     tg_attributes: Vec<Item>,
     target_health: Vec<Item>,
+    firewalls: Vec<Item>,
+    firewall_policies: Vec<Item>,
+    firewall_rule_groups: Vec<Item>,
+    firewall_logging: Vec<Item>,
+    hosted_zones: Vec<Item>,
+    record_sets: Vec<Item>,
+    health_checks: Vec<Item>,
+    vpc_attributes: Vec<Item>,
+    resolver_endpoints: Vec<Item>,
+    resolver_ip_addresses: Vec<Item>,
+    resolver_rules: Vec<Item>,
+    resolver_rule_associations: Vec<Item>,
+    firewall_domain_lists: Vec<Item>,
+    firewall_domains: Vec<Item>,
+    dns_firewall_groups: Vec<Item>,
+    dns_firewall_rules: Vec<Item>,
+    dns_firewall_associations: Vec<Item>,
 }
 
 /// What an AWS id names in the model being built.
@@ -135,6 +155,16 @@ enum Ref {
     VpcEndpoint(usize),
     LoadBalancer(usize),
     TargetGroup(usize),
+    NetworkFirewall(usize),
+    FirewallEndpoint(usize),
+    FirewallPolicy(usize),
+    FirewallRuleGroup(usize),
+    HostedZone(usize),
+    HealthCheck(usize),
+    ResolverEndpoint(usize),
+    ResolverRule(usize),
+    DomainList(usize),
+    DnsFirewallGroup(usize),
     Unsupported,
 }
 
@@ -151,6 +181,8 @@ struct Reader {
     endpoint_enis: HashMap<String, Item>,
     /// Node interfaces of load balancers, created with their load balancer.
     lb_enis: HashMap<String, Item>,
+    /// Interfaces of firewall endpoints, created with their firewall.
+    firewall_enis: HashMap<String, Item>,
     /// Resources skipped because their parent is absent: references to them are follow-ons of
     /// the one warning that named the parent, so they are not reported again.
     skipped: HashSet<String>,
@@ -485,6 +517,9 @@ impl Reader {
         }
         self.orphan_endpoint_enis();
         self.add_network_load_balancers(&items);
+        self.add_network_firewalls(&items);
+        self.add_route53(&items);
+        self.add_resolver(&items);
         for it in &items.addresses {
             self.add_address(it);
         }

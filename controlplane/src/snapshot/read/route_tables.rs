@@ -115,6 +115,7 @@ impl Reader {
                 "CarrierGatewayId",
                 "LocalGatewayId",
                 "CoreNetworkArn",
+                "VpcEndpointId",
             ]
             .iter()
             .find_map(|k| s(r, k).map(|v| (*k, v)));
@@ -136,6 +137,7 @@ impl Reader {
                 name: None,
                 kind: "AWS::EC2::Route".into(),
             };
+            let mut firewall_endpoint = None;
             let target = if s(r, "State") == Some("blackhole") {
                 RouteTarget::Missing(target_id.to_string())
             } else {
@@ -153,13 +155,17 @@ impl Reader {
                     Some(Ref::VpcEndpoint(_)) => continue,
                     Some(Ref::Tgw(g)) => RouteTarget::TransitGateway(g),
                     Some(Ref::Vgw(g)) => RouteTarget::VpnGateway(g),
+                    Some(Ref::FirewallEndpoint(e)) => {
+                        firewall_endpoint = Some(e);
+                        RouteTarget::Missing(target_id.to_string())
+                    }
                     Some(_) => {
                         self.warn(it.file, &rt_id, "UnsupportedRouteTarget", format!("route {dest_text} -> {target_id}: vpcsim does not simulate this target from snapshots yet; the route acts as a blackhole"));
                         RouteTarget::Missing(target_id.to_string())
                     }
                     None => {
                         let supported = [
-                            "igw-", "eigw-", "nat-", "eni-", "i-", "pcx-", "tgw-", "vgw-",
+                            "igw-", "eigw-", "nat-", "eni-", "i-", "pcx-", "tgw-", "vgw-", "vpce-",
                         ]
                         .iter()
                         .any(|p| target_id.starts_with(p));
@@ -177,6 +183,10 @@ impl Reader {
                     }
                 }
             };
+            if let Some(e) = firewall_endpoint {
+                self.add_firewall_route(it, &rt_id, origin, rt, &dest_text, e);
+                continue;
+            }
             if let Some(pl) = s(r, "DestinationPrefixListId") {
                 match self.by_id.get(pl).copied() {
                     Some(Ref::PrefixList(p)) => self.model.prefix_list_routes.push(PrefixListRoute {

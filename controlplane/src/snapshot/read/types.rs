@@ -249,6 +249,19 @@ pub(super) fn id_field(key: &str) -> &'static str {
         "VpcEndpoints" => "VpcEndpointId",
         "LoadBalancers" | "LoadBalancerAttributes" => "LoadBalancerArn",
         "TargetGroups" | "TargetGroupAttributes" | "LoadBalancerTargetHealth" => "TargetGroupArn",
+        "HostedZones"
+        | "HealthChecks"
+        | "ResolverEndpoints"
+        | "ResolverRules"
+        | "ResolverRuleAssociations"
+        | "FirewallDomainLists"
+        | "FirewallRuleGroups"
+        | "FirewallRuleGroupAssociations" => "Id",
+        "FirewallDomainListDomains" => "FirewallDomainListId",
+        "FirewallRules" => "FirewallRuleGroupId",
+        "ResolverEndpointIpAddresses" => "ResolverEndpointId",
+        "HostedZoneRecordSets" => "HostedZoneId",
+        "VpcAttributes" => "VpcId",
         _ => "ListenerArn",
     }
 }
