@@ -1,0 +1,4 @@
+//! Service handlers: `pub fn handle(store, call) -> Result<Reply, ApiError>` per service.
+
+pub mod iam;
+pub mod sts;
