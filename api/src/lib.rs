@@ -20,4 +20,5 @@ pub mod params;
 pub mod service;
 pub mod services;
 pub mod store;
+pub mod trail;
 pub mod xml;
