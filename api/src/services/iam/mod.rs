@@ -100,6 +100,17 @@ fn iam_arn(call: &Call, kind: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{}:{kind}{path}{name}", call.account)
 }
 
+/// The ARN of a stored user, role or group (its path included), or the path-less ARN of one
+/// that does not exist, which is what a denial then names.
+fn entity_arn(store: &Store, call: &Call, kind: &str, arn_type: &str, name: &str) -> String {
+    store
+        .read(|tx| crate::auth::entities::get(tx, kind, name))
+        .ok()
+        .flatten()
+        .and_then(|e| e["Arn"].as_str().map(str::to_string))
+        .unwrap_or_else(|| iam_arn(call, arn_type, "", name))
+}
+
 fn now(call: &Call) -> String {
     dates::iso8601(call.now)
 }

@@ -268,7 +268,7 @@ fn attach(store: &Store, call: &Call, t: &Target, on: bool) -> Result<Reply, Api
     let name = call.params.require(t.param)?.to_string();
     let arn = call.params.require("PolicyArn")?.to_string();
     call.authorize(
-        &[iam_arn(call, t.arn_type, "", &name)],
+        &[entity_arn(store, call, t.kind, t.arn_type, &name)],
         &[("iam:PolicyARN".into(), vec![arn.clone()])],
     )?;
     store.write(|tx| {
@@ -311,7 +311,7 @@ fn attach(store: &Store, call: &Call, t: &Target, on: bool) -> Result<Reply, Api
 
 fn list_attached(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError> {
     let name = call.params.require(t.param)?.to_string();
-    call.authorize(&[iam_arn(call, t.arn_type, "", &name)], &[])?;
+    call.authorize(&[entity_arn(store, call, t.kind, t.arn_type, &name)], &[])?;
     let e = store.read(|tx| load_target(tx, t, &name))?;
     let list: Vec<Value> = e["AttachedManagedPolicies"]
         .as_array()
@@ -327,7 +327,7 @@ fn put_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError>
     let name = call.params.require(t.param)?.to_string();
     let policy = name_param(call, "PolicyName", 128)?.to_string();
     let doc = document_param(call, "PolicyDocument", PolicyKind::Identity)?.to_string();
-    call.authorize(&[iam_arn(call, t.arn_type, "", &name)], &[])?;
+    call.authorize(&[entity_arn(store, call, t.kind, t.arn_type, &name)], &[])?;
     store.write(|tx| {
         let mut e = load_target(tx, t, &name)?;
         let mut list: Vec<Value> = e[t.inline_list].as_array().cloned().unwrap_or_default();
@@ -357,7 +357,7 @@ fn find_inline(e: &Value, t: &Target, policy: &str) -> Result<Value, ApiError> {
 fn get_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError> {
     let name = call.params.require(t.param)?.to_string();
     let policy = call.params.require("PolicyName")?.to_string();
-    call.authorize(&[iam_arn(call, t.arn_type, "", &name)], &[])?;
+    call.authorize(&[entity_arn(store, call, t.kind, t.arn_type, &name)], &[])?;
     let e = store.read(|tx| load_target(tx, t, &name))?;
     let p = find_inline(&e, t, &policy)?;
     let mut w = XmlWriter::new();
@@ -373,7 +373,7 @@ fn get_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError>
 fn delete_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError> {
     let name = call.params.require(t.param)?.to_string();
     let policy = call.params.require("PolicyName")?.to_string();
-    call.authorize(&[iam_arn(call, t.arn_type, "", &name)], &[])?;
+    call.authorize(&[entity_arn(store, call, t.kind, t.arn_type, &name)], &[])?;
     store.write(|tx| {
         let mut e = load_target(tx, t, &name)?;
         find_inline(&e, t, &policy)?;
@@ -387,7 +387,7 @@ fn delete_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiErr
 
 fn list_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError> {
     let name = call.params.require(t.param)?.to_string();
-    call.authorize(&[iam_arn(call, t.arn_type, "", &name)], &[])?;
+    call.authorize(&[entity_arn(store, call, t.kind, t.arn_type, &name)], &[])?;
     let e = store.read(|tx| load_target(tx, t, &name))?;
     let names: Vec<String> = e[t.inline_list]
         .as_array()

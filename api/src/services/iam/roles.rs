@@ -27,14 +27,14 @@ pub(super) fn handle(store: &Store, call: &Call, action: &str) -> Option<Result<
         "DeleteRole" => delete_role(store, call),
         "TagRole" => {
             let name = call.params.get("RoleName").unwrap_or_default();
-            users::tag_entity(store, call, ROLES, "RoleName", role_arn(call, name))
+            users::tag_entity(store, call, ROLES, "RoleName", role_arn(store, call, name))
         }
         _ => return None,
     })
 }
 
-pub(super) fn role_arn(call: &Call, name: &str) -> String {
-    iam_arn(call, "role/", "", name)
+pub(super) fn role_arn(store: &Store, call: &Call, name: &str) -> String {
+    entity_arn(store, call, ROLES, "role/", name)
 }
 
 pub(super) fn no_such_role(name: &str) -> ApiError {
@@ -74,7 +74,7 @@ fn create_role(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 fn get_role(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = call.params.require("RoleName")?.to_string();
-    call.authorize(&[role_arn(call, &name)], &[])?;
+    call.authorize(&[role_arn(store, call, &name)], &[])?;
     let role = store
         .read(|tx| entities::get(tx, ROLES, &name))?
         .ok_or_else(|| no_such_role(&name))?;
@@ -97,7 +97,7 @@ fn list_roles(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 fn delete_role(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = call.params.require("RoleName")?.to_string();
-    call.authorize(&[role_arn(call, &name)], &[])?;
+    call.authorize(&[role_arn(store, call, &name)], &[])?;
     store.write(|tx| {
         let role = entities::get(tx, ROLES, &name)?.ok_or_else(|| no_such_role(&name))?;
         if role["RolePolicyList"]

@@ -702,3 +702,39 @@ fn authenticator_names_the_signer() {
         );
     }
 }
+
+#[test]
+fn pathed_users_are_authorized_by_their_full_arn() {
+    let s = store();
+    iam(&s, "CreateUser", &[("UserName", "dev")]).unwrap();
+    iam(&s, "CreateUser", &[("UserName", "ops"), ("Path", "/eng/")]).unwrap();
+    let k = iam(&s, "CreateAccessKey", &[("UserName", "dev")]).unwrap();
+    let dev = user_caller(&s, &text(&k, "AccessKeyId"));
+    let eng = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/eng/*"}}"#;
+    iam(
+        &s,
+        "PutUserPolicy",
+        &[
+            ("UserName", "dev"),
+            ("PolicyName", "eng"),
+            ("PolicyDocument", eng),
+        ],
+    )
+    .unwrap();
+    let x = run(
+        &s,
+        dev.clone(),
+        Service::Iam,
+        "GetUser",
+        &[("UserName", "ops")],
+    )
+    .unwrap();
+    assert_eq!(text(&x, "Arn"), format!("arn:aws:iam::{ACCT}:user/eng/ops"));
+    let e = run(&s, dev, Service::Iam, "GetUser", &[("UserName", "dev")]).unwrap_err();
+    assert!(
+        e.message
+            .contains(&format!("on resource: arn:aws:iam::{ACCT}:user/dev ")),
+        "{}",
+        e.message
+    );
+}

@@ -34,8 +34,8 @@ pub(super) fn no_such_user(name: &str) -> ApiError {
     no_such(format!("The user with name {name} cannot be found."))
 }
 
-pub(super) fn user_arn(call: &Call, name: &str) -> String {
-    iam_arn(call, "user/", "", name)
+pub(super) fn user_arn(store: &Store, call: &Call, name: &str) -> String {
+    entity_arn(store, call, USERS, "user/", name)
 }
 
 /// The stored user, or `NoSuchEntity`.
@@ -82,7 +82,7 @@ fn get_user(store: &Store, call: &Call) -> Result<Reply, ApiError> {
             return reply(call, Some(w.finish()));
         }
     };
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     let user = store.read(|tx| load_user(tx, &name))?;
     let mut w = XmlWriter::new();
     w.element("User", |w| entity_xml(w, &user, USER_FIELDS));
@@ -105,7 +105,7 @@ fn list_users(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 fn delete_user(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = call.params.require("UserName")?.to_string();
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     store.write(|tx| {
         let user = load_user(tx, &name)?;
         let keys = tx.list(GLOBAL, ACCESS_KEYS)?;
@@ -180,7 +180,7 @@ pub(super) fn tag_entity(
 
 fn tag_user(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = call.params.require("UserName")?;
-    tag_entity(store, call, USERS, "UserName", user_arn(call, name))
+    tag_entity(store, call, USERS, "UserName", user_arn(store, call, name))
 }
 
 /// The user an access-key call is about: `UserName`, else the calling user.
@@ -194,7 +194,7 @@ fn key_owner(call: &Call) -> Result<String, ApiError> {
 
 fn create_access_key(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = key_owner(call)?;
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     let doc = store.write(|tx| {
         let user = load_user(tx, &name)?;
         let real = user["UserName"].as_str().unwrap_or(&name).to_string();
@@ -235,7 +235,7 @@ fn create_access_key(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 fn list_access_keys(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = key_owner(call)?;
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     let keys: Vec<Value> = store.read(|tx| {
         let user = load_user(tx, &name)?;
         Ok(tx
@@ -261,7 +261,7 @@ fn owned_key(tx: &crate::store::Tx<'_>, user: &str, id: &str) -> Result<Value, A
 fn delete_access_key(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = key_owner(call)?;
     let id = call.params.require("AccessKeyId")?.to_string();
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     store.write(|tx| {
         owned_key(tx, &name, &id)?;
         tx.delete(GLOBAL, ACCESS_KEYS, &id)
@@ -278,7 +278,7 @@ fn update_access_key(store: &Store, call: &Call) -> Result<Reply, ApiError> {
             "1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"
         )));
     }
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     store.write(|tx| {
         let mut k = owned_key(tx, &name, &id)?;
         k["Status"] = Value::String(status.clone());
@@ -312,7 +312,7 @@ fn create_group(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 fn add_user_to_group(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let group = call.params.require("GroupName")?.to_string();
     let user = call.params.require("UserName")?.to_string();
-    call.authorize(&[iam_arn(call, "group/", "", &group)], &[])?;
+    call.authorize(&[entity_arn(store, call, GROUPS, "group/", &group)], &[])?;
     store.write(|tx| {
         let g = entities::get(tx, GROUPS, &group)?
             .ok_or_else(|| no_such(format!("The group with name {group} cannot be found.")))?;
@@ -331,7 +331,7 @@ fn add_user_to_group(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 fn list_groups_for_user(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = call.params.require("UserName")?.to_string();
-    call.authorize(&[user_arn(call, &name)], &[])?;
+    call.authorize(&[user_arn(store, call, &name)], &[])?;
     let groups: Vec<Value> = store.read(|tx| {
         let u = load_user(tx, &name)?;
         let mut out = Vec::new();
