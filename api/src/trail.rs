@@ -24,6 +24,9 @@ pub const EVENT_VERSION: &str = "1.08";
 /// A trail's delivery window.
 pub const WINDOW_MS: i64 = 5 * 60 * 1000;
 
+/// How long after a window closes its records are written (see [`deliver`]).
+pub const SETTLE_MS: i64 = 60 * 1000;
+
 const REGIONS_META: &str = "cloudtrail_regions";
 
 fn delivered_meta(region: &str) -> String {
@@ -354,7 +357,7 @@ fn write_file(
     Ok(path)
 }
 
-/// Writes the records not yet delivered: every finished 5-minute window, and with `flush`
+/// Writes the records not yet delivered: every 5-minute window closed a minute ago or more, and with `flush`
 /// (at shutdown) the current one too. Returns the files written. The server calls this
 /// periodically and when it stops (`serve --cloudtrail-dir DIR`).
 pub fn deliver(
@@ -365,10 +368,13 @@ pub fn deliver(
     flush: bool,
 ) -> Result<Vec<PathBuf>, ApiError> {
     let now_ms = epoch_ms(now);
+    // A call is recorded when it ends but stamped when it arrived: a window is written only a
+    // minute after it closed, so a call still running at its end is not left out.
+    let settled = now_ms - SETTLE_MS;
     let to = if flush {
         now_ms + 1
     } else {
-        now_ms - now_ms.rem_euclid(WINDOW_MS)
+        settled - settled.rem_euclid(WINDOW_MS)
     };
     let regions: Vec<String> = store
         .read(|tx| tx.meta(REGIONS_META))?

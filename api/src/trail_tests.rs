@@ -303,7 +303,10 @@ fn delivery_writes_one_file_per_region_and_window() {
     let (s, dev) = world();
     let _ = exec(&s, dev, Service::Ec2, "DescribeVpcs", &[], at(301)); // the next window, us-east-1
     let dir = tempfile::tempdir().unwrap();
-    // At T0+400 only the first window is over.
+    // At T0+330 the first window closed only 30 s ago; at T0+400 it is written.
+    assert!(deliver(&s, dir.path(), ACCT, at(330), false)
+        .unwrap()
+        .is_empty());
     let files = deliver(&s, dir.path(), ACCT, at(400), false).unwrap();
     assert_eq!(files.len(), 1);
     let rel = files[0]
