@@ -123,10 +123,8 @@ fn parse_authorization(value: &str) -> Result<(String, String, String), ApiError
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
         .ok_or_else(|| {
-            incomplete(format!(
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. \
-                 Unsupported algorithm in Authorization header: '{value}'"
-            ))
+            let alg = value.split_whitespace().next().unwrap_or_default();
+            incomplete(format!("Unsupported AWS 'algorithm': '{alg}'"))
         })?;
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {

@@ -89,10 +89,21 @@ fn path_param(call: &Call) -> Result<String, ApiError> {
     Ok(p.to_string())
 }
 
-/// A policy document parameter, parsed to refuse what IAM refuses.
-fn document_param<'a>(call: &'a Call, param: &str, kind: PolicyKind) -> Result<&'a str, ApiError> {
+/// A policy document parameter, parsed to refuse what IAM refuses, and within its size quota
+/// (`(quota name, characters)`; IAM does not count white space).
+fn document_param<'a>(
+    call: &'a Call,
+    param: &str,
+    kind: PolicyKind,
+    (quota, max): (&str, usize),
+) -> Result<&'a str, ApiError> {
     let doc = call.params.require(param)?;
     Policy::parse(doc, kind).map_err(|m| ApiError::client("MalformedPolicyDocument", m))?;
+    if doc.chars().filter(|c| !c.is_whitespace()).count() > max {
+        return Err(limit_exceeded(format!(
+            "Cannot exceed quota for {quota}: {max}"
+        )));
+    }
     Ok(doc)
 }
 

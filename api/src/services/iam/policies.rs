@@ -31,6 +31,8 @@ struct Target {
     noun: &'static str,
     arn_type: &'static str,
     inline_list: &'static str,
+    /// IAM's size quota of an inline policy of this kind of entity.
+    inline_quota: (&'static str, usize),
 }
 
 const USER: Target = Target {
@@ -39,6 +41,7 @@ const USER: Target = Target {
     noun: "user",
     arn_type: "user/",
     inline_list: "UserPolicyList",
+    inline_quota: ("UserPolicySize", 2048),
 };
 const ROLE: Target = Target {
     kind: ROLES,
@@ -46,6 +49,7 @@ const ROLE: Target = Target {
     noun: "role",
     arn_type: "role/",
     inline_list: "RolePolicyList",
+    inline_quota: ("RolePolicySize", 10240),
 };
 const GROUP: Target = Target {
     kind: GROUPS,
@@ -53,6 +57,7 @@ const GROUP: Target = Target {
     noun: "group",
     arn_type: "group/",
     inline_list: "GroupPolicyList",
+    inline_quota: ("GroupPolicySize", 5120),
 };
 
 pub(super) fn handle(store: &Store, call: &Call, action: &str) -> Option<Result<Reply, ApiError>> {
@@ -117,7 +122,13 @@ fn load_policy(tx: &Tx<'_>, arn: &str) -> Result<Value, ApiError> {
 fn create_policy(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = name_param(call, "PolicyName", 128)?.to_string();
     let path = path_param(call)?;
-    let doc = document_param(call, "PolicyDocument", PolicyKind::Identity)?.to_string();
+    let doc = document_param(
+        call,
+        "PolicyDocument",
+        PolicyKind::Identity,
+        ("PolicySize", 6144),
+    )?
+    .to_string();
     let arn = iam_arn(call, "policy", &path, &name);
     call.authorize(std::slice::from_ref(&arn), &[])?;
     let t = now(call);
@@ -217,7 +228,13 @@ fn delete_policy(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 fn create_policy_version(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let arn = call.params.require("PolicyArn")?.to_string();
-    let doc = document_param(call, "PolicyDocument", PolicyKind::Identity)?.to_string();
+    let doc = document_param(
+        call,
+        "PolicyDocument",
+        PolicyKind::Identity,
+        ("PolicySize", 6144),
+    )?
+    .to_string();
     let default = call.params.bool("SetAsDefault")?.unwrap_or(false);
     call.authorize(std::slice::from_ref(&arn), &[])?;
     let t = now(call);
@@ -326,7 +343,8 @@ fn list_attached(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiErr
 fn put_inline(store: &Store, call: &Call, t: &Target) -> Result<Reply, ApiError> {
     let name = call.params.require(t.param)?.to_string();
     let policy = name_param(call, "PolicyName", 128)?.to_string();
-    let doc = document_param(call, "PolicyDocument", PolicyKind::Identity)?.to_string();
+    let doc =
+        document_param(call, "PolicyDocument", PolicyKind::Identity, t.inline_quota)?.to_string();
     call.authorize(&[entity_arn(store, call, t.kind, t.arn_type, &name)], &[])?;
     store.write(|tx| {
         let mut e = load_target(tx, t, &name)?;

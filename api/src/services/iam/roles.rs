@@ -44,7 +44,13 @@ pub(super) fn no_such_role(name: &str) -> ApiError {
 fn create_role(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let name = name_param(call, "RoleName", 64)?.to_string();
     let path = path_param(call)?;
-    let trust = document_param(call, "AssumeRolePolicyDocument", PolicyKind::Trust)?.to_string();
+    let trust = document_param(
+        call,
+        "AssumeRolePolicyDocument",
+        PolicyKind::Trust,
+        ("ACLSizePerRole", 2048),
+    )?
+    .to_string();
     let max = call.params.int("MaxSessionDuration")?.unwrap_or(3600);
     if !(3600..=43200).contains(&max) {
         return Err(validation(format!(

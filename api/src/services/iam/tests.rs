@@ -738,3 +738,46 @@ fn pathed_users_are_authorized_by_their_full_arn() {
         e.message
     );
 }
+
+#[test]
+fn policy_documents_have_size_quotas() {
+    let s = store();
+    iam(&s, "CreateUser", &[("UserName", "dev")]).unwrap();
+    let actions: Vec<String> = (0..200)
+        .map(|i| format!("\"ec2:DescribeThing{i:04}\""))
+        .collect();
+    let big = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":[{}],"Resource":"*"}}}}"#,
+        actions.join(", ")
+    );
+    let e = iam(
+        &s,
+        "PutUserPolicy",
+        &[
+            ("UserName", "dev"),
+            ("PolicyName", "big"),
+            ("PolicyDocument", &big),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!((e.code.as_str(), e.status), ("LimitExceeded", 409));
+    assert_eq!(e.message, "Cannot exceed quota for UserPolicySize: 2048");
+    // White space does not count, and a managed policy may be larger.
+    let spaced = DESCRIBE_ONLY.replace(',', ",                                        ");
+    iam(
+        &s,
+        "PutUserPolicy",
+        &[
+            ("UserName", "dev"),
+            ("PolicyName", "spaced"),
+            ("PolicyDocument", &spaced),
+        ],
+    )
+    .unwrap();
+    iam(
+        &s,
+        "CreatePolicy",
+        &[("PolicyName", "big"), ("PolicyDocument", &big)],
+    )
+    .unwrap();
+}
