@@ -68,6 +68,7 @@ pub(super) fn handle(store: &Store, call: &Call, action: &str) -> Option<Result<
         "ListPolicies" => list_policies(store, call),
         "DeletePolicy" => delete_policy(store, call),
         "CreatePolicyVersion" => create_policy_version(store, call),
+        "DeletePolicyVersion" => delete_policy_version(store, call),
         "AttachUserPolicy" => attach(store, call, &USER, true),
         "DetachUserPolicy" => attach(store, call, &USER, false),
         "AttachRolePolicy" => attach(store, call, &ROLE, true),
@@ -76,15 +77,19 @@ pub(super) fn handle(store: &Store, call: &Call, action: &str) -> Option<Result<
         "DetachGroupPolicy" => attach(store, call, &GROUP, false),
         "ListAttachedUserPolicies" => list_attached(store, call, &USER),
         "ListAttachedRolePolicies" => list_attached(store, call, &ROLE),
+        "ListAttachedGroupPolicies" => list_attached(store, call, &GROUP),
         "PutUserPolicy" => put_inline(store, call, &USER),
         "PutRolePolicy" => put_inline(store, call, &ROLE),
         "PutGroupPolicy" => put_inline(store, call, &GROUP),
         "GetUserPolicy" => get_inline(store, call, &USER),
         "GetRolePolicy" => get_inline(store, call, &ROLE),
+        "GetGroupPolicy" => get_inline(store, call, &GROUP),
         "DeleteUserPolicy" => delete_inline(store, call, &USER),
         "DeleteRolePolicy" => delete_inline(store, call, &ROLE),
+        "DeleteGroupPolicy" => delete_inline(store, call, &GROUP),
         "ListUserPolicies" => list_inline(store, call, &USER),
         "ListRolePolicies" => list_inline(store, call, &ROLE),
+        "ListGroupPolicies" => list_inline(store, call, &GROUP),
         _ => return None,
     })
 }
@@ -274,6 +279,34 @@ fn create_policy_version(store: &Store, call: &Call) -> Result<Reply, ApiError> 
         )
     });
     reply(call, Some(w.finish()))
+}
+
+fn delete_policy_version(store: &Store, call: &Call) -> Result<Reply, ApiError> {
+    let arn = call.params.require("PolicyArn")?.to_string();
+    let version = call.params.require("VersionId")?.to_string();
+    call.authorize(std::slice::from_ref(&arn), &[])?;
+    store.write(|tx| {
+        let mut p = tx
+            .get(GLOBAL, POLICIES, &arn)?
+            .ok_or_else(|| no_such_policy(&arn))?;
+        if p["DefaultVersionId"] == version.as_str() {
+            return Err(delete_conflict(
+                "Cannot delete the default version of a policy.",
+            ));
+        }
+        let list = p["PolicyVersionList"]
+            .as_array_mut()
+            .ok_or_else(|| ApiError::internal("policy without versions"))?;
+        let before = list.len();
+        list.retain(|v| v["VersionId"] != version.as_str());
+        if list.len() == before {
+            return Err(no_such(format!(
+                "Policy {arn} version {version} does not exist or is not attachable."
+            )));
+        }
+        tx.put(GLOBAL, POLICIES, &arn, &p)
+    })?;
+    reply(call, None)
 }
 
 fn load_target(tx: &Tx<'_>, t: &Target, name: &str) -> Result<Value, ApiError> {

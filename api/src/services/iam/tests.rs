@@ -781,3 +781,124 @@ fn policy_documents_have_size_quotas() {
     )
     .unwrap();
 }
+
+#[test]
+fn groups_and_policy_versions_can_be_taken_apart() {
+    let s = store();
+    iam(&s, "CreateUser", &[("UserName", "dev")]).unwrap();
+    iam(&s, "CreateGroup", &[("GroupName", "g")]).unwrap();
+    iam(
+        &s,
+        "AddUserToGroup",
+        &[("GroupName", "g"), ("UserName", "dev")],
+    )
+    .unwrap();
+    iam(
+        &s,
+        "PutGroupPolicy",
+        &[
+            ("GroupName", "g"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", DESCRIBE_ONLY),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        text(
+            &iam(
+                &s,
+                "GetGroupPolicy",
+                &[("GroupName", "g"), ("PolicyName", "p")]
+            )
+            .unwrap(),
+            "GroupName"
+        ),
+        "g"
+    );
+    assert_eq!(
+        iam(&s, "DeleteUser", &[("UserName", "dev")])
+            .unwrap_err()
+            .code,
+        "DeleteConflict"
+    );
+    assert_eq!(
+        iam(&s, "DeleteGroup", &[("GroupName", "g")])
+            .unwrap_err()
+            .code,
+        "DeleteConflict"
+    );
+    iam(
+        &s,
+        "RemoveUserFromGroup",
+        &[("GroupName", "g"), ("UserName", "dev")],
+    )
+    .unwrap();
+    assert_eq!(
+        iam(
+            &s,
+            "RemoveUserFromGroup",
+            &[("GroupName", "g"), ("UserName", "dev")]
+        )
+        .unwrap_err()
+        .code,
+        "NoSuchEntity"
+    );
+    iam(&s, "DeleteUser", &[("UserName", "dev")]).unwrap();
+    assert_eq!(
+        iam(&s, "DeleteGroup", &[("GroupName", "g")])
+            .unwrap_err()
+            .code,
+        "DeleteConflict"
+    );
+    iam(
+        &s,
+        "DeleteGroupPolicy",
+        &[("GroupName", "g"), ("PolicyName", "p")],
+    )
+    .unwrap();
+    iam(&s, "DeleteGroup", &[("GroupName", "g")]).unwrap();
+    let arn = text(
+        &iam(
+            &s,
+            "CreatePolicy",
+            &[("PolicyName", "p"), ("PolicyDocument", DESCRIBE_ONLY)],
+        )
+        .unwrap(),
+        "Arn",
+    );
+    iam(
+        &s,
+        "CreatePolicyVersion",
+        &[("PolicyArn", &arn), ("PolicyDocument", DESCRIBE_ONLY)],
+    )
+    .unwrap();
+    assert_eq!(
+        iam(&s, "DeletePolicy", &[("PolicyArn", &arn)])
+            .unwrap_err()
+            .code,
+        "DeleteConflict"
+    );
+    assert_eq!(
+        iam(
+            &s,
+            "DeletePolicyVersion",
+            &[("PolicyArn", &arn), ("VersionId", "v1")]
+        )
+        .unwrap_err()
+        .code,
+        "DeleteConflict"
+    );
+    iam(
+        &s,
+        "DeletePolicyVersion",
+        &[("PolicyArn", &arn), ("VersionId", "v2")],
+    )
+    .unwrap();
+    iam(&s, "DeletePolicy", &[("PolicyArn", &arn)]).unwrap();
+    assert_eq!(
+        iam(&s, "GetPolicy", &[("PolicyArn", &arn)])
+            .unwrap_err()
+            .code,
+        "NoSuchEntity"
+    );
+}

@@ -26,6 +26,8 @@ pub(super) fn handle(store: &Store, call: &Call, action: &str) -> Option<Result<
         "CreateGroup" => create_group(store, call),
         "AddUserToGroup" => add_user_to_group(store, call),
         "ListGroupsForUser" => list_groups_for_user(store, call),
+        "RemoveUserFromGroup" => remove_user_from_group(store, call),
+        "DeleteGroup" => delete_group(store, call),
         _ => return None,
     })
 }
@@ -346,4 +348,63 @@ fn list_groups_for_user(store: &Store, call: &Call) -> Result<Reply, ApiError> {
         entity_xml(w, g, GROUP_FIELDS)
     })?;
     reply(call, Some(body))
+}
+
+fn remove_user_from_group(store: &Store, call: &Call) -> Result<Reply, ApiError> {
+    let group = call.params.require("GroupName")?.to_string();
+    let user = call.params.require("UserName")?.to_string();
+    call.authorize(&[entity_arn(store, call, GROUPS, "group/", &group)], &[])?;
+    store.write(|tx| {
+        let g = entities::get(tx, GROUPS, &group)?
+            .ok_or_else(|| no_such(format!("The group with name {group} cannot be found.")))?;
+        let mut u = load_user(tx, &user)?;
+        let list = u["GroupList"].as_array_mut();
+        match list {
+            Some(l) if l.contains(&g["GroupName"]) => l.retain(|n| *n != g["GroupName"]),
+            _ => {
+                return Err(no_such(format!(
+                    "The user with name {user} cannot be found in group {group}."
+                )))
+            }
+        }
+        tx.put(GLOBAL, USERS, &key(&user), &u)
+    })?;
+    reply(call, None)
+}
+
+fn delete_group(store: &Store, call: &Call) -> Result<Reply, ApiError> {
+    let group = call.params.require("GroupName")?.to_string();
+    call.authorize(&[entity_arn(store, call, GROUPS, "group/", &group)], &[])?;
+    store.write(|tx| {
+        let g = entities::get(tx, GROUPS, &group)?
+            .ok_or_else(|| no_such(format!("The group with name {group} cannot be found.")))?;
+        let members = tx.list(GLOBAL, USERS)?;
+        if members.iter().any(|u| {
+            u["GroupList"]
+                .as_array()
+                .is_some_and(|l| l.contains(&g["GroupName"]))
+        }) {
+            return Err(delete_conflict(
+                "Cannot delete entity, must remove users from group first.",
+            ));
+        }
+        if g["GroupPolicyList"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            return Err(delete_conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
+        }
+        if g["AttachedManagedPolicies"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            return Err(delete_conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
+        }
+        tx.delete(GLOBAL, GROUPS, &key(&group))
+    })?;
+    reply(call, None)
 }
