@@ -12,10 +12,13 @@
 //! EC2 resources are stored as the JSON objects `aws ec2 describe-*` prints (the snapshot format
 //! `vpcsim` already loads), so one store serves `Describe*` answers and the data plane alike.
 
+pub mod auth;
 pub mod call;
 pub mod error;
 pub mod ids;
 pub mod params;
 pub mod service;
+pub mod services;
 pub mod store;
+pub mod trail;
 pub mod xml;
