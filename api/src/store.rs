@@ -7,10 +7,11 @@
 //! half-way left nothing behind. One connection behind a mutex serialises writers, which is what
 //! SQLite does anyway and keeps concurrent clients from losing each other's changes.
 
+use std::cell::Cell;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use parking_lot::ReentrantMutex;
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -50,14 +51,70 @@ CREATE TABLE IF NOT EXISTS meta (
 ";
 
 /// The database.
+///
+/// The lock is re-entrant: a handler inside [`Store::write`] may call code that reads the store
+/// again on the same thread (the IAM authorizer reads the caller's policies), and that read runs
+/// inside the open transaction instead of waiting for itself.
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: ReentrantMutex<Connection>,
 }
 
 /// One transaction; every change made through it commits together or not at all.
 pub struct Tx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    conn: &'c Connection,
+}
+
+thread_local! {
+    /// How many [`Store::write`]/[`Store::read`] calls this thread is inside.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Ends the outermost transaction of a thread: rolled back unless committed, also when the
+/// handler panics, so the connection never stays inside a half-done transaction.
+struct Outermost<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl Outermost<'_> {
+    fn begin<'c>(conn: &'c Connection, sql: &str) -> Result<Outermost<'c>, ApiError> {
+        conn.execute_batch(sql).map_err(db)?;
+        Ok(Outermost { conn, open: true })
+    }
+
+    fn finish(mut self, commit: bool) -> Result<(), ApiError> {
+        self.open = false;
+        let sql = if commit { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(sql).map_err(db)
+    }
+}
+
+impl Drop for Outermost<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+struct Nesting;
+
+impl Nesting {
+    fn enter() -> (Nesting, bool) {
+        let outer = DEPTH.with(|d| {
+            let n = d.get();
+            d.set(n + 1);
+            n == 0
+        });
+        (Nesting, outer)
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get() - 1));
+    }
 }
 
 fn db(e: rusqlite::Error) -> ApiError {
@@ -85,45 +142,43 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: ReentrantMutex::new(conn),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A handler that panicked mid-transaction rolled back when its `Transaction` dropped, so
-        // the connection is still consistent.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Runs `f` in a write transaction: committed when `f` returns `Ok`, rolled back otherwise.
+    /// Called inside another `write` on the same thread, `f` joins that transaction.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.lock();
-        let tx = Tx {
-            tx: conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?,
-        };
-        let out = f(&tx)?;
-        tx.tx.commit().map_err(db)?;
-        Ok(out)
+        self.run("BEGIN IMMEDIATE", f)
     }
 
-    /// Runs `f` on a consistent view of the state, changing nothing.
+    /// Runs `f` on a consistent view of the state. Inside a `write` on the same thread it sees
+    /// that transaction's changes.
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.lock();
-        let tx = Tx {
-            tx: conn
-                .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(db)?,
-        };
-        f(&tx)
+        self.run("BEGIN DEFERRED", f)
+    }
+
+    fn run<T>(
+        &self,
+        begin: &str,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let conn = self.conn.lock();
+        let (_nesting, outermost) = Nesting::enter();
+        if !outermost {
+            return f(&Tx { conn: &conn });
+        }
+        let tx = Outermost::begin(&conn, begin)?;
+        let out = f(&Tx { conn: &conn });
+        tx.finish(out.is_ok())?;
+        out
     }
 }
 
 impl Tx<'_> {
     /// One resource.
     pub fn get(&self, partition: &str, kind: &str, id: &str) -> Result<Option<Value>, ApiError> {
-        self.tx
+        self.conn
             .query_row(
                 "SELECT doc FROM resources WHERE partition = ?1 AND kind = ?2 AND id = ?3",
                 params![partition, kind, id],
@@ -138,7 +193,7 @@ impl Tx<'_> {
     /// Every resource of one kind in a partition, oldest first.
     pub fn list(&self, partition: &str, kind: &str) -> Result<Vec<Value>, ApiError> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached(
                 "SELECT doc FROM resources WHERE partition = ?1 AND kind = ?2 ORDER BY seq",
             )
@@ -153,7 +208,7 @@ impl Tx<'_> {
     /// plane is compiled from).
     pub fn list_all(&self, partition: &str) -> Result<Vec<(String, Vec<Value>)>, ApiError> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached("SELECT kind, doc FROM resources WHERE partition = ?1 ORDER BY seq")
             .map_err(db)?;
         let rows = stmt
@@ -176,7 +231,7 @@ impl Tx<'_> {
     /// Every partition that holds a resource.
     pub fn partitions(&self) -> Result<Vec<String>, ApiError> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached("SELECT DISTINCT partition FROM resources ORDER BY partition")
             .map_err(db)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
@@ -185,7 +240,7 @@ impl Tx<'_> {
 
     /// Creates or replaces a resource; a replaced one keeps its place in listing order.
     pub fn put(&self, partition: &str, kind: &str, id: &str, doc: &Value) -> Result<(), ApiError> {
-        self.tx
+        self.conn
             .execute(
                 "INSERT INTO resources (partition, kind, id, doc, seq)
                  VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM resources))
@@ -199,7 +254,7 @@ impl Tx<'_> {
     /// Removes a resource; `false` when there was none.
     pub fn delete(&self, partition: &str, kind: &str, id: &str) -> Result<bool, ApiError> {
         let n = self
-            .tx
+            .conn
             .execute(
                 "DELETE FROM resources WHERE partition = ?1 AND kind = ?2 AND id = ?3",
                 params![partition, kind, id],
@@ -216,7 +271,7 @@ impl Tx<'_> {
         action: &str,
         token: &str,
     ) -> Result<Option<(String, String)>, ApiError> {
-        self.tx
+        self.conn
             .query_row(
                 "SELECT request_hash, response FROM idempotency
                  WHERE partition = ?1 AND action = ?2 AND token = ?3",
@@ -236,7 +291,7 @@ impl Tx<'_> {
         request_hash: &str,
         response: &str,
     ) -> Result<(), ApiError> {
-        self.tx
+        self.conn
             .execute(
                 "INSERT OR REPLACE INTO idempotency VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![partition, action, token, request_hash, response],
@@ -253,7 +308,7 @@ impl Tx<'_> {
         name: &str,
         doc: &Value,
     ) -> Result<(), ApiError> {
-        self.tx
+        self.conn
             .execute(
                 "INSERT INTO events (partition, time_ms, name, doc) VALUES (?1, ?2, ?3, ?4)",
                 params![partition, time_ms, name, doc.to_string()],
@@ -273,7 +328,7 @@ impl Tx<'_> {
         limit: usize,
     ) -> Result<Vec<Value>, ApiError> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached(
                 "SELECT doc FROM events WHERE partition = ?1 AND time_ms >= ?2 AND time_ms < ?3
                  ORDER BY seq DESC LIMIT ?4 OFFSET ?5",
@@ -290,7 +345,7 @@ impl Tx<'_> {
 
     /// A server-wide setting (the root credentials, the schema version).
     pub fn meta(&self, key: &str) -> Result<Option<String>, ApiError> {
-        self.tx
+        self.conn
             .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
                 r.get(0)
             })
@@ -300,7 +355,7 @@ impl Tx<'_> {
 
     /// Sets a server-wide setting.
     pub fn put_meta(&self, key: &str, value: &str) -> Result<(), ApiError> {
-        self.tx
+        self.conn
             .execute(
                 "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
                 params![key, value],
@@ -327,6 +382,39 @@ mod tests {
         assert_eq!(err.unwrap_err().code, "VpcLimitExceeded");
         let vpcs = s.read(|t| t.list("us-east-1", "Vpcs")).unwrap();
         assert_eq!(vpcs, vec![json!({"VpcId": "vpc-1"})]);
+    }
+
+    #[test]
+    fn nested_calls_join_the_open_transaction() {
+        let s = Store::open(None).unwrap();
+        s.write(|t| {
+            t.put("r", "Vpcs", "a", &json!(1))?;
+            // What the authorizer does: read again on the same thread, mid-transaction.
+            let seen = s.read(|t2| t2.get("r", "Vpcs", "a"))?;
+            assert_eq!(seen, Some(json!(1)));
+            s.write(|t2| t2.put("r", "Vpcs", "b", &json!(2)))
+        })
+        .unwrap();
+        assert_eq!(s.read(|t| t.list("r", "Vpcs")).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_panicking_handler_rolls_back() {
+        let s = Store::open(None).unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = s.write(|t| {
+                t.put("r", "Vpcs", "a", &json!(1))?;
+                panic!("handler bug");
+                #[allow(unreachable_code)]
+                Ok(())
+            });
+        }));
+        assert!(r.is_err());
+        assert_eq!(
+            s.read(|t| t.list("r", "Vpcs")).unwrap(),
+            Vec::<Value>::new()
+        );
+        s.write(|t| t.put("r", "Vpcs", "b", &json!(2))).unwrap();
     }
 
     #[test]
