@@ -181,7 +181,15 @@ pub fn ensure_default_vpc(tx: &Tx<'_>, account: &str, region: &str) -> Result<bo
             e.message
         )));
     }
-    crate::services::ec2::store_documents(tx, region, account, &model_documents(&loaded.model))?;
+    let mut docs = model_documents(&loaded.model);
+    for (kind, _, doc) in &mut docs {
+        // The default VPC's subnets are the defaults of their zones (where `RunInstances`
+        // without a subnet launches).
+        if kind == "Subnets" {
+            doc["DefaultForAz"] = json!(true);
+        }
+    }
+    crate::services::ec2::store_documents(tx, region, account, &docs)?;
     tx.put_meta(&key, "1")?;
     Ok(true)
 }

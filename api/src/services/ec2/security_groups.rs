@@ -227,10 +227,7 @@ fn requested_rules(call: &Call, egress: bool) -> Result<Vec<Rule>, ApiError> {
     Ok(out)
 }
 
-fn peers(
-    call: &Call,
-    p: &Params,
-) -> Result<Vec<(Peer, Option<String>)>, ApiError> {
+fn peers(call: &Call, p: &Params) -> Result<Vec<(Peer, Option<String>)>, ApiError> {
     let mut out = Vec::new();
     let desc = |r: &Params| r.get("Description").map(str::to_string);
     let mut ranges = p.ec2_structs("IpRanges");
@@ -257,7 +254,10 @@ fn peers(
             desc(&r),
         ));
     }
-    for r in p.ec2_structs("UserIdGroupPairs") {
+    // The wire name of `UserIdGroupPairs` is `Groups`.
+    let mut pairs = p.ec2_structs("Groups");
+    pairs.extend(p.ec2_structs("UserIdGroupPairs"));
+    for r in pairs {
         let id = r.require("GroupId")?;
         common::check_prefix(id, "sg", "InvalidGroupId.Malformed")?;
         out.push((
