@@ -578,3 +578,155 @@ fn exports(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
         members(&items, &["ExportingStackId", "Name", "Value"])
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Params;
+    use crate::services::ec2::tests::call_with;
+
+    fn cfn(store: &Store, action: &str, pairs: &[(&str, &str)]) -> Result<String, ApiError> {
+        let mut c = call_with(action, Params::from_pairs(pairs.iter().copied()));
+        c.service = Service::CloudFormation;
+        match handle(store, &c)? {
+            Reply::Xml(x) => Ok(x),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const NETWORK: &str = "
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.20.0.0/16}
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.20.1.0/24, AvailabilityZone: us-east-1a}
+Outputs:
+  VpcId:
+    Value: !Ref Vpc
+    Export: {Name: net-vpc}
+";
+
+    #[test]
+    fn stacks_create_export_fail_and_delete() {
+        let s = Store::open(None).unwrap();
+        s.write(|tx| crate::plane::ensure_default_vpc(tx, "123456789012", "us-east-1"))
+            .unwrap();
+        cfn(
+            &s,
+            "CreateStack",
+            &[("StackName", "net"), ("TemplateBody", NETWORK)],
+        )
+        .unwrap();
+        assert_eq!(
+            cfn(
+                &s,
+                "CreateStack",
+                &[("StackName", "net"), ("TemplateBody", NETWORK)]
+            )
+            .unwrap_err()
+            .code,
+            "AlreadyExistsException"
+        );
+        assert_eq!(
+            cfn(
+                &s,
+                "CreateStack",
+                &[("StackName", "9bad"), ("TemplateBody", NETWORK)]
+            )
+            .unwrap_err()
+            .code,
+            "ValidationError"
+        );
+        assert_eq!(
+            cfn(
+                &s,
+                "CreateStack",
+                &[("StackName", "x"), ("TemplateBody", "Resources: [")]
+            )
+            .unwrap_err()
+            .code,
+            "ValidationError"
+        );
+        assert_eq!(
+            cfn(&s, "CreateStack", &[("StackName", "x")])
+                .unwrap_err()
+                .code,
+            "ValidationError"
+        );
+        let exports = cfn(&s, "ListExports", &[]).unwrap();
+        assert!(exports.contains("<Name>net-vpc</Name>"));
+        let vpc = s
+            .read(|t| t.list("us-east-1", "Vpcs"))
+            .unwrap()
+            .into_iter()
+            .find(|v| v["CidrBlock"] == "10.20.0.0/16")
+            .unwrap();
+        let vpc_id = vpc["VpcId"].as_str().unwrap().to_string();
+        assert!(exports.contains(&format!("<Value>{vpc_id}</Value>")));
+
+        // A second stack imports the export; the first cannot go while it does.
+        let app = "
+Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: app, VpcId: !ImportValue net-vpc}
+";
+        cfn(
+            &s,
+            "CreateStack",
+            &[("StackName", "app"), ("TemplateBody", app)],
+        )
+        .unwrap();
+        let resources = cfn(&s, "DescribeStackResources", &[("StackName", "app")]).unwrap();
+        assert!(resources.contains("<ResourceType>AWS::EC2::SecurityGroup</ResourceType>"));
+        assert_eq!(
+            cfn(&s, "DeleteStack", &[("StackName", "net")])
+                .unwrap_err()
+                .code,
+            "ValidationError"
+        );
+        cfn(&s, "DeleteStack", &[("StackName", "app")]).unwrap();
+
+        // A failing resource rolls the stack back: nothing of it is stored.
+        let broken = "
+Resources:
+  Sub:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: vpc-0000000000000000e, CidrBlock: 10.30.1.0/24}
+";
+        cfn(
+            &s,
+            "CreateStack",
+            &[("StackName", "broken"), ("TemplateBody", broken)],
+        )
+        .unwrap();
+        let d = cfn(&s, "DescribeStacks", &[("StackName", "broken")]).unwrap();
+        assert!(
+            d.contains("<StackStatus>ROLLBACK_COMPLETE</StackStatus>"),
+            "{d}"
+        );
+
+        cfn(&s, "DeleteStack", &[("StackName", "net")]).unwrap();
+        assert!(s
+            .read(|t| t.get("us-east-1", "Vpcs", &vpc_id))
+            .unwrap()
+            .is_none());
+        let listed = cfn(
+            &s,
+            "ListStacks",
+            &[("StackStatusFilter.member.1", "DELETE_COMPLETE")],
+        )
+        .unwrap();
+        assert_eq!(listed.matches("<member>").count(), 2);
+        assert_eq!(
+            cfn(&s, "DescribeStacks", &[("StackName", "net")])
+                .unwrap_err()
+                .code,
+            "ValidationError"
+        );
+        // Deleting a stack that is gone succeeds, as in AWS.
+        cfn(&s, "DeleteStack", &[("StackName", "net")]).unwrap();
+    }
+}

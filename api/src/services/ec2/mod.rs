@@ -181,4 +181,4 @@ pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -229,3 +229,832 @@ fn pagination_walks_every_item_once() {
     let e = run(&store, "DescribeSecurityGroups", &[("NextToken", "bogus")]).unwrap_err();
     assert_eq!(e.code, "InvalidPaginationToken");
 }
+
+/// Runs a call that must fail with `code`.
+fn fails(store: &Store, action: &str, pairs: &[(&str, &str)], code: &str) {
+    match run(store, action, pairs) {
+        Ok(x) => panic!("{action} {pairs:?} succeeded, expected {code}: {x}"),
+        Err(e) => assert_eq!(e.code, code, "{action} {pairs:?}: {}", e.message),
+    }
+}
+
+#[test]
+fn every_ec2_error_code() {
+    let s = Store::open(None).unwrap();
+    s.write(|tx| crate::plane::ensure_default_vpc(tx, "123456789012", "us-east-1"))
+        .unwrap();
+    let vpc = between(
+        &run(&s, "CreateVpc", &[("CidrBlock", "10.0.0.0/16")]).unwrap(),
+        "vpcId",
+    )
+    .to_string();
+    let other_vpc = between(
+        &run(&s, "CreateVpc", &[("CidrBlock", "10.1.0.0/16")]).unwrap(),
+        "vpcId",
+    )
+    .to_string();
+    let subnet = between(
+        &run(
+            &s,
+            "CreateSubnet",
+            &[("VpcId", &vpc), ("CidrBlock", "10.0.1.0/28")],
+        )
+        .unwrap(),
+        "subnetId",
+    )
+    .to_string();
+    let sg = between(
+        &run(
+            &s,
+            "CreateSecurityGroup",
+            &[
+                ("GroupName", "a"),
+                ("GroupDescription", "a"),
+                ("VpcId", &vpc),
+            ],
+        )
+        .unwrap(),
+        "groupId",
+    )
+    .to_string();
+    let rt = between(
+        &run(&s, "CreateRouteTable", &[("VpcId", &vpc)]).unwrap(),
+        "routeTableId",
+    )
+    .to_string();
+    let igw = between(
+        &run(&s, "CreateInternetGateway", &[]).unwrap(),
+        "internetGatewayId",
+    )
+    .to_string();
+    let acl = between(
+        &run(&s, "CreateNetworkAcl", &[("VpcId", &vpc)]).unwrap(),
+        "networkAclId",
+    )
+    .to_string();
+
+    // VPCs, ids and parameters.
+    fails(
+        &s,
+        "CreateVpc",
+        &[("CidrBlock", "10.0.0.0/8")],
+        "InvalidVpc.Range",
+    );
+    fails(
+        &s,
+        "CreateVpc",
+        &[("CidrBlock", "10.0.0.1/16")],
+        "InvalidParameterValue",
+    );
+    fails(&s, "CreateVpc", &[], "MissingParameter");
+    fails(
+        &s,
+        "CreateVpc",
+        &[("CidrBlock", "10.2.0.0/16"), ("DryRun", "true")],
+        "DryRunOperation",
+    );
+    fails(
+        &s,
+        "DescribeVpcs",
+        &[("VpcId.1", "vpc-00000000000000000")],
+        "InvalidVpcID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteVpc",
+        &[("VpcId", "subnet-1")],
+        "InvalidVpcID.Malformed",
+    );
+    fails(&s, "DeleteVpc", &[("VpcId", &vpc)], "DependencyViolation");
+    fails(
+        &s,
+        "ModifyVpcAttribute",
+        &[("VpcId", &vpc)],
+        "InvalidParameterCombination",
+    );
+    fails(
+        &s,
+        "DescribeVpcs",
+        &[("Filter.1.Name", "colour"), ("Filter.1.Value.1", "x")],
+        "InvalidParameterValue",
+    );
+    fails(
+        &s,
+        "DescribeVpcs",
+        &[("NextToken", "zz")],
+        "InvalidPaginationToken",
+    );
+    fails(
+        &s,
+        "DescribeVpcs",
+        &[("ClientToken", &"x".repeat(65))],
+        "InvalidParameterValue",
+    );
+    for c in [
+        "10.9.0.0/20",
+        "10.9.16.0/20",
+        "10.9.32.0/20",
+        "10.9.48.0/20",
+    ] {
+        run(
+            &s,
+            "AssociateVpcCidrBlock",
+            &[("VpcId", &vpc), ("CidrBlock", c)],
+        )
+        .unwrap();
+    }
+    fails(
+        &s,
+        "AssociateVpcCidrBlock",
+        &[("VpcId", &vpc), ("CidrBlock", "10.9.0.0/24")],
+        "InvalidVpc.Range",
+    );
+    fails(
+        &s,
+        "AssociateVpcCidrBlock",
+        &[("VpcId", &vpc), ("CidrBlock", "10.3.0.0/16")],
+        "CidrLimitExceeded",
+    );
+    for cidr in ["10.4.0.0/16", "10.5.0.0/16"] {
+        run(&s, "CreateVpc", &[("CidrBlock", cidr)]).unwrap();
+    }
+    fails(
+        &s,
+        "CreateVpc",
+        &[("CidrBlock", "10.6.0.0/16")],
+        "VpcLimitExceeded",
+    );
+    fails(
+        &s,
+        "CreateVpc",
+        &[("CidrBlock", "10.6.0.0/16"), ("ClientToken", "t")],
+        "VpcLimitExceeded",
+    );
+
+    // Subnets.
+    fails(
+        &s,
+        "CreateSubnet",
+        &[("VpcId", &vpc), ("CidrBlock", "10.0.1.0/24")],
+        "InvalidSubnet.Conflict",
+    );
+    fails(
+        &s,
+        "CreateSubnet",
+        &[("VpcId", &vpc), ("CidrBlock", "192.168.0.0/24")],
+        "InvalidSubnet.Range",
+    );
+    fails(
+        &s,
+        "CreateSubnet",
+        &[
+            ("VpcId", &vpc),
+            ("CidrBlock", "10.0.9.0/24"),
+            ("AvailabilityZone", "us-east-1f"),
+        ],
+        "InvalidParameterValue",
+    );
+    fails(
+        &s,
+        "DeleteSubnet",
+        &[("SubnetId", "subnet-00000000000000000")],
+        "InvalidSubnetID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteSubnet",
+        &[("SubnetId", "sub-1")],
+        "InvalidSubnetID.Malformed",
+    );
+
+    // Route tables and routes.
+    fails(
+        &s,
+        "DescribeRouteTables",
+        &[("RouteTableId.1", "rtb-00000000000000000")],
+        "InvalidRouteTableID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteRouteTable",
+        &[("RouteTableId", "rt-1")],
+        "InvalidRouteTableID.Malformed",
+    );
+    fails(
+        &s,
+        "DescribeRouteTables",
+        &[("MaxResults", "500")],
+        "InvalidParameterValue",
+    );
+    fails(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("GatewayId", &igw),
+        ],
+        "InvalidParameterValue",
+    );
+    fails(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("GatewayId", "igw-00000000000000000"),
+        ],
+        "InvalidInternetGatewayID.NotFound",
+    );
+    fails(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("NatGatewayId", "nat-00000000000000000"),
+        ],
+        "InvalidNatGatewayID.NotFound",
+    );
+    fails(
+        &s,
+        "CreateRoute",
+        &[("RouteTableId", &rt), ("DestinationCidrBlock", "0.0.0.0/0")],
+        "InvalidParameterCombination",
+    );
+    fails(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("InstanceId", "i-00000000000000000"),
+        ],
+        "InvalidInstanceID.NotFound",
+    );
+    fails(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("InstanceId", "x-1"),
+        ],
+        "InvalidInstanceID.Malformed",
+    );
+    run(
+        &s,
+        "AttachInternetGateway",
+        &[("InternetGatewayId", &igw), ("VpcId", &vpc)],
+    )
+    .unwrap();
+    run(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("GatewayId", &igw),
+        ],
+    )
+    .unwrap();
+    fails(
+        &s,
+        "CreateRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "0.0.0.0/0"),
+            ("GatewayId", &igw),
+        ],
+        "RouteAlreadyExists",
+    );
+    fails(
+        &s,
+        "DeleteRoute",
+        &[("RouteTableId", &rt), ("DestinationCidrBlock", "1.0.0.0/8")],
+        "InvalidRoute.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "10.0.0.0/16"),
+        ],
+        "InvalidParameterValue",
+    );
+    fails(
+        &s,
+        "ReplaceRoute",
+        &[
+            ("RouteTableId", &rt),
+            ("DestinationCidrBlock", "1.0.0.0/8"),
+            ("GatewayId", &igw),
+        ],
+        "InvalidRoute.NotFound",
+    );
+    run(
+        &s,
+        "AssociateRouteTable",
+        &[("RouteTableId", &rt), ("SubnetId", &subnet)],
+    )
+    .unwrap();
+    fails(
+        &s,
+        "AssociateRouteTable",
+        &[("RouteTableId", &rt), ("SubnetId", &subnet)],
+        "Resource.AlreadyAssociated",
+    );
+    fails(
+        &s,
+        "DeleteRouteTable",
+        &[("RouteTableId", &rt)],
+        "DependencyViolation",
+    );
+    fails(
+        &s,
+        "DisassociateRouteTable",
+        &[("AssociationId", "rtbassoc-0")],
+        "InvalidAssociationID.NotFound",
+    );
+
+    // Internet gateways.
+    fails(
+        &s,
+        "AttachInternetGateway",
+        &[("InternetGatewayId", &igw), ("VpcId", &other_vpc)],
+        "Resource.AlreadyAssociated",
+    );
+    fails(
+        &s,
+        "DetachInternetGateway",
+        &[("InternetGatewayId", &igw), ("VpcId", &other_vpc)],
+        "Gateway.NotAttached",
+    );
+    fails(
+        &s,
+        "DeleteInternetGateway",
+        &[("InternetGatewayId", &igw)],
+        "DependencyViolation",
+    );
+    fails(
+        &s,
+        "DeleteInternetGateway",
+        &[("InternetGatewayId", "igw-00000000000000000")],
+        "InvalidInternetGatewayID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteInternetGateway",
+        &[("InternetGatewayId", "gw-1")],
+        "InvalidInternetGatewayID.Malformed",
+    );
+
+    // Security groups.
+    fails(
+        &s,
+        "CreateSecurityGroup",
+        &[
+            ("GroupName", "a"),
+            ("GroupDescription", "a"),
+            ("VpcId", &vpc),
+        ],
+        "InvalidGroup.Duplicate",
+    );
+    fails(
+        &s,
+        "CreateSecurityGroup",
+        &[
+            ("GroupName", "default"),
+            ("GroupDescription", "a"),
+            ("VpcId", &vpc),
+        ],
+        "InvalidParameterValue",
+    );
+    fails(
+        &s,
+        "DescribeSecurityGroups",
+        &[("GroupId.1", "sg-00000000000000000")],
+        "InvalidGroup.NotFound",
+    );
+    fails(
+        &s,
+        "DescribeSecurityGroups",
+        &[("GroupId.1", "group-1")],
+        "InvalidGroupId.Malformed",
+    );
+    fails(
+        &s,
+        "DescribeSecurityGroupRules",
+        &[("SecurityGroupRuleId.1", "sgr-00000000000000000")],
+        "InvalidSecurityGroupRuleId.NotFound",
+    );
+    let default_sg = run(
+        &s,
+        "DescribeSecurityGroups",
+        &[
+            ("Filter.1.Name", "vpc-id"),
+            ("Filter.1.Value.1", &vpc),
+            ("Filter.2.Name", "group-name"),
+            ("Filter.2.Value.1", "default"),
+        ],
+    )
+    .unwrap();
+    fails(
+        &s,
+        "DeleteSecurityGroup",
+        &[("GroupId", between(&default_sg, "groupId"))],
+        "CannotDelete",
+    );
+    let rule = |port: &str| {
+        vec![
+            ("GroupId", sg.clone()),
+            ("IpPermissions.1.IpProtocol", "tcp".into()),
+            ("IpPermissions.1.FromPort", port.to_string()),
+            ("IpPermissions.1.ToPort", port.to_string()),
+            ("IpPermissions.1.IpRanges.1.CidrIp", "10.0.0.0/8".into()),
+        ]
+    };
+    let as_pairs = |v: &Vec<(&'static str, String)>| {
+        v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+    };
+    fails(
+        &s,
+        "RevokeSecurityGroupIngress",
+        &as_pairs(&rule("1"))
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
+        "InvalidPermission.NotFound",
+    );
+    for p in 1..=60 {
+        let r = as_pairs(&rule(&p.to_string()));
+        run(
+            &s,
+            "AuthorizeSecurityGroupIngress",
+            &r.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        )
+        .unwrap();
+    }
+    let r = as_pairs(&rule("1"));
+    fails(
+        &s,
+        "AuthorizeSecurityGroupIngress",
+        &r.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        "InvalidPermission.Duplicate",
+    );
+    let r = as_pairs(&rule("61"));
+    fails(
+        &s,
+        "AuthorizeSecurityGroupIngress",
+        &r.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        "RulesPerSecurityGroupLimitExceeded",
+    );
+    fails(
+        &s,
+        "RevokeSecurityGroupIngress",
+        &[
+            ("GroupId", &sg),
+            ("SecurityGroupRuleId.1", "sgr-00000000000000000"),
+        ],
+        "InvalidSecurityGroupRuleId.NotFound",
+    );
+
+    // Network ACLs.
+    let entry = [
+        ("NetworkAclId", acl.as_str()),
+        ("RuleNumber", "100"),
+        ("Protocol", "tcp"),
+        ("RuleAction", "allow"),
+        ("Egress", "false"),
+        ("CidrBlock", "0.0.0.0/0"),
+        ("PortRange.From", "443"),
+        ("PortRange.To", "443"),
+    ];
+    run(&s, "CreateNetworkAclEntry", &entry).unwrap();
+    fails(
+        &s,
+        "CreateNetworkAclEntry",
+        &entry,
+        "NetworkAclEntryAlreadyExists",
+    );
+    for n in 101..120 {
+        let n = n.to_string();
+        let mut e = entry.to_vec();
+        e[1] = ("RuleNumber", &n);
+        run(&s, "CreateNetworkAclEntry", &e).unwrap();
+    }
+    let mut e = entry.to_vec();
+    e[1] = ("RuleNumber", "200");
+    fails(
+        &s,
+        "CreateNetworkAclEntry",
+        &e,
+        "NetworkAclEntryLimitExceeded",
+    );
+    e[1] = ("RuleNumber", "40000");
+    fails(&s, "CreateNetworkAclEntry", &e, "InvalidParameterValue");
+    e[1] = ("RuleNumber", "300");
+    fails(
+        &s,
+        "ReplaceNetworkAclEntry",
+        &e,
+        "InvalidNetworkAclEntry.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteNetworkAclEntry",
+        &[
+            ("NetworkAclId", &acl),
+            ("RuleNumber", "300"),
+            ("Egress", "false"),
+        ],
+        "InvalidNetworkAclEntry.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteNetworkAcl",
+        &[("NetworkAclId", "acl-00000000000000000")],
+        "InvalidNetworkAclID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteNetworkAcl",
+        &[("NetworkAclId", "nacl-1")],
+        "InvalidNetworkAclID.Malformed",
+    );
+
+    // Interfaces, instances and addresses.
+    fails(
+        &s,
+        "RunInstances",
+        &[
+            ("ImageId", "img-1"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("SubnetId", &subnet),
+        ],
+        "InvalidAMIID.Malformed",
+    );
+    fails(
+        &s,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-1"),
+            ("MinCount", "1"),
+            ("MaxCount", "2"),
+            ("SubnetId", &subnet),
+            ("PrivateIpAddress", "10.0.1.5"),
+        ],
+        "InvalidParameterCombination",
+    );
+    fails(
+        &s,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-1"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("SubnetId", &subnet),
+            ("SecurityGroupId.1", "sg-00000000000000000"),
+        ],
+        "InvalidGroup.NotFound",
+    );
+    fails(
+        &s,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-1"),
+            ("MinCount", "1"),
+            ("MaxCount", "12"),
+            ("SubnetId", &subnet),
+        ],
+        "InsufficientFreeAddressesInSubnet",
+    );
+    let launched = run(
+        &s,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-1"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("SubnetId", &subnet),
+            ("PrivateIpAddress", "10.0.1.5"),
+            ("SecurityGroupId.1", &sg),
+        ],
+    )
+    .unwrap();
+    let instance = between(&launched, "instanceId").to_string();
+    let eni = between(&launched, "networkInterfaceId").to_string();
+    fails(
+        &s,
+        "RunInstances",
+        &[
+            ("ImageId", "ami-1"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("SubnetId", &subnet),
+            ("PrivateIpAddress", "10.0.1.5"),
+        ],
+        "InvalidIPAddress.InUse",
+    );
+    run(&s, "StopInstances", &[("InstanceId.1", &instance)]).unwrap();
+    fails(
+        &s,
+        "StartInstances",
+        &[("InstanceId.1", &instance)],
+        "IncorrectInstanceState",
+    );
+    fails(
+        &s,
+        "DescribeInstances",
+        &[("InstanceId.1", &instance), ("MaxResults", "5")],
+        "InvalidParameterCombination",
+    );
+    fails(
+        &s,
+        "DescribeInstances",
+        &[("InstanceId.1", "i-00000000000000000")],
+        "InvalidInstanceID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteNetworkInterface",
+        &[("NetworkInterfaceId", &eni)],
+        "InvalidNetworkInterface.InUse",
+    );
+    fails(
+        &s,
+        "DeleteNetworkInterface",
+        &[("NetworkInterfaceId", "eni-00000000000000000")],
+        "InvalidNetworkInterfaceID.NotFound",
+    );
+    fails(
+        &s,
+        "DeleteNetworkInterface",
+        &[("NetworkInterfaceId", "if-1")],
+        "InvalidNetworkInterfaceID.Malformed",
+    );
+    fails(
+        &s,
+        "DeleteSecurityGroup",
+        &[("GroupId", &sg)],
+        "DependencyViolation",
+    );
+    let eip = between(&run(&s, "AllocateAddress", &[]).unwrap(), "allocationId").to_string();
+    let other_subnet = between(
+        &run(
+            &s,
+            "CreateSubnet",
+            &[("VpcId", &other_vpc), ("CidrBlock", "10.1.1.0/24")],
+        )
+        .unwrap(),
+        "subnetId",
+    )
+    .to_string();
+    let lonely = between(
+        &run(&s, "CreateNetworkInterface", &[("SubnetId", &other_subnet)]).unwrap(),
+        "networkInterfaceId",
+    )
+    .to_string();
+    fails(
+        &s,
+        "AssociateAddress",
+        &[("AllocationId", &eip), ("NetworkInterfaceId", &lonely)],
+        "Gateway.NotAttached",
+    );
+    run(
+        &s,
+        "AssociateAddress",
+        &[("AllocationId", &eip), ("InstanceId", &instance)],
+    )
+    .unwrap();
+    fails(
+        &s,
+        "AssociateAddress",
+        &[("AllocationId", &eip), ("InstanceId", &instance)],
+        "Resource.AlreadyAssociated",
+    );
+    fails(
+        &s,
+        "ReleaseAddress",
+        &[("AllocationId", &eip)],
+        "InvalidIPAddress.InUse",
+    );
+    fails(
+        &s,
+        "DetachInternetGateway",
+        &[("InternetGatewayId", &igw), ("VpcId", &vpc)],
+        "DependencyViolation",
+    );
+    fails(
+        &s,
+        "DisassociateAddress",
+        &[("AssociationId", "eipassoc-0")],
+        "InvalidAssociationID.NotFound",
+    );
+    fails(
+        &s,
+        "ReleaseAddress",
+        &[("AllocationId", "eipalloc-00000000000000000")],
+        "InvalidAllocationID.NotFound",
+    );
+    fails(
+        &s,
+        "ReleaseAddress",
+        &[("AllocationId", "alloc-1")],
+        "InvalidAllocationID.Malformed",
+    );
+    fails(
+        &s,
+        "DescribeAddresses",
+        &[("PublicIp.1", "192.0.2.1")],
+        "InvalidAddress.NotFound",
+    );
+    for _ in 0..4 {
+        run(&s, "AllocateAddress", &[]).unwrap();
+    }
+    fails(&s, "AllocateAddress", &[], "AddressLimitExceeded");
+    fails(
+        &s,
+        "DeleteNatGateway",
+        &[("NatGatewayId", "nat-00000000000000000")],
+        "NatGatewayNotFound",
+    );
+    fails(
+        &s,
+        "DeleteNatGateway",
+        &[("NatGatewayId", "gw-1")],
+        "InvalidNatGatewayID.Malformed",
+    );
+    fails(
+        &s,
+        "CreateNatGateway",
+        &[("SubnetId", &subnet), ("AllocationId", &eip)],
+        "Resource.AlreadyAssociated",
+    );
+
+    // Tags.
+    fails(
+        &s,
+        "CreateTags",
+        &[("ResourceId.1", "thing-1"), ("Tag.1.Key", "k")],
+        "InvalidID",
+    );
+    fails(
+        &s,
+        "CreateTags",
+        &[("ResourceId.1", &vpc), ("Tag.1.Key", "aws:x")],
+        "InvalidParameterValue",
+    );
+    let many: Vec<(String, String)> = (0..51)
+        .flat_map(|i| {
+            [
+                (format!("Tag.{i}.Key"), format!("k{i}")),
+                (format!("Tag.{i}.Value"), "v".into()),
+            ]
+        })
+        .collect();
+    let mut pairs: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.push(("ResourceId.1", &vpc));
+    fails(&s, "CreateTags", &pairs, "TagLimitExceeded");
+    fails(
+        &s,
+        "DescribeTags",
+        &[("Filter.1.Name", "colour"), ("Filter.1.Value.1", "x")],
+        "InvalidParameterValue",
+    );
+    fails(&s, "DescribeUnicorns", &[], "InvalidAction");
+
+    // Quotas and accounts without a default VPC.
+    s.write(|tx| {
+        for i in 0..2500 {
+            let id = format!("sg-quota{i}");
+            tx.put(
+                "us-east-1",
+                "SecurityGroups",
+                &id,
+                &serde_json::json!({"GroupId": id, "GroupName": id, "VpcId": "vpc-x"}),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    fails(
+        &s,
+        "CreateSecurityGroup",
+        &[
+            ("GroupName", "b"),
+            ("GroupDescription", "b"),
+            ("VpcId", &vpc),
+        ],
+        "SecurityGroupLimitExceeded",
+    );
+    let bare = Store::open(None).unwrap();
+    fails(
+        &bare,
+        "CreateSecurityGroup",
+        &[("GroupName", "b"), ("GroupDescription", "b")],
+        "VPCIdNotSpecified",
+    );
+}
