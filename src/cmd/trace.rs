@@ -201,30 +201,7 @@ fn fix_sequence(
 
 pub fn run(args: &TraceArgs) -> i32 {
     if let Some(endpoint) = &args.endpoint {
-        return match super::serve::trace_remote(
-            endpoint,
-            &args.flow,
-            args.from.as_deref(),
-            &args.topology.region,
-        ) {
-            Ok(out) => {
-                outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-                let ok = args.expect.is_none_or(|e| {
-                    out["disposition"]
-                        .as_str()
-                        .is_some_and(|d| d.eq_ignore_ascii_case(e.as_str()))
-                });
-                if ok {
-                    0
-                } else {
-                    1
-                }
-            }
-            Err(e) => {
-                errln!("error: {e}");
-                2
-            }
-        };
+        return remote(args, endpoint);
     }
     // A destination given as a name is resolved once the topology is loaded.
     let name_dst = flowspec::destination_name(&args.flow);
@@ -404,6 +381,34 @@ pub fn run(args: &TraceArgs) -> i32 {
         0
     } else {
         1
+    }
+}
+
+/// `--endpoint`: a running `vpcsim serve` traces the packet; its JSON is printed as is.
+fn remote(args: &TraceArgs, endpoint: &str) -> i32 {
+    match super::serve::trace_remote(
+        endpoint,
+        &args.flow,
+        args.from.as_deref(),
+        &args.topology.region,
+    ) {
+        Ok(out) => {
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            let ok = args.expect.is_none_or(|e| {
+                out["disposition"]
+                    .as_str()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(e.as_str()))
+            });
+            if ok {
+                0
+            } else {
+                1
+            }
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            2
+        }
     }
 }
 

@@ -240,6 +240,39 @@ fn create(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
         tx.put(&call.region, STACKS, &id, &stack)?;
         return Ok(Some(format!("<StackId>{}</StackId>", escape(&id))));
     }
+    let (new_docs, resources) = stack_documents(tx, call, &loaded.model, name, &id)?;
+    store_documents(tx, &call.region, &call.account, &new_docs)?;
+    stack["Resources"] = json!(resources);
+    stack["VpcsimDocuments"] = json!(new_docs
+        .iter()
+        .map(|(k, i, _)| json!([k, i]))
+        .collect::<Vec<_>>());
+    stack["Outputs"] = json!(loaded
+        .model
+        .outputs
+        .iter()
+        .filter(|o| o.stack == name)
+        .map(|o| json!({"OutputKey": o.key, "OutputValue": o.value, "Description": o.description, "ExportName": o.export_name}))
+        .collect::<Vec<_>>());
+    stack["VpcsimImports"] = json!(imported);
+    stack["StackStatus"] = json!("CREATE_COMPLETE");
+    tx.put(&call.region, STACKS, &id, &stack)?;
+    call.changed(&call.region);
+    Ok(Some(format!("<StackId>{}</StackId>", escape(&id))))
+}
+
+/// Describe-* documents as `(kind, id, document)`.
+type Documents = Vec<(String, String, Value)>;
+
+/// The documents of a model that the region does not hold yet (the new stack's), tagged with
+/// the stack's tags, and the stack's resources as `DescribeStackResources` lists them.
+fn stack_documents(
+    tx: &Tx<'_>,
+    call: &Call,
+    model: &vpcsim_controlplane::Model,
+    name: &str,
+    id: &str,
+) -> Result<(Documents, Vec<Value>), ApiError> {
     let mut stored = std::collections::HashSet::new();
     for (kind, docs) in tx.list_all(&call.region)? {
         let field = crate::plane::id_field(&kind);
@@ -252,7 +285,7 @@ fn create(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
     }
     let mut new_docs = Vec::new();
     let mut resources = Vec::new();
-    for (kind, rid, mut doc) in model_documents(&loaded.model) {
+    for (kind, rid, mut doc) in model_documents(model) {
         if stored.contains(&(kind.clone(), rid.clone())) {
             continue;
         }
@@ -284,24 +317,7 @@ fn create(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
         }
         new_docs.push((kind, rid, doc));
     }
-    store_documents(tx, &call.region, &call.account, &new_docs)?;
-    stack["Resources"] = json!(resources);
-    stack["VpcsimDocuments"] = json!(new_docs
-        .iter()
-        .map(|(k, i, _)| json!([k, i]))
-        .collect::<Vec<_>>());
-    stack["Outputs"] = json!(loaded
-        .model
-        .outputs
-        .iter()
-        .filter(|o| o.stack == name)
-        .map(|o| json!({"OutputKey": o.key, "OutputValue": o.value, "Description": o.description, "ExportName": o.export_name}))
-        .collect::<Vec<_>>());
-    stack["VpcsimImports"] = json!(imported);
-    stack["StackStatus"] = json!("CREATE_COMPLETE");
-    tx.put(&call.region, STACKS, &id, &stack)?;
-    call.changed(&call.region);
-    Ok(Some(format!("<StackId>{}</StackId>", escape(&id))))
+    Ok((new_docs, resources))
 }
 
 /// The resources vpcsim creates alongside a declared one (a VPC's main route table).

@@ -238,8 +238,19 @@ fn fails(store: &Store, action: &str, pairs: &[(&str, &str)], code: &str) {
     }
 }
 
-#[test]
-fn every_ec2_error_code() {
+/// The resources the error-code tests start from.
+struct World {
+    s: Store,
+    vpc: String,
+    other_vpc: String,
+    subnet: String,
+    sg: String,
+    rt: String,
+    igw: String,
+    acl: String,
+}
+
+fn world() -> World {
     let s = Store::open(None).unwrap();
     s.write(|tx| crate::plane::ensure_default_vpc(tx, "123456789012", "us-east-1"))
         .unwrap();
@@ -293,6 +304,21 @@ fn every_ec2_error_code() {
     )
     .to_string();
 
+    World {
+        s,
+        vpc,
+        other_vpc,
+        subnet,
+        sg,
+        rt,
+        igw,
+        acl,
+    }
+}
+
+#[test]
+fn error_codes_of_vpcs_and_subnets() {
+    let World { s, vpc, .. } = world();
     // VPCs, ids and parameters.
     fails(
         &s,
@@ -426,7 +452,19 @@ fn every_ec2_error_code() {
         &[("SubnetId", "sub-1")],
         "InvalidSubnetID.Malformed",
     );
+}
 
+#[test]
+fn error_codes_of_routes_and_gateways() {
+    let World {
+        s,
+        vpc,
+        other_vpc,
+        subnet,
+        rt,
+        igw,
+        ..
+    } = world();
     // Route tables and routes.
     fails(
         &s,
@@ -609,7 +647,13 @@ fn every_ec2_error_code() {
         &[("InternetGatewayId", "gw-1")],
         "InvalidInternetGatewayID.Malformed",
     );
+}
 
+#[test]
+fn error_codes_of_security_groups_and_acls() {
+    let World {
+        s, vpc, sg, acl, ..
+    } = world();
     // Security groups.
     fails(
         &s,
@@ -783,7 +827,25 @@ fn every_ec2_error_code() {
         &[("NetworkAclId", "nacl-1")],
         "InvalidNetworkAclID.Malformed",
     );
+}
 
+#[test]
+fn error_codes_of_instances_addresses_tags_and_quotas() {
+    let World {
+        s,
+        vpc,
+        other_vpc,
+        subnet,
+        sg,
+        igw,
+        ..
+    } = world();
+    run(
+        &s,
+        "AttachInternetGateway",
+        &[("InternetGatewayId", &igw), ("VpcId", &vpc)],
+    )
+    .unwrap();
     // Interfaces, instances and addresses.
     fails(
         &s,
