@@ -9,8 +9,8 @@ mod cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use cmd::{
-    check, completions, diff, dns, export, gen, graph, health, lint, reach, replay, report, trace,
-    validate,
+    check, completions, diff, dns, export, gen, graph, health, lint, reach, replay, report, serve,
+    trace, validate,
 };
 
 #[derive(Parser, Debug)]
@@ -70,6 +70,9 @@ enum Command {
     /// Configuration that never takes effect: shadowed network ACL entries, subsumed and
     /// unused security groups' rules, routes never chosen, ACLs that deny their own replies.
     Lint(lint::LintArgs),
+    /// Run the AWS API (EC2, CloudFormation) on one port with the data plane behind it: what
+    /// the aws CLI or an SDK creates is traced at once (`/_vpcsim/trace`).
+    Serve(serve::ServeArgs),
     /// Write the topology as a describe-* snapshot (the JSON `aws ec2 describe-*` prints, one
     /// file per call); `-t DIR` loads such a snapshot, from `export` or from a real account.
     Export(export::ExportArgs),
@@ -127,6 +130,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Lint(a) => lint::run(a),
         Command::Export(a) => export::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Completions(a) => completions::completions(a, Cli::command()),
         Command::Man(a) => completions::man(a, Cli::command()),

@@ -17,6 +17,8 @@ pub mod call;
 pub mod error;
 pub mod ids;
 pub mod params;
+pub mod plane;
+pub mod server;
 pub mod service;
 pub mod services;
 pub mod store;

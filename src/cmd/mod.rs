@@ -24,6 +24,7 @@ pub mod reach;
 pub mod replay;
 pub mod replay_dns;
 pub mod report;
+pub mod serve;
 pub mod stdio;
 pub mod trace;
 pub mod validate;

@@ -26,11 +26,17 @@ use vpcsim_report::{html, json, text};
   vpcsim trace -t examples/two-tier.yaml 'udp 10.0.2.30:45000 -> 8.8.8.8:53' --json
   vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 10.0.3.4:22' --expect dropped
   vpcsim trace -t examples/two-tier.yaml 'icmp 10.0.2.30 -> 8.8.8.8' --return --html trace.html
+  vpcsim trace --endpoint http://127.0.0.1:4566 'tcp 10.0.1.20:40000 -> 10.0.2.30:5432'
 
 Exit codes: 0 ok (or --expect met), 1 --expect not met, 2 bad input.")]
+#[command(mut_arg("topology", |a| a.required(false).required_unless_present("endpoint")))]
 pub struct TraceArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
+    /// Ask a running `vpcsim serve` at URL (`http://127.0.0.1:4566`) to trace the packet
+    /// through the network of --region, and print its JSON answer (what --json prints).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["html", "fixes", "with_return", "sni", "http"])]
+    pub endpoint: Option<String>,
     /// The packet: `PROTO SRC[:PORT] -> DST[:PORT]`, PROTO tcp, udp, icmp [type T code C], icmpv6
     /// or a protocol number; IPv6 as `[2001:db8::1]:443`; optionally `ttl N` at the end.
     #[arg(value_name = "FLOW")]
@@ -91,6 +97,14 @@ pub enum Expect {
 }
 
 impl Expect {
+    fn as_str(self) -> &'static str {
+        match self {
+            Expect::Delivered => "delivered",
+            Expect::Exited => "exited",
+            Expect::Dropped => "dropped",
+        }
+    }
+
     fn matches(self, d: Disposition) -> bool {
         matches!(
             (self, d),
@@ -186,6 +200,9 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
+    if let Some(endpoint) = &args.endpoint {
+        return remote(args, endpoint);
+    }
     // A destination given as a name is resolved once the topology is loaded.
     let name_dst = flowspec::destination_name(&args.flow);
     let spec = name_dst
@@ -364,6 +381,34 @@ pub fn run(args: &TraceArgs) -> i32 {
         0
     } else {
         1
+    }
+}
+
+/// `--endpoint`: a running `vpcsim serve` traces the packet; its JSON is printed as is.
+fn remote(args: &TraceArgs, endpoint: &str) -> i32 {
+    match super::serve::trace_remote(
+        endpoint,
+        &args.flow,
+        args.from.as_deref(),
+        &args.topology.region,
+    ) {
+        Ok(out) => {
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            let ok = args.expect.is_none_or(|e| {
+                out["disposition"]
+                    .as_str()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(e.as_str()))
+            });
+            if ok {
+                0
+            } else {
+                1
+            }
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            2
+        }
     }
 }
 

@@ -234,11 +234,32 @@ pub fn load_stacks(stacks: &[StackFile], existing: Option<Loaded>, opts: &LoadOp
             Err(d) => unreadable.push(d),
         }
     }
+    deploy(&sources, existing, opts, unreadable)
+}
+
+/// Load templates given in memory as stacks (`(stack name, template)`; `None`: named after the
+/// source's path), on top of `existing` as [`load_stacks`] does: what `vpcsim serve`'s
+/// CloudFormation `CreateStack` deploys into a region.
+pub fn load_sources(
+    sources: &[(Option<String>, Source)],
+    existing: Option<Loaded>,
+    opts: &LoadOptions,
+) -> Loaded {
+    deploy(sources, existing, opts, Vec::new())
+}
+
+/// Builds `sources` on top of `existing`; `unreadable`: what reading the sources found.
+fn deploy(
+    sources: &[(Option<String>, Source)],
+    existing: Option<Loaded>,
+    opts: &LoadOptions,
+    mut unreadable: Vec<Diagnostic>,
+) -> Loaded {
     let (b, mut diagnostics) = match existing {
         Some(l) => (Builder::on_top_of(l.model), l.diagnostics),
         None => (Builder::default(), Vec::new()),
     };
-    let mut loaded = build(b, &sources, opts);
+    let mut loaded = build(b, sources, opts);
     // The cross-resource checks run again over the existing resources; what they found there
     // is already in the list.
     loaded.diagnostics.retain(|d| !diagnostics.contains(d));

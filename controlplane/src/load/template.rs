@@ -62,22 +62,38 @@ impl Builder {
         }
         // Exports feed Fn::ImportValue of the templates loaded after this one.
         let lookup = Lookup::new(self, template);
+        let mut outputs = Vec::new();
         for out in &t.output_details {
-            if let Some(Ok(name)) = ev.export_name(&out.name, &lookup) {
-                if let (Some(name), Ok(value)) = (
-                    props::scalar_string(&name),
-                    ev.eval(&out.value, &lookup, None),
-                ) {
-                    if let Some(v) = props::scalar_string(&value) {
-                        imports.entry(name).or_insert(v);
-                    } else if let Value::Array(items) = &value {
-                        let joined: Vec<String> =
-                            items.iter().filter_map(props::scalar_string).collect();
-                        imports.entry(name).or_insert(joined.join(","));
-                    }
-                }
+            let export = match ev.export_name(&out.name, &lookup) {
+                Some(Ok(name)) => props::scalar_string(&name),
+                _ => None,
+            };
+            let Ok(value) = ev.eval(&out.value, &lookup, None) else {
+                continue;
+            };
+            let value = match &value {
+                Value::Array(items) => Some(
+                    items
+                        .iter()
+                        .filter_map(props::scalar_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                v => props::scalar_string(v),
+            };
+            let Some(value) = value else { continue };
+            if let Some(name) = &export {
+                imports.entry(name.clone()).or_insert(value.clone());
             }
+            outputs.push(StackOutput {
+                stack: stack.to_string(),
+                key: out.name.clone(),
+                value,
+                description: out.description.clone(),
+                export_name: export,
+            });
         }
+        self.model.outputs.extend(outputs);
         true
     }
 

@@ -97,6 +97,21 @@ pub struct TemplateInfo {
     pub account_id: String,
 }
 
+/// One output of a stack, evaluated (what `aws cloudformation describe-stacks` lists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackOutput {
+    /// The stack's name.
+    pub stack: String,
+    /// `OutputKey`.
+    pub key: String,
+    /// `OutputValue` (list values joined with commas, as CloudFormation prints them).
+    pub value: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `ExportName`, when the output is exported.
+    pub export_name: Option<String>,
+}
+
 /// A resource of a type the simulator does not model (S3 buckets, IAM roles...). Kept so
 /// references to it resolve and `validate` can list it.
 #[derive(Clone, Debug)]
@@ -110,6 +125,8 @@ pub struct Unsupported {
 pub struct Model {
     /// The templates and snapshot files, in load order ([`Origin::template`] indexes them).
     pub templates: Vec<TemplateInfo>,
+    /// The outputs of the stacks loaded from templates, in load order.
+    pub outputs: Vec<StackOutput>,
     /// VPCs.
     pub vpcs: Vec<Vpc>,
     /// Subnets.
