@@ -51,6 +51,8 @@ fn is_replay_output(rel: &str) -> bool {
         [name] => [SUMMARY, SUMMARY_TMP, VERDICTS].contains(name),
         [PCAP_DIR, name] => name.ends_with(".pcap") && !name.contains('/'),
         [FLOWLOG_DIR, name] => name.ends_with(".log") && !name.contains('/'),
+        // Access logs and WAF logs of simulated load balancers.
+        ["alb" | "waf", name] => name.ends_with(".log") && !name.contains('/'),
         _ => false,
     }
 }

@@ -77,6 +77,11 @@ pub struct ReplayArgs {
     pub flow_log_interval: u64,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub hosts: super::hosts::HostsArgs,
+    /// CIDR→country file for WAF geo-match statements (as `trace --geo-countries`).
+    #[arg(long, value_name = "FILE")]
+    pub geo_countries: Option<PathBuf>,
 }
 
 /// File name for a resource's output: its logical id, made safe for any file system.
@@ -87,7 +92,7 @@ fn parse_interval(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}`: AWS offers 60 or 600 seconds"))
 }
 
-fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
+pub(super) fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
     let name: String = topo
         .name(r)
         .chars()
@@ -102,7 +107,7 @@ fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
     format!("{name}.{ext}")
 }
 
-const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
+pub(super) const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
 
 pub fn run(args: &ReplayArgs) -> i32 {
@@ -117,7 +122,7 @@ pub fn run(args: &ReplayArgs) -> i32 {
 
 /// One frame's outcome on its way to the output thread; the frame's bytes, when it leaves or
 /// arrives somewhere, sit in the batch's arena.
-enum Item {
+pub(super) enum Item {
     Judged {
         frame: u64,
         ts: Timestamp,
@@ -132,6 +137,14 @@ enum Item {
         orig_len: u32,
         /// Range of this frame's interface sightings in the batch's `observations`.
         observations: (u32, u32),
+        /// More fields of its verdict line (`http`, `sent_by`), as JSON text starting with `,`.
+        extra: Option<Box<str>>,
+    },
+    /// A frame for a resource's capture only (what a load balancer sends its clients).
+    Copy {
+        to: ResId,
+        ts: Timestamp,
+        frame: Vec<u8>,
     },
     Unparsed {
         frame: u64,
@@ -144,10 +157,10 @@ enum Item {
 }
 
 #[derive(Default)]
-struct Batch {
-    items: Vec<Item>,
-    arena: Vec<u8>,
-    observations: Vec<Observation>,
+pub(super) struct Batch {
+    pub(super) items: Vec<Item>,
+    pub(super) arena: Vec<u8>,
+    pub(super) observations: Vec<Observation>,
     encapsulations: Vec<Encapsulation>,
 }
 
@@ -205,7 +218,8 @@ impl Outputs<'_> {
                             .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
                     }
                 }
-                Item::DnsAnswer(a) => self.dns_answer_out(a)?,
+                Item::DnsAnswer(a) => self.copy_out(a.to, a.ts, &a.frame)?,
+                Item::Copy { to, ts, frame } => self.copy_out(*to, *ts, frame)?,
                 Item::Judged {
                     frame,
                     ts,
@@ -216,6 +230,7 @@ impl Outputs<'_> {
                     geneve,
                     orig_len,
                     observations,
+                    extra,
                 } => {
                     // A later fragment carries no ports: its datagram's first fragment counted
                     // the flow.
@@ -253,6 +268,12 @@ impl Outputs<'_> {
                             *ts,
                             FrameVerdict::Judged(outcome),
                         );
+                        if let Some(x) = extra {
+                            // Before the line's closing `}` and newline.
+                            self.line.truncate(self.line.len() - 2);
+                            self.line.extend_from_slice(x.as_bytes());
+                            self.line.extend_from_slice(b"}\n");
+                        }
                         w.write_all(&self.line)
                             .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
                     }
@@ -294,19 +315,19 @@ impl Outputs<'_> {
             .map_err(|e| e.to_string())
     }
 
-    /// The resolver's response, in the asking interface's capture.
-    fn dns_answer_out(&mut self, a: &super::replay_dns::DnsAnswer) -> Result<(), String> {
-        let w = match self.writers.entry(a.to) {
+    /// A frame for `to`'s capture only: the resolver's response, what a load balancer sends.
+    fn copy_out(&mut self, to: ResId, ts: Timestamp, frame: &[u8]) -> Result<(), String> {
+        let w = match self.writers.entry(to) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, a.to, "pcap"));
+                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, to, "pcap"));
                 let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
                 )
             }
         };
-        w.write(a.ts, &a.frame, a.frame.len() as u32)
+        w.write(ts, frame, frame.len() as u32)
             .map_err(|e| e.to_string())
     }
 
@@ -459,9 +480,15 @@ impl Outputs<'_> {
 }
 
 fn replay(args: &ReplayArgs) -> Result<(), String> {
-    let Ok((loaded, topo)) = args.topology.topology() else {
+    let Ok((loaded, mut topo)) = args.topology.topology() else {
         return Err("cannot replay: the topology did not load".into());
     };
+    let hosts = args.hosts.load(&topo)?;
+    if args.hosts.hosts.is_some() {
+        vpcsim_dataplane::alb::health::check(&mut topo, &hosts);
+    }
+    let countries = super::alb::countries(args.geo_countries.as_deref())?;
+    let sources = super::replay_sim::captured_sources(&args.input)?;
     let origin =
         super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
@@ -493,6 +520,10 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         origin,
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(&topo, &folder)?,
+        sim: Some(super::replay_sim::open(
+            super::hostsim::HostSim::new(&topo, hosts, &sources, countries, args.state.config()),
+            &folder,
+        )),
     };
     let progress = progress_bar(args, &reader);
     let started = Instant::now();
@@ -540,6 +571,10 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         files: &files,
     };
     let mut summary_json = summary.to_json();
+    if let Some(sim) = &mut pipeline.sim {
+        sim.logs.finish()?;
+        summary_json["simulated_hosts"] = super::replay_sim::summary(sim);
+    }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
             "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
@@ -571,12 +606,14 @@ fn progress_bar(args: &ReplayArgs, reader: &CaptureReader) -> Option<ProgressBar
 }
 
 /// The reading thread's side of a replay: the pipeline, its state and the counters.
-struct Pipeline<'a> {
-    topo: &'a Topology,
-    state: State,
+pub(super) struct Pipeline<'a> {
+    pub(super) topo: &'a Topology,
+    pub(super) state: State,
     origin: Origin,
-    counters: Counters,
+    pub(super) counters: Counters,
     firewall_logs: FirewallLogs,
+    /// The simulated hosts and load balancer nodes.
+    pub(super) sim: Option<super::replay_sim::Sim<'a>>,
 }
 
 impl Pipeline<'_> {
@@ -626,6 +663,10 @@ impl Pipeline<'_> {
                     Some(Ok(f)) => f,
                 };
                 self.frame(&frame, &mut batch);
+                if let Err(e) = self.pump(&mut batch, frame.ts) {
+                    read_error = Some(e);
+                    break;
+                }
                 if batch.items.len() >= BATCH && send(&mut batch).is_err() {
                     failed = true;
                     break;
@@ -720,8 +761,10 @@ impl Pipeline<'_> {
             ts,
             ROUTER_MAC,
         );
+        let frame_no = c.packets;
+        let extra = self.simulate_delivery(&meta, frame.data, &v, ts);
         batch.items.push(Item::Judged {
-            frame: c.packets,
+            frame: frame_no,
             ts,
             outcome: Outcome::from(&v),
             meta,
@@ -730,6 +773,7 @@ impl Pipeline<'_> {
             geneve,
             orig_len: frame.orig_len,
             observations,
+            extra,
         });
         if let Some(a) = answer {
             batch.items.push(Item::DnsAnswer(a));
