@@ -53,7 +53,10 @@ fn segments(path: &Path) -> Vec<Seg> {
 fn client_bytes(dir: &Path, client_port: u16) -> String {
     let segs = segments(&dir.join("out/out/Alb.pcap"));
     let mut bytes = Vec::new();
-    for s in segs.iter().filter(|s| s.dport == client_port && s.sport == 80) {
+    for s in segs
+        .iter()
+        .filter(|s| s.dport == client_port && s.sport == 80)
+    {
         bytes.extend_from_slice(&s.payload);
     }
     String::from_utf8_lossy(&bytes).into_owned()
@@ -102,11 +105,17 @@ fn forwarded_request_reaches_the_target_and_the_response_returns_to_the_client()
     assert_eq!(line["http"]["request"]["path"], "/api/users");
     assert_eq!(line["http"]["request"]["host"], "shop.example.com");
     assert_eq!(line["http"]["response"]["status"], 200);
-    let target = line["http"]["response"]["from"].as_str().unwrap().to_string();
+    let target = line["http"]["response"]["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(target == "ApiA" || target == "ApiB", "{target}");
     // The backend connection the node opened: node address as source, forwarded headers.
     let backend = segments(&d.join(format!("out/out/{target}.pcap")));
-    let syn = backend.iter().find(|s| s.syn && !s.ack_flag).expect("backend SYN");
+    let syn = backend
+        .iter()
+        .find(|s| s.syn && !s.ack_flag)
+        .expect("backend SYN");
     assert_eq!((syn.src.as_str(), syn.dport), ("10.0.0.4", 8080));
     assert!(syn.sport >= 1024);
     let payload: Vec<u8> = backend.iter().flat_map(|s| s.payload.clone()).collect();
@@ -138,10 +147,7 @@ fn forwarded_request_reaches_the_target_and_the_response_returns_to_the_client()
     assert!(f[4].ends_with(":8080"), "{}", f[4]);
     assert_eq!((f[8].as_str(), f[9].as_str()), ("200", "200"));
     assert_eq!(f[10], req.len().to_string());
-    assert_eq!(
-        f[12],
-        "GET http://shop.example.com:80/api/users HTTP/1.1"
-    );
+    assert_eq!(f[12], "GET http://shop.example.com:80/api/users HTTP/1.1");
     assert_eq!(f[13], "curl/8.5.0");
     assert!(f[16].contains(":targetgroup/"), "{}", f[16]);
     assert_eq!(f[20], "10");
@@ -151,8 +157,16 @@ fn forwarded_request_reaches_the_target_and_the_response_returns_to_the_client()
 
 #[test]
 fn fixed_response_and_redirect_are_answered_by_the_node() {
-    let mut frames = client_exchange(("203.0.113.9", 40001), NODE, &request("/", "maintenance.example.com"));
-    frames.extend(client_exchange(("203.0.113.9", 40002), NODE, &request("/old/page", "shop.example.com")));
+    let mut frames = client_exchange(
+        ("203.0.113.9", 40001),
+        NODE,
+        &request("/", "maintenance.example.com"),
+    );
+    frames.extend(client_exchange(
+        ("203.0.113.9", 40002),
+        NODE,
+        &request("/old/page", "shop.example.com"),
+    ));
     let (dir, verdicts) = run(frames, &["--hosts", &web_hosts()]);
     let d = dir.path();
     let http: Vec<&Value> = verdicts.iter().filter(|v| v["http"].is_object()).collect();
@@ -166,11 +180,20 @@ fn fixed_response_and_redirect_are_answered_by_the_node() {
     assert!(fixed.starts_with("HTTP/1.1 503 "), "{fixed}");
     assert!(fixed.ends_with("back soon"), "{fixed}");
     let redirect = client_bytes(d, 40002);
-    assert!(redirect.starts_with("HTTP/1.1 301 Moved Permanently\r\n"), "{redirect}");
-    assert!(redirect.contains(&format!("Location: {location}\r\n")), "{redirect}");
+    assert!(
+        redirect.starts_with("HTTP/1.1 301 Moved Permanently\r\n"),
+        "{redirect}"
+    );
+    assert!(
+        redirect.contains(&format!("Location: {location}\r\n")),
+        "{redirect}"
+    );
     let log = access_log(d);
     let f0 = fields(&log[0]);
-    assert_eq!((f0[4].as_str(), f0[8].as_str(), f0[9].as_str()), ("-", "503", "-"));
+    assert_eq!(
+        (f0[4].as_str(), f0[8].as_str(), f0[9].as_str()),
+        ("-", "503", "-")
+    );
     assert_eq!(f0[22], "waf,fixed-response");
     let f1 = fields(&log[1]);
     assert_eq!(f1[22], "waf,redirect");
@@ -179,7 +202,11 @@ fn fixed_response_and_redirect_are_answered_by_the_node() {
 
 #[test]
 fn waf_block_answers_403_and_logs_the_request() {
-    let frames = client_exchange(("198.51.100.7", 40003), NODE, &request("/", "shop.example.com"));
+    let frames = client_exchange(
+        ("198.51.100.7", 40003),
+        NODE,
+        &request("/", "shop.example.com"),
+    );
     let (dir, verdicts) = run(frames, &["--hosts", &web_hosts()]);
     let d = dir.path();
     let line = http_line(&verdicts);
@@ -188,7 +215,10 @@ fn waf_block_answers_403_and_logs_the_request() {
     let answer = client_bytes(d, 40003);
     assert!(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{answer}");
     let waf = std::fs::read_to_string(d.join("out/waf/WebAcl.log")).unwrap();
-    let records: Vec<Value> = waf.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = waf
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(records.len(), 1);
     let r = &records[0];
     assert_eq!(r["action"], "BLOCK");
@@ -199,7 +229,10 @@ fn waf_block_answers_403_and_logs_the_request() {
     assert_eq!(r["httpRequest"]["clientIp"], "198.51.100.7");
     assert_eq!(r["httpRequest"]["uri"], "/");
     assert_eq!(r["httpRequest"]["httpMethod"], "GET");
-    assert!(r["webaclId"].as_str().unwrap().contains(":regional/webacl/"));
+    assert!(r["webaclId"]
+        .as_str()
+        .unwrap()
+        .contains(":regional/webacl/"));
     let f = fields(&access_log(d)[0]);
     assert_eq!((f[4].as_str(), f[8].as_str()), ("-", "403"));
     assert_eq!(f[22], "waf");
@@ -207,13 +240,72 @@ fn waf_block_answers_403_and_logs_the_request() {
 
 #[test]
 fn refused_backend_gives_502() {
-    let down = fixture("alb_replay/web-down.hosts.yaml").display().to_string();
-    let frames = client_exchange(("203.0.113.9", 40004), NODE, &request("/", "shop.example.com"));
+    let down = fixture("alb_replay/web-down.hosts.yaml")
+        .display()
+        .to_string();
+    let frames = client_exchange(
+        ("203.0.113.9", 40004),
+        NODE,
+        &request("/", "shop.example.com"),
+    );
     let (dir, verdicts) = run(frames, &["--hosts", &down]);
     let line = http_line(&verdicts);
     assert_eq!(line["http"]["response"]["status"], 502);
     let answer = client_bytes(dir.path(), 40004);
-    assert!(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"),
+        "{answer}"
+    );
     let f = fields(&access_log(dir.path())[0]);
     assert_eq!((f[8].as_str(), f[9].as_str()), ("502", "-"));
+}
+
+#[test]
+fn gen_then_replay_delivers_requests_with_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("gen.pcap");
+    let t = web_app();
+    let g = vpcsim([
+        "gen",
+        "-t",
+        t.to_str().unwrap(),
+        "--flows",
+        "20",
+        "--out",
+        cap.to_str().unwrap(),
+    ]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    assert!(
+        g.stdout
+            .contains("4 HTTP requests to load balancer listeners"),
+        "{}",
+        g.stdout
+    );
+    let out = dir.path().join("out");
+    let verdicts = replay(&t, &cap, &out, &["--hosts", &web_hosts()]);
+    let mut answered: Vec<(String, u64, String)> = verdicts
+        .iter()
+        .filter(|v| v["http"].is_object())
+        .map(|v| {
+            (
+                v["http"]["request"]["path"].as_str().unwrap().to_string(),
+                v["http"]["response"]["status"].as_u64().unwrap(),
+                v["http"]["response"]["from"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    answered.sort();
+    // One request per rule (paths and hosts drawn from the conditions) and one for the default.
+    assert_eq!(answered.len(), 4, "{answered:?}");
+    assert_eq!(answered[0].0, "/");
+    assert!(answered.iter().any(|(p, s, _)| p == "/old/x" && *s == 301));
+    assert!(answered
+        .iter()
+        .any(|(p, s, f)| p == "/api/x" && *s == 200 && f.starts_with("Api")));
+    assert!(answered.iter().any(|(_, s, f)| *s == 503 && f == "Alb"));
+    assert!(answered
+        .iter()
+        .any(|(p, s, f)| p == "/" && *s == 200 && f.starts_with("Web")));
+    let log = std::fs::read_to_string(out.join("alb/Alb.log")).unwrap();
+    assert_eq!(log.lines().count(), 4, "{log}");
 }

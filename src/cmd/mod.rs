@@ -14,6 +14,7 @@ pub mod firewall_logs;
 pub mod flowspec;
 pub mod gen;
 pub mod gen_dns;
+pub mod gen_http;
 pub mod graph;
 pub mod health;
 pub mod hosts;

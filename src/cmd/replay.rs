@@ -488,7 +488,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         vpcsim_dataplane::alb::health::check(&mut topo, &hosts);
     }
     let countries = super::alb::countries(args.geo_countries.as_deref())?;
-    let sources = super::replay_sim::captured_sources(&args.input)?;
+    let captured = super::replay_sim::captured_conversations(&args.input)?;
     let origin =
         super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
@@ -521,7 +521,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(&topo, &folder)?,
         sim: Some(super::replay_sim::open(
-            super::hostsim::HostSim::new(&topo, hosts, &sources, countries, args.state.config()),
+            super::hostsim::HostSim::new(&topo, hosts, captured, countries, args.state.config()),
             &folder,
         )),
     };

@@ -3,15 +3,14 @@
 //! send back goes through the pipeline like a captured frame, written, logged and counted.
 
 use super::hostsim::logs::Logs;
-use super::hostsim::{HostSim, Sent};
+use super::hostsim::{Conversation, HostSim, Sent};
 use super::outdir::OutputFolder;
 use super::replay::{Batch, Item, Pipeline, ROUTER_MAC};
 use rustc_hash::FxHashSet;
 use serde_json::{json, Value};
-use std::net::IpAddr;
 use std::path::Path;
 use vpcsim_capture::CaptureReader;
-use vpcsim_dataplane::wire::{self, LinkType, Meta, Rewrite};
+use vpcsim_dataplane::wire::{self, IpProtocol, LinkType, Meta, Rewrite};
 use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, Timestamp, Topology, Verdict};
 use vpcsim_report::json::Outcome;
 
@@ -23,13 +22,17 @@ pub struct Sim<'a> {
     pub logs: Logs<'a>,
 }
 
-/// Every source address of the capture: the interfaces that own one answer for themselves.
-pub fn captured_sources(path: &Path) -> Result<FxHashSet<IpAddr>, String> {
+/// Every TCP conversation of the capture: a connection whose answers it holds is not answered
+/// again by a simulated host. A first pass over the file, before the replay.
+pub fn captured_conversations(path: &Path) -> Result<FxHashSet<Conversation>, String> {
     let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
     let mut seen = FxHashSet::default();
     while let Some(Ok(f)) = reader.next_frame() {
         if let Ok(m) = wire::parse(f.link, f.data) {
-            seen.insert(m.header.src);
+            let h = m.header;
+            if h.proto == IpProtocol::TCP {
+                seen.insert((h.src, h.src_port, h.dst, h.dst_port));
+            }
         }
     }
     Ok(seen)
@@ -78,7 +81,9 @@ impl Pipeline<'_> {
         if v.disposition != Disposition::Delivered || v.delivered_eni.is_none() {
             return None;
         }
-        let http = sim.hosts.delivered(v, delivered_ip(meta, data, v), ts);
+        let http = sim
+            .hosts
+            .delivered(&meta.header, v, delivered_ip(meta, data, v), ts);
         extra(http, None)
     }
 
@@ -139,9 +144,10 @@ impl Pipeline<'_> {
         }
         let owner = topo.name(topo.enis[sent.from].owner).to_string();
         let http = match self.sim.as_mut() {
-            Some(sim) => sim
-                .hosts
-                .delivered(&v, delivered_ip(&meta, &sent.ip, &v), sent.ts),
+            Some(sim) => {
+                sim.hosts
+                    .delivered(&meta.header, &v, delivered_ip(&meta, &sent.ip, &v), sent.ts)
+            }
             None => None,
         };
         batch.items.push(Item::Judged {

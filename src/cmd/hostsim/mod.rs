@@ -9,8 +9,8 @@
 //! to a target and back) until nothing is left to send; then [`HostSim::settle`] ends the
 //! backend connections that can no longer get an answer.
 //!
-//! An interface whose address appears as the source of a captured frame is not simulated: the
-//! capture holds its real answers.
+//! A connection whose answers are in the capture (a frame with its addresses and ports swapped)
+//! is not simulated: the capture holds the real host's answers.
 
 mod endpoint;
 pub mod logs;
@@ -26,7 +26,7 @@ use vpcsim_dataplane::alb::http::HttpRequest;
 use vpcsim_dataplane::topology::{EniIdx, EniKind};
 use vpcsim_dataplane::waf::CountryMap;
 use vpcsim_dataplane::wire::{IpProtocol, Timestamp};
-use vpcsim_dataplane::{Disposition, ResId, StateConfig, Topology, Verdict};
+use vpcsim_dataplane::{Disposition, Header, ResId, StateConfig, Topology, Verdict};
 
 /// How long a simulated answer takes to leave after what caused it: a distinct instant, far
 /// below any timeout.
@@ -59,12 +59,15 @@ pub struct SimStats {
 #[derive(Default)]
 pub struct Served;
 
+/// A TCP packet's addresses and ports: `(src, src port, dst, dst port)`.
+pub type Conversation = (IpAddr, u16, IpAddr, u16);
+
 /// Everything simulated in one replay.
 pub struct HostSim<'t> {
     topo: &'t Topology,
     hosts: Hosts,
-    /// Interfaces the capture answers for itself.
-    captured: FxHashSet<EniIdx>,
+    /// The TCP connections of the capture, `(src, src port, dst, dst port)` as captured.
+    captured: FxHashSet<Conversation>,
     servers: FxHashMap<EniIdx, Endpoint<Served>>,
     nodes: node::Nodes<'t>,
     queue: std::collections::VecDeque<Sent>,
@@ -91,28 +94,15 @@ pub fn http_json(
 }
 
 impl<'t> HostSim<'t> {
-    /// The simulation of `topo`'s hosts and load balancer nodes, except the interfaces that own
-    /// an address of `captured_sources`.
+    /// The simulation of `topo`'s hosts and load balancer nodes for a capture whose TCP
+    /// packets are `captured`.
     pub fn new(
         topo: &'t Topology,
         hosts: Hosts,
-        captured_sources: &FxHashSet<IpAddr>,
+        captured: FxHashSet<Conversation>,
         countries: Option<CountryMap>,
         config: StateConfig,
     ) -> HostSim<'t> {
-        let captured = topo
-            .enis
-            .iter_enumerated()
-            .filter(|(_, e)| {
-                e.private_v4
-                    .iter()
-                    .map(|&a| IpAddr::V4(a))
-                    .chain(e.ipv6.iter().map(|&a| IpAddr::V6(a)))
-                    .chain(e.public_v4.iter().map(|&(_, p)| IpAddr::V4(p)))
-                    .any(|a| captured_sources.contains(&a))
-            })
-            .map(|(i, _)| i)
-            .collect();
         HostSim {
             topo,
             hosts,
@@ -124,23 +114,32 @@ impl<'t> HostSim<'t> {
         }
     }
 
-    /// Whether packets delivered to `eni` are answered here.
-    fn simulates(&self, eni: EniIdx) -> bool {
-        !self.captured.contains(&eni)
+    /// Whether `eni` answers a packet that was `sent` (its header as it was sent).
+    fn simulates(&self, eni: EniIdx, sent: &Header) -> bool {
+        !self
+            .captured
+            .contains(&(sent.dst, sent.dst_port, sent.src, sent.src_port))
             && matches!(
                 self.topo.enis[eni].kind,
                 EniKind::Host | EniKind::ApplicationLoadBalancer(_)
             )
     }
 
-    /// A packet the pipeline judged, as it arrived (`ip`: its IP packet with the verdict's
-    /// addresses and ports). When it was delivered to a simulated interface, that interface
-    /// answers (see [`HostSim::next`]); returns the `http` object of the request it completed.
-    pub fn delivered(&mut self, v: &Verdict, ip: Vec<u8>, now: Timestamp) -> Option<Value> {
+    /// A packet the pipeline judged (`sent`: its header as sent; `ip`: the IP packet as it
+    /// arrived, with the verdict's addresses and ports). When it was delivered to a simulated
+    /// interface, that interface answers (see [`HostSim::next`]); returns the `http` object of
+    /// the request it completed.
+    pub fn delivered(
+        &mut self,
+        sent: &Header,
+        v: &Verdict,
+        ip: Vec<u8>,
+        now: Timestamp,
+    ) -> Option<Value> {
         let eni = v.delivered_eni?;
         if v.disposition != Disposition::Delivered
             || v.header.proto != IpProtocol::TCP
-            || !self.simulates(eni)
+            || !self.simulates(eni, sent)
         {
             return None;
         }
@@ -242,6 +241,11 @@ impl<'t> HostSim<'t> {
             progress
         });
         self.stats.host_requests += answered;
+        // A load balancer's backend request is the client request's: its line carries `http`.
+        let from_node = topo
+            .owner_of(h.src)
+            .is_some_and(|e| matches!(topo.enis[e].kind, EniKind::ApplicationLoadBalancer(_)));
+        let http = http.filter(|_| !from_node);
         (out.into_iter().map(|p| (p, false)).collect(), http)
     }
 }
