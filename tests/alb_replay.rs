@@ -282,7 +282,8 @@ fn gen_then_replay_delivers_requests_with_responses() {
         g.stdout
     );
     let out = dir.path().join("out");
-    let verdicts = replay(&t, &cap, &out, &["--hosts", &web_hosts()]);
+    // Without --hosts every target answers every path with 200.
+    let verdicts = replay(&t, &cap, &out, &[]);
     let mut answered: Vec<(String, u64, String)> = verdicts
         .iter()
         .filter(|v| v["http"].is_object())

@@ -48,7 +48,7 @@ fn is_replay_output(rel: &str) -> bool {
         })
         .collect();
     match parts.as_slice() {
-        [name] => [SUMMARY, SUMMARY_TMP, VERDICTS].contains(name),
+        [name] => [SUMMARY, SUMMARY_TMP, VERDICTS, "simulated.jsonl"].contains(name),
         [PCAP_DIR, name] => name.ends_with(".pcap") && !name.contains('/'),
         [FLOWLOG_DIR, name] => name.ends_with(".log") && !name.contains('/'),
         // Access logs and WAF logs of simulated load balancers.

@@ -139,6 +139,8 @@ pub(super) enum Item {
         observations: (u32, u32),
         /// More fields of its verdict line (`http`, `sent_by`), as JSON text starting with `,`.
         extra: Option<Box<str>>,
+        /// Sent by a simulated host or node: its line goes to `simulated.jsonl`.
+        simulated: bool,
     },
     /// A frame for a resource's capture only (what a load balancer sends its clients).
     Copy {
@@ -184,6 +186,8 @@ struct Outputs<'a> {
     account: String,
     region: String,
     flows: FlowCount,
+    /// `simulated.jsonl`, the lines of frames simulated hosts and nodes sent.
+    simulated: super::replay_sim::SimulatedLines,
 }
 
 /// What the output thread hands back for the summary.
@@ -231,6 +235,7 @@ impl Outputs<'_> {
                     orig_len,
                     observations,
                     extra,
+                    simulated,
                 } => {
                     // A later fragment carries no ports: its datagram's first fragment counted
                     // the flow.
@@ -259,7 +264,11 @@ impl Outputs<'_> {
                     {
                         self.reset_out(*ts, meta, &b.arena[start..start + len])?;
                     }
-                    if let Some(w) = self.verdicts.as_mut() {
+                    let out = match simulated {
+                        true => self.simulated.open(self.folder)?,
+                        false => self.verdicts.as_mut(),
+                    };
+                    if let Some(w) = out {
                         self.line.clear();
                         write_verdict_line(
                             &mut self.line,
@@ -274,8 +283,7 @@ impl Outputs<'_> {
                             self.line.extend_from_slice(x.as_bytes());
                             self.line.extend_from_slice(b"}\n");
                         }
-                        w.write_all(&self.line)
-                            .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
+                        w.write_all(&self.line).map_err(|e| e.to_string())?;
                     }
                 }
             }
@@ -461,6 +469,7 @@ impl Outputs<'_> {
             w.flush()
                 .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
         }
+        self.simulated.finish()?;
         for (_, w) in self.writers.drain() {
             w.finish().map_err(|e| e.to_string())?;
         }
@@ -521,7 +530,14 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(&topo, &folder)?,
         sim: Some(super::replay_sim::open(
-            super::hostsim::HostSim::new(&topo, hosts, captured, countries, args.state.config()),
+            super::hostsim::HostSim::new(
+                &topo,
+                hosts,
+                args.hosts.hosts.is_some(),
+                captured,
+                countries,
+                args.state.config(),
+            ),
             &folder,
         )),
     };
@@ -546,6 +562,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         account,
         region,
         flows: FlowCount::default(),
+        simulated: Default::default(),
     };
     let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
     let written = written?;
@@ -709,7 +726,7 @@ impl Pipeline<'_> {
         };
         if !self.topo.network_firewalls.firewalls.is_empty() {
             let app = &mut self.state.firewall.app;
-            match l4_payload(&meta, frame.data) {
+            match super::app_layer::l4_payload(&meta, frame.data) {
                 (IpProtocol::UDP, p) if meta.header.dst_port == 53 => {
                     super::app_layer::from_dns_query(app, p)
                 }
@@ -774,26 +791,10 @@ impl Pipeline<'_> {
             orig_len: frame.orig_len,
             observations,
             extra,
+            simulated: false,
         });
         if let Some(a) = answer {
             batch.items.push(Item::DnsAnswer(a));
         }
     }
-}
-
-/// The payload of a TCP segment or UDP datagram (empty for anything else), for Network
-/// Firewall's application-layer rules.
-fn l4_payload<'a>(meta: &Meta, data: &'a [u8]) -> (IpProtocol, &'a [u8]) {
-    let proto = meta.header.proto;
-    let l4 = meta.l4_offset as usize;
-    let header = match proto {
-        _ if !meta.l4 => return (proto, &[]),
-        IpProtocol::TCP => match data.get(l4 + 12) {
-            Some(&off) => (off >> 4) as usize * 4,
-            None => return (proto, &[]),
-        },
-        IpProtocol::UDP => 8,
-        _ => return (proto, &[]),
-    };
-    (proto, data.get(l4 + header..).unwrap_or(&[]))
 }

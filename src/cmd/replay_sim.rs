@@ -3,16 +3,21 @@
 //! send back goes through the pipeline like a captured frame, written, logged and counted.
 
 use super::hostsim::logs::Logs;
-use super::hostsim::{Conversation, HostSim, Sent};
-use super::outdir::OutputFolder;
+use super::hostsim::{conversation, Conversation, HostSim, Sent};
+use super::outdir::{self, OutputFolder};
 use super::replay::{Batch, Item, Pipeline, ROUTER_MAC};
 use rustc_hash::FxHashSet;
 use serde_json::{json, Value};
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use vpcsim_capture::CaptureReader;
 use vpcsim_dataplane::wire::{self, IpProtocol, LinkType, Meta, Rewrite};
-use vpcsim_dataplane::{process, Disposition, NoTrace, Origin, Timestamp, Topology, Verdict};
+use vpcsim_dataplane::{
+    process, Disposition, DropReason, NoTrace, Origin, Timestamp, Topology, Verdict,
+};
 use vpcsim_report::json::Outcome;
+use vpcsim_report::summary::Counters;
 
 /// The simulation and its log files.
 pub struct Sim<'a> {
@@ -20,7 +25,36 @@ pub struct Sim<'a> {
     pub hosts: HostSim<'a>,
     /// The access and WAF logs.
     pub logs: Logs<'a>,
+    /// What the frames the simulated interfaces sent became.
+    pub sent: Counters,
 }
+
+/// `DIR/simulated.jsonl`: the verdict lines of the frames simulated hosts and load balancer
+/// nodes sent (`sent_by`), numbered with the captured frame that caused them; created with the
+/// first.
+#[derive(Default)]
+pub struct SimulatedLines(Option<BufWriter<File>>);
+
+impl SimulatedLines {
+    /// The file, created on first use.
+    pub fn open(&mut self, folder: &OutputFolder) -> Result<Option<&mut BufWriter<File>>, String> {
+        if self.0.is_none() {
+            let f = outdir::create(&folder.claim(SIMULATED)?)?;
+            self.0 = Some(BufWriter::new(f));
+        }
+        Ok(self.0.as_mut())
+    }
+
+    /// Flush it.
+    pub fn finish(&mut self) -> Result<(), String> {
+        match self.0.as_mut() {
+            Some(w) => w.flush().map_err(|e| format!("{SIMULATED}: {e}")),
+            None => Ok(()),
+        }
+    }
+}
+
+const SIMULATED: &str = "simulated.jsonl";
 
 /// Every TCP conversation of the capture: a connection whose answers it holds is not answered
 /// again by a simulated host. A first pass over the file, before the replay.
@@ -31,7 +65,7 @@ pub fn captured_conversations(path: &Path) -> Result<FxHashSet<Conversation>, St
         if let Ok(m) = wire::parse(f.link, f.data) {
             let h = m.header;
             if h.proto == IpProtocol::TCP {
-                seen.insert((h.src, h.src_port, h.dst, h.dst_port));
+                seen.insert(conversation((h.src, h.src_port), (h.dst, h.dst_port)));
             }
         }
     }
@@ -121,11 +155,14 @@ impl Pipeline<'_> {
             sent.ts,
             &mut NoTrace,
         );
-        let c = &mut self.counters;
-        c.packets += 1;
-        c.bytes += sent.ip.len() as u64;
-        c.count(v.disposition, v.reason);
-        let frame_no = c.packets;
+        // Counted apart from the frames read, so verdicts.jsonl keeps Wireshark's numbering.
+        let frame_no = self.counters.packets;
+        if let Some(sim) = self.sim.as_mut() {
+            let c = &mut sim.sent;
+            c.packets += 1;
+            c.bytes += sent.ip.len() as u64;
+            c.count(v.disposition, v.reason);
+        }
         let first = batch.observations.len() as u32;
         batch.observations.extend(v.observations().copied());
         let observations = (first, batch.observations.len() as u32);
@@ -161,6 +198,7 @@ impl Pipeline<'_> {
             orig_len: sent.ip.len() as u32,
             observations,
             extra: extra(http, Some(&owner)),
+            simulated: true,
         });
     }
 }
@@ -168,10 +206,24 @@ impl Pipeline<'_> {
 /// The simulation's counts for summary.json.
 pub fn summary(sim: &Sim<'_>) -> Value {
     let s = &sim.hosts.stats;
+    let c = &sim.sent;
+    let reasons: serde_json::Map<String, Value> = DropReason::ALL
+        .iter()
+        .filter(|&&r| c.reasons[r as usize] > 0)
+        .map(|&r| (r.as_str().to_string(), json!(c.reasons[r as usize])))
+        .collect();
     json!({
-        "frames_sent": s.frames,
+        "frames_sent": c.packets,
+        "bytes_sent": c.bytes,
+        "dispositions": {
+            "DELIVERED": c.dispositions[Disposition::Delivered as usize],
+            "EXITED": c.dispositions[Disposition::Exited as usize],
+            "DROPPED": c.dispositions[Disposition::Dropped as usize],
+        },
+        "reasons": reasons,
         "host_requests": s.host_requests,
         "alb_requests": s.alb_requests,
+        "syns_over_capacity": s.syns_over_capacity,
     })
 }
 
@@ -180,5 +232,6 @@ pub fn open<'a>(hosts: HostSim<'a>, folder: &'a OutputFolder) -> Sim<'a> {
     Sim {
         hosts,
         logs: Logs::new(folder),
+        sent: Counters::default(),
     }
 }

@@ -141,3 +141,12 @@ pub fn parse_checked(frame: &[u8]) -> Option<Seg> {
         payload: tcp.payload().to_vec(),
     })
 }
+
+/// The lines of `simulated.jsonl` (none when the file is absent).
+pub fn simulated(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join("simulated.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

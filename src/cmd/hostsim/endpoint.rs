@@ -12,7 +12,11 @@ use std::net::IpAddr;
 use vpcsim_dataplane::wire::Timestamp;
 
 /// Each socket's buffers: room for a request or response of the simulated applications.
-const SOCKET_BUFFER: usize = 64 * 1024;
+const SOCKET_BUFFER: usize = 16 * 1024;
+
+/// Connections an interface holds at once; past it a new SYN is not answered (counted), so
+/// memory stays bounded when a capture opens connections it never closes.
+pub const MAX_CONNECTIONS: usize = 4096;
 
 /// The link between the stack and the simulator: IP packets in and out, no link layer.
 #[derive(Default)]
@@ -202,11 +206,15 @@ impl<R> Endpoint<R> {
         })
     }
 
-    /// Listen on `port` for one more connection.
-    pub fn listen(&mut self, port: u16, role: R) {
+    /// Listen on `port` for one more connection; false when the interface holds
+    /// [`MAX_CONNECTIONS`] already.
+    pub fn listen(&mut self, port: u16, role: R) -> bool {
+        if self.conns.len() >= MAX_CONNECTIONS {
+            return false;
+        }
         let mut s = Self::socket();
         if s.listen(port).is_err() {
-            return;
+            return false;
         }
         let handle = self.sockets.add(s);
         self.conns.push(Conn {
@@ -218,6 +226,7 @@ impl<R> Endpoint<R> {
             inbox: Vec::new(),
             role,
         });
+        true
     }
 
     /// Open a connection from `local` to `remote`; its index in [`Endpoint::conns`].

@@ -9,7 +9,10 @@
 //! to a target and back) until nothing is left to send; then [`HostSim::settle`] ends the
 //! backend connections that can no longer get an answer.
 //!
-//! A connection whose answers are in the capture (a frame with its addresses and ports swapped)
+//! Load balancer nodes always answer, and the targets answer the connections the nodes open;
+//! hosts answer the capture's own clients only with `--hosts` (without it, replay's outputs for
+//! a capture without load balancers stay what they were: one-sided captures are judged, not
+//! answered). A connection whose answers are in the capture (a frame with its addresses and ports swapped)
 //! is not simulated: the capture holds the real host's answers.
 
 mod endpoint;
@@ -47,26 +50,38 @@ pub struct Sent {
 /// What the simulation counted, for summary.json.
 #[derive(Debug, Default)]
 pub struct SimStats {
-    /// Packets the simulated interfaces sent.
-    pub frames: u64,
     /// HTTP requests answered by simulated hosts.
     pub host_requests: u64,
     /// HTTP requests the load balancers took.
     pub alb_requests: u64,
+    /// SYNs left unanswered because the interface held `MAX_CONNECTIONS` connections.
+    pub syns_over_capacity: u64,
 }
 
 /// The role of a connection of a simulated host: the HTTP or plain TCP server on a port.
 #[derive(Default)]
 pub struct Served;
 
-/// A TCP packet's addresses and ports: `(src, src port, dst, dst port)`.
-pub type Conversation = (IpAddr, u16, IpAddr, u16);
+/// A TCP packet's addresses and ports, `(src, src port, dst, dst port)`, hashed: the set of a
+/// capture's conversations takes 8 bytes per entry (a collision only leaves one connection
+/// unanswered, with odds of one in 2^64 per lookup).
+pub type Conversation = u64;
+
+/// The [`Conversation`] of a packet with header `h`.
+pub fn conversation(src: (IpAddr, u16), dst: (IpAddr, u16)) -> Conversation {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
+    (src, dst).hash(&mut hasher);
+    hasher.finish()
+}
 
 /// Everything simulated in one replay.
 pub struct HostSim<'t> {
     topo: &'t Topology,
     hosts: Hosts,
-    /// The TCP connections of the capture, `(src, src port, dst, dst port)` as captured.
+    /// Whether hosts answer the capture's clients (`--hosts` given), not only load balancers.
+    answer_clients: bool,
+    /// The TCP conversations of the capture, as captured.
     captured: FxHashSet<Conversation>,
     servers: FxHashMap<EniIdx, Endpoint<Served>>,
     nodes: node::Nodes<'t>,
@@ -99,6 +114,7 @@ impl<'t> HostSim<'t> {
     pub fn new(
         topo: &'t Topology,
         hosts: Hosts,
+        answer_clients: bool,
         captured: FxHashSet<Conversation>,
         countries: Option<CountryMap>,
         config: StateConfig,
@@ -106,6 +122,7 @@ impl<'t> HostSim<'t> {
         HostSim {
             topo,
             hosts,
+            answer_clients,
             captured,
             servers: FxHashMap::default(),
             nodes: node::Nodes::new(topo, countries, config),
@@ -116,13 +133,21 @@ impl<'t> HostSim<'t> {
 
     /// Whether `eni` answers a packet that was `sent` (its header as it was sent).
     fn simulates(&self, eni: EniIdx, sent: &Header) -> bool {
-        !self
-            .captured
-            .contains(&(sent.dst, sent.dst_port, sent.src, sent.src_port))
-            && matches!(
-                self.topo.enis[eni].kind,
-                EniKind::Host | EniKind::ApplicationLoadBalancer(_)
-            )
+        !self.captured.contains(&conversation(
+            (sent.dst, sent.dst_port),
+            (sent.src, sent.src_port),
+        )) && match self.topo.enis[eni].kind {
+            EniKind::ApplicationLoadBalancer(_) => true,
+            EniKind::Host => self.answer_clients || self.is_node_address(sent.src),
+            _ => false,
+        }
+    }
+
+    /// Whether `a` is the address of a load balancer node.
+    fn is_node_address(&self, a: IpAddr) -> bool {
+        let topo = self.topo;
+        topo.owner_of(a)
+            .is_some_and(|e| matches!(topo.enis[e].kind, EniKind::ApplicationLoadBalancer(_)))
     }
 
     /// A packet the pipeline judged (`sent`: its header as sent; `ip`: the IP packet as it
@@ -168,7 +193,6 @@ impl<'t> HostSim<'t> {
         lb: Option<vpcsim_dataplane::topology::AlbIdx>,
     ) {
         for (ip, to_client) in out {
-            self.stats.frames += 1;
             let to_client_of = lb.filter(|_| to_client).map(|l| self.topo.alb.get(l).res);
             self.queue.push_back(Sent {
                 from,
@@ -223,8 +247,11 @@ impl<'t> HostSim<'t> {
         if h.tcp_flags & (SYN | ACK) == SYN
             && hosts.tcp(eni, h.dst_port, None) != Answer::Refused
             && !ep.listening(h.dst_port)
+            && !ep.listen(h.dst_port, Served)
         {
-            ep.listen(h.dst_port, Served);
+            // At capacity: the SYN goes unanswered, as a host whose backlog is full.
+            self.stats.syns_over_capacity += 1;
+            return (Vec::new(), None);
         }
         ep.receive(ip);
         let mut http = None;
@@ -242,10 +269,7 @@ impl<'t> HostSim<'t> {
         });
         self.stats.host_requests += answered;
         // A load balancer's backend request is the client request's: its line carries `http`.
-        let from_node = topo
-            .owner_of(h.src)
-            .is_some_and(|e| matches!(topo.enis[e].kind, EniKind::ApplicationLoadBalancer(_)));
-        let http = http.filter(|_| !from_node);
+        let http = http.filter(|_| !self.is_node_address(h.src));
         (out.into_iter().map(|p| (p, false)).collect(), http)
     }
 }

@@ -103,14 +103,15 @@ impl<'t> Nodes<'t> {
         ep.add_address(h.dst);
         if h.tcp_flags & (SYN | ACK) == SYN && !ep.listening(h.dst_port) {
             if let Some(li) = balancer.listeners.iter().position(|l| l.port == h.dst_port) {
-                ep.listen(
-                    h.dst_port,
-                    NodeConn::Client {
-                        listener: li,
-                        client: h,
-                        pending: None,
-                    },
-                );
+                let role = NodeConn::Client {
+                    listener: li,
+                    client: h,
+                    pending: None,
+                };
+                if !ep.listen(h.dst_port, role) {
+                    stats.syns_over_capacity += 1;
+                    return (Vec::new(), None);
+                }
             }
         }
         ep.receive(ip);
