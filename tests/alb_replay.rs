@@ -310,3 +310,70 @@ fn gen_then_replay_delivers_requests_with_responses() {
     let log = std::fs::read_to_string(out.join("alb/Alb.log")).unwrap();
     assert_eq!(log.lines().count(), 4, "{log}");
 }
+
+#[test]
+fn rate_based_rule_counts_requests_across_the_capture_in_packet_time() {
+    // 210 requests from one client, one every 50 ms: 200 in the first 10-second evaluation tick
+    // pass (the rate is re-checked at ticks, SPEC §19.5); past the limit of 100 per 5 minutes,
+    // the rate rule blocks from the next tick on.
+    let mut frames = Vec::new();
+    for i in 0..210u64 {
+        let conn = client_exchange(
+            ("203.0.113.50", 30000 + i as u16),
+            NODE,
+            &request("/", "shop.example.com"),
+        );
+        for (j, data) in conn.into_iter().enumerate() {
+            frames.push(Frame {
+                ts_ns: 1_700_000_000_000_000_000 + i * 50_000_000 + j as u64 * 1_000_000,
+                data,
+            });
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("in.pcap");
+    write_pcap(&cap, 1, &frames);
+    let out = dir.path().join("out");
+    let verdicts = replay(&web_app(), &cap, &out, &["--hosts", &web_hosts()]);
+    let statuses: Vec<u64> = verdicts
+        .iter()
+        .filter_map(|v| v["http"]["response"]["status"].as_u64())
+        .collect();
+    assert_eq!(statuses.len(), 210);
+    assert!(statuses[..200].iter().all(|&s| s == 200), "{statuses:?}");
+    assert_eq!(*statuses.last().unwrap(), 403, "{statuses:?}");
+    let waf = std::fs::read_to_string(out.join("waf/WebAcl.log")).unwrap();
+    let last: Value = serde_json::from_str(waf.lines().last().unwrap()).unwrap();
+    assert_eq!(last["terminatingRuleId"], "rate-per-client");
+    assert_eq!(last["terminatingRuleType"], "RATE_BASED");
+    assert_eq!(last["action"], "BLOCK");
+}
+
+#[test]
+fn dropped_backend_connection_gives_504_and_its_drop_is_judged() {
+    // ApiSg admits 9090 instead of 8080: the node's SYN to the API target is dropped.
+    let frames = client_exchange(
+        ("203.0.113.9", 40005),
+        NODE,
+        &request("/api/users", "x.example.com"),
+    );
+    let (dir, verdicts) = run(
+        frames,
+        &["--hosts", &web_hosts(), "--param", "ApiPortFromAlb=9090"],
+    );
+    let line = http_line(&verdicts);
+    assert_eq!(line["http"]["response"]["status"], 504);
+    let answer = client_bytes(dir.path(), 40005);
+    assert!(answer.starts_with("HTTP/1.1 504 "), "{answer}");
+    let sent = simulated(&dir.path().join("out"));
+    let syn = sent
+        .iter()
+        .find(|v| v["packet"]["dst_port"] == 8080)
+        .expect("the backend SYN's line");
+    assert_eq!(syn["disposition"], "DROPPED");
+    assert_eq!(syn["reason"], "SG_INGRESS_DENIED");
+    assert_eq!(syn["sent_by"], "Alb");
+    let f = fields(&access_log(dir.path())[0]);
+    assert_eq!((f[8].as_str(), f[9].as_str()), ("504", "-"));
+    assert_eq!(f[24], "-");
+}

@@ -57,8 +57,13 @@ impl SimulatedLines {
 const SIMULATED: &str = "simulated.jsonl";
 
 /// Every TCP conversation of the capture: a connection whose answers it holds is not answered
-/// again by a simulated host. A first pass over the file, before the replay.
+/// again by a simulated host. A first pass over the file, before the replay (a regular file
+/// only).
 pub fn captured_conversations(path: &Path) -> Result<FxHashSet<Conversation>, String> {
+    // A pipe or device cannot be read twice: its capture is taken as one-sided.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(FxHashSet::default());
+    }
     let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
     let mut seen = FxHashSet::default();
     while let Some(Ok(f)) = reader.next_frame() {

@@ -154,6 +154,10 @@ pub struct Endpoint<R> {
     sockets: SocketSet<'static>,
     /// Every connection, listening ones included.
     pub conns: Vec<Conn<R>>,
+    /// Connections forgotten after the stack sent its last FIN, by peer and local port: a late
+    /// ACK or FIN of theirs is taken in silence (the peer of a one-sided capture never sends
+    /// it, and keeping them would make every packet scan them).
+    closed: rustc_hash::FxHashSet<((IpAddr, u16), u16)>,
 }
 
 /// smoltcp's instant for a packet time.
@@ -173,6 +177,7 @@ impl<R> Endpoint<R> {
             link,
             sockets: SocketSet::new(Vec::new()),
             conns: Vec::new(),
+            closed: Default::default(),
         }
     }
 
@@ -261,6 +266,13 @@ impl<R> Endpoint<R> {
     /// Hand the stack an IP packet delivered to the interface.
     pub fn receive(&mut self, mut ip: Vec<u8>) {
         if let Some(s) = segment(&ip) {
+            let key = (s.src, s.dst.1);
+            if self.closed.contains(&key) {
+                if s.flags & SYN == 0 {
+                    return;
+                }
+                self.closed.remove(&key);
+            }
             if let Some(i) = self
                 .conns
                 .iter()
@@ -334,12 +346,23 @@ impl<R> Endpoint<R> {
         }
     }
 
-    /// Forget closed connections (a new one to the same ports starts afresh).
+    /// Forget closed connections (a new one to the same ports starts afresh), and those where
+    /// the stack has nothing left to send or receive but the peer's last ACK.
     fn reap(&mut self) {
-        let sockets = &mut self.sockets;
+        let (sockets, closed) = (&mut self.sockets, &mut self.closed);
         self.conns.retain(|c| {
             let st = sockets.get::<tcp::Socket<'_>>(c.handle).state();
-            let gone = matches!(st, tcp::State::Closed | tcp::State::TimeWait);
+            let done = matches!(st, tcp::State::LastAck | tcp::State::TimeWait);
+            if done {
+                // Bounded: past it, a very late ACK meets a RST, as after a host's TIME-WAIT.
+                if closed.len() >= 65_536 {
+                    closed.clear();
+                }
+                if let Some(r) = c.remote {
+                    closed.insert((r, c.port));
+                }
+            }
+            let gone = done || st == tcp::State::Closed;
             if gone {
                 sockets.remove(c.handle);
             }

@@ -42,7 +42,8 @@ pub struct AccessEntry {
     pub actions_executed: Vec<&'static str>,
     /// A redirect's location.
     pub redirect_url: Option<String>,
-    /// AWS's error reason, when the load balancer answered an error.
+    /// AWS's error reason code (authenticate actions and Lambda targets only: always `-`
+    /// here).
     pub error_reason: Option<&'static str>,
     /// The `X-Amzn-Trace-Id` root.
     pub trace_id: String,

@@ -56,12 +56,18 @@ pub struct Nodes<'t> {
     /// Where the request's backend walk is judged before the real connection is opened, as
     /// trace does, so the verdict line's `http` says what the client will get.
     scratch: State,
+    /// The request count when `scratch` was made.
+    scratch_since: u64,
+    config: StateConfig,
     balancing: Balancing,
     countries: Option<CountryMap>,
     access: Vec<(ResId, String)>,
     waf: Vec<(ResId, String)>,
     requests: u64,
 }
+
+/// Requests judged in one scratch state before it starts afresh.
+const SCRATCH_REQUESTS: u64 = 16_384;
 
 /// The output packets of a node: `(packet, sent to a client)`.
 type Out = Vec<(Vec<u8>, bool)>;
@@ -73,6 +79,8 @@ impl<'t> Nodes<'t> {
             topo,
             endpoints: FxHashMap::default(),
             scratch: State::new(config),
+            scratch_since: 0,
+            config,
             balancing: Balancing::default(),
             countries,
             access: Vec::new(),
@@ -115,6 +123,12 @@ impl<'t> Nodes<'t> {
             }
         }
         ep.receive(ip);
+        // The scratch state only holds the predicted backend connections: start it afresh now
+        // and then, so its capped tables never fill up and turn predictions into drops.
+        if self.requests >= self.scratch_since + SCRATCH_REQUESTS {
+            self.scratch = State::new(self.config);
+            self.scratch_since = self.requests;
+        }
         let mut cx = Cx {
             topo,
             hosts,
@@ -190,7 +204,7 @@ impl<'t> Nodes<'t> {
                     continue;
                 };
                 if let Some(c) = client_conn(ep, client, listener_port) {
-                    let e = respond_error(ep, c, 504, "TargetConnectionTimeout", now);
+                    let e = respond_error(ep, c, 504, now);
                     self.access.extend(e.map(|e| {
                         (
                             topo.alb.get(lb).res,
@@ -244,12 +258,12 @@ fn client_conn(ep: &Endpoint<NodeConn>, client: (IpAddr, u16), port: u16) -> Opt
 }
 
 /// Answer the pending request of client connection `c` with an error of the load balancer;
-/// returns its finished access-log entry.
+/// returns its finished access-log entry (`error_reason` stays `-`: AWS's error reason codes
+/// are those of authenticate actions and Lambda targets, neither simulated).
 fn respond_error(
     ep: &mut Endpoint<NodeConn>,
     c: usize,
     status: u16,
-    reason: &'static str,
     now: Timestamp,
 ) -> Option<Box<AccessEntry>> {
     let NodeConn::Client { pending, .. } = &mut ep.conns[c].role else {
@@ -267,7 +281,6 @@ fn respond_error(
     );
     let _ = ep.tcp(c).send_slice(&out);
     entry.elb_status = status;
-    entry.error_reason = Some(reason);
     entry.sent_bytes = out.len();
     entry.responded = now;
     Some(entry)
@@ -419,7 +432,7 @@ impl Cx<'_, '_> {
                 if let NodeConn::Client { pending, .. } = &mut ep.conns[i].role {
                     *pending = Some(entry);
                 }
-                let e = respond_error(ep, i, 502, "TargetConnectionErrorCode", self.now);
+                let e = respond_error(ep, i, 502, self.now);
                 self.log_access(e);
             }
             _ => self.answer_itself(ep, i, (&rx, client.src), l, out, entry),
@@ -487,9 +500,6 @@ impl Cx<'_, '_> {
                     error_page(status).as_bytes(),
                 ),
             }
-            if status == 503 {
-                entry.error_reason = None;
-            }
         }
         let _ = ep.tcp(i).send_slice(&bytes);
         entry.elb_status = status;
@@ -549,7 +559,7 @@ impl Cx<'_, '_> {
                 true
             }
             None if state == TcpState::Closed => {
-                let e = respond_error(ep, c, 502, "TargetConnectionErrorCode", self.now);
+                let e = respond_error(ep, c, 502, self.now);
                 self.log_access(e);
                 true
             }
