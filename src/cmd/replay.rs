@@ -6,7 +6,7 @@
 
 use super::args::{StateArgs, TopologyArgs};
 use super::firewall_logs::FirewallLogs;
-use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
+use super::outdir::{self, file_name, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -84,27 +84,11 @@ pub struct ReplayArgs {
     pub geo_countries: Option<PathBuf>,
 }
 
-/// File name for a resource's output: its logical id, made safe for any file system.
 fn parse_interval(s: &str) -> Result<u64, String> {
     s.parse()
         .ok()
         .filter(|n| flowlog::INTERVALS_S.contains(n))
         .ok_or_else(|| format!("`{s}`: AWS offers 60 or 600 seconds"))
-}
-
-pub(super) fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
-    let name: String = topo
-        .name(r)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{name}.{ext}")
 }
 
 pub(super) const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];

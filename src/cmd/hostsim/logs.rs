@@ -155,10 +155,7 @@ impl<'f> Logs<'f> {
         let w = match self.files.entry((dir, res)) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let rel = format!(
-                    "{dir}/{}",
-                    super::super::replay::file_name(topo, res, "log")
-                );
+                let rel = format!("{dir}/{}", outdir::file_name(topo, res, "log"));
                 let path = self.folder.claim(&rel)?;
                 if let Some(d) = path.parent() {
                     std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
