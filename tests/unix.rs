@@ -202,8 +202,8 @@ fn gen_warns_when_most_generated_packets_would_drop() {
     let quiet = gen("two-tier.yaml");
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
-    // The web application's security groups admit traffic only from the load balancer, which
-    // gen does not drive yet: nearly everything it draws is refused.
+    // The web application's security groups admit traffic only from the load balancer: besides
+    // its HTTP requests to the listeners, nearly every flow gen draws is refused.
     let loud = gen("web-app.yaml");
     assert_eq!(loud.code, 0, "{}", loud.stderr);
     let w = loud

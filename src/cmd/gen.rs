@@ -399,7 +399,8 @@ pub fn run(args: &GenArgs) -> i32 {
         }
         (None, false) => partial_path(&args.out),
     };
-    let result = write_flows(args, &topo, &mut flows, &target).and_then(|written| {
+    let (http, requests) = super::gen_http::requests(&topo, args.start * 1_000_000_000);
+    let result = write_flows(args, &topo, &mut flows, http, &target).and_then(|written| {
         if !in_place {
             let dest = std::fs::canonicalize(&args.out).unwrap_or(args.out.clone());
             std::fs::rename(&target, &dest).map_err(|e| format!("{}: {e}", args.out.display()))?;
@@ -408,8 +409,12 @@ pub fn run(args: &GenArgs) -> i32 {
     });
     match result {
         Ok(written) => {
+            let http = match requests {
+                0 => String::new(),
+                n => format!(" and {n} HTTP requests to load balancer listeners"),
+            };
             outln!(
-                "wrote {} packets of {} flows to {}",
+                "wrote {} packets of {} flows{http} to {}",
                 written.packets,
                 flows.len(),
                 args.out.display()
@@ -442,8 +447,11 @@ fn write_flows(
     args: &GenArgs,
     topo: &Topology,
     flows: &mut [Flow],
+    http: Vec<(u64, Vec<u8>)>,
     path: &Path,
 ) -> Result<Written, String> {
+    // The HTTP requests' client frames (time-ordered) go in between, in time order.
+    let mut http = http.into_iter().peekable();
     let exchanges = args.exchanges as u64;
     // A flow with a name starts with its DNS query and answer.
     let mut pending: BinaryHeap<Reverse<(u64, u32, u64)>> = flows
@@ -460,6 +468,12 @@ fn write_flows(
     let mut written = 0u64;
     let mut dropped = [0u64; DropReason::COUNT];
     while let Some(Reverse((t, fi, si))) = pending.pop() {
+        while let Some((ht, frame)) = http.next_if(|(ht, _)| *ht <= t) {
+            writer
+                .write(Timestamp(ht), &frame, frame.len() as u32)
+                .map_err(|e| e.to_string())?;
+            written += 1;
+        }
         let f = &mut flows[fi as usize];
         if si >= DNS_QUERY {
             let (Some(name), Some(client)) = (&f.dns_name, topo.owner_of(f.client.src)) else {
@@ -540,6 +554,12 @@ fn write_flows(
         } else if step.forward && f.server_view.is_none() {
             f.server_view = Some(v.header);
         }
+    }
+    for (ht, frame) in http {
+        writer
+            .write(Timestamp(ht), &frame, frame.len() as u32)
+            .map_err(|e| e.to_string())?;
+        written += 1;
     }
     writer.finish().map_err(|e| e.to_string())?;
     Ok(Written {

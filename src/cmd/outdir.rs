@@ -12,6 +12,7 @@ use std::fs::{File, Metadata, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
+use vpcsim_dataplane::{ResId, Topology};
 
 /// What the run wrote, one relative path per line.
 pub const MANIFEST: &str = ".vpcsim-manifest";
@@ -48,9 +49,11 @@ fn is_replay_output(rel: &str) -> bool {
         })
         .collect();
     match parts.as_slice() {
-        [name] => [SUMMARY, SUMMARY_TMP, VERDICTS].contains(name),
+        [name] => [SUMMARY, SUMMARY_TMP, VERDICTS, "simulated.jsonl"].contains(name),
         [PCAP_DIR, name] => name.ends_with(".pcap") && !name.contains('/'),
         [FLOWLOG_DIR, name] => name.ends_with(".log") && !name.contains('/'),
+        // Access logs and WAF logs of simulated load balancers.
+        ["alb" | "waf", name] => name.ends_with(".log") && !name.contains('/'),
         _ => false,
     }
 }
@@ -252,4 +255,20 @@ impl<W: Write> Write for NamedWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush().map_err(|e| self.name(e))
     }
+}
+
+/// File name for a resource's output: its logical id, made safe for any file system.
+pub fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
+    let name: String = topo
+        .name(r)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{name}.{ext}")
 }

@@ -6,7 +6,7 @@
 
 use super::args::{StateArgs, TopologyArgs};
 use super::firewall_logs::FirewallLogs;
-use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
+use super::outdir::{self, file_name, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,9 +77,13 @@ pub struct ReplayArgs {
     pub flow_log_interval: u64,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub hosts: super::hosts::HostsArgs,
+    /// CIDR→country file for WAF geo-match statements (as `trace --geo-countries`).
+    #[arg(long, value_name = "FILE")]
+    pub geo_countries: Option<PathBuf>,
 }
 
-/// File name for a resource's output: its logical id, made safe for any file system.
 fn parse_interval(s: &str) -> Result<u64, String> {
     s.parse()
         .ok()
@@ -87,22 +91,7 @@ fn parse_interval(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}`: AWS offers 60 or 600 seconds"))
 }
 
-fn file_name(topo: &Topology, r: ResId, ext: &str) -> String {
-    let name: String = topo
-        .name(r)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{name}.{ext}")
-}
-
-const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
+pub(super) const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
 
 pub fn run(args: &ReplayArgs) -> i32 {
@@ -117,7 +106,7 @@ pub fn run(args: &ReplayArgs) -> i32 {
 
 /// One frame's outcome on its way to the output thread; the frame's bytes, when it leaves or
 /// arrives somewhere, sit in the batch's arena.
-enum Item {
+pub(super) enum Item {
     Judged {
         frame: u64,
         ts: Timestamp,
@@ -132,6 +121,16 @@ enum Item {
         orig_len: u32,
         /// Range of this frame's interface sightings in the batch's `observations`.
         observations: (u32, u32),
+        /// More fields of its verdict line (`http`, `sent_by`), as JSON text starting with `,`.
+        extra: Option<Box<str>>,
+        /// Sent by a simulated host or node: its line goes to `simulated.jsonl`.
+        simulated: bool,
+    },
+    /// A frame for a resource's capture only (what a load balancer sends its clients).
+    Copy {
+        to: ResId,
+        ts: Timestamp,
+        frame: Vec<u8>,
     },
     Unparsed {
         frame: u64,
@@ -144,10 +143,10 @@ enum Item {
 }
 
 #[derive(Default)]
-struct Batch {
-    items: Vec<Item>,
-    arena: Vec<u8>,
-    observations: Vec<Observation>,
+pub(super) struct Batch {
+    pub(super) items: Vec<Item>,
+    pub(super) arena: Vec<u8>,
+    pub(super) observations: Vec<Observation>,
     encapsulations: Vec<Encapsulation>,
 }
 
@@ -171,6 +170,8 @@ struct Outputs<'a> {
     account: String,
     region: String,
     flows: FlowCount,
+    /// `simulated.jsonl`, the lines of frames simulated hosts and nodes sent.
+    simulated: super::replay_sim::SimulatedLines,
 }
 
 /// What the output thread hands back for the summary.
@@ -205,7 +206,8 @@ impl Outputs<'_> {
                             .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
                     }
                 }
-                Item::DnsAnswer(a) => self.dns_answer_out(a)?,
+                Item::DnsAnswer(a) => self.copy_out(a.to, a.ts, &a.frame)?,
+                Item::Copy { to, ts, frame } => self.copy_out(*to, *ts, frame)?,
                 Item::Judged {
                     frame,
                     ts,
@@ -216,6 +218,8 @@ impl Outputs<'_> {
                     geneve,
                     orig_len,
                     observations,
+                    extra,
+                    simulated,
                 } => {
                     // A later fragment carries no ports: its datagram's first fragment counted
                     // the flow.
@@ -244,7 +248,11 @@ impl Outputs<'_> {
                     {
                         self.reset_out(*ts, meta, &b.arena[start..start + len])?;
                     }
-                    if let Some(w) = self.verdicts.as_mut() {
+                    let out = match simulated {
+                        true => self.simulated.open(self.folder)?,
+                        false => self.verdicts.as_mut(),
+                    };
+                    if let Some(w) = out {
                         self.line.clear();
                         write_verdict_line(
                             &mut self.line,
@@ -253,8 +261,13 @@ impl Outputs<'_> {
                             *ts,
                             FrameVerdict::Judged(outcome),
                         );
-                        w.write_all(&self.line)
-                            .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
+                        if let Some(x) = extra {
+                            // Before the line's closing `}` and newline.
+                            self.line.truncate(self.line.len() - 2);
+                            self.line.extend_from_slice(x.as_bytes());
+                            self.line.extend_from_slice(b"}\n");
+                        }
+                        w.write_all(&self.line).map_err(|e| e.to_string())?;
                     }
                 }
             }
@@ -294,19 +307,19 @@ impl Outputs<'_> {
             .map_err(|e| e.to_string())
     }
 
-    /// The resolver's response, in the asking interface's capture.
-    fn dns_answer_out(&mut self, a: &super::replay_dns::DnsAnswer) -> Result<(), String> {
-        let w = match self.writers.entry(a.to) {
+    /// A frame for `to`'s capture only: the resolver's response, what a load balancer sends.
+    fn copy_out(&mut self, to: ResId, ts: Timestamp, frame: &[u8]) -> Result<(), String> {
+        let w = match self.writers.entry(to) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, a.to, "pcap"));
+                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, to, "pcap"));
                 let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
                 )
             }
         };
-        w.write(a.ts, &a.frame, a.frame.len() as u32)
+        w.write(ts, frame, frame.len() as u32)
             .map_err(|e| e.to_string())
     }
 
@@ -440,6 +453,7 @@ impl Outputs<'_> {
             w.flush()
                 .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
         }
+        self.simulated.finish()?;
         for (_, w) in self.writers.drain() {
             w.finish().map_err(|e| e.to_string())?;
         }
@@ -459,9 +473,15 @@ impl Outputs<'_> {
 }
 
 fn replay(args: &ReplayArgs) -> Result<(), String> {
-    let Ok((loaded, topo)) = args.topology.topology() else {
+    let Ok((loaded, mut topo)) = args.topology.topology() else {
         return Err("cannot replay: the topology did not load".into());
     };
+    let hosts = args.hosts.load(&topo)?;
+    if args.hosts.hosts.is_some() {
+        vpcsim_dataplane::alb::health::check(&mut topo, &hosts);
+    }
+    let countries = super::alb::countries(args.geo_countries.as_deref())?;
+    let captured = super::replay_sim::captured_conversations(&args.input)?;
     let origin =
         super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
     let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
@@ -493,6 +513,17 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         origin,
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(&topo, &folder)?,
+        sim: Some(super::replay_sim::open(
+            super::hostsim::HostSim::new(
+                &topo,
+                hosts,
+                args.hosts.hosts.is_some(),
+                captured,
+                countries,
+                args.state.config(),
+            ),
+            &folder,
+        )),
     };
     let progress = progress_bar(args, &reader);
     let started = Instant::now();
@@ -515,6 +546,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         account,
         region,
         flows: FlowCount::default(),
+        simulated: Default::default(),
     };
     let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
     let written = written?;
@@ -540,6 +572,10 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         files: &files,
     };
     let mut summary_json = summary.to_json();
+    if let Some(sim) = &mut pipeline.sim {
+        sim.logs.finish()?;
+        summary_json["simulated_hosts"] = super::replay_sim::summary(sim);
+    }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
             "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
@@ -571,12 +607,14 @@ fn progress_bar(args: &ReplayArgs, reader: &CaptureReader) -> Option<ProgressBar
 }
 
 /// The reading thread's side of a replay: the pipeline, its state and the counters.
-struct Pipeline<'a> {
-    topo: &'a Topology,
-    state: State,
+pub(super) struct Pipeline<'a> {
+    pub(super) topo: &'a Topology,
+    pub(super) state: State,
     origin: Origin,
-    counters: Counters,
+    pub(super) counters: Counters,
     firewall_logs: FirewallLogs,
+    /// The simulated hosts and load balancer nodes.
+    pub(super) sim: Option<super::replay_sim::Sim<'a>>,
 }
 
 impl Pipeline<'_> {
@@ -626,6 +664,10 @@ impl Pipeline<'_> {
                     Some(Ok(f)) => f,
                 };
                 self.frame(&frame, &mut batch);
+                if let Err(e) = self.pump(&mut batch, frame.ts) {
+                    read_error = Some(e);
+                    break;
+                }
                 if batch.items.len() >= BATCH && send(&mut batch).is_err() {
                     failed = true;
                     break;
@@ -668,7 +710,7 @@ impl Pipeline<'_> {
         };
         if !self.topo.network_firewalls.firewalls.is_empty() {
             let app = &mut self.state.firewall.app;
-            match l4_payload(&meta, frame.data) {
+            match super::app_layer::l4_payload(&meta, frame.data) {
                 (IpProtocol::UDP, p) if meta.header.dst_port == 53 => {
                     super::app_layer::from_dns_query(app, p)
                 }
@@ -720,8 +762,10 @@ impl Pipeline<'_> {
             ts,
             ROUTER_MAC,
         );
+        let frame_no = c.packets;
+        let extra = self.simulate_delivery(&meta, frame.data, &v, ts);
         batch.items.push(Item::Judged {
-            frame: c.packets,
+            frame: frame_no,
             ts,
             outcome: Outcome::from(&v),
             meta,
@@ -730,26 +774,11 @@ impl Pipeline<'_> {
             geneve,
             orig_len: frame.orig_len,
             observations,
+            extra,
+            simulated: false,
         });
         if let Some(a) = answer {
             batch.items.push(Item::DnsAnswer(a));
         }
     }
-}
-
-/// The payload of a TCP segment or UDP datagram (empty for anything else), for Network
-/// Firewall's application-layer rules.
-fn l4_payload<'a>(meta: &Meta, data: &'a [u8]) -> (IpProtocol, &'a [u8]) {
-    let proto = meta.header.proto;
-    let l4 = meta.l4_offset as usize;
-    let header = match proto {
-        _ if !meta.l4 => return (proto, &[]),
-        IpProtocol::TCP => match data.get(l4 + 12) {
-            Some(&off) => (off >> 4) as usize * 4,
-            None => return (proto, &[]),
-        },
-        IpProtocol::UDP => 8,
-        _ => return (proto, &[]),
-    };
-    (proto, data.get(l4 + header..).unwrap_or(&[]))
 }

@@ -18,6 +18,13 @@ pub struct WafRun {
     decision: WafDecision,
 }
 
+impl WafRun {
+    /// The web ACL's decision on the last request [`inspect`] evaluated (for its WAF log record).
+    pub fn last_decision(&self) -> &WafDecision {
+        &self.decision
+    }
+}
+
 /// The web ACL's verdict on one request.
 #[derive(Debug)]
 pub struct Inspected {
