@@ -17,5 +17,6 @@ pub mod error;
 pub mod ids;
 pub mod params;
 pub mod service;
+pub mod services;
 pub mod store;
 pub mod xml;

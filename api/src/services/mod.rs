@@ -1,0 +1,8 @@
+//! The service handlers: one module per AWS service, each with
+//! `pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError>`.
+
+pub mod elbv2;
+pub mod query_form;
+
+#[cfg(test)]
+pub(crate) mod test_support;
