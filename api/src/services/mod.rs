@@ -1,6 +1,7 @@
 //! The service handlers: one module per AWS service, each with
 //! `pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError>`.
 
+pub mod cloudwatch;
 pub mod elbv2;
 pub mod query_form;
 

@@ -92,7 +92,22 @@ pub fn write_xml(w: &mut XmlWriter, v: &Value) {
     }
 }
 
+/// The key of a JSON object that stands for a Query map (`{MAP: {"k": v}}`): written as
+/// `<entry><key>k</key><value>v</value></entry>` elements, as botocore reads maps.
+pub const MAP: &str = "\u{0}map";
+
 fn write_member(w: &mut XmlWriter, tag: &str, v: &Value) {
+    if let Some(Value::Object(entries)) = v.get(MAP) {
+        w.element(tag, |w| {
+            for (k, x) in entries {
+                w.element("entry", |w| {
+                    w.leaf("key", k);
+                    write_member(w, "value", x);
+                });
+            }
+        });
+        return;
+    }
     match v {
         Value::Null => {}
         Value::Array(items) => {
@@ -280,11 +295,11 @@ mod tests {
         let mut w = XmlWriter::new();
         write_xml(
             &mut w,
-            &json!({"A": [{"B": 1, "C": null}], "D": {"E": true}}),
+            &json!({"A": [{"B": 1, "C": null}], "D": {"E": true}, "M": {MAP: {"p90": 2.5}}}),
         );
         assert_eq!(
             w.finish(),
-            "<A><member><B>1</B></member></A><D><E>true</E></D>"
+            "<A><member><B>1</B></member></A><D><E>true</E></D><M><entry><key>p90</key><value>2.5</value></entry></M>"
         );
     }
 
