@@ -7,9 +7,8 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
-use super::metrics::{
-    self, bucketed, check_stat, dimensions, metric_key, ms, statistic, time, Window,
-};
+use super::metrics::{dimensions, metric_key, ms, time};
+use super::queries::{bucketed, check_stat, percentile, statistic, Window};
 use super::{invalid, offset, token};
 use crate::call::Call;
 use crate::error::ApiError;
@@ -383,8 +382,8 @@ fn alarm_settings(input: &Value) -> Result<Value, ApiError> {
     let stat = str_of(input, "Statistic");
     let ext = str_of(input, "ExtendedStatistic");
     match (stat, ext) {
-        (Some(s), None) if metrics::percentile(s).is_none() => check_stat(s)?,
-        (None, Some(e)) if metrics::percentile(e).is_some() => {}
+        (Some(s), None) if percentile(s).is_none() => check_stat(s)?,
+        (None, Some(e)) if percentile(e).is_some() => {}
         _ => {
             return Err(ApiError::client(
                 "InvalidParameterCombination",

@@ -15,6 +15,7 @@
 
 mod alarms;
 mod metrics;
+mod queries;
 
 use serde_json::{json, Value};
 
@@ -167,8 +168,8 @@ pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     let out = match call.action.as_str() {
         "PutMetricData" => metrics::put_metric_data(store, call, &input)?,
         "ListMetrics" => metrics::list_metrics(store, call, &input)?,
-        "GetMetricStatistics" => metrics::get_metric_statistics(store, call, &input)?,
-        "GetMetricData" => metrics::get_metric_data(store, call, &input)?,
+        "GetMetricStatistics" => queries::get_metric_statistics(store, call, &input)?,
+        "GetMetricData" => queries::get_metric_data(store, call, &input)?,
         "PutMetricAlarm" => alarms::put_metric_alarm(store, call, &input)?,
         "DescribeAlarms" => alarms::describe_alarms(store, call, &input)?,
         "DeleteAlarms" => alarms::delete_alarms(store, call, &input)?,
