@@ -3,6 +3,7 @@
 
 pub mod cloudwatch;
 pub mod elbv2;
+pub mod logs;
 pub mod query_form;
 
 #[cfg(test)]

@@ -133,6 +133,17 @@ pub fn xml_to_json(xml: &str) -> Value {
 /// botocore's own parse of a Query answer to `operation` of `service` (`elbv2`, `cloudwatch`),
 /// as the JSON the CLI would print; `None` when `VPCSIM_AWS_PYTHON` is unset.
 pub fn botocore_parse(service: &str, operation: &str, status: u16, body: &str) -> Option<Value> {
+    botocore_parse_as("query", service, operation, status, body)
+}
+
+/// As [`botocore_parse`], with botocore's parser for `protocol` (`query`, `json`, `rest-xml`).
+pub fn botocore_parse_as(
+    protocol: &str,
+    service: &str,
+    operation: &str,
+    status: u16,
+    body: &str,
+) -> Option<Value> {
     let Ok(venv) = std::env::var("VPCSIM_AWS_PYTHON") else {
         eprintln!("VPCSIM_AWS_PYTHON is unset: skipping the botocore parse");
         return None;
@@ -140,10 +151,10 @@ pub fn botocore_parse(service: &str, operation: &str, status: u16, body: &str) -
     let script = r#"
 import sys, json, botocore.session
 from botocore import parsers
-service, op, status = sys.argv[1], sys.argv[2], int(sys.argv[3])
+protocol, service, op, status = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 model = botocore.session.get_session().get_service_model(service)
 opm = model.operation_model(op)
-parser = parsers.create_parser('query')
+parser = parsers.create_parser(protocol)
 body = sys.stdin.buffer.read()
 out = parser.parse({'body': body, 'headers': {}, 'status_code': status}, opm.output_shape)
 out.pop('ResponseMetadata', None)
@@ -151,7 +162,14 @@ print(json.dumps(out, default=str))
 "#;
     let python = std::path::Path::new(&venv).join("bin").join("python");
     let mut child = std::process::Command::new(python)
-        .args(["-c", script, service, operation, &status.to_string()])
+        .args([
+            "-c",
+            script,
+            protocol,
+            service,
+            operation,
+            &status.to_string(),
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
