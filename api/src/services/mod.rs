@@ -5,6 +5,7 @@ pub mod cloudwatch;
 pub mod elbv2;
 pub mod logs;
 pub mod query_form;
+pub mod route53;
 
 #[cfg(test)]
 pub(crate) mod test_support;
