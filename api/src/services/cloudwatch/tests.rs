@@ -213,7 +213,12 @@ fn put_and_get_statistics_over_query() {
         "{}",
         e.message
     );
-    // PutMetricData's own checks.
+}
+
+#[test]
+fn put_metric_data_checks() {
+    let s = Store::open(None).unwrap();
+    let now = at(10);
     let put = |pairs: &[(&str, &str)]| query(&s, "PutMetricData", pairs, now).unwrap_err().code;
     assert_eq!(
         put(&[
@@ -495,6 +500,27 @@ fn alarms_evaluate_every_minute_and_keep_history() {
         .code,
         "InvalidFormat"
     );
+}
+
+#[test]
+fn put_metric_alarm_checks_and_delete_alarms() {
+    let s = Store::open(None).unwrap();
+    query(
+        &s,
+        "PutMetricAlarm",
+        &[
+            ("AlarmName", "unhealthy"),
+            ("Namespace", "AWS/NetworkELB"),
+            ("MetricName", "UnHealthyHostCount"),
+            ("Statistic", "Maximum"),
+            ("Period", "60"),
+            ("EvaluationPeriods", "3"),
+            ("Threshold", "1"),
+            ("ComparisonOperator", "GreaterThanOrEqualToThreshold"),
+        ],
+        t0(),
+    )
+    .unwrap();
     let bad = |extra: (&str, &str)| {
         let mut p = vec![
             ("AlarmName", "b"),

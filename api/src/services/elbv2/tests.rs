@@ -737,7 +737,14 @@ fn listeners_actions_and_their_errors() {
         )),
         "CertificateNotFound"
     );
-    // redirect and fixed-response defaults
+}
+
+#[test]
+fn listener_redirects_fixed_responses_and_modify() {
+    let s = seeded();
+    let lb = alb(&s);
+    let tg = target_group(&s, "app", "HTTP", "80");
+    let l = listener(&s, &lb, "80", &tg);
     let r = call(
         &s,
         "CreateListener",
@@ -1030,6 +1037,12 @@ fn attributes_and_tags() {
         )),
         "InvalidConfigurationRequest"
     );
+}
+
+#[test]
+fn target_group_attributes_and_tags() {
+    let s = seeded();
+    let lb = alb(&s);
     let tg = target_group(&s, "app", "HTTP", "80");
     assert_eq!(
         code(call(
