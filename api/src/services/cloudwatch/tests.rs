@@ -670,3 +670,43 @@ fn query_answers_parse_with_botocore() {
         }
     }
 }
+
+#[test]
+fn json_answers_parse_with_botocore() {
+    let s = Store::open(None).unwrap();
+    publish(
+        &s,
+        R,
+        "AWS/NATGateway",
+        "PacketsDropCount",
+        &[("NatGatewayId", "nat-1")],
+        4.0,
+        "Count",
+        at(1),
+    )
+    .unwrap();
+    let v = json_call(
+        &s,
+        "GetMetricStatistics",
+        json!({"Namespace": "AWS/NATGateway", "MetricName": "PacketsDropCount",
+        "Dimensions": [{"Name": "NatGatewayId", "Value": "nat-1"}], "StartTime": crate::services::query_form::epoch_seconds(t0()),
+        "EndTime": crate::services::query_form::epoch_seconds(at(5)), "Period": 60, "Statistics": ["Sum"], "ExtendedStatistics": []}),
+        at(5),
+    );
+    // An empty ExtendedStatistics list is an absent one.
+    let v = v.unwrap();
+    let Some(p) = crate::services::test_support::botocore_parse_as(
+        "json",
+        "cloudwatch",
+        "GetMetricStatistics",
+        200,
+        &v.to_string(),
+    ) else {
+        return;
+    };
+    assert_eq!(p["Datapoints"][0]["Sum"], 4.0);
+    assert!(p["Datapoints"][0]["Timestamp"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-12-07 20:01:00"));
+}

@@ -1213,3 +1213,61 @@ fn answers_parse_with_botocore() {
     };
     assert_eq!(parsed["Error"]["Code"], "LoadBalancerNotFound");
 }
+
+#[test]
+fn set_security_groups_moves_the_nodes_too() {
+    let s = seeded();
+    let lb = alb(&s);
+    let v = call(
+        &s,
+        "SetSecurityGroups",
+        &[
+            ("LoadBalancerArn", &lb),
+            ("SecurityGroups.member.1", "sg-web"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(v["SecurityGroupIds"], json!(["sg-web"]));
+    let enis = s.read(|tx| tx.list(R, "NetworkInterfaces")).unwrap();
+    assert!(enis.iter().all(|e| e["Groups"][0]["GroupId"] == "sg-web"));
+    assert_eq!(
+        code(call(
+            &s,
+            "SetSecurityGroups",
+            &[
+                ("LoadBalancerArn", &lb),
+                ("SecurityGroups.member.1", "sg-404")
+            ]
+        )),
+        "InvalidSecurityGroup"
+    );
+    assert_eq!(
+        code(call(&s, "SetSecurityGroups", &[("LoadBalancerArn", &lb)])),
+        "ValidationError"
+    );
+    let nlb = call(
+        &s,
+        "CreateLoadBalancer",
+        &[
+            ("Name", "n"),
+            ("Type", "network"),
+            ("Subnets.member.1", "subnet-a"),
+        ],
+    )
+    .unwrap();
+    let nlb = nlb["LoadBalancers"][0]["LoadBalancerArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        code(call(
+            &s,
+            "SetSecurityGroups",
+            &[
+                ("LoadBalancerArn", &nlb),
+                ("SecurityGroups.member.1", "sg-web")
+            ]
+        )),
+        "InvalidConfigurationRequest"
+    );
+}

@@ -378,7 +378,7 @@ fn delete_hosted_zone(store: &Store, call: &Call, id: &str) -> Result<Reply, Api
 }
 
 fn get_change(store: &Store, call: &Call, id: &str) -> Result<Reply, ApiError> {
-    call.authorize(&["*".to_string()], &[])?;
+    call.authorize(&[format!("arn:aws:route53:::change/{id}")], &[])?;
     let mut c = store
         .read(|tx| tx.get(GLOBAL, CHANGES, id))?
         .ok_or_else(|| {
