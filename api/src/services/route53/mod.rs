@@ -10,6 +10,7 @@
 //! A `CreateHostedZone` answer is a 201 whose `Location` header [`location`] gives.
 
 mod records;
+mod vpcs;
 mod xml_in;
 
 use std::time::{Duration, SystemTime};
@@ -47,6 +48,10 @@ pub fn route(method: &str, path: &str) -> Option<(&'static str, Option<String>)>
         ("DELETE", ["hostedzone", z]) => Some(("DeleteHostedZone", id(z))),
         ("POST", ["hostedzone", z, "rrset"]) => Some(("ChangeResourceRecordSets", id(z))),
         ("GET", ["hostedzone", z, "rrset"]) => Some(("ListResourceRecordSets", id(z))),
+        ("POST", ["hostedzone", z, "associatevpc"]) => Some(("AssociateVPCWithHostedZone", id(z))),
+        ("POST", ["hostedzone", z, "disassociatevpc"]) => {
+            Some(("DisassociateVPCFromHostedZone", id(z)))
+        }
         ("GET", ["change", c]) => Some(("GetChange", id(c))),
         _ => None,
     }
@@ -82,6 +87,12 @@ pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError> {
         "DeleteHostedZone" => delete_hosted_zone(store, call, &id.unwrap_or_default()),
         "ChangeResourceRecordSets" => records::change(store, call, &id.unwrap_or_default()),
         "ListResourceRecordSets" => records::list(store, call, &id.unwrap_or_default()),
+        "AssociateVPCWithHostedZone" => {
+            vpcs::change_association(store, call, &id.unwrap_or_default(), true)
+        }
+        "DisassociateVPCFromHostedZone" => {
+            vpcs::change_association(store, call, &id.unwrap_or_default(), false)
+        }
         _ => get_change(store, call, &id.unwrap_or_default()),
     }
 }

@@ -393,6 +393,59 @@ fn private_zones_need_a_known_vpc_and_mark_its_region_changed() {
     );
     let stored = s.read(|tx| tx.get(GLOBAL, ZONES, &id)).unwrap().unwrap();
     assert_eq!(stored["VPCs"][0]["VPCRegion"], "us-east-1");
+    // A second VPC, then back to one; the last cannot go.
+    s.write(|tx| tx.put("eu-west-1", "Vpcs", "vpc-2", &json!({"VpcId": "vpc-2"})))
+        .unwrap();
+    let vpc = |v: &str, r: &str| {
+        format!("<AssociateVPCWithHostedZoneRequest {NS}><VPC><VPCRegion>{r}</VPCRegion><VPCId>{v}</VPCId></VPC></AssociateVPCWithHostedZoneRequest>")
+    };
+    let assoc = |op: &str, v: &str, r: &str| {
+        rest(
+            &s,
+            "POST",
+            &format!("/2013-04-01/hostedzone/{id}/{op}"),
+            &vpc(v, r),
+            &[],
+        )
+    };
+    assoc("associatevpc", "vpc-2", "eu-west-1").unwrap();
+    assert_eq!(
+        assoc("associatevpc", "vpc-2", "eu-west-1")
+            .unwrap_err()
+            .code,
+        "InvalidInput"
+    );
+    assert_eq!(
+        assoc("associatevpc", "vpc-9", "eu-west-1")
+            .unwrap_err()
+            .code,
+        "InvalidVPCId"
+    );
+    let stored = s.read(|tx| tx.get(GLOBAL, ZONES, &id)).unwrap().unwrap();
+    assert_eq!(stored["VPCs"].as_array().unwrap().len(), 2);
+    assoc("disassociatevpc", "vpc-1", "us-east-1").unwrap();
+    assert_eq!(
+        assoc("disassociatevpc", "vpc-1", "us-east-1")
+            .unwrap_err()
+            .code,
+        "VPCAssociationNotFound"
+    );
+    assert_eq!(
+        assoc("disassociatevpc", "vpc-2", "eu-west-1")
+            .unwrap_err()
+            .code,
+        "LastVPCAssociation"
+    );
+    let (public, _) = create_zone(&s, "public.example", "p4", None).unwrap();
+    let e = rest(
+        &s,
+        "POST",
+        &format!("/2013-04-01/hostedzone/{public}/associatevpc"),
+        &vpc("vpc-1", "us-east-1"),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "PublicZoneVPCAssociation");
     let l = rest(
         &s,
         "GET",
@@ -403,7 +456,7 @@ fn private_zones_need_a_known_vpc_and_mark_its_region_changed() {
     .unwrap();
     assert_eq!(
         xml_to_json(xml_of(&l))["ListHostedZonesResponse"]["IsTruncated"],
-        "false"
+        "true"
     );
 }
 
