@@ -154,6 +154,12 @@ fn group_name(arn: &str) -> &str {
         .unwrap_or(arn)
 }
 
+/// Every target group's health as `vpcsim health --json` prints it (also what `vpcsim serve`
+/// answers `DescribeTargetHealth` from).
+pub fn health_json(topo: &Topology) -> Vec<Value> {
+    groups(topo).iter().map(|g| group_json(topo, g)).collect()
+}
+
 fn group_json(topo: &Topology, g: &GroupHealth) -> Value {
     let arn = &topo.resource(g.res).aws_id;
     json!({
@@ -259,7 +265,7 @@ pub fn run(args: &HealthArgs) -> i32 {
     }
     let groups = groups(&topo);
     if args.json {
-        let list: Vec<Value> = groups.iter().map(|g| group_json(&topo, g)).collect();
+        let list = health_json(&topo);
         outln!(
             "{}",
             serde_json::to_string_pretty(&list).unwrap_or_default()

@@ -11,15 +11,15 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use vpcsim_api::auth::{ensure_root_credentials, PolicyAuthorizer, SigV4Authenticator};
+use vpcsim_api::call::{Authenticator, Authorizer};
 use vpcsim_api::plane::{
     ensure_default_vpc, load_options, load_region, model_documents, Compiled, Planes,
 };
-use vpcsim_api::auth::{ensure_root_credentials, PolicyAuthorizer, SigV4Authenticator};
-use vpcsim_api::call::{Authenticator, Authorizer};
 use vpcsim_api::server::{AllowAll, NoAuthAuthenticator, Server, Tracer};
-use vpcsim_api::trail::{deliver, CloudTrailRecorder};
 use vpcsim_api::services::ec2::{store_documents, ASYNC_DELAY_KEY};
 use vpcsim_api::store::Store;
+use vpcsim_api::trail::{deliver, CloudTrailRecorder};
 use vpcsim_controlplane::load::{load_stacks, StackFile};
 use vpcsim_controlplane::snapshot::load_snapshot;
 use vpcsim_controlplane::{Loaded, Severity};
@@ -110,6 +110,10 @@ impl Tracer for Traces {
             out["explanation"] = e.to_json(&c.model);
         }
         Ok(out)
+    }
+
+    fn target_health(&self, c: &Compiled) -> Value {
+        Value::Array(super::health::health_json(&c.topology))
     }
 }
 
@@ -284,7 +288,11 @@ fn auth(
             Arc::new(AllowAll),
         ));
     }
-    match ensure_root_credentials(store, args.access_key.as_deref(), args.secret_key.as_deref()) {
+    match ensure_root_credentials(
+        store,
+        args.access_key.as_deref(),
+        args.secret_key.as_deref(),
+    ) {
         Ok((key, secret, true)) => {
             outln!("root credentials (generated now, kept in the database):\n  AWS_ACCESS_KEY_ID={key}\n  AWS_SECRET_ACCESS_KEY={secret}");
         }
@@ -310,7 +318,11 @@ fn deliver_cloudtrail(store: &Store, dir: &std::path::Path, account: &str, stop:
         if stopping || last.elapsed() >= std::time::Duration::from_secs(30) {
             last = Instant::now();
             if let Err(e) = deliver(store, dir, account, std::time::SystemTime::now(), stopping) {
-                errln!("warning: CloudTrail delivery to {}: {}", dir.display(), e.message);
+                errln!(
+                    "warning: CloudTrail delivery to {}: {}",
+                    dir.display(),
+                    e.message
+                );
             }
         }
         if stopping {

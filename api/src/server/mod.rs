@@ -26,6 +26,7 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::plane::{Compiled, Planes};
 use crate::service::{Protocol, Service};
+use crate::services::elbv2::{TargetHealth, TargetHealthSource};
 use crate::store::Store;
 
 /// The largest request body read (16 MiB): CloudFormation's largest template body is 51,200
@@ -46,6 +47,65 @@ pub trait Tracer: Send + Sync + std::fmt::Debug {
     /// Traces `flow` (`tcp 10.0.1.5:40000 -> 10.0.2.7:443`) from `from` (a resource id or
     /// logical id; `None`: the interface owning the source address) through `compiled`.
     fn trace(&self, compiled: &Compiled, flow: &str, from: Option<&str>) -> Result<Value, String>;
+
+    /// Every target group's health in `compiled`, as `vpcsim health --json` prints it: a list of
+    /// `{TargetGroupArn, TargetHealthDescriptions: [{Target: {Id, Port}, TargetHealth}]}`.
+    fn target_health(&self, compiled: &Compiled) -> Value;
+}
+
+/// `DescribeTargetHealth` answered by the region's data plane: the health checks the pipeline
+/// ran when the region was compiled.
+struct PlaneHealth<'s> {
+    server: &'s Server,
+}
+
+impl TargetHealthSource for PlaneHealth<'_> {
+    fn target_health(
+        &self,
+        region: &str,
+        target_group: &Value,
+        targets: &[Value],
+    ) -> Result<Vec<TargetHealth>, ApiError> {
+        let unavailable = |why: &str| {
+            ApiError::with_status(
+                "HealthUnavailable",
+                format!("The health of the specified targets could not be retrieved: {why}"),
+                500,
+            )
+        };
+        let plane = self.server.planes.region(&self.server.store, region)?;
+        let all = self.server.tracer.target_health(&plane.current());
+        let arn = target_group["TargetGroupArn"].as_str().unwrap_or_default();
+        let group = all
+            .as_array()
+            .and_then(|gs| gs.iter().find(|g| g["TargetGroupArn"] == arn))
+            .ok_or_else(|| unavailable("the data plane has no health checks for this group"))?;
+        let descriptions = group["TargetHealthDescriptions"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let port = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+        targets
+            .iter()
+            .map(|t| {
+                let d = descriptions
+                    .iter()
+                    .find(|d| {
+                        d["Target"]["Id"] == t["Id"]
+                            && port(&d["Target"]["Port"]) == port(&t["Port"])
+                    })
+                    .ok_or_else(|| {
+                        unavailable("a registered target is not in the data plane yet")
+                    })?;
+                let h = &d["TargetHealth"];
+                Ok(TargetHealth {
+                    state: h["State"].as_str().unwrap_or("unavailable").to_string(),
+                    reason: h["Reason"].as_str().map(str::to_string),
+                    description: h["Description"].as_str().map(str::to_string),
+                })
+            })
+            .collect()
+    }
 }
 
 /// Everything a request needs, shared by the worker threads.
@@ -80,6 +140,9 @@ pub struct Answer {
     pub body: String,
     /// `x-amzn-RequestId`.
     pub request_id: String,
+    /// Other headers the protocol needs (Route 53's `Location`, CloudWatch's
+    /// `x-amzn-query-error`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Server {
@@ -152,6 +215,9 @@ impl Server {
             .with_status_code(answer.status)
             .with_header(header("Content-Type", answer.content_type));
         response.add_header(header("x-amzn-RequestId", &answer.request_id));
+        for (name, value) in &answer.headers {
+            response.add_header(header(name, value));
+        }
         // The client may have gone away; there is nobody left to tell.
         let _ = req.respond(response);
     }
@@ -162,8 +228,7 @@ impl Server {
             return self.vpcsim_endpoint(endpoint, http);
         }
         let request_id = crate::ids::uuid();
-        let scoped =
-            credential_scope(http).and_then(|s| Service::from_signing_name(&s.service));
+        let scoped = credential_scope(http).and_then(|s| Service::from_signing_name(&s.service));
         let fallback = scoped.map_or(Protocol::Query, |s| protocol_of(s, http));
         let who = match self.authenticator.authenticate(&self.store, http, now) {
             Ok(a) => a,
@@ -206,7 +271,8 @@ impl Server {
                 return error_answer(&e, protocol, &request_id).with_xmlns(xmlns, protocol);
             }
         }
-        let mut outcome = crate::services::dispatch(&self.store, &call);
+        let health = PlaneHealth { server: self };
+        let mut outcome = crate::services::dispatch(&self.store, &call, &health);
         if outcome.is_ok() && !call.was_authorized() {
             outcome = Err(ApiError::internal(format!(
                 "{} answered without checking the caller's permissions",
@@ -221,7 +287,25 @@ impl Server {
         }
         match outcome {
             Ok(Reply::Xml(body)) => answer(200, "text/xml", body, request_id),
-            Ok(Reply::XmlStatus(status, body)) => answer(status, "text/xml", body, request_id),
+            Ok(Reply::XmlStatus(status, body)) => {
+                let location =
+                    crate::services::route53::location(&Reply::XmlStatus(status, body.clone()));
+                let mut a = answer(status, "text/xml", body, request_id);
+                a.headers
+                    .extend(location.map(|l| ("Location".to_string(), l)));
+                a
+            }
+            Err(e) if who.service == Service::CloudWatch && protocol == Protocol::Json10 => {
+                // JSON-speaking SDKs of a service that spoke Query read the Query error code
+                // from `x-amzn-query-error`.
+                let (body, headers) = crate::services::cloudwatch::json_error(&e);
+                let mut a = answer(e.status, json_type(protocol), body, request_id);
+                a.headers = headers
+                    .into_iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+                    .collect();
+                a
+            }
             Ok(Reply::Json(v)) => answer(200, json_type(protocol), v.to_string(), request_id),
             Err(e) => error_answer(&e, protocol, &request_id).with_xmlns(xmlns, protocol),
         }
@@ -308,6 +392,7 @@ fn answer(status: u16, content_type: &'static str, body: String, request_id: Str
         content_type,
         body,
         request_id,
+        headers: Vec::new(),
     }
 }
 

@@ -3,9 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::call::{
-    Authenticated, Authenticator, Caller, CallerKind, HttpRequest,
-};
+use crate::call::{Authenticated, Authenticator, Caller, CallerKind, HttpRequest};
 use crate::error::ApiError;
 use crate::service::Service;
 use crate::store::Store;
