@@ -11,6 +11,7 @@ pub mod diff;
 pub mod dns;
 pub mod export;
 pub mod firewall_logs;
+pub mod flowlog_s3;
 pub mod flowspec;
 pub mod gen;
 pub mod gen_dns;

@@ -75,6 +75,11 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = flowlog::DEFAULT_INTERVAL_S,
           value_parser = parse_interval)]
     pub flow_log_interval: u64,
+    /// Where the flow logs go: `files` (flowlogs/<Resource>.log) or `s3`, gzipped files per VPC
+    /// and 5-minute delivery, named and foldered as AWS delivers them to S3
+    /// (AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/…log.gz).
+    #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
+    pub flow_log_layout: super::flowlog_s3::FlowLogLayout,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -168,6 +173,8 @@ struct Outputs<'a> {
     flowlogs: FlowLogs,
     /// Open flow-log files, by the resource that owns the interface (its file's name).
     flowlog_files: FxHashMap<ResId, outdir::NamedWriter<BufWriter<File>>>,
+    /// With `--flow-log-layout s3`, the flow logs go there instead.
+    flowlog_s3: Option<super::flowlog_s3::S3Layout>,
     account: String,
     region: String,
     flows: FlowCount,
@@ -274,8 +281,17 @@ impl Outputs<'_> {
             account_id: &self.account,
             region: &self.region,
         };
+        if let Some(s3) = self.flowlog_s3.as_mut() {
+            return self
+                .flowlogs
+                .flush(topo, &target, all, |eni, end, line| {
+                    s3.write(topo, folder, &header, eni, end, line)
+                })
+                .and_then(|()| s3.close_old())
+                .map_err(|e| e.to_string());
+        }
         self.flowlogs
-            .flush(topo, &target, all, |eni, _start, line| {
+            .flush(topo, &target, all, |eni, _end, line| {
                 let owner = topo.enis[eni].owner;
                 let w = match files.entry(owner) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -447,6 +463,9 @@ impl Outputs<'_> {
         for (_, mut w) in self.flowlog_files.drain() {
             w.flush().map_err(|e| e.to_string())?;
         }
+        if let Some(s3) = self.flowlog_s3.take() {
+            s3.finish().map_err(|e| e.to_string())?;
+        }
         Ok(Written {
             flowlogs: FlowLogStats {
                 capacity: self.flowlogs.capacity(),
@@ -512,6 +531,8 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
             args.flow_log_format.clone().unwrap_or_default(),
         ),
         flowlog_files: FxHashMap::default(),
+        flowlog_s3: (args.flow_log_layout == super::flowlog_s3::FlowLogLayout::S3)
+            .then(|| super::flowlog_s3::S3Layout::new(&account, &region)),
         account,
         region,
         flows: FlowCount::default(),
