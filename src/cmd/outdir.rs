@@ -88,9 +88,9 @@ fn same_file(a: &Metadata, a_path: &Path, b_path: &Path) -> bool {
 }
 
 impl OutputFolder {
-    /// Take `dir` over for a run that reads `input`: refuse when the run would write or remove
-    /// the input, remove the previous run's files, start a new manifest.
-    pub fn open(dir: &Path, input: &Path) -> Result<OutputFolder, String> {
+    /// Take `dir` over for a run that reads `inputs`: refuse when the run would write or remove
+    /// one of them, remove the previous run's files, start a new manifest.
+    pub fn open(dir: &Path, inputs: &[PathBuf]) -> Result<OutputFolder, String> {
         for d in [dir.to_path_buf(), dir.join(PCAP_DIR), dir.join(FLOWLOG_DIR)] {
             std::fs::create_dir_all(&d).map_err(|e| io_error(&d, "cannot create directory", e))?;
         }
@@ -104,11 +104,14 @@ impl OutputFolder {
             Err(e) if e.kind() == ErrorKind::NotFound => vec![],
             Err(e) => return Err(io_error(&manifest_path, "cannot read", e)),
         };
-        if let Ok(meta) = std::fs::metadata(input) {
+        for (input, meta) in inputs
+            .iter()
+            .filter_map(|i| Some((i, std::fs::metadata(i).ok()?)))
+        {
             for rel in previous.iter().cloned().chain(candidates(dir)) {
                 let path = dir.join(&rel);
                 if same_file(&meta, input, &path) {
-                    let what = if path == input {
+                    let what = if &path == input {
                         "the capture".to_string()
                     } else {
                         format!("the capture, also {},", path.display())

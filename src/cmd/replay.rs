@@ -7,7 +7,8 @@
 use super::args::{StateArgs, TopologyArgs};
 use super::firewall_logs::FirewallLogs;
 use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
-use super::stdio::{errln, out};
+use super::replay_input::{FrameFilter, Inputs};
+use super::stdio::{errln, out, outln};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
@@ -42,8 +43,12 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
     /// Capture to replay (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2, BSD loopback; VLAN tags are stripped).
-    #[arg(long = "in", short = 'i', value_name = "CAPTURE")]
-    pub input: PathBuf,
+    /// `-` reads it from standard input. Repeat for a rotated capture set: the files are read
+    /// one after another, in the order given, as one capture.
+    #[arg(long = "in", short = 'i', value_name = "CAPTURE", required = true)]
+    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub selection: super::replay_input::FrameSelection,
     /// Directory for the outputs (created if missing). The files the previous replay into it
     /// wrote are removed first (it lists them in `.vpcsim-manifest`); no other file is touched.
     #[arg(long = "out", short = 'o', value_name = "DIR")]
@@ -478,13 +483,15 @@ impl Outputs<'_> {
 }
 
 fn replay(args: &ReplayArgs) -> Result<(), String> {
+    let mut inputs = Inputs::new(&args.input, &args.topology.topology)?;
     let Ok((loaded, topo)) = args.topology.topology() else {
         return Err("cannot replay: the topology did not load".into());
     };
     let origin =
         super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
-    let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
+    let reader = inputs.open_next().ok_or("no capture to replay")??;
     let link_type = reader.link_type();
+    let mut filter = FrameFilter::new(&args.selection, link_type.map(|l| l.pcap_value()))?;
     let folder = OutputFolder::open(&args.out, &args.input)?;
     let verdicts_path = args.out.join(VERDICTS);
     let verdicts: Option<BufWriter<File>> = if args.no_verdicts {
@@ -512,8 +519,9 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         origin,
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(&topo, &folder)?,
+        frames_read: 0,
     };
-    let progress = progress_bar(args, &reader);
+    let progress = progress_bar(args, inputs.total_len());
     let started = Instant::now();
     let outputs = Outputs {
         topo: &topo,
@@ -537,7 +545,8 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         region,
         flows: FlowCount::default(),
     };
-    let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
+    let (written, read_error) =
+        pipeline.run(reader, &mut inputs, &mut filter, outputs, progress.as_ref())?;
     let written = written?;
     std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
         .finish(&topo, &pipeline.state)?;
@@ -547,7 +556,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     }
     let files = folder.files()?;
     let summary = ReplaySummary {
-        input: &args.input,
+        input: inputs.first(),
         link_type,
         counters: &pipeline.counters,
         flows: written.flows.0,
@@ -561,6 +570,10 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         files: &files,
     };
     let mut summary_json = summary.to_json();
+    summary_json["filtered_out"] = filter.summary();
+    if args.input.len() > 1 {
+        summary_json["inputs"] = json!(args.input);
+    }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
             "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
@@ -569,20 +582,28 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     folder
         .write_summary(&(serde_json::to_string_pretty(&summary_json).unwrap_or_default() + "\n"))?;
     out!("{}", summary.text(&args.out, args.stats));
+    if filter.left_out() > 0 {
+        outln!(
+            "left out {} frames: {} not matching --filter, {} outside --start/--end",
+            filter.left_out(),
+            filter.not_matching,
+            filter.outside_window
+        );
+    }
     // As tcpdump does: what was read is replayed and written, and the run still fails.
     match read_error {
         Some(e) => Err(format!(
             "corrupt capture after frame {n}: {e} (the outputs hold the {n} frames read before it)",
-            n = pipeline.counters.packets
+            n = pipeline.frames_read
         )),
         None => Ok(()),
     }
 }
 
 /// A progress bar on a terminal, for captures large enough to wait for.
-fn progress_bar(args: &ReplayArgs, reader: &CaptureReader) -> Option<ProgressBar> {
-    (!args.quiet && std::io::stderr().is_terminal() && reader.len() > 16 << 20).then(|| {
-        let pb = ProgressBar::new(reader.len());
+fn progress_bar(args: &ReplayArgs, len: u64) -> Option<ProgressBar> {
+    (!args.quiet && std::io::stderr().is_terminal() && len > 16 << 20).then(|| {
+        let pb = ProgressBar::new(len);
         pb.set_style(
             ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -598,6 +619,9 @@ struct Pipeline<'a> {
     origin: Origin,
     counters: Counters,
     firewall_logs: FirewallLogs,
+    /// Frames read from the captures, replayed or left out; numbers the frames as Wireshark
+    /// does.
+    frames_read: u64,
 }
 
 impl Pipeline<'_> {
@@ -605,7 +629,9 @@ impl Pipeline<'_> {
     /// what the output thread wrote and why reading stopped early, if it did.
     fn run(
         &mut self,
-        reader: &mut CaptureReader,
+        mut reader: CaptureReader,
+        inputs: &mut Inputs,
+        filter: &mut FrameFilter,
         outputs: Outputs,
         progress: Option<&ProgressBar>,
     ) -> Result<(Result<Written, String>, Option<String>), String> {
@@ -632,25 +658,47 @@ impl Pipeline<'_> {
             };
             let mut read_error = None;
             let mut failed = false;
-            loop {
-                if let Some(pb) = progress {
-                    if self.counters.packets % 65_536 == 0 {
-                        pb.set_position(reader.position());
+            // Bytes of the captures before the one being read, for the progress bar.
+            let mut done_bytes = 0;
+            'captures: loop {
+                loop {
+                    if let Some(pb) = progress {
+                        if self.frames_read % 65_536 == 0 {
+                            pb.set_position(done_bytes + reader.position());
+                        }
+                    }
+                    let frame = match reader.next_frame() {
+                        None => break,
+                        Some(Err(e)) => {
+                            read_error = Some(e.to_string());
+                            break 'captures;
+                        }
+                        Some(Ok(f)) => f,
+                    };
+                    self.frames_read += 1;
+                    match filter.keep(&frame) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => {
+                            read_error = Some(e);
+                            break 'captures;
+                        }
+                    }
+                    self.frame(&frame, &mut batch);
+                    if batch.items.len() >= BATCH && send(&mut batch).is_err() {
+                        failed = true;
+                        break 'captures;
                     }
                 }
-                let frame = match reader.next_frame() {
+                done_bytes += reader.position();
+                reader = match inputs.open_next() {
                     None => break,
+                    Some(Ok(r)) => r,
                     Some(Err(e)) => {
-                        read_error = Some(e.to_string());
+                        read_error = Some(e);
                         break;
                     }
-                    Some(Ok(f)) => f,
                 };
-                self.frame(&frame, &mut batch);
-                if batch.items.len() >= BATCH && send(&mut batch).is_err() {
-                    failed = true;
-                    break;
-                }
             }
             if !failed && !batch.items.is_empty() {
                 let _ = send(&mut batch);
@@ -679,7 +727,7 @@ impl Pipeline<'_> {
                 };
                 c.count(Disposition::Dropped, Some(reason));
                 batch.items.push(Item::Unparsed {
-                    frame: c.packets,
+                    frame: self.frames_read,
                     ts,
                     reason,
                     detail,
@@ -742,7 +790,7 @@ impl Pipeline<'_> {
             ROUTER_MAC,
         );
         batch.items.push(Item::Judged {
-            frame: c.packets,
+            frame: self.frames_read,
             ts,
             outcome: Outcome::from(&v),
             meta,

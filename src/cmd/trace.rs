@@ -54,6 +54,7 @@ pub struct TraceArgs {
     pub fixes: bool,
     /// Also write the trace as a self-contained HTML page: the topology map with the path (and
     /// the reply's, with --return) drawn across it, every hop clickable for its rule and detail.
+    /// `-` prints the page on standard output instead of the trace (not with --json).
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
@@ -186,6 +187,10 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
+    if args.json && args.html.as_deref().is_some_and(super::dash::is_dash) {
+        errln!("error: --html - and --json both want standard output: write the page to a file");
+        return 2;
+    }
     // A destination given as a name is resolved once the topology is loaded.
     let name_dst = flowspec::destination_name(&args.flow);
     let spec = name_dst
@@ -290,6 +295,11 @@ pub fn run(args: &TraceArgs) -> i32 {
                 index_href: None,
             },
         );
+        if super::dash::is_dash(path) {
+            // Standard output holds the page alone, for a pipe or a redirect.
+            out!("{page}");
+            return if ok { 0 } else { 1 };
+        }
         if let Err(e) = std::fs::write(path, page) {
             errln!("error: writing {}: {e}", path.display());
             return 2;
