@@ -2,6 +2,7 @@
 //! (`args`) and the flow spec (`flowspec`).
 
 pub mod alb;
+pub mod annotate;
 pub mod app_layer;
 pub mod args;
 pub mod autoscaling;

@@ -4,11 +4,12 @@
 //! rewritten frames as they leave at each exit or arrive at each interface, `flowlogs/<Resource>.log`
 //! and `summary.json`.
 
+use super::annotate::{Fate, Taps};
 use super::args::{StateArgs, TopologyArgs};
 use super::firewall_logs::FirewallLogs;
 use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::replay_input::{FrameFilter, Inputs};
-use super::stdio::{errln, out, outln};
+use super::stdio::{errln, out};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
@@ -22,9 +23,7 @@ use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
 use vpcsim_dataplane::wire::FlowKey;
 use vpcsim_dataplane::wire::{self, Frag, IpProtocol, LinkType, Meta, ParseError, Rewrite};
-use vpcsim_dataplane::{
-    process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
-};
+use vpcsim_dataplane::{Disposition, DropReason, Origin, ResId, State, Timestamp, Topology};
 use vpcsim_report::flowlog::{self, FlowLogTarget, FlowLogs};
 use vpcsim_report::flowlog_format::FlowLogFormat;
 use vpcsim_report::flows::FlowCount;
@@ -85,6 +84,8 @@ pub struct ReplayArgs {
     /// (AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/…log.gz).
     #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
     pub flow_log_layout: super::flowlog_s3::FlowLogLayout,
+    #[command(flatten)]
+    pub wireshark: super::annotate::WiresharkArgs,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -520,6 +521,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(&topo, &folder)?,
         frames_read: 0,
+        taps: Taps::open(&args.wireshark, &args.input, &folder)?,
     };
     let progress = progress_bar(args, inputs.total_len());
     let started = Instant::now();
@@ -550,6 +552,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     let written = written?;
     std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
         .finish(&topo, &pipeline.state)?;
+    let dropped_capture = std::mem::take(&mut pipeline.taps).finish()?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -570,9 +573,9 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         files: &files,
     };
     let mut summary_json = summary.to_json();
-    summary_json["filtered_out"] = filter.summary();
-    if args.input.len() > 1 {
-        summary_json["inputs"] = json!(args.input);
+    filter.add_to_summary(&mut summary_json, &args.input);
+    if let Some(d) = dropped_capture {
+        summary_json["dropped_capture"] = d;
     }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
@@ -582,14 +585,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     folder
         .write_summary(&(serde_json::to_string_pretty(&summary_json).unwrap_or_default() + "\n"))?;
     out!("{}", summary.text(&args.out, args.stats));
-    if filter.left_out() > 0 {
-        outln!(
-            "left out {} frames: {} not matching --filter, {} outside --start/--end",
-            filter.left_out(),
-            filter.not_matching,
-            filter.outside_window
-        );
-    }
+    filter.print_left_out();
     // As tcpdump does: what was read is replayed and written, and the run still fails.
     match read_error {
         Some(e) => Err(format!(
@@ -622,6 +618,8 @@ struct Pipeline<'a> {
     /// Frames read from the captures, replayed or left out; numbers the frames as Wireshark
     /// does.
     frames_read: u64,
+    /// `--annotate` and `--dropped`.
+    taps: Taps,
 }
 
 impl Pipeline<'_> {
@@ -629,7 +627,7 @@ impl Pipeline<'_> {
     /// what the output thread wrote and why reading stopped early, if it did.
     fn run(
         &mut self,
-        mut reader: CaptureReader,
+        reader: CaptureReader,
         inputs: &mut Inputs,
         filter: &mut FrameFilter,
         outputs: Outputs,
@@ -656,50 +654,19 @@ impl Pipeline<'_> {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 full_tx.send(std::mem::replace(batch, next)).map_err(|_| ())
             };
-            let mut read_error = None;
             let mut failed = false;
-            // Bytes of the captures before the one being read, for the progress bar.
-            let mut done_bytes = 0;
-            'captures: loop {
-                loop {
-                    if let Some(pb) = progress {
-                        if self.frames_read % 65_536 == 0 {
-                            pb.set_position(done_bytes + reader.position());
-                        }
-                    }
-                    let frame = match reader.next_frame() {
-                        None => break,
-                        Some(Err(e)) => {
-                            read_error = Some(e.to_string());
-                            break 'captures;
-                        }
-                        Some(Ok(f)) => f,
-                    };
-                    self.frames_read += 1;
-                    match filter.keep(&frame) {
-                        Ok(true) => {}
-                        Ok(false) => continue,
-                        Err(e) => {
-                            read_error = Some(e);
-                            break 'captures;
-                        }
-                    }
-                    self.frame(&frame, &mut batch);
-                    if batch.items.len() >= BATCH && send(&mut batch).is_err() {
-                        failed = true;
-                        break 'captures;
-                    }
+            let position = |bytes| progress.map_or((), |pb| pb.set_position(bytes));
+            let read_error = inputs.read_all(reader, filter, position, |frame, left_out| {
+                self.frames_read += 1;
+                if let Some(why) = left_out {
+                    let fate = Fate::LeftOut(why);
+                    self.taps.frame(self.topo, self.frames_read, frame, fate);
+                    return true;
                 }
-                done_bytes += reader.position();
-                reader = match inputs.open_next() {
-                    None => break,
-                    Some(Ok(r)) => r,
-                    Some(Err(e)) => {
-                        read_error = Some(e);
-                        break;
-                    }
-                };
-            }
+                self.frame(frame, &mut batch);
+                failed = batch.items.len() >= BATCH && send(&mut batch).is_err();
+                !failed
+            });
             if !failed && !batch.items.is_empty() {
                 let _ = send(&mut batch);
             }
@@ -726,6 +693,8 @@ impl Pipeline<'_> {
                     ParseError::Malformed(d) => (DropReason::Malformed, d),
                 };
                 c.count(Disposition::Dropped, Some(reason));
+                let fate = Fate::Unparsed { reason, detail };
+                self.taps.frame(self.topo, self.frames_read, frame, fate);
                 batch.items.push(Item::Unparsed {
                     frame: self.frames_read,
                     ts,
@@ -750,17 +719,16 @@ impl Pipeline<'_> {
             Origin::Auto => vpcsim_dataplane::dns::resolver_answer(self.topo, &meta.header),
             _ => None,
         };
-        let v = match answer_frame {
-            Some(v) => v,
-            None => process(
-                self.topo,
-                &mut self.state,
-                &meta,
-                self.origin,
-                ts,
-                &mut NoTrace,
-            ),
+        let (v, hops) = match answer_frame {
+            Some(v) => (v, 0),
+            None => (self.taps).judge(self.topo, &mut self.state, &meta, self.origin, ts),
         };
+        let fate = Fate::Judged {
+            verdict: &v,
+            meta: &meta,
+            hops,
+        };
+        self.taps.frame(self.topo, self.frames_read, frame, fate);
         self.firewall_logs.packet(self.topo, &mut self.state);
         let c = &mut self.counters;
         c.count(v.disposition, v.reason);

@@ -5,6 +5,7 @@
 //! replayed plus those left out.
 
 use super::dash;
+use super::stdio::outln;
 use clap::Args;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -83,20 +84,20 @@ impl FrameFilter {
         })
     }
 
-    /// Whether to replay `frame`; a frame left out is counted.
+    /// Why `frame` is left out (the flag that leaves it out, counted), or `None` to replay it.
     #[inline]
-    pub fn keep(&mut self, frame: &Frame) -> Result<bool, String> {
+    pub fn left_out(&mut self, frame: &Frame) -> Result<Option<&'static str>, String> {
         if frame.ts < self.start || frame.ts >= self.end {
             self.outside_window += 1;
-            return Ok(false);
+            return Ok(Some("--start/--end"));
         }
         if let Some(f) = self.bpf.as_mut() {
             if !f.matches(frame.link.pcap_value(), frame.data)? {
                 self.not_matching += 1;
-                return Ok(false);
+                return Ok(Some("--filter"));
             }
         }
-        Ok(true)
+        Ok(None)
     }
 
     /// The frames left out, by why, for summary.json.
@@ -104,9 +105,25 @@ impl FrameFilter {
         json!({"filter": self.not_matching, "time_window": self.outside_window})
     }
 
-    /// Frames left out in all.
-    pub fn left_out(&self) -> u64 {
-        self.not_matching + self.outside_window
+    /// Frames left out, by why (`filtered_out`), and the captures when there were several
+    /// (`inputs`), in summary.json.
+    pub fn add_to_summary(&self, summary: &mut Value, inputs: &[PathBuf]) {
+        summary["filtered_out"] = self.summary();
+        if inputs.len() > 1 {
+            summary["inputs"] = json!(inputs);
+        }
+    }
+
+    /// A line under the text summary when frames were left out.
+    pub fn print_left_out(&self) {
+        let n = self.not_matching + self.outside_window;
+        if n > 0 {
+            outln!(
+                "left out {n} frames: {} not matching --filter, {} outside --start/--end",
+                self.not_matching,
+                self.outside_window
+            );
+        }
     }
 }
 
@@ -132,6 +149,48 @@ impl<'a> Inputs<'a> {
         let path = self.paths.get(self.next)?;
         self.next += 1;
         Some(dash::capture_reader(path))
+    }
+
+    /// Every frame of `first` and then of the captures not opened yet, in order, to `each` with
+    /// why it is left out (`None`: replay it); `each` returns false to stop. `position` hears
+    /// the bytes read so far now and then. Returns why reading stopped early, if it did: a
+    /// corrupt or missing capture, or a filter libpcap cannot compile for a later link type.
+    pub fn read_all(
+        &mut self,
+        first: CaptureReader,
+        filter: &mut FrameFilter,
+        position: impl Fn(u64),
+        mut each: impl FnMut(&Frame, Option<&'static str>) -> bool,
+    ) -> Option<String> {
+        let mut reader = first;
+        // Bytes of the captures before the one being read, for the progress bar.
+        let mut done_bytes = 0;
+        let mut n: u64 = 0;
+        loop {
+            loop {
+                if n % 65_536 == 0 {
+                    position(done_bytes + reader.position());
+                }
+                n += 1;
+                let frame = match reader.next_frame() {
+                    None => break,
+                    Some(Err(e)) => return Some(e.to_string()),
+                    Some(Ok(f)) => f,
+                };
+                let why = match filter.left_out(&frame) {
+                    Ok(why) => why,
+                    Err(e) => return Some(e),
+                };
+                if !each(&frame, why) {
+                    return None;
+                }
+            }
+            done_bytes += reader.position();
+            reader = match self.open_next()? {
+                Ok(r) => r,
+                Err(e) => return Some(e),
+            };
+        }
     }
 
     /// The captures' bytes in all, when known (not for standard input).
