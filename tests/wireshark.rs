@@ -204,3 +204,52 @@ fn dropped_frames_go_to_their_own_capture() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!out.join("out/_dropped.pcap").exists());
 }
+
+/// With `--mirror` an interface's capture holds every packet that crossed it either way, as it
+/// was there: exactly the packets its flow log counts as ACCEPT, in and out. The NAT gateway,
+/// which no packet ends at, gets a capture of its own.
+#[test]
+fn mirror_captures_both_directions_of_every_interface() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, stderr) = replay(&out, &["--mirror"]);
+    assert_eq!(code, 0, "{stderr}");
+    for name in ["WebInstance", "AppInstanceA", "AppInstanceB", "NatGateway"] {
+        let frames = pcap_frames(&out.join(format!("out/{name}.pcap")));
+        let log = std::fs::read_to_string(out.join(format!("flowlogs/{name}.log"))).unwrap();
+        let rows: Vec<Vec<&str>> = log
+            .lines()
+            .skip(1)
+            .map(|l| l.split(' ').collect())
+            .collect();
+        let accepted: usize = rows
+            .iter()
+            .filter(|r| r[12] == "ACCEPT")
+            .map(|r| r[8].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(frames.len(), accepted, "{name}");
+        // Both directions: the interface's own address as source and as destination.
+        // The interface's address is in every row, as srcaddr or dstaddr.
+        let own = [rows[0][3], rows[0][4]]
+            .into_iter()
+            .find(|a| rows.iter().all(|r| r[3] == *a || r[4] == *a))
+            .unwrap();
+        let own: std::net::Ipv4Addr = own.parse().unwrap();
+        let addr = |f: &Vec<u8>, at: usize| {
+            std::net::Ipv4Addr::new(f[at], f[at + 1], f[at + 2], f[at + 3])
+        };
+        let sent = frames.iter().filter(|(_, f)| addr(f, 26) == own).count();
+        let received = frames.iter().filter(|(_, f)| addr(f, 30) == own).count();
+        assert!(
+            sent > 0 && received > 0,
+            "{name}: {sent} sent, {received} received"
+        );
+    }
+    // Without it, the instances' captures hold only what arrives.
+    let plain = dir.path().join("plain");
+    let (code, stderr) = replay(&plain, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!plain.join("out/NatGateway.pcap").exists());
+    let web = pcap_frames(&plain.join("out/WebInstance.pcap"));
+    assert!(web.len() < pcap_frames(&out.join("out/WebInstance.pcap")).len());
+}

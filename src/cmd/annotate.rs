@@ -48,6 +48,11 @@ pub struct WiresharkArgs {
     /// Also write the dropped frames, as captured, to `out/_dropped.pcap`.
     #[arg(long)]
     pub dropped: bool,
+    /// Every interface's capture holds both directions, as VPC Traffic Mirroring copies them:
+    /// each packet also goes to the capture of every interface it crossed (leaving its source,
+    /// through a NAT gateway or appliance), as it was there.
+    #[arg(long)]
+    pub mirror: bool,
 }
 
 /// What became of one frame, for [`Taps::frame`].
@@ -79,6 +84,8 @@ pub struct Taps {
     dropped: Option<Dropped>,
     /// The first write error; the replay reports it when done.
     error: Option<String>,
+    /// `--mirror`: the output thread needs every frame's bytes.
+    pub mirror: bool,
 }
 
 struct Annotated {
@@ -137,6 +144,7 @@ impl Taps {
             annotate,
             dropped,
             error: None,
+            mirror: args.mirror,
         })
     }
 

@@ -6,7 +6,7 @@
 use vpcsim_dataplane::pipeline::exchange::{exchange, Exchange};
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::state::firewall_flows::AppLayer;
-use vpcsim_dataplane::wire::{tcp_flags, Header, IpProtocol};
+use vpcsim_dataplane::wire::{tcp_flags, Header, IpProtocol, Meta};
 use vpcsim_dataplane::{Disposition, State, Timestamp, Topology, Trace};
 
 /// The application layer the flags describe (empty when none is given).
@@ -210,6 +210,23 @@ fn http_request(p: &[u8]) -> Option<(Option<&str>, Option<&str>)> {
             _ => h,
         });
     Some((Some(request), host))
+}
+
+/// The payload of a TCP segment or UDP datagram (empty for anything else), for Network
+/// Firewall's application-layer rules.
+pub fn l4_payload<'a>(meta: &Meta, data: &'a [u8]) -> (IpProtocol, &'a [u8]) {
+    let proto = meta.header.proto;
+    let l4 = meta.l4_offset as usize;
+    let header = match proto {
+        _ if !meta.l4 => return (proto, &[]),
+        IpProtocol::TCP => match data.get(l4 + 12) {
+            Some(&off) => (off >> 4) as usize * 4,
+            None => return (proto, &[]),
+        },
+        IpProtocol::UDP => 8,
+        _ => return (proto, &[]),
+    };
+    (proto, data.get(l4 + header..).unwrap_or(&[]))
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use super::firewall_logs::FirewallLogs;
 use super::outdir::{self, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
 use super::replay_input::{FrameFilter, Inputs};
 use super::stdio::{errln, out};
+#[path = "replay_mirror.rs"]
+mod mirror;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
@@ -184,6 +186,8 @@ struct Outputs<'a> {
     account: String,
     region: String,
     flows: FlowCount,
+    /// `--mirror`: every interface a packet crossed gets it, both directions.
+    mirror: bool,
 }
 
 /// What the output thread hands back for the summary.
@@ -251,6 +255,12 @@ impl Outputs<'_> {
                             &b.arena[start..start + len],
                             *orig_len,
                         )?;
+                    }
+                    if let (Some((start, len)), true) = (*bytes, self.mirror) {
+                        let seen =
+                            &b.observations[observations.0 as usize..observations.1 as usize];
+                        let data = &b.arena[start..start + len];
+                        self.mirror_out(*ts, outcome, meta, data, *orig_len, seen)?;
                     }
                     if let (Some((start, len)), Some(DropReason::NetworkFirewallRejected)) =
                         (*bytes, outcome.reason)
@@ -546,6 +556,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         account,
         region,
         flows: FlowCount::default(),
+        mirror: args.wireshark.mirror,
     };
     let (written, read_error) =
         pipeline.run(reader, &mut inputs, &mut filter, outputs, progress.as_ref())?;
@@ -706,7 +717,7 @@ impl Pipeline<'_> {
         };
         if !self.topo.network_firewalls.firewalls.is_empty() {
             let app = &mut self.state.firewall.app;
-            match l4_payload(&meta, frame.data) {
+            match super::app_layer::l4_payload(&meta, frame.data) {
                 (IpProtocol::UDP, p) if meta.header.dst_port == 53 => {
                     super::app_layer::from_dns_query(app, p)
                 }
@@ -743,7 +754,7 @@ impl Pipeline<'_> {
             batch.encapsulations.len() as u32 - 1
         });
         let rejected = v.reason == Some(DropReason::NetworkFirewallRejected);
-        let bytes = (writes_frame || geneve.is_some() || rejected).then(|| {
+        let bytes = (writes_frame || geneve.is_some() || rejected || self.taps.mirror).then(|| {
             let start = batch.arena.len();
             batch.arena.extend_from_slice(frame.data);
             (start, frame.data.len())
@@ -772,21 +783,4 @@ impl Pipeline<'_> {
             batch.items.push(Item::DnsAnswer(a));
         }
     }
-}
-
-/// The payload of a TCP segment or UDP datagram (empty for anything else), for Network
-/// Firewall's application-layer rules.
-fn l4_payload<'a>(meta: &Meta, data: &'a [u8]) -> (IpProtocol, &'a [u8]) {
-    let proto = meta.header.proto;
-    let l4 = meta.l4_offset as usize;
-    let header = match proto {
-        _ if !meta.l4 => return (proto, &[]),
-        IpProtocol::TCP => match data.get(l4 + 12) {
-            Some(&off) => (off >> 4) as usize * 4,
-            None => return (proto, &[]),
-        },
-        IpProtocol::UDP => 8,
-        _ => return (proto, &[]),
-    };
-    (proto, data.get(l4 + header..).unwrap_or(&[]))
 }
