@@ -315,9 +315,7 @@ pub fn run(args: &TraceArgs) -> i32 {
         }
         if let Some((rv, rt)) = &t.reply {
             let mut r = json::trace_json(&topo, rv, &rt.hops);
-            if let Some(e) = &reply_explanation {
-                r["explanation"] = e.to_json(model);
-            }
+            r["explanation"] = json!(reply_explanation.as_ref().map(|e| e.to_json(model)));
             out["return"] = r;
         } else if args.with_return {
             out["return"] = json!(null);
@@ -332,6 +330,12 @@ pub fn run(args: &TraceArgs) -> i32 {
                 "then_return": after.as_ref().and_then(|a| a.reply.as_ref()).map(|(rv, _)| rv.disposition.as_str()),
                 "final": after.as_ref().map(|a| text::final_line(ftopo, first_drop(a).map_or(&a.request, |d| d.0))),
             });
+        }
+        // Every key on every trace (schema/trace.schema.json), null when it does not apply.
+        for key in ["http", "explanation", "return", "asymmetric", "fixes"] {
+            if out.get(key).is_none() {
+                out[key] = json!(null);
+            }
         }
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
