@@ -52,6 +52,10 @@ pub struct GenArgs {
     /// long-lived flows with many packets each.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub exchanges: usize,
+    /// Only flows the security groups allow: a flow whose first packet a security group would
+    /// refuse is not generated (one a network ACL or a route drops still is).
+    #[arg(long)]
+    pub intended: bool,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -374,7 +378,9 @@ pub fn run(args: &GenArgs) -> i32 {
     let names = super::gen_dns::Names::of(&topo);
     while flows.len() < args.flows && attempts < args.flows * 20 + 100 {
         attempts += 1;
-        if let Some(mut f) = make_flow(&topo, &hosts, &mut rng) {
+        if let Some(mut f) = make_flow(&topo, &hosts, &mut rng).filter(|f| {
+            !args.intended || super::gen_intent::security_groups_allow(&topo, &f.client)
+        }) {
             f.start_ns = args.start * 1_000_000_000 + rng.below(span_ns.max(1));
             f.gap_ns = 200_000 + rng.below(MAX_GAP_NS - 200_000);
             if let (Some(client), true) = (

@@ -17,6 +17,7 @@ pub mod flowlog_s3;
 pub mod flowspec;
 pub mod gen;
 pub mod gen_dns;
+pub mod gen_intent;
 pub mod graph;
 pub mod health;
 pub mod hosts;
