@@ -309,6 +309,10 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         h.dst_port = id;
         h.icmp_type = 8;
     }
+    // Only a dual-stack topology draws the extra number: IPv4-only ones keep their captures.
+    if super::gen_v6::dual_stack(topo) && rng.below(2) == 0 {
+        super::gen_v6::to_ipv6(topo, &mut h);
+    }
     Some(Flow {
         kind,
         client: h,

@@ -18,6 +18,7 @@ pub mod flowspec;
 pub mod gen;
 pub mod gen_dns;
 pub mod gen_intent;
+pub mod gen_v6;
 pub mod graph;
 pub mod health;
 pub mod hosts;
