@@ -293,6 +293,17 @@ pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
     out
 }
 
+/// The keys `vpcsim trace --json` adds to [`trace_json`] when they apply (the HTTP exchange, the
+/// explanation, the return trace, the asymmetry, the fixes), set to `null` where they do not:
+/// every key is on every trace (`schema/trace.schema.json`).
+pub fn complete_trace_keys(trace: &mut Value) {
+    for key in ["http", "explanation", "return", "asymmetric", "fixes"] {
+        if trace.get(key).is_none() {
+            trace[key] = Value::Null;
+        }
+    }
+}
+
 /// Every resource's logical id as a JSON string (quoted, escaped), computed once so that writing
 /// a verdict line formats no strings.
 pub struct JsonNames(Table<ResId, String>);

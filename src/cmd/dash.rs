@@ -46,3 +46,13 @@ pub fn stdin_claimed_twice<'a>(paths: impl IntoIterator<Item = &'a Path>) -> boo
         .count()
         > 1
 }
+
+/// `trace --html -` prints the page alone: not with `--json`, which wants standard output too.
+pub fn one_stdout(json: bool, html: Option<&Path>) -> Result<(), &'static str> {
+    match (json, html) {
+        (true, Some(p)) if is_dash(p) => {
+            Err("--html - and --json both want standard output: write the page to a file")
+        }
+        _ => Ok(()),
+    }
+}

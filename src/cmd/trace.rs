@@ -187,8 +187,8 @@ fn fix_sequence(
 }
 
 pub fn run(args: &TraceArgs) -> i32 {
-    if args.json && args.html.as_deref().is_some_and(super::dash::is_dash) {
-        errln!("error: --html - and --json both want standard output: write the page to a file");
+    if let Err(e) = super::dash::one_stdout(args.json, args.html.as_deref()) {
+        errln!("error: {e}");
         return 2;
     }
     // A destination given as a name is resolved once the topology is loaded.
@@ -331,12 +331,7 @@ pub fn run(args: &TraceArgs) -> i32 {
                 "final": after.as_ref().map(|a| text::final_line(ftopo, first_drop(a).map_or(&a.request, |d| d.0))),
             });
         }
-        // Every key on every trace (schema/trace.schema.json), null when it does not apply.
-        for key in ["http", "explanation", "return", "asymmetric", "fixes"] {
-            if out.get(key).is_none() {
-                out[key] = json!(null);
-            }
-        }
+        json::complete_trace_keys(&mut out);
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         out!("{}", text::trace_text(&topo, v, &t.request_trace.hops));
