@@ -22,6 +22,35 @@ fn main() {
         None => "unknown".to_string(),
     };
     println!("cargo:rustc-env=VPCSIM_BUILD_COMMIT={commit}");
+    // `replay --filter` links libpcap (cargo feature `filter`, on by default): when it is not
+    // where linkers look, say what to do before the linker's own "cannot find -lpcap".
+    if std::env::var_os("CARGO_FEATURE_FILTER").is_some() && !libpcap_found() {
+        println!(
+            "cargo:warning=libpcap not found (replay --filter links it): install it (Debian/Ubuntu: \
+             apt-get install libpcap-dev) or build without --filter: cargo build --no-default-features"
+        );
+    }
+}
+
+/// Whether libpcap's link library is in a usual place, or the `pcap` crate is told where it is.
+fn libpcap_found() -> bool {
+    if std::env::var_os("LIBPCAP_LIBDIR").is_some()
+        || std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os != "linux")
+    {
+        return true;
+    }
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let dirs = [
+        format!("/usr/lib/{arch}-linux-gnu"),
+        "/usr/lib".into(),
+        "/usr/lib64".into(),
+        "/usr/local/lib".into(),
+    ];
+    dirs.iter().any(|d| {
+        ["libpcap.so", "libpcap.a"]
+            .iter()
+            .any(|f| Path::new(d).join(f).exists())
+    })
 }
 
 /// `<short hash> <date>` of HEAD and the files whose change moves HEAD: HEAD itself (a checkout)

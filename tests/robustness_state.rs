@@ -249,8 +249,12 @@ fn peak_memory_does_not_grow_with_distinct_flows() {
         panic!("no VmHWM read");
     };
     eprintln!("peak RSS: 50,000 flows {small} KiB, 200,000 flows {large} KiB");
+    // Measured on the 2-core dev machine: 11.5 to 13.3 MiB apart from run to run (the peaks
+    // are sampled; linking libpcap for `replay --filter` adds about 1.5 MiB of library pages
+    // that do not always show in the shorter run's peak). The regression this guards against
+    // was 60 MiB.
     assert!(
-        large < small + 12 * 1024,
+        large < small + 16 * 1024,
         "50k flows: {small} KiB, 200k flows: {large} KiB"
     );
 }

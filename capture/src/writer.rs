@@ -16,7 +16,7 @@ use crate::{CaptureError, MAX_CAPLEN};
 /// LINKTYPE_ETHERNET for what the pipeline emits) through a BufWriter.
 pub struct CaptureWriter {
     path: PathBuf,
-    inner: PcapWriter<BufWriter<File>>,
+    inner: PcapWriter<BufWriter<Box<dyn Write + Send>>>,
 }
 
 impl CaptureWriter {
@@ -27,6 +27,19 @@ impl CaptureWriter {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::from_writer(path, Box::new(file), link)
+    }
+
+    /// Writes the capture to any byte sink (standard output, a socket) as [`create`] writes a
+    /// file; `name` stands for it in error messages.
+    ///
+    /// [`create`]: CaptureWriter::create
+    pub fn from_writer(
+        name: &Path,
+        sink: Box<dyn Write + Send>,
+        link: LinkType,
+    ) -> Result<CaptureWriter, CaptureError> {
+        let path = name;
         let header = PcapHeader {
             version_major: 2,
             version_minor: 4,
@@ -37,7 +50,7 @@ impl CaptureWriter {
             ts_resolution: TsResolution::NanoSecond,
             endianness: Endianness::native(),
         };
-        let inner = PcapWriter::with_header(BufWriter::with_capacity(1 << 20, file), header)
+        let inner = PcapWriter::with_header(BufWriter::with_capacity(1 << 20, sink), header)
             .map_err(|e| pcap_error(path, e))?;
         Ok(CaptureWriter {
             path: path.to_path_buf(),

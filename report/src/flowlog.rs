@@ -190,7 +190,7 @@ impl FlowLogs {
     /// Write the records of closed windows, or every record when the capacity is reached or
     /// `all` (at the end of the capture), each interface's in window order and then in order
     /// of first appearance. `line` writes one record's line to its interface's log, given the
-    /// record's start time.
+    /// record's end time (which decides the file AWS delivers it in).
     pub fn flush(
         &mut self,
         topo: &Topology,
@@ -238,7 +238,7 @@ impl FlowLogs {
                 tcp_flags: r.tcp_flags,
             };
             flowlog_format::write_record(&mut buf, topo, &cx, &self.format, &view);
-            line(k.eni, r.start, &buf)?;
+            line(k.eni, r.end, &buf)?;
         }
         self.written += rows.len() as u64;
         if everything {

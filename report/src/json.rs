@@ -26,9 +26,15 @@ macro_rules! key {
     };
 }
 
-/// The one list of a packet object's fields, in order: protocol, addresses, then ports (TCP,
-/// UDP) or ICMP type, code and, for echo messages, identifier. [`packet_json`] collects them
-/// into a [`Value`] for trace; [`write_verdict_line`] writes them straight into replay's buffer.
+/// The version of the JSON shapes of `verdicts.jsonl` lines and trace JSON, published as
+/// `schema/verdict.schema.json` and `schema/trace.schema.json`; every line and trace carries it
+/// as `schema_version`.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// The one list of a packet object's fields, in order: protocol, addresses, ports (TCP, UDP),
+/// ICMP type, code and, for echo messages, identifier; every key is always there, `null` when
+/// it does not apply. [`packet_json`] collects them into a [`Value`] for trace;
+/// [`write_verdict_line`] writes them straight into replay's buffer.
 fn packet_fields(h: &Header, out: &mut impl Fields) {
     const PROTOCOL: Key = key!("protocol");
     match h.proto.name() {
@@ -37,18 +43,15 @@ fn packet_fields(h: &Header, out: &mut impl Fields) {
     }
     out.address(key!("src"), h.src);
     out.address(key!("dst"), h.dst);
-    if h.has_ports() {
-        out.number(key!("src_port"), h.src_port.into());
-        out.number(key!("dst_port"), h.dst_port.into());
-    }
-    if h.is_icmp() {
-        out.number(key!("icmp_type"), h.icmp_type.into());
-        out.number(key!("icmp_code"), h.icmp_code.into());
-        if h.is_icmp_echo() {
-            // Echo messages carry their identifier where TCP and UDP carry the source port.
-            out.number(key!("icmp_id"), h.src_port.into());
-        }
-    }
+    let ports = h.has_ports();
+    out.number_or_null(key!("src_port"), ports.then_some(h.src_port.into()));
+    out.number_or_null(key!("dst_port"), ports.then_some(h.dst_port.into()));
+    let icmp = h.is_icmp();
+    out.number_or_null(key!("icmp_type"), icmp.then_some(h.icmp_type.into()));
+    out.number_or_null(key!("icmp_code"), icmp.then_some(h.icmp_code.into()));
+    // Echo messages carry their identifier where TCP and UDP carry the source port.
+    let echo = icmp && h.is_icmp_echo();
+    out.number_or_null(key!("icmp_id"), echo.then_some(h.src_port.into()));
 }
 
 /// Where the fields of a JSON object go. Nothing is escaped: the names are constants and the
@@ -59,6 +62,8 @@ trait Fields {
     fn number_text(&mut self, key: Key, value: u64);
     fn address(&mut self, key: Key, value: IpAddr);
     fn number(&mut self, key: Key, value: u64);
+    /// A number, or `null`.
+    fn number_or_null(&mut self, key: Key, value: Option<u64>);
 }
 
 /// Where the fields of a verdict go: also `null`s and resources, named by logical id.
@@ -68,6 +73,13 @@ trait VerdictFields {
     fn text_or_null(&mut self, key: Key, value: Option<&'static str>);
     /// A resource, by its logical id.
     fn resource(&mut self, key: Key, r: ResId);
+    /// A resource, or `null`.
+    fn resource_or_null(&mut self, key: Key, r: Option<ResId>) {
+        match r {
+            Some(r) => self.resource(key, r),
+            None => self.text_or_null(key, None),
+        }
+    }
 }
 
 /// The one list of a verdict's own fields (before its packet): disposition, the drop reason
@@ -79,15 +91,11 @@ fn verdict_fields(v: &Outcome, out: &mut impl VerdictFields) {
     out.resource(key!("at"), v.at);
 }
 
-/// Where a verdict ended, when it arrived: the interface (or service) it was delivered to,
-/// the gateway it left through.
+/// Where a verdict ended: the interface (or service) it was delivered to, the gateway it left
+/// through (`null` when it did not).
 fn end_fields(v: &Outcome, out: &mut impl VerdictFields) {
-    if let Some(d) = v.delivered_to {
-        out.resource(key!("delivered_to"), d);
-    }
-    if let Some(e) = v.egress {
-        out.resource(key!("egress"), e);
-    }
+    out.resource_or_null(key!("delivered_to"), v.delivered_to);
+    out.resource_or_null(key!("egress"), v.egress);
 }
 
 /// A JSON object built as a [`Value`], with resources named from the topology.
@@ -127,6 +135,10 @@ impl Fields for serde_json::Map<String, Value> {
 
     fn number(&mut self, key: Key, value: u64) {
         self.insert(key.name.into(), value.into());
+    }
+
+    fn number_or_null(&mut self, key: Key, value: Option<u64>) {
+        self.insert(key.name.into(), value.map_or(Value::Null, Value::from));
     }
 }
 
@@ -185,6 +197,17 @@ impl Fields for Object<'_> {
     fn number(&mut self, key: Key, value: u64) {
         self.key(key);
         push_u64(self.buf, value);
+    }
+
+    #[inline]
+    fn number_or_null(&mut self, key: Key, value: Option<u64>) {
+        match value {
+            Some(v) => self.number(key, v),
+            None => {
+                self.key(key);
+                self.buf.extend_from_slice(b"null");
+            }
+        }
     }
 }
 
@@ -255,10 +278,8 @@ pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
     let mut out = Value::Object(fields.map);
     out["packet"] = packet_json(&v.header);
     out["hops"] = hops.iter().map(|h| hop_json(topo, h)).collect();
-    if let Some(r) = v.reason {
-        out["explanation_code"] = json!(r.ra_code());
-        out["hint"] = json!(r.hint());
-    }
+    out["explanation_code"] = json!(v.reason.map(|r| r.ra_code()));
+    out["hint"] = json!(v.reason.map(|r| r.hint()));
     let mut ends = ValueFields {
         map: serde_json::Map::new(),
         topo,
@@ -267,10 +288,20 @@ pub fn trace_json(topo: &Topology, v: &Verdict, hops: &[Hop]) -> Value {
     for (k, e) in ends.map {
         out[k] = e;
     }
-    if let Some(n) = topo.resource(v.at).name.as_ref() {
-        out["at_name"] = json!(n);
-    }
+    out["at_name"] = json!(topo.resource(v.at).name);
+    out["schema_version"] = json!(SCHEMA_VERSION);
     out
+}
+
+/// The keys `vpcsim trace --json` adds to [`trace_json`] when they apply (the HTTP exchange, the
+/// explanation, the return trace, the asymmetry, the fixes), set to `null` where they do not:
+/// every key is on every trace (`schema/trace.schema.json`).
+pub fn complete_trace_keys(trace: &mut Value) {
+    for key in ["http", "explanation", "return", "asymmetric", "fixes"] {
+        if trace.get(key).is_none() {
+            trace[key] = Value::Null;
+        }
+    }
 }
 
 /// Every resource's logical id as a JSON string (quoted, escaped), computed once so that writing
@@ -353,6 +384,9 @@ pub fn write_verdict_line(
     push_u64(buf, frame);
     buf.extend_from_slice(b",\"ts\":");
     push_ts(buf, ts.0);
+    // `ts` is a float of microseconds, as tcpdump prints; the capture's own nanoseconds too.
+    buf.extend_from_slice(b",\"ts_ns\":");
+    push_u64(buf, ts.0);
     match verdict {
         FrameVerdict::Judged(v) => {
             let mut line = Line {
@@ -361,7 +395,7 @@ pub fn write_verdict_line(
             };
             verdict_fields(v, &mut line);
             end_fields(v, &mut line);
-            buf.extend_from_slice(b",\"packet\":");
+            buf.extend_from_slice(b",\"detail\":null,\"packet\":");
             let mut packet = Object::open(buf);
             packet_fields(&v.header, &mut packet);
             packet.close();
@@ -369,11 +403,15 @@ pub fn write_verdict_line(
         FrameVerdict::Unparsed { reason, detail } => {
             buf.extend_from_slice(b",\"disposition\":\"DROPPED\",\"reason\":\"");
             buf.extend_from_slice(reason.as_str().as_bytes());
-            buf.extend_from_slice(b"\",\"at\":\"internet\",\"detail\":");
+            buf.extend_from_slice(
+                b"\",\"at\":\"internet\",\"delivered_to\":null,\"egress\":null,\"detail\":",
+            );
             let _ = serde_json::to_writer(&mut *buf, detail);
             buf.extend_from_slice(b",\"packet\":null");
         }
     }
+    buf.extend_from_slice(b",\"schema_version\":");
+    push_u64(buf, SCHEMA_VERSION);
     buf.extend_from_slice(b"}\n");
 }
 
@@ -408,27 +446,27 @@ mod tests {
         for (h, want) in [
             (
                 header(IpProtocol::TCP, "10.0.2.30", "198.51.100.7", 0),
-                r#"{"protocol":"tcp","src":"10.0.2.30","dst":"198.51.100.7","src_port":40000,"dst_port":443}"#,
+                r#"{"protocol":"tcp","src":"10.0.2.30","dst":"198.51.100.7","src_port":40000,"dst_port":443,"icmp_type":null,"icmp_code":null,"icmp_id":null}"#,
             ),
             (
                 header(IpProtocol::UDP, "2001:db8::1", "2001:db8::2", 0),
-                r#"{"protocol":"udp","src":"2001:db8::1","dst":"2001:db8::2","src_port":40000,"dst_port":443}"#,
+                r#"{"protocol":"udp","src":"2001:db8::1","dst":"2001:db8::2","src_port":40000,"dst_port":443,"icmp_type":null,"icmp_code":null,"icmp_id":null}"#,
             ),
             (
                 header(IpProtocol::ICMP, "10.0.2.30", "8.8.8.8", 8),
-                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":8,"icmp_code":0,"icmp_id":40000}"#,
+                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","src_port":null,"dst_port":null,"icmp_type":8,"icmp_code":0,"icmp_id":40000}"#,
             ),
             (
                 header(IpProtocol::ICMP, "10.0.2.30", "8.8.8.8", 3),
-                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","icmp_type":3,"icmp_code":0}"#,
+                r#"{"protocol":"icmp","src":"10.0.2.30","dst":"8.8.8.8","src_port":null,"dst_port":null,"icmp_type":3,"icmp_code":0,"icmp_id":null}"#,
             ),
             (
                 header(IpProtocol::ICMPV6, "2001:db8::1", "2001:db8::2", 129),
-                r#"{"protocol":"icmpv6","src":"2001:db8::1","dst":"2001:db8::2","icmp_type":129,"icmp_code":0,"icmp_id":40000}"#,
+                r#"{"protocol":"icmpv6","src":"2001:db8::1","dst":"2001:db8::2","src_port":null,"dst_port":null,"icmp_type":129,"icmp_code":0,"icmp_id":40000}"#,
             ),
             (
                 header(IpProtocol(47), "10.0.2.30", "192.0.2.9", 0),
-                r#"{"protocol":"47","src":"10.0.2.30","dst":"192.0.2.9"}"#,
+                r#"{"protocol":"47","src":"10.0.2.30","dst":"192.0.2.9","src_port":null,"dst_port":null,"icmp_type":null,"icmp_code":null,"icmp_id":null}"#,
             ),
         ] {
             assert_eq!(packet_json(&h).to_string(), want);
@@ -451,10 +489,13 @@ mod tests {
             );
             let line = String::from_utf8(line).unwrap();
             assert!(
-                line.starts_with(r#"{"frame":7,"ts":1700000000.000042,"disposition":"EXITED""#),
+                line.starts_with(r#"{"frame":7,"ts":1700000000.000042,"ts_ns":1700000000000042000,"disposition":"EXITED""#),
                 "{line}"
             );
-            assert!(line.ends_with(&format!(",\"packet\":{want}}}\n")), "{line}");
+            assert!(
+                line.ends_with(&format!(",\"packet\":{want},\"schema_version\":1}}\n")),
+                "{line}"
+            );
         }
     }
 }

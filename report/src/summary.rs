@@ -290,7 +290,12 @@ impl ReplaySummary<'_> {
         if self.files.iter().any(|(p, _)| p == "verdicts.jsonl") {
             parts.push("verdicts.jsonl".to_string());
         }
-        for (dir, what) in [("out/", "pcap"), ("flowlogs/", "log"), ("firewall/", "log")] {
+        for (dir, what) in [
+            ("out/", "pcap"),
+            ("flowlogs/", "log"),
+            ("AWSLogs/", "flow log file"),
+            ("firewall/", "log"),
+        ] {
             let n = self
                 .files
                 .iter()

@@ -14,7 +14,6 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use vpcsim_capture::CaptureWriter;
 use vpcsim_dataplane::pipeline::Origin;
 use vpcsim_dataplane::topology::{EniIdx, EniKind};
 use vpcsim_dataplane::wire::{self, tcp_flags, Frag, L4Spec, LinkType, PacketSpec};
@@ -33,7 +32,8 @@ pub struct GenArgs {
     /// Number of flows (TCP: 8 packets with one exchange; UDP and ICMP: 2).
     #[arg(long, default_value_t = 100)]
     pub flows: usize,
-    /// Output pcap (Ethernet).
+    /// Output pcap (Ethernet); `-` writes it to standard output (the summary line then goes to
+    /// standard error).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: PathBuf,
     /// Random seed: the same seed and topology give the same file.
@@ -52,6 +52,10 @@ pub struct GenArgs {
     /// long-lived flows with many packets each.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub exchanges: usize,
+    /// Only flows the security groups allow: a flow whose first packet a security group would
+    /// refuse is not generated (one a network ACL or a route drops still is).
+    #[arg(long)]
+    pub intended: bool,
     #[command(flatten)]
     pub state: StateArgs,
 }
@@ -305,6 +309,10 @@ fn make_flow(topo: &Topology, hosts: &[Host], rng: &mut Rng) -> Option<Flow> {
         h.dst_port = id;
         h.icmp_type = 8;
     }
+    // Only a dual-stack topology draws the extra number: IPv4-only ones keep their captures.
+    if super::gen_v6::dual_stack(topo) && rng.below(2) == 0 {
+        super::gen_v6::to_ipv6(topo, &mut h);
+    }
     Some(Flow {
         kind,
         client: h,
@@ -374,7 +382,9 @@ pub fn run(args: &GenArgs) -> i32 {
     let names = super::gen_dns::Names::of(&topo);
     while flows.len() < args.flows && attempts < args.flows * 20 + 100 {
         attempts += 1;
-        if let Some(mut f) = make_flow(&topo, &hosts, &mut rng) {
+        if let Some(mut f) = make_flow(&topo, &hosts, &mut rng).filter(|f| {
+            !args.intended || super::gen_intent::security_groups_allow(&topo, &f.client)
+        }) {
             f.start_ns = args.start * 1_000_000_000 + rng.below(span_ns.max(1));
             f.gap_ns = 200_000 + rng.below(MAX_GAP_NS - 200_000);
             if let (Some(client), true) = (
@@ -389,8 +399,9 @@ pub fn run(args: &GenArgs) -> i32 {
     // A file is written next to the output and renamed over it once complete: an interrupted
     // or failed run leaves no file that looks finished. A device or pipe (`/dev/stdout`, a FIFO)
     // is written in place: renaming over it would replace the device node itself.
+    let to_stdout = super::dash::is_dash(&args.out);
     let existing = std::fs::metadata(&args.out).ok();
-    let in_place = existing.as_ref().is_some_and(|m| !m.is_file());
+    let in_place = to_stdout || existing.as_ref().is_some_and(|m| !m.is_file());
     let target = match (&existing, in_place) {
         (_, true) => args.out.clone(),
         // Through a symbolic link, the file it points at is replaced, not the link.
@@ -408,6 +419,18 @@ pub fn run(args: &GenArgs) -> i32 {
         Ok(written)
     });
     match result {
+        Ok(written) if to_stdout => {
+            // Standard output holds the capture.
+            errln!(
+                "wrote {} packets of {} flows to standard output",
+                written.packets,
+                flows.len()
+            );
+            if let Some(w) = written.warning() {
+                errln!("{w}");
+            }
+            0
+        }
         Ok(written) => {
             let http = match requests {
                 0 => String::new(),
@@ -462,7 +485,7 @@ fn write_flows(
             None => Reverse((f.start_ns, i as u32, 0)),
         })
         .collect();
-    let mut writer = CaptureWriter::create(path, LinkType::Ethernet).map_err(|e| e.to_string())?;
+    let mut writer = super::dash::capture_writer(path)?;
     let mut state = State::new(args.state.config());
     let mut buf = Vec::with_capacity(2048);
     let mut written = 0u64;

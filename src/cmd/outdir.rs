@@ -26,6 +26,8 @@ pub const VERDICTS: &str = "verdicts.jsonl";
 pub const PCAP_DIR: &str = "out";
 /// The flow logs per interface.
 pub const FLOWLOG_DIR: &str = "flowlogs";
+/// The flow logs as delivered to S3 (`--flow-log-layout s3`).
+pub const S3_DIR: &str = "AWSLogs";
 
 /// The folder a replay writes into, and what it has written so far.
 pub struct OutputFolder {
@@ -54,6 +56,13 @@ fn is_replay_output(rel: &str) -> bool {
         [FLOWLOG_DIR, name] => name.ends_with(".log") && !name.contains('/'),
         // Access logs and WAF logs of simulated load balancers.
         ["alb" | "waf", name] => name.ends_with(".log") && !name.contains('/'),
+        // `--flow-log-layout s3`: AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/<name>.log.gz
+        [S3_DIR, _, "vpcflowlogs", _, y, m, d, name] => {
+            [y, m, d]
+                .iter()
+                .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+                && name.ends_with(".log.gz")
+        }
         _ => false,
     }
 }
@@ -82,9 +91,9 @@ fn same_file(a: &Metadata, a_path: &Path, b_path: &Path) -> bool {
 }
 
 impl OutputFolder {
-    /// Take `dir` over for a run that reads `input`: refuse when the run would write or remove
-    /// the input, remove the previous run's files, start a new manifest.
-    pub fn open(dir: &Path, input: &Path) -> Result<OutputFolder, String> {
+    /// Take `dir` over for a run that reads `inputs`: refuse when the run would write or remove
+    /// one of them, remove the previous run's files, start a new manifest.
+    pub fn open(dir: &Path, inputs: &[PathBuf]) -> Result<OutputFolder, String> {
         for d in [dir.to_path_buf(), dir.join(PCAP_DIR), dir.join(FLOWLOG_DIR)] {
             std::fs::create_dir_all(&d).map_err(|e| io_error(&d, "cannot create directory", e))?;
         }
@@ -98,11 +107,14 @@ impl OutputFolder {
             Err(e) if e.kind() == ErrorKind::NotFound => vec![],
             Err(e) => return Err(io_error(&manifest_path, "cannot read", e)),
         };
-        if let Ok(meta) = std::fs::metadata(input) {
+        for (input, meta) in inputs
+            .iter()
+            .filter_map(|i| Some((i, std::fs::metadata(i).ok()?)))
+        {
             for rel in previous.iter().cloned().chain(candidates(dir)) {
                 let path = dir.join(&rel);
                 if same_file(&meta, input, &path) {
-                    let what = if path == input {
+                    let what = if &path == input {
                         "the capture".to_string()
                     } else {
                         format!("the capture, also {},", path.display())
@@ -126,6 +138,7 @@ impl OutputFolder {
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => return Err(io_error(&path, "cannot remove the previous run's file", e)),
             }
+            remove_empty_parents(dir, &path);
         }
         // Removed and made anew rather than truncated: a link in its place is not followed.
         match std::fs::remove_file(&manifest_path) {
@@ -198,6 +211,23 @@ impl OutputFolder {
     }
 }
 
+/// The folders between `dir` and a removed file that are now empty (an S3 layout's dated
+/// folders), so a rerun for other dates leaves no empty trail; `dir` itself and its fixed
+/// subfolders stay.
+fn remove_empty_parents(dir: &Path, file: &Path) {
+    let mut at = file.parent();
+    while let Some(p) = at {
+        if p == dir || p == dir.join(PCAP_DIR) || p == dir.join(FLOWLOG_DIR) {
+            break;
+        }
+        // Fails, as it should, on a folder that still holds anything.
+        if std::fs::remove_dir(p).is_err() {
+            break;
+        }
+        at = p.parent();
+    }
+}
+
 /// Files now in the folder at the paths a run may write.
 fn candidates(dir: &Path) -> Vec<String> {
     let mut out: Vec<String> = [SUMMARY, SUMMARY_TMP, VERDICTS, MANIFEST]
@@ -240,6 +270,11 @@ impl<W: Write> NamedWriter<W> {
     /// `inner`, writing to `path`.
     pub fn new(path: PathBuf, inner: W) -> NamedWriter<W> {
         NamedWriter { path, inner }
+    }
+
+    /// The path and the writer, to finish a writer that needs more than a flush.
+    pub fn into_parts(self) -> (PathBuf, W) {
+        (self.path, self.inner)
     }
 
     fn name(&self, e: std::io::Error) -> std::io::Error {

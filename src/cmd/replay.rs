@@ -4,10 +4,14 @@
 //! rewritten frames as they leave at each exit or arrive at each interface, `flowlogs/<Resource>.log`
 //! and `summary.json`.
 
+use super::annotate::{Fate, Taps};
 use super::args::{StateArgs, TopologyArgs};
 use super::firewall_logs::FirewallLogs;
 use super::outdir::{self, file_name, OutputFolder, FLOWLOG_DIR, PCAP_DIR, VERDICTS};
+use super::replay_input::{FrameFilter, Inputs};
 use super::stdio::{errln, out};
+#[path = "replay_mirror.rs"]
+mod mirror;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rustc_hash::FxHashMap;
@@ -21,9 +25,7 @@ use vpcsim_dataplane::verdict::Observation;
 use vpcsim_dataplane::wire::geneve::{self, Encapsulation};
 use vpcsim_dataplane::wire::FlowKey;
 use vpcsim_dataplane::wire::{self, Frag, IpProtocol, LinkType, Meta, ParseError, Rewrite};
-use vpcsim_dataplane::{
-    process, Disposition, DropReason, NoTrace, Origin, ResId, State, Timestamp, Topology,
-};
+use vpcsim_dataplane::{Disposition, DropReason, Origin, ResId, State, Timestamp, Topology};
 use vpcsim_report::flowlog::{self, FlowLogTarget, FlowLogs};
 use vpcsim_report::flowlog_format::FlowLogFormat;
 use vpcsim_report::flows::FlowCount;
@@ -42,8 +44,12 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
     /// Capture to replay (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2, BSD loopback; VLAN tags are stripped).
-    #[arg(long = "in", short = 'i', value_name = "CAPTURE")]
-    pub input: PathBuf,
+    /// `-` reads it from standard input. Repeat for a rotated capture set: the files are read
+    /// one after another, in the order given, as one capture.
+    #[arg(long = "in", short = 'i', value_name = "CAPTURE", required = true)]
+    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub selection: super::replay_input::FrameSelection,
     /// Directory for the outputs (created if missing). The files the previous replay into it
     /// wrote are removed first (it lists them in `.vpcsim-manifest`); no other file is touched.
     #[arg(long = "out", short = 'o', value_name = "DIR")]
@@ -75,6 +81,13 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = flowlog::DEFAULT_INTERVAL_S,
           value_parser = parse_interval)]
     pub flow_log_interval: u64,
+    /// Where the flow logs go: `files` (flowlogs/<Resource>.log) or `s3`, gzipped files per VPC
+    /// and 5-minute delivery, named and foldered as AWS delivers them to S3
+    /// (AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/…log.gz).
+    #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
+    pub flow_log_layout: super::flowlog_s3::FlowLogLayout,
+    #[command(flatten)]
+    pub wireshark: super::annotate::WiresharkArgs,
     #[command(flatten)]
     pub state: StateArgs,
     #[command(flatten)]
@@ -167,11 +180,15 @@ struct Outputs<'a> {
     flowlogs: FlowLogs,
     /// Open flow-log files, by the resource that owns the interface (its file's name).
     flowlog_files: FxHashMap<ResId, outdir::NamedWriter<BufWriter<File>>>,
+    /// With `--flow-log-layout s3`, the flow logs go there instead.
+    flowlog_s3: Option<super::flowlog_s3::S3Layout>,
     account: String,
     region: String,
     flows: FlowCount,
     /// `simulated.jsonl`, the lines of frames simulated hosts and nodes sent.
     simulated: super::replay_sim::SimulatedLines,
+    /// `--mirror`: every interface a packet crossed gets it, both directions.
+    mirror: bool,
 }
 
 /// What the output thread hands back for the summary.
@@ -243,6 +260,12 @@ impl Outputs<'_> {
                             *orig_len,
                         )?;
                     }
+                    if let (Some((start, len)), true) = (*bytes, self.mirror) {
+                        let seen =
+                            &b.observations[observations.0 as usize..observations.1 as usize];
+                        let data = &b.arena[start..start + len];
+                        self.mirror_out(*ts, outcome, meta, data, *orig_len, seen)?;
+                    }
                     if let (Some((start, len)), Some(DropReason::NetworkFirewallRejected)) =
                         (*bytes, outcome.reason)
                     {
@@ -287,8 +310,17 @@ impl Outputs<'_> {
             account_id: &self.account,
             region: &self.region,
         };
+        if let Some(s3) = self.flowlog_s3.as_mut() {
+            return self
+                .flowlogs
+                .flush(topo, &target, all, |eni, end, line| {
+                    s3.write(topo, folder, &header, eni, end, line)
+                })
+                .and_then(|()| s3.close_old())
+                .map_err(|e| e.to_string());
+        }
         self.flowlogs
-            .flush(topo, &target, all, |eni, _start, line| {
+            .flush(topo, &target, all, |eni, _end, line| {
                 let owner = topo.enis[eni].owner;
                 let w = match files.entry(owner) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -461,6 +493,9 @@ impl Outputs<'_> {
         for (_, mut w) in self.flowlog_files.drain() {
             w.flush().map_err(|e| e.to_string())?;
         }
+        if let Some(s3) = self.flowlog_s3.take() {
+            s3.finish().map_err(|e| e.to_string())?;
+        }
         Ok(Written {
             flowlogs: FlowLogStats {
                 capacity: self.flowlogs.capacity(),
@@ -473,6 +508,7 @@ impl Outputs<'_> {
 }
 
 fn replay(args: &ReplayArgs) -> Result<(), String> {
+    let mut inputs = Inputs::new(&args.input, &args.topology.topology)?;
     let Ok((loaded, mut topo)) = args.topology.topology() else {
         return Err("cannot replay: the topology did not load".into());
     };
@@ -484,8 +520,9 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     let captured = super::replay_sim::captured_conversations(&args.input)?;
     let origin =
         super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
-    let mut reader = CaptureReader::open(&args.input).map_err(|e| e.to_string())?;
+    let reader = inputs.open_next().ok_or("no capture to replay")??;
     let link_type = reader.link_type();
+    let mut filter = FrameFilter::new(&args.selection, link_type.map(|l| l.pcap_value()))?;
     let folder = OutputFolder::open(&args.out, &args.input)?;
     let verdicts_path = args.out.join(VERDICTS);
     let verdicts: Option<BufWriter<File>> = if args.no_verdicts {
@@ -524,8 +561,10 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
             ),
             &folder,
         )),
+        frames_read: 0,
+        taps: Taps::open(&args.wireshark, &args.input, &folder)?,
     };
-    let progress = progress_bar(args, &reader);
+    let progress = progress_bar(args, inputs.total_len());
     let started = Instant::now();
     let outputs = Outputs {
         topo: &topo,
@@ -543,22 +582,27 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
             args.flow_log_format.clone().unwrap_or_default(),
         ),
         flowlog_files: FxHashMap::default(),
+        flowlog_s3: (args.flow_log_layout == super::flowlog_s3::FlowLogLayout::S3)
+            .then(|| super::flowlog_s3::S3Layout::new(&account, &region)),
         account,
         region,
         flows: FlowCount::default(),
         simulated: Default::default(),
+        mirror: args.wireshark.mirror,
     };
-    let (written, read_error) = pipeline.run(&mut reader, outputs, progress.as_ref())?;
+    let (written, read_error) =
+        pipeline.run(reader, &mut inputs, &mut filter, outputs, progress.as_ref())?;
     let written = written?;
     std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
         .finish(&topo, &pipeline.state)?;
+    let dropped_capture = std::mem::take(&mut pipeline.taps).finish()?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
     let files = folder.files()?;
     let summary = ReplaySummary {
-        input: &args.input,
+        input: inputs.first(),
         link_type,
         counters: &pipeline.counters,
         flows: written.flows.0,
@@ -576,6 +620,10 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         sim.logs.finish()?;
         summary_json["simulated_hosts"] = super::replay_sim::summary(sim);
     }
+    filter.add_to_summary(&mut summary_json, &args.input);
+    if let Some(d) = dropped_capture {
+        summary_json["dropped_capture"] = d;
+    }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
             "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
@@ -584,20 +632,21 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     folder
         .write_summary(&(serde_json::to_string_pretty(&summary_json).unwrap_or_default() + "\n"))?;
     out!("{}", summary.text(&args.out, args.stats));
+    filter.print_left_out();
     // As tcpdump does: what was read is replayed and written, and the run still fails.
     match read_error {
         Some(e) => Err(format!(
             "corrupt capture after frame {n}: {e} (the outputs hold the {n} frames read before it)",
-            n = pipeline.counters.packets
+            n = pipeline.frames_read
         )),
         None => Ok(()),
     }
 }
 
 /// A progress bar on a terminal, for captures large enough to wait for.
-fn progress_bar(args: &ReplayArgs, reader: &CaptureReader) -> Option<ProgressBar> {
-    (!args.quiet && std::io::stderr().is_terminal() && reader.len() > 16 << 20).then(|| {
-        let pb = ProgressBar::new(reader.len());
+fn progress_bar(args: &ReplayArgs, len: u64) -> Option<ProgressBar> {
+    (!args.quiet && std::io::stderr().is_terminal() && len > 16 << 20).then(|| {
+        let pb = ProgressBar::new(len);
         pb.set_style(
             ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -615,6 +664,11 @@ pub(super) struct Pipeline<'a> {
     firewall_logs: FirewallLogs,
     /// The simulated hosts and load balancer nodes.
     pub(super) sim: Option<super::replay_sim::Sim<'a>>,
+    /// Frames read from the captures, replayed or left out; numbers the frames as Wireshark
+    /// does.
+    pub(super) frames_read: u64,
+    /// `--annotate` and `--dropped`.
+    taps: Taps,
 }
 
 impl Pipeline<'_> {
@@ -622,7 +676,9 @@ impl Pipeline<'_> {
     /// what the output thread wrote and why reading stopped early, if it did.
     fn run(
         &mut self,
-        reader: &mut CaptureReader,
+        reader: CaptureReader,
+        inputs: &mut Inputs,
+        filter: &mut FrameFilter,
         outputs: Outputs,
         progress: Option<&ProgressBar>,
     ) -> Result<(Result<Written, String>, Option<String>), String> {
@@ -647,32 +703,25 @@ impl Pipeline<'_> {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 full_tx.send(std::mem::replace(batch, next)).map_err(|_| ())
             };
-            let mut read_error = None;
             let mut failed = false;
-            loop {
-                if let Some(pb) = progress {
-                    if self.counters.packets % 65_536 == 0 {
-                        pb.set_position(reader.position());
-                    }
+            let mut pump_error = None;
+            let position = |bytes| progress.map_or((), |pb| pb.set_position(bytes));
+            let read_error = inputs.read_all(reader, filter, position, |frame, left_out| {
+                self.frames_read += 1;
+                if let Some(why) = left_out {
+                    let fate = Fate::LeftOut(why);
+                    self.taps.frame(self.topo, self.frames_read, frame, fate);
+                    return true;
                 }
-                let frame = match reader.next_frame() {
-                    None => break,
-                    Some(Err(e)) => {
-                        read_error = Some(e.to_string());
-                        break;
-                    }
-                    Some(Ok(f)) => f,
-                };
-                self.frame(&frame, &mut batch);
+                self.frame(frame, &mut batch);
                 if let Err(e) = self.pump(&mut batch, frame.ts) {
-                    read_error = Some(e);
-                    break;
+                    pump_error = Some(e);
+                    return false;
                 }
-                if batch.items.len() >= BATCH && send(&mut batch).is_err() {
-                    failed = true;
-                    break;
-                }
-            }
+                failed = batch.items.len() >= BATCH && send(&mut batch).is_err();
+                !failed
+            });
+            let read_error = read_error.or(pump_error);
             if !failed && !batch.items.is_empty() {
                 let _ = send(&mut batch);
             }
@@ -699,8 +748,10 @@ impl Pipeline<'_> {
                     ParseError::Malformed(d) => (DropReason::Malformed, d),
                 };
                 c.count(Disposition::Dropped, Some(reason));
+                let fate = Fate::Unparsed { reason, detail };
+                self.taps.frame(self.topo, self.frames_read, frame, fate);
                 batch.items.push(Item::Unparsed {
-                    frame: c.packets,
+                    frame: self.frames_read,
                     ts,
                     reason,
                     detail,
@@ -723,17 +774,16 @@ impl Pipeline<'_> {
             Origin::Auto => vpcsim_dataplane::dns::resolver_answer(self.topo, &meta.header),
             _ => None,
         };
-        let v = match answer_frame {
-            Some(v) => v,
-            None => process(
-                self.topo,
-                &mut self.state,
-                &meta,
-                self.origin,
-                ts,
-                &mut NoTrace,
-            ),
+        let (v, hops) = match answer_frame {
+            Some(v) => (v, 0),
+            None => (self.taps).judge(self.topo, &mut self.state, &meta, self.origin, ts),
         };
+        let fate = Fate::Judged {
+            verdict: &v,
+            meta: &meta,
+            hops,
+        };
+        self.taps.frame(self.topo, self.frames_read, frame, fate);
         self.firewall_logs.packet(self.topo, &mut self.state);
         let c = &mut self.counters;
         c.count(v.disposition, v.reason);
@@ -748,7 +798,7 @@ impl Pipeline<'_> {
             batch.encapsulations.len() as u32 - 1
         });
         let rejected = v.reason == Some(DropReason::NetworkFirewallRejected);
-        let bytes = (writes_frame || geneve.is_some() || rejected).then(|| {
+        let bytes = (writes_frame || geneve.is_some() || rejected || self.taps.mirror).then(|| {
             let start = batch.arena.len();
             batch.arena.extend_from_slice(frame.data);
             (start, frame.data.len())
@@ -762,10 +812,9 @@ impl Pipeline<'_> {
             ts,
             ROUTER_MAC,
         );
-        let frame_no = c.packets;
         let extra = self.simulate_delivery(&meta, frame.data, &v, ts);
         batch.items.push(Item::Judged {
-            frame: frame_no,
+            frame: self.frames_read,
             ts,
             outcome: Outcome::from(&v),
             meta,

@@ -10,7 +10,6 @@ use rustc_hash::FxHashSet;
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use vpcsim_capture::CaptureReader;
 use vpcsim_dataplane::wire::{self, IpProtocol, LinkType, Meta, Rewrite};
 use vpcsim_dataplane::{
@@ -59,18 +58,22 @@ const SIMULATED: &str = "simulated.jsonl";
 /// Every TCP conversation of the capture: a connection whose answers it holds is not answered
 /// again by a simulated host. A first pass over the file, before the replay (a regular file
 /// only).
-pub fn captured_conversations(path: &Path) -> Result<FxHashSet<Conversation>, String> {
-    // A pipe or device cannot be read twice: its capture is taken as one-sided.
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Ok(FxHashSet::default());
-    }
-    let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
+pub fn captured_conversations(
+    paths: &[std::path::PathBuf],
+) -> Result<FxHashSet<Conversation>, String> {
     let mut seen = FxHashSet::default();
-    while let Some(Ok(f)) = reader.next_frame() {
-        if let Ok(m) = wire::parse(f.link, f.data) {
-            let h = m.header;
-            if h.proto == IpProtocol::TCP {
-                seen.insert(conversation((h.src, h.src_port), (h.dst, h.dst_port)));
+    for path in paths {
+        // A pipe or device (or `-`) cannot be read twice: its capture is taken as one-sided.
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
+        while let Some(Ok(f)) = reader.next_frame() {
+            if let Ok(m) = wire::parse(f.link, f.data) {
+                let h = m.header;
+                if h.proto == IpProtocol::TCP {
+                    seen.insert(conversation((h.src, h.src_port), (h.dst, h.dst_port)));
+                }
             }
         }
     }
@@ -161,7 +164,7 @@ impl Pipeline<'_> {
             &mut NoTrace,
         );
         // Counted apart from the frames read, so verdicts.jsonl keeps Wireshark's numbering.
-        let frame_no = self.counters.packets;
+        let frame_no = self.frames_read;
         if let Some(sim) = self.sim.as_mut() {
             let c = &mut sim.sent;
             c.packets += 1;

@@ -60,6 +60,7 @@ pub struct TraceArgs {
     pub fixes: bool,
     /// Also write the trace as a self-contained HTML page: the topology map with the path (and
     /// the reply's, with --return) drawn across it, every hop clickable for its rule and detail.
+    /// `-` prints the page on standard output instead of the trace (not with --json).
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
     /// Exit 1 unless the packet (and its reply, with --return) ends this way.
@@ -203,6 +204,10 @@ pub fn run(args: &TraceArgs) -> i32 {
     if let Some(endpoint) = &args.endpoint {
         return remote(args, endpoint);
     }
+    if let Err(e) = super::dash::one_stdout(args.json, args.html.as_deref()) {
+        errln!("error: {e}");
+        return 2;
+    }
     // A destination given as a name is resolved once the topology is loaded.
     let name_dst = flowspec::destination_name(&args.flow);
     let spec = name_dst
@@ -307,6 +312,11 @@ pub fn run(args: &TraceArgs) -> i32 {
                 index_href: None,
             },
         );
+        if super::dash::is_dash(path) {
+            // Standard output holds the page alone, for a pipe or a redirect.
+            out!("{page}");
+            return if ok { 0 } else { 1 };
+        }
         if let Err(e) = std::fs::write(path, page) {
             errln!("error: writing {}: {e}", path.display());
             return 2;
@@ -322,9 +332,7 @@ pub fn run(args: &TraceArgs) -> i32 {
         }
         if let Some((rv, rt)) = &t.reply {
             let mut r = json::trace_json(&topo, rv, &rt.hops);
-            if let Some(e) = &reply_explanation {
-                r["explanation"] = e.to_json(model);
-            }
+            r["explanation"] = json!(reply_explanation.as_ref().map(|e| e.to_json(model)));
             out["return"] = r;
         } else if args.with_return {
             out["return"] = json!(null);
@@ -340,6 +348,7 @@ pub fn run(args: &TraceArgs) -> i32 {
                 "final": after.as_ref().map(|a| text::final_line(ftopo, first_drop(a).map_or(&a.request, |d| d.0))),
             });
         }
+        json::complete_trace_keys(&mut out);
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         out!("{}", text::trace_text(&topo, v, &t.request_trace.hops));

@@ -279,8 +279,20 @@ fn read_template(path: &Path) -> Result<String, Diagnostic> {
         code: code.into(),
         message,
     };
-    let bytes = std::fs::read(path)
-        .map_err(|e| refuse("InvalidTemplate", format!("cannot read the file: {e}")))?;
+    // `-t -`: the template comes on standard input, as Unix tools take `-`.
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| {
+            refuse(
+                "InvalidTemplate",
+                format!("cannot read standard input: {e}"),
+            )
+        })?;
+        bytes
+    } else {
+        std::fs::read(path)
+            .map_err(|e| refuse("InvalidTemplate", format!("cannot read the file: {e}")))?
+    };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let byte = e.as_bytes().get(at).copied().unwrap_or(0);

@@ -105,11 +105,15 @@ impl Builder {
                 }
                 Some(n) => n,
                 None => {
-                    let stem = template
-                        .path
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "stack".into());
+                    let stem = match template.path.to_str() {
+                        // A template on standard input (`-t -`).
+                        Some("-") => "stdin".to_string(),
+                        _ => template
+                            .path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "stack".into()),
+                    };
                     let n = stems.entry(stem.clone()).or_insert(0);
                     loop {
                         *n += 1;
