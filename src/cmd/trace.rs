@@ -204,63 +204,39 @@ pub fn run(args: &TraceArgs) -> i32 {
     if let Some(endpoint) = &args.endpoint {
         return remote(args, endpoint);
     }
-    if let Err(e) = super::dash::one_stdout(args.json, args.html.as_deref()) {
-        errln!("error: {e}");
-        return 2;
+    match run_local(args) {
+        Ok(code) => code,
+        Err(e) => {
+            errln!("error: {e}");
+            2
+        }
     }
+}
+
+/// The trace on a topology loaded here: its exit code, or the error that keeps it from running.
+fn run_local(args: &TraceArgs) -> Result<i32, String> {
+    super::dash::one_stdout(args.json, args.html.as_deref())?;
     // A destination given as a name is resolved once the topology is loaded.
     let name_dst = flowspec::destination_name(&args.flow);
     let spec = name_dst
         .as_ref()
         .map_or(args.flow.as_str(), |(_, s)| s.as_str());
-    let mut header = match flowspec::parse(spec).and_then(|h| {
+    let mut header = flowspec::parse(spec).and_then(|h| {
         let app = app_layer::from_args(args.sni.as_deref(), args.http.as_deref(), &args.headers)?;
         app_layer::carrying(&app, h)
-    }) {
-        Ok(h) => h,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
-        }
-    };
+    })?;
     let Ok((loaded, mut topo)) = args.topology.topology() else {
-        return 2;
+        return Ok(2);
     };
     let (request, hosts) =
-        match super::alb::prepare(args.http.as_deref(), &args.headers, &args.hosts, &mut topo) {
-            Ok(x) => x,
-            Err(e) => {
-                errln!("error: {e}");
-                return 2;
-            }
-        };
-    let countries = match super::alb::countries(args.geo_countries.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
-        }
-    };
+        super::alb::prepare(args.http.as_deref(), &args.headers, &args.hosts, &mut topo)?;
+    let countries = super::alb::countries(args.geo_countries.as_deref())?;
     let topo = topo;
-    let origin = match origin(&topo, args.from.as_deref()) {
-        Ok(o) => o,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
-        }
-    };
-    let dns_hop = match &name_dst {
-        Some((name, _)) => {
-            match super::dns::resolve_destination(&topo, origin, &mut header, name) {
-                Ok(hop) => Some(hop),
-                Err(e) => {
-                    errln!("error: {e}");
-                    return 2;
-                }
-            }
-        }
-        None => None,
-    };
+    let origin = origin(&topo, args.from.as_deref())?;
+    let dns_hop = name_dst
+        .as_ref()
+        .map(|(name, _)| super::dns::resolve_destination(&topo, origin, &mut header, name))
+        .transpose()?;
     let mut t = trace_once(&topo, args, header, origin, &hosts);
     if let Some(hop) = dns_hop {
         t.request_trace.hops.insert(0, hop);
@@ -315,12 +291,9 @@ pub fn run(args: &TraceArgs) -> i32 {
         if super::dash::is_dash(path) {
             // Standard output holds the page alone, for a pipe or a redirect.
             out!("{page}");
-            return if ok { 0 } else { 1 };
+            return Ok(if ok { 0 } else { 1 });
         }
-        if let Err(e) = std::fs::write(path, page) {
-            errln!("error: writing {}: {e}", path.display());
-            return 2;
-        }
+        std::fs::write(path, page).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     if args.json {
         let mut out = json::trace_json(&topo, v, &t.request_trace.hops);
@@ -386,11 +359,7 @@ pub fn run(args: &TraceArgs) -> i32 {
             }
         }
     }
-    if ok {
-        0
-    } else {
-        1
-    }
+    Ok(if ok { 0 } else { 1 })
 }
 
 /// `--endpoint`: a running `vpcsim serve` traces the packet; its JSON is printed as is.
