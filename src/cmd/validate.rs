@@ -115,45 +115,8 @@ pub fn run(args: &ValidateArgs) -> i32 {
             );
         }
         super::alb::print_load_balancers(&albs);
-        for g in &target_health {
-            outln!(
-                "\ntarget group {} ({}):",
-                g["target_group"].as_str().unwrap_or(""),
-                g["protocol"].as_str().unwrap_or("")
-            );
-            for t in g["targets"].as_array().into_iter().flatten() {
-                outln!(
-                    "  {} port {} ({}): {}{} — {}",
-                    t["id"].as_str().unwrap_or(""),
-                    t["port"],
-                    t["name"].as_str().unwrap_or(""),
-                    t["state"].as_str().unwrap_or(""),
-                    t["reason"]
-                        .as_str()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default(),
-                    t["description"].as_str().unwrap_or("")
-                );
-            }
-        }
-        for w in web_acls(m) {
-            outln!(
-                "\nweb ACL {} ({}): {} rules, default action {}, associated with {}",
-                w["logical_id"].as_str().unwrap_or(""),
-                w["name"].as_str().unwrap_or(""),
-                w["rules"].as_array().map_or(0, Vec::len),
-                w["default_action"].as_str().unwrap_or(""),
-                w["associated_with"]
-                    .as_array()
-                    .filter(|a| !a.is_empty())
-                    .map_or("nothing".to_string(), |a| {
-                        a.iter()
-                            .filter_map(|r| r.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-            );
-        }
+        print_target_health(&target_health);
+        print_web_acls(m);
         if !unsupported.is_empty() {
             outln!(
                 "\nnot simulated ({}; kept in the model, never fail the load):",
@@ -185,6 +148,53 @@ pub fn run(args: &ValidateArgs) -> i32 {
         2
     } else {
         0
+    }
+}
+
+/// `--target-health` as read, one target group after another.
+fn print_target_health(groups: &[serde_json::Value]) {
+    for g in groups {
+        outln!(
+            "\ntarget group {} ({}):",
+            g["target_group"].as_str().unwrap_or(""),
+            g["protocol"].as_str().unwrap_or("")
+        );
+        for t in g["targets"].as_array().into_iter().flatten() {
+            outln!(
+                "  {} port {} ({}): {}{} — {}",
+                t["id"].as_str().unwrap_or(""),
+                t["port"],
+                t["name"].as_str().unwrap_or(""),
+                t["state"].as_str().unwrap_or(""),
+                t["reason"]
+                    .as_str()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
+                t["description"].as_str().unwrap_or("")
+            );
+        }
+    }
+}
+
+/// Every web ACL: its rules, default action and what it protects.
+fn print_web_acls(m: &vpcsim_controlplane::Model) {
+    for w in web_acls(m) {
+        outln!(
+            "\nweb ACL {} ({}): {} rules, default action {}, associated with {}",
+            w["logical_id"].as_str().unwrap_or(""),
+            w["name"].as_str().unwrap_or(""),
+            w["rules"].as_array().map_or(0, Vec::len),
+            w["default_action"].as_str().unwrap_or(""),
+            w["associated_with"]
+                .as_array()
+                .filter(|a| !a.is_empty())
+                .map_or("nothing".to_string(), |a| {
+                    a.iter()
+                        .filter_map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+        );
     }
 }
 
