@@ -9,26 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
-use crate::call::{Authorizer, Call, Caller, CallerKind, Reply};
-use crate::error::ApiError;
+use crate::call::{Call, Caller, CallerKind, Reply};
 use crate::params::Params;
 use crate::service::Service;
 
-/// Allows everything.
-#[derive(Debug)]
-pub struct AllowAll;
-
-impl Authorizer for AllowAll {
-    fn authorize(
-        &self,
-        _call: &Call,
-        _action: &str,
-        _resources: &[String],
-        _context: &[(String, Vec<String>)],
-    ) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
+pub use crate::auth::AllowAll;
 
 /// 2026-12-07T20:00:00Z, the tests' "now".
 pub fn t0() -> SystemTime {

@@ -282,29 +282,9 @@ pub fn ok_return() -> String {
     "<return>true</return>".into()
 }
 
-/// An ISO 8601 UTC timestamp with milliseconds, as EC2 prints them.
-pub fn iso8601(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
+/// An ISO 8601 UTC timestamp with milliseconds, as EC2 prints them (the form every XML
+/// answer uses).
+pub use crate::services::query_form::iso8601;
 
 /// Milliseconds since the epoch, kept next to timestamps so the delays are exact.
 pub fn epoch_ms(t: SystemTime) -> i64 {
