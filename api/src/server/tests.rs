@@ -7,6 +7,10 @@ impl Tracer for CountVpcs {
     fn trace(&self, compiled: &Compiled, flow: &str, _from: Option<&str>) -> Result<Value, String> {
         Ok(json!({"flow": flow, "vpcs": compiled.model.vpcs.len()}))
     }
+
+    fn target_health(&self, _compiled: &Compiled) -> Value {
+        json!([])
+    }
 }
 
 fn server() -> Server {
@@ -92,7 +96,7 @@ fn errors_in_each_protocol() {
     let mut headers = signed("us-east-1", "logs");
     headers.push((
         "X-Amz-Target".into(),
-        "Logs_20140328.DescribeLogGroups".into(),
+        "Logs_20140328.DescribeUnicorns".into(),
     ));
     let a = post(&s, &headers, "{}");
     assert_eq!(
