@@ -10,13 +10,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 use vpcsim_api::auth::{ensure_root_credentials, PolicyAuthorizer, SigV4Authenticator};
 use vpcsim_api::call::{Authenticator, Authorizer};
 use vpcsim_api::plane::{
     ensure_default_vpc, load_options, load_region, model_documents, Compiled, Planes,
 };
 use vpcsim_api::server::{AllowAll, NoAuthAuthenticator, Server, Tracer};
+use vpcsim_api::services::cloudwatch::{evaluate_alarms, regions_with_alarms};
 use vpcsim_api::services::ec2::{store_documents, ASYNC_DELAY_KEY};
 use vpcsim_api::store::Store;
 use vpcsim_api::trail::{deliver, CloudTrailRecorder};
@@ -78,6 +79,10 @@ pub struct ServeArgs {
     /// 5-minute window (the last one when the server stops).
     #[arg(long, value_name = "DIR")]
     pub cloudtrail_dir: Option<PathBuf>,
+    /// Seconds between two evaluations of the CloudWatch alarms of every region that has some
+    /// (also evaluated once at start).
+    #[arg(long, default_value = "60", value_name = "SECONDS")]
+    pub alarm_interval: f64,
 }
 
 /// Traces for `/_vpcsim/trace`, with the same pipeline, explanation and JSON as `vpcsim trace
@@ -265,11 +270,17 @@ pub fn run(args: &ServeArgs) -> i32 {
         );
         std::thread::spawn(move || deliver_cloudtrail(&store, &dir, &account, &stop))
     });
+    let alarms = {
+        let (store, stop) = (Arc::clone(&server.store), Arc::clone(&stop));
+        let every = Duration::from_secs_f64(args.alarm_interval.max(0.1));
+        std::thread::spawn(move || evaluate_alarms_every(&store, every, &stop))
+    };
     server.run(listener, args.workers, &stop);
     if let Some(d) = delivery {
         // The delivery thread writes the last window when it sees `stop`.
         let _ = d.join();
     }
+    let _ = alarms.join();
     errln!("vpcsim serve: stopped");
     0
 }
@@ -329,6 +340,27 @@ fn deliver_cloudtrail(store: &Store, dir: &std::path::Path, account: &str, stop:
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Evaluates the CloudWatch alarms of every region holding some, at start and then every
+/// `every`, as CloudWatch does once a minute, until the server stops.
+fn evaluate_alarms_every(store: &Store, every: Duration, stop: &AtomicBool) {
+    let mut next = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        if Instant::now() >= next {
+            next = Instant::now() + every;
+            let regions = regions_with_alarms(store).unwrap_or_else(|e| {
+                errln!("warning: listing the regions with alarms: {}", e.message);
+                Vec::new()
+            });
+            for region in regions {
+                if let Err(e) = evaluate_alarms(store, &region, SystemTime::now()) {
+                    errln!("warning: evaluating the alarms of {region}: {}", e.message);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100).min(every));
     }
 }
 

@@ -57,7 +57,9 @@ pub fn expired_token() -> ApiError {
 /// (`UnrecognizedClientException`, `InvalidSignatureException`).
 pub fn for_service(mut e: ApiError, service: Service) -> ApiError {
     let code = match (service.protocol(), e.code.as_str()) {
-        (Protocol::Ec2, "InvalidClientTokenId") => {
+        // EC2 names a wrong secret as it names an unknown key: AWS answers `aws ec2` with
+        // `AuthFailure` for both, where IAM and STS say `SignatureDoesNotMatch`.
+        (Protocol::Ec2, "InvalidClientTokenId" | "SignatureDoesNotMatch") => {
             e.message = "AWS was not able to validate the provided access credentials".into();
             e.status = 401;
             "AuthFailure"

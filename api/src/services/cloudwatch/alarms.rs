@@ -265,6 +265,19 @@ pub fn evaluate_alarms(
     })
 }
 
+/// The regions holding at least one alarm: the ones the server's evaluation loop visits.
+pub fn regions_with_alarms(store: &Store) -> Result<Vec<String>, ApiError> {
+    store.read(|tx| {
+        let mut out = Vec::new();
+        for p in tx.partitions()? {
+            if !tx.list(&p, ALARMS)?.is_empty() {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    })
+}
+
 fn evaluate_one(
     tx: &Tx<'_>,
     region: &str,

@@ -27,7 +27,8 @@ use crate::store::Store;
 use crate::xml::{query_response, XmlWriter};
 
 pub use alarms::{
-    evaluate, evaluate_alarms, AlarmState, Comparison, StateChange, TreatMissingData,
+    evaluate, evaluate_alarms, regions_with_alarms, AlarmState, Comparison, StateChange,
+    TreatMissingData,
 };
 pub use metrics::{publish, Dimension};
 
