@@ -21,10 +21,14 @@ use cmd::{
     long_about = "Simulate the AWS VPC data plane: trace packets, replay captures, explain drops.\n\n\
 vpcsim models route tables (with gateway route tables), network ACLs, security groups with \
 connection tracking, internet, egress-only and NAT gateways, appliances, VPC peering, transit \
-gateways (with peering), VPN, prefix lists, VPC endpoints, and Network and Gateway Load \
-Balancers; it loads CloudFormation templates, Terraform plans and states \
-(`terraform show -json`) and describe-* snapshots of a real account. Every drop names the \
-resource that dropped the packet and why.",
+gateways (with peering), VPN, prefix lists, VPC endpoints, Network, Gateway and Application \
+Load Balancers (with simulated hosts, health checks, Auto Scaling groups and AWS WAF), AWS \
+Network Firewall, and Route 53 with the VPC resolver; it loads CloudFormation templates, \
+Terraform plans and states (`terraform show -json`) and describe-* snapshots of a real account. \
+Every drop names the resource that dropped the packet and why.\n\n\
+`vpcsim serve` runs it as a service: the AWS APIs (EC2, ELBv2, CloudFormation, IAM/STS with \
+SigV4, Route 53, CloudWatch, CloudWatch Logs, CloudTrail) on one port, each change applied to \
+the data plane at once.",
     after_help = "Start with:
   vpcsim validate -t examples/two-tier.yaml
   vpcsim trace -t examples/two-tier.yaml 'tcp 10.0.2.30:40000 -> 198.51.100.7:443'
