@@ -7,6 +7,10 @@ impl Tracer for CountVpcs {
     fn trace(&self, compiled: &Compiled, flow: &str, _from: Option<&str>) -> Result<Value, String> {
         Ok(json!({"flow": flow, "vpcs": compiled.model.vpcs.len()}))
     }
+
+    fn target_health(&self, _compiled: &Compiled) -> Value {
+        json!([])
+    }
 }
 
 fn server() -> Server {
