@@ -96,7 +96,7 @@ fn errors_in_each_protocol() {
     let mut headers = signed("us-east-1", "logs");
     headers.push((
         "X-Amz-Target".into(),
-        "Logs_20140328.DescribeLogGroups".into(),
+        "Logs_20140328.DescribeUnicorns".into(),
     ));
     let a = post(&s, &headers, "{}");
     assert_eq!(
