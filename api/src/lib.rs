@@ -18,6 +18,7 @@ pub mod error;
 pub mod ids;
 pub mod params;
 pub mod plane;
+pub mod plane_dns;
 pub mod server;
 pub mod service;
 pub mod services;

@@ -139,7 +139,7 @@ pub fn load_region(
     account: &str,
     region: &str,
 ) -> Result<(Model, Vec<Diagnostic>), ApiError> {
-    let files: Vec<SnapshotFile> = tx
+    let mut files: Vec<SnapshotFile> = tx
         .list_all(region)?
         .into_iter()
         .filter(|(kind, _)| snapshot::SUPPORTED_KEYS.iter().any(|(k, _)| k == kind))
@@ -148,6 +148,12 @@ pub fn load_region(
             bytes: json!({ kind.as_str(): docs }).to_string().into_bytes(),
         })
         .collect();
+    for (kind, doc) in crate::plane_dns::route53_documents(tx, region)? {
+        files.push(SnapshotFile {
+            path: PathBuf::from(format!("aws_configs/{account}/{region}/{kind}.json")),
+            bytes: doc.to_string().into_bytes(),
+        });
+    }
     let loaded = snapshot::load_snapshot_files(&files, &load_options(account, region));
     Ok((loaded.model, loaded.diagnostics))
 }

@@ -95,15 +95,32 @@ const TRACE_TIME: Timestamp = Timestamp::from_secs(1_700_000_000);
 
 impl Tracer for Traces {
     fn trace(&self, c: &Compiled, flow: &str, from: Option<&str>) -> Result<Value, String> {
-        let header = flowspec::parse(flow)?;
+        // A destination given as a name is answered by the source's VPC resolver, as in
+        // `vpcsim trace`.
+        let name_dst = flowspec::destination_name(flow);
+        let spec = name_dst.as_ref().map_or(flow, |(_, s)| s.as_str());
+        let mut header = flowspec::parse(spec)?;
         let start = origin(&c.topology, from)?;
-        let t: vpcsim_dataplane::pipeline::exchange::Exchange<vpcsim_dataplane::Trace> = exchange(
-            &c.topology,
-            &mut State::new(StateConfig::default()),
-            header,
-            start,
-            TRACE_TIME,
-        );
+        let dns_hop = match &name_dst {
+            Some((name, _)) => Some(super::dns::resolve_destination(
+                &c.topology,
+                start,
+                &mut header,
+                name,
+            )?),
+            None => None,
+        };
+        let mut t: vpcsim_dataplane::pipeline::exchange::Exchange<vpcsim_dataplane::Trace> =
+            exchange(
+                &c.topology,
+                &mut State::new(StateConfig::default()),
+                header,
+                start,
+                TRACE_TIME,
+            );
+        if let Some(hop) = dns_hop {
+            t.request_trace.hops.insert(0, hop);
+        }
         let mut out = json::trace_json(&c.topology, &t.request, &t.request_trace.hops);
         if let Some(e) = explain::explain(
             &c.topology,
