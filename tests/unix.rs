@@ -98,10 +98,14 @@ fn top_level_help_lists_exit_codes_and_what_is_modelled() {
         "transit gateways (with peering)",
         "VPN",
         "VPC endpoints",
-        "Network and Gateway Load Balancers",
+        "Network, Gateway and Application Load Balancers",
+        "AWS WAF",
+        "AWS Network Firewall",
+        "Route 53 with the VPC resolver",
         "CloudFormation templates",
         "Terraform plans and states",
         "describe-* snapshots",
+        "`vpcsim serve` runs it as a service",
     ] {
         assert!(flat.contains(modelled), "{modelled:?} in {help}");
     }
