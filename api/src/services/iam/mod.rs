@@ -53,6 +53,15 @@ fn delete_conflict(message: &str) -> ApiError {
     ApiError::with_status("DeleteConflict", message, 409)
 }
 
+/// `DeleteConflict` with `message` while the entity's `field` (its keys, policies, groups) still
+/// lists something: IAM deletes only entities nothing hangs on.
+fn still_holds(entity: &serde_json::Value, field: &str, message: &str) -> Result<(), ApiError> {
+    if entity[field].as_array().is_some_and(|a| !a.is_empty()) {
+        return Err(delete_conflict(message));
+    }
+    Ok(())
+}
+
 fn limit_exceeded(message: String) -> ApiError {
     ApiError::with_status("LimitExceeded", message, 409)
 }

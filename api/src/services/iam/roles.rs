@@ -106,22 +106,16 @@ fn delete_role(store: &Store, call: &Call) -> Result<Reply, ApiError> {
     call.authorize(&[role_arn(store, call, &name)], &[])?;
     store.write(|tx| {
         let role = entities::get(tx, ROLES, &name)?.ok_or_else(|| no_such_role(&name))?;
-        if role["RolePolicyList"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(delete_conflict(
-                "Cannot delete entity, must delete policies first.",
-            ));
-        }
-        if role["AttachedManagedPolicies"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(delete_conflict(
-                "Cannot delete entity, must detach all policies first.",
-            ));
-        }
+        still_holds(
+            &role,
+            "RolePolicyList",
+            "Cannot delete entity, must delete policies first.",
+        )?;
+        still_holds(
+            &role,
+            "AttachedManagedPolicies",
+            "Cannot delete entity, must detach all policies first.",
+        )?;
         tx.delete(GLOBAL, ROLES, &key(&name))
     })?;
     reply(call, None)

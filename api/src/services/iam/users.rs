@@ -120,27 +120,21 @@ fn delete_user(store: &Store, call: &Call) -> Result<Reply, ApiError> {
                 "Cannot delete entity, must delete access keys first.",
             ));
         }
-        if user["UserPolicyList"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(delete_conflict(
-                "Cannot delete entity, must delete policies first.",
-            ));
-        }
-        if user["AttachedManagedPolicies"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(delete_conflict(
-                "Cannot delete entity, must detach all policies first.",
-            ));
-        }
-        if user["GroupList"].as_array().is_some_and(|a| !a.is_empty()) {
-            return Err(delete_conflict(
-                "Cannot delete entity, must remove users from group first.",
-            ));
-        }
+        still_holds(
+            &user,
+            "UserPolicyList",
+            "Cannot delete entity, must delete policies first.",
+        )?;
+        still_holds(
+            &user,
+            "AttachedManagedPolicies",
+            "Cannot delete entity, must detach all policies first.",
+        )?;
+        still_holds(
+            &user,
+            "GroupList",
+            "Cannot delete entity, must remove users from group first.",
+        )?;
         tx.delete(GLOBAL, USERS, &lower)
     })?;
     reply(call, None)
@@ -388,22 +382,16 @@ fn delete_group(store: &Store, call: &Call) -> Result<Reply, ApiError> {
                 "Cannot delete entity, must remove users from group first.",
             ));
         }
-        if g["GroupPolicyList"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(delete_conflict(
-                "Cannot delete entity, must delete policies first.",
-            ));
-        }
-        if g["AttachedManagedPolicies"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(delete_conflict(
-                "Cannot delete entity, must detach all policies first.",
-            ));
-        }
+        still_holds(
+            &g,
+            "GroupPolicyList",
+            "Cannot delete entity, must delete policies first.",
+        )?;
+        still_holds(
+            &g,
+            "AttachedManagedPolicies",
+            "Cannot delete entity, must detach all policies first.",
+        )?;
         tx.delete(GLOBAL, GROUPS, &key(&group))
     })?;
     reply(call, None)
