@@ -236,6 +236,40 @@ fn export_writes_one_file_per_describe_call() {
 }
 
 #[test]
+fn exported_security_groups_keep_their_descriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = export(&example(), dir.path());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let base = dir.path().join("aws_configs/123456789012/us-east-1");
+    let sgs: Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("SecurityGroups.json")).unwrap())
+            .unwrap();
+    let description = |name_part: &str| {
+        sgs["SecurityGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["GroupName"].as_str().unwrap().ends_with(name_part))
+            .map(|g| g["Description"].clone())
+            .unwrap_or_else(|| panic!("no group {name_part} in {sgs}"))
+    };
+    // The template's GroupDescription, and AWS's own text for a VPC's default group.
+    assert_eq!(description("WebSg"), "web tier");
+    assert_eq!(description("default"), "default VPC security group");
+    // Loaded back, the description survives a second export.
+    let again = tempfile::tempdir().unwrap();
+    let o = export(dir.path(), again.path());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read_to_string(
+        again
+            .path()
+            .join("aws_configs/123456789012/us-east-1/SecurityGroups.json"),
+    )
+    .unwrap();
+    assert!(text.contains("\"web tier\""), "{text}");
+}
+
+#[test]
 fn snapshot_traces_by_aws_id() {
     let small = snapshot("small");
     // The web instance's auto-assigned public address, from describe-instances.

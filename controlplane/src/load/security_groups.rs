@@ -12,12 +12,14 @@ impl Builder {
         let origin = self.origin(t, lid, "AWS::EC2::SecurityGroup", props::name_tag(p));
         let group_name = opt_str(p, "GroupName")?
             .unwrap_or_else(|| format!("{}-{lid}", self.model.templates[t].stack_name));
+        let description = opt_str(p, "GroupDescription")?.unwrap_or_else(|| group_name.clone());
         let sg = self.model.security_groups.len();
         let id = origin.id.clone();
         self.model.security_groups.push(SecurityGroup {
             origin,
             vpc,
             group_name,
+            description,
             ingress: vec![],
             egress: vec![],
         });

@@ -58,6 +58,7 @@ impl Builder {
             origin: sg_origin,
             vpc: Some(vpc),
             group_name: "default".into(),
+            description: "default VPC security group".into(),
             ingress: vec![SgRule {
                 protocol: None,
                 from_port: -1,

@@ -16,6 +16,9 @@ pub struct SecurityGroup {
     pub vpc: Option<usize>,
     /// `GroupName`.
     pub group_name: String,
+    /// `GroupDescription` (describe-*: `Description`); AWS requires one and gives default
+    /// groups `default VPC security group`.
+    pub description: String,
     /// Inbound rules.
     pub ingress: Vec<SgRule>,
     /// Outbound rules.

@@ -49,7 +49,7 @@ impl Exporter<'_> {
         let mut out = json!({
             "GroupId": g.origin.id,
             "GroupName": g.group_name,
-            "Description": g.group_name,
+            "Description": g.description,
             "OwnerId": self.account(&g.origin),
             "IpPermissions": self.permissions(&g.ingress),
             "IpPermissionsEgress": self.permissions(&g.egress),

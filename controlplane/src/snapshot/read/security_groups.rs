@@ -27,10 +27,12 @@ impl Reader {
                 self.model.vpcs[v].default_security_group = i;
             }
         }
+        let description = s(&it.v, "Description").unwrap_or(&group_name).to_string();
         self.model.security_groups.push(SecurityGroup {
             origin,
             vpc,
             group_name,
+            description,
             ingress: vec![],
             egress: vec![],
         });

@@ -127,6 +127,7 @@ impl Reader {
                     origin,
                     vpc: Some(v),
                     group_name: "default".into(),
+                    description: "default VPC security group".into(),
                     ingress: vec![SgRule {
                         protocol: None,
                         from_port: -1,
