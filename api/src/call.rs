@@ -238,6 +238,16 @@ pub struct HttpRequest<'a> {
     pub body: &'a [u8],
 }
 
+impl HttpRequest<'_> {
+    /// A header's value; header names compare case-insensitively, as HTTP says.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Who signed a request, for which service and region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {

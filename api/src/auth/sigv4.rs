@@ -58,13 +58,6 @@ pub struct SignedRequest {
     pub expires: Option<u64>,
 }
 
-fn header<'a>(req: &'a HttpRequest<'_>, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
@@ -103,7 +96,11 @@ pub fn mismatch() -> ApiError {
     )
 }
 
-fn parse_credential(credential: &str) -> Result<(String, String, String, String), ApiError> {
+/// The five parts of a SigV4 credential (`AKID/20261207/us-east-1/ec2/aws4_request`): key,
+/// date, region, service.
+pub(crate) fn parse_credential(
+    credential: &str,
+) -> Result<(String, String, String, String), ApiError> {
     let parts: Vec<&str> = credential.split('/').collect();
     if parts.len() != 5 || parts[4] != "aws4_request" || parts.iter().any(|p| p.is_empty()) {
         return Err(incomplete(format!(
@@ -167,7 +164,7 @@ pub fn parse(req: &HttpRequest<'_>) -> Result<SignedRequest, ApiError> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let auth_header = header(req, "authorization");
+    let auth_header = req.header("authorization");
     let presigned = q("X-Amz-Algorithm").is_some() || q("X-Amz-Signature").is_some();
     let (credential, signed, signature, date, expires) = match (auth_header, presigned) {
         (Some(_), true) => {
@@ -178,8 +175,8 @@ pub fn parse(req: &HttpRequest<'_>) -> Result<SignedRequest, ApiError> {
         (None, false) => return Err(missing_token()),
         (Some(h), false) => {
             let (c, s, sig) = parse_authorization(h)?;
-            let date = header(req, "x-amz-date")
-                .or_else(|| header(req, "date"))
+            let date = req.header("x-amz-date")
+                .or_else(|| req.header("date"))
                 .ok_or_else(|| {
                     incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
                 })?;
@@ -240,7 +237,8 @@ pub fn parse(req: &HttpRequest<'_>) -> Result<SignedRequest, ApiError> {
         signature,
         amz_date: date,
         signed_at,
-        security_token: header(req, "x-amz-security-token")
+        security_token: req
+            .header("x-amz-security-token")
             .map(str::to_string)
             .or_else(|| q("X-Amz-Security-Token")),
         expires,
@@ -407,7 +405,7 @@ pub fn check_time(signed: &SignedRequest, now: SystemTime) -> Result<(), ApiErro
 pub fn verify(req: &HttpRequest<'_>, signed: &SignedRequest, secret: &str) -> Result<(), ApiError> {
     let body_hash = sha256_hex(req.body);
     let mut candidates = Vec::new();
-    match header(req, "x-amz-content-sha256") {
+    match req.header("x-amz-content-sha256") {
         Some(claimed) => {
             if claimed != "UNSIGNED-PAYLOAD" && !claimed.eq_ignore_ascii_case(&body_hash) {
                 return Err(mismatch_with(

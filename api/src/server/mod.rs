@@ -258,11 +258,7 @@ impl Server {
         call.method = http.method.to_string();
         call.path = http.path.to_string();
         call.body = http.body.to_vec();
-        call.user_agent = http
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
-            .map(|(_, v)| v.clone());
+        call.user_agent = http.header("user-agent").map(str::to_string);
         if let Err(e) = decode_operation(&mut call, http, protocol) {
             return error_answer(&e, protocol, &request_id).with_xmlns(xmlns, protocol);
         }
@@ -417,18 +413,13 @@ fn json_type(protocol: Protocol) -> &'static str {
     }
 }
 
-fn header_value<'a>(http: &'a HttpRequest<'_>, name: &str) -> Option<&'a str> {
-    http.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 /// The protocol this request speaks: the service's, except that CloudWatch also takes JSON 1.0
 /// (what current botocore sends) when the request says so.
 fn protocol_of(service: Service, http: &HttpRequest<'_>) -> Protocol {
-    let json = header_value(http, "x-amz-target").is_some()
-        || header_value(http, "content-type").is_some_and(|c| c.contains("x-amz-json"));
+    let json = http.header("x-amz-target").is_some()
+        || http
+            .header("content-type")
+            .is_some_and(|c| c.contains("x-amz-json"));
     match service.protocol() {
         Protocol::Query if service == Service::CloudWatch && json => Protocol::Json10,
         p => p,
@@ -444,7 +435,8 @@ fn decode_operation(
     match protocol {
         Protocol::Ec2 | Protocol::Query => {
             let mut form = http.query.as_bytes().to_vec();
-            let is_form = header_value(http, "content-type")
+            let is_form = http
+                .header("content-type")
                 .is_none_or(|c| c.starts_with("application/x-www-form-urlencoded"));
             if is_form && !http.body.is_empty() {
                 form.push(b'&');
@@ -463,7 +455,7 @@ fn decode_operation(
                 .to_string();
         }
         Protocol::Json10 | Protocol::Json11 => {
-            let target = header_value(http, "x-amz-target").ok_or_else(|| {
+            let target = http.header("x-amz-target").ok_or_else(|| {
                 ApiError::client("UnknownOperationException", "Missing X-Amz-Target header")
             })?;
             call.action = target.rsplit('.').next().unwrap_or(target).to_string();

@@ -29,30 +29,24 @@ pub struct CredentialScope {
 /// The credential scope of a request: from `Authorization: AWS4-HMAC-SHA256 Credential=…` or
 /// the `X-Amz-Credential` query parameter (presigned form).
 pub fn credential_scope(request: &HttpRequest<'_>) -> Option<CredentialScope> {
-    let from_header = request
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .and_then(|(_, v)| {
-            let rest = v.trim().strip_prefix("AWS4-HMAC-SHA256")?;
-            rest.split(',')
-                .find_map(|p| p.trim().strip_prefix("Credential="))
-                .map(str::to_string)
-        });
+    let from_header = request.header("authorization").and_then(|v| {
+        let rest = v.trim().strip_prefix("AWS4-HMAC-SHA256")?;
+        rest.split(',')
+            .find_map(|p| p.trim().strip_prefix("Credential="))
+            .map(str::to_string)
+    });
     let credential = from_header.or_else(|| {
         form_urlencoded::parse(request.query.as_bytes())
             .find(|(k, _)| k == "X-Amz-Credential")
             .map(|(_, v)| v.into_owned())
     })?;
-    let parts: Vec<&str> = credential.trim().split('/').collect();
-    match parts.as_slice() {
-        [key, _date, region, service, "aws4_request"] => Some(CredentialScope {
-            access_key: key.to_string(),
-            region: region.to_string(),
-            service: service.to_string(),
-        }),
-        _ => None,
-    }
+    let (access_key, _date, region, service) =
+        crate::auth::sigv4::parse_credential(credential.trim()).ok()?;
+    Some(CredentialScope {
+        access_key,
+        region,
+        service,
+    })
 }
 
 impl Authenticator for NoAuthAuthenticator {
