@@ -57,7 +57,8 @@ pub fn create_igw(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     ))
 }
 
-pub fn attach_igw(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
+/// `InternetGatewayId` and `VpcId` of an attach or detach, once the caller may act on both.
+fn igw_and_vpc(call: &Call) -> Result<(&str, &str), ApiError> {
     let id = id_param(
         call,
         "InternetGatewayId",
@@ -72,6 +73,11 @@ pub fn attach_igw(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
             call.ec2_arn("vpc", vpc),
         ],
     )?;
+    Ok((id, vpc))
+}
+
+pub fn attach_igw(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
+    let (id, vpc) = igw_and_vpc(call)?;
     let mut igw = require_igw(tx, call, id)?;
     require_vpc(tx, call, vpc)?;
     if let Some(other) = attached_vpc(&igw) {
@@ -100,20 +106,7 @@ pub fn attach_igw(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
 }
 
 pub fn detach_igw(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let id = id_param(
-        call,
-        "InternetGatewayId",
-        "igw",
-        "InvalidInternetGatewayID.Malformed",
-    )?;
-    let vpc = id_param(call, "VpcId", "vpc", "InvalidVpcID.Malformed")?;
-    authorize(
-        call,
-        &[
-            call.ec2_arn("internet-gateway", id),
-            call.ec2_arn("vpc", vpc),
-        ],
-    )?;
+    let (id, vpc) = igw_and_vpc(call)?;
     let mut igw = require_igw(tx, call, id)?;
     if attached_vpc(&igw) != Some(vpc) {
         return Err(ApiError::client(
