@@ -2,6 +2,9 @@
 //! topology before and after it.
 
 use super::args::{parse_key_value, worker_threads, TopologyArgs};
+use super::diff_identity::{
+    group, groups_json, groups_text, rename_pairs, Identity, Side as IdSide,
+};
 use super::reach::out;
 use super::stdio::errln;
 use clap::Args;
@@ -73,6 +76,9 @@ pub struct DiffArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Group the changes per resource (the rule that opened or closed them) instead of per pair.
+    #[arg(long)]
+    pub by_resource: bool,
 }
 
 /// One side's topology options, parsed the way `--topology` commands parse them so that every
@@ -201,14 +207,20 @@ struct Change {
     closed: HeaderSet,
 }
 
-fn describe(fam: Family, c: &Change, s: &HeaderSet, internet: &[(u128, u128)]) -> String {
+/// What a set of flows of pair `from` → `to` is, in words.
+pub(super) fn describe(
+    fam: Family,
+    (from, to): (&str, &str),
+    s: &HeaderSet,
+    internet: &[(u128, u128)],
+) -> String {
     let mut t = services_text(fam, s);
-    if c.from == "internet" {
+    if from == "internet" {
         if let Some(a) = internet_side(fam, s, SRC, internet) {
             t.push_str(&format!(" (from {a})"));
         }
     }
-    if c.to == "internet" {
+    if to == "internet" {
         if let Some(a) = internet_side(fam, s, DST, internet) {
             t.push_str(&format!(" (to {a})"));
         }
@@ -230,15 +242,25 @@ pub fn run(args: &DiffArgs) -> i32 {
                 return 2;
             }
         };
-        let Ok((_, topo)) = side.topology() else {
+        let Ok((loaded, topo)) = side.topology() else {
             return 2;
         };
-        topos.push(topo);
+        topos.push((loaded.model, topo));
     }
-    let (before, after) = (&topos[0], &topos[1]);
+    let (before, after) = (&topos[0].1, &topos[1].1);
+    let identity = Identity::new(
+        &IdSide {
+            model: &topos[0].0,
+            topo: before,
+        },
+        &IdSide {
+            model: &topos[1].0,
+            topo: after,
+        },
+    );
     let threads = worker_threads(args.threads);
     let b = pairs(before, fam, threads);
-    let a = pairs(after, fam, threads);
+    let a = rename_pairs(pairs(after, fam, threads), &identity);
     // What "the internet" is on each side: public addresses the topology does not own.
     let net_before = reach::sources(before, Start::Internet, fam);
     let net_after = reach::sources(after, Start::Internet, fam);
@@ -263,15 +285,32 @@ pub fn run(args: &DiffArgs) -> i32 {
             closed,
         });
     }
+    let groups = (args.json || args.by_resource).then(|| {
+        let list: Vec<_> = changes
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str(), &c.opened, &c.closed))
+            .collect();
+        group(fam, before, after, &identity, &list)
+    });
+    let describe_flows = |pair: (&str, &str), s: &HeaderSet, opened: bool| {
+        describe(fam, pair, s, if opened { &net_after } else { &net_before })
+    };
     if args.json {
+        let flows_json = |s: &HeaderSet| -> Value {
+            json!(sorted_boxes(s)
+                .iter()
+                .map(|b| box_json(fam, b))
+                .collect::<Vec<_>>())
+        };
         let json = json!({
             "family": family_name(fam),
             "changed": !changes.is_empty(),
+            "resources": groups_json(groups.as_deref().unwrap_or_default(), &describe_flows, &flows_json),
             "changes": changes.iter().map(|c| {
                 let side = |s: &HeaderSet, net: &[(u128, u128)]| -> Value {
                     if s.is_empty() { Value::Null } else {
                         json!({
-                            "services": describe(fam, c, s, net),
+                            "services": describe(fam, (&c.from, &c.to), s, net),
                             "flows": sorted_boxes(s).iter().map(|b| box_json(fam, b)).collect::<Vec<_>>(),
                         })
                     }
@@ -288,6 +327,8 @@ pub fn run(args: &DiffArgs) -> i32 {
             "no change: every pair reaches the same flows before and after ({})\n",
             family_name(fam)
         ));
+    } else if let Some(groups) = &groups {
+        out(&groups_text(family_name(fam), groups, &describe_flows));
     } else {
         let mut text = format!(
             "{} pair(s) change ({}): requests that arrive and whose replies return\n",
@@ -299,13 +340,13 @@ pub fn run(args: &DiffArgs) -> i32 {
             if !c.opened.is_empty() {
                 text.push_str(&format!(
                     "    + opened: {}\n",
-                    describe(fam, c, &c.opened, &net_after)
+                    describe(fam, (&c.from, &c.to), &c.opened, &net_after)
                 ));
             }
             if !c.closed.is_empty() {
                 text.push_str(&format!(
                     "    - closed: {}\n",
-                    describe(fam, c, &c.closed, &net_before)
+                    describe(fam, (&c.from, &c.to), &c.closed, &net_before)
                 ));
             }
         }

@@ -10,6 +10,7 @@ pub mod check;
 pub mod completions;
 pub mod dash;
 pub mod diff;
+pub mod diff_identity;
 pub mod dns;
 pub mod export;
 pub mod firewall_logs;

@@ -215,6 +215,9 @@ pub struct Model {
     pub waf: Waf,
     /// Route 53 and Route 53 Resolver.
     pub dns: Dns,
+    /// Snapshot resources that CloudFormation created: AWS id → their
+    /// `aws:cloudformation:logical-id` tag, which `vpcsim diff` matches resources by.
+    pub stack_logical_ids: std::collections::BTreeMap<String, String>,
 }
 
 impl Model {

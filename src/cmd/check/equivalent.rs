@@ -84,7 +84,13 @@ pub fn equivalent(
 
 /// Put the address of endpoint `name` (as `vpcsim diff` names it) into dimension `dim` of `p`
 /// (interfaces were projected out of the compared sets); the start a packet from it takes.
-fn place(topo: &Topology, name: &str, fam: Family, p: &mut Point, dim: usize) -> Option<Start> {
+pub(crate) fn place(
+    topo: &Topology,
+    name: &str,
+    fam: Family,
+    p: &mut Point,
+    dim: usize,
+) -> Option<Start> {
     if name == "internet" {
         return Some(Start::Internet);
     }

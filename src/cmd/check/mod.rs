@@ -4,9 +4,9 @@
 //! symbolic walk of `vpcsim reach`, and each failure is shown as one concrete packet of the
 //! violating set, traced hop by hop.
 
-mod assert;
+pub(crate) mod assert;
 mod ci;
-mod equivalent;
+pub(crate) mod equivalent;
 mod policy;
 mod select;
 

@@ -327,6 +327,11 @@ impl Reader {
         let name = tag(&item.v, "Name")
             .filter(|n| !n.is_empty())
             .map(str::to_string);
+        if let Some(lid) = tag(&item.v, LOGICAL_ID_TAG).filter(|l| !l.is_empty()) {
+            self.model
+                .stack_logical_ids
+                .insert(id.to_string(), lid.to_string());
+        }
         Some(Origin {
             template: item.file,
             logical_id: id.to_string(),
