@@ -23,6 +23,7 @@ mod compute;
 mod dns;
 mod fold;
 mod network;
+mod network_firewall;
 mod read;
 mod refs;
 mod security;
@@ -65,10 +66,16 @@ const NETWORK_TYPES: &[&str] = &[
 /// Terraform resource types vpcsim simulates, each loaded as the CloudFormation type(s) the
 /// model builder knows. Other `aws_` types are listed as not simulated.
 pub fn supported_types() -> impl Iterator<Item = &'static str> {
-    [NETWORK_TYPES, FOLDED_TYPES, transit::TYPES, services::TYPES]
-        .into_iter()
-        .flatten()
-        .copied()
+    [
+        NETWORK_TYPES,
+        FOLDED_TYPES,
+        transit::TYPES,
+        services::TYPES,
+        network_firewall::TYPES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
 }
 
 /// Types that change what a VPC's implicit resources do, which vpcsim keeps as AWS creates
@@ -259,6 +266,7 @@ impl Tx {
             t if transit::TYPES.contains(&t) => self.transit(r),
             t if services::TYPES.contains(&t) => self.services(r),
             t if dns::TYPES.contains(&t) => self.dns(r),
+            t if network_firewall::TYPES.contains(&t) => self.network_firewall(r),
             other => {
                 // Listed as not simulated, under its Terraform type.
                 self.emit(&r.address, other, None);

@@ -225,7 +225,20 @@ impl Tx {
                 copy(&mut p, r, key, prop);
             }
         }
-        if self.route_targets(r, &mut p, |key| r.attr(key))? {
+        let firewall = self.firewall_endpoint_target(r);
+        let attr = |key: &str| match &firewall {
+            Some(_) if key == "vpc_endpoint_id" => super::refs::Attr {
+                name: key.into(),
+                value: None,
+                unknown: None,
+                expr: None,
+            },
+            _ => r.attr(key),
+        };
+        if let Some(endpoint) = firewall.clone() {
+            p.insert("VpcEndpointId".into(), endpoint);
+        }
+        if self.route_targets(r, &mut p, attr)? {
             self.emit(&r.address, "AWS::EC2::Route", Some(Value::Object(p)));
         }
         Ok(())
