@@ -31,6 +31,7 @@ pub mod outdir;
 pub mod reach;
 pub mod replay;
 pub mod replay_dns;
+pub mod replay_dns_tcp;
 pub mod replay_input;
 pub mod replay_sim;
 pub mod report;

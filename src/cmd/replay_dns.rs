@@ -1,10 +1,12 @@
 //! The VPC resolver answering in `replay`: a DNS query over UDP delivered to the Amazon DNS
 //! server (the VPC's base + 2 or 169.254.169.253) gets its response frame, written to the
 //! asking interface's capture. Security groups and network ACLs never see resolver traffic
-//! (SPEC §21.1), so the response goes straight back to the interface that asked.
+//! (SPEC §21.1), so the response goes straight back to the interface that asked. A response
+//! larger than the asker takes over UDP (512 bytes without EDNS0) is sent truncated, as Route 53
+//! does; queries over TCP are answered by [`super::replay_dns_tcp`].
 
 use super::dns::resolve_from;
-use vpcsim_dataplane::dns::wire::{parse_query, response, UdpFrame};
+use vpcsim_dataplane::dns::wire::{parse_query, response, truncated, DnsQuery, UdpFrame};
 use vpcsim_dataplane::dns::RecordType;
 use vpcsim_dataplane::pipeline::exchange::REPLY_DELAY_NS;
 use vpcsim_dataplane::wire::{IpProtocol, Meta};
@@ -24,7 +26,7 @@ pub struct DnsAnswer {
 }
 
 /// The response to a query frame the pipeline delivered to the Amazon DNS server, if it is a
-/// DNS query over UDP from an interface of a VPC with DNS support.
+/// DNS query over UDP or TCP from an interface of a VPC with DNS support.
 pub fn answer(
     topo: &Topology,
     meta: &Meta,
@@ -35,28 +37,24 @@ pub fn answer(
     router_mac: [u8; 6],
 ) -> Option<DnsAnswer> {
     let h = &meta.header;
-    if v.delivered_to != Some(Topology::AMAZON_DNS)
-        || h.proto != IpProtocol::UDP
-        || h.dst_port != 53
-    {
+    if v.delivered_to != Some(Topology::AMAZON_DNS) || h.dst_port != 53 {
         return None;
     }
     let eni = match origin {
         Origin::Eni(e) => e,
         _ => topo.owner_of(h.src)?,
     };
-    let payload = data.get(usize::from(meta.l4_offset) + 8..)?;
-    let q = parse_query(payload)?;
-    // A type vpcsim does not answer: the name's existence decides NOERROR or NXDOMAIN.
-    let qtype = q.qtype.unwrap_or(RecordType::A);
-    let (mut r, _) = resolve_from(topo, eni, &q.name, qtype);
-    if !r.answered() {
+    if h.proto == IpProtocol::TCP {
+        return super::replay_dns_tcp::answer(topo, eni, meta, data, ts, router_mac);
+    }
+    if h.proto != IpProtocol::UDP {
         return None;
     }
-    if q.qtype.is_none() {
-        r.answers.clear();
+    let payload = data.get(usize::from(meta.l4_offset) + 8..)?;
+    let (q, mut msg) = respond(topo, eni, payload)?;
+    if msg.len() > usize::from(q.udp_payload_size) {
+        msg = truncated(&msg);
     }
-    let msg = response(&q, &r);
     let mut frame = Vec::new();
     UdpFrame {
         src: (h.dst, 53),
@@ -71,4 +69,25 @@ pub fn answer(
         ts: Timestamp(ts.0 + REPLY_DELAY_NS),
         frame,
     })
+}
+
+/// The resolver's response message to DNS query message `payload` from interface `eni`; `None`
+/// when it sends none (not a query, no DNS support).
+pub(super) fn respond(
+    topo: &Topology,
+    eni: vpcsim_dataplane::topology::EniIdx,
+    payload: &[u8],
+) -> Option<(DnsQuery, Vec<u8>)> {
+    let q = parse_query(payload)?;
+    // A type vpcsim does not answer: the name's existence decides NOERROR or NXDOMAIN.
+    let qtype = q.qtype.unwrap_or(RecordType::A);
+    let (mut r, _) = resolve_from(topo, eni, &q.name, qtype);
+    if !r.answered() {
+        return None;
+    }
+    if q.qtype.is_none() {
+        r.answers.clear();
+    }
+    let msg = response(&q, &r);
+    Some((q, msg))
 }

@@ -22,6 +22,9 @@ pub struct DnsQuery {
     pub qtype: Option<RecordType>,
     /// Recursion desired.
     pub recursion_desired: bool,
+    /// The largest response the asker takes over UDP: 512 bytes, or what its EDNS0 OPT record
+    /// advertises (at most 4096, what Route 53 sends over UDP).
+    pub udp_payload_size: u16,
 }
 
 /// Read a DNS query message (one question, opcode QUERY); `None` for anything else (responses,
@@ -39,7 +42,31 @@ pub fn parse_query(payload: &[u8]) -> Option<DnsQuery> {
         qtype_code: code,
         qtype: RecordType::parse(&q.query_type().to_string()),
         recursion_desired: m.recursion_desired(),
+        udp_payload_size: m.max_payload().min(MAX_UDP_PAYLOAD),
     })
+}
+
+/// The largest DNS message Route 53 sends over UDP, to an asker that advertises EDNS0.
+pub const MAX_UDP_PAYLOAD: u16 = 4096;
+
+/// A response too large for UDP as the resolver sends it instead: the header with TC set and
+/// the question, no records, so that the asker repeats the query over TCP (RFC 1035 §4.2.1).
+pub fn truncated(response: &[u8]) -> Vec<u8> {
+    let Ok(full) = Message::from_vec(response) else {
+        return Vec::new();
+    };
+    let mut m = Message::new();
+    m.set_id(full.id())
+        .set_message_type(MessageType::Response)
+        .set_op_code(full.op_code())
+        .set_recursion_desired(full.recursion_desired())
+        .set_recursion_available(full.recursion_available())
+        .set_response_code(full.response_code())
+        .set_truncated(true);
+    for q in full.queries() {
+        m.add_query(q.clone());
+    }
+    m.to_vec().unwrap_or_default()
 }
 
 /// A recursive query for `name` of type `qtype`, as a client sends it.
