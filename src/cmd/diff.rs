@@ -25,8 +25,11 @@ use vpcsim_report::reach::{
   vpcsim diff --before old.yaml --after new.yaml --fail-on-change     # in CI
 
 Both topologies are analysed for every packet (`vpcsim reach --matrix`): for each pair of
-instances/interfaces (matched by logical id) and the internet, the flows whose requests arrive and
-whose replies return. A flow the change makes work is OPENED, one it breaks is CLOSED.
+instances/interfaces and the internet, the flows whose requests arrive and whose replies return.
+A flow the change makes work is OPENED, one it breaks is CLOSED. Resources are matched by logical
+id, a snapshot's by its aws:cloudformation:logical-id tag, else by a Name tag unique on both
+sides, so a template against its own export shows no change. --by-resource groups the changes
+per resource that opened or closed them.
 
 Exit codes: 0 ok (with --fail-on-change: nothing changed), 1 something changed and
 --fail-on-change was given, 2 bad input.")]
