@@ -32,7 +32,11 @@ struct Cli<'a> {
 impl Cli<'_> {
     /// `aws --output json ARGS`: the parsed answer, or the CLI's error text.
     fn run(&self, args: &[&str]) -> Result<Value, String> {
-        let bin = self.python.parent().expect("python's bin directory").join("aws");
+        let bin = self
+            .python
+            .parent()
+            .expect("python's bin directory")
+            .join("aws");
         let out = Command::new(bin)
             .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
             .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -201,10 +205,7 @@ fn server() -> (tempfile::TempDir, Serve) {
 fn two_vpcs_peered_and_routed_with_the_aws_cli() {
     let Some(python) = python() else { return };
     let (dir, s) = server();
-    let cli = Cli {
-        python,
-        serve: &s,
-    };
+    let cli = Cli { python, serve: &s };
     let (a, a_rtb) = cli.vpc_with_instance("10.10.0.0/16", "10.10.1.0/24", "10.10.1.10");
     let (b, b_rtb) = cli.vpc_with_instance("10.20.0.0/16", "10.20.1.0/24", "10.20.1.20");
     let created = cli.ok(&[
@@ -230,14 +231,33 @@ fn two_vpcs_peered_and_routed_with_the_aws_cli() {
     );
     // Routes to a connection nobody accepted yet are refused nowhere, but carry nothing.
     cli.fails(
-        &["create-vpc-peering-connection", "--vpc-id", &b, "--peer-vpc-id", &a],
+        &[
+            "create-vpc-peering-connection",
+            "--vpc-id",
+            &b,
+            "--peer-vpc-id",
+            &a,
+        ],
         "VpcPeeringConnectionAlreadyExists",
     );
-    let accepted = cli.ok(&["accept-vpc-peering-connection", "--vpc-peering-connection-id", &pcx]);
+    let accepted = cli.ok(&[
+        "accept-vpc-peering-connection",
+        "--vpc-peering-connection-id",
+        &pcx,
+    ]);
     assert_eq!(accepted["VpcPeeringConnection"]["Status"]["Code"], "active");
-    cli.ok(&["wait", "vpc-peering-connection-exists", "--vpc-peering-connection-ids", &pcx]);
+    cli.ok(&[
+        "wait",
+        "vpc-peering-connection-exists",
+        "--vpc-peering-connection-ids",
+        &pcx,
+    ]);
     cli.fails(
-        &["accept-vpc-peering-connection", "--vpc-peering-connection-id", &pcx],
+        &[
+            "accept-vpc-peering-connection",
+            "--vpc-peering-connection-id",
+            &pcx,
+        ],
         "InvalidStateTransition",
     );
 
@@ -248,19 +268,46 @@ fn two_vpcs_peered_and_routed_with_the_aws_cli() {
     std::fs::create_dir(&snap).unwrap();
     cli.snapshot(&snap);
     let local = trace_local(&snap, flow);
-    assert_eq!(before["reason"], local["reason"], "server {before}\nlocal {local}");
+    assert_eq!(
+        before["reason"], local["reason"],
+        "server {before}\nlocal {local}"
+    );
 
-    for (rtb, dest) in [(&a_rtb, "10.20.0.0/16"), (&b_rtb, "10.10.0.0/16")] {
-        cli.ok(&[
-            "create-route",
-            "--route-table-id",
-            rtb,
-            "--destination-cidr-block",
-            dest,
-            "--vpc-peering-connection-id",
-            &pcx,
-        ]);
-    }
+    // A's route names B through a managed prefix list, B's names A's CIDR.
+    let pl = cli.id(
+        &[
+            "create-managed-prefix-list",
+            "--prefix-list-name",
+            "vpc-b",
+            "--address-family",
+            "IPv4",
+            "--max-entries",
+            "2",
+            "--entries",
+            "Cidr=10.20.0.0/16,Description=vpc b",
+        ],
+        "/PrefixList/PrefixListId",
+    );
+    let entries = cli.ok(&["get-managed-prefix-list-entries", "--prefix-list-id", &pl]);
+    assert_eq!(entries["Entries"][0]["Description"], "vpc b");
+    cli.ok(&[
+        "create-route",
+        "--route-table-id",
+        &a_rtb,
+        "--destination-prefix-list-id",
+        &pl,
+        "--vpc-peering-connection-id",
+        &pcx,
+    ]);
+    cli.ok(&[
+        "create-route",
+        "--route-table-id",
+        &b_rtb,
+        "--destination-cidr-block",
+        "10.10.0.0/16",
+        "--vpc-peering-connection-id",
+        &pcx,
+    ]);
     let after = trace_remote(&s, flow);
     assert_eq!(after["disposition"], "DELIVERED", "{after}");
 
@@ -274,26 +321,51 @@ fn two_vpcs_peered_and_routed_with_the_aws_cli() {
     assert_eq!(list.len(), 1, "{listed}");
     assert_eq!(list[0]["Tags"][0]["Value"], "a-b");
     assert_eq!(list[0]["RequesterVpcInfo"]["CidrBlock"], "10.10.0.0/16");
-    let tags = cli.ok(&["describe-tags", "--filters", &format!("Name=resource-id,Values={pcx}")]);
+    let tags = cli.ok(&[
+        "describe-tags",
+        "--filters",
+        &format!("Name=resource-id,Values={pcx}"),
+    ]);
     assert_eq!(tags["Tags"][0]["ResourceType"], "vpc-peering-connection");
 
     // Overlapping VPCs: AWS accepts the request and fails the connection.
-    let c = cli.id(&["create-vpc", "--cidr-block", "10.10.0.0/16"], "/Vpc/VpcId");
-    let failed = cli.ok(&["create-vpc-peering-connection", "--vpc-id", &a, "--peer-vpc-id", &c]);
+    let c = cli.id(
+        &["create-vpc", "--cidr-block", "10.10.0.0/16"],
+        "/Vpc/VpcId",
+    );
+    let failed = cli.ok(&[
+        "create-vpc-peering-connection",
+        "--vpc-id",
+        &a,
+        "--peer-vpc-id",
+        &c,
+    ]);
     assert_eq!(failed["VpcPeeringConnection"]["Status"]["Code"], "failed");
     let failed_id = failed["VpcPeeringConnection"]["VpcPeeringConnectionId"]
         .as_str()
         .unwrap();
     cli.fails(
-        &["accept-vpc-peering-connection", "--vpc-peering-connection-id", failed_id],
+        &[
+            "accept-vpc-peering-connection",
+            "--vpc-peering-connection-id",
+            failed_id,
+        ],
         "InvalidStateTransition",
     );
     cli.fails(
-        &["describe-vpc-peering-connections", "--vpc-peering-connection-ids", "pcx-0123456789abcdef0"],
+        &[
+            "describe-vpc-peering-connections",
+            "--vpc-peering-connection-ids",
+            "pcx-0123456789abcdef0",
+        ],
         "InvalidVpcPeeringConnectionID.NotFound",
     );
 
-    cli.ok(&["delete-vpc-peering-connection", "--vpc-peering-connection-id", &pcx]);
+    cli.ok(&[
+        "delete-vpc-peering-connection",
+        "--vpc-peering-connection-id",
+        &pcx,
+    ]);
     let gone = trace_remote(&s, flow);
     assert_eq!(gone["disposition"], "DROPPED", "{gone}");
 }
@@ -307,7 +379,10 @@ fn wait_tgw(cli: &Cli<'_>, tgw: &str) {
         if v["TransitGateways"][0]["State"] == "available" {
             return;
         }
-        assert!(Instant::now() < deadline, "{tgw} never became available: {v}");
+        assert!(
+            Instant::now() < deadline,
+            "{tgw} never became available: {v}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -316,10 +391,7 @@ fn wait_tgw(cli: &Cli<'_>, tgw: &str) {
 fn two_vpcs_through_a_transit_gateway() {
     let Some(python) = python() else { return };
     let (_dir, s) = server();
-    let cli = Cli {
-        python,
-        serve: &s,
-    };
+    let cli = Cli { python, serve: &s };
     let (a, a_rtb) = cli.vpc_with_instance("10.30.0.0/16", "10.30.1.0/24", "10.30.1.10");
     let (b, b_rtb) = cli.vpc_with_instance("10.40.0.0/16", "10.40.1.0/24", "10.40.1.20");
     let created = cli.ok(&[
@@ -329,21 +401,36 @@ fn two_vpcs_through_a_transit_gateway() {
         "--tag-specifications",
         "ResourceType=transit-gateway,Tags=[{Key=Name,Value=hub}]",
     ]);
-    let tgw = created["TransitGateway"]["TransitGatewayId"].as_str().unwrap().to_string();
+    let tgw = created["TransitGateway"]["TransitGatewayId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(created["TransitGateway"]["State"], "pending");
     let default_table = created["TransitGateway"]["Options"]["AssociationDefaultRouteTableId"]
         .as_str()
         .unwrap()
         .to_string();
     cli.fails(
-        &["create-transit-gateway-vpc-attachment", "--transit-gateway-id", &tgw, "--vpc-id", &a, "--subnet-ids", "subnet-0123456789abcdef0"],
+        &[
+            "create-transit-gateway-vpc-attachment",
+            "--transit-gateway-id",
+            &tgw,
+            "--vpc-id",
+            &a,
+            "--subnet-ids",
+            "subnet-0123456789abcdef0",
+        ],
         "IncorrectState",
     );
     wait_tgw(&cli, &tgw);
 
     let subnet_of = |vpc: &str| {
         cli.id(
-            &["describe-subnets", "--filters", &format!("Name=vpc-id,Values={vpc}")],
+            &[
+                "describe-subnets",
+                "--filters",
+                &format!("Name=vpc-id,Values={vpc}"),
+            ],
             "/Subnets/0/SubnetId",
         )
     };
@@ -367,7 +454,15 @@ fn two_vpcs_through_a_transit_gateway() {
         attachments.push(att);
     }
     cli.fails(
-        &["create-transit-gateway-vpc-attachment", "--transit-gateway-id", &tgw, "--vpc-id", &a, "--subnet-ids", &subnet_of(&a)],
+        &[
+            "create-transit-gateway-vpc-attachment",
+            "--transit-gateway-id",
+            &tgw,
+            "--vpc-id",
+            &a,
+            "--subnet-ids",
+            &subnet_of(&a),
+        ],
         "DuplicateTransitGatewayAttachment",
     );
     let described = cli.ok(&[
@@ -376,7 +471,10 @@ fn two_vpcs_through_a_transit_gateway() {
         &format!("Name=transit-gateway-id,Values={tgw}"),
     ]);
     for att in described["TransitGatewayAttachments"].as_array().unwrap() {
-        assert_eq!(att["Association"]["TransitGatewayRouteTableId"], default_table.as_str());
+        assert_eq!(
+            att["Association"]["TransitGatewayRouteTableId"],
+            default_table.as_str()
+        );
         assert_eq!(att["ResourceType"], "vpc");
         assert_eq!(att["Tags"][0]["Value"], "spoke");
     }
@@ -437,18 +535,125 @@ fn two_vpcs_through_a_transit_gateway() {
 
     // A table of its own for A, with no routes: A's packets have nowhere to go.
     let own = cli.id(
-        &["create-transit-gateway-route-table", "--transit-gateway-id", &tgw],
+        &[
+            "create-transit-gateway-route-table",
+            "--transit-gateway-id",
+            &tgw,
+        ],
         "/TransitGatewayRouteTable/TransitGatewayRouteTableId",
     );
     cli.fails(
-        &["associate-transit-gateway-route-table", "--transit-gateway-route-table-id", &own, "--transit-gateway-attachment-id", &attachments[0]],
+        &[
+            "associate-transit-gateway-route-table",
+            "--transit-gateway-route-table-id",
+            &own,
+            "--transit-gateway-attachment-id",
+            &attachments[0],
+        ],
         "Resource.AlreadyAssociated",
     );
-    cli.ok(&["disassociate-transit-gateway-route-table", "--transit-gateway-route-table-id", &default_table, "--transit-gateway-attachment-id", &attachments[0]]);
-    cli.ok(&["associate-transit-gateway-route-table", "--transit-gateway-route-table-id", &own, "--transit-gateway-attachment-id", &attachments[0]]);
+    cli.ok(&[
+        "disassociate-transit-gateway-route-table",
+        "--transit-gateway-route-table-id",
+        &default_table,
+        "--transit-gateway-attachment-id",
+        &attachments[0],
+    ]);
+    cli.ok(&[
+        "associate-transit-gateway-route-table",
+        "--transit-gateway-route-table-id",
+        &own,
+        "--transit-gateway-attachment-id",
+        &attachments[0],
+    ]);
     assert_eq!(trace_remote(&s, flow)["reason"], "TGW_NO_ROUTE");
-    cli.ok(&["enable-transit-gateway-route-table-propagation", "--transit-gateway-route-table-id", &own, "--transit-gateway-attachment-id", &attachments[1]]);
+    cli.ok(&[
+        "enable-transit-gateway-route-table-propagation",
+        "--transit-gateway-route-table-id",
+        &own,
+        "--transit-gateway-attachment-id",
+        &attachments[1],
+    ]);
     assert_eq!(trace_remote(&s, flow)["disposition"], "DELIVERED");
 
-    cli.fails(&["delete-transit-gateway", "--transit-gateway-id", &tgw], "IncorrectState");
+    cli.fails(
+        &["delete-transit-gateway", "--transit-gateway-id", &tgw],
+        "IncorrectState",
+    );
+}
+
+#[test]
+fn s3_through_a_gateway_endpoint_route() {
+    let Some(python) = python() else { return };
+    let (_dir, s) = server();
+    let cli = Cli { python, serve: &s };
+    let (vpc, rtb) = cli.vpc_with_instance("10.50.0.0/16", "10.50.1.0/24", "10.50.1.10");
+    let flow = "tcp 10.50.1.10:40000 -> 52.216.10.20:443";
+    assert_eq!(trace_remote(&s, flow)["reason"], "NO_ROUTE");
+    let lists = cli.ok(&[
+        "describe-prefix-lists",
+        "--filters",
+        "Name=prefix-list-name,Values=com.amazonaws.us-east-1.s3",
+    ]);
+    let s3 = lists["PrefixLists"][0]["PrefixListId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        lists["PrefixLists"][0]["Cidrs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "52.216.0.0/15"),
+        "{lists}"
+    );
+    let created = cli.ok(&[
+        "create-vpc-endpoint",
+        "--vpc-id",
+        &vpc,
+        "--service-name",
+        "com.amazonaws.us-east-1.s3",
+        "--route-table-ids",
+        &rtb,
+        "--tag-specifications",
+        "ResourceType=vpc-endpoint,Tags=[{Key=Name,Value=s3}]",
+    ]);
+    let vpce = created["VpcEndpoint"]["VpcEndpointId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(created["VpcEndpoint"]["VpcEndpointType"], "Gateway");
+    assert_eq!(created["VpcEndpoint"]["RouteTableIds"][0], rtb.as_str());
+    let tables = cli.ok(&["describe-route-tables", "--route-table-ids", &rtb]);
+    let routes = tables["RouteTables"][0]["Routes"].as_array().unwrap();
+    assert!(
+        routes
+            .iter()
+            .any(|r| r["DestinationPrefixListId"] == s3.as_str() && r["GatewayId"] == vpce.as_str()),
+        "{tables}"
+    );
+    let out = trace_remote(&s, flow);
+    assert_eq!(out["disposition"], "EXITED", "{out}");
+    assert_eq!(out["egress"], vpce.as_str(), "{out}");
+
+    // Removing the table from the endpoint takes its route away.
+    cli.ok(&[
+        "modify-vpc-endpoint",
+        "--vpc-endpoint-id",
+        &vpce,
+        "--remove-route-table-ids",
+        &rtb,
+    ]);
+    assert_eq!(trace_remote(&s, flow)["reason"], "NO_ROUTE");
+    let described = cli.ok(&[
+        "describe-vpc-endpoints",
+        "--filters",
+        "Name=tag:Name,Values=s3",
+    ]);
+    assert_eq!(
+        described["VpcEndpoints"][0]["RouteTableIds"],
+        serde_json::json!([])
+    );
+    let deleted = cli.ok(&["delete-vpc-endpoints", "--vpc-endpoint-ids", &vpce]);
+    assert_eq!(deleted["Unsuccessful"], serde_json::json!([]));
 }

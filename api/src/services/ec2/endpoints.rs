@@ -40,7 +40,10 @@ fn policy(call: &Call) -> Result<String, ApiError> {
         None => Ok(FULL_ACCESS.to_string()),
         Some(p) => {
             serde_json::from_str::<Value>(p).map_err(|_| {
-                ApiError::client("MalformedPolicyDocument", "The policy document is not valid JSON.")
+                ApiError::client(
+                    "MalformedPolicyDocument",
+                    "The policy document is not valid JSON.",
+                )
             })?;
             if p.chars().count() > 20_480 {
                 return Err(ApiError::client(
@@ -60,7 +63,13 @@ fn route_to(list: &str, endpoint: &str) -> Value {
 }
 
 /// Adds (or removes) the endpoint's route in each table, checking the tables are the VPC's.
-fn set_routes(tx: &Tx<'_>, call: &Call, ep: &Value, tables: &[&str], add: bool) -> Result<(), ApiError> {
+fn set_routes(
+    tx: &Tx<'_>,
+    call: &Call,
+    ep: &Value,
+    tables: &[&str],
+    add: bool,
+) -> Result<(), ApiError> {
     let id = str_of(ep, "VpcEndpointId");
     let list = str_of(ep, "VpcsimPrefixListId");
     for t in tables {
@@ -69,7 +78,14 @@ fn set_routes(tx: &Tx<'_>, call: &Call, ep: &Value, tables: &[&str], add: bool) 
         if !add && tx.get(&call.region, "RouteTables", t)?.is_none() {
             continue;
         }
-        let mut table = common::require(tx, call, "RouteTables", t, "InvalidRouteTableID.NotFound", "routeTable")?;
+        let mut table = common::require(
+            tx,
+            call,
+            "RouteTables",
+            t,
+            "InvalidRouteTableID.NotFound",
+            "routeTable",
+        )?;
         if table["VpcId"] != ep["VpcId"] {
             return Err(ApiError::client(
                 "InvalidParameter",
@@ -99,7 +115,13 @@ fn set_routes(tx: &Tx<'_>, call: &Call, ep: &Value, tables: &[&str], add: bool) 
 }
 
 /// The interfaces of an interface endpoint: one per subnet, one subnet per zone.
-fn add_interfaces(tx: &Tx<'_>, call: &Call, ep: &mut Value, subnets: &[&str], groups: &[Value]) -> Result<(), ApiError> {
+fn add_interfaces(
+    tx: &Tx<'_>,
+    call: &Call,
+    ep: &mut Value,
+    subnets: &[&str],
+    groups: &[Value],
+) -> Result<(), ApiError> {
     let mut zones: BTreeSet<String> = BTreeSet::new();
     for id in ep["SubnetIds"].as_array().into_iter().flatten() {
         if let Some(s) = tx.get(&call.region, "Subnets", id.as_str().unwrap_or_default())? {
@@ -150,7 +172,10 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let id = resource_id("vpce");
     authorize(
         call,
-        &[call.ec2_arn("vpc-endpoint", &id), call.ec2_arn("vpc", vpc_id)],
+        &[
+            call.ec2_arn("vpc-endpoint", &id),
+            call.ec2_arn("vpc", vpc_id),
+        ],
     )?;
     require_vpc(tx, call, vpc_id)?;
     let service = call.params.require("ServiceName")?;
@@ -203,7 +228,12 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
         ep["RouteTableIds"] = json!(tables);
     } else {
         let subnets = call.params.ec2_list("SubnetId");
-        let groups = super::interfaces::groups_for(tx, call, &call.params.ec2_list("SecurityGroupId"), vpc_id)?;
+        let groups = super::interfaces::groups_for(
+            tx,
+            call,
+            &call.params.ec2_list("SecurityGroupId"),
+            vpc_id,
+        )?;
         ep["Groups"] = json!(groups);
         ep["PrivateDnsEnabled"] = json!(call.params.bool("PrivateDnsEnabled")?.unwrap_or(true));
         add_interfaces(tx, call, &mut ep, &subnets, &groups)?;
@@ -213,7 +243,11 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     }
     tx.put(&call.region, KIND, &id, &ep)?;
     call.changed(&call.region);
-    Ok(render::single("VpcEndpoint", render::Shape::VpcEndpoint, &ep))
+    Ok(render::single(
+        "VpcEndpoint",
+        render::Shape::VpcEndpoint,
+        &ep,
+    ))
 }
 
 fn require_endpoint(tx: &Tx<'_>, call: &Call, id: &str) -> Result<Value, ApiError> {
@@ -240,9 +274,14 @@ pub fn modify(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
         ep["PolicyDocument"] = json!(policy(call)?);
     }
     let gateway = ep["VpcEndpointType"] == "Gateway";
-    let (add_rt, remove_rt) = (p.ec2_list("AddRouteTableId"), p.ec2_list("RemoveRouteTableId"));
+    let (add_rt, remove_rt) = (
+        p.ec2_list("AddRouteTableId"),
+        p.ec2_list("RemoveRouteTableId"),
+    );
     let (add_sn, remove_sn) = (p.ec2_list("AddSubnetId"), p.ec2_list("RemoveSubnetId"));
-    if gateway && !(add_sn.is_empty() && remove_sn.is_empty()) || !gateway && !(add_rt.is_empty() && remove_rt.is_empty()) {
+    let subnets_given = !(add_sn.is_empty() && remove_sn.is_empty());
+    let tables_given = !(add_rt.is_empty() && remove_rt.is_empty());
+    if (gateway && subnets_given) || (!gateway && tables_given) {
         return Err(ApiError::client(
             "InvalidParameter",
             "Route tables are for gateway endpoints, subnets for interface endpoints.",
@@ -288,7 +327,11 @@ fn delete_one(tx: &Tx<'_>, call: &Call, id: &str) -> Result<(), ApiError> {
     let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
     set_routes(tx, call, &ep, &tables, false)?;
     for eni in ep["NetworkInterfaceIds"].as_array().into_iter().flatten() {
-        tx.delete(&call.region, "NetworkInterfaces", eni.as_str().unwrap_or_default())?;
+        tx.delete(
+            &call.region,
+            "NetworkInterfaces",
+            eni.as_str().unwrap_or_default(),
+        )?;
     }
     ep["State"] = json!("deleted");
     ep["NetworkInterfaceIds"] = json!([]);
@@ -302,7 +345,10 @@ pub fn delete(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     if ids.is_empty() {
         return Err(ApiError::missing_parameter("VpcEndpointId"));
     }
-    let arns: Vec<String> = ids.iter().map(|i| call.ec2_arn("vpc-endpoint", i)).collect();
+    let arns: Vec<String> = ids
+        .iter()
+        .map(|i| call.ec2_arn("vpc-endpoint", i))
+        .collect();
     authorize(call, &arns)?;
     // AWS answers per endpoint: the ones it could not delete are listed, the call succeeds.
     let mut failed = Vec::new();

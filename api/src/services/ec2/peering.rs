@@ -27,7 +27,10 @@ const FILTERS: &[(&str, &str)] = &[
     ("expiration-time", "ExpirationTime"),
     ("requester-vpc-info.vpc-id", "RequesterVpcInfo.VpcId"),
     ("requester-vpc-info.owner-id", "RequesterVpcInfo.OwnerId"),
-    ("requester-vpc-info.cidr-block", "RequesterVpcInfo.CidrBlock"),
+    (
+        "requester-vpc-info.cidr-block",
+        "RequesterVpcInfo.CidrBlock",
+    ),
     ("accepter-vpc-info.vpc-id", "AccepterVpcInfo.VpcId"),
     ("accepter-vpc-info.owner-id", "AccepterVpcInfo.OwnerId"),
     ("accepter-vpc-info.cidr-block", "AccepterVpcInfo.CidrBlock"),
@@ -51,7 +54,10 @@ pub fn status(pcx: &Value) -> &str {
 /// of its two sides and the connection is not over.
 pub fn routable_from(pcx: &Value, vpc: &str) -> bool {
     let side = pcx["RequesterVpcInfo"]["VpcId"] == vpc || pcx["AccepterVpcInfo"]["VpcId"] == vpc;
-    side && matches!(status(pcx), "active" | "pending-acceptance" | "provisioning")
+    side && matches!(
+        status(pcx),
+        "active" | "pending-acceptance" | "provisioning"
+    )
 }
 
 fn vpc_info(call: &Call, vpc: &Value, active: bool) -> Value {
@@ -74,8 +80,10 @@ fn vpc_info(call: &Call, vpc: &Value, active: bool) -> Value {
 }
 
 fn overlap(a: &[Ipv4Net], b: &[Ipv4Net]) -> bool {
-    a.iter()
-        .any(|x| b.iter().any(|y| x.contains(&y.network()) || y.contains(&x.network())))
+    a.iter().any(|x| {
+        b.iter()
+            .any(|y| x.contains(&y.network()) || y.contains(&x.network()))
+    })
 }
 
 fn set_status(pcx: &mut Value, code: &str, message: &str) {
@@ -94,7 +102,10 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
             call.ec2_arn("vpc", peer_id),
         ],
     )?;
-    let foreign_owner = call.params.get("PeerOwnerId").is_some_and(|o| o != call.account);
+    let foreign_owner = call
+        .params
+        .get("PeerOwnerId")
+        .is_some_and(|o| o != call.account);
     let foreign_region = call
         .params
         .get("PeerRegion")
@@ -114,12 +125,17 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let vpc = require_vpc(tx, call, vpc_id)?;
     let peer = require_vpc(tx, call, peer_id)?;
     let pair = |p: &Value| {
-        let (r, a) = (&p["RequesterVpcInfo"]["VpcId"], &p["AccepterVpcInfo"]["VpcId"]);
+        let (r, a) = (
+            &p["RequesterVpcInfo"]["VpcId"],
+            &p["AccepterVpcInfo"]["VpcId"],
+        );
         (r == vpc_id && a == peer_id) || (r == peer_id && a == vpc_id)
     };
-    if let Some(p) = tx.list(&call.region, KIND)?.iter().find(|p| {
-        pair(p) && matches!(status(p), "active" | "pending-acceptance" | "provisioning")
-    }) {
+    if let Some(p) = tx
+        .list(&call.region, KIND)?
+        .iter()
+        .find(|p| pair(p) && matches!(status(p), "active" | "pending-acceptance" | "provisioning"))
+    {
         return Err(ApiError::client(
             "VpcPeeringConnectionAlreadyExists",
             format!(
@@ -146,7 +162,11 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
         pcx["Tags"] = json!(tags);
     }
     tx.put(&call.region, KIND, &id, &pcx)?;
-    Ok(render::single("VpcPeeringConnection", render::Shape::Plain, &pcx))
+    Ok(render::single(
+        "VpcPeeringConnection",
+        render::Shape::Plain,
+        &pcx,
+    ))
 }
 
 /// The id of an accept, reject or delete, once the caller may act on the connection.
@@ -182,7 +202,11 @@ pub fn accept(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     set_status(&mut pcx, "active", "Active");
     tx.put(&call.region, KIND, &id, &pcx)?;
     call.changed(&call.region);
-    Ok(render::single("VpcPeeringConnection", render::Shape::Plain, &pcx))
+    Ok(render::single(
+        "VpcPeeringConnection",
+        render::Shape::Plain,
+        &pcx,
+    ))
 }
 
 pub fn reject(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
@@ -191,7 +215,11 @@ pub fn reject(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     if from != "pending-acceptance" {
         return Err(transition_error(&id, &from, "rejected"));
     }
-    set_status(&mut pcx, "rejected", &format!("Rejected by {}", call.account));
+    set_status(
+        &mut pcx,
+        "rejected",
+        &format!("Rejected by {}", call.account),
+    );
     tx.put(&call.region, KIND, &id, &pcx)?;
     Ok(common::ok_return())
 }
@@ -199,7 +227,10 @@ pub fn reject(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
 pub fn delete(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let (id, mut pcx) = target(tx, call)?;
     let from = status(&pcx).to_string();
-    if !matches!(from.as_str(), "active" | "pending-acceptance" | "provisioning") {
+    if !matches!(
+        from.as_str(),
+        "active" | "pending-acceptance" | "provisioning"
+    ) {
         return Err(transition_error(&id, &from, "deleted"));
     }
     // A deleted connection stays described for a while; routes to it become blackholes.

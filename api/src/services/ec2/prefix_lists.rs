@@ -112,9 +112,9 @@ fn set_entries(list: &mut Value, items: Vec<Value>) {
 
 /// One entry's CIDR, of the list's address family.
 fn entry_cidr(cidr: &str, family: &str) -> Result<String, ApiError> {
-    let net: IpNet = cidr
-        .parse()
-        .map_err(|_| ApiError::invalid_value("Entry.Cidr", cidr, "This is not a valid CIDR block."))?;
+    let net: IpNet = cidr.parse().map_err(|_| {
+        ApiError::invalid_value("Entry.Cidr", cidr, "This is not a valid CIDR block.")
+    })?;
     let v6 = matches!(net, IpNet::V6(_));
     if v6 != (family == "IPv6") {
         return Err(ApiError::invalid_value(
@@ -153,7 +153,11 @@ fn check_size(items: &[Value], max: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn add_entries(items: &mut Vec<Value>, added: Vec<crate::params::Params>, family: &str) -> Result<(), ApiError> {
+fn add_entries(
+    items: &mut Vec<Value>,
+    added: Vec<crate::params::Params>,
+    family: &str,
+) -> Result<(), ApiError> {
     for e in added {
         let cidr = entry_cidr(e.require("Cidr")?, family)?;
         if items.iter().any(|x| x["Cidr"] == cidr.as_str()) {
@@ -211,7 +215,11 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     }
     tx.put(&call.region, KIND, &id, &list)?;
     call.changed(&call.region);
-    Ok(render::single("PrefixList", render::Shape::Plain, &managed_shape(&list)))
+    Ok(render::single(
+        "PrefixList",
+        render::Shape::Plain,
+        &managed_shape(&list),
+    ))
 }
 
 /// The customer-managed list a modify or delete names, once the caller may act on it.
@@ -271,7 +279,11 @@ pub fn modify(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     list["State"] = json!("modify-complete");
     tx.put(&call.region, KIND, &id, &list)?;
     call.changed(&call.region);
-    Ok(render::single("PrefixList", render::Shape::Plain, &managed_shape(&list)))
+    Ok(render::single(
+        "PrefixList",
+        render::Shape::Plain,
+        &managed_shape(&list),
+    ))
 }
 
 /// Whether a route or a security-group rule of the region names the list.
@@ -309,13 +321,21 @@ pub fn delete(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     tx.delete(&call.region, KIND, &id)?;
     call.changed(&call.region);
     list["State"] = json!("delete-complete");
-    Ok(render::single("PrefixList", render::Shape::Plain, &managed_shape(&list)))
+    Ok(render::single(
+        "PrefixList",
+        render::Shape::Plain,
+        &managed_shape(&list),
+    ))
 }
 
 pub fn describe_managed(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     common::authorize_describe(call)?;
     ensure_aws_lists(tx, call)?;
-    let docs: Vec<Value> = tx.list(&call.region, KIND)?.iter().map(managed_shape).collect();
+    let docs: Vec<Value> = tx
+        .list(&call.region, KIND)?
+        .iter()
+        .map(managed_shape)
+        .collect();
     let l = Listing {
         kind: KIND,
         ids: ("PrefixListId", "PrefixListId"),

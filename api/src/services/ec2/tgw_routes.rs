@@ -30,7 +30,10 @@ const ROUTE_FILTERS: &[(&str, &str)] = &[
         "attachment.transit-gateway-attachment-id",
         "TransitGatewayAttachments.TransitGatewayAttachmentId",
     ),
-    ("attachment.resource-id", "TransitGatewayAttachments.ResourceId"),
+    (
+        "attachment.resource-id",
+        "TransitGatewayAttachments.ResourceId",
+    ),
     (
         "attachment.resource-type",
         "TransitGatewayAttachments.ResourceType",
@@ -41,7 +44,10 @@ const PROPAGATION_FILTERS: &[(&str, &str)] = &[
     ("resource-id", "ResourceId"),
     ("resource-type", "ResourceType"),
     ("state", "State"),
-    ("transit-gateway-attachment-id", "TransitGatewayAttachmentId"),
+    (
+        "transit-gateway-attachment-id",
+        "TransitGatewayAttachmentId",
+    ),
 ];
 
 fn str_of<'a>(doc: &'a Value, key: &str) -> &'a str {
@@ -49,14 +55,27 @@ fn str_of<'a>(doc: &'a Value, key: &str) -> &'a str {
 }
 
 /// A table's stored list (`member`) in the wrapped document of `kind`, empty when none.
-fn table_list(tx: &Tx<'_>, call: &Call, kind: &str, table: &str, member: &str) -> Result<Vec<Value>, ApiError> {
+fn table_list(
+    tx: &Tx<'_>,
+    call: &Call,
+    kind: &str,
+    table: &str,
+    member: &str,
+) -> Result<Vec<Value>, ApiError> {
     Ok(tx
         .get(&call.region, kind, table)?
         .and_then(|d| d[member].as_array().cloned())
         .unwrap_or_default())
 }
 
-fn put_table_list(tx: &Tx<'_>, call: &Call, kind: &str, table: &str, member: &str, items: Vec<Value>) -> Result<(), ApiError> {
+fn put_table_list(
+    tx: &Tx<'_>,
+    call: &Call,
+    kind: &str,
+    table: &str,
+    member: &str,
+    items: Vec<Value>,
+) -> Result<(), ApiError> {
     let doc = json!({"TransitGatewayRouteTableId": table, member: items});
     tx.put(&call.region, kind, table, &doc)?;
     call.changed(&call.region);
@@ -66,7 +85,12 @@ fn put_table_list(tx: &Tx<'_>, call: &Call, kind: &str, table: &str, member: &st
 /// The table and attachment of an association or propagation call, checked to belong to the
 /// same transit gateway.
 fn table_and_attachment(tx: &Tx<'_>, call: &Call) -> Result<(String, Value), ApiError> {
-    let table_id = id_param(call, "TransitGatewayRouteTableId", "tgw-rtb", "InvalidRouteTableID.Malformed")?;
+    let table_id = id_param(
+        call,
+        "TransitGatewayRouteTableId",
+        "tgw-rtb",
+        "InvalidRouteTableID.Malformed",
+    )?;
     let attachment_id = id_param(
         call,
         "TransitGatewayAttachmentId",
@@ -100,19 +124,40 @@ fn attachment_ref(attachment: &Value) -> Value {
 }
 
 /// Makes `attachment` propagate into `table`.
-pub(super) fn add_propagation(tx: &Tx<'_>, call: &Call, table: &str, attachment: &Value) -> Result<Value, ApiError> {
-    let mut list = table_list(tx, call, PROPAGATIONS, table, "TransitGatewayRouteTablePropagations")?;
+pub(super) fn add_propagation(
+    tx: &Tx<'_>,
+    call: &Call,
+    table: &str,
+    attachment: &Value,
+) -> Result<Value, ApiError> {
+    let mut list = table_list(
+        tx,
+        call,
+        PROPAGATIONS,
+        table,
+        "TransitGatewayRouteTablePropagations",
+    )?;
     let id = attachment["TransitGatewayAttachmentId"].clone();
     if list.iter().any(|p| p["TransitGatewayAttachmentId"] == id) {
         return Err(ApiError::client(
             "TransitGatewayRouteTablePropagation.Duplicate",
-            format!("Propagation for {} already exists in {table}", id.as_str().unwrap_or_default()),
+            format!(
+                "Propagation for {} already exists in {table}",
+                id.as_str().unwrap_or_default()
+            ),
         ));
     }
     let mut p = attachment_ref(attachment);
     p["State"] = json!("enabled");
     list.push(p.clone());
-    put_table_list(tx, call, PROPAGATIONS, table, "TransitGatewayRouteTablePropagations", list)?;
+    put_table_list(
+        tx,
+        call,
+        PROPAGATIONS,
+        table,
+        "TransitGatewayRouteTablePropagations",
+        list,
+    )?;
     p["TransitGatewayRouteTableId"] = json!(table);
     Ok(p)
 }
@@ -121,11 +166,21 @@ pub(super) fn add_propagation(tx: &Tx<'_>, call: &Call, table: &str, attachment:
 pub(super) fn forget_attachment(tx: &Tx<'_>, call: &Call, id: &str) -> Result<(), ApiError> {
     for doc in tx.list(&call.region, PROPAGATIONS)? {
         let table = str_of(&doc, "TransitGatewayRouteTableId").to_string();
-        let mut list = doc["TransitGatewayRouteTablePropagations"].as_array().cloned().unwrap_or_default();
+        let mut list = doc["TransitGatewayRouteTablePropagations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let before = list.len();
         list.retain(|p| p["TransitGatewayAttachmentId"] != id);
         if list.len() != before {
-            put_table_list(tx, call, PROPAGATIONS, &table, "TransitGatewayRouteTablePropagations", list)?;
+            put_table_list(
+                tx,
+                call,
+                PROPAGATIONS,
+                &table,
+                "TransitGatewayRouteTablePropagations",
+                list,
+            )?;
         }
     }
     for doc in tx.list(&call.region, STATIC_ROUTES)? {
@@ -199,10 +254,16 @@ pub fn disable_propagation(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError>
     let member = "TransitGatewayRouteTablePropagations";
     let mut list = table_list(tx, call, PROPAGATIONS, &table, member)?;
     let id = &attachment["TransitGatewayAttachmentId"];
-    let Some(at) = list.iter().position(|p| &p["TransitGatewayAttachmentId"] == id) else {
+    let Some(at) = list
+        .iter()
+        .position(|p| &p["TransitGatewayAttachmentId"] == id)
+    else {
         return Err(ApiError::client(
             "TransitGatewayRouteTablePropagation.NotFound",
-            format!("{} does not propagate to {table}", id.as_str().unwrap_or_default()),
+            format!(
+                "{} does not propagate to {table}",
+                id.as_str().unwrap_or_default()
+            ),
         ));
     };
     let mut p = list.remove(at);
@@ -213,7 +274,12 @@ pub fn disable_propagation(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError>
 }
 
 pub fn get_propagations(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let table = id_param(call, "TransitGatewayRouteTableId", "tgw-rtb", "InvalidRouteTableID.Malformed")?;
+    let table = id_param(
+        call,
+        "TransitGatewayRouteTableId",
+        "tgw-rtb",
+        "InvalidRouteTableID.Malformed",
+    )?;
     common::authorize_describe(call)?;
     require_table(tx, call, table)?;
     let member = "TransitGatewayRouteTablePropagations";
@@ -235,7 +301,12 @@ fn destination(call: &Call) -> Result<String, ApiError> {
 }
 
 pub fn create_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let table = id_param(call, "TransitGatewayRouteTableId", "tgw-rtb", "InvalidRouteTableID.Malformed")?;
+    let table = id_param(
+        call,
+        "TransitGatewayRouteTableId",
+        "tgw-rtb",
+        "InvalidRouteTableID.Malformed",
+    )?;
     authorize(call, &[call.ec2_arn("transit-gateway-route-table", table)])?;
     let table_doc = require_table(tx, call, table)?;
     let dest = destination(call)?;
@@ -262,7 +333,10 @@ pub fn create_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
         }
     }
     let mut routes = table_list(tx, call, STATIC_ROUTES, table, "Routes")?;
-    if routes.iter().any(|r| r["DestinationCidrBlock"] == dest.as_str()) {
+    if routes
+        .iter()
+        .any(|r| r["DestinationCidrBlock"] == dest.as_str())
+    {
         return Err(ApiError::client(
             "RouteAlreadyExists",
             format!("Route {dest} already exists in Transit Gateway Route Table {table}."),
@@ -274,12 +348,20 @@ pub fn create_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
 }
 
 pub fn delete_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let table = id_param(call, "TransitGatewayRouteTableId", "tgw-rtb", "InvalidRouteTableID.Malformed")?;
+    let table = id_param(
+        call,
+        "TransitGatewayRouteTableId",
+        "tgw-rtb",
+        "InvalidRouteTableID.Malformed",
+    )?;
     authorize(call, &[call.ec2_arn("transit-gateway-route-table", table)])?;
     require_table(tx, call, table)?;
     let dest = destination(call)?;
     let mut routes = table_list(tx, call, STATIC_ROUTES, table, "Routes")?;
-    let Some(at) = routes.iter().position(|r| r["DestinationCidrBlock"] == dest.as_str()) else {
+    let Some(at) = routes
+        .iter()
+        .position(|r| r["DestinationCidrBlock"] == dest.as_str())
+    else {
         return Err(ApiError::client(
             "InvalidRoute.NotFound",
             format!("No route found for {dest} in Transit Gateway Route Table {table}."),
@@ -295,7 +377,13 @@ pub fn delete_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
 /// propagate into it, a propagated route hidden where a static one has the same prefix.
 fn routes_of(tx: &Tx<'_>, call: &Call, table: &str) -> Result<Vec<Value>, ApiError> {
     let mut routes = table_list(tx, call, STATIC_ROUTES, table, "Routes")?;
-    for p in table_list(tx, call, PROPAGATIONS, table, "TransitGatewayRouteTablePropagations")? {
+    for p in table_list(
+        tx,
+        call,
+        PROPAGATIONS,
+        table,
+        "TransitGatewayRouteTablePropagations",
+    )? {
         let id = str_of(&p, "TransitGatewayAttachmentId");
         let Some(attachment) = tx.get(&call.region, VPC_ATTACHMENTS, id)? else {
             continue;
@@ -308,7 +396,10 @@ fn routes_of(tx: &Tx<'_>, call: &Call, table: &str) -> Result<Vec<Value>, ApiErr
         };
         for cidr in super::vpcs::cidrs(&vpc) {
             let dest = cidr.to_string();
-            if routes.iter().any(|r| r["DestinationCidrBlock"] == dest.as_str()) {
+            if routes
+                .iter()
+                .any(|r| r["DestinationCidrBlock"] == dest.as_str())
+            {
                 continue;
             }
             let mut target = attachment_ref(&attachment);
@@ -326,7 +417,12 @@ fn routes_of(tx: &Tx<'_>, call: &Call, table: &str) -> Result<Vec<Value>, ApiErr
 }
 
 pub fn search_routes(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let table = id_param(call, "TransitGatewayRouteTableId", "tgw-rtb", "InvalidRouteTableID.Malformed")?;
+    let table = id_param(
+        call,
+        "TransitGatewayRouteTableId",
+        "tgw-rtb",
+        "InvalidRouteTableID.Malformed",
+    )?;
     common::authorize_describe(call)?;
     require_table(tx, call, table)?;
     if call.params.filters()?.is_empty() {
@@ -337,7 +433,11 @@ pub fn search_routes(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
         .into_iter()
         .filter(|r| wanted.iter().all(|f| f.matches(r)))
         .collect();
-    let max = call.params.int("MaxResults")?.unwrap_or(1000).clamp(5, 1000) as usize;
+    let max = call
+        .params
+        .int("MaxResults")?
+        .unwrap_or(1000)
+        .clamp(5, 1000) as usize;
     let more = found.len() > max;
     found.truncate(max);
     Ok(render::list("Routes", &found)

@@ -46,7 +46,10 @@ const TGW_FILTERS: &[(&str, &str)] = &[
 ];
 
 const TABLE_FILTERS: &[(&str, &str)] = &[
-    ("transit-gateway-route-table-id", "TransitGatewayRouteTableId"),
+    (
+        "transit-gateway-route-table-id",
+        "TransitGatewayRouteTableId",
+    ),
     ("transit-gateway-id", "TransitGatewayId"),
     ("state", "State"),
     (
@@ -60,14 +63,20 @@ const TABLE_FILTERS: &[(&str, &str)] = &[
 ];
 
 const VPC_ATTACHMENT_FILTERS: &[(&str, &str)] = &[
-    ("transit-gateway-attachment-id", "TransitGatewayAttachmentId"),
+    (
+        "transit-gateway-attachment-id",
+        "TransitGatewayAttachmentId",
+    ),
     ("transit-gateway-id", "TransitGatewayId"),
     ("vpc-id", "VpcId"),
     ("state", "State"),
 ];
 
 const ATTACHMENT_FILTERS: &[(&str, &str)] = &[
-    ("transit-gateway-attachment-id", "TransitGatewayAttachmentId"),
+    (
+        "transit-gateway-attachment-id",
+        "TransitGatewayAttachmentId",
+    ),
     ("transit-gateway-id", "TransitGatewayId"),
     ("transit-gateway-owner-id", "TransitGatewayOwnerId"),
     ("resource-id", "ResourceId"),
@@ -94,9 +103,7 @@ pub fn require_tgw(tx: &Tx<'_>, call: &Call, id: &str) -> Result<Value, ApiError
     common::check_prefix(id, "tgw", "InvalidTransitGatewayID.Malformed")?;
     tx.get(&call.region, TGWS, id)?
         .filter(|t| !over(t))
-        .ok_or_else(|| {
-            common::not_found("InvalidTransitGatewayID.NotFound", "transitGateway", id)
-        })
+        .ok_or_else(|| common::not_found("InvalidTransitGatewayID.NotFound", "transitGateway", id))
 }
 
 /// A transit-gateway route table that is not deleted.
@@ -105,14 +112,22 @@ pub(super) fn require_table(tx: &Tx<'_>, call: &Call, id: &str) -> Result<Value,
     tx.get(&call.region, TABLES, id)?
         .filter(|t| !over(t))
         .ok_or_else(|| {
-            common::not_found("InvalidRouteTableID.NotFound", "transitGatewayRouteTable", id)
+            common::not_found(
+                "InvalidRouteTableID.NotFound",
+                "transitGatewayRouteTable",
+                id,
+            )
         })
 }
 
 /// A transit-gateway attachment (its generic `TransitGatewayAttachments` document) that is not
 /// deleted.
 pub(super) fn require_attachment(tx: &Tx<'_>, call: &Call, id: &str) -> Result<Value, ApiError> {
-    common::check_prefix(id, "tgw-attach", "InvalidTransitGatewayAttachmentID.Malformed")?;
+    common::check_prefix(
+        id,
+        "tgw-attach",
+        "InvalidTransitGatewayAttachmentID.Malformed",
+    )?;
     tx.get(&call.region, ATTACHMENTS, id)?
         .filter(|a| !over(a))
         .ok_or_else(|| {
@@ -162,7 +177,9 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let o = call.params.nested("Options");
     let asn = match o.int("AmazonSideAsn")? {
         None => 64512,
-        Some(a) if (64512..=65534).contains(&a) || (4_200_000_000..=4_294_967_294).contains(&a) => a,
+        Some(a) if (64512..=65534).contains(&a) || (4_200_000_000..=4_294_967_294).contains(&a) => {
+            a
+        }
         Some(a) => {
             return Err(ApiError::invalid_value(
                 "Options.AmazonSideAsn",
@@ -215,14 +232,25 @@ pub fn create(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
 }
 
 /// Marks a document `deleting` (it becomes `deleted` after the delay) and stores it.
-fn start_deleting(tx: &Tx<'_>, call: &Call, kind: &str, id: &str, doc: &mut Value) -> Result<(), ApiError> {
+fn start_deleting(
+    tx: &Tx<'_>,
+    call: &Call,
+    kind: &str,
+    id: &str,
+    doc: &mut Value,
+) -> Result<(), ApiError> {
     doc["State"] = json!("deleting");
     doc[SINCE] = json!(common::epoch_ms(call.now));
     tx.put(&call.region, kind, id, doc)
 }
 
 pub fn delete(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let id = id_param(call, "TransitGatewayId", "tgw", "InvalidTransitGatewayID.Malformed")?;
+    let id = id_param(
+        call,
+        "TransitGatewayId",
+        "tgw",
+        "InvalidTransitGatewayID.Malformed",
+    )?;
     authorize(call, &[call.ec2_arn("transit-gateway", id)])?;
     let mut tgw = require_tgw(tx, call, id)?;
     let attached: Vec<String> = tx
@@ -265,7 +293,12 @@ pub fn describe(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
 }
 
 pub fn create_table(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let tgw_id = id_param(call, "TransitGatewayId", "tgw", "InvalidTransitGatewayID.Malformed")?;
+    let tgw_id = id_param(
+        call,
+        "TransitGatewayId",
+        "tgw",
+        "InvalidTransitGatewayID.Malformed",
+    )?;
     authorize(call, &[call.ec2_arn("transit-gateway", tgw_id)])?;
     require_tgw(tx, call, tgw_id)?;
     let tags = common::tags_for(call, "transit-gateway-route-table")?;
@@ -273,16 +306,26 @@ pub fn create_table(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let id = str_of(&table, "TransitGatewayRouteTableId").to_string();
     tx.put(&call.region, TABLES, &id, &table)?;
     call.changed(&call.region);
-    Ok(render::single("TransitGatewayRouteTable", render::Shape::Plain, &table))
+    Ok(render::single(
+        "TransitGatewayRouteTable",
+        render::Shape::Plain,
+        &table,
+    ))
 }
 
 pub fn delete_table(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let id = id_param(call, "TransitGatewayRouteTableId", "tgw-rtb", "InvalidRouteTableID.Malformed")?;
+    let id = id_param(
+        call,
+        "TransitGatewayRouteTableId",
+        "tgw-rtb",
+        "InvalidRouteTableID.Malformed",
+    )?;
     authorize(call, &[call.ec2_arn("transit-gateway-route-table", id)])?;
     let mut table = require_table(tx, call, id)?;
-    let associated = tx.list(&call.region, ATTACHMENTS)?.iter().any(|a| {
-        !over(a) && a["Association"]["TransitGatewayRouteTableId"] == id
-    });
+    let associated = tx
+        .list(&call.region, ATTACHMENTS)?
+        .iter()
+        .any(|a| !over(a) && a["Association"]["TransitGatewayRouteTableId"] == id);
     if associated {
         return Err(ApiError::client(
             "IncorrectState",
@@ -293,7 +336,11 @@ pub fn delete_table(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     tx.delete(&call.region, tgw_routes::STATIC_ROUTES, id)?;
     start_deleting(tx, call, TABLES, id, &mut table)?;
     call.changed(&call.region);
-    Ok(render::single("TransitGatewayRouteTable", render::Shape::Plain, &table))
+    Ok(render::single(
+        "TransitGatewayRouteTable",
+        render::Shape::Plain,
+        &table,
+    ))
 }
 
 pub fn describe_tables(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
@@ -335,7 +382,12 @@ fn attachment_subnets(tx: &Tx<'_>, call: &Call, vpc_id: &str) -> Result<Vec<Stri
 }
 
 pub fn create_vpc_attachment(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
-    let tgw_id = id_param(call, "TransitGatewayId", "tgw", "InvalidTransitGatewayID.Malformed")?;
+    let tgw_id = id_param(
+        call,
+        "TransitGatewayId",
+        "tgw",
+        "InvalidTransitGatewayID.Malformed",
+    )?;
     let vpc_id = id_param(call, "VpcId", "vpc", "InvalidVpcID.Malformed")?;
     let id = resource_id("tgw-attach");
     authorize(
@@ -355,9 +407,11 @@ pub fn create_vpc_attachment(tx: &Tx<'_>, call: &Call) -> Result<String, ApiErro
     }
     super::vpcs::require_vpc(tx, call, vpc_id)?;
     let subnets = attachment_subnets(tx, call, vpc_id)?;
-    if let Some(a) = tx.list(&call.region, ATTACHMENTS)?.iter().find(|a| {
-        !over(a) && a["TransitGatewayId"] == tgw_id && a["ResourceId"] == vpc_id
-    }) {
+    if let Some(a) = tx
+        .list(&call.region, ATTACHMENTS)?
+        .iter()
+        .find(|a| !over(a) && a["TransitGatewayId"] == tgw_id && a["ResourceId"] == vpc_id)
+    {
         return Err(ApiError::client(
             "DuplicateTransitGatewayAttachment",
             format!(
@@ -431,15 +485,13 @@ pub fn delete_vpc_attachment(tx: &Tx<'_>, call: &Call) -> Result<String, ApiErro
     )?;
     authorize(call, &[call.ec2_arn("transit-gateway-attachment", id)])?;
     let mut attachment = require_attachment(tx, call, id)?;
-    let mut vpc_attachment = tx
-        .get(&call.region, VPC_ATTACHMENTS, id)?
-        .ok_or_else(|| {
-            common::not_found(
-                "InvalidTransitGatewayAttachmentID.NotFound",
-                "transitGatewayAttachment",
-                id,
-            )
-        })?;
+    let mut vpc_attachment = tx.get(&call.region, VPC_ATTACHMENTS, id)?.ok_or_else(|| {
+        common::not_found(
+            "InvalidTransitGatewayAttachmentID.NotFound",
+            "transitGatewayAttachment",
+            id,
+        )
+    })?;
     tgw_routes::forget_attachment(tx, call, id)?;
     if let Some(m) = attachment.as_object_mut() {
         m.remove("Association");
