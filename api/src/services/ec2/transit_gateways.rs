@@ -557,7 +557,7 @@ pub fn settle(tx: &Tx<'_>, call: &Call, now: i64, delay: i64) -> Result<bool, Ap
         (ATTACHMENTS, "TransitGatewayAttachmentId"),
     ] {
         for mut doc in tx.list(&call.region, kind)? {
-            if !doc[SINCE].as_i64().is_some_and(|t| now - t >= delay) {
+            if doc[SINCE].as_i64().is_none_or(|t| now - t < delay) {
                 continue;
             }
             let next = match doc["State"].as_str() {
