@@ -16,7 +16,7 @@ use crate::store::Tx;
 /// what it creates), then stops a `DryRun` there.
 pub fn authorize(call: &Call, arns: &[String]) -> Result<(), ApiError> {
     call.authorize(arns, &[("ec2:Region".into(), vec![call.region.clone()])])?;
-    if !call.params.ec2_structs("TagSpecification").is_empty() {
+    if !tag_specifications(call).is_empty() {
         call.authorize_as(
             "ec2:CreateTags",
             arns,
@@ -118,11 +118,11 @@ pub fn check_prefix(id: &str, prefix: &str, malformed: &str) -> Result<(), ApiEr
 /// The tags `TagSpecification` puts on a new resource of `resource_type`, validated as AWS does.
 pub fn tags_for(call: &Call, resource_type: &str) -> Result<Vec<Value>, ApiError> {
     let mut out = Vec::new();
-    for spec in call.params.tag_specifications()? {
-        if spec.resource_type != resource_type {
+    for spec in tag_specifications(call) {
+        if spec.require("ResourceType")? != resource_type {
             continue;
         }
-        for (k, v) in spec.tags {
+        for (k, v) in spec.ec2_tags("Tag")? {
             check_tag(&k, &v)?;
             out.push(json!({"Key": k, "Value": v}));
         }
@@ -134,6 +134,14 @@ pub fn tags_for(call: &Call, resource_type: &str) -> Result<Vec<Value>, ApiError
         ));
     }
     Ok(out)
+}
+
+/// The `TagSpecification.N` structures of a create call; a few actions
+/// (`CreateTransitGatewayVpcAttachment`) name them `TagSpecifications.N` on the wire.
+fn tag_specifications(call: &Call) -> Vec<crate::params::Params> {
+    let mut specs = call.params.ec2_structs("TagSpecification");
+    specs.extend(call.params.ec2_structs("TagSpecifications"));
+    specs
 }
 
 /// A tag's key and value within AWS's limits, the key not in the reserved `aws:` space.
@@ -323,6 +331,8 @@ pub fn settle(tx: &Tx<'_>, call: &Call) -> Result<bool, ApiError> {
         changed = true;
     }
     changed |= super::instances::settle(tx, call, now, delay)?;
+    changed |= super::transit_gateways::settle(tx, call, now, delay)?;
+    changed |= super::endpoints::settle(tx, call, now, delay)?;
     Ok(changed)
 }
 

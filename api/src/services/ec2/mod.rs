@@ -6,17 +6,22 @@
 //! its checks, its changes, its `ClientToken` record and its tags commit together.
 
 mod common;
+mod endpoints;
 mod filters;
 mod gateways;
 mod instances;
 mod interfaces;
 mod meta;
 mod network_acls;
+mod peering;
+mod prefix_lists;
 pub mod render;
 mod route_tables;
 mod security_groups;
 mod subnets;
 mod tags;
+mod tgw_routes;
+mod transit_gateways;
 mod vpcs;
 
 pub use common::{iso8601 as common_iso8601, store_documents};
@@ -94,6 +99,39 @@ fn action(name: &str) -> Option<Action> {
         "DescribeAvailabilityZones" => meta::availability_zones,
         "DescribeAccountAttributes" => meta::account_attributes,
         "DescribeRegions" => meta::regions,
+        "CreateVpcPeeringConnection" => peering::create,
+        "AcceptVpcPeeringConnection" => peering::accept,
+        "RejectVpcPeeringConnection" => peering::reject,
+        "DeleteVpcPeeringConnection" => peering::delete,
+        "DescribeVpcPeeringConnections" => peering::describe,
+        "CreateTransitGateway" => transit_gateways::create,
+        "DeleteTransitGateway" => transit_gateways::delete,
+        "DescribeTransitGateways" => transit_gateways::describe,
+        "CreateTransitGatewayRouteTable" => transit_gateways::create_table,
+        "DeleteTransitGatewayRouteTable" => transit_gateways::delete_table,
+        "DescribeTransitGatewayRouteTables" => transit_gateways::describe_tables,
+        "CreateTransitGatewayVpcAttachment" => transit_gateways::create_vpc_attachment,
+        "DeleteTransitGatewayVpcAttachment" => transit_gateways::delete_vpc_attachment,
+        "DescribeTransitGatewayVpcAttachments" => transit_gateways::describe_vpc_attachments,
+        "DescribeTransitGatewayAttachments" => transit_gateways::describe_attachments,
+        "AssociateTransitGatewayRouteTable" => tgw_routes::associate,
+        "DisassociateTransitGatewayRouteTable" => tgw_routes::disassociate,
+        "EnableTransitGatewayRouteTablePropagation" => tgw_routes::enable_propagation,
+        "DisableTransitGatewayRouteTablePropagation" => tgw_routes::disable_propagation,
+        "GetTransitGatewayRouteTablePropagations" => tgw_routes::get_propagations,
+        "CreateTransitGatewayRoute" => tgw_routes::create_route,
+        "DeleteTransitGatewayRoute" => tgw_routes::delete_route,
+        "SearchTransitGatewayRoutes" => tgw_routes::search_routes,
+        "CreateManagedPrefixList" => prefix_lists::create,
+        "ModifyManagedPrefixList" => prefix_lists::modify,
+        "DeleteManagedPrefixList" => prefix_lists::delete,
+        "DescribeManagedPrefixLists" => prefix_lists::describe_managed,
+        "GetManagedPrefixListEntries" => prefix_lists::get_entries,
+        "DescribePrefixLists" => prefix_lists::describe_aws,
+        "CreateVpcEndpoint" => endpoints::create,
+        "ModifyVpcEndpoint" => endpoints::modify,
+        "DeleteVpcEndpoints" => endpoints::delete,
+        "DescribeVpcEndpoints" => endpoints::describe,
         _ => return None,
     })
 }
@@ -159,6 +197,39 @@ pub const ACTIONS: &[&str] = &[
     "DescribeAvailabilityZones",
     "DescribeAccountAttributes",
     "DescribeRegions",
+    "CreateVpcPeeringConnection",
+    "AcceptVpcPeeringConnection",
+    "RejectVpcPeeringConnection",
+    "DeleteVpcPeeringConnection",
+    "DescribeVpcPeeringConnections",
+    "CreateTransitGateway",
+    "DeleteTransitGateway",
+    "DescribeTransitGateways",
+    "CreateTransitGatewayRouteTable",
+    "DeleteTransitGatewayRouteTable",
+    "DescribeTransitGatewayRouteTables",
+    "CreateTransitGatewayVpcAttachment",
+    "DeleteTransitGatewayVpcAttachment",
+    "DescribeTransitGatewayVpcAttachments",
+    "DescribeTransitGatewayAttachments",
+    "AssociateTransitGatewayRouteTable",
+    "DisassociateTransitGatewayRouteTable",
+    "EnableTransitGatewayRouteTablePropagation",
+    "DisableTransitGatewayRouteTablePropagation",
+    "GetTransitGatewayRouteTablePropagations",
+    "CreateTransitGatewayRoute",
+    "DeleteTransitGatewayRoute",
+    "SearchTransitGatewayRoutes",
+    "CreateManagedPrefixList",
+    "ModifyManagedPrefixList",
+    "DeleteManagedPrefixList",
+    "DescribeManagedPrefixLists",
+    "GetManagedPrefixListEntries",
+    "DescribePrefixLists",
+    "CreateVpcEndpoint",
+    "ModifyVpcEndpoint",
+    "DeleteVpcEndpoints",
+    "DescribeVpcEndpoints",
 ];
 
 /// Answers one EC2 call.
@@ -182,3 +253,5 @@ pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_network;

@@ -24,6 +24,8 @@ pub enum Shape {
     AvailabilityZone,
     /// `Region`.
     Region,
+    /// `VpcEndpoint`.
+    VpcEndpoint,
 }
 
 /// The wire name of member `key` of a structure of shape `shape`.
@@ -39,6 +41,11 @@ pub fn location_name(shape: Shape, key: &str) -> String {
         (Shape::Instance, "BlockDeviceMappings") => "blockDeviceMapping",
         (Shape::AvailabilityZone, "State") => "zoneState",
         (Shape::Region, "Endpoint") => "regionEndpoint",
+        (Shape::VpcEndpoint, "SubnetIds") => "subnetIdSet",
+        (Shape::VpcEndpoint, "RouteTableIds") => "routeTableIdSet",
+        (Shape::VpcEndpoint, "NetworkInterfaceIds") => "networkInterfaceIdSet",
+        (Shape::VpcEndpoint, "DnsEntries") => "dnsEntrySet",
+        (_, "VpcEndpoints") => "vpcEndpointSet",
         (_, "AccountAttributes") => "accountAttributeSet",
         (_, "Addresses") => "addressesSet",
         (_, "Associations") => "associationSet",
@@ -68,6 +75,10 @@ pub fn location_name(shape: Shape, key: &str) -> String {
         (_, "Tags") => "tagSet",
         (_, "UserIdGroupPairs") => "groups",
         (_, "Vpcs") => "vpcSet",
+        (_, "VpcPeeringConnections") => "vpcPeeringConnectionSet",
+        (_, "TransitGateways") => "transitGatewaySet",
+        (_, "PrefixLists") => "prefixListSet",
+        (_, "Cidrs") => "cidrSet",
         _ => "",
     };
     if !special.is_empty() {
@@ -88,6 +99,7 @@ fn item_shape(key: &str) -> Shape {
         "Instances" => Shape::Instance,
         "AvailabilityZones" => Shape::AvailabilityZone,
         "Regions" => Shape::Region,
+        "VpcEndpoints" => Shape::VpcEndpoint,
         _ => Shape::Plain,
     }
 }

@@ -30,7 +30,16 @@ const FILTERS: &[(&str, &str)] = &[
     ("route.gateway-id", "Routes.GatewayId"),
     ("route.nat-gateway-id", "Routes.NatGatewayId"),
     ("route.instance-id", "Routes.InstanceId"),
+    (
+        "route.vpc-peering-connection-id",
+        "Routes.VpcPeeringConnectionId",
+    ),
+    ("route.transit-gateway-id", "Routes.TransitGatewayId"),
     ("route.state", "Routes.State"),
+    (
+        "route.destination-prefix-list-id",
+        "Routes.DestinationPrefixListId",
+    ),
     ("route.origin", "Routes.Origin"),
 ];
 
@@ -153,8 +162,13 @@ pub fn describe(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     )
 }
 
-/// The route's destination (`DestinationCidrBlock` or `DestinationIpv6CidrBlock`) and its key.
-fn destination(call: &Call) -> Result<(&'static str, String), ApiError> {
+/// The route's destination (`DestinationCidrBlock`, `DestinationIpv6CidrBlock` or
+/// `DestinationPrefixListId`) and its key.
+fn destination(tx: &Tx<'_>, call: &Call) -> Result<(&'static str, String), ApiError> {
+    if let Some(pl) = call.params.get("DestinationPrefixListId") {
+        super::prefix_lists::require_list(tx, call, pl)?;
+        return Ok(("DestinationPrefixListId", pl.to_string()));
+    }
     for (param, field) in [
         ("DestinationCidrBlock", "DestinationCidrBlock"),
         ("DestinationIpv6CidrBlock", "DestinationIpv6CidrBlock"),
@@ -237,6 +251,19 @@ fn target(tx: &Tx<'_>, call: &Call, table: &Value) -> Result<Value, ApiError> {
             route["NetworkInterfaceId"] = eni["NetworkInterfaceId"].clone();
             route["InstanceOwnerId"] = json!(call.account);
         }
+        "VpcPeeringConnectionId" => {
+            let pcx = super::peering::require_peering(tx, call, id)?;
+            if !super::peering::routable_from(&pcx, vpc) {
+                return Err(ApiError::client(
+                    "InvalidParameterValue",
+                    format!("route table {} and peering connection {id} are not connected (the peering is {} or not of this VPC)",
+                        table["RouteTableId"].as_str().unwrap_or_default(), super::peering::status(&pcx)),
+                ));
+            }
+        }
+        "TransitGatewayId" => {
+            super::transit_gateways::require_tgw(tx, call, id)?;
+        }
         _ => {}
     }
     route["Origin"] = json!("CreateRoute");
@@ -258,7 +285,7 @@ pub fn create_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let id = id_param(call, "RouteTableId", "rtb", "InvalidRouteTableID.Malformed")?;
     authorize(call, &[call.ec2_arn("route-table", id)])?;
     let mut table = require_table(tx, call, id)?;
-    let (field, dest) = destination(call)?;
+    let (field, dest) = destination(tx, call)?;
     let mut route = target(tx, call, &table)?;
     if routes_mut(&mut table)
         .iter()
@@ -279,7 +306,7 @@ pub fn replace_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let id = id_param(call, "RouteTableId", "rtb", "InvalidRouteTableID.Malformed")?;
     authorize(call, &[call.ec2_arn("route-table", id)])?;
     let mut table = require_table(tx, call, id)?;
-    let (field, dest) = destination(call)?;
+    let (field, dest) = destination(tx, call)?;
     let mut route = target(tx, call, &table)?;
     route[field] = json!(dest);
     let routes = routes_mut(&mut table);
@@ -306,7 +333,7 @@ pub fn delete_route(tx: &Tx<'_>, call: &Call) -> Result<String, ApiError> {
     let id = id_param(call, "RouteTableId", "rtb", "InvalidRouteTableID.Malformed")?;
     authorize(call, &[call.ec2_arn("route-table", id)])?;
     let mut table = require_table(tx, call, id)?;
-    let (field, dest) = destination(call)?;
+    let (field, dest) = destination(tx, call)?;
     let routes = routes_mut(&mut table);
     let Some(at) = routes.iter().position(|r| r[field] == dest.as_str()) else {
         return Err(ApiError::client(
