@@ -301,7 +301,8 @@ pub fn execute(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
     }
     cs["ExecutionStatus"] = json!("EXECUTE_COMPLETE");
     tx.put(&call.region, CHANGE_SETS, &id, &cs)?;
-    Ok(None)
+    // An empty `ExecuteChangeSetResult`, which botocore's parser requires.
+    Ok(Some(String::new()))
 }
 
 /// `DeleteChangeSet`.
@@ -309,7 +310,7 @@ pub fn delete(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
     call.authorize(&["*".to_string()], &[])?;
     let cs = find(tx, call)?;
     tx.delete(&call.region, CHANGE_SETS, &text(&cs, "ChangeSetId"))?;
-    Ok(None)
+    Ok(Some(String::new()))
 }
 
 /// `ListChangeSets`.
