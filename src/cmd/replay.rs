@@ -42,10 +42,19 @@ use vpcsim_report::summary::{Counters, FlowLogStats, ReplaySummary};
 
 Each frame starts at the interface that owns its source address, or arrives from the internet when
 no interface does (--at overrides). Frames that are not IP are counted as UNSUPPORTED, broken ones
-as MALFORMED; nothing is skipped silently: the disposition counts add up to the frames read.")]
+as MALFORMED; nothing is skipped silently: the disposition counts add up to the frames read.
+
+With --endpoint URL a running `vpcsim serve` replays the capture through the live network of
+--region (its connection-tracking and NAT state included); --out then gets the summary.json and
+verdicts.jsonl it answers.")]
+#[command(mut_arg("topology", |a| a.required(false).required_unless_present("endpoint")))]
 pub struct ReplayArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
+    /// Ask a running `vpcsim serve` at URL (`http://127.0.0.1:4566`) to replay the capture
+    /// (one file) through the network of --region.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Capture to replay (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2, BSD loopback; VLAN tags are stripped).
     /// `-` reads it from standard input. Repeat for a rotated capture set: the files are read
     /// one after another, in the order given, as one capture.
@@ -55,8 +64,13 @@ pub struct ReplayArgs {
     pub selection: super::replay_input::FrameSelection,
     /// Directory for the outputs (created if missing). The files the previous replay into it
     /// wrote are removed first (it lists them in `.vpcsim-manifest`); no other file is touched.
-    #[arg(long = "out", short = 'o', value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(
+        long = "out",
+        short = 'o',
+        value_name = "DIR",
+        required_unless_present = "endpoint"
+    )]
+    pub out: Option<PathBuf>,
     /// Where the capture was taken: every frame starts at this instance or interface (logical id or
     /// AWS id), or `internet`.
     #[arg(long, value_name = "RESOURCE")]
@@ -110,7 +124,17 @@ fn parse_interval(s: &str) -> Result<u64, String> {
 pub(super) const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
 
+impl ReplayArgs {
+    /// `--out` (always given without --endpoint).
+    pub(super) fn out_dir(&self) -> &std::path::Path {
+        self.out.as_deref().unwrap_or(std::path::Path::new("."))
+    }
+}
+
 pub fn run(args: &ReplayArgs) -> i32 {
+    if let Some(endpoint) = &args.endpoint {
+        return super::serve_dataplane::replay_client(args, endpoint);
+    }
     match replay(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -279,8 +303,8 @@ pub(super) fn replay_through(
     let reader = inputs.open_next().ok_or("no capture to replay")??;
     let link_type = reader.link_type();
     let mut filter = FrameFilter::new(&args.selection, link_type.map(|l| l.pcap_value()))?;
-    let folder = OutputFolder::open(&args.out, &args.input)?;
-    let verdicts_path = args.out.join(VERDICTS);
+    let folder = OutputFolder::open(args.out_dir(), &args.input)?;
+    let verdicts_path = args.out_dir().join(VERDICTS);
     let verdicts: Option<BufWriter<File>> = if args.no_verdicts {
         None
     } else {
@@ -363,7 +387,7 @@ pub(super) fn replay_through(
         files: &files,
     };
     let mut summary_json = summary.to_json();
-    let text = summary.text(&args.out, args.stats);
+    let text = summary.text(args.out_dir(), args.stats);
     if let Some(sim) = &mut pipeline.sim {
         sim.logs.finish()?;
         summary_json["simulated_hosts"] = super::replay_sim::summary(sim);

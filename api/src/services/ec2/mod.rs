@@ -7,6 +7,7 @@
 
 mod common;
 mod filters;
+pub mod flow_logs;
 mod gateways;
 mod instances;
 mod interfaces;
@@ -94,6 +95,7 @@ fn action(name: &str) -> Option<Action> {
         "DescribeAvailabilityZones" => meta::availability_zones,
         "DescribeAccountAttributes" => meta::account_attributes,
         "DescribeRegions" => meta::regions,
+        "CreateFlowLogs" | "DescribeFlowLogs" | "DeleteFlowLogs" => return flow_logs_action(name),
         _ => return None,
     })
 }
@@ -159,7 +161,18 @@ pub const ACTIONS: &[&str] = &[
     "DescribeAvailabilityZones",
     "DescribeAccountAttributes",
     "DescribeRegions",
+    "CreateFlowLogs",
+    "DescribeFlowLogs",
+    "DeleteFlowLogs",
 ];
+
+fn flow_logs_action(name: &str) -> Option<Action> {
+    Some(match name {
+        "CreateFlowLogs" => flow_logs::create,
+        "DescribeFlowLogs" => flow_logs::describe,
+        _ => flow_logs::delete,
+    })
+}
 
 /// Answers one EC2 call.
 pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError> {
