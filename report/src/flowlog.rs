@@ -198,6 +198,18 @@ impl FlowLogs {
         all: bool,
         mut line: impl FnMut(EniIdx, u64, &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
+        self.flush_records(topo, target, all, |eni, end, _, l| line(eni, end, l))
+    }
+
+    /// [`FlowLogs::flush`], also telling `line` whether the record is an `ACCEPT` (a flow log's
+    /// `TrafficType` picks records by it).
+    pub fn flush_records(
+        &mut self,
+        topo: &Topology,
+        target: &FlowLogTarget,
+        all: bool,
+        mut line: impl FnMut(EniIdx, u64, bool, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
         let everything = all || self.records.len() >= self.capacity;
         if everything && !all {
             self.early_flushes += 1;
@@ -238,7 +250,7 @@ impl FlowLogs {
                 tcp_flags: r.tcp_flags,
             };
             flowlog_format::write_record(&mut buf, topo, &cx, &self.format, &view);
-            line(k.eni, r.end, &buf)?;
+            line(k.eni, r.end, k.accept, &buf)?;
         }
         self.written += rows.len() as u64;
         if everything {

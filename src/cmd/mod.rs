@@ -36,6 +36,7 @@ pub mod replay_input;
 pub mod replay_sim;
 pub mod report;
 pub mod serve;
+pub mod serve_dataplane;
 pub mod stdio;
 pub mod trace;
 pub mod validate;

@@ -31,10 +31,18 @@ The analysis is exact for the first packet of each flow and its reply on a fresh
 fix (the port a NAT gateway picks, the zone a transit gateway picks by flow hash when the zones
 disagree) is listed as NOT ANALYSED, never guessed.
 
+With --endpoint URL a running `vpcsim serve` answers on the live network of --region (printed
+as JSON).
+
 Exit codes: 0 ok, 2 bad input.")]
+#[command(mut_arg("topology", |a| a.required(false).required_unless_present("endpoint")))]
 pub struct ReachArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
+    /// Ask a running `vpcsim serve` at URL (`http://127.0.0.1:4566`) about the network of
+    /// --region; its JSON answer (what --json prints) is printed.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Where packets start: an instance or network interface (its own addresses are the
     /// sources), `internet` (every public address), a VPN connection or customer gateway (its
     /// on-premises prefixes) or a transit gateway attachment (any source).
@@ -63,70 +71,84 @@ pub struct ReachArgs {
 }
 
 pub fn run(args: &ReachArgs) -> i32 {
+    if let Some(endpoint) = &args.endpoint {
+        return super::serve_dataplane::reach_client(args, endpoint);
+    }
     let Ok((_, topo)) = args.topology.topology() else {
         return 2;
     };
-    let fam = if args.ipv6 { Family::V6 } else { Family::V4 };
-    let prep = Prepared::new(&topo);
-    if args.matrix {
-        let m = reach::matrix(&prep, fam, worker_threads(args.threads));
-        if args.json {
-            out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&matrix_json(&topo, &m)).unwrap_or_default()
-            ));
-        } else {
-            out(&matrix_text(&topo, &m));
+    match answer(&topo, &Question::of(args), args.json) {
+        Ok(text) => {
+            out(&text);
+            0
         }
-        return 0;
+        Err(e) => {
+            errln!("error: {e}");
+            2
+        }
     }
-    let from = args.from.as_deref().unwrap_or_default();
-    let start = match resolve_start(&topo, from) {
-        Ok(s) => s,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
+}
+
+/// A reachability question, from the command line or `POST /_vpcsim/reach`.
+#[derive(Debug, Default)]
+pub(super) struct Question<'q> {
+    pub(super) from: Option<&'q str>,
+    pub(super) to: Option<&'q str>,
+    pub(super) protocol: Option<&'q str>,
+    pub(super) ipv6: bool,
+    pub(super) matrix: bool,
+    pub(super) threads: Option<usize>,
+}
+
+impl<'q> Question<'q> {
+    fn of(args: &'q ReachArgs) -> Question<'q> {
+        Question {
+            from: args.from.as_deref(),
+            to: args.to.as_deref(),
+            protocol: args.protocol.as_deref(),
+            ipv6: args.ipv6,
+            matrix: args.matrix,
+            threads: args.threads,
         }
-    };
-    let dst = match args.to.as_deref() {
+    }
+}
+
+/// The answer as `vpcsim reach` prints it: tables, or JSON with `json`.
+pub(super) fn answer(topo: &Topology, q: &Question, json: bool) -> Result<String, String> {
+    let fam = if q.ipv6 { Family::V6 } else { Family::V4 };
+    let prep = Prepared::new(topo);
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    if q.matrix {
+        let m = reach::matrix(&prep, fam, worker_threads(q.threads));
+        return Ok(if json {
+            pretty(&matrix_json(topo, &m))
+        } else {
+            matrix_text(topo, &m)
+        });
+    }
+    let from = q.from.ok_or("--from is needed (or --matrix)")?;
+    let start = resolve_start(topo, from)?;
+    let dst = match q.to {
         None => vec![(0, fam.addr_max())],
-        Some(to) => match destinations(&topo, to, fam) {
-            Ok(d) => d,
-            Err(e) => {
-                errln!("error: {e}");
-                return 2;
-            }
-        },
+        Some(to) => destinations(topo, to, fam)?,
     };
-    let proto = match args.protocol.as_deref().map(parse_protocol).transpose() {
-        Ok(p) => p,
-        Err(e) => {
-            errln!("error: {e}");
-            return 2;
-        }
-    };
-    let src = reach::sources(&topo, start, fam);
+    let proto = q.protocol.map(parse_protocol).transpose()?;
+    let src = reach::sources(topo, start, fam);
     let set = reach::with_addresses(&reach::protocol(fam, proto), &src, &dst);
     let summary = prep.analyse(start, fam, &set).summary();
-    let to = args.to.clone().unwrap_or_else(|| "anywhere".into());
-    if args.json {
-        let json = reach_json(&topo, fam, from, &to, &summary);
-        out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        ));
-    } else {
-        let label = |name: &str| match name {
-            "internet" => "internet".to_string(),
-            n => format!("({n})"),
-        };
-        let sides = Sides {
-            src: (src.clone(), label(from)),
-            dst: (dst.clone(), label(&to)),
-        };
-        out(&reach_text(&topo, fam, from, &to, &summary, &sides));
+    let to = q.to.unwrap_or("anywhere").to_string();
+    if json {
+        return Ok(pretty(&reach_json(topo, fam, from, &to, &summary)));
     }
-    0
+    let label = |name: &str| match name {
+        "internet" => "internet".to_string(),
+        n => format!("({n})"),
+    };
+    let sides = Sides {
+        src: (src.clone(), label(from)),
+        dst: (dst.clone(), label(&to)),
+    };
+    Ok(reach_text(topo, fam, from, &to, &summary, &sides))
 }
 
 /// Write to stdout; see `stdio` for what happens when it fails.

@@ -42,10 +42,19 @@ use vpcsim_report::summary::{Counters, FlowLogStats, ReplaySummary};
 
 Each frame starts at the interface that owns its source address, or arrives from the internet when
 no interface does (--at overrides). Frames that are not IP are counted as UNSUPPORTED, broken ones
-as MALFORMED; nothing is skipped silently: the disposition counts add up to the frames read.")]
+as MALFORMED; nothing is skipped silently: the disposition counts add up to the frames read.
+
+With --endpoint URL a running `vpcsim serve` replays the capture through the live network of
+--region (its connection-tracking and NAT state included); --out then gets the summary.json and
+verdicts.jsonl it answers.")]
+#[command(mut_arg("topology", |a| a.required(false).required_unless_present("endpoint")))]
 pub struct ReplayArgs {
     #[command(flatten)]
     pub topology: TopologyArgs,
+    /// Ask a running `vpcsim serve` at URL (`http://127.0.0.1:4566`) to replay the capture
+    /// (one file) through the network of --region.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Capture to replay (pcap or pcapng; Ethernet, raw IP, Linux SLL/SLL2, BSD loopback; VLAN tags are stripped).
     /// `-` reads it from standard input. Repeat for a rotated capture set: the files are read
     /// one after another, in the order given, as one capture.
@@ -55,8 +64,13 @@ pub struct ReplayArgs {
     pub selection: super::replay_input::FrameSelection,
     /// Directory for the outputs (created if missing). The files the previous replay into it
     /// wrote are removed first (it lists them in `.vpcsim-manifest`); no other file is touched.
-    #[arg(long = "out", short = 'o', value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(
+        long = "out",
+        short = 'o',
+        value_name = "DIR",
+        required_unless_present = "endpoint"
+    )]
+    pub out: Option<PathBuf>,
     /// Where the capture was taken: every frame starts at this instance or interface (logical id or
     /// AWS id), or `internet`.
     #[arg(long, value_name = "RESOURCE")]
@@ -110,7 +124,17 @@ fn parse_interval(s: &str) -> Result<u64, String> {
 pub(super) const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
 const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
 
+impl ReplayArgs {
+    /// `--out` (always given without --endpoint).
+    pub(super) fn out_dir(&self) -> &std::path::Path {
+        self.out.as_deref().unwrap_or(std::path::Path::new("."))
+    }
+}
+
 pub fn run(args: &ReplayArgs) -> i32 {
+    if let Some(endpoint) = &args.endpoint {
+        return super::serve_dataplane::replay_client(args, endpoint);
+    }
     match replay(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -169,7 +193,7 @@ pub(super) struct Batch {
 const BATCH: usize = 2048;
 
 fn replay(args: &ReplayArgs) -> Result<(), String> {
-    let mut inputs = Inputs::new(&args.input, &args.topology.topology)?;
+    let inputs = Inputs::new(&args.input, &args.topology.topology)?;
     let Ok((loaded, mut topo)) = args.topology.topology() else {
         return Err("cannot replay: the topology did not load".into());
     };
@@ -177,22 +201,6 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     if args.hosts.hosts.is_some() {
         vpcsim_dataplane::alb::health::check(&mut topo, &hosts);
     }
-    let countries = super::alb::countries(args.geo_countries.as_deref())?;
-    let captured = super::replay_sim::captured_conversations(&args.input)?;
-    let origin =
-        super::args::origin(&topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
-    let reader = inputs.open_next().ok_or("no capture to replay")??;
-    let link_type = reader.link_type();
-    let mut filter = FrameFilter::new(&args.selection, link_type.map(|l| l.pcap_value()))?;
-    let folder = OutputFolder::open(&args.out, &args.input)?;
-    let verdicts_path = args.out.join(VERDICTS);
-    let verdicts: Option<BufWriter<File>> = if args.no_verdicts {
-        None
-    } else {
-        let f = outdir::create(&folder.claim(VERDICTS)?)?;
-        Some(BufWriter::with_capacity(1 << 20, f))
-    };
-    let names = JsonNames::new(&topo);
     let account = loaded
         .model
         .templates
@@ -205,16 +213,116 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         .first()
         .map(|t| t.region.clone())
         .unwrap_or_else(|| args.topology.region.clone());
-    let mut pipeline = Pipeline {
+    let network = Network {
         topo: &topo,
-        state: State::new(args.state.config()),
+        hosts,
+        account,
+        region,
+    };
+    let done = replay_through(
+        args,
+        inputs,
+        network,
+        State::new(args.state.config()),
+        Sinks::default(),
+    )?;
+    out!("{}", done.text);
+    done.filter.print_left_out();
+    // As tcpdump does: what was read is replayed and written, and the run still fails.
+    match done.read_error {
+        Some(e) => Err(format!(
+            "corrupt capture after frame {n}: {e} (the outputs hold the {n} frames read before it)",
+            n = done.frames_read
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The network a replay runs through: a topology loaded from files, or a server region's.
+pub(super) struct Network<'t> {
+    pub(super) topo: &'t Topology,
+    pub(super) hosts: vpcsim_dataplane::alb::hosts::Hosts,
+    /// The account and Region flow-log records name.
+    pub(super) account: String,
+    pub(super) region: String,
+}
+
+/// What a replay hands back besides its files, for callers that keep them (`vpcsim serve`).
+#[derive(Default)]
+pub(super) struct Sinks {
+    /// Flow-log records go here, per interface, instead of `flowlogs/`.
+    pub(super) flow_records: bool,
+    /// Snapshots of the per-resource counters at each minute of packet time.
+    pub(super) minutes: bool,
+}
+
+/// One flow-log record, kept instead of written.
+pub(super) struct FlowRecord {
+    pub(super) eni: vpcsim_dataplane::topology::EniIdx,
+    /// The record's end, seconds since the epoch.
+    pub(super) end_s: u64,
+    pub(super) accept: bool,
+    pub(super) line: String,
+}
+
+/// A finished replay.
+pub(super) struct Replayed {
+    /// The state after the last frame (a server keeps it).
+    pub(super) state: State,
+    /// What `summary.json` holds.
+    pub(super) summary: serde_json::Value,
+    /// What `vpcsim replay` prints.
+    pub(super) text: String,
+    pub(super) filter: FrameFilter,
+    pub(super) read_error: Option<String>,
+    pub(super) frames_read: u64,
+    /// With [`Sinks::flow_records`].
+    pub(super) flow_records: Vec<FlowRecord>,
+    /// With [`Sinks::minutes`]: `(minute start in seconds, counters then)`, and the counters
+    /// after the last frame with the minute it fell in.
+    pub(super) minutes: Vec<(
+        u64,
+        vpcsim_dataplane::state::resource_metrics::ResourceMetrics,
+    )>,
+}
+
+/// Replays `args`'s capture through `network`, starting from `state`: the per-frame path of
+/// `vpcsim replay` and `POST /_vpcsim/replay` alike.
+pub(super) fn replay_through(
+    args: &ReplayArgs,
+    mut inputs: Inputs,
+    network: Network,
+    state: State,
+    sinks: Sinks,
+) -> Result<Replayed, String> {
+    let topo = network.topo;
+    let countries = super::alb::countries(args.geo_countries.as_deref())?;
+    let captured = super::replay_sim::captured_conversations(&args.input)?;
+    let origin =
+        super::args::origin(topo, args.at.as_deref()).map_err(|e| e.replace("--from", "--at"))?;
+    let reader = inputs.open_next().ok_or("no capture to replay")??;
+    let link_type = reader.link_type();
+    let mut filter = FrameFilter::new(&args.selection, link_type.map(|l| l.pcap_value()))?;
+    let folder = OutputFolder::open(args.out_dir(), &args.input)?;
+    let verdicts_path = args.out_dir().join(VERDICTS);
+    let verdicts: Option<BufWriter<File>> = if args.no_verdicts {
+        None
+    } else {
+        let f = outdir::create(&folder.claim(VERDICTS)?)?;
+        Some(BufWriter::with_capacity(1 << 20, f))
+    };
+    let names = JsonNames::new(topo);
+    let (account, region) = (network.account, network.region);
+    let mut pipeline = Pipeline {
+        topo,
+        state,
         origin,
         counters: Counters::default(),
-        firewall_logs: FirewallLogs::open(&topo, &folder)?,
+        firewall_logs: FirewallLogs::open(topo, &folder)?,
         sim: Some(super::replay_sim::open(
             super::hostsim::HostSim::new(
-                &topo,
-                hosts,
+                topo,
+                network.hosts,
                 args.hosts.hosts.is_some(),
                 captured,
                 countries,
@@ -224,11 +332,12 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         )),
         frames_read: 0,
         taps: Taps::open(&args.wireshark, &args.input, &folder)?,
+        minutes: sinks.minutes.then(Vec::new),
     };
     let progress = progress_bar(args, inputs.total_len());
     let started = Instant::now();
     let outputs = Outputs {
-        topo: &topo,
+        topo,
         names: &names,
         folder: &folder,
         verdicts,
@@ -245,6 +354,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         flowlog_files: FxHashMap::default(),
         flowlog_s3: (args.flow_log_layout == super::flowlog_s3::FlowLogLayout::S3)
             .then(|| super::flowlog_s3::S3Layout::new(&account, &region)),
+        flow_records: sinks.flow_records.then(Vec::new),
         account,
         region,
         flows: FlowCount::default(),
@@ -255,7 +365,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         pipeline.run(reader, &mut inputs, &mut filter, outputs, progress.as_ref())?;
     let written = written?;
     std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
-        .finish(&topo, &pipeline.state)?;
+        .finish(topo, &pipeline.state)?;
     let dropped_capture = std::mem::take(&mut pipeline.taps).finish()?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
@@ -277,6 +387,7 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
         files: &files,
     };
     let mut summary_json = summary.to_json();
+    let text = summary.text(args.out_dir(), args.stats);
     if let Some(sim) = &mut pipeline.sim {
         sim.logs.finish()?;
         summary_json["simulated_hosts"] = super::replay_sim::summary(sim);
@@ -287,21 +398,25 @@ fn replay(args: &ReplayArgs) -> Result<(), String> {
     }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
-            "custom_actions": super::firewall_logs::custom_metrics(&topo, &pipeline.state),
+            "custom_actions": super::firewall_logs::custom_metrics(topo, &pipeline.state),
         });
     }
     folder
         .write_summary(&(serde_json::to_string_pretty(&summary_json).unwrap_or_default() + "\n"))?;
-    out!("{}", summary.text(&args.out, args.stats));
-    filter.print_left_out();
-    // As tcpdump does: what was read is replayed and written, and the run still fails.
-    match read_error {
-        Some(e) => Err(format!(
-            "corrupt capture after frame {n}: {e} (the outputs hold the {n} frames read before it)",
-            n = pipeline.frames_read
-        )),
-        None => Ok(()),
+    let mut minutes = pipeline.minutes.take().unwrap_or_default();
+    if let Some(&(last, _)) = minutes.last() {
+        minutes.push((last, pipeline.state.resources.clone()));
     }
+    Ok(Replayed {
+        state: std::mem::take(&mut pipeline.state),
+        summary: summary_json,
+        text,
+        filter,
+        read_error,
+        frames_read: pipeline.frames_read,
+        flow_records: written.flow_records,
+        minutes,
+    })
 }
 
 /// A progress bar on a terminal, for captures large enough to wait for.
@@ -330,6 +445,13 @@ pub(super) struct Pipeline<'a> {
     pub(super) frames_read: u64,
     /// `--annotate` and `--dropped`.
     taps: Taps,
+    /// With [`Sinks::minutes`]: the counters as each new minute of packet time began.
+    minutes: Option<
+        Vec<(
+            u64,
+            vpcsim_dataplane::state::resource_metrics::ResourceMetrics,
+        )>,
+    >,
 }
 
 impl Pipeline<'_> {
@@ -397,10 +519,16 @@ impl Pipeline<'_> {
     /// Judge one frame into the batch: counted, parsed, pushed through the pipeline, and its
     /// bytes kept when it leaves or arrives somewhere.
     fn frame(&mut self, frame: &Frame, batch: &mut Batch) {
+        let ts = frame.ts;
+        if let Some(m) = &mut self.minutes {
+            let minute = ts.secs() - ts.secs() % 60;
+            if m.last().is_none_or(|&(last, _)| last != minute) {
+                m.push((minute, self.state.resources.clone()));
+            }
+        }
         let c = &mut self.counters;
         c.packets += 1;
         c.bytes += frame.data.len() as u64;
-        let ts = frame.ts;
         let meta = match wire::parse(frame.link, frame.data) {
             Ok(meta) => meta,
             Err(e) => {

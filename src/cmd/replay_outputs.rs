@@ -20,6 +20,8 @@ pub(super) struct Outputs<'a> {
     pub(super) flowlog_files: FxHashMap<ResId, outdir::NamedWriter<BufWriter<File>>>,
     /// With `--flow-log-layout s3`, the flow logs go there instead.
     pub(super) flowlog_s3: Option<crate::cmd::flowlog_s3::S3Layout>,
+    /// Flow-log records kept for the caller instead of written (`vpcsim serve`).
+    pub(super) flow_records: Option<Vec<FlowRecord>>,
     pub(super) account: String,
     pub(super) region: String,
     pub(super) flows: FlowCount,
@@ -33,6 +35,7 @@ pub(super) struct Outputs<'a> {
 pub(super) struct Written {
     pub(super) flowlogs: FlowLogStats,
     pub(super) flows: (usize, bool),
+    pub(super) flow_records: Vec<FlowRecord>,
 }
 
 impl Outputs<'_> {
@@ -148,6 +151,20 @@ impl Outputs<'_> {
             account_id: &self.account,
             region: &self.region,
         };
+        if let Some(kept) = self.flow_records.as_mut() {
+            return self
+                .flowlogs
+                .flush_records(topo, &target, all, |eni, end_s, accept, line| {
+                    kept.push(FlowRecord {
+                        eni,
+                        end_s,
+                        accept,
+                        line: String::from_utf8_lossy(line).trim_end().to_string(),
+                    });
+                    Ok(())
+                })
+                .map_err(|e| e.to_string());
+        }
         if let Some(s3) = self.flowlog_s3.as_mut() {
             return self
                 .flowlogs
@@ -342,6 +359,7 @@ impl Outputs<'_> {
                 records: self.flowlogs.written,
             },
             flows: self.flows.count(),
+            flow_records: self.flow_records.take().unwrap_or_default(),
         })
     }
 }

@@ -137,6 +137,20 @@ impl Tracer for Traces {
     fn target_health(&self, c: &Compiled) -> Value {
         Value::Array(super::health::health_json(&c.topology))
     }
+
+    fn replay(
+        &self,
+        c: &Compiled,
+        state: &mut State,
+        capture: &[u8],
+        options: &vpcsim_api::server::ReplayOptions,
+    ) -> Result<vpcsim_api::server::RemoteReplay, String> {
+        super::serve_dataplane::replay(c, state, capture, options)
+    }
+
+    fn reach(&self, c: &Compiled, question: &Value) -> Result<Value, String> {
+        super::serve_dataplane::reach(c, question)
+    }
 }
 
 /// Loads `-t` sources: snapshot directories first, then templates on top of the region.

@@ -6,9 +6,12 @@
 //! for REST). The handler runs; a call it never authorised is refused; the call is recorded;
 //! the regions it changed are recompiled and swapped into their data planes before the answer
 //! leaves, so the next trace sees the change. Paths under `/_vpcsim/` are the data plane's own
-//! endpoints (trace, health).
+//! endpoints (trace, health, replay, reach).
 
+mod dataplane;
 mod noauth;
+
+pub use dataplane::{RemoteReplay, ReplayOptions};
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
@@ -51,6 +54,20 @@ pub trait Tracer: Send + Sync + std::fmt::Debug {
     /// Every target group's health in `compiled`, as `vpcsim health --json` prints it: a list of
     /// `{TargetGroupArn, TargetHealthDescriptions: [{Target: {Id, Port}, TargetHealth}]}`.
     fn target_health(&self, compiled: &Compiled) -> Value;
+
+    /// Replays `capture` (pcap or pcapng bytes) through `compiled` from `state`, which keeps
+    /// what the frames leave in it, as `vpcsim replay` does.
+    fn replay(
+        &self,
+        compiled: &Compiled,
+        state: &mut vpcsim_dataplane::State,
+        capture: &[u8],
+        options: &ReplayOptions,
+    ) -> Result<RemoteReplay, String>;
+
+    /// Answers a reachability question (`from`, `to`, `protocol`, `ipv6`, `matrix`) on
+    /// `compiled` with the JSON `vpcsim reach --json` prints.
+    fn reach(&self, compiled: &Compiled, question: &Value) -> Result<Value, String>;
 }
 
 /// `DescribeTargetHealth` answered by the region's data plane: the health checks the pipeline
@@ -358,6 +375,8 @@ impl Server {
                     Err(e) => fail(400, e),
                 }
             }
+            ("POST", "replay") => self.replay_endpoint(http),
+            ("POST", "reach") => self.reach_endpoint(http),
             _ => fail(
                 404,
                 format!("no endpoint {} /_vpcsim/{endpoint}", http.method),

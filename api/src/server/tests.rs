@@ -11,6 +11,23 @@ impl Tracer for CountVpcs {
     fn target_health(&self, _compiled: &Compiled) -> Value {
         json!([])
     }
+
+    fn replay(
+        &self,
+        compiled: &Compiled,
+        _state: &mut vpcsim_dataplane::State,
+        capture: &[u8],
+        _options: &ReplayOptions,
+    ) -> Result<RemoteReplay, String> {
+        Ok(RemoteReplay {
+            answer: json!({"bytes": capture.len(), "vpcs": compiled.model.vpcs.len()}),
+            ..RemoteReplay::default()
+        })
+    }
+
+    fn reach(&self, compiled: &Compiled, question: &Value) -> Result<Value, String> {
+        Ok(json!({"from": question["from"], "vpcs": compiled.model.vpcs.len()}))
+    }
 }
 
 fn server() -> Server {

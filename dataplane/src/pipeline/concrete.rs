@@ -423,10 +423,12 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     #[inline]
     fn nat_outbound(&mut self, _: &mut Here, n: NatIdx) -> Result<bool, NatError> {
         let nat = &self.topo.nat_gateways[n];
-        let t = self
+        let translated = self
             .state
             .nat
-            .outbound(n, &nat.addresses, &self.h, self.now)?;
+            .outbound(n, &nat.addresses, &self.h, self.now);
+        count_nat_outbound(self.state.resources.nat_mut(n), &translated, self.h.len);
+        let t = translated?;
         self.h.src = IpAddr::V4(t.addr);
         self.h.src_port = t.port;
         if self.h.is_icmp_echo() {
@@ -436,10 +438,18 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
     }
 
     #[inline]
-    fn nat_inbound(&mut self, p: Here, _: NatIdx) -> Once<(bool, Here)> {
+    fn nat_inbound(&mut self, p: Here, n: NatIdx) -> Once<(bool, Here)> {
+        let bytes = u64::from(self.h.len);
+        let c = self.state.resources.nat_mut(n);
+        c.packets_in_from_destination += 1;
+        c.bytes_in_from_destination += bytes;
         let Ok(t) = self.state.nat.inbound(&self.h, self.now) else {
+            self.state.resources.nat_mut(n).packets_drop_count += 1;
             return once((false, p));
         };
+        let c = self.state.resources.nat_mut(n);
+        c.packets_out_to_source += 1;
+        c.bytes_out_to_source += bytes;
         self.h.dst = IpAddr::V4(t.addr);
         self.h.dst_port = t.port;
         if self.h.is_icmp_echo() {
@@ -473,10 +483,13 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
             Err(why) => Err(Refused::NoTarget(why)),
             Ok(n) => match self.state.nlb.insert(&self.h, n.flow, self.now) {
                 Err(_) => Err(Refused::TableFull),
-                Ok(()) => Ok(Opened {
-                    flow: n.flow,
-                    choice: n.choice,
-                }),
+                Ok(()) => {
+                    self.state.resources.nlb_mut(lb).new_flow_count += 1;
+                    Ok(Opened {
+                        flow: n.flow,
+                        choice: n.choice,
+                    })
+                }
             },
         };
         once((opened, p))
@@ -506,6 +519,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
 
     #[inline]
     fn nlb_to_target(&mut self, _: &mut Here, f: &NlbFlow) {
+        self.state.resources.nlb_mut(f.lb).processed_bytes += u64::from(self.h.len);
         self.h.dst = IpAddr::V4(f.backend_dst.0);
         self.h.dst_port = f.backend_dst.1;
         self.h.src = IpAddr::V4(f.backend_src.0);
@@ -514,6 +528,7 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
 
     #[inline]
     fn nlb_to_client(&mut self, _: &mut Here, f: &NlbFlow) {
+        self.state.resources.nlb_mut(f.lb).processed_bytes += u64::from(self.h.len);
         self.h.src = IpAddr::V4(f.frontend.0);
         self.h.src_port = f.frontend.1;
         self.h.dst = IpAddr::V4(f.client.0);
@@ -631,5 +646,35 @@ impl<'t, T: Tracer> Driver<'t> for Walk<'_, 't, T> {
         self.state
             .firewall
             .track(fw, ep, &self.h, self.now, passed_by);
+    }
+}
+
+/// A packet from a client at NAT gateway: its CloudWatch counters, by what the gateway did.
+#[inline]
+fn count_nat_outbound(
+    c: &mut crate::state::resource_metrics::NatGatewayCounters,
+    translated: &Result<crate::state::nat::Translation, NatError>,
+    len: u16,
+) {
+    c.packets_in_from_source += 1;
+    c.bytes_in_from_source += u64::from(len);
+    match translated {
+        Ok(t) => {
+            if t.new {
+                c.connection_attempt_count += 1;
+                c.connection_established_count += 1;
+            }
+            c.packets_out_to_destination += 1;
+            c.bytes_out_to_destination += u64::from(len);
+        }
+        Err(e) => {
+            if *e != NatError::NoSession {
+                c.connection_attempt_count += 1;
+            }
+            if *e == NatError::PortsExhausted {
+                c.error_port_allocation += 1;
+            }
+            c.packets_drop_count += 1;
+        }
     }
 }

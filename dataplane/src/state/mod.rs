@@ -7,6 +7,7 @@ pub mod fragments;
 pub mod nat;
 pub mod nlb_flows;
 mod prefetch;
+pub mod resource_metrics;
 
 use crate::state::conntrack::{Conntrack, Timeouts};
 use crate::state::nat::{NatTable, IDLE_TIMEOUT_S, MAX_PER_DESTINATION};
@@ -81,6 +82,8 @@ pub struct State {
     pub firewall: firewall_flows::FirewallFlows,
     /// Packets and drops per node of the stage graph.
     pub nodes: crate::pipeline::NodeCounters,
+    /// Per NAT gateway and Network Load Balancer counters for their CloudWatch metrics.
+    pub resources: resource_metrics::ResourceMetrics,
     last_maintenance: Timestamp,
 }
 
@@ -104,6 +107,7 @@ impl State {
             nlb: nlb_flows::NlbFlows::new(config.nlb_flow_capacity),
             firewall: firewall_flows::FirewallFlows::new(firewall_flows::DEFAULT_CAPACITY),
             nodes: crate::pipeline::NodeCounters::default(),
+            resources: resource_metrics::ResourceMetrics::default(),
             last_maintenance: Timestamp(0),
         }
     }

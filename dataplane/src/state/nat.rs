@@ -353,6 +353,12 @@ impl NatTable {
         })
     }
 
+    /// Sessions gateway `nat` holds now, idle ones not yet swept included (`ActiveConnectionCount`;
+    /// walks the table: for metrics once a minute, not per packet).
+    pub fn sessions_of(&self, nat: NatIdx) -> usize {
+        self.inside.keys().filter(|k| k.nat == nat).count()
+    }
+
     /// Sessions to one destination through one gateway address (for tests and metrics).
     pub fn connections_to(
         &self,

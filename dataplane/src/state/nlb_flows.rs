@@ -193,6 +193,12 @@ pub struct NlbFlows {
 }
 
 impl NlbFlows {
+    /// Flows load balancer `lb` holds now (`ActiveFlowCount`; walks the table: for metrics once
+    /// a minute, not per packet).
+    pub fn flows_of(&self, lb: NlbIdx) -> usize {
+        self.slab.iter().filter(|f| f.live && f.lb == lb).count()
+    }
+
     /// An empty table that refuses new flows past `capacity` (at most 4,194,304, what the index
     /// addresses).
     pub fn new(capacity: usize) -> NlbFlows {

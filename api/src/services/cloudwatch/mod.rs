@@ -14,6 +14,7 @@
 //! every minute with [`evaluate_alarms`].
 
 mod alarms;
+mod dataplane;
 mod metrics;
 mod queries;
 
@@ -30,6 +31,7 @@ pub use alarms::{
     evaluate, evaluate_alarms, regions_with_alarms, AlarmState, Comparison, StateChange,
     TreatMissingData,
 };
+pub use dataplane::{publish_dataplane_metrics, publish_replay_minutes, DataplaneMinute};
 pub use metrics::{publish, Dimension};
 
 /// The `X-Amz-Target` prefix of CloudWatch's JSON protocol.

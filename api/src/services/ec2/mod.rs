@@ -8,6 +8,7 @@
 mod common;
 mod endpoints;
 mod filters;
+pub mod flow_logs;
 mod gateways;
 mod instances;
 mod interfaces;
@@ -132,6 +133,7 @@ fn action(name: &str) -> Option<Action> {
         "ModifyVpcEndpoint" => endpoints::modify,
         "DeleteVpcEndpoints" => endpoints::delete,
         "DescribeVpcEndpoints" => endpoints::describe,
+        "CreateFlowLogs" | "DescribeFlowLogs" | "DeleteFlowLogs" => return flow_logs_action(name),
         _ => return None,
     })
 }
@@ -230,7 +232,18 @@ pub const ACTIONS: &[&str] = &[
     "ModifyVpcEndpoint",
     "DeleteVpcEndpoints",
     "DescribeVpcEndpoints",
+    "CreateFlowLogs",
+    "DescribeFlowLogs",
+    "DeleteFlowLogs",
 ];
+
+fn flow_logs_action(name: &str) -> Option<Action> {
+    Some(match name {
+        "CreateFlowLogs" => flow_logs::create,
+        "DescribeFlowLogs" => flow_logs::describe,
+        _ => flow_logs::delete,
+    })
+}
 
 /// Answers one EC2 call.
 pub fn handle(store: &Store, call: &Call) -> Result<Reply, ApiError> {
