@@ -303,7 +303,12 @@ pub fn remove_namespace(ns: &str) -> Result<(), String> {
 /// Removes a host-side link vpcsim made, if it is still there.
 pub fn remove_link(link: &str) -> Result<(), String> {
     if link.starts_with(PREFIX) && link_exists(link) {
-        run("ip", &["link", "del", link])?;
+        // The kernel removes a veth whose peer's namespace is gone on its own, maybe meanwhile.
+        if let Err(e) = run("ip", &["link", "del", link]) {
+            if link_exists(link) {
+                return Err(e);
+            }
+        }
     }
     Ok(())
 }
