@@ -9,8 +9,8 @@ mod cmd;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use cmd::{
-    check, completions, diff, dns, export, gen, graph, health, lint, reach, replay, report, serve,
-    trace, validate,
+    check, completions, diff, dns, export, gen, graph, health, lint, live, reach, replay, report,
+    serve, trace, validate,
 };
 
 #[derive(Parser, Debug)]
@@ -77,6 +77,9 @@ enum Command {
     /// Run the AWS API (EC2, CloudFormation) on one port with the data plane behind it: what
     /// the aws CLI or an SDK creates is traced at once (`/_vpcsim/trace`).
     Serve(serve::ServeArgs),
+    /// What `serve --live` made: `status` lists its namespaces and what to run in them, `down`
+    /// removes them (and what a crashed run left).
+    Live(live::LiveArgs),
     /// Write the topology as a describe-* snapshot (the JSON `aws ec2 describe-*` prints, one
     /// file per call); `-t DIR` loads such a snapshot, from `export` or from a real account.
     Export(export::ExportArgs),
@@ -135,6 +138,7 @@ fn run(cli: &Cli) -> i32 {
         Command::Lint(a) => lint::run(a),
         Command::Export(a) => export::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Live(a) => live::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Completions(a) => completions::completions(a, Cli::command()),
         Command::Man(a) => completions::man(a, Cli::command()),

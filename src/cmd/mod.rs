@@ -26,6 +26,7 @@ pub mod health;
 pub mod hosts;
 pub mod hostsim;
 pub mod lint;
+pub mod live;
 pub mod names;
 pub mod outdir;
 pub mod reach;

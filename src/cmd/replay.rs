@@ -13,7 +13,7 @@ use super::stdio::{errln, out};
 #[path = "replay_mirror.rs"]
 mod mirror;
 #[path = "replay_outputs.rs"]
-mod outputs;
+pub(super) mod outputs;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use outputs::{Outputs, Written};
@@ -122,7 +122,7 @@ fn parse_interval(s: &str) -> Result<u64, String> {
 }
 
 pub(super) const ROUTER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x01];
-const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
+pub(super) const INTERNET_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe];
 
 impl ReplayArgs {
     /// `--out` (always given without --endpoint).
@@ -187,7 +187,7 @@ pub(super) struct Batch {
     pub(super) items: Vec<Item>,
     pub(super) arena: Vec<u8>,
     pub(super) observations: Vec<Observation>,
-    encapsulations: Vec<Encapsulation>,
+    pub(super) encapsulations: Vec<Encapsulation>,
 }
 
 const BATCH: usize = 2048;
@@ -292,7 +292,7 @@ pub(super) fn replay_through(
     args: &ReplayArgs,
     mut inputs: Inputs,
     network: Network,
-    state: State,
+    mut state: State,
     sinks: Sinks,
 ) -> Result<Replayed, String> {
     let topo = network.topo;
@@ -311,11 +311,10 @@ pub(super) fn replay_through(
         let f = outdir::create(&folder.claim(VERDICTS)?)?;
         Some(BufWriter::with_capacity(1 << 20, f))
     };
-    let names = JsonNames::new(topo);
     let (account, region) = (network.account, network.region);
     let mut pipeline = Pipeline {
         topo,
-        state,
+        state: &mut state,
         origin,
         counters: Counters::default(),
         firewall_logs: FirewallLogs::open(topo, &folder)?,
@@ -337,8 +336,8 @@ pub(super) fn replay_through(
     let progress = progress_bar(args, inputs.total_len());
     let started = Instant::now();
     let outputs = Outputs {
-        topo,
-        names: &names,
+        topo: outputs::TopologyRef::Borrowed(topo),
+        names: JsonNames::new(topo),
         folder: &folder,
         verdicts,
         verdicts_path,
@@ -365,7 +364,7 @@ pub(super) fn replay_through(
         pipeline.run(reader, &mut inputs, &mut filter, outputs, progress.as_ref())?;
     let written = written?;
     std::mem::replace(&mut pipeline.firewall_logs, FirewallLogs::none())
-        .finish(topo, &pipeline.state)?;
+        .finish(topo, pipeline.state)?;
     let dropped_capture = std::mem::take(&mut pipeline.taps).finish()?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(pb) = progress {
@@ -378,7 +377,7 @@ pub(super) fn replay_through(
         counters: &pipeline.counters,
         flows: written.flows.0,
         flows_exact: written.flows.1,
-        state: &pipeline.state,
+        state: pipeline.state,
         flowlogs: written.flowlogs,
         elapsed_s: elapsed,
         nat: &pipeline.state.nat.metrics,
@@ -398,7 +397,7 @@ pub(super) fn replay_through(
     }
     if !topo.network_firewalls.firewalls.is_empty() {
         summary_json["network_firewall"] = json!({
-            "custom_actions": super::firewall_logs::custom_metrics(topo, &pipeline.state),
+            "custom_actions": super::firewall_logs::custom_metrics(topo, pipeline.state),
         });
     }
     folder
@@ -408,7 +407,7 @@ pub(super) fn replay_through(
         minutes.push((last, pipeline.state.resources.clone()));
     }
     Ok(Replayed {
-        state: std::mem::take(&mut pipeline.state),
+        state: std::mem::take(pipeline.state),
         summary: summary_json,
         text,
         filter,
@@ -434,19 +433,21 @@ fn progress_bar(args: &ReplayArgs, len: u64) -> Option<ProgressBar> {
 /// The reading thread's side of a replay: the pipeline, its state and the counters.
 pub(super) struct Pipeline<'a> {
     pub(super) topo: &'a Topology,
-    pub(super) state: State,
-    origin: Origin,
+    /// Connection tracking, NAT and flow state (the served region's, in live mode).
+    pub(super) state: &'a mut State,
+    /// Where frames start; live mode sets it per frame, to the link the frame came from.
+    pub(super) origin: Origin,
     pub(super) counters: Counters,
-    firewall_logs: FirewallLogs,
+    pub(super) firewall_logs: FirewallLogs,
     /// The simulated hosts and load balancer nodes.
     pub(super) sim: Option<super::replay_sim::Sim<'a>>,
     /// Frames read from the captures, replayed or left out; numbers the frames as Wireshark
     /// does.
     pub(super) frames_read: u64,
     /// `--annotate` and `--dropped`.
-    taps: Taps,
+    pub(super) taps: Taps,
     /// With [`Sinks::minutes`]: the counters as each new minute of packet time began.
-    minutes: Option<
+    pub(super) minutes: Option<
         Vec<(
             u64,
             vpcsim_dataplane::state::resource_metrics::ResourceMetrics,
@@ -518,7 +519,7 @@ impl Pipeline<'_> {
 
     /// Judge one frame into the batch: counted, parsed, pushed through the pipeline, and its
     /// bytes kept when it leaves or arrives somewhere.
-    fn frame(&mut self, frame: &Frame, batch: &mut Batch) {
+    pub(super) fn frame(&mut self, frame: &Frame, batch: &mut Batch) {
         let ts = frame.ts;
         if let Some(m) = &mut self.minutes {
             let minute = ts.secs() - ts.secs() % 60;
@@ -565,7 +566,7 @@ impl Pipeline<'_> {
         };
         let (v, hops) = match answer_frame {
             Some(v) => (v, 0),
-            None => (self.taps).judge(self.topo, &mut self.state, &meta, self.origin, ts),
+            None => (self.taps).judge(self.topo, self.state, &meta, self.origin, ts),
         };
         let fate = Fate::Judged {
             verdict: &v,
@@ -573,7 +574,7 @@ impl Pipeline<'_> {
             hops,
         };
         self.taps.frame(self.topo, self.frames_read, frame, fate);
-        self.firewall_logs.packet(self.topo, &mut self.state);
+        self.firewall_logs.packet(self.topo, self.state);
         let c = &mut self.counters;
         c.count(v.disposition, v.reason);
         let first = batch.observations.len() as u32;

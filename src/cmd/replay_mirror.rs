@@ -69,7 +69,7 @@ impl Outputs<'_> {
             let rel = format!(
                 "{}/{}",
                 super::PCAP_DIR,
-                super::file_name(self.topo, owner, "pcap")
+                super::file_name(&self.topo, owner, "pcap")
             );
             let path = self.folder.claim(&rel)?;
             let w = CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?;

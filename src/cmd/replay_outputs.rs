@@ -3,11 +3,30 @@
 
 use super::*;
 
+/// The topology the output thread names and files things by: replay's, borrowed for the whole
+/// run, or a served region's compiled topology, which live mode swaps when the API changes it.
+pub(crate) enum TopologyRef<'a> {
+    /// Replay's topology.
+    Borrowed(&'a Topology),
+    /// A served region's topology of one moment.
+    Served(std::sync::Arc<vpcsim_api::plane::Compiled>),
+}
+
+impl std::ops::Deref for TopologyRef<'_> {
+    type Target = Topology;
+    fn deref(&self) -> &Topology {
+        match self {
+            TopologyRef::Borrowed(t) => t,
+            TopologyRef::Served(c) => &c.topology,
+        }
+    }
+}
+
 /// The output thread: rewrites frames into output pcaps and writes verdict lines, while the
 /// reading thread runs the pipeline. Formatting and writing cost more than the pipeline itself.
-pub(super) struct Outputs<'a> {
-    pub(super) topo: &'a Topology,
-    pub(super) names: &'a JsonNames,
+pub(crate) struct Outputs<'a> {
+    pub(super) topo: TopologyRef<'a>,
+    pub(super) names: JsonNames,
     pub(super) folder: &'a OutputFolder,
     pub(super) verdicts: Option<BufWriter<File>>,
     pub(super) verdicts_path: PathBuf,
@@ -31,15 +50,57 @@ pub(super) struct Outputs<'a> {
     pub(super) mirror: bool,
 }
 
+/// The Ethernet frame as it leaves at its exit or arrives at its interface, into `framed`: the
+/// headers rewritten to the verdict's, from the router's MAC to the receiving interface's (the
+/// internet's for an exit); `scratch` holds the rewritten packet. Returns where it ends (the
+/// capture it belongs to). Live mode writes the same frame to the receiving namespace's link.
+pub(crate) fn delivered_frame(
+    topo: &Topology,
+    v: &Outcome,
+    meta: &Meta,
+    data: &[u8],
+    scratch: &mut Vec<u8>,
+    framed: &mut Vec<u8>,
+) -> ResId {
+    let endpoint = v.delivered_to.or(v.egress).unwrap_or(v.at);
+    let new = Rewrite {
+        src: v.header.src,
+        dst: v.header.dst,
+        src_port: v.header.src_port,
+        dst_port: v.header.dst_port,
+        ttl: v.header.ttl,
+    };
+    let unchanged = new.src == meta.header.src
+        && new.dst == meta.header.dst
+        && new.src_port == meta.header.src_port
+        && new.dst_port == meta.header.dst_port
+        && new.ttl == meta.header.ttl;
+    let bytes: &[u8] = if unchanged {
+        data
+    } else {
+        scratch.clear();
+        scratch.extend_from_slice(data);
+        wire::rewrite(scratch, meta, &new);
+        scratch
+    };
+    let dst_mac = v
+        .delivered_eni
+        .map(|e| topo.enis[e].mac)
+        .unwrap_or(INTERNET_MAC);
+    framed.clear();
+    wire::to_ethernet(bytes, meta, ROUTER_MAC, dst_mac, framed);
+    endpoint
+}
+
 /// What the output thread hands back for the summary.
-pub(super) struct Written {
+pub(crate) struct Written {
     pub(super) flowlogs: FlowLogStats,
     pub(super) flows: (usize, bool),
     pub(super) flow_records: Vec<FlowRecord>,
 }
 
-impl Outputs<'_> {
-    pub(super) fn batch(&mut self, b: &Batch) -> Result<(), String> {
+impl<'a> Outputs<'a> {
+    pub(crate) fn batch(&mut self, b: &Batch) -> Result<(), String> {
         for item in &b.items {
             match item {
                 Item::Unparsed {
@@ -52,7 +113,7 @@ impl Outputs<'_> {
                         self.line.clear();
                         write_verdict_line(
                             &mut self.line,
-                            self.names,
+                            &self.names,
                             *frame,
                             *ts,
                             FrameVerdict::Unparsed {
@@ -86,7 +147,7 @@ impl Outputs<'_> {
                     }
                     for obs in &b.observations[observations.0 as usize..observations.1 as usize] {
                         self.flowlogs
-                            .add(self.topo, obs, *ts, obs.header.len as u64);
+                            .add(&self.topo, obs, *ts, obs.header.len as u64);
                     }
                     if let (Some((start, len)), Some(g)) = (*bytes, *geneve) {
                         let enc = &b.encapsulations[g as usize];
@@ -120,7 +181,7 @@ impl Outputs<'_> {
                         self.line.clear();
                         write_verdict_line(
                             &mut self.line,
-                            self.names,
+                            &self.names,
                             *frame,
                             *ts,
                             FrameVerdict::Judged(outcome),
@@ -145,7 +206,7 @@ impl Outputs<'_> {
     /// Write the flow-log records whose window has closed (or all of them), each to
     /// `flowlogs/<Resource>.log`, the file of the resource that owns the interface.
     fn flush_flowlogs(&mut self, all: bool) -> Result<(), String> {
-        let (topo, folder, files) = (self.topo, self.folder, &mut self.flowlog_files);
+        let (topo, folder, files) = (&*self.topo, self.folder, &mut self.flowlog_files);
         let header = self.flowlogs.format().header();
         let target = FlowLogTarget {
             account_id: &self.account,
@@ -199,7 +260,7 @@ impl Outputs<'_> {
         let w = match self.writers.entry(to) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, to, "pcap"));
+                let rel = format!("{PCAP_DIR}/{}", file_name(&self.topo, to, "pcap"));
                 let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
@@ -219,37 +280,18 @@ impl Outputs<'_> {
         data: &[u8],
         orig_len: u32,
     ) -> Result<(), String> {
-        let endpoint = v.delivered_to.or(v.egress).unwrap_or(v.at);
-        let new = Rewrite {
-            src: v.header.src,
-            dst: v.header.dst,
-            src_port: v.header.src_port,
-            dst_port: v.header.dst_port,
-            ttl: v.header.ttl,
-        };
-        let unchanged = new.src == meta.header.src
-            && new.dst == meta.header.dst
-            && new.src_port == meta.header.src_port
-            && new.dst_port == meta.header.dst_port
-            && new.ttl == meta.header.ttl;
-        let bytes: &[u8] = if unchanged {
-            data
-        } else {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(data);
-            wire::rewrite(&mut self.scratch, meta, &new);
-            &self.scratch
-        };
-        let dst_mac = v
-            .delivered_eni
-            .map(|e| self.topo.enis[e].mac)
-            .unwrap_or(INTERNET_MAC);
-        self.framed.clear();
-        wire::to_ethernet(bytes, meta, ROUTER_MAC, dst_mac, &mut self.framed);
+        let endpoint = delivered_frame(
+            &self.topo,
+            v,
+            meta,
+            data,
+            &mut self.scratch,
+            &mut self.framed,
+        );
         let w = match self.writers.entry(endpoint) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, endpoint, "pcap"));
+                let rel = format!("{PCAP_DIR}/{}", file_name(&self.topo, endpoint, "pcap"));
                 let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
@@ -275,7 +317,7 @@ impl Outputs<'_> {
         let w = match self.writers.entry(e.owner) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
-                let rel = format!("{PCAP_DIR}/{}", file_name(self.topo, e.owner, "pcap"));
+                let rel = format!("{PCAP_DIR}/{}", file_name(&self.topo, e.owner, "pcap"));
                 let path = self.folder.claim(&rel)?;
                 slot.insert(
                     CaptureWriter::create(&path, LinkType::Ethernet).map_err(|e| e.to_string())?,
@@ -323,7 +365,7 @@ impl Outputs<'_> {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let rel = format!(
                     "{PCAP_DIR}/{}",
-                    file_name(self.topo, appliance.owner, "pcap")
+                    file_name(&self.topo, appliance.owner, "pcap")
                 );
                 let path = self.folder.claim(&rel)?;
                 slot.insert(
@@ -335,8 +377,95 @@ impl Outputs<'_> {
         w.write(ts, &self.framed, orig).map_err(|e| e.to_string())
     }
 
+    /// Live mode's writer: verdicts, per-resource pcaps and flow logs (AWS's default format, the
+    /// 60-second interval) into `folder`.
+    pub(crate) fn live(
+        topo: TopologyRef<'a>,
+        folder: &'a OutputFolder,
+        verdicts: BufWriter<File>,
+        verdicts_path: PathBuf,
+        account: &str,
+        region: &str,
+    ) -> Outputs<'a> {
+        Outputs {
+            names: JsonNames::new(&topo),
+            topo,
+            folder,
+            verdicts: Some(verdicts),
+            verdicts_path,
+            writers: FxHashMap::default(),
+            line: Vec::with_capacity(512),
+            scratch: Vec::with_capacity(65_536),
+            framed: Vec::with_capacity(65_536),
+            flowlogs: FlowLogs::with_format(
+                flowlog::DEFAULT_CAPACITY,
+                60,
+                FlowLogFormat::default(),
+            ),
+            flowlog_files: FxHashMap::default(),
+            flowlog_s3: None,
+            account: account.to_string(),
+            region: region.to_string(),
+            flows: FlowCount::default(),
+            simulated: Default::default(),
+            mirror: false,
+            flow_records: None,
+        }
+    }
+
+    /// Live mode: the topology the next batches were judged against. When the API changed it,
+    /// the open flow-log records are written under the old one first (their interfaces are the
+    /// old topology's), and the open files are carried over by resource name.
+    pub(crate) fn retarget(&mut self, next: TopologyRef<'a>) -> Result<(), String> {
+        let same = match (&self.topo, &next) {
+            (TopologyRef::Served(a), TopologyRef::Served(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if same {
+            return Ok(());
+        }
+        self.flush_flowlogs(true)?;
+        let rekey = |old: &Topology, id: ResId| next.find_resource(old.name(id));
+        let writers: Vec<_> = self.writers.drain().collect();
+        for (id, w) in writers {
+            match rekey(&self.topo, id) {
+                Some(new) => {
+                    self.writers.insert(new, w);
+                }
+                None => w.finish().map_err(|e| e.to_string())?,
+            }
+        }
+        let files: Vec<_> = self.flowlog_files.drain().collect();
+        for (id, mut w) in files {
+            match rekey(&self.topo, id) {
+                Some(new) => {
+                    self.flowlog_files.insert(new, w);
+                }
+                None => w.flush().map_err(|e| e.to_string())?,
+            }
+        }
+        self.names = JsonNames::new(&next);
+        self.topo = next;
+        Ok(())
+    }
+
+    /// Live mode: write every open flow-log record and flush the flow logs and verdicts, so what
+    /// happened so far can be read while traffic keeps flowing (the pcaps are flushed as their
+    /// buffers fill and at the end).
+    pub(crate) fn flush_now(&mut self) -> Result<(), String> {
+        self.flush_flowlogs(true)?;
+        if let Some(w) = self.verdicts.as_mut() {
+            w.flush()
+                .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;
+        }
+        for w in self.flowlog_files.values_mut() {
+            w.flush().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     /// Flush everything; hand back the flow-log counts and flow count for the summary.
-    pub(super) fn finish(mut self) -> Result<Written, String> {
+    pub(crate) fn finish(mut self) -> Result<Written, String> {
         if let Some(mut w) = self.verdicts.take() {
             w.flush()
                 .map_err(|e| format!("{}: {e}", self.verdicts_path.display()))?;

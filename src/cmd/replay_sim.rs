@@ -157,7 +157,7 @@ impl Pipeline<'_> {
         };
         let v = process(
             topo,
-            &mut self.state,
+            self.state,
             &meta,
             Origin::Eni(sent.from),
             sent.ts,

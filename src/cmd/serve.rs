@@ -83,6 +83,8 @@ pub struct ServeArgs {
     /// (also evaluated once at start).
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     pub alarm_interval: f64,
+    #[command(flatten)]
+    pub live: super::live::LiveServeArgs,
 }
 
 /// Traces for `/_vpcsim/trace`, with the same pipeline, explanation and JSON as `vpcsim trace
@@ -285,6 +287,17 @@ pub fn run(args: &ServeArgs) -> i32 {
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
         errln!("warning: cannot catch Ctrl-C/SIGTERM ({e}): stop the server with a signal that kills it");
     }
+    let live = match super::live::start(
+        &args.live,
+        &server.planes,
+        &server.store,
+        &args.region,
+        args.listen,
+        &stop,
+    ) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     outln!(
         "vpcsim serve: listening on http://{} (account {}, seeded region {}, ready in {} ms)",
         args.listen,
@@ -312,6 +325,9 @@ pub fn run(args: &ServeArgs) -> i32 {
         let _ = d.join();
     }
     let _ = alarms.join();
+    if let Some(l) = live {
+        l.finish();
+    }
     errln!("vpcsim serve: stopped");
     0
 }
