@@ -198,6 +198,14 @@ fn alb_built_with_the_aws_cli_checks_health_and_takes_connections() {
         ],
         "/Instances/0/InstanceId",
     );
+    // run-instances answers while the instance is pending; it joins the VPC once running.
+    for _ in 0..100 {
+        let d = cli.ok(&["ec2", "describe-instances", "--instance-ids", &web]);
+        if d.pointer("/Reservations/0/Instances/0/State/Name") == Some(&Value::from("running")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let lb = cli.ok(&[
         "elbv2",
         "create-load-balancer",
@@ -289,7 +297,7 @@ fn alb_built_with_the_aws_cli_checks_health_and_takes_connections() {
         .unwrap_or_else(|| panic!("no node in {public_a}: {enis:#}"));
     let node_ip = node["PrivateIpAddress"].as_str().unwrap();
 
-    let to_listener = remote_trace(&s.url, &format!("tcp 10.0.1.50:40000 -> {node_ip}:80"));
+    let to_listener = remote_trace(&s.url, &format!("tcp 10.0.0.10:40000 -> {node_ip}:80"));
     let stages: Vec<&str> = to_listener["hops"]
         .as_array()
         .unwrap()
@@ -298,6 +306,6 @@ fn alb_built_with_the_aws_cli_checks_health_and_takes_connections() {
         .collect();
     assert!(stages.contains(&"alb-listener"), "{to_listener:#}");
     assert_ne!(to_listener["disposition"], "DROPPED", "{to_listener:#}");
-    let no_listener = remote_trace(&s.url, &format!("tcp 10.0.1.50:40000 -> {node_ip}:81"));
+    let no_listener = remote_trace(&s.url, &format!("tcp 10.0.0.10:40000 -> {node_ip}:81"));
     assert_eq!(no_listener["reason"], "ALB_NO_LISTENER", "{no_listener:#}");
 }
