@@ -63,6 +63,9 @@ pub(crate) fn waf_ip_set(v: &Value) -> Result<IpSet, Problem> {
     Ok(IpSet::new(name, arn, &nets))
 }
 
+/// Warnings with their codes.
+pub(crate) type Warnings = Vec<(&'static str, String)>;
+
 /// A `WebACL` of `aws wafv2 get-web-acl`, its statements referring to the sets and rule groups
 /// of `waf` by ARN; with the warnings the template loader would give (managed rule groups and
 /// the like, with their codes).
@@ -70,7 +73,7 @@ pub(crate) fn waf_web_acl(
     waf: &Waf,
     account: &str,
     v: &Value,
-) -> Result<(WebAcl, Vec<(&'static str, String)>), Problem> {
+) -> Result<(WebAcl, Warnings), Problem> {
     let refs = waf
         .ip_sets
         .iter()

@@ -194,9 +194,7 @@ impl Reader {
                     }
                 }
             }
-            let Some(e) = self.add_eni_owned(&eni_item, owner.clone()) else {
-                return None;
-            };
+            let e = self.add_eni_owned(&eni_item, owner.clone())?;
             subnets.push(subnet);
             nodes.push(e);
         }
