@@ -431,12 +431,23 @@ fn export_tags_group_instances_and_a_reload_keeps_them() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains("note: WebGroup (AWS::AutoScaling::AutoScalingGroup) is exported as its 3 instance(s), tagged aws:autoscaling:groupName=web"),
+        !out.stderr
+            .contains("WebGroup (AWS::AutoScaling::AutoScalingGroup)"),
         "{}",
         out.stderr
     );
     let region = dir.path().join("aws_configs/123456789012/us-east-1");
+    let groups: Value = serde_json::from_str(
+        &std::fs::read_to_string(region.join("AutoScalingGroups.json")).unwrap(),
+    )
+    .unwrap();
+    let group = &groups["AutoScalingGroups"][0];
+    assert_eq!(group["AutoScalingGroupName"], "web", "{groups:#}");
+    assert_eq!(
+        group["Instances"].as_array().unwrap().len(),
+        3,
+        "{groups:#}"
+    );
     let text = std::fs::read_to_string(region.join("Reservations.json")).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     let tagged = doc["Reservations"]

@@ -122,12 +122,62 @@ pub fn model_documents(model: &Model) -> Vec<(String, String, Value)> {
         let Some(items) = f.json.get(kind).and_then(Value::as_array) else {
             continue;
         };
+        if kind == "ListenerRules" {
+            out.extend(stored_rules(items));
+            continue;
+        }
         for (i, item) in items.iter().enumerate() {
             let id = item
                 .get(id_field(kind))
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("{kind}-{i}"), str::to_string);
             out.push((kind.to_string(), id, item.clone()));
+        }
+    }
+    out
+}
+
+/// ELBv2 keeps each rule as its own document (`Rules`, the describe-rules entry with its
+/// `ListenerArn`), as `DescribeRules` answers by rule ARN too.
+const LISTENER_RULES_STORED: &str = "Rules";
+
+/// The stored rules as the snapshot loader reads them: `ListenerRules`, one describe-rules
+/// output per listener wrapped with its `ListenerArn`.
+fn listener_rules(rules: Vec<Value>) -> Value {
+    let mut by_listener: Vec<(String, Vec<Value>)> = Vec::new();
+    for mut r in rules {
+        let listener = r
+            .as_object_mut()
+            .and_then(|m| m.remove("ListenerArn"))
+            .and_then(|l| l.as_str().map(str::to_string))
+            .unwrap_or_default();
+        match by_listener.iter_mut().find(|(l, _)| *l == listener) {
+            Some((_, list)) => list.push(r),
+            None => by_listener.push((listener, vec![r])),
+        }
+    }
+    let wrapped: Vec<Value> = by_listener
+        .into_iter()
+        .map(|(l, rules)| json!({"ListenerArn": l, "Rules": rules}))
+        .collect();
+    json!({ "ListenerRules": wrapped })
+}
+
+/// An export's `ListenerRules` (per listener) as the documents ELBv2 stores (one per rule).
+fn stored_rules(wrapped: &[Value]) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for w in wrapped {
+        let listener = w.get("ListenerArn").cloned().unwrap_or(Value::Null);
+        for r in w
+            .get("Rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mut r = r.clone();
+            r["ListenerArn"] = listener.clone();
+            let id = r["RuleArn"].as_str().unwrap_or_default().to_string();
+            out.push((LISTENER_RULES_STORED.to_string(), id, r));
         }
     }
     out
@@ -148,6 +198,12 @@ pub fn load_region(
             bytes: json!({ kind.as_str(): docs }).to_string().into_bytes(),
         })
         .collect();
+    files.push(SnapshotFile {
+        path: PathBuf::from(format!("aws_configs/{account}/{region}/ListenerRules.json")),
+        bytes: listener_rules(tx.list(region, LISTENER_RULES_STORED)?)
+            .to_string()
+            .into_bytes(),
+    });
     for (kind, doc) in crate::plane_dns::route53_documents(tx, region)? {
         files.push(SnapshotFile {
             path: PathBuf::from(format!("aws_configs/{account}/{region}/{kind}.json")),

@@ -74,14 +74,5 @@ pub fn run(args: &ExportArgs) -> i32 {
     for (kind, id) in &skipped {
         errln!("warning: {id} ({kind}) is not exported: snapshots do not carry this kind yet");
     }
-    for g in &m.auto_scaling_groups {
-        errln!(
-            "note: {} (AWS::AutoScaling::AutoScalingGroup) is exported as its {} instance(s), tagged {}={}; the group's own settings are not",
-            g.origin.logical_id,
-            g.instances.len(),
-            vpcsim_controlplane::snapshot::AUTO_SCALING_GROUP_TAG,
-            g.name
-        );
-    }
     0
 }

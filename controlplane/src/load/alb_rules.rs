@@ -27,7 +27,7 @@ fn values(c: &Value, config: &str) -> R<Vec<String>> {
     }
 }
 
-fn condition(c: &Value) -> R<Condition> {
+pub(super) fn condition(c: &Value) -> R<Condition> {
     let field = req_str(c, "Field")?;
     let cond = match field.as_str() {
         "host-header" => {
@@ -100,7 +100,7 @@ fn condition(c: &Value) -> R<Condition> {
 }
 
 /// At most one each of host-header, http-request-method, path-pattern and source-ip per rule.
-fn check_composition(conds: &[Condition]) -> R<()> {
+pub(super) fn check_composition(conds: &[Condition]) -> R<()> {
     for field in [
         "host-header",
         "http-request-method",

@@ -26,6 +26,7 @@ use vpcsim_dataplane::wire::IpProtocol;
 mod addresses;
 mod alb;
 mod alb_rules;
+pub(crate) mod api_shapes;
 mod attributes;
 mod autoscaling;
 mod builder;

@@ -129,7 +129,11 @@ impl Builder {
         }
         let origin = self.waf_origin(t, lid, IP_SET, p, &named.arn);
         let set = Arc::new(IpSet::new(named.name, named.arn.clone(), &nets));
-        self.model.waf.ip_sets.push(WafIpSet { origin, set });
+        self.model.waf.ip_sets.push(WafIpSet {
+            origin,
+            set,
+            addresses: nets,
+        });
         let i = self.model.waf.ip_sets.len() - 1;
         self.register(t, lid, &named.arn, Ref::WafIpSet(i));
         self.by_id.insert(named.id, Ref::WafIpSet(i));
@@ -208,8 +212,16 @@ impl Builder {
         let rules = self.waf_rules(p, &mut cx)?;
         self.waf_warnings(t, lid, cx.warnings);
         let origin = self.waf_origin(t, lid, WEB_ACL, p, &named.arn);
+        let mut source = p.clone();
+        source["Name"] = json!(named.name);
+        source["Id"] = json!(named.id);
+        source["ARN"] = json!(named.arn);
         let acl = WebAcl::new(named.name, named.arn.clone(), default_action, rules);
-        self.model.waf.web_acls.push(WafWebAcl { origin, acl });
+        self.model.waf.web_acls.push(WafWebAcl {
+            origin,
+            acl,
+            source,
+        });
         let i = self.model.waf.web_acls.len() - 1;
         self.register(t, lid, &named.arn, Ref::WafWebAcl(i));
         self.by_id.insert(named.id, Ref::WafWebAcl(i));

@@ -13,6 +13,8 @@ pub struct WafIpSet {
     pub origin: Origin,
     /// The addresses.
     pub set: Arc<IpSet>,
+    /// The addresses as written (`Addresses`), which `export` writes back.
+    pub addresses: Vec<ipnet::IpNet>,
 }
 
 /// An `AWS::WAFv2::RegexPatternSet`; its origin's id is its ARN.
@@ -40,6 +42,9 @@ pub struct WafWebAcl {
     pub origin: Origin,
     /// The compiled web ACL.
     pub acl: WebAcl,
+    /// The web ACL as `aws wafv2 get-web-acl` prints it (`Name`, `Id`, `ARN`, `DefaultAction`,
+    /// `Rules` with references resolved to ARNs, ...), which `export` writes back.
+    pub source: serde_json::Value,
 }
 
 /// An `AWS::WAFv2::WebACLAssociation`.

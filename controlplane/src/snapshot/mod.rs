@@ -84,6 +84,22 @@ pub const SUPPORTED_KEYS: &[(&str, &str)] = &[
         "aws elbv2 describe-target-group-attributes, per target group, wrapped with its TargetGroupArn",
     ),
     (
+        "ListenerRules",
+        "aws elbv2 describe-rules --listener-arn A, per listener, wrapped with its ListenerArn",
+    ),
+    (
+        "AutoScalingGroups",
+        "aws autoscaling describe-auto-scaling-groups",
+    ),
+    (
+        "WebACL",
+        "aws wafv2 get-web-acl (with its LockToken), wrapped with the ResourceArns of aws wafv2 list-resources-for-web-acl, one file per web ACL",
+    ),
+    (
+        "IPSet",
+        "aws wafv2 get-ip-set (with its LockToken), one file per IP set",
+    ),
+    (
         "LoadBalancerTargetHealth",
         "aws elbv2 describe-target-health, per target group, wrapped with its TargetGroupArn",
     ),

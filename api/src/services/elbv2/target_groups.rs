@@ -516,7 +516,19 @@ fn instance(tx: &Tx<'_>, region: &str, id: &str) -> Result<Option<Value>, ApiErr
             .iter()
             .find(|i| str_of(i, "InstanceId") == Some(id))
         {
-            return Ok(Some(i.clone()));
+            let mut i = i.clone();
+            // EC2 stores an instance without its network placement, which its interfaces hold
+            // (DescribeInstances adds it the same way).
+            if str_of(&i, "VpcId").is_none() {
+                if let Some(e) = tx
+                    .list(region, "NetworkInterfaces")?
+                    .into_iter()
+                    .find(|e| e["Attachment"]["InstanceId"] == id)
+                {
+                    i["VpcId"] = e["VpcId"].clone();
+                }
+            }
+            return Ok(Some(i));
         }
     }
     Ok(None)

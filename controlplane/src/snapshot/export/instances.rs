@@ -86,6 +86,11 @@ impl Exporter<'_> {
                 out["Description"] = json!(format!("ELB {}", lb_path(&m.load_balancers[lb])));
                 out["RequesterManaged"] = json!(true);
             }
+            EniOwner::AppLoadBalancer(lb) => {
+                let path = super::alb::alb_path(&m.alb.load_balancers[lb]);
+                out["Description"] = json!(format!("ELB {path}"));
+                out["RequesterManaged"] = json!(true);
+            }
             EniOwner::Standalone => out["Status"] = json!("available"),
             _ => {}
         }

@@ -1,5 +1,7 @@
 //! Writing a model as describe-* output, one file per call, in the shapes the AWS CLI prints.
 
+mod alb;
+mod autoscaling;
 mod edges;
 mod elastic_ips;
 mod endpoints;
@@ -14,6 +16,7 @@ mod route53;
 mod route_tables;
 mod security_groups;
 mod vpc;
+mod waf;
 
 use super::read::LOGICAL_ID_TAG;
 use crate::load::PREFIXES_TAG;
@@ -114,12 +117,20 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
     );
     e.nlb(&mut add);
     e.route53(&mut add);
+    add(
+        "AutoScalingGroups",
+        model
+            .auto_scaling_groups
+            .iter()
+            .map(|g| e.auto_scaling_group(g))
+            .collect(),
+    );
     e.resolver(&mut add);
     e.dns_firewall(&mut add);
     files.extend(e.network_firewall_files());
     files.extend(e.hosted_zone_files());
-    // Kinds snapshots do not carry yet are named rather than lost silently (the instances of
-    // Auto Scaling groups are exported; `vpcsim export` notes the groups themselves).
+    files.extend(e.waf_files());
+    // Kinds snapshots do not carry yet are named rather than lost silently.
     let not_carried = model
         .unsupported
         .iter()
@@ -131,11 +142,8 @@ pub fn export(model: &Model) -> (Vec<ExportFile>, Vec<(&str, String)>) {
         .chain(model.gwlb_routes.iter().map(|r| &r.origin))
         .chain(model.launch_templates.iter().map(|r| &r.origin))
         .chain(model.launch_configurations.iter().map(|r| &r.origin))
-        .chain(model.alb.load_balancers.iter().map(|r| &r.origin))
-        .chain(model.alb.listeners.iter().map(|r| &r.origin))
-        .chain(model.alb.rules.iter().map(|r| &r.origin))
-        .chain(model.alb.target_groups.iter().map(|r| &r.origin))
-        .chain(model.waf.origins());
+        .chain(model.waf.regex_sets.iter().map(|r| &r.origin))
+        .chain(model.waf.rule_groups.iter().map(|r| &r.origin));
     let mut skipped: Vec<(&str, String)> = Vec::new();
     for o in not_carried.filter(|o| !o.is_implicit()) {
         let entry = (&*o.kind, o.logical_id.clone());

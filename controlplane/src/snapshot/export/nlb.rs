@@ -22,6 +22,7 @@ impl Exporter<'_> {
             m.load_balancers
                 .iter()
                 .map(|lb| self.load_balancer(lb))
+                .chain(self.alb_load_balancers())
                 .collect(),
         );
         add(
@@ -41,6 +42,7 @@ impl Exporter<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, g)| self.target_group(i, g))
+                .chain(self.alb_target_groups())
                 .collect(),
         );
         add(
@@ -55,14 +57,17 @@ impl Exporter<'_> {
                     }
                     json!({"TargetGroupArn": g.origin.id, "Attributes": attrs})
                 })
+                .chain(self.alb_target_group_attributes())
                 .collect(),
         );
         add(
             "LoadBalancerListeners",
             (0..m.load_balancers.len())
                 .map(|lb| self.listeners(lb))
+                .chain(self.alb_listeners())
                 .collect(),
         );
+        add("ListenerRules", self.alb_listener_rules());
         // Registered targets, without a health state: vpcsim computes health itself.
         add(
             "LoadBalancerTargetHealth",
@@ -73,6 +78,7 @@ impl Exporter<'_> {
                         json!({"Target": {"Id": t.id, "Port": t.port.unwrap_or(g.port)}})
                     }).collect::<Vec<_>>()})
                 })
+                .chain(self.alb_target_health())
                 .collect(),
         );
     }

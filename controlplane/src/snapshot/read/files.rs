@@ -135,6 +135,9 @@ impl Reader {
         let Err(map) = super::route53::take_call(file, map, items) else {
             return;
         };
+        let Err(map) = super::waf::take_call(file, map, items) else {
+            return;
+        };
         let keys = map.len();
         let mut unknown = Vec::new();
         for (key, v) in map {
@@ -206,6 +209,8 @@ impl Reader {
             "LoadBalancerAttributes" => &mut items.lb_attributes,
             "TargetGroupAttributes" => &mut items.tg_attributes,
             "LoadBalancerTargetHealth" => &mut items.target_health,
+            "ListenerRules" => &mut items.alb_rules,
+            "AutoScalingGroups" => &mut items.auto_scaling_groups,
             "HostedZones" => &mut items.hosted_zones,
             "HostedZoneRecordSets" => &mut items.record_sets,
             "HealthChecks" => &mut items.health_checks,

@@ -203,7 +203,9 @@ impl Reader {
     /// unsupported. True when `it` is one of them.
     fn set_aside(&mut self, it: &Item, id: &str, itype: &str) -> bool {
         let v = &it.v;
-        if itype == "network_load_balancer" && !id.is_empty() {
+        // An ALB's nodes are plain interfaces that AWS describes as `ELB app/NAME/ID`.
+        let alb_node = s(v, "Description").is_some_and(|d| d.starts_with("ELB app/"));
+        if (itype == "network_load_balancer" || alb_node) && !id.is_empty() {
             self.lb_enis.insert(
                 id.to_string(),
                 Item {

@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+mod alb;
+mod autoscaling;
 mod edges;
 mod elastic_ips;
 mod endpoints;
@@ -25,6 +27,7 @@ mod security_groups;
 mod tgw_peering;
 mod types;
 mod vpc;
+mod waf;
 
 pub use files::{SnapshotFile, MAX_SNAPSHOT_FILE_BYTES};
 pub use instances::AUTO_SCALING_GROUP_TAG;
@@ -112,6 +115,10 @@ struct Items {
     lb_attributes: Vec<Item>,
     tg_attributes: Vec<Item>,
     target_health: Vec<Item>,
+    alb_rules: Vec<Item>,
+    auto_scaling_groups: Vec<Item>,
+    web_acls: Vec<Item>,
+    waf_ip_sets: Vec<Item>,
     firewalls: Vec<Item>,
     firewall_policies: Vec<Item>,
     firewall_rule_groups: Vec<Item>,
@@ -155,6 +162,9 @@ enum Ref {
     VpcEndpoint(usize),
     LoadBalancer(usize),
     TargetGroup(usize),
+    AppLoadBalancer(usize),
+    AlbTargetGroup(usize),
+    AlbListener(usize),
     NetworkFirewall(usize),
     FirewallEndpoint(usize),
     FirewallPolicy(usize),
@@ -522,6 +532,7 @@ impl Reader {
         }
         self.orphan_endpoint_enis();
         self.add_network_load_balancers(&items);
+        self.add_waf(&items);
         self.add_network_firewalls(&items);
         self.add_route53(&items);
         self.add_resolver(&items);

@@ -55,7 +55,7 @@ fn part(it: &Item, key: &str) -> Item {
 impl Reader {
     /// Leave out resource `id` for `p`: a dangling reference is a warning, as everywhere in a
     /// partial export; anything AWS itself would refuse is an error.
-    fn refuse(&mut self, it: &Item, id: &str, p: Problem) {
+    pub(super) fn refuse(&mut self, it: &Item, id: &str, p: Problem) {
         if p.quiet {
         } else if p.code == "UnresolvedReference" {
             self.warn(it.file, id, p.code, p.message);

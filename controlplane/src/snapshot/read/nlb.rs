@@ -32,7 +32,10 @@ fn attributes(items: &[Item], arn_key: &str) -> HashMap<String, Vec<(String, Str
     out
 }
 
-fn attribute<'a>(attrs: Option<&'a Vec<(String, String)>>, key: &str) -> Option<&'a str> {
+pub(super) fn attribute<'a>(
+    attrs: Option<&'a Vec<(String, String)>>,
+    key: &str,
+) -> Option<&'a str> {
     attrs?
         .iter()
         .find(|(k, _)| k == key)
@@ -40,7 +43,13 @@ fn attribute<'a>(attrs: Option<&'a Vec<(String, String)>>, key: &str) -> Option<
 }
 
 impl Reader {
-    fn elbv2_unsupported(&mut self, it: &Item, id: &str, kind: &'static str, why: String) {
+    pub(super) fn elbv2_unsupported(
+        &mut self,
+        it: &Item,
+        id: &str,
+        kind: &'static str,
+        why: String,
+    ) {
         self.by_id.insert(id.to_string(), Ref::Unsupported);
         self.model.unsupported.push(Unsupported {
             origin: Origin {
@@ -55,7 +64,7 @@ impl Reader {
 
     /// An ELB resource is named by its ARN; without a Name tag its own name (unique per account
     /// and Region) goes in `name`.
-    fn elbv2_origin(
+    pub(super) fn elbv2_origin(
         &mut self,
         it: &Item,
         arn: &str,
@@ -87,6 +96,10 @@ impl Reader {
             return;
         }
         let lb_type = s(v, "Type").unwrap_or("network");
+        if lb_type == "application" {
+            self.add_app_load_balancer(it, &arn);
+            return;
+        }
         if lb_type != "network" {
             self.elbv2_unsupported(it, &arn, LOAD_BALANCER, format!("{lb_type} load balancer"));
             return;
@@ -96,69 +109,10 @@ impl Reader {
         };
         let internet_facing = s(v, "Scheme") != Some("internal");
         let lb = self.model.load_balancers.len();
-        // The node interfaces say "ELB net/NAME/ID" (the ARN's tail) in their description.
-        let description = arn
-            .split_once(":loadbalancer/")
-            .map(|(_, tail)| format!("ELB {tail}"))
-            .unwrap_or_default();
-        let mut subnets = Vec::new();
-        let mut nodes = Vec::new();
-        for az in list(v, "AvailabilityZones") {
-            let Some(sub_id) = s(az, "SubnetId") else {
-                continue;
-            };
-            let Some(Ref::Subnet(subnet)) =
-                self.resolve(it, &arn, "AvailabilityZones.SubnetId", sub_id)
-            else {
-                return;
-            };
-            let pending = self
-                .lb_enis
-                .iter()
-                .filter(|(_, e)| {
-                    s(&e.v, "Description") == Some(description.as_str())
-                        && s(&e.v, "SubnetId") == Some(sub_id)
-                })
-                .map(|(id, _)| id.clone())
-                .min();
-            let Some(eni_item) = pending.and_then(|id| self.lb_enis.remove(&id)) else {
-                self.error(
-                    it.file,
-                    &arn,
-                    "UnresolvedReference",
-                    format!("no network interface of the load balancer in {sub_id} (describe-network-interfaces, description {description:?})"),
-                );
-                return;
-            };
-            let mut eni_item = eni_item;
-            // A node's public address is listed with the load balancer when the interface
-            // output lacks it.
-            if eni_item.v.get("Association").is_none() {
-                if let Some(addr) = list(az, "LoadBalancerAddresses").first() {
-                    if let Some(ip) = s(addr, "IpAddress") {
-                        let mut assoc = serde_json::json!({"PublicIp": ip, "IpOwnerId": "amazon"});
-                        if let Some(a) = s(addr, "AllocationId") {
-                            assoc["AllocationId"] = serde_json::json!(a);
-                        }
-                        eni_item.v["Association"] = assoc;
-                    }
-                }
-            }
-            let Some(e) = self.add_eni_owned(&eni_item, EniOwner::LoadBalancer(lb)) else {
-                return;
-            };
-            subnets.push(subnet);
-            nodes.push(e);
-        }
-        if subnets.is_empty() {
-            self.error(
-                it.file,
-                &arn,
-                "InvalidSnapshot.MissingField",
-                "the load balancer has no AvailabilityZones with a SubnetId".into(),
-            );
+        let Some((subnets, nodes)) = self.take_lb_nodes(it, &arn, EniOwner::LoadBalancer(lb))
+        else {
             return;
-        }
+        };
         let mut security_groups = Vec::new();
         for g in list(v, "SecurityGroups").iter().filter_map(Value::as_str) {
             match self.resolve(it, &arn, "SecurityGroups", g) {
@@ -182,6 +136,80 @@ impl Reader {
         self.by_id.insert(arn, Ref::LoadBalancer(lb));
     }
 
+    /// The node interfaces of load balancer `arn` (described as `ELB net/NAME/ID` or
+    /// `ELB app/NAME/ID` in describe-network-interfaces), one per `AvailabilityZones` entry,
+    /// created for `owner`: the subnets and the interfaces, in the same order.
+    pub(super) fn take_lb_nodes(
+        &mut self,
+        it: &Item,
+        arn: &str,
+        owner: EniOwner,
+    ) -> Option<(Vec<usize>, Vec<usize>)> {
+        let v = &it.v;
+        // The node interfaces say "ELB net/NAME/ID" (the ARN's tail) in their description.
+        let description = arn
+            .split_once(":loadbalancer/")
+            .map(|(_, tail)| format!("ELB {tail}"))
+            .unwrap_or_default();
+        let mut subnets = Vec::new();
+        let mut nodes = Vec::new();
+        for az in list(v, "AvailabilityZones") {
+            let Some(sub_id) = s(az, "SubnetId") else {
+                continue;
+            };
+            let Some(Ref::Subnet(subnet)) =
+                self.resolve(it, arn, "AvailabilityZones.SubnetId", sub_id)
+            else {
+                return None;
+            };
+            let pending = self
+                .lb_enis
+                .iter()
+                .filter(|(_, e)| {
+                    s(&e.v, "Description") == Some(description.as_str())
+                        && s(&e.v, "SubnetId") == Some(sub_id)
+                })
+                .map(|(id, _)| id.clone())
+                .min();
+            let Some(eni_item) = pending.and_then(|id| self.lb_enis.remove(&id)) else {
+                self.error(
+                    it.file,
+                    arn,
+                    "UnresolvedReference",
+                    format!("no network interface of the load balancer in {sub_id} (describe-network-interfaces, description {description:?})"),
+                );
+                return None;
+            };
+            let mut eni_item = eni_item;
+            // A node's public address is listed with the load balancer when the interface
+            // output lacks it.
+            if eni_item.v.get("Association").is_none() {
+                if let Some(addr) = list(az, "LoadBalancerAddresses").first() {
+                    if let Some(ip) = s(addr, "IpAddress") {
+                        let mut assoc = serde_json::json!({"PublicIp": ip, "IpOwnerId": "amazon"});
+                        if let Some(a) = s(addr, "AllocationId") {
+                            assoc["AllocationId"] = serde_json::json!(a);
+                        }
+                        eni_item.v["Association"] = assoc;
+                    }
+                }
+            }
+            let e = self.add_eni_owned(&eni_item, owner.clone())?;
+            subnets.push(subnet);
+            nodes.push(e);
+        }
+        if subnets.is_empty() {
+            self.error(
+                it.file,
+                arn,
+                "InvalidSnapshot.MissingField",
+                "the load balancer has no AvailabilityZones with a SubnetId".into(),
+            );
+            return None;
+        }
+        Some((subnets, nodes))
+    }
+
     fn add_target_group(
         &mut self,
         it: &Item,
@@ -198,6 +226,10 @@ impl Reader {
             );
             return;
         };
+        if super::alb::is_application_group(v) {
+            self.add_alb_target_group(it, &arn, attrs, health);
+            return;
+        }
         let target_type = match s(v, "TargetType").unwrap_or("instance") {
             "instance" => TargetType::Instance,
             "ip" => TargetType::Ip,
@@ -341,6 +373,10 @@ impl Reader {
             .unwrap_or_default();
         let lb = match self.by_id.get(lb_arn).copied() {
             Some(Ref::LoadBalancer(lb)) => lb,
+            Some(Ref::AppLoadBalancer(lb)) => {
+                self.add_alb_listener(it, l, &arn, lb);
+                return;
+            }
             Some(_) => return, // a listener of a load balancer vpcsim does not simulate
             None => {
                 self.warn(
@@ -476,5 +512,7 @@ impl Reader {
                 self.add_listener(it, &l);
             }
         }
+        self.add_alb_rules(&items.alb_rules);
+        self.add_auto_scaling_groups(&items.auto_scaling_groups);
     }
 }

@@ -262,6 +262,7 @@ pub(super) fn id_field(key: &str) -> &'static str {
         "ResolverEndpointIpAddresses" => "ResolverEndpointId",
         "HostedZoneRecordSets" => "HostedZoneId",
         "VpcAttributes" => "VpcId",
+        "AutoScalingGroups" => "AutoScalingGroupName",
         _ => "ListenerArn",
     }
 }
