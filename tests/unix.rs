@@ -152,6 +152,8 @@ fn man_writes_one_roff_page_per_command() {
     let mut expected: BTreeSet<String> =
         commands().iter().map(|c| format!("vpcsim-{c}.1")).collect();
     expected.insert("vpcsim.1".into());
+    // Commands with subcommands get a page for each of them too.
+    expected.extend(["vpcsim-live-status.1".into(), "vpcsim-live-down.1".into()]);
     assert_eq!(written, expected);
     // Each page is printed as it is written, for install scripts.
     assert_eq!(o.stdout.lines().count(), expected.len(), "{}", o.stdout);
