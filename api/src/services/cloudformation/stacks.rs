@@ -431,9 +431,12 @@ pub fn delete(tx: &Tx<'_>, call: &Call) -> Result<Option<String>, ApiError> {
             let status = text(&stack, "StackStatus");
             let reason = format!(
                 "Export {export} cannot be deleted as it is in use by {}",
-                users.join(", ")
+                users.join(" and ")
             );
+            // AWS leaves the status as it was and says why in both the event and the stack.
             events.stack(&status, Some(&reason));
+            stack["StackStatusReason"] = json!(reason);
+            tx.put(&call.region, STACKS, &id, &stack)?;
             events.save(tx)?;
             return Ok(None);
         }

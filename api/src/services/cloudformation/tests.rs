@@ -107,6 +107,12 @@ Resources:
         d.contains("<StackStatus>CREATE_COMPLETE</StackStatus>"),
         "{d}"
     );
+    assert!(
+        d.contains(
+            "<StackStatusReason>Export net-vpc cannot be deleted as it is in use by app</StackStatusReason>"
+        ),
+        "{d}"
+    );
     let events = cfn(&s, "DescribeStackEvents", &[("StackName", "net")]).unwrap();
     assert!(
         events.contains("Export net-vpc cannot be deleted as it is in use by app"),
