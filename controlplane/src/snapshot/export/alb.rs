@@ -104,20 +104,18 @@ impl Exporter<'_> {
                         json!({"ZoneName": sub.availability_zone, "SubnetId": sub.origin.id, "LoadBalancerAddresses": []})
                     })
                     .collect();
-                let mut v = json!({
-                    "LoadBalancerArn": lb.origin.id,
-                    "LoadBalancerName": lb.name,
-                    "DNSName": lb.dns_name,
-                    "Scheme": if lb.internet_facing { "internet-facing" } else { "internal" },
-                    "VpcId": m.vpcs[m.subnets[lb.subnets[0]].vpc].origin.id,
-                    "Type": "application",
-                    "State": {"Code": "active"},
-                    "IpAddressType": "ipv4",
-                    "AvailabilityZones": zones,
-                    "SecurityGroups": lb.security_groups.iter().map(|g| m.security_groups[*g].origin.id.clone()).collect::<Vec<_>>(),
-                });
-                self.tags(&mut v, &lb.origin, "Tags");
-                v
+                self.load_balancer_document(
+                    super::nlb::LoadBalancerShape {
+                        origin: &lb.origin,
+                        name: &lb.name,
+                        dns_name: &lb.dns_name,
+                        internet_facing: lb.internet_facing,
+                        first_subnet: lb.subnets[0],
+                        security_groups: &lb.security_groups,
+                        kind: "application",
+                    },
+                    zones,
+                )
             })
             .collect()
     }

@@ -13,6 +13,18 @@ pub(super) fn lb_path(lb: &LoadBalancer) -> &str {
         .map_or(lb.origin.id.as_str(), |(_, t)| t)
 }
 
+/// The fields an NLB and an ALB share in `describe-load-balancers`.
+pub(super) struct LoadBalancerShape<'a> {
+    pub(super) origin: &'a Origin,
+    pub(super) name: &'a str,
+    pub(super) dns_name: &'a str,
+    pub(super) internet_facing: bool,
+    pub(super) first_subnet: usize,
+    pub(super) security_groups: &'a [usize],
+    /// `network` or `application`.
+    pub(super) kind: &'static str,
+}
+
 impl Exporter<'_> {
     /// Every describe-* file of Network Load Balancers, in the order `export` writes them.
     pub(super) fn nlb(&self, add: &mut impl FnMut(&str, Vec<Value>)) {
@@ -106,19 +118,40 @@ impl Exporter<'_> {
                 json!({"ZoneName": sub.availability_zone, "SubnetId": sub.origin.id, "LoadBalancerAddresses": addrs})
             })
             .collect();
+        self.load_balancer_document(
+            LoadBalancerShape {
+                origin: &lb.origin,
+                name: &lb.name,
+                dns_name: &lb.dns_name,
+                internet_facing: lb.internet_facing,
+                first_subnet: lb.subnets[0],
+                security_groups: &lb.security_groups,
+                kind: "network",
+            },
+            zones,
+        )
+    }
+
+    /// What `aws elbv2 describe-load-balancers` prints for one load balancer of either type.
+    pub(super) fn load_balancer_document(
+        &self,
+        lb: LoadBalancerShape<'_>,
+        zones: Vec<Value>,
+    ) -> Value {
+        let m = self.m;
         let mut v = json!({
             "LoadBalancerArn": lb.origin.id,
             "LoadBalancerName": lb.name,
             "DNSName": lb.dns_name,
             "Scheme": if lb.internet_facing { "internet-facing" } else { "internal" },
-            "VpcId": m.vpcs[m.subnets[lb.subnets[0]].vpc].origin.id,
-            "Type": "network",
+            "VpcId": m.vpcs[m.subnets[lb.first_subnet].vpc].origin.id,
+            "Type": lb.kind,
             "State": {"Code": "active"},
             "IpAddressType": "ipv4",
             "AvailabilityZones": zones,
             "SecurityGroups": lb.security_groups.iter().map(|g| m.security_groups[*g].origin.id.clone()).collect::<Vec<_>>(),
         });
-        self.tags(&mut v, &lb.origin, "Tags");
+        self.tags(&mut v, lb.origin, "Tags");
         v
     }
 
