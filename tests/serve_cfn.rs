@@ -192,9 +192,13 @@ fn deploy_creates_updates_and_finds_nothing_to_change() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("No changes to deploy"), "{stdout}");
+    // The CLI names its change sets by the second (`awscli-cloudformation-package-deploy-<epoch>`):
+    // a second deploy within the same second would collide with the first one's FAILED set.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let out = deploy(&changed, &[]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("No changes to deploy"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("No changes to deploy"), "{stderr}");
 
     let events = ok(
         &py,
